@@ -1,0 +1,6 @@
+//! x86_64 glue: everything here touches hardware registers, ports or descriptor tables.
+//! The rest of the kernel reaches the machine only through these modules.
+
+pub mod cpu;
+pub mod qemu;
+pub mod serial;

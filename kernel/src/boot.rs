@@ -1,0 +1,155 @@
+//! Limine boot-protocol requests, and the one place the kernel reads their responses.
+//!
+//! The requests sit between the start and end markers in `.limine_requests` (see `linker.ld`),
+//! which base revision 2 makes loaders honour. Base revision 2 is what Limine 8.x and the
+//! project's own loader (`limine/loader`) both implement; the kernel checks that the loader
+//! acknowledged it before trusting any response layout.
+
+use limine::BaseRevision;
+use limine::request::{
+    BootloaderInfoRequest, ExecutableAddressRequest, ExecutableFileRequest, FramebufferRequest,
+    HhdmRequest, MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker,
+    RsdpRequest, StackSizeRequest,
+};
+
+/// The protocol revision the kernel is written against.
+pub const BASE_REVISION_NUMBER: u64 = 2;
+
+/// Stack the loader must give the boot CPU; startup and exception reports run on it.
+pub const BOOT_STACK_SIZE: u64 = 256 * 1024;
+
+#[used]
+#[unsafe(link_section = ".limine_requests_start")]
+static REQUESTS_START: RequestsStartMarker = RequestsStartMarker::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static BASE_REVISION: BaseRevision = BaseRevision::with_revision(BASE_REVISION_NUMBER);
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static BOOTLOADER_INFO: BootloaderInfoRequest = BootloaderInfoRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static STACK_SIZE: StackSizeRequest = StackSizeRequest::new().with_size(BOOT_STACK_SIZE);
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static HHDM: HhdmRequest = HhdmRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static MEMORY_MAP: MemoryMapRequest = MemoryMapRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static FRAMEBUFFER: FramebufferRequest = FramebufferRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static MODULES: ModuleRequest = ModuleRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static RSDP: RsdpRequest = RsdpRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static EXECUTABLE_ADDRESS: ExecutableAddressRequest = ExecutableAddressRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static EXECUTABLE_FILE: ExecutableFileRequest = ExecutableFileRequest::new();
+
+#[used]
+#[unsafe(link_section = ".limine_requests_end")]
+static REQUESTS_END: RequestsEndMarker = RequestsEndMarker::new();
+
+/// Why the kernel refuses to trust what the loader handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootError {
+    /// The loader left the base-revision tag untouched: it does not speak the protocol at all.
+    NotLimine,
+    /// The loader speaks the protocol but not revision 2; it booted us under `loaded`.
+    RevisionUnsupported { loaded: Option<u64> },
+    /// A response the kernel cannot run without is missing.
+    MissingResponse(&'static str),
+}
+
+impl core::fmt::Display for BootError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NotLimine => write!(f, "the loader did not answer the Limine base-revision tag"),
+            Self::RevisionUnsupported { loaded: Some(r) } => write!(
+                f,
+                "the loader does not support Limine base revision {BASE_REVISION_NUMBER} (it used {r}); use Limine 8.x or later"
+            ),
+            Self::RevisionUnsupported { loaded: None } => write!(
+                f,
+                "the loader does not support Limine base revision {BASE_REVISION_NUMBER}; use Limine 8.x or later"
+            ),
+            Self::MissingResponse(what) => write!(f, "the loader gave no {what} response"),
+        }
+    }
+}
+
+/// Checks the base-revision handshake.
+pub fn check_revision() -> Result<(), BootError> {
+    if BASE_REVISION.is_supported() {
+        Ok(())
+    } else if BASE_REVISION.is_valid() {
+        Err(BootError::RevisionUnsupported { loaded: BASE_REVISION.loaded_revision() })
+    } else {
+        // Revision-0-era loaders never touch the tag's second word.
+        Err(BootError::RevisionUnsupported { loaded: None })
+    }
+}
+
+/// Name and version of the loader, as it reports itself.
+pub fn loader() -> (&'static str, &'static str) {
+    BOOTLOADER_INFO
+        .get_response()
+        .map_or(("unknown", "?"), |r| (r.name(), r.version()))
+}
+
+/// Offset of the higher-half direct map of physical memory.
+pub fn hhdm_offset() -> Result<u64, BootError> {
+    HHDM.get_response().map(|r| r.offset()).ok_or(BootError::MissingResponse("HHDM"))
+}
+
+/// The physical memory map.
+pub fn memory_map() -> Result<&'static [&'static limine::memory_map::Entry], BootError> {
+    MEMORY_MAP.get_response().map(|r| r.entries()).ok_or(BootError::MissingResponse("memory map"))
+}
+
+/// The first framebuffer, if the loader set one up.
+pub fn framebuffer() -> Option<limine::framebuffer::Framebuffer<'static>> {
+    FRAMEBUFFER.get_response()?.framebuffers().next()
+}
+
+/// Modules loaded beside the kernel (the ramdisk).
+pub fn modules() -> &'static [&'static limine::file::File] {
+    MODULES.get_response().map_or(&[], |r| r.modules())
+}
+
+/// Physical address of the ACPI RSDP, if the firmware has one.
+pub fn rsdp_address() -> Option<usize> {
+    RSDP.get_response().map(|r| r.address())
+}
+
+/// Physical and virtual base of the loaded kernel image.
+pub fn kernel_address() -> Result<(u64, u64), BootError> {
+    EXECUTABLE_ADDRESS
+        .get_response()
+        .map(|r| (r.physical_base(), r.virtual_base()))
+        .ok_or(BootError::MissingResponse("executable address"))
+}
+
+/// The kernel command line from the loader's configuration (empty when none was given).
+pub fn cmdline() -> &'static str {
+    EXECUTABLE_FILE
+        .get_response()
+        .and_then(|r| r.file().string().to_str().ok())
+        .unwrap_or("")
+}

@@ -1,0 +1,127 @@
+//! Boot options from the kernel command line (`cmdline:` in `limine.conf`).
+//!
+//! Options are space-separated `key=value` words:
+//! - `log=error|warn|info|debug|trace` — console log level (default `info`).
+//! - `on_fatal=halt|exit` — after a panic or fatal exception, halt (default) or end the QEMU run
+//!   through `isa-debug-exit` with a failure status (what the test runner uses).
+//! - `ktest=fault` — after boot, run a built-in kernel check (`fault`: touch an unmapped page,
+//!   to prove exceptions are reported instead of rebooting the machine).
+//!
+//! Unknown words are reported once and otherwise ignored, so a typo never stops a boot.
+
+use log::LevelFilter;
+use spin::Once;
+
+/// What to do once the kernel cannot go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFatal {
+    /// Stop the CPU and leave the report on the console.
+    Halt,
+    /// End the QEMU run with a failure status.
+    Exit,
+}
+
+/// A built-in check selected with `ktest=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelTest {
+    /// Read an unmapped address: the page-fault report must appear and the run must stop cleanly.
+    Fault,
+}
+
+/// The parsed command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootOptions {
+    /// Console log level.
+    pub log_level: LevelFilter,
+    /// Behaviour after a fatal error.
+    pub on_fatal: OnFatal,
+    /// Built-in check to run after boot, if any.
+    pub ktest: Option<KernelTest>,
+}
+
+impl Default for BootOptions {
+    fn default() -> Self {
+        Self { log_level: LevelFilter::Info, on_fatal: OnFatal::Halt, ktest: None }
+    }
+}
+
+/// A word of the command line the kernel could not use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownOption<'a>(pub &'a str);
+
+impl core::fmt::Display for UnknownOption<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ignoring unknown boot option `{}`", self.0)
+    }
+}
+
+/// Parses `cmdline`, calling `unknown` for each word it cannot use.
+pub fn parse<'a>(cmdline: &'a str, mut unknown: impl FnMut(UnknownOption<'a>)) -> BootOptions {
+    let mut options = BootOptions::default();
+    for word in cmdline.split_ascii_whitespace() {
+        let parsed = match word.split_once('=') {
+            Some(("log", level)) => level.parse().map(|l| options.log_level = l).is_ok(),
+            Some(("on_fatal", "halt")) => {
+                options.on_fatal = OnFatal::Halt;
+                true
+            }
+            Some(("on_fatal", "exit")) => {
+                options.on_fatal = OnFatal::Exit;
+                true
+            }
+            Some(("ktest", "fault")) => {
+                options.ktest = Some(KernelTest::Fault);
+                true
+            }
+            _ => false,
+        };
+        if !parsed {
+            unknown(UnknownOption(word));
+        }
+    }
+    options
+}
+
+static OPTIONS: Once<BootOptions> = Once::new();
+
+/// Records the options for the rest of the kernel; later calls keep the first value.
+pub fn set(options: BootOptions) -> BootOptions {
+    *OPTIONS.call_once(|| options)
+}
+
+/// The boot options, or the defaults before the command line has been read.
+pub fn get() -> BootOptions {
+    OPTIONS.get().copied().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(cmdline: &str) -> (BootOptions, Vec<&str>) {
+        let mut unknown = Vec::new();
+        let options = parse(cmdline, |UnknownOption(w)| unknown.push(w));
+        (options, unknown)
+    }
+
+    #[test]
+    fn empty_line_gives_defaults() {
+        assert_eq!(parse_all("   "), (BootOptions::default(), vec![]));
+    }
+
+    #[test]
+    fn known_options_are_applied() {
+        let (o, unknown) = parse_all("log=debug on_fatal=exit ktest=fault");
+        assert_eq!(o.log_level, LevelFilter::Debug);
+        assert_eq!(o.on_fatal, OnFatal::Exit);
+        assert_eq!(o.ktest, Some(KernelTest::Fault));
+        assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn bad_words_are_reported_and_do_not_change_anything() {
+        let (o, unknown) = parse_all("log=loud on_fatal=reboot quiet ktest=");
+        assert_eq!(o, BootOptions::default());
+        assert_eq!(unknown, vec!["log=loud", "on_fatal=reboot", "quiet", "ktest="]);
+    }
+}

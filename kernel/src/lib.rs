@@ -1,0 +1,29 @@
+//! MinimalOS: an x86_64 microkernel whose every program is a WebAssembly actor.
+//!
+//! What this kernel believes:
+//! - One address space, one privilege level. Isolation comes from the Wasm sandbox and from
+//!   capabilities, not from page tables or rings.
+//! - The kernel does not care which loader booted it: everything it knows about the machine
+//!   arrives through the Limine boot protocol (`boot`).
+//! - Hardware glue and pure logic are apart: the logic builds and is tested on the host.
+//! - Faults name their cause. Nothing an actor does may panic the kernel.
+//!
+//! Rooms, one job each:
+//! - `startup`: the boot sequence, in order.
+//! - `boot`: Limine requests and what their responses say about the machine.
+//! - `arch`: x86_64 glue (serial port, GDT/TSS, IDT and exception reports, QEMU exit).
+//! - `mem`: physical frames, page tables through the HHDM, the kernel heap.
+//! - `klog`: the `log` backend on the serial console.
+//! - `cmdline`: boot options from the kernel command line.
+//! - `ramdisk`: the `ramdisk.tar` module.
+//! - `fatal`: what happens when the kernel cannot go on.
+#![cfg_attr(not(test), no_std)]
+
+
+pub mod arch;
+pub mod boot;
+pub mod cmdline;
+pub mod fatal;
+pub mod klog;
+pub mod ramdisk;
+pub mod startup;

@@ -1,0 +1,5 @@
+#![no_std]
+#![no_main]
+use uefi::prelude::*;
+#[entry]
+fn main() -> Status { Status::SUCCESS }
