@@ -1,1 +1,85 @@
-fn main(){}
+//! `minimalos`: builds the boot image and runs it (the Makefile's targets call this).
+//!
+//! ```text
+//! minimalos iso   [--out PATH] [--cmdline TEXT]   build the ISO (LIMINE_DIR=... for real Limine)
+//! minimalos run   [--iso PATH]                    build, then boot with the serial console here
+//! minimalos debug [--iso PATH]                    the same, paused, with a gdb server on :1234
+//! ```
+//! Environment: `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
+//! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use minimalos::artifacts;
+use minimalos::iso::{self, IsoOptions};
+use minimalos::qemu::{self, Accel, QemuOptions};
+
+const USAGE: &str = "usage: minimalos <iso|run|debug> [--out PATH] [--iso PATH] [--cmdline TEXT]";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("minimalos: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let (command, flags) = args.split_first().ok_or(USAGE)?;
+    let mut iso_options = IsoOptions {
+        out: artifacts::repo_root().join("build/minimalos.iso"),
+        cmdline: None,
+        limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+    };
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        let value = flags.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--out" | "--iso" => iso_options.out = PathBuf::from(value),
+            "--cmdline" => iso_options.cmdline = Some(value.clone()),
+            _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
+        }
+    }
+
+    let iso = iso::build(&iso_options)?;
+    eprintln!("minimalos: wrote {}", iso.display());
+    if command == "iso" {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let gdb = match command.as_str() {
+        "run" => false,
+        "debug" => true,
+        _ => return Err(USAGE.into()),
+    };
+    let memory_mib = match std::env::var("MEMORY") {
+        Ok(m) => m.parse().map_err(|_| format!("MEMORY={m} is not a number of MiB"))?,
+        Err(_) => 512,
+    };
+    let options = QemuOptions {
+        accel: Accel::from_env()?,
+        memory_mib,
+        gdb,
+        window: std::env::var("GUI").is_ok_and(|v| v == "1"),
+        ..QemuOptions::new(iso)
+    };
+    if gdb {
+        eprintln!(
+            "minimalos: paused for gdb; in another terminal:\n    gdb {} -ex 'target remote localhost:1234'",
+            artifacts::kernel().display()
+        );
+    }
+    eprintln!("minimalos: booting under {} (quit: Ctrl-A then X)", options.accel.name());
+    let vars = qemu::vars_path()?;
+    let status = qemu::command(&options, &vars)?.args(["-serial", "mon:stdio"]).status()?;
+    let _ = std::fs::remove_file(&vars);
+    Ok(match status.code() {
+        Some(0) | Some(qemu::EXIT_SUCCESS) => ExitCode::SUCCESS,
+        _ => {
+            eprintln!("minimalos: QEMU ended with {status}");
+            ExitCode::FAILURE
+        }
+    })
+}

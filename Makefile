@@ -1,0 +1,51 @@
+# MinimalOS: `make run` boots to the console, `make test` checks everything. See README.md.
+
+TOOLCHAIN := 1.95.0
+TARGETS   := x86_64-unknown-none wasm32-unknown-unknown x86_64-unknown-uefi
+HOST      := $(shell rustc +$(TOOLCHAIN) -vV 2>/dev/null | sed -n 's/^host: //p')
+RUNNER    := cargo run -q --bin minimalos --
+
+.PHONY: iso run debug test host-test boot-test lint fmt toolchain clean
+
+iso: toolchain
+	$(RUNNER) iso
+
+run: toolchain
+	$(RUNNER) run
+
+debug: toolchain
+	$(RUNNER) debug
+
+test: lint host-test boot-test
+
+# Pure logic, on the host.
+host-test: toolchain
+	cargo test -q -p limine-config
+	cargo test -q -p kernel --lib --target $(HOST)
+	cargo test -q -p minimalos --lib --bins
+
+# The real ISO in QEMU (TCG unless ACCEL=kvm); serial logs land in build/test/.
+boot-test: toolchain
+	@echo "boot tests: building the image and booting it in QEMU; a UEFI boot under TCG takes a while"
+	cargo test -p minimalos --test boot -- --test-threads=2
+
+lint: toolchain
+	cargo fmt --all --check
+	cargo clippy -q -p minimalos -p limine-config --all-targets -- -D warnings
+	cargo clippy -q -p kernel --target x86_64-unknown-none -- -D warnings
+	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings
+	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
+	cargo clippy -q -p sdk -p hello --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+# rustup reads rust-toolchain.toml, but an already-installed toolchain may lack the targets.
+toolchain:
+	@command -v rustup >/dev/null || { echo "error: rustup is required (https://rustup.rs)"; exit 1; }
+	@rustup toolchain install $(TOOLCHAIN) --profile minimal -c clippy -c rustfmt $(addprefix -t ,$(TARGETS)) >/dev/null 2>&1 \
+		|| rustup target add --toolchain $(TOOLCHAIN) $(TARGETS)
+
+clean:
+	cargo clean
+	rm -rf build

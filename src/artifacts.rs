@@ -1,0 +1,28 @@
+//! The cross-built parts of the system, as `build.rs` left them.
+
+use std::path::Path;
+
+/// The kernel ELF (with symbols; `make debug` hands it to gdb).
+pub fn kernel() -> &'static Path {
+    Path::new(env!("MINIMALOS_KERNEL"))
+}
+
+/// The project's Limine-protocol UEFI loader.
+pub fn loader() -> &'static Path {
+    Path::new(env!("MINIMALOS_LOADER"))
+}
+
+/// `ramdisk.tar` with every actor under `actors/`.
+pub fn ramdisk() -> &'static Path {
+    Path::new(env!("MINIMALOS_RAMDISK"))
+}
+
+/// `limine/limine.conf`, the boot configuration both loaders read.
+pub fn limine_conf() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/limine/limine.conf"))
+}
+
+/// The repository root; `build/` lives here.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}

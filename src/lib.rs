@@ -1,0 +1,12 @@
+//! Host side of MinimalOS: builds the boot image and runs it in QEMU.
+//!
+//! - [`artifacts`]: where `build.rs` put the kernel, the loader and the ramdisk.
+//! - [`host`]: the host programs the image and QEMU need, installed when possible.
+//! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
+//! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
+//!   and type into.
+
+pub mod artifacts;
+pub mod host;
+pub mod iso;
+pub mod qemu;

@@ -1,0 +1,278 @@
+//! QEMU: the command line that boots an image under OVMF, and a running machine whose serial
+//! console can be read and typed into (what `make run` shows a person, and what tests drive).
+//!
+//! TCG is the default accelerator. KVM is only used when asked for (`ACCEL=kvm`): on some hosts
+//! `/dev/kvm` opens but guests hang, so it must never be picked implicitly.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::host;
+
+/// QEMU's status when the kernel reports success through `isa-debug-exit` (`0x10 << 1 | 1`).
+pub const EXIT_SUCCESS: i32 = 33;
+/// QEMU's status when the kernel reports a failure through `isa-debug-exit` (`0x11 << 1 | 1`).
+pub const EXIT_FAILURE: i32 = 35;
+
+/// Which accelerator runs the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Accel {
+    /// QEMU's software emulator: slower, works everywhere.
+    #[default]
+    Tcg,
+    /// Hardware virtualisation, opt-in.
+    Kvm,
+}
+
+impl Accel {
+    /// Reads `ACCEL` (`tcg`, the default, or `kvm`).
+    pub fn from_env() -> Result<Self, QemuError> {
+        match std::env::var("ACCEL").as_deref() {
+            Err(_) | Ok("") | Ok("tcg") => Ok(Self::Tcg),
+            Ok("kvm") => Ok(Self::Kvm),
+            Ok(other) => Err(QemuError::BadAccel(other.to_owned())),
+        }
+    }
+
+    /// The name QEMU and the benchmark files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tcg => "tcg",
+            Self::Kvm => "kvm",
+        }
+    }
+}
+
+/// How to start a machine.
+#[derive(Debug, Clone)]
+pub struct QemuOptions {
+    /// The image to boot from (a CD-ROM).
+    pub iso: PathBuf,
+    /// Accelerator.
+    pub accel: Accel,
+    /// Guest memory in MiB.
+    pub memory_mib: u32,
+    /// Start paused with a gdb server on `localhost:1234`.
+    pub gdb: bool,
+    /// Show the framebuffer in a window (needs a display); otherwise run headless.
+    pub window: bool,
+}
+
+impl QemuOptions {
+    /// Headless TCG defaults for `iso`.
+    pub fn new(iso: impl Into<PathBuf>) -> Self {
+        Self { iso: iso.into(), accel: Accel::Tcg, memory_mib: 512, gdb: false, window: false }
+    }
+}
+
+/// Why QEMU could not be started or did not behave.
+#[derive(Debug)]
+pub enum QemuError {
+    /// A host program is missing.
+    Tools(host::MissingTools),
+    /// `ACCEL` names an accelerator we do not offer.
+    BadAccel(String),
+    /// Starting QEMU or preparing its files failed.
+    Io { what: String, source: io::Error },
+    /// The expected text did not appear on the serial console in time.
+    Timeout { waiting_for: String, after: Duration },
+    /// QEMU ended before the expected text appeared.
+    Exited { waiting_for: String, status: ExitStatus },
+}
+
+impl fmt::Display for QemuError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tools(e) => e.fmt(f),
+            Self::BadAccel(a) => {
+                write!(f, "ACCEL={a} is not an accelerator we offer: use tcg (default) or kvm")
+            }
+            Self::Io { what, source } => write!(f, "{what}: {source}"),
+            Self::Timeout { waiting_for, after } => {
+                write!(f, "`{waiting_for}` did not appear on the serial console within {after:?}")
+            }
+            Self::Exited { waiting_for, status } => {
+                write!(f, "QEMU ended ({status}) before `{waiting_for}` appeared on the serial console")
+            }
+        }
+    }
+}
+
+impl std::error::Error for QemuError {}
+
+impl From<host::MissingTools> for QemuError {
+    fn from(e: host::MissingTools) -> Self {
+        Self::Tools(e)
+    }
+}
+
+/// The QEMU command for `options`, serial console on QEMU's stdio.
+///
+/// `vars` is this machine's private copy of the OVMF variable store (the firmware writes it).
+pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError> {
+    host::ensure(&[host::QEMU])?;
+    let firmware = host::ovmf()?;
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-machine", "q35", "-cpu", "max", "-smp", "1", "-no-reboot"])
+        .args(["-accel", options.accel.name()])
+        .args(["-m", &format!("{}M", options.memory_mib)])
+        .arg("-drive")
+        .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={}", firmware.code.display()));
+    if let Some(template) = firmware.vars_template {
+        std::fs::copy(template, vars)
+            .map_err(|e| QemuError::Io { what: format!("cannot copy {}", template.display()), source: e })?;
+        cmd.arg("-drive").arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()));
+    }
+    cmd.arg("-drive").arg(format!("file={},media=cdrom,format=raw,readonly=on", options.iso.display()));
+    // Lets the kernel end a run with a status (see kernel/src/arch/qemu.rs).
+    cmd.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+    if !options.window {
+        cmd.args(["-display", "none"]);
+    }
+    if options.gdb {
+        cmd.args(["-s", "-S"]);
+    }
+    Ok(cmd)
+}
+
+/// A fresh path for a machine's OVMF variable store under `build/qemu/`.
+pub fn vars_path() -> Result<PathBuf, QemuError> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = crate::artifacts::repo_root().join("build/qemu");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| QemuError::Io { what: format!("cannot create {}", dir.display()), source: e })?;
+    Ok(dir.join(format!("ovmf-vars-{}-{}.fd", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))))
+}
+
+/// Serial output gathered so far, and a signal for new bytes or the end of the stream.
+#[derive(Default)]
+struct Console {
+    text: Mutex<(String, bool)>,
+    changed: Condvar,
+}
+
+/// A running QEMU whose serial console is captured.
+pub struct Machine {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    console: Arc<Console>,
+    vars: PathBuf,
+}
+
+impl Machine {
+    /// Boots `options` headless, capturing the serial console.
+    pub fn boot(options: &QemuOptions) -> Result<Self, QemuError> {
+        let vars = vars_path()?;
+        let mut cmd = command(options, &vars)?;
+        cmd.args(["-serial", "stdio"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| QemuError::Io { what: "cannot start qemu-system-x86_64".into(), source: e })?;
+        let mut stdout = child.stdout.take().expect("stdout was piped");
+        let console = Arc::new(Console::default());
+        let sink = Arc::clone(&console);
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = stdout.read(&mut buf).unwrap_or(0);
+                let mut text = sink.text.lock().unwrap_or_else(|p| p.into_inner());
+                if n == 0 {
+                    text.1 = true;
+                } else {
+                    text.0.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+                sink.changed.notify_all();
+                if n == 0 {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Ok(Self { child, stdin, console, vars })
+    }
+
+    /// Everything the serial console printed so far.
+    pub fn output(&self) -> String {
+        self.console.text.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
+    }
+
+    /// Waits until the console output contains `needle`.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<(), QemuError> {
+        let deadline = Instant::now() + timeout;
+        let mut text = self.console.text.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if text.0.contains(needle) {
+                return Ok(());
+            }
+            if text.1 {
+                drop(text);
+                let status = self
+                    .child
+                    .wait()
+                    .map_err(|e| QemuError::Io { what: "cannot wait for QEMU".into(), source: e })?;
+                return Err(QemuError::Exited { waiting_for: needle.into(), status });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(QemuError::Timeout { waiting_for: needle.into(), after: timeout });
+            }
+            text =
+                self.console.changed.wait_timeout(text, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Types `text` on the serial console.
+    pub fn send(&mut self, text: &str) -> Result<(), QemuError> {
+        let stdin = self.stdin.as_mut().ok_or_else(|| QemuError::Io {
+            what: "serial input".into(),
+            source: io::Error::new(io::ErrorKind::BrokenPipe, "closed"),
+        })?;
+        stdin
+            .write_all(text.as_bytes())
+            .and_then(|()| stdin.flush())
+            .map_err(|e| QemuError::Io { what: "cannot type on the serial console".into(), source: e })
+    }
+
+    /// Waits for QEMU to end on its own, killing it after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus, QemuError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Ok(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+                Ok(None) => {
+                    self.kill();
+                    return Err(QemuError::Timeout { waiting_for: "QEMU to exit".into(), after: timeout });
+                }
+                Err(e) => return Err(QemuError::Io { what: "cannot wait for QEMU".into(), source: e }),
+            }
+        }
+    }
+
+    /// Writes the console output to `path` (tests keep it under `build/` for a post-mortem).
+    pub fn save_log(&self, path: &Path) -> io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, self.output())
+    }
+
+    /// Stops QEMU now.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_file(&self.vars);
+    }
+}
