@@ -2,5 +2,6 @@
 //! The rest of the kernel reaches the machine only through these modules.
 
 pub mod cpu;
+pub mod gdt;
 pub mod qemu;
 pub mod serial;

@@ -1,0 +1,112 @@
+//! The GDT and the TSS: the kernel's own code and data segments, and the known-good stacks the
+//! CPU switches to for the exceptions that may strike while the current stack is unusable.
+//!
+//! In long mode segmentation is almost gone: bases and limits are ignored (FS and GS bases come
+//! from MSRs), but the CPU still checks that CS is a 64-bit code segment, and the only way to
+//! give it an interrupt stack table is a TSS described in the GDT. The loader's GDT may live in
+//! memory the kernel later reuses, so the kernel brings its own.
+
+use x86_64::VirtAddr;
+use x86_64::instructions::segmentation::{CS, DS, ES, FS, GS, SS, Segment};
+use x86_64::instructions::tables::load_tss;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+
+/// IST slot (as `set_stack_index` counts, from 0) for the double-fault handler.
+pub const DOUBLE_FAULT_IST_INDEX: u16 = 0;
+/// IST slot for the non-maskable-interrupt handler.
+pub const NMI_IST_INDEX: u16 = 1;
+/// IST slot for the machine-check handler.
+pub const MACHINE_CHECK_IST_INDEX: u16 = 2;
+
+/// Bytes in each IST stack: room for a full exception report with formatting.
+const IST_STACK_SIZE: usize = 20 * 1024;
+
+/// Memory the CPU uses as a stack; Rust code never reads or writes it.
+#[repr(C, align(16))]
+struct IstStack([u8; IST_STACK_SIZE]);
+
+// Each of these three may arrive while another of them is being handled (an NMI or a machine
+// check during a double-fault report, a machine check during an NMI). An IST switch always
+// resets RSP to the top of its stack, so two vectors sharing one stack would overwrite the
+// frame of the handler they interrupted. Hence one stack each.
+//
+// `static mut` because the CPU writes them; Rust only ever takes their address (`&raw`), which
+// needs no `unsafe`.
+
+/// A double fault is often the CPU failing to push a frame on an overflowed or corrupt stack;
+/// without a stack of its own that becomes a triple fault and a silent reset.
+static mut DOUBLE_FAULT_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
+/// An NMI cannot be masked, so it may arrive while the current stack is nearly full or corrupt.
+static mut NMI_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
+/// A machine check reports failing hardware, which may include the memory of the current stack.
+static mut MACHINE_CHECK_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
+
+/// Selectors of the segments in [`GDT`].
+struct Selectors {
+    code: SegmentSelector,
+    data: SegmentSelector,
+    tss: SegmentSelector,
+}
+
+static TSS: spin::Once<TaskStateSegment> = spin::Once::new();
+static GDT: spin::Once<(GlobalDescriptorTable, Selectors)> = spin::Once::new();
+
+/// The address just past the end of `stack`: x86 stacks grow down.
+fn stack_top(stack: *const IstStack) -> VirtAddr {
+    VirtAddr::from_ptr(stack) + IST_STACK_SIZE as u64
+}
+
+fn build_tss() -> TaskStateSegment {
+    let mut tss = TaskStateSegment::new();
+    // The privilege stack table (RSP0) stays empty: the kernel and everything it runs live in
+    // ring 0, and the CPU reads RSP0 only when an interrupt raises the privilege level.
+    tss.interrupt_stack_table[usize::from(DOUBLE_FAULT_IST_INDEX)] = stack_top(&raw const DOUBLE_FAULT_STACK);
+    tss.interrupt_stack_table[usize::from(NMI_IST_INDEX)] = stack_top(&raw const NMI_STACK);
+    tss.interrupt_stack_table[usize::from(MACHINE_CHECK_IST_INDEX)] =
+        stack_top(&raw const MACHINE_CHECK_STACK);
+    tss
+}
+
+fn build_gdt(tss: &'static TaskStateSegment) -> (GlobalDescriptorTable, Selectors) {
+    let mut gdt = GlobalDescriptorTable::new();
+    // No user segments: nothing runs outside ring 0.
+    let code = gdt.append(Descriptor::kernel_code_segment());
+    let data = gdt.append(Descriptor::kernel_data_segment());
+    // A TSS descriptor holds a 64-bit base and so takes two GDT slots.
+    let tss = gdt.append(Descriptor::tss_segment(tss));
+    (gdt, Selectors { code, data, tss })
+}
+
+/// Loads the kernel's GDT and TSS and points every segment register at them.
+///
+/// Call once, early, with interrupts off (as the kernel is entered): until CS is reloaded the
+/// CPU runs on a selector that indexes a table it no longer has.
+pub fn init() {
+    let tss = TSS.call_once(build_tss);
+    let (gdt, selectors) = GDT.call_once(|| build_gdt(tss));
+
+    // `lgdt` only tells the CPU where the table is; each segment register keeps the descriptor
+    // it cached from the loader's GDT until it is loaded again.
+    gdt.load();
+
+    // SAFETY: the selectors come from the GDT just loaded, which is `'static` and never changes:
+    // `code` is a 64-bit ring-0 code segment, `data` a writable ring-0 data segment, null is
+    // valid for DS, ES, FS and GS in long mode, and `tss` describes a `'static` TSS whose IST
+    // entries point at stacks reserved for it alone.
+    unsafe {
+        // CS cannot be the target of `mov`; the crate reloads it with a far return.
+        CS::set_reg(selectors.code);
+        // SS is still checked by `iretq` (and later `sysret`), so it gets a real data segment.
+        SS::set_reg(selectors.data);
+        // The CPU ignores DS and ES in long mode and takes the FS/GS bases from MSRs; null drops
+        // the last selectors that index the loader's table.
+        DS::set_reg(SegmentSelector::NULL);
+        ES::set_reg(SegmentSelector::NULL);
+        FS::set_reg(SegmentSelector::NULL);
+        GS::set_reg(SegmentSelector::NULL);
+        // `ltr` makes the TSS (and so the IST) live, and marks its descriptor busy: a second
+        // `ltr` with the same selector raises #GP, hence "call once".
+        load_tss(selectors.tss);
+    }
+}
