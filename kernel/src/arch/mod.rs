@@ -2,6 +2,16 @@
 //! The rest of the kernel reaches the machine only through these modules.
 
 pub mod cpu;
+pub mod exceptions;
 pub mod gdt;
+pub mod idt;
 pub mod qemu;
 pub mod serial;
+
+/// Installs the kernel's descriptor tables, so that every CPU exception gets a report.
+/// Call once, early, with interrupts off.
+pub fn init() {
+    // The IDT's gates take the code selector that `gdt::init` loads.
+    gdt::init();
+    idt::init();
+}

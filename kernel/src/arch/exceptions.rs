@@ -1,0 +1,287 @@
+//! CPU exceptions (vectors 0–31): their names, their error codes in words, and the report the
+//! kernel prints before it stops.
+//!
+//! Every exception is fatal, #BP included: QEMU's gdbstub catches a debugger's breakpoints
+//! before the guest sees them, and 0xCC is the padding between functions, so a #BP that
+//! reaches the kernel most likely means a jump into the padding, where resuming runs on
+//! through garbage.
+
+use core::fmt::{self, Display};
+use core::sync::atomic::{AtomicU32, Ordering};
+use x86_64::registers::control::Cr2;
+use x86_64::structures::idt::{DescriptorTable, PageFaultErrorCode, SelectorErrorCode};
+
+use super::idt::InterruptFrame;
+use super::{cpu, serial};
+use crate::fatal;
+
+/// Vector of the non-maskable interrupt.
+pub const NMI: u8 = 2;
+/// Vector of #DF, the double fault.
+pub const DOUBLE_FAULT: u8 = 8;
+/// Vector of #PF, the page fault.
+pub const PAGE_FAULT: u8 = 14;
+/// Vector of #MC, the machine check.
+pub const MACHINE_CHECK: u8 = 18;
+
+/// Whether the CPU pushes an error code for `vector`; the entry stubs push a 0 for the rest.
+pub const fn pushes_error_code(vector: u8) -> bool {
+    matches!(vector, 8 | 10..=14 | 17 | 21 | 29 | 30)
+}
+
+/// Whether `vector`'s error code is a segment selector (or 0 when no selector is to blame).
+const fn has_selector_error_code(vector: u8) -> bool {
+    matches!(vector, 10..=13)
+}
+
+/// Mnemonic and name of an exception vector, or `None` for a reserved one.
+pub const fn describe(vector: u8) -> Option<(&'static str, &'static str)> {
+    Some(match vector {
+        0 => ("#DE", "divide error"),
+        1 => ("#DB", "debug"),
+        NMI => ("NMI", "non-maskable interrupt"),
+        3 => ("#BP", "breakpoint"),
+        4 => ("#OF", "overflow"),
+        5 => ("#BR", "bound range exceeded"),
+        6 => ("#UD", "invalid opcode"),
+        7 => ("#NM", "device not available"),
+        DOUBLE_FAULT => ("#DF", "double fault"),
+        // 9 was the coprocessor segment overrun of the 386; later CPUs never raise it.
+        10 => ("#TS", "invalid TSS"),
+        11 => ("#NP", "segment not present"),
+        12 => ("#SS", "stack-segment fault"),
+        13 => ("#GP", "general protection"),
+        PAGE_FAULT => ("#PF", "page fault"),
+        16 => ("#MF", "x87 floating-point error"),
+        17 => ("#AC", "alignment check"),
+        MACHINE_CHECK => ("#MC", "machine check"),
+        19 => ("#XM", "SIMD floating-point exception"),
+        20 => ("#VE", "virtualization exception"),
+        21 => ("#CP", "control protection"),
+        28 => ("#HV", "hypervisor injection"),
+        29 => ("#VC", "VMM communication"),
+        30 => ("#SX", "security exception"),
+        _ => return None,
+    })
+}
+
+/// A vector as a report names it: `#PF page fault`, or `reserved vector` for a reserved one.
+struct VectorName(u8);
+
+impl Display for VectorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match describe(self.0) {
+            Some((mnemonic, name)) => write!(f, "{mnemonic} {name}"),
+            None => f.write_str("reserved vector"),
+        }
+    }
+}
+
+/// A page-fault error code in words, e.g. `not-present write kernel`.
+struct PageFaultCause(u64);
+
+impl Display for PageFaultCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = PageFaultErrorCode::from_bits_truncate(self.0);
+        let has = |flag| code.contains(flag);
+        let presence = if has(PageFaultErrorCode::PROTECTION_VIOLATION) { "present" } else { "not-present" };
+        // An instruction fetch is also reported as a read, so it is named instead of "read".
+        let access = if has(PageFaultErrorCode::INSTRUCTION_FETCH) {
+            "instruction-fetch"
+        } else if has(PageFaultErrorCode::CAUSED_BY_WRITE) {
+            "write"
+        } else {
+            "read"
+        };
+        let mode = if has(PageFaultErrorCode::USER_MODE) { "user" } else { "kernel" };
+        write!(f, "{presence} {access} {mode}")?;
+        for (flag, word) in [
+            (PageFaultErrorCode::MALFORMED_TABLE, "reserved-bit"),
+            (PageFaultErrorCode::PROTECTION_KEY, "protection-key"),
+            (PageFaultErrorCode::SHADOW_STACK, "shadow-stack"),
+        ] {
+            if has(flag) {
+                write!(f, " {word}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A selector error code in words, e.g. `GDT index 5` or `IDT vector 128, external`.
+struct SelectorCause(u64);
+
+impl Display for SelectorCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = SelectorErrorCode::new_truncate(self.0);
+        if code.is_null() {
+            return f.write_str("no selector");
+        }
+        match code.descriptor_table() {
+            DescriptorTable::Gdt => write!(f, "GDT index {}", code.index()),
+            DescriptorTable::Ldt => write!(f, "LDT index {}", code.index()),
+            DescriptorTable::Idt => write!(f, "IDT vector {}", code.index()),
+        }?;
+        // Set when the fault hit while the CPU was delivering an interrupt or an exception.
+        if code.external() {
+            f.write_str(", external")?;
+        }
+        Ok(())
+    }
+}
+
+/// The full report of an exception; `cr2` is given for a page fault only.
+struct Report<'a> {
+    frame: &'a InterruptFrame,
+    cr2: Option<u64>,
+}
+
+impl Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Report { frame, cr2 } = self;
+        // The stub pushed a vector below 256.
+        let vector = frame.vector as u8;
+        write!(f, "\nCPU EXCEPTION {vector}: {}", VectorName(vector))?;
+        if pushes_error_code(vector) {
+            write!(f, ", error code {:#x}", frame.error_code)?;
+            if vector == PAGE_FAULT {
+                write!(f, " ({})", PageFaultCause(frame.error_code))?;
+            } else if has_selector_error_code(vector) {
+                write!(f, " ({})", SelectorCause(frame.error_code))?;
+            }
+        }
+        if let Some(cr2) = cr2 {
+            write!(f, "\n  cr2 {cr2:#018x}")?;
+        }
+        write!(
+            f,
+            "\n  rip {:#018x}  rsp {:#018x}  rflags {:#010x}  cs {:#06x}  ss {:#06x}",
+            frame.rip, frame.rsp, frame.rflags, frame.cs, frame.ss
+        )?;
+        let r = &frame.regs;
+        let lines = [
+            [("rax", r.rax), ("rbx", r.rbx), ("rcx", r.rcx), ("rdx", r.rdx), ("rsi", r.rsi)],
+            [("rdi", r.rdi), ("rbp", r.rbp), ("r8", r.r8), ("r9", r.r9), ("r10", r.r10)],
+            [("r11", r.r11), ("r12", r.r12), ("r13", r.r13), ("r14", r.r14), ("r15", r.r15)],
+        ];
+        for line in lines {
+            f.write_str("\n ")?;
+            for (name, value) in line {
+                write!(f, " {name:>3} {value:016x}")?;
+            }
+        }
+        f.write_str("\n")
+    }
+}
+
+/// Exception reports under way on this CPU; more than one means a report itself faulted.
+static DEPTH: AtomicU32 = AtomicU32::new(0);
+
+/// Reports an exception and stops the machine; the IDT's dispatcher calls it for vectors 0–31.
+pub fn handle(frame: &InterruptFrame) -> ! {
+    let vector = frame.vector as u8;
+    // Read first: any page fault on the way, even a caught one, would overwrite CR2.
+    let cr2 = (vector == PAGE_FAULT).then(Cr2::read_raw);
+    // Only this CPU's own nesting counts, so no ordering with other memory is needed.
+    match DEPTH.fetch_add(1, Ordering::Relaxed) {
+        0 => serial::write_fmt_emergency(format_args!("{}", Report { frame, cr2 })),
+        // The report faulted: one short line, with as little code as possible between here and
+        // the stop.
+        1 => serial::write_fmt_emergency(format_args!(
+            "\nNESTED CPU EXCEPTION {vector}: {} at rip {:#x} while reporting an exception\n",
+            VectorName(vector),
+            frame.rip
+        )),
+        // Even the short line or `fatal::stop` faulted: nothing is left that is safe to run.
+        _ => cpu::halt_forever(),
+    }
+    fatal::stop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    const ERROR_CODE_VECTORS: [u8; 10] = [8, 10, 11, 12, 13, 14, 17, 21, 29, 30];
+    const RESERVED_VECTORS: [u8; 9] = [9, 15, 22, 23, 24, 25, 26, 27, 31];
+
+    #[test]
+    fn error_code_vectors_are_exactly_the_architectural_ones() {
+        for vector in 0..=u8::MAX {
+            assert_eq!(pushes_error_code(vector), ERROR_CODE_VECTORS.contains(&vector), "vector {vector}");
+        }
+    }
+
+    #[test]
+    fn every_exception_vector_is_named_or_reserved() {
+        for vector in 0..32 {
+            assert_eq!(describe(vector).is_none(), RESERVED_VECTORS.contains(&vector), "vector {vector}");
+        }
+        assert_eq!(VectorName(14).to_string(), "#PF page fault");
+        assert_eq!(VectorName(13).to_string(), "#GP general protection");
+        assert_eq!(VectorName(2).to_string(), "NMI non-maskable interrupt");
+        assert_eq!(VectorName(15).to_string(), "reserved vector");
+    }
+
+    #[test]
+    fn page_fault_codes_read_as_words() {
+        assert_eq!(PageFaultCause(0).to_string(), "not-present read kernel");
+        assert_eq!(PageFaultCause(0b111).to_string(), "present write user");
+        assert_eq!(PageFaultCause(0b1_0001).to_string(), "present instruction-fetch kernel");
+        assert_eq!(PageFaultCause(0b1001).to_string(), "present read kernel reserved-bit");
+        assert_eq!(
+            PageFaultCause(0b110_0010).to_string(),
+            "not-present write kernel protection-key shadow-stack"
+        );
+    }
+
+    #[test]
+    fn selector_codes_name_table_and_index() {
+        assert_eq!(SelectorCause(0).to_string(), "no selector");
+        assert_eq!(SelectorCause(5 << 3).to_string(), "GDT index 5");
+        assert_eq!(SelectorCause((3 << 3) | 0b100).to_string(), "LDT index 3");
+        assert_eq!(SelectorCause((128 << 3) | 0b011).to_string(), "IDT vector 128, external");
+        assert_eq!(SelectorCause((128 << 3) | 0b110).to_string(), "IDT vector 128");
+    }
+
+    #[test]
+    fn report_shows_cause_and_every_register() {
+        let mut frame = InterruptFrame {
+            vector: 14,
+            error_code: 0b10,
+            rip: 0xffff_ffff_8000_1234,
+            cs: 8,
+            ..Default::default()
+        };
+        frame.regs.rax = 0xaa;
+        frame.regs.r15 = 0xff;
+        let text = Report { frame: &frame, cr2: Some(0x7fff_ffff_f000) }.to_string();
+        assert!(
+            text.contains("CPU EXCEPTION 14: #PF page fault, error code 0x2 (not-present write kernel)"),
+            "{text}"
+        );
+        assert!(text.contains("cr2 0x00007ffffffff000"), "{text}");
+        assert!(text.contains("rip 0xffffffff80001234"), "{text}");
+        assert!(text.contains("rax 00000000000000aa"), "{text}");
+        assert!(text.contains("r15 00000000000000ff"), "{text}");
+        for name in [
+            "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", " r8", " r9", "r10", "r11", "r12", "r13", "r14", "rsp",
+            "rflags", "cs", "ss",
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+
+        let frame = InterruptFrame { vector: 13, error_code: 0x42, ..Default::default() };
+        let text = Report { frame: &frame, cr2: None }.to_string();
+        assert!(
+            text.contains("CPU EXCEPTION 13: #GP general protection, error code 0x42 (IDT vector 8)"),
+            "{text}"
+        );
+        assert!(!text.contains("cr2"), "{text}");
+
+        let frame = InterruptFrame { vector: 3, ..Default::default() };
+        let text = Report { frame: &frame, cr2: None }.to_string();
+        assert!(text.contains("CPU EXCEPTION 3: #BP breakpoint\n"), "{text}");
+    }
+}
