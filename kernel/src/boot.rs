@@ -5,7 +5,12 @@
 //! project's own loader (`limine/loader`) both implement; the kernel checks that the loader
 //! acknowledged it before trusting any response layout.
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::ops::Range;
 use limine::BaseRevision;
+use limine::memory_map::EntryType;
+use spin::Once;
 use limine::request::{
     BootloaderInfoRequest, ExecutableAddressRequest, ExecutableFileRequest, FramebufferRequest,
     HhdmRequest, MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker,
@@ -94,6 +99,110 @@ impl core::fmt::Display for BootError {
     }
 }
 
+/// What the kernel keeps of the loader's responses, copied out of loader memory so that memory
+/// can be reclaimed.
+#[derive(Debug)]
+pub struct BootInfo {
+    /// Loader name and version, as it reports itself.
+    pub loader: (String, String),
+    /// The kernel command line.
+    pub cmdline: String,
+    /// Offset of the direct map of physical memory.
+    pub hhdm_offset: u64,
+    /// The first framebuffer, if any.
+    pub framebuffer: Option<FramebufferInfo>,
+    /// Files loaded beside the kernel.
+    pub modules: Vec<Module>,
+    /// Physical address of the ACPI RSDP, if the firmware has one.
+    pub rsdp: Option<u64>,
+    /// Physical and virtual base of the kernel image.
+    pub kernel_base: (u64, u64),
+    /// Bytes of usable memory in the loader's map.
+    pub usable_bytes: u64,
+    /// Loader memory the kernel may take once nothing reads the responses any more.
+    pub reclaimable: Vec<Range<u64>>,
+}
+
+/// A linear framebuffer and its pixel format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramebufferInfo {
+    /// Virtual (HHDM) address of the first pixel.
+    pub address: u64,
+    /// Pixels per line.
+    pub width: u64,
+    /// Lines.
+    pub height: u64,
+    /// Bytes per line.
+    pub pitch: u64,
+    /// Bits per pixel.
+    pub bpp: u16,
+    /// Size and shift of the red, green and blue channels.
+    pub channels: [(u8, u8); 3],
+}
+
+/// A module file the loader placed in memory.
+#[derive(Debug)]
+pub struct Module {
+    /// The path it was loaded from.
+    pub path: String,
+    /// Its command-line string.
+    pub cmdline: String,
+    /// The file's bytes, in memory the loader marked executable-and-modules, which the kernel
+    /// never reuses.
+    pub data: &'static [u8],
+}
+
+static INFO: Once<BootInfo> = Once::new();
+
+/// Copies the responses into kernel memory (needs the heap); later calls return the first copy.
+pub fn snapshot() -> Result<&'static BootInfo, BootError> {
+    if let Some(info) = INFO.get() {
+        return Ok(info);
+    }
+    let memory_map = memory_map()?;
+    let info = BootInfo {
+        loader: (loader().0.to_string(), loader().1.to_string()),
+        cmdline: cmdline().to_string(),
+        hhdm_offset: hhdm_offset()?,
+        framebuffer: framebuffer().map(|fb| FramebufferInfo {
+            address: fb.addr() as u64,
+            width: fb.width(),
+            height: fb.height(),
+            pitch: fb.pitch(),
+            bpp: fb.bpp(),
+            channels: [
+                (fb.red_mask_size(), fb.red_mask_shift()),
+                (fb.green_mask_size(), fb.green_mask_shift()),
+                (fb.blue_mask_size(), fb.blue_mask_shift()),
+            ],
+        }),
+        modules: modules()
+            .iter()
+            .map(|m| Module {
+                path: m.path().to_string_lossy().into_owned(),
+                cmdline: m.string().to_string_lossy().into_owned(),
+                // SAFETY: the loader placed the module at `addr` for `size` bytes in
+                // executable-and-modules memory, which stays mapped by the HHDM and unused.
+                data: unsafe { core::slice::from_raw_parts(m.addr(), m.size() as usize) },
+            })
+            .collect(),
+        rsdp: RSDP.get_response().map(|r| r.address() as u64),
+        kernel_base: kernel_address()?,
+        usable_bytes: memory_map.iter().filter(|e| e.entry_type == EntryType::USABLE).map(|e| e.length).sum(),
+        reclaimable: memory_map
+            .iter()
+            .filter(|e| e.entry_type == EntryType::BOOTLOADER_RECLAIMABLE)
+            .map(|e| e.base..e.base + e.length)
+            .collect(),
+    };
+    Ok(INFO.call_once(|| info))
+}
+
+/// The snapshot taken by [`snapshot`], if it has been.
+pub fn info() -> Option<&'static BootInfo> {
+    INFO.get()
+}
+
 /// Checks the base-revision handshake.
 pub fn check_revision() -> Result<(), BootError> {
     if BASE_REVISION.is_supported() {
@@ -107,6 +216,8 @@ pub fn check_revision() -> Result<(), BootError> {
 }
 
 /// Name and version of the loader, as it reports itself.
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn loader() -> (&'static str, &'static str) {
     BOOTLOADER_INFO
         .get_response()
@@ -114,31 +225,36 @@ pub fn loader() -> (&'static str, &'static str) {
 }
 
 /// Offset of the higher-half direct map of physical memory.
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn hhdm_offset() -> Result<u64, BootError> {
     HHDM.get_response().map(|r| r.offset()).ok_or(BootError::MissingResponse("HHDM"))
 }
 
 /// The physical memory map.
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn memory_map() -> Result<&'static [&'static limine::memory_map::Entry], BootError> {
     MEMORY_MAP.get_response().map(|r| r.entries()).ok_or(BootError::MissingResponse("memory map"))
 }
 
 /// The first framebuffer, if the loader set one up.
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn framebuffer() -> Option<limine::framebuffer::Framebuffer<'static>> {
     FRAMEBUFFER.get_response()?.framebuffers().next()
 }
 
 /// Modules loaded beside the kernel (the ramdisk).
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn modules() -> &'static [&'static limine::file::File] {
     MODULES.get_response().map_or(&[], |r| r.modules())
 }
 
-/// Physical address of the ACPI RSDP, if the firmware has one.
-pub fn rsdp_address() -> Option<usize> {
-    RSDP.get_response().map(|r| r.address())
-}
-
 /// Physical and virtual base of the loaded kernel image.
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn kernel_address() -> Result<(u64, u64), BootError> {
     EXECUTABLE_ADDRESS
         .get_response()
@@ -147,6 +263,8 @@ pub fn kernel_address() -> Result<(u64, u64), BootError> {
 }
 
 /// The kernel command line from the loader's configuration (empty when none was given).
+///
+/// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn cmdline() -> &'static str {
     EXECUTABLE_FILE
         .get_response()

@@ -19,11 +19,14 @@
 //! - `fatal`: what happens when the kernel cannot go on.
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 
 pub mod arch;
 pub mod boot;
 pub mod cmdline;
 pub mod fatal;
 pub mod klog;
+pub mod mem;
 pub mod ramdisk;
 pub mod startup;

@@ -1,0 +1,62 @@
+//! The kernel heap: talc over a virtual range at [`HEAP_BASE`] that grows from free frames.
+//!
+//! When talc runs out, its out-of-memory handler maps more pages at the end of the range and
+//! extends the heap. If no frame is left the allocation fails: fallible APIs (`try_reserve`)
+//! return an error, infallible ones end in the panic handler's report.
+
+use core::alloc::Layout;
+use core::sync::atomic::{AtomicU64, Ordering};
+use talc::{OomHandler, Span, Talc, Talck};
+
+use super::{HEAP_BASE, HEAP_MAX, MemError, PAGE_SIZE, paging};
+
+/// The heap grows by at least this much at a time, so small allocations do not map page by page.
+const GROWTH_STEP: u64 = 256 * 1024;
+
+/// Bytes of the heap range mapped so far; also read by `mem::stats`.
+static MAPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Grows the heap on demand.
+pub struct GrowFromFrames {
+    heap: Span,
+}
+
+impl OomHandler for GrowFromFrames {
+    fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
+        let mapped = MAPPED.load(Ordering::Relaxed);
+        // Room for the request plus talc's per-chunk overhead, rounded to whole steps.
+        let want = (layout.size() as u64 + layout.align() as u64 + PAGE_SIZE).next_multiple_of(GROWTH_STEP);
+        let grow = want.min(HEAP_MAX - mapped);
+        if grow == 0 {
+            return Err(());
+        }
+        let start = HEAP_BASE + mapped;
+        paging::map_new(start..start + grow, paging::KERNEL_DATA).map_err(|_| ())?;
+        MAPPED.store(mapped + grow, Ordering::Relaxed);
+        let old = talc.oom_handler.heap;
+        let new = Span::from_base_size(HEAP_BASE as *mut u8, (mapped + grow) as usize);
+        // SAFETY: [HEAP_BASE, HEAP_BASE + mapped + grow) is mapped, writable and used by nothing
+        // but this heap; `old` is the span talc returned last (or empty before the first claim).
+        talc.oom_handler.heap = unsafe {
+            if old.is_empty() { talc.claim(new)? } else { talc.extend(old, new) }
+        };
+        Ok(())
+    }
+}
+
+// Host tests run on std's allocator; this one only serves the kernel.
+#[cfg_attr(not(test), global_allocator)]
+#[cfg_attr(test, allow(dead_code))]
+static ALLOCATOR: Talck<spin::Mutex<()>, GrowFromFrames> =
+    Talc::new(GrowFromFrames { heap: Span::empty() }).lock();
+
+/// Maps the first piece of the heap, so that a page-table failure shows at boot, not later.
+pub fn init() -> Result<(), MemError> {
+    let mut probe = alloc::vec::Vec::<u8>::new();
+    probe.try_reserve(1).map_err(|_| MemError::OutOfFrames)
+}
+
+/// Bytes the heap spans now.
+pub fn size() -> u64 {
+    MAPPED.load(Ordering::Relaxed)
+}

@@ -1,0 +1,105 @@
+//! Memory: physical frames, the kernel's page tables (edited through the HHDM), kernel stacks
+//! and the kernel heap.
+//!
+//! Virtual layout (4-level paging):
+//! - the HHDM, at the offset the loader chose (`0xffff_8000_0000_0000` for 4-level paging):
+//!   every physical range of the memory map, 2 MiB pages;
+//! - [`HEAP_BASE`]: the kernel heap, grown page by page from free frames;
+//! - [`STACKS_BASE`]: kernel stacks, each with an unmapped guard page below it;
+//! - `0xffff_ffff_8000_0000`: the kernel image, mapped per section (text R-X, rodata R--,
+//!   data RW-).
+//!
+//! [`init`] replaces the loader's page tables with the kernel's own; after
+//! [`reclaim_bootloader_memory`] the loader's tables, stack and responses are gone.
+
+pub mod frames;
+pub mod heap;
+pub mod paging;
+pub mod stack;
+
+use core::fmt;
+
+/// Size of a page and of a physical frame.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Start of the kernel heap's virtual range.
+pub const HEAP_BASE: u64 = 0xffff_c000_0000_0000;
+/// Largest the kernel heap may grow.
+pub const HEAP_MAX: u64 = 64 * 1024 * 1024 * 1024;
+/// Start of the kernel stacks' virtual range.
+pub const STACKS_BASE: u64 = 0xffff_e000_0000_0000;
+/// Size of the range reserved for kernel stacks.
+pub const STACKS_MAX: u64 = 256 * 1024 * 1024 * 1024;
+
+/// Why a memory operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemError {
+    /// No free physical frame is left.
+    OutOfFrames,
+    /// The virtual range reserved for this use is exhausted.
+    OutOfVirtualSpace(&'static str),
+    /// The loader's direct map overlaps the kernel's own ranges.
+    HhdmTooLarge { offset: u64, top: u64 },
+    /// A page the kernel needs was not mapped by the loader.
+    NotMapped(u64),
+    /// Mapping a page failed for a reason other than memory exhaustion.
+    MapFailed(u64),
+}
+
+impl fmt::Display for MemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutOfFrames => write!(f, "out of physical memory"),
+            Self::OutOfVirtualSpace(what) => write!(f, "the virtual range for {what} is exhausted"),
+            Self::HhdmTooLarge { offset, top } => {
+                write!(f, "the direct map at {offset:#x} reaches {top:#x}, into the kernel heap range")
+            }
+            Self::NotMapped(va) => write!(f, "kernel address {va:#x} is not mapped by the loader"),
+            Self::MapFailed(va) => write!(f, "cannot map {va:#x}"),
+        }
+    }
+}
+
+/// Physical-memory figures for the boot log and, later, `mem`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryStats {
+    /// Frames the allocator manages (usable plus reclaimed).
+    pub total_frames: u64,
+    /// Frames not handed out.
+    pub free_frames: u64,
+    /// Bytes the heap spans now.
+    pub heap_bytes: u64,
+}
+
+/// Current memory figures.
+pub fn stats() -> MemoryStats {
+    let (total_frames, free_frames) = frames::counts();
+    MemoryStats { total_frames, free_frames, heap_bytes: heap::size() }
+}
+
+/// Takes over memory from the loader: frames from the usable entries of `memory_map`, the
+/// kernel's own page tables (HHDM at `hhdm_offset`, kernel image), then the heap.
+pub fn init(memory_map: &[&limine::memory_map::Entry], hhdm_offset: u64) -> Result<(), MemError> {
+    use limine::memory_map::EntryType;
+    frames::init(hhdm_offset, memory_map.iter().filter(|e| e.entry_type == EntryType::USABLE).map(|e| e.base..e.base + e.length));
+    let top = memory_map.iter().map(|e| e.base + e.length).max().unwrap_or(0);
+    if hhdm_offset.checked_add(top).is_none_or(|end| end > HEAP_BASE) {
+        return Err(MemError::HhdmTooLarge { offset: hhdm_offset, top });
+    }
+    paging::init(hhdm_offset, memory_map.iter().map(|e| e.base..e.base + e.length))?;
+    heap::init()
+}
+
+/// Gives the loader's memory (its page tables, stack and responses) to the frame allocator.
+///
+/// # Safety
+/// 1. Nothing may read a loader response afterwards (copy what is needed first).
+/// 2. The CPU must run on the kernel's own page tables and stack ([`init`], [`stack`]).
+pub unsafe fn reclaim_bootloader_memory(reclaimable: impl Iterator<Item = core::ops::Range<u64>>) -> u64 {
+    let mut reclaimed = 0;
+    for range in reclaimable {
+        reclaimed += range.end - range.start;
+        frames::add_region(range);
+    }
+    reclaimed
+}
