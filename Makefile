@@ -1,9 +1,10 @@
 # MinimalOS: `make run` boots to the console, `make test` checks everything. See README.md.
 
-TOOLCHAIN := 1.95.0
-TARGETS   := x86_64-unknown-none wasm32-unknown-unknown x86_64-unknown-uefi
-HOST      := $(shell rustc +$(TOOLCHAIN) -vV 2>/dev/null | sed -n 's/^host: //p')
-RUNNER    := cargo run -q --bin minimalos --
+TOOLCHAIN  := 1.95.0
+TARGETS    := x86_64-unknown-none wasm32-unknown-unknown x86_64-unknown-uefi
+# The host triple, looked up when used (after `toolchain` has run).
+HOST        = $(shell rustc -vV | sed -n "s/^host: //p")
+RUNNER     := cargo run -q --bin minimalos --
 
 .PHONY: iso run debug test host-test boot-test lint fmt toolchain clean
 
@@ -40,11 +41,17 @@ lint: toolchain
 fmt:
 	cargo fmt --all
 
-# rustup reads rust-toolchain.toml, but an already-installed toolchain may lack the targets.
+# rustup reads rust-toolchain.toml, but an already-installed toolchain may lack the targets or
+# components; install only what is missing (rustup is slow even when there is nothing to do).
 toolchain:
-	@command -v rustup >/dev/null || { echo "error: rustup is required (https://rustup.rs)"; exit 1; }
-	@rustup toolchain install $(TOOLCHAIN) --profile minimal -c clippy -c rustfmt $(addprefix -t ,$(TARGETS)) >/dev/null 2>&1 \
-		|| rustup target add --toolchain $(TOOLCHAIN) $(TARGETS)
+	@command -v rustup >/dev/null || { echo "error: rustup is required: see https://rustup.rs"; exit 1; }
+	@have=$$(rustup +$(TOOLCHAIN) target list --installed 2>/dev/null; rustup +$(TOOLCHAIN) component list --installed 2>/dev/null); \
+	for t in $(TARGETS); do echo "$$have" | grep -qx "$$t" || missing=1; done; \
+	for c in clippy rustfmt; do echo "$$have" | grep -q "^$$c" || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Rust $(TOOLCHAIN) with targets $(TARGETS)"; \
+		rustup toolchain install $(TOOLCHAIN) --profile minimal -c clippy -c rustfmt $(addprefix -t ,$(TARGETS)); \
+	fi
 
 clean:
 	cargo clean
