@@ -30,3 +30,4 @@ pub mod klog;
 pub mod mem;
 pub mod ramdisk;
 pub mod startup;
+pub mod task;

@@ -1,0 +1,362 @@
+//! The executor: owns the kernel's tasks and polls the runnable ones in wake order.
+//!
+//! One executor runs on the boot CPU. It polls tasks in the order they were woken (FIFO, so
+//! tasks that yield share the CPU round-robin), records per-task statistics, and gives each
+//! poll a fresh time slice (see `preempt`).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::task::{Context, Poll};
+
+use super::preempt;
+use super::wake::{self, MAX_TASKS, TaskId};
+use crate::arch::cpu;
+
+/// Why a task could not be spawned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// [`MAX_TASKS`] tasks are alive.
+    TooManyTasks,
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TooManyTasks => write!(f, "the kernel already runs {MAX_TASKS} tasks"),
+        }
+    }
+}
+
+/// What `ps` shows about a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// Its id.
+    pub id: TaskId,
+    /// Its name.
+    pub name: String,
+    /// Times it was polled.
+    pub polls: u64,
+    /// Times it was woken.
+    pub wakeups: u64,
+    /// TSC cycles spent polling it.
+    pub cpu_cycles: u64,
+}
+
+struct Task {
+    id: TaskId,
+    name: String,
+    future: Pin<Box<dyn Future<Output = ()>>>,
+    polls: u64,
+    cpu_cycles: u64,
+}
+
+/// The kernel's tasks.
+pub struct Executor {
+    tasks: Vec<Option<Task>>,
+    free: Vec<usize>,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Executor {
+    /// An executor with no tasks.
+    pub fn new() -> Self {
+        wake::table();
+        Self { tasks: Vec::new(), free: Vec::new() }
+    }
+
+    /// Adds a task running `future`; it runs on the next [`run_ready`](Self::run_ready).
+    pub fn spawn(&mut self, name: impl Into<String>, future: impl Future<Output = ()> + 'static) -> Result<TaskId, SpawnError> {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None if self.tasks.len() < MAX_TASKS => {
+                self.tasks.push(None);
+                self.tasks.len() - 1
+            }
+            None => return Err(SpawnError::TooManyTasks),
+        };
+        let table = wake::table();
+        let id = table.id_for(index);
+        self.tasks[index] = Some(Task { id, name: name.into(), future: Box::pin(future), polls: 0, cpu_cycles: 0 });
+        table.wake(id);
+        Ok(id)
+    }
+
+    /// Polls each task that is runnable now once, in wake order, and returns how many polls
+    /// it made. Tasks woken meanwhile wait for the next round, so the caller gets control back
+    /// (to fire timers, or to idle) even when tasks keep yielding.
+    pub fn run_ready(&mut self) -> usize {
+        let table = wake::table();
+        let mut polls = 0;
+        for _ in 0..table.len() {
+            let Some(index) = table.pop() else { break };
+            // A stale entry (the task ended after it was queued) finds an empty slot.
+            let Some(task) = self.tasks.get_mut(index).and_then(Option::as_mut) else { continue };
+            let waker = wake::waker(task.id);
+            let mut cx = Context::from_waker(&waker);
+            let start = cpu::rdtsc();
+            preempt::begin_slice(start);
+            CURRENT_NAME.store(task.name.as_ptr().cast_mut(), Ordering::Relaxed);
+            CURRENT_NAME_LEN.store(task.name.len(), Ordering::Relaxed);
+            let done = task.future.as_mut().poll(&mut cx).is_ready();
+            CURRENT_NAME_LEN.store(0, Ordering::Relaxed);
+            preempt::end_slice();
+            task.polls += 1;
+            task.cpu_cycles += cpu::rdtsc().wrapping_sub(start);
+            polls += 1;
+            if done {
+                self.tasks[index] = None;
+                table.retire(index);
+                self.free.push(index);
+            }
+        }
+        polls
+    }
+
+    /// Whether a task is runnable now.
+    pub fn has_ready(&self) -> bool {
+        !wake::table().is_empty()
+    }
+
+    /// Number of live tasks.
+    pub fn len(&self) -> usize {
+        self.tasks.len() - self.free.len()
+    }
+
+    /// Whether no task is alive.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Statistics of every live task, in slot order.
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        let table = wake::table();
+        self.tasks
+            .iter()
+            .flatten()
+            .map(|t| TaskInfo {
+                id: t.id,
+                name: t.name.clone(),
+                polls: t.polls,
+                wakeups: table.wakeups(t.id.index()),
+                cpu_cycles: t.cpu_cycles,
+            })
+            .collect()
+    }
+}
+
+/// Name of the task being polled (length 0: none), for the panic report.
+static CURRENT_NAME: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
+static CURRENT_NAME_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Calls `f` with the name of the task being polled, if any: the panic handler names the
+/// culprit with it.
+pub fn with_current_task_name(f: impl FnOnce(Option<&str>)) {
+    let len = CURRENT_NAME_LEN.load(Ordering::Relaxed);
+    if len == 0 {
+        return f(None);
+    }
+    // SAFETY: while the length is non-zero the pointer is the name of the task being polled,
+    // whose `String` is not touched until its poll returns (and the length is cleared first).
+    let bytes = unsafe { core::slice::from_raw_parts(CURRENT_NAME.load(Ordering::Relaxed), len) };
+    f(core::str::from_utf8(bytes).ok())
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        let table = wake::table();
+        for task in self.tasks.iter().flatten() {
+            table.retire(task.id.index());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::rc::Rc;
+    use core::cell::RefCell;
+    use core::task::Waker;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+
+    /// The wake table is one per kernel, so executor tests take turns.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pending until opened; keeps the last waker so the test can wake the task by hand.
+    #[derive(Default)]
+    struct Gate {
+        open: bool,
+        waker: Option<Waker>,
+    }
+
+    fn wait(gate: Rc<RefCell<Gate>>) -> impl Future<Output = ()> {
+        core::future::poll_fn(move |cx| {
+            let mut g = gate.borrow_mut();
+            if g.open {
+                Poll::Ready(())
+            } else {
+                g.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+
+    fn open(gate: &Rc<RefCell<Gate>>) {
+        let waker = {
+            let mut g = gate.borrow_mut();
+            g.open = true;
+            g.waker.take().expect("task registered a waker")
+        };
+        waker.wake();
+    }
+
+    #[test]
+    fn tasks_run_in_the_order_they_were_woken() {
+        let _turn = serial();
+        let mut ex = Executor::new();
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let gates: Vec<_> = (0..3).map(|_| Rc::new(RefCell::new(Gate::default()))).collect();
+        for (i, gate) in gates.iter().enumerate() {
+            let (order, gate) = (order.clone(), gate.clone());
+            ex.spawn(alloc::format!("t{i}"), async move {
+                wait(gate).await;
+                order.borrow_mut().push(i);
+            })
+            .unwrap();
+        }
+        assert_eq!(ex.run_ready(), 3);
+        for i in [2, 0, 1] {
+            open(&gates[i]);
+        }
+        assert_eq!(ex.run_ready(), 3);
+        assert_eq!(*order.borrow(), [2, 0, 1]);
+        assert!(ex.is_empty());
+    }
+
+    #[test]
+    fn a_task_woken_twice_runs_once() {
+        let _turn = serial();
+        let mut ex = Executor::new();
+        let gate = Rc::new(RefCell::new(Gate::default()));
+        let id = ex.spawn("twice", wait(gate.clone())).unwrap();
+        ex.run_ready();
+        let waker = gate.borrow().waker.clone().unwrap();
+        waker.wake_by_ref();
+        waker.wake_by_ref();
+        assert_eq!(ex.run_ready(), 1, "one poll for two wakes");
+        assert_eq!(ex.run_ready(), 0);
+        let info = ex.tasks();
+        assert_eq!((info[0].id, info[0].polls, info[0].wakeups), (id, 2, 2), "spawn and one effective wake");
+    }
+
+    #[test]
+    fn a_waker_that_outlives_its_task_is_harmless() {
+        let _turn = serial();
+        let mut ex = Executor::new();
+        let gate = Rc::new(RefCell::new(Gate::default()));
+        ex.spawn("short", wait(gate.clone())).unwrap();
+        ex.run_ready();
+        let stale = gate.borrow().waker.clone().unwrap();
+        open(&gate);
+        ex.run_ready();
+        assert!(ex.is_empty());
+
+        // The next task reuses the slot; the old waker must not run it.
+        let polls = Rc::new(RefCell::new(0));
+        let p = polls.clone();
+        ex.spawn("reuser", core::future::poll_fn(move |_| {
+            *p.borrow_mut() += 1;
+            Poll::<()>::Pending
+        }))
+        .unwrap();
+        ex.run_ready();
+        stale.wake();
+        assert_eq!(ex.run_ready(), 0);
+        assert_eq!(*polls.borrow(), 1);
+    }
+
+    #[test]
+    fn no_wakeup_is_lost_when_another_thread_wakes() {
+        let _turn = serial();
+        const WAKES: u64 = 20_000;
+        let mut ex = Executor::new();
+        let sent = Arc::new(AtomicU64::new(0));
+        let waker_slot: Arc<std::sync::Mutex<Option<Waker>>> = Arc::default();
+        let (s, w) = (sent.clone(), waker_slot.clone());
+        // The task finishes only once it has seen every increment; a lost wake leaves it pending.
+        ex.spawn("counter", core::future::poll_fn(move |cx| {
+            *w.lock().unwrap() = Some(cx.waker().clone());
+            if s.load(Ordering::Acquire) == WAKES { Poll::Ready(()) } else { Poll::Pending }
+        }))
+        .unwrap();
+        ex.run_ready();
+        let (s, w) = (sent.clone(), waker_slot.clone());
+        // Stands in for an interrupt handler: bumps the counter, then wakes.
+        let waker_thread = std::thread::spawn(move || {
+            for _ in 0..WAKES {
+                s.fetch_add(1, Ordering::AcqRel);
+                if let Some(waker) = w.lock().unwrap().as_ref() {
+                    waker.wake_by_ref();
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ex.is_empty() {
+            ex.run_ready();
+            assert!(std::time::Instant::now() < deadline, "the task missed a wake-up");
+        }
+        waker_thread.join().unwrap();
+    }
+
+    #[test]
+    fn cpu_bound_tasks_that_heed_should_yield_share_the_cpu() {
+        let _turn = serial();
+        let mut ex = Executor::new();
+        preempt::set_slice_cycles(50_000);
+        let stop = Arc::new(AtomicBool::new(false));
+        // Stands in for the timer interrupt.
+        let s = stop.clone();
+        let ticker = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                preempt::on_tick(cpu::rdtsc());
+                std::thread::yield_now();
+            }
+        });
+        let progress: Vec<Rc<RefCell<u64>>> = (0..2).map(|_| Rc::default()).collect();
+        for (i, p) in progress.iter().enumerate() {
+            let p = p.clone();
+            ex.spawn(alloc::format!("spinner{i}"), async move {
+                loop {
+                    *p.borrow_mut() += 1;
+                    if preempt::should_yield() {
+                        preempt::yield_now().await;
+                    }
+                }
+            })
+            .unwrap();
+        }
+        for _ in 0..200 {
+            ex.run_ready();
+        }
+        stop.store(true, Ordering::Relaxed);
+        ticker.join().unwrap();
+        preempt::set_slice_cycles(0);
+        let (a, b) = (*progress[0].borrow(), *progress[1].borrow());
+        assert!(a > 0 && b > 0, "both progress: {a} {b}");
+        let polls: Vec<u64> = ex.tasks().iter().map(|t| t.polls).collect();
+        assert_eq!(polls, [200, 200], "round-robin: each task polled once per round");
+    }
+}
