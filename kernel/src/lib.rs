@@ -31,3 +31,4 @@ pub mod mem;
 pub mod ramdisk;
 pub mod startup;
 pub mod task;
+pub mod time;

@@ -5,6 +5,7 @@ pub mod cpu;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;
+pub mod pit;
 pub mod qemu;
 pub mod serial;
 

@@ -1,0 +1,118 @@
+//! The TSC clock: cycles to nanoseconds, with the TSC frequency measured at boot.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
+
+use crate::arch::{cpu, pit};
+
+/// TSC frequency in Hz (0 until calibrated).
+static TSC_HZ: AtomicU64 = AtomicU64::new(0);
+/// TSC value taken as time zero.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// PIT ticks per calibration run: 10 ms.
+const CALIBRATION_TICKS: u16 = (pit::PIT_HZ / 100) as u16;
+/// Calibration runs; the median is kept, so one run disturbed by the host does not skew it.
+const CALIBRATION_RUNS: usize = 5;
+
+/// A point in time, in nanoseconds since boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(u64);
+
+impl Instant {
+    /// Nanoseconds since boot.
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// From nanoseconds since boot.
+    pub fn from_nanos(ns: u64) -> Self {
+        Self(ns)
+    }
+
+    /// Time from `earlier` to `self` (zero if `earlier` is later).
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+
+    /// `self + d`, saturating at the far future.
+    pub fn saturating_add(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
+    }
+}
+
+/// Measures the TSC against the PIT and starts the clock; returns the TSC frequency in Hz.
+pub fn calibrate() -> u64 {
+    let mut runs = [0u64; CALIBRATION_RUNS];
+    for run in &mut runs {
+        let (start, end) = pit::measure(CALIBRATION_TICKS, cpu::rdtsc);
+        *run = cycles_per_second(end.wrapping_sub(start), u64::from(CALIBRATION_TICKS), pit::PIT_HZ);
+    }
+    runs.sort_unstable();
+    let hz = runs[CALIBRATION_RUNS / 2];
+    EPOCH.store(cpu::rdtsc(), Ordering::Relaxed);
+    TSC_HZ.store(hz, Ordering::Relaxed);
+    hz
+}
+
+/// The TSC frequency in Hz (0 before [`calibrate`]).
+pub fn tsc_hz() -> u64 {
+    TSC_HZ.load(Ordering::Relaxed)
+}
+
+/// The current time (zero before [`calibrate`]).
+pub fn now() -> Instant {
+    instant_at(cpu::rdtsc())
+}
+
+/// The time at TSC value `tsc`.
+pub fn instant_at(tsc: u64) -> Instant {
+    Instant(cycles_to_nanos(tsc.saturating_sub(EPOCH.load(Ordering::Relaxed)), tsc_hz()))
+}
+
+/// TSC cycles in `d` (0 before [`calibrate`]).
+pub fn duration_to_cycles(d: Duration) -> u64 {
+    let cycles = d.as_nanos() * u128::from(tsc_hz()) / 1_000_000_000;
+    u64::try_from(cycles).unwrap_or(u64::MAX)
+}
+
+/// Rate of a counter that advanced `counted` while a reference clock of `reference_hz`
+/// advanced `reference` ticks.
+pub fn cycles_per_second(counted: u64, reference: u64, reference_hz: u64) -> u64 {
+    if reference == 0 {
+        return 0;
+    }
+    u64::try_from(u128::from(counted) * u128::from(reference_hz) / u128::from(reference)).unwrap_or(u64::MAX)
+}
+
+/// `cycles` of a `hz` clock in nanoseconds (0 when `hz` is unknown).
+pub fn cycles_to_nanos(cycles: u64, hz: u64) -> u64 {
+    if hz == 0 {
+        return 0;
+    }
+    u64::try_from(u128::from(cycles) * 1_000_000_000 / u128::from(hz)).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_conversions_do_not_overflow() {
+        // A 3 GHz TSC over 10 ms of PIT ticks.
+        assert_eq!(cycles_per_second(30_000_000, 11_931, pit::PIT_HZ), 3_000_206_185);
+        assert_eq!(cycles_per_second(5, 0, pit::PIT_HZ), 0);
+        assert_eq!(cycles_to_nanos(3_000_000_000, 3_000_000_000), 1_000_000_000);
+        // Ten years of a 5 GHz TSC still converts.
+        let ten_years = 5_000_000_000u64 * 3600 * 24 * 3650;
+        assert_eq!(cycles_to_nanos(ten_years, 5_000_000_000), 3600 * 24 * 3650 * 1_000_000_000);
+        assert_eq!(cycles_to_nanos(123, 0), 0);
+    }
+
+    #[test]
+    fn instants_saturate() {
+        let a = Instant::from_nanos(10);
+        assert_eq!(Instant::from_nanos(5).saturating_duration_since(a), Duration::ZERO);
+        assert_eq!(a.saturating_add(Duration::MAX), Instant::from_nanos(u64::MAX));
+    }
+}

@@ -1,0 +1,10 @@
+//! Time: a monotonic clock from the TSC, calibrated at boot against the PIT.
+//!
+//! [`Instant`] counts nanoseconds since the clock was calibrated. Sleeping (`sleep`,
+//! `sleep_until`) is in [`timer`].
+
+pub mod clock;
+pub mod timer;
+
+pub use clock::{Instant, now};
+pub use timer::{sleep, sleep_until};
