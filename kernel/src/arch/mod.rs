@@ -1,10 +1,14 @@
 //! x86_64 glue: everything here touches hardware registers, ports or descriptor tables.
 //! The rest of the kernel reaches the machine only through these modules.
 
+pub mod acpi;
+pub mod apic;
 pub mod cpu;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;
+pub mod ioapic;
+pub mod pic;
 pub mod pit;
 pub mod qemu;
 pub mod serial;

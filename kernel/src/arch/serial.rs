@@ -10,7 +10,8 @@ const COM1: u16 = 0x3f8;
 // SAFETY: 0x3f8 is COM1 on every PC-compatible machine and QEMU; nothing else drives it.
 static PORT: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1) });
 
-/// Programs the UART (115200 8N1, FIFOs on).
+/// Programs the UART: 38400 8N1, FIFOs on, receive interrupt enabled (the IRQ stays masked
+/// until the I/O APIC routes it).
 pub fn init() {
     PORT.lock().init();
 }

@@ -6,6 +6,7 @@
 //!   every physical range of the memory map, 2 MiB pages;
 //! - [`HEAP_BASE`]: the kernel heap, grown page by page from free frames;
 //! - [`STACKS_BASE`]: kernel stacks, each with an unmapped guard page below it;
+//! - [`MMIO_BASE`]: device registers, uncached;
 //! - `0xffff_ffff_8000_0000`: the kernel image, mapped per section (text R-X, rodata R--,
 //!   data RW-).
 //!
@@ -30,6 +31,11 @@ pub const HEAP_MAX: u64 = 64 * 1024 * 1024 * 1024;
 pub const STACKS_BASE: u64 = 0xffff_e000_0000_0000;
 /// Size of the range reserved for kernel stacks.
 pub const STACKS_MAX: u64 = 256 * 1024 * 1024 * 1024;
+/// Start of the range where device registers (and firmware tables outside the memory map) are
+/// mapped, uncached.
+pub const MMIO_BASE: u64 = 0xffff_f000_0000_0000;
+/// Size of the MMIO range.
+pub const MMIO_MAX: u64 = 64 * 1024 * 1024 * 1024;
 
 /// Why a memory operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

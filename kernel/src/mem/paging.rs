@@ -14,7 +14,9 @@ use x86_64::structures::paging::{
 };
 use x86_64::{PhysAddr, VirtAddr};
 
-use super::{MemError, PAGE_SIZE, frames};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::{MMIO_BASE, MMIO_MAX, MemError, PAGE_SIZE, frames};
 
 /// Granularity of the direct map.
 const HUGE_PAGE: u64 = 2 * 1024 * 1024;
@@ -174,4 +176,46 @@ fn unmap_and_free_in(space: &mut OffsetPageTable<'static>, range: Range<u64>) {
             unsafe { frames::free(frame.start_address().as_u64()) };
         }
     }
+}
+
+/// Next free address of the MMIO range; mappings there are never taken down.
+static NEXT_MMIO: AtomicU64 = AtomicU64::new(MMIO_BASE);
+
+/// Maps `len` bytes of device registers at physical `phys`, uncached; returns the virtual
+/// address of `phys`.
+pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MemError> {
+    let first = phys & !(PAGE_SIZE - 1);
+    let pages = (phys + len.max(1)).next_multiple_of(PAGE_SIZE) - first;
+    let start = NEXT_MMIO.fetch_add(pages, Ordering::Relaxed);
+    if start + pages > MMIO_BASE + MMIO_MAX {
+        return Err(MemError::OutOfVirtualSpace("device registers"));
+    }
+    let flags = KERNEL_DATA | Flags::NO_CACHE | Flags::WRITE_THROUGH;
+    let mut guard = KERNEL_SPACE.lock();
+    let space = guard.as_mut().ok_or(MemError::MapFailed(start))?;
+    for offset in (0..pages).step_by(PAGE_SIZE as usize) {
+        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(start + offset));
+        let frame = PhysFrame::containing_address(PhysAddr::new(first + offset));
+        // SAFETY: the MMIO range is reserved for these mappings, and `start` was just claimed;
+        // device memory is not handed out by the frame allocator, so nothing else aliases it
+        // except, harmlessly, the direct map.
+        unsafe { space.map_to(page, frame, flags, &mut TableFrames) }.map_err(|e| map_error(start + offset, e))?.flush();
+    }
+    Ok(start + (phys - first))
+}
+
+/// A virtual address for `len` bytes of physical memory at `phys`: in the direct map when it
+/// covers them, else a new uncached mapping.
+pub fn phys_to_virt(phys: u64, len: u64) -> Result<u64, MemError> {
+    let hhdm = frames::hhdm_offset();
+    let covered = {
+        let guard = KERNEL_SPACE.lock();
+        let space = guard.as_ref().ok_or(MemError::NotMapped(phys))?;
+        let last = phys + len.max(1) - 1;
+        (phys & !(PAGE_SIZE - 1)..=last)
+            .step_by(PAGE_SIZE as usize)
+            .chain(core::iter::once(last))
+            .all(|p| space.translate_addr(VirtAddr::new(hhdm + p)).is_some())
+    };
+    if covered { Ok(hhdm + phys) } else { map_mmio(phys, len) }
 }

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use core::task::{Context, Poll};
+use core::task::Context;
 
 use super::preempt;
 use super::wake::{self, MAX_TASKS, TaskId};
@@ -184,7 +184,7 @@ mod tests {
     use super::*;
     use alloc::rc::Rc;
     use core::cell::RefCell;
-    use core::task::Waker;
+    use core::task::{Poll, Waker};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64};
 
