@@ -1,5 +1,217 @@
+//! The MinimalOS loader: a UEFI application that boots the kernel named in `limine.conf`
+//! through the Limine boot protocol (base revision 2), as Limine 8.x would. This file is the
+//! boot sequence; each step lives in its own module.
 #![no_std]
 #![no_main]
-use uefi::prelude::*;
+
+extern crate alloc;
+
+mod acpi;
+mod address_space;
+mod cpu;
+mod error;
+mod executable;
+mod framebuffer;
+mod handoff;
+mod interrupts;
+mod memory;
+mod responses;
+mod volume;
+
+use alloc::vec::Vec;
+use core::convert::Infallible;
+use core::sync::atomic::{AtomicBool, Ordering};
+use limine_config::Timeout;
+use minimalos_loader::memory_map::{self, Entry, EntryType};
+use minimalos_loader::protocol::HHDM_OFFSET;
+use minimalos_loader::requests;
+use uefi::boot::{self, MemoryType};
+use uefi::mem::memory_map::MemoryMap;
+use uefi::{Status, entry, println};
+
+use crate::error::Error;
+use crate::memory::Arena;
+use crate::responses::{BootFacts, FileAnswer};
+use crate::volume::Volume;
+
+/// How every line the loader prints starts.
+const NAME: &str = concat!("MinimalOS loader ", env!("CARGO_PKG_VERSION"));
+
+/// How long a failure stays on screen before control returns to the firmware.
+const ERROR_PAUSE_US: usize = 10_000_000;
+
+/// Memory-map entries reserved beyond twice the firmware's count: ExitBootServices and the
+/// overlays can only add a few, and there is no way to ask for more once boot services end.
+const MEMORY_MAP_SLACK: usize = 64;
+
+/// Set just before ExitBootServices: from then on nothing may call the firmware.
+static BOOT_SERVICES_EXITED: AtomicBool = AtomicBool::new(false);
+
 #[entry]
-fn main() -> Status { Status::SUCCESS }
+fn main() -> Status {
+    match boot() {
+        Ok(never) => match never {},
+        Err(error) => {
+            println!("{NAME}: error: {error}");
+            boot::stall(ERROR_PAUSE_US);
+            error.status()
+        }
+    }
+}
+
+/// Loads everything, answers the requests, and jumps to the kernel.
+fn boot() -> Result<Infallible, Error> {
+    let mut volume = Volume::open()?;
+    let (config_path, text) = volume.read_config()?;
+    let config_error = |error| Error::Config { path: config_path, error };
+    let config = limine_config::parse(&text).map_err(config_error)?;
+    let entry = config.boot_entry().map_err(config_error)?;
+    println!("{NAME}: {config_path}, entry {} ({})", entry.index, entry.name);
+    if let Timeout::Seconds(seconds @ 1..) = config.timeout {
+        println!("{NAME}: booting in {seconds} s (timeout)");
+        boot::stall(seconds as usize * 1_000_000);
+    }
+
+    let kernel_path = volume.resolve(entry.kernel)?;
+    let kernel_file = volume.load(kernel_path)?;
+    let kernel = executable::load(kernel_file.bytes(), kernel_path)?;
+    let scan = requests::scan(kernel.image)?;
+    let mut modules = Vec::with_capacity(entry.modules.len());
+    for module in entry.modules {
+        let path = volume.resolve(&module.path)?;
+        modules.push(FileAnswer { file: volume.load(path)?, path, cmdline: &module.cmdline });
+    }
+    println!(
+        "{NAME}: kernel {kernel_path} ({} KiB), {} module{}",
+        kernel_file.size.div_ceil(1024),
+        modules.len(),
+        if modules.len() == 1 { "" } else { "s" }
+    );
+
+    let framebuffer = framebuffer::query();
+    let rsdp = acpi::rsdp();
+    let io_apics = rsdp.map(acpi::io_apics).unwrap_or_default();
+    let features = cpu::probe()?;
+
+    let stack_size = responses::stack_size(&scan, kernel.image);
+    let stack = memory::allocate(stack_size, memory_map::PAGE_SIZE, "the kernel stack")?;
+    let mut arena = Arena::new();
+    let gdt = handoff::gdt(&mut arena)?;
+
+    let firmware_map: Vec<Entry> = firmware_memory_map()?
+        .entries()
+        .map(|d| Entry {
+            base: d.phys_start,
+            length: d.page_count * memory_map::PAGE_SIZE,
+            kind: memory_map::translate(d.ty),
+        })
+        .collect();
+    let facts = BootFacts {
+        kernel_file: FileAnswer { file: kernel_file, path: kernel_path, cmdline: entry.cmdline },
+        modules: &modules,
+        volume: volume.info,
+        physical_base: kernel.physical_base,
+        virtual_base: kernel.virtual_base,
+        framebuffer: framebuffer.as_ref(),
+        rsdp,
+        memory_map_capacity: 2 * firmware_map.len() + 2 * (modules.len() + 3) + MEMORY_MAP_SLACK,
+    };
+    let answers = responses::answer(&scan, kernel.image, &facts, &mut arena)?;
+    let framebuffer_range = framebuffer.as_ref().map(|fb| fb.address..fb.address + fb.size());
+    let page_tables = address_space::build(&address_space::Contents {
+        revision: scan.revision,
+        memory_map: &firmware_map,
+        kernel: &kernel,
+        framebuffer: framebuffer_range.clone(),
+        features,
+    })?;
+
+    // What the firmware only knows as loader data, the memory map must call what it is.
+    let placed = |base: u64, length: u64| Entry { base, length, kind: EntryType::EXECUTABLE_AND_MODULES };
+    let mut overlays = Vec::with_capacity(modules.len() + 3);
+    overlays.push(placed(kernel.physical_base, kernel.size()));
+    overlays.push(placed(kernel_file.base, kernel_file.size));
+    overlays.extend(modules.iter().map(|m| placed(m.file.base, m.file.size)));
+    if let Some(range) = framebuffer_range {
+        overlays.push(Entry {
+            base: range.start,
+            length: range.end - range.start,
+            kind: EntryType::FRAMEBUFFER,
+        });
+    }
+
+    if scan.requested_revision > scan.revision {
+        println!(
+            "{NAME}: the kernel asks for base revision {}; booting it with {} (it can tell)",
+            scan.requested_revision, scan.revision
+        );
+    }
+    println!(
+        "{NAME}: base revision {}, {} requests answered{}, framebuffer {}; starting the kernel",
+        scan.revision,
+        answers.answered,
+        if answers.unsupported > 0 {
+            alloc::format!(" ({} not supported)", answers.unsupported)
+        } else {
+            "".into()
+        },
+        framebuffer.as_ref().map_or("none".into(), |fb| alloc::format!(
+            "{}x{}",
+            fb.current.width,
+            fb.current.height
+        )),
+    );
+
+    // Files and protocols must be closed while boot services still exist.
+    drop(volume);
+    let handoff = handoff::Handoff {
+        page_tables,
+        stack_top: stack + stack_size + HHDM_OFFSET,
+        entry: kernel.entry,
+        gdt,
+        features,
+    };
+    // SAFETY: nothing opened through boot services is used or dropped after this point: the
+    // volume is closed, and this function never returns, so no loader value is dropped.
+    BOOT_SERVICES_EXITED.store(true, Ordering::Relaxed);
+    let final_map = unsafe { boot::exit_boot_services(None) };
+    if let Some(mut pending) = answers.memory_map {
+        let firmware = final_map.entries().map(|d| Entry {
+            base: d.phys_start,
+            length: d.page_count * memory_map::PAGE_SIZE,
+            kind: memory_map::translate(d.ty),
+        });
+        match memory_map::build(firmware, &overlays, pending.entries()) {
+            Ok(count) => pending.finish(count),
+            // Unreachable with the slack reserved, and unreportable: the console is gone.
+            Err(memory_map::TooManyEntries) => halt(),
+        }
+    }
+    interrupts::mask_all(&io_apics);
+    handoff::enter(&handoff)
+}
+
+/// The firmware's current memory map.
+fn firmware_memory_map() -> Result<uefi::mem::memory_map::MemoryMapOwned, Error> {
+    boot::memory_map(MemoryType::LOADER_DATA).map_err(|e| Error::MemoryMap(e.status()))
+}
+
+/// Stops the CPU for good.
+fn halt() -> ! {
+    loop {
+        // SAFETY: `cli; hlt` only stops this CPU.
+        unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) };
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    if !BOOT_SERVICES_EXITED.load(Ordering::Relaxed) {
+        println!("{NAME}: internal error: {info}");
+        boot::stall(ERROR_PAUSE_US);
+        // SAFETY: boot services are active; the loader gives control back to the firmware and
+        // none of its code runs again.
+        unsafe { boot::exit(boot::image_handle(), Status::ABORTED, 0, core::ptr::null_mut()) }
+    }
+    halt()
+}

@@ -1,0 +1,69 @@
+//! The ACPI tables the hand-off needs: the RSDP from the UEFI configuration table, and the
+//! I/O APICs listed in the MADT, whose interrupt lines the protocol says arrive masked.
+
+use alloc::vec::Vec;
+use uefi::system;
+use uefi::table::cfg::{ACPI_GUID, ACPI2_GUID};
+
+/// Bytes of the header every system description table starts with.
+const SDT_HEADER: u64 = 36;
+/// MADT entry type of an I/O APIC.
+const MADT_IO_APIC: u8 = 1;
+
+/// Physical address of the RSDP, preferring the ACPI 2.0 one.
+pub fn rsdp() -> Option<u64> {
+    system::with_config_table(|tables| {
+        [ACPI2_GUID, ACPI_GUID]
+            .iter()
+            .find_map(|guid| tables.iter().find(|t| t.guid == *guid))
+            .map(|t| t.address as u64)
+    })
+}
+
+/// Physical addresses of the I/O APICs in the MADT; empty when the tables do not say.
+pub fn io_apics(rsdp: u64) -> Vec<u64> {
+    let mut found = Vec::new();
+    if read::<[u8; 8]>(rsdp) != *b"RSD PTR " {
+        return found;
+    }
+    // ACPI 2.0+ RSDPs point at the XSDT (64-bit entries), ACPI 1.0 ones at the RSDT (32-bit).
+    let (root, entry_size) = if read::<u8>(rsdp + 15) >= 2 {
+        (read::<u64>(rsdp + 24), 8)
+    } else {
+        (u64::from(read::<u32>(rsdp + 16)), 4)
+    };
+    let Some(madt) = tables(root, entry_size).find(|&t| read::<[u8; 4]>(t) == *b"APIC") else {
+        return found;
+    };
+    let end = madt + u64::from(read::<u32>(madt + 4));
+    // Entries follow the header, the local APIC address and the flags.
+    let mut entry = madt + SDT_HEADER + 8;
+    while entry + 2 <= end {
+        let (kind, length) = (read::<u8>(entry), u64::from(read::<u8>(entry + 1)));
+        if length < 2 {
+            break;
+        }
+        if kind == MADT_IO_APIC && length >= 12 {
+            found.push(u64::from(read::<u32>(entry + 4)));
+        }
+        entry += length;
+    }
+    found
+}
+
+/// The tables an RSDT or XSDT at `root` lists.
+fn tables(root: u64, entry_size: u64) -> impl Iterator<Item = u64> {
+    let length = u64::from(read::<u32>(root + 4));
+    let count = length.saturating_sub(SDT_HEADER) / entry_size;
+    (0..count).map(move |i| {
+        let at = root + SDT_HEADER + i * entry_size;
+        if entry_size == 8 { read::<u64>(at) } else { u64::from(read::<u32>(at)) }
+    })
+}
+
+/// Reads a value from firmware-provided ACPI memory.
+fn read<T: Copy>(address: u64) -> T {
+    // SAFETY: ACPI tables are in memory the firmware reserved for them and identity-maps;
+    // they are only read, and `read_unaligned` allows any alignment.
+    unsafe { (address as *const T).read_unaligned() }
+}

@@ -1,0 +1,159 @@
+//! The jump into the kernel, in the protocol's x86_64 entry state: its GDT and segments, the
+//! kernel's page tables, the protocol's PAT layout, NX and WP on, interrupts and the direction
+//! flag clear, the requested stack holding a zero return address, other registers zero.
+
+use core::arch::{asm, naked_asm};
+use core::ops::Range;
+use minimalos_loader::paging::PAGE_4K;
+
+use crate::cpu::Features;
+use crate::error::Error;
+use crate::memory::{Arena, hhdm};
+
+/// The protocol's GDT: null, then 16-, 32- and 64-bit code and data descriptors with base 0.
+/// Accessed bits are preset so the CPU never writes to the table.
+const GDT: [u64; 7] = [
+    0,
+    0x0000_9b00_0000_ffff, // 16-bit code, limit 0xffff, readable
+    0x0000_9300_0000_ffff, // 16-bit data, limit 0xffff, writable
+    0x00cf_9b00_0000_ffff, // 32-bit code, limit 4 GiB, readable
+    0x00cf_9300_0000_ffff, // 32-bit data, limit 4 GiB, writable
+    0x00af_9b00_0000_ffff, // 64-bit code, readable
+    0x00cf_9300_0000_ffff, // 64-bit data, writable
+];
+/// Selectors of the 64-bit descriptors.
+const CODE_64: u64 = 5 * 8;
+const DATA_64: u64 = 6 * 8;
+
+/// The protocol's PAT: WB, WT, UC-, UC, WP, WC; the last two (unspecified) UC-, UC.
+const PAT_LAYOUT: u64 = 0x0007_0105_0007_0406;
+const IA32_PAT: u32 = 0x277;
+const IA32_EFER: u32 = 0xc000_0080;
+const EFER_NXE: u64 = 1 << 11;
+const CR0_WP: u64 = 1 << 16;
+
+/// The operand of `lgdt`.
+#[repr(C, packed)]
+pub struct GdtPointer {
+    limit: u16,
+    base: u64,
+}
+
+/// Places the GDT in loader memory (bootloader-reclaimable, as the protocol asks) and returns
+/// the `lgdt` operand, which points at the GDT through the HHDM so it stays valid in the
+/// kernel's address space.
+pub fn gdt(arena: &mut Arena) -> Result<&'static GdtPointer, Error> {
+    let table = arena.put(GDT)?;
+    let pointer = arena.put(GdtPointer { limit: (size_of_val(&GDT) - 1) as u16, base: hhdm(table) })?;
+    Ok(pointer)
+}
+
+/// What the jump needs.
+pub struct Handoff {
+    /// Physical address of the kernel's PML4.
+    pub page_tables: u64,
+    /// HHDM address of the top of the kernel's stack (16-byte aligned).
+    pub stack_top: u64,
+    /// The kernel's entry point.
+    pub entry: u64,
+    pub gdt: &'static GdtPointer,
+    pub features: Features,
+}
+
+/// The pages holding the code that switches page tables, which the kernel's tables must
+/// identity-map: it keeps running at the same address across the switch.
+pub fn trampoline() -> Range<u64> {
+    let start = jump as *const () as u64 & !(PAGE_4K - 1);
+    // The code is far smaller than a page but may straddle a page boundary.
+    start..start + 2 * PAGE_4K
+}
+
+/// Enters the kernel. Only after ExitBootServices: from here the firmware is gone.
+pub fn enter(handoff: &Handoff) -> ! {
+    let Handoff { page_tables, stack_top, entry, gdt, features } = *handoff;
+    // SAFETY: boot services have exited, so nothing else runs on this CPU; interrupts go off
+    // before anything else changes. PAT entries 0-3 keep their reset meaning, which is all the
+    // firmware's tables use; NXE only gives meaning to a bit the firmware's tables leave clear
+    // unless it is already on; WP makes read-only pages binding in ring 0, and the loader
+    // writes nothing more. `jump` then switches to tables that map its own pages, the stack
+    // and the GDT.
+    unsafe {
+        asm!("cli", options(nomem, nostack));
+        if features.pat {
+            write_msr(IA32_PAT, PAT_LAYOUT);
+        }
+        if features.no_execute {
+            write_msr(IA32_EFER, read_msr(IA32_EFER) | EFER_NXE);
+        }
+        asm!("mov {0}, cr0", "or {0}, {wp}", "mov cr0, {0}", out(reg) _, wp = in(reg) CR0_WP, options(nomem, nostack));
+        jump(page_tables, stack_top, entry, gdt)
+    }
+}
+
+/// Loads the GDT, switches to the kernel's page tables and stack, reloads every segment
+/// register, pushes a zero return address, clears the other registers and jumps to `entry`.
+///
+/// # Safety
+/// Interrupts must be off; `page_tables` must map this code at its current address, `stack_top`
+/// (writable) and the GDT `gdt` points to.
+#[unsafe(naked)]
+unsafe extern "sysv64" fn jump(page_tables: u64, stack_top: u64, entry: u64, gdt: *const GdtPointer) -> ! {
+    naked_asm!(
+        // The GDT's base is an HHDM address: unusable until CR3 changes, and not used before
+        // the far return below.
+        "lgdt [rcx]",
+        "mov cr3, rdi",
+        "mov rsp, rsi",
+        "push {code}",
+        "lea rax, [rip + 2f]",
+        "push rax",
+        "retfq",
+        "2:",
+        "mov eax, {data}",
+        "mov ds, eax",
+        "mov es, eax",
+        "mov ss, eax",
+        "mov fs, eax",
+        "mov gs, eax",
+        "cld",
+        "push 0",
+        "push rdx",
+        "xor eax, eax",
+        "xor ebx, ebx",
+        "xor ecx, ecx",
+        "xor edx, edx",
+        "xor esi, esi",
+        "xor edi, edi",
+        "xor ebp, ebp",
+        "xor r8d, r8d",
+        "xor r9d, r9d",
+        "xor r10d, r10d",
+        "xor r11d, r11d",
+        "xor r12d, r12d",
+        "xor r13d, r13d",
+        "xor r14d, r14d",
+        "xor r15d, r15d",
+        // Pops the entry point, leaving the zero return address on top of the stack.
+        "ret",
+        code = const CODE_64,
+        data = const DATA_64,
+    )
+}
+
+/// # Safety
+/// `msr` must exist; the value must be valid for it.
+unsafe fn write_msr(msr: u32, value: u64) {
+    // SAFETY: the caller vouches for the MSR and the value.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack))
+    };
+}
+
+/// # Safety
+/// `msr` must exist.
+unsafe fn read_msr(msr: u32) -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: the caller vouches for the MSR; reading has no side effects.
+    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") low, out("edx") high, options(nomem, nostack)) };
+    u64::from(high) << 32 | u64::from(low)
+}
