@@ -4,8 +4,10 @@
 //! - `log=error|warn|info|debug|trace` — console log level (default `info`).
 //! - `on_fatal=halt|exit` — after a panic or fatal exception, halt (default) or end the QEMU run
 //!   through `isa-debug-exit` with a failure status (what the test runner uses).
-//! - `ktest=fault` — after boot, run a built-in kernel check (`fault`: touch an unmapped page,
-//!   to prove exceptions are reported instead of rebooting the machine).
+//! - `slice_us=N` — time slice in microseconds (default 2000, from 100 to 1000000).
+//! - `ktest=fault|sched` — after boot, run a built-in kernel check (`fault`: touch an unmapped
+//!   page, to prove exceptions are reported instead of rebooting the machine; `sched`: see
+//!   `ktest`).
 //!
 //! Unknown words are reported once and otherwise ignored, so a typo never stops a boot.
 
@@ -26,7 +28,14 @@ pub enum OnFatal {
 pub enum KernelTest {
     /// Read an unmapped address: the page-fault report must appear and the run must stop cleanly.
     Fault,
+    /// Scheduling checks: a timed sleep, two CPU-bound tasks sharing the CPU, serial input.
+    Sched,
 }
+
+/// Default time slice.
+pub const DEFAULT_SLICE_US: u64 = 2000;
+/// Accepted time slices: from 100 µs (interrupt overhead dominates below) to 1 s.
+pub const SLICE_US_RANGE: core::ops::RangeInclusive<u64> = 100..=1_000_000;
 
 /// The parsed command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +46,13 @@ pub struct BootOptions {
     pub on_fatal: OnFatal,
     /// Built-in check to run after boot, if any.
     pub ktest: Option<KernelTest>,
+    /// Time slice in microseconds.
+    pub slice_us: u64,
 }
 
 impl Default for BootOptions {
     fn default() -> Self {
-        Self { log_level: LevelFilter::Info, on_fatal: OnFatal::Halt, ktest: None }
+        Self { log_level: LevelFilter::Info, on_fatal: OnFatal::Halt, ktest: None, slice_us: DEFAULT_SLICE_US }
     }
 }
 
@@ -73,6 +84,17 @@ pub fn parse<'a>(cmdline: &'a str, mut unknown: impl FnMut(UnknownOption<'a>)) -
                 options.ktest = Some(KernelTest::Fault);
                 true
             }
+            Some(("ktest", "sched")) => {
+                options.ktest = Some(KernelTest::Sched);
+                true
+            }
+            Some(("slice_us", us)) => match us.parse() {
+                Ok(us) if SLICE_US_RANGE.contains(&us) => {
+                    options.slice_us = us;
+                    true
+                }
+                _ => false,
+            },
             _ => false,
         };
         if !parsed {
@@ -111,17 +133,18 @@ mod tests {
 
     #[test]
     fn known_options_are_applied() {
-        let (o, unknown) = parse_all("log=debug on_fatal=exit ktest=fault");
+        let (o, unknown) = parse_all("log=debug on_fatal=exit ktest=fault slice_us=500");
         assert_eq!(o.log_level, LevelFilter::Debug);
         assert_eq!(o.on_fatal, OnFatal::Exit);
         assert_eq!(o.ktest, Some(KernelTest::Fault));
+        assert_eq!(o.slice_us, 500);
         assert!(unknown.is_empty());
     }
 
     #[test]
     fn bad_words_are_reported_and_do_not_change_anything() {
-        let (o, unknown) = parse_all("log=loud on_fatal=reboot quiet ktest=");
+        let (o, unknown) = parse_all("log=loud on_fatal=reboot quiet ktest= slice_us=5 slice_us=x");
         assert_eq!(o, BootOptions::default());
-        assert_eq!(unknown, vec!["log=loud", "on_fatal=reboot", "quiet", "ktest="]);
+        assert_eq!(unknown, vec!["log=loud", "on_fatal=reboot", "quiet", "ktest=", "slice_us=5", "slice_us=x"]);
     }
 }

@@ -6,18 +6,18 @@
 use crate::arch::{cpu, qemu, serial};
 use crate::cmdline::{self, OnFatal};
 
-/// Reports a kernel panic with its message and location, then stops.
+/// Reports a kernel panic with its message, location and the task it struck, then stops.
 pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    match info.location() {
-        Some(at) => serial::write_fmt_emergency(format_args!(
-            "\nKERNEL PANIC at {}:{}:{}: {}\n",
-            at.file(),
-            at.line(),
-            at.column(),
-            info.message()
-        )),
-        None => serial::write_fmt_emergency(format_args!("\nKERNEL PANIC: {}\n", info.message())),
-    }
+    crate::task::executor::with_current_task_name(|task| {
+        serial::write_fmt_emergency(format_args!("\nKERNEL PANIC"));
+        if let Some(task) = task {
+            serial::write_fmt_emergency(format_args!(" in task `{task}`"));
+        }
+        if let Some(at) = info.location() {
+            serial::write_fmt_emergency(format_args!(" at {}:{}:{}", at.file(), at.line(), at.column()));
+        }
+        serial::write_fmt_emergency(format_args!(": {}\n", info.message()));
+    });
     stop()
 }
 

@@ -27,6 +27,7 @@ pub mod boot;
 pub mod cmdline;
 pub mod fatal;
 pub mod klog;
+pub mod ktest;
 pub mod mem;
 pub mod ramdisk;
 pub mod startup;

@@ -1,12 +1,16 @@
 //! The boot sequence, in the order the machine needs it. Each step names what it sets up;
 //! the code for it lives in its own room.
 
-use crate::arch::{self, cpu, serial};
+use core::time::Duration;
+use x86_64::instructions::interrupts;
+
+use crate::arch::{self, acpi, cpu, irq, serial};
 use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
-use crate::{fatal, klog, println};
+use crate::task::{Executor, preempt};
+use crate::{fatal, klog, ktest, println, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -57,12 +61,64 @@ extern "C" fn on_kernel_stack() -> ! {
         stats.heap_bytes / 1024
     );
 
+    let options = cmdline::get();
+    let tsc_hz = time::clock::calibrate();
+    serial::enable_input();
+    start_interrupts(info);
+    preempt::set_slice_cycles(time::clock::duration_to_cycles(Duration::from_micros(options.slice_us)));
+    log::info!(
+        "time: TSC {}.{:03} MHz (invariant: {}), tick {} Hz, slice {} us",
+        tsc_hz / 1_000_000,
+        tsc_hz / 1_000 % 1_000,
+        cpu::has_invariant_tsc(),
+        irq::TICK_HZ,
+        options.slice_us
+    );
+
     list_ramdisk(info);
-    if let Some(test) = cmdline::get().ktest {
-        run_kernel_test(test);
+    let mut executor = Executor::new();
+    match options.ktest {
+        Some(KernelTest::Fault) => ktest::fault(),
+        Some(KernelTest::Sched) => ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e)),
+        None => {}
     }
-    log::info!("boot complete; idle");
-    cpu::halt_forever()
+    log::info!("boot complete; {} tasks", executor.len());
+    run(executor)
+}
+
+/// Routes device interrupts and starts the timer; the kernel cannot schedule without them.
+fn start_interrupts(info: &BootInfo) {
+    let Some(rsdp) = info.rsdp else { die("interrupts", "the firmware has no ACPI RSDP") };
+    // Base revision 2 reports the RSDP as a direct-map address; later ones as physical.
+    let rsdp = rsdp.checked_sub(info.hhdm_offset).unwrap_or(rsdp);
+    let model = acpi::interrupt_model(rsdp).unwrap_or_else(|e| die("interrupts", e));
+    let setup = irq::init(&model).unwrap_or_else(|e| die("interrupts", e));
+    log::info!(
+        "interrupts: local APIC in {} mode, {} I/O APIC(s), COM1 on GSI {}, APIC timer {} kHz",
+        setup.apic_mode,
+        model.io_apics.len(),
+        setup.serial_gsi,
+        setup.timer_hz / 1000
+    );
+}
+
+/// The executor loop: fire due timers, poll what is runnable, sleep until the next interrupt.
+fn run(mut executor: Executor) -> ! {
+    // The loader entered the kernel with interrupts off; tasks run with them on.
+    interrupts::enable();
+    loop {
+        time::timer::fire_expired(time::now());
+        executor.run_ready();
+        // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
+        // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
+        interrupts::disable();
+        let timer_due = time::timer::next_deadline().is_some_and(|d| d <= time::now());
+        if executor.has_ready() || timer_due {
+            interrupts::enable();
+        } else {
+            interrupts::enable_and_hlt();
+        }
+    }
 }
 
 /// Logs why the boot cannot go on, then stops.
@@ -105,20 +161,5 @@ fn list_ramdisk(info: &BootInfo) {
             }
         }
         Err(e) => log::error!("ramdisk: {e}"),
-    }
-}
-
-/// Runs a check selected with `ktest=` on the command line.
-fn run_kernel_test(test: KernelTest) {
-    match test {
-        KernelTest::Fault => {
-            log::info!("ktest: reading an unmapped address; a page-fault report must follow");
-            // Just below the top of the lower canonical half: nothing maps it.
-            let unmapped = 0x0000_7fff_ffff_f000 as *const u64;
-            // SAFETY: deliberately invalid: this read must fault, and the fault handler reports
-            // and stops the machine.
-            let value = unsafe { unmapped.read_volatile() };
-            log::error!("ktest: read {value:#x} from an unmapped address without a fault");
-        }
     }
 }

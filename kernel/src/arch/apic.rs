@@ -43,6 +43,15 @@ pub enum Mode {
     XApic(u64),
 }
 
+impl core::fmt::Display for Mode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::X2Apic => write!(f, "x2APIC"),
+            Self::XApic(_) => write!(f, "xAPIC"),
+        }
+    }
+}
+
 /// The boot CPU's local APIC.
 #[derive(Debug)]
 pub struct LocalApic {

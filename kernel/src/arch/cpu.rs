@@ -7,6 +7,12 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// Whether the TSC ticks at a constant rate in every power state (CPUID 0x8000_0007, EDX bit 8).
+pub fn has_invariant_tsc() -> bool {
+    core::arch::x86_64::__cpuid(0x8000_0000).eax >= 0x8000_0007
+        && core::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
+}
+
 /// Stops this CPU for good: interrupts off, then `hlt` forever (an NMI only re-enters the loop).
 pub fn halt_forever() -> ! {
     x86_64::instructions::interrupts::disable();

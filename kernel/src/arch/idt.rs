@@ -11,7 +11,7 @@ use x86_64::instructions::tables::{DescriptorTablePointer, lidt};
 use x86_64::structures::idt::{Entry, HandlerFunc};
 
 use super::exceptions::{self, pushes_error_code};
-use super::gdt;
+use super::{apic, gdt, irq, pic};
 
 /// General-purpose registers of the interrupted code, in the order the entry path leaves them.
 ///
@@ -103,6 +103,19 @@ const EXCEPTION_STUBS: [(u8, Stub); 32] = entry_stubs![
     29, 30, 31,
 ];
 
+/// One stub per device vector: the remapped 8259s (spurious only, they are masked), the local
+/// APIC timer, COM1 and the APIC's spurious vector (see `irq`).
+const DEVICE_STUBS: [(u8, Stub); 19] =
+    entry_stubs![32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 255];
+
+// `entry_stubs!` takes literals; keep them in step with the names the handlers use.
+const _: () = assert!(
+    pic::PIC_VECTOR_BASE == 32
+        && irq::TIMER_VECTOR == 48
+        && irq::SERIAL_VECTOR == 49
+        && apic::SPURIOUS_VECTOR == 255
+);
+
 /// Completes the frame the stubs began, calls [`dispatch`], and returns to the interrupted code.
 #[unsafe(naked)]
 unsafe extern "sysv64" fn common_entry() {
@@ -153,8 +166,8 @@ unsafe extern "sysv64" fn common_entry() {
 extern "sysv64" fn dispatch(frame: &InterruptFrame) {
     match frame.vector {
         0..=31 => exceptions::handle(frame),
-        // Only the vectors in `EXCEPTION_STUBS` have present gates, so no other can get here.
-        vector => unreachable!("interrupt vector {vector} has no handler"),
+        // Only the vectors in `EXCEPTION_STUBS` and `DEVICE_STUBS` have present gates.
+        vector => irq::handle(vector as u8),
     }
 }
 
@@ -182,7 +195,7 @@ fn ist_index(vector: u8) -> Option<u16> {
 
 fn build() -> Idt {
     let mut idt = Idt([const { Entry::missing() }; GATES]);
-    for (vector, stub) in EXCEPTION_STUBS {
+    for (vector, stub) in EXCEPTION_STUBS.into_iter().chain(DEVICE_STUBS) {
         let gate = &mut idt.0[usize::from(vector)];
         // SAFETY: `stub` comes from `entry_stubs!`: it builds an `InterruptFrame` for exactly
         // the frame the CPU pushes for `vector`, and restores everything before `iretq`. The
@@ -196,7 +209,8 @@ fn build() -> Idt {
     idt
 }
 
-/// Loads the IDT with a gate for each of the 32 exception vectors. Call after [`gdt::init`].
+/// Loads the IDT with a gate for each of the 32 exception vectors and each device vector.
+/// Call after [`gdt::init`].
 pub fn init() {
     let idt = IDT.call_once(build);
     let pointer =

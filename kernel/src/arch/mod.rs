@@ -8,6 +8,7 @@ pub mod exceptions;
 pub mod gdt;
 pub mod idt;
 pub mod ioapic;
+pub mod irq;
 pub mod pic;
 pub mod pit;
 pub mod qemu;

@@ -1,6 +1,14 @@
-//! COM1, the kernel's console: the log, exception reports and (later) the shell all use it.
+//! COM1, the kernel's console: the log and exception reports go out through it, and typed
+//! bytes come in through its receive interrupt as an asynchronous stream ([`input`]).
 
+use conquer_once::spin::OnceCell;
 use core::fmt::{self, Write};
+use core::pin::Pin;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::task::{Context, Poll};
+use crossbeam_queue::ArrayQueue;
+use futures_util::stream::Stream;
+use futures_util::task::AtomicWaker;
 use spin::Mutex;
 use uart_16550::SerialPort;
 
@@ -31,4 +39,64 @@ pub fn write_fmt_emergency(args: fmt::Arguments<'_>) {
     // the interrupted writer's, which is better than a report that never appears.
     let mut port = unsafe { SerialPort::new(COM1) };
     let _ = port.write_fmt(args);
+}
+
+/// Bytes received but not yet read; sized for a long paste.
+const INPUT_CAPACITY: usize = 4096;
+
+static INPUT: OnceCell<ArrayQueue<u8>> = OnceCell::uninit();
+static INPUT_WAKER: AtomicWaker = AtomicWaker::new();
+/// Bytes lost because nobody read the input fast enough.
+static INPUT_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Creates the input buffer (needs the heap); received bytes are kept from then on.
+pub fn enable_input() {
+    INPUT.init_once(|| ArrayQueue::new(INPUT_CAPACITY));
+}
+
+/// The COM1 receive interrupt: moves every waiting byte into the input buffer and wakes the
+/// reader. Takes no lock a task could hold with interrupts on, and never allocates.
+pub fn on_receive_interrupt() {
+    let mut port = PORT.lock();
+    while let Ok(byte) = port.try_receive() {
+        match INPUT.get() {
+            Some(input) if input.push(byte).is_ok() => {}
+            _ => {
+                INPUT_DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    INPUT_WAKER.wake();
+}
+
+/// Bytes dropped because the input buffer was full (or not yet created).
+pub fn input_dropped() -> u64 {
+    INPUT_DROPPED.load(Ordering::Relaxed)
+}
+
+/// The bytes typed on the serial console, as an asynchronous stream.
+pub fn input() -> SerialInput {
+    SerialInput { _private: () }
+}
+
+/// Stream of received bytes; see [`input`].
+pub struct SerialInput {
+    _private: (),
+}
+
+impl Stream for SerialInput {
+    type Item = u8;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u8>> {
+        let Some(input) = INPUT.get() else { return Poll::Ready(None) };
+        if let Some(byte) = input.pop() {
+            return Poll::Ready(Some(byte));
+        }
+        INPUT_WAKER.register(cx.waker());
+        // A byte may have arrived between the pop and the registration.
+        match input.pop() {
+            Some(byte) => Poll::Ready(Some(byte)),
+            None => Poll::Pending,
+        }
+    }
 }

@@ -1,0 +1,109 @@
+//! Device interrupts: which vector means what, how the lines are routed at boot, and the
+//! handlers. Handlers stay thin: count, mark, wake, acknowledge; they never allocate and never
+//! take a lock that task code holds with interrupts enabled.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Once;
+
+use super::acpi::{self, InterruptModel};
+use super::apic::{self, SPURIOUS_VECTOR};
+use super::ioapic::IoApic;
+use super::{cpu, pic, serial};
+use crate::mem::MemError;
+
+/// The local APIC timer's vector.
+pub const TIMER_VECTOR: u8 = 48;
+/// COM1's receive interrupt.
+pub const SERIAL_VECTOR: u8 = 49;
+
+/// COM1's ISA interrupt line.
+const COM1_IRQ: u8 = 4;
+/// Timer interrupts per second: the granularity of sleeps and of time-slice expiry.
+pub const TICK_HZ: u64 = 1000;
+
+static TICKS: AtomicU64 = AtomicU64::new(0);
+static IO_APICS: Once<Vec<IoApic>> = Once::new();
+
+/// Why interrupts could not be set up.
+#[derive(Debug)]
+pub enum IrqError {
+    /// Mapping controller registers failed.
+    Memory(MemError),
+    /// No I/O APIC serves the line a device is wired to.
+    NoIoApicFor { irq: u8, gsi: u32 },
+}
+
+impl core::fmt::Display for IrqError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Memory(e) => write!(f, "cannot map interrupt controller registers: {e}"),
+            Self::NoIoApicFor { irq, gsi } => write!(f, "no I/O APIC serves ISA IRQ {irq} (GSI {gsi})"),
+        }
+    }
+}
+
+impl From<MemError> for IrqError {
+    fn from(e: MemError) -> Self {
+        Self::Memory(e)
+    }
+}
+
+/// What [`init`] set up, for the boot log.
+#[derive(Debug, Clone, Copy)]
+pub struct InterruptSetup {
+    /// How the local APIC is reached.
+    pub apic_mode: apic::Mode,
+    /// The local APIC timer's measured rate (after its divider), in Hz.
+    pub timer_hz: u64,
+    /// The line COM1 arrives on.
+    pub serial_gsi: u32,
+}
+
+/// Masks the 8259s, enables the local APIC, routes COM1 through the I/O APIC and starts the
+/// periodic timer. Interrupts stay disabled; the caller enables them.
+pub fn init(model: &InterruptModel) -> Result<InterruptSetup, IrqError> {
+    pic::remap_and_mask();
+    let lapic = apic::init(model.local_apic)?;
+    let mut io_apics = Vec::new();
+    for info in &model.io_apics {
+        io_apics.push(IoApic::new(info.address, info.gsi_base)?);
+    }
+    let io_apics = IO_APICS.call_once(|| io_apics);
+
+    let (serial_gsi, mode) = acpi::isa_route(COM1_IRQ, &model.overrides);
+    let io_apic = io_apics
+        .iter()
+        .find(|a| a.serves(serial_gsi))
+        .ok_or(IrqError::NoIoApicFor { irq: COM1_IRQ, gsi: serial_gsi })?;
+    // Physical destination mode addresses 8-bit APIC ids; the boot CPU's id is small.
+    io_apic.route(serial_gsi, mode, SERIAL_VECTOR, lapic.id() as u8);
+
+    let timer_hz = lapic.calibrate_timer();
+    lapic.start_periodic_timer(TIMER_VECTOR, u32::try_from(timer_hz / TICK_HZ).unwrap_or(u32::MAX));
+    Ok(InterruptSetup { apic_mode: lapic.mode(), timer_hz, serial_gsi })
+}
+
+/// Timer interrupts since [`init`].
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Handles device vector `vector` (called from the interrupt entry path).
+pub fn handle(vector: u8) {
+    match vector {
+        TIMER_VECTOR => {
+            TICKS.fetch_add(1, Ordering::Relaxed);
+            crate::task::preempt::on_tick(cpu::rdtsc());
+        }
+        SERIAL_VECTOR => serial::on_receive_interrupt(),
+        // Spurious interrupts are not in service, so they take no EOI.
+        SPURIOUS_VECTOR => return,
+        v if pic::PIC_VECTORS.contains(&v) => return,
+        // Only the vectors above have gates; anything else cannot arrive.
+        _ => {}
+    }
+    if let Some(lapic) = apic::get() {
+        lapic.eoi();
+    }
+}

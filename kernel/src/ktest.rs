@@ -1,0 +1,67 @@
+//! Built-in kernel checks, chosen with the `ktest=` boot option. Each reports on the console in
+//! lines starting with `ktest`, which the boot tests read; none runs in a normal boot.
+
+use alloc::string::String;
+use core::time::Duration;
+use futures_util::StreamExt;
+
+use crate::arch::serial;
+use crate::task::{self, Executor};
+use crate::time::{self, sleep};
+
+/// How long each CPU-bound task of the `sched` check spins.
+const SPIN_FOR: Duration = Duration::from_millis(300);
+/// The sleep the `sched` check times.
+const SLEEP_FOR: Duration = Duration::from_millis(10);
+
+/// Reads an unmapped address; the page-fault report must follow and stop the machine.
+pub fn fault() {
+    log::info!("ktest fault: reading an unmapped address; a page-fault report must follow");
+    // Just below the top of the lower canonical half: nothing maps it.
+    let unmapped = 0x0000_7fff_ffff_f000 as *const u64;
+    // SAFETY: deliberately invalid: this read must fault, and the fault handler reports and
+    // stops the machine.
+    let value = unsafe { unmapped.read_volatile() };
+    log::error!("ktest fault: read {value:#x} from an unmapped address without a fault");
+}
+
+/// Spawns the scheduling checks: a timed sleep, two CPU-bound tasks that must share the CPU
+/// through time slices, and an echo of each line typed on the serial console.
+pub fn spawn_sched(executor: &mut Executor) -> Result<(), task::SpawnError> {
+    executor.spawn("ktest-sleep", async {
+        let start = time::now();
+        sleep(SLEEP_FOR).await;
+        let took = time::now().saturating_duration_since(start);
+        log::info!("ktest sleep: asked {} us, slept {} us", SLEEP_FOR.as_micros(), took.as_micros());
+    })?;
+    for name in ["ktest-spin-a", "ktest-spin-b"] {
+        executor.spawn(name, async move {
+            let end = time::now().saturating_add(SPIN_FOR);
+            let (mut iterations, mut slices) = (0u64, 1u64);
+            while time::now() < end {
+                iterations += 1;
+                if task::should_yield() {
+                    slices += 1;
+                    task::yield_now().await;
+                }
+            }
+            log::info!("ktest spin: {name} ran {iterations} iterations in {slices} slices");
+        })?;
+    }
+    executor.spawn("ktest-input", async {
+        let mut input = serial::input();
+        let mut line = String::new();
+        while let Some(byte) = input.next().await {
+            match byte {
+                b'\r' | b'\n' if !line.is_empty() => {
+                    log::info!("ktest input: {line}");
+                    line.clear();
+                }
+                b'\r' | b'\n' => {}
+                _ => line.push(char::from(byte)),
+            }
+        }
+        log::warn!("ktest input: the serial input stream ended");
+    })?;
+    Ok(())
+}
