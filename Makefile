@@ -22,6 +22,7 @@ test: lint host-test boot-test
 # Pure logic, on the host.
 host-test: toolchain
 	cargo test -q -p limine-config
+	cargo test -q -p minimalos-loader --lib
 	cargo test -q -p kernel --lib --target $(HOST)
 	cargo test -q -p minimalos --lib --bins
 
@@ -36,6 +37,7 @@ lint: toolchain
 	cargo clippy -q -p kernel --target x86_64-unknown-none -- -D warnings
 	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
+	cargo clippy -q -p minimalos-loader --lib --tests -- -D warnings
 	cargo clippy -q -p sdk -p hello --target wasm32-unknown-unknown -- -D warnings
 
 fmt:

@@ -212,14 +212,14 @@ pub fn with_cmdline(conf: &str, cmdline: &str) -> Option<String> {
 }
 
 fn run(cmd: &mut Command) -> Result<(), IsoError> {
-    let describe = || format!("{cmd:?}").replace('"', "");
+    let command = format!("{cmd:?}").replace('"', "");
     let output =
-        cmd.output().map_err(|e| IsoError::Command { command: describe(), output: e.to_string() })?;
+        cmd.output().map_err(|e| IsoError::Command { command: command.clone(), output: e.to_string() })?;
     if output.status.success() {
         Ok(())
     } else {
         Err(IsoError::Command {
-            command: describe(),
+            command,
             output: String::from_utf8_lossy(&output.stderr).into_owned()
                 + &String::from_utf8_lossy(&output.stdout),
         })

@@ -1,7 +1,8 @@
 //! Boots the real ISO in QEMU (headless, TCG) and checks what the serial console shows.
 //!
-//! One boot serves every check of a normal start; the fault check needs its own boot. A
-//! failing check names the serial log it saved under `build/test/`.
+//! One boot serves every check of a normal start, including the kernel's scheduling checks
+//! (`ktest=sched`) and serial input typed the way a person would; the fault check needs its own
+//! boot. A failing check names the serial log it saved under `build/test/`.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -14,8 +15,21 @@ use minimalos::qemu::{self, Accel, Machine, QemuOptions};
 /// Generous for a UEFI boot under TCG on a loaded two-core host.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The last line a normal boot prints.
+/// The line a normal boot prints once the executor runs.
 const BOOT_DONE: &str = "boot complete";
+
+/// How the kernel's banner starts (the loader's own lines start with `MinimalOS loader`).
+const BANNER_START: &str = concat!("MinimalOS ", env!("CARGO_PKG_VERSION"), " |");
+
+/// Longest wait for each `ktest` report once the boot is complete.
+const REPORT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the boot test types on the serial console, and the echo it expects.
+const TYPED: &str = "hello kernel";
+
+/// Reports the `sched` checks print; the log is kept once all arrived (or timed out).
+const SCHED_REPORTS: [&str; 4] =
+    ["ktest sleep: ", "ktest spin: ktest-spin-a ", "ktest spin: ktest-spin-b ", "ktest input: hello kernel"];
 
 fn test_dir() -> PathBuf {
     artifacts::repo_root().join("build/test")
@@ -41,8 +55,16 @@ fn boot(iso: PathBuf) -> Machine {
 fn normal_boot() -> &'static Result<String, String> {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     LOG.get_or_init(|| {
-        let mut machine = boot(build_iso("boot", "on_fatal=exit"));
-        let waited = machine.wait_for(BOOT_DONE, BOOT_TIMEOUT);
+        let mut machine = boot(build_iso("boot", "on_fatal=exit ktest=sched"));
+        let mut waited = machine.wait_for(BOOT_DONE, BOOT_TIMEOUT);
+        if waited.is_ok() {
+            // Typed once the input task runs; each check below looks for its own report, so a
+            // missing one fails that check alone.
+            waited = machine.send(&format!("{TYPED}\r"));
+            for report in SCHED_REPORTS {
+                let _ = machine.wait_for(report, REPORT_TIMEOUT);
+            }
+        }
         let log_path = test_dir().join("boot.serial.log");
         let _ = machine.save_log(&log_path);
         machine.kill();
@@ -68,15 +90,11 @@ fn line_with<'a>(log: &'a str, needle: &str) -> &'a str {
 
 #[test]
 fn banner_names_version_loader_memory_framebuffer_and_boot_time() {
-    let banner = line_with(console(), "MinimalOS ");
-    let banner = &banner[banner.find("MinimalOS ").unwrap()..];
-    assert!(banner.starts_with(&format!("MinimalOS {} |", env!("CARGO_PKG_VERSION"))), "{banner}");
+    let banner = line_with(console(), BANNER_START);
+    // Firmware may leave terminal escapes in front of the kernel's first line.
+    let banner = &banner[banner.find(BANNER_START).unwrap()..];
     assert!(banner.contains("| loader: MinimalOS loader "), "{banner}");
-    let field = |name: &str| -> u64 {
-        let rest =
-            &banner[banner.find(name).unwrap_or_else(|| panic!("no `{name}` in {banner}")) + name.len()..];
-        rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
-    };
+    let field = |name: &str| number_after(banner, name);
     // QEMU was given 512 MiB; firmware and loader keep some of it.
     let usable = field("memory: ");
     assert!((300..=512).contains(&usable), "usable memory {usable} MiB out of 512: {banner}");
@@ -87,7 +105,7 @@ fn banner_names_version_loader_memory_framebuffer_and_boot_time() {
 #[test]
 fn banner_is_the_first_kernel_line() {
     let log = console();
-    let kernel_part = &log[log.find("MinimalOS 0").expect("banner")..];
+    let kernel_part = &log[log.find(BANNER_START).expect("banner")..];
     let first = kernel_part.lines().next().unwrap();
     assert!(first.contains("| loader: "), "first kernel line is not the banner: {first}");
 }
@@ -105,6 +123,48 @@ fn ramdisk_lists_every_actor_with_its_size() {
         checked += 1;
     }
     assert!(checked > 0, "no actors under actors/");
+}
+
+/// The number right after `label` in `line`.
+fn number_after(line: &str, label: &str) -> u64 {
+    let rest = &line[line.find(label).unwrap_or_else(|| panic!("no `{label}` in {line}")) + label.len()..];
+    rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn interrupts_and_clock_are_reported() {
+    let log = console();
+    let interrupts = line_with(log, "interrupts: local APIC in ");
+    assert!(number_after(interrupts, "APIC timer ") > 0, "{interrupts}");
+    let time = line_with(log, "time: TSC ");
+    assert!(number_after(time, "TSC ") > 0, "{time}");
+    assert!(time.contains("tick 1000 Hz, slice 2000 us"), "{time}");
+}
+
+#[test]
+fn a_ten_millisecond_sleep_lasts_at_least_ten_milliseconds() {
+    let line = line_with(console(), "ktest sleep: ");
+    assert_eq!(number_after(line, "asked "), 10_000, "{line}");
+    let slept = number_after(line, "slept ");
+    // The upper bound only catches a timer that never fires; TCG on a busy host is slow.
+    assert!((10_000..2_000_000).contains(&slept), "{line}");
+}
+
+#[test]
+fn two_cpu_bound_tasks_share_the_cpu_through_time_slices() {
+    let log = console();
+    for task in ["ktest-spin-a", "ktest-spin-b"] {
+        let line = line_with(log, &format!("ktest spin: {task} "));
+        assert!(number_after(line, "ran ") > 0, "{line}");
+        // Each spins 300 ms in 2 ms slices while the other does the same: with preemption
+        // working, each is sliced many times.
+        assert!(number_after(line, "iterations in ") >= 10, "too few slices: {line}");
+    }
+}
+
+#[test]
+fn bytes_typed_on_the_serial_console_reach_the_kernel() {
+    line_with(console(), &format!("ktest input: {TYPED}"));
 }
 
 #[test]

@@ -10,12 +10,11 @@ use alloc::vec::Vec;
 use core::ops::Range;
 use limine::BaseRevision;
 use limine::memory_map::EntryType;
-use spin::Once;
 use limine::request::{
-    BootloaderInfoRequest, ExecutableAddressRequest, ExecutableFileRequest, FramebufferRequest,
-    HhdmRequest, MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker,
-    RsdpRequest, StackSizeRequest,
+    BootloaderInfoRequest, ExecutableAddressRequest, ExecutableFileRequest, FramebufferRequest, HhdmRequest,
+    MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest, StackSizeRequest,
 };
+use spin::Once;
 
 /// The protocol revision the kernel is written against.
 pub const BASE_REVISION_NUMBER: u64 = 2;
@@ -219,9 +218,7 @@ pub fn check_revision() -> Result<(), BootError> {
 ///
 /// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn loader() -> (&'static str, &'static str) {
-    BOOTLOADER_INFO
-        .get_response()
-        .map_or(("unknown", "?"), |r| (r.name(), r.version()))
+    BOOTLOADER_INFO.get_response().map_or(("unknown", "?"), |r| (r.name(), r.version()))
 }
 
 /// Offset of the higher-half direct map of physical memory.
@@ -266,8 +263,5 @@ pub fn kernel_address() -> Result<(u64, u64), BootError> {
 ///
 /// Reads loader memory: valid only until it is reclaimed; later, use [`snapshot`].
 pub fn cmdline() -> &'static str {
-    EXECUTABLE_FILE
-        .get_response()
-        .and_then(|r| r.file().string().to_str().ok())
-        .unwrap_or("")
+    EXECUTABLE_FILE.get_response().and_then(|r| r.file().string().to_str().ok()).unwrap_or("")
 }

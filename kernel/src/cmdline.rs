@@ -52,7 +52,12 @@ pub struct BootOptions {
 
 impl Default for BootOptions {
     fn default() -> Self {
-        Self { log_level: LevelFilter::Info, on_fatal: OnFatal::Halt, ktest: None, slice_us: DEFAULT_SLICE_US }
+        Self {
+            log_level: LevelFilter::Info,
+            on_fatal: OnFatal::Halt,
+            ktest: None,
+            slice_us: DEFAULT_SLICE_US,
+        }
     }
 }
 
@@ -145,6 +150,9 @@ mod tests {
     fn bad_words_are_reported_and_do_not_change_anything() {
         let (o, unknown) = parse_all("log=loud on_fatal=reboot quiet ktest= slice_us=5 slice_us=x");
         assert_eq!(o, BootOptions::default());
-        assert_eq!(unknown, vec!["log=loud", "on_fatal=reboot", "quiet", "ktest=", "slice_us=5", "slice_us=x"]);
+        assert_eq!(
+            unknown,
+            vec!["log=loud", "on_fatal=reboot", "quiet", "ktest=", "slice_us=5", "slice_us=x"]
+        );
     }
 }

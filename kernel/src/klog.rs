@@ -18,11 +18,7 @@ impl Log for SerialLogger {
 
     fn log(&self, record: &Record<'_>) {
         if self.enabled(record.metadata()) {
-            crate::arch::serial::write_fmt(format_args!(
-                "[{:<5}] {}\n",
-                record.level(),
-                record.args()
-            ));
+            crate::arch::serial::write_fmt(format_args!("[{:<5}] {}\n", record.level(), record.args()));
         }
     }
 

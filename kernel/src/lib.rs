@@ -21,7 +21,6 @@
 
 extern crate alloc;
 
-
 pub mod arch;
 pub mod boot;
 pub mod cmdline;

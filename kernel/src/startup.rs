@@ -157,7 +157,11 @@ fn list_ramdisk(info: &BootInfo) {
             log::info!("ramdisk: {} bytes from {}", module.data.len(), module.path);
             for entry in disk.entries() {
                 let name = entry.filename();
-                log::info!("ramdisk: {:<24} {:>8} bytes", name.as_str().unwrap_or("<non-UTF-8 name>"), entry.size());
+                log::info!(
+                    "ramdisk: {:<24} {:>8} bytes",
+                    name.as_str().unwrap_or("<non-UTF-8 name>"),
+                    entry.size()
+                );
             }
         }
         Err(e) => log::error!("ramdisk: {e}"),

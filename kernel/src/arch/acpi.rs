@@ -14,7 +14,11 @@ use crate::mem::paging;
 struct TableAccess;
 
 impl AcpiHandler for TableAccess {
-    unsafe fn map_physical_region<T>(&self, physical_address: usize, size: usize) -> PhysicalMapping<Self, T> {
+    unsafe fn map_physical_region<T>(
+        &self,
+        physical_address: usize,
+        size: usize,
+    ) -> PhysicalMapping<Self, T> {
         let virt = paging::phys_to_virt(physical_address as u64, size as u64)
             .unwrap_or_else(|e| panic!("cannot map ACPI table at {physical_address:#x}: {e}"));
         let virt = NonNull::new(virt as *mut T).expect("mapped tables are never at address 0");
@@ -80,12 +84,15 @@ pub fn interrupt_model(rsdp: u64) -> Result<InterruptModel, AcpiError> {
     };
     for entry in madt.get().entries() {
         match entry {
-            MadtEntry::IoApic(e) => {
-                model.io_apics.push(IoApicInfo { address: u64::from(e.io_apic_address), gsi_base: e.global_system_interrupt_base })
-            }
-            MadtEntry::InterruptSourceOverride(e) if e.bus == 0 => {
-                model.overrides.push(SourceOverride { irq: e.irq, gsi: e.global_system_interrupt, flags: e.flags })
-            }
+            MadtEntry::IoApic(e) => model.io_apics.push(IoApicInfo {
+                address: u64::from(e.io_apic_address),
+                gsi_base: e.global_system_interrupt_base,
+            }),
+            MadtEntry::InterruptSourceOverride(e) if e.bus == 0 => model.overrides.push(SourceOverride {
+                irq: e.irq,
+                gsi: e.global_system_interrupt,
+                flags: e.flags,
+            }),
             MadtEntry::LocalApicAddressOverride(e) => model.local_apic = e.local_apic_address,
             _ => {}
         }
@@ -112,10 +119,8 @@ mod tests {
 
     #[test]
     fn isa_irqs_follow_overrides_and_default_to_edge_high() {
-        let overrides = [
-            SourceOverride { irq: 0, gsi: 2, flags: 0 },
-            SourceOverride { irq: 9, gsi: 9, flags: 0b1111 },
-        ];
+        let overrides =
+            [SourceOverride { irq: 0, gsi: 2, flags: 0 }, SourceOverride { irq: 9, gsi: 9, flags: 0b1111 }];
         assert_eq!(isa_route(4, &overrides), (4, LineMode { active_low: false, level: false }));
         assert_eq!(isa_route(0, &overrides), (2, LineMode { active_low: false, level: false }));
         assert_eq!(isa_route(9, &overrides), (9, LineMode { active_low: true, level: true }));

@@ -37,9 +37,8 @@ impl OomHandler for GrowFromFrames {
         let new = Span::from_base_size(HEAP_BASE as *mut u8, (mapped + grow) as usize);
         // SAFETY: [HEAP_BASE, HEAP_BASE + mapped + grow) is mapped, writable and used by nothing
         // but this heap; `old` is the span talc returned last (or empty before the first claim).
-        talc.oom_handler.heap = unsafe {
-            if old.is_empty() { talc.claim(new)? } else { talc.extend(old, new) }
-        };
+        talc.oom_handler.heap =
+            unsafe { if old.is_empty() { talc.claim(new)? } else { talc.extend(old, new) } };
         Ok(())
     }
 }

@@ -87,7 +87,10 @@ pub fn stats() -> MemoryStats {
 /// kernel's own page tables (HHDM at `hhdm_offset`, kernel image), then the heap.
 pub fn init(memory_map: &[&limine::memory_map::Entry], hhdm_offset: u64) -> Result<(), MemError> {
     use limine::memory_map::EntryType;
-    frames::init(hhdm_offset, memory_map.iter().filter(|e| e.entry_type == EntryType::USABLE).map(|e| e.base..e.base + e.length));
+    frames::init(
+        hhdm_offset,
+        memory_map.iter().filter(|e| e.entry_type == EntryType::USABLE).map(|e| e.base..e.base + e.length),
+    );
     let top = memory_map.iter().map(|e| e.base + e.length).max().unwrap_or(0);
     if hhdm_offset.checked_add(top).is_none_or(|end| end > HEAP_BASE) {
         return Err(MemError::HhdmTooLarge { offset: hhdm_offset, top });

@@ -81,7 +81,9 @@ pub fn init(hhdm_offset: u64, physical: impl Iterator<Item = Range<u64>>) -> Res
             let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
             let frame = PhysFrame::containing_address(phys);
             // SAFETY: maps the kernel image where it is linked, onto the frames the loader put it in.
-            unsafe { space.map_to(page, frame, flags, &mut TableFrames) }.map_err(|e| map_error(va, e))?.ignore();
+            unsafe { space.map_to(page, frame, flags, &mut TableFrames) }
+                .map_err(|e| map_error(va, e))?
+                .ignore();
         }
     }
 
@@ -117,9 +119,8 @@ fn kernel_sections() -> [(Range<u64>, Flags); 4] {
     }
     let addr = |s: &u8| s as *const u8 as u64;
     // SAFETY: linker-script symbols; only their addresses are taken.
-    let [start, text, rodata, data, end] = unsafe {
-        [&__kernel_start, &__text_start, &__rodata_start, &__data_start, &__kernel_end].map(addr)
-    };
+    let [start, text, rodata, data, end] =
+        unsafe { [&__kernel_start, &__text_start, &__rodata_start, &__data_start, &__kernel_end].map(addr) };
     [
         (start..text, KERNEL_DATA),
         (text..rodata, Flags::PRESENT),
@@ -199,7 +200,9 @@ pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MemError> {
         // SAFETY: the MMIO range is reserved for these mappings, and `start` was just claimed;
         // device memory is not handed out by the frame allocator, so nothing else aliases it
         // except, harmlessly, the direct map.
-        unsafe { space.map_to(page, frame, flags, &mut TableFrames) }.map_err(|e| map_error(start + offset, e))?.flush();
+        unsafe { space.map_to(page, frame, flags, &mut TableFrames) }
+            .map_err(|e| map_error(start + offset, e))?
+            .flush();
     }
     Ok(start + (phys - first))
 }

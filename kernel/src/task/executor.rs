@@ -74,7 +74,11 @@ impl Executor {
     }
 
     /// Adds a task running `future`; it runs on the next [`run_ready`](Self::run_ready).
-    pub fn spawn(&mut self, name: impl Into<String>, future: impl Future<Output = ()> + 'static) -> Result<TaskId, SpawnError> {
+    pub fn spawn(
+        &mut self,
+        name: impl Into<String>,
+        future: impl Future<Output = ()> + 'static,
+    ) -> Result<TaskId, SpawnError> {
         let index = match self.free.pop() {
             Some(index) => index,
             None if self.tasks.len() < MAX_TASKS => {
@@ -85,7 +89,8 @@ impl Executor {
         };
         let table = wake::table();
         let id = table.id_for(index);
-        self.tasks[index] = Some(Task { id, name: name.into(), future: Box::pin(future), polls: 0, cpu_cycles: 0 });
+        self.tasks[index] =
+            Some(Task { id, name: name.into(), future: Box::pin(future), polls: 0, cpu_cycles: 0 });
         table.wake(id);
         Ok(id)
     }
@@ -277,10 +282,13 @@ mod tests {
         // The next task reuses the slot; the old waker must not run it.
         let polls = Rc::new(RefCell::new(0));
         let p = polls.clone();
-        ex.spawn("reuser", core::future::poll_fn(move |_| {
-            *p.borrow_mut() += 1;
-            Poll::<()>::Pending
-        }))
+        ex.spawn(
+            "reuser",
+            core::future::poll_fn(move |_| {
+                *p.borrow_mut() += 1;
+                Poll::<()>::Pending
+            }),
+        )
         .unwrap();
         ex.run_ready();
         stale.wake();
@@ -297,10 +305,13 @@ mod tests {
         let waker_slot: Arc<std::sync::Mutex<Option<Waker>>> = Arc::default();
         let (s, w) = (sent.clone(), waker_slot.clone());
         // The task finishes only once it has seen every increment; a lost wake leaves it pending.
-        ex.spawn("counter", core::future::poll_fn(move |cx| {
-            *w.lock().unwrap() = Some(cx.waker().clone());
-            if s.load(Ordering::Acquire) == WAKES { Poll::Ready(()) } else { Poll::Pending }
-        }))
+        ex.spawn(
+            "counter",
+            core::future::poll_fn(move |cx| {
+                *w.lock().unwrap() = Some(cx.waker().clone());
+                if s.load(Ordering::Acquire) == WAKES { Poll::Ready(()) } else { Poll::Pending }
+            }),
+        )
         .unwrap();
         ex.run_ready();
         let (s, w) = (sent.clone(), waker_slot.clone());

@@ -63,7 +63,11 @@ static TABLE: conquer_once::spin::OnceCell<WakeTable> = conquer_once::spin::Once
 pub(super) fn table() -> &'static WakeTable {
     TABLE.get_or_init(|| WakeTable {
         slots: (0..MAX_TASKS)
-            .map(|_| Slot { generation: AtomicU32::new(0), queued: AtomicBool::new(false), wakeups: AtomicU64::new(0) })
+            .map(|_| Slot {
+                generation: AtomicU32::new(0),
+                queued: AtomicBool::new(false),
+                wakeups: AtomicU64::new(0),
+            })
             .collect(),
         run_queue: ArrayQueue::new(MAX_TASKS),
     })
