@@ -204,11 +204,32 @@ impl Machine {
 
     /// Waits until the console output contains `needle`.
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<(), QemuError> {
+        self.wait_until(needle, timeout, |text| text.contains(needle).then_some(()))
+    }
+
+    /// Waits until a whole line (ended by a newline) contains `needle`, and returns that line.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> Result<String, QemuError> {
+        self.wait_until(needle, timeout, |text| {
+            let at = text.find(needle)?;
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = at + text[at..].find('\n')?;
+            Some(text[start..end].trim_end_matches('\r').to_owned())
+        })
+    }
+
+    /// Waits until `check` finds what it looks for in the console output; `what` names it in
+    /// errors.
+    fn wait_until<T>(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, QemuError> {
         let deadline = Instant::now() + timeout;
         let mut text = self.console.text.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if text.0.contains(needle) {
-                return Ok(());
+            if let Some(found) = check(&text.0) {
+                return Ok(found);
             }
             if text.1 {
                 drop(text);
@@ -216,11 +237,11 @@ impl Machine {
                     .child
                     .wait()
                     .map_err(|e| QemuError::Io { what: "cannot wait for QEMU".into(), source: e })?;
-                return Err(QemuError::Exited { waiting_for: needle.into(), status });
+                return Err(QemuError::Exited { waiting_for: what.into(), status });
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(QemuError::Timeout { waiting_for: needle.into(), after: timeout });
+                return Err(QemuError::Timeout { waiting_for: what.into(), after: timeout });
             }
             text =
                 self.console.changed.wait_timeout(text, deadline - now).unwrap_or_else(|p| p.into_inner()).0;

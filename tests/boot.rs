@@ -56,13 +56,13 @@ fn normal_boot() -> &'static Result<String, String> {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     LOG.get_or_init(|| {
         let mut machine = boot(build_iso("boot", "on_fatal=exit ktest=sched"));
-        let mut waited = machine.wait_for(BOOT_DONE, BOOT_TIMEOUT);
+        let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         if waited.is_ok() {
             // Typed once the input task runs; each check below looks for its own report, so a
             // missing one fails that check alone.
             waited = machine.send(&format!("{TYPED}\r"));
             for report in SCHED_REPORTS {
-                let _ = machine.wait_for(report, REPORT_TIMEOUT);
+                let _ = machine.wait_for_line(report, REPORT_TIMEOUT);
             }
         }
         let log_path = test_dir().join("boot.serial.log");
