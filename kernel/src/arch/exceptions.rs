@@ -174,13 +174,13 @@ impl Display for Report<'_> {
     }
 }
 
-/// Exception reports under way on this CPU; more than one means a report itself faulted.
+/// Exceptions taken so far; more than one means that the report, or the stop, faulted.
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 
 /// Reports an exception and stops the machine; the IDT's dispatcher calls it for vectors 0–31.
 pub fn handle(frame: &InterruptFrame) -> ! {
     let vector = frame.vector as u8;
-    // Read first: any page fault on the way, even a caught one, would overwrite CR2.
+    // Read first: a nested page fault would overwrite CR2.
     let cr2 = (vector == PAGE_FAULT).then(Cr2::read_raw);
     // Only this CPU's own nesting counts, so no ordering with other memory is needed.
     match DEPTH.fetch_add(1, Ordering::Relaxed) {
@@ -192,7 +192,9 @@ pub fn handle(frame: &InterruptFrame) -> ! {
             VectorName(vector),
             frame.rip
         )),
-        // Even the short line or `fatal::stop` faulted: nothing is left that is safe to run.
+        // Even the short line faulted; stopping may still work.
+        2 => {}
+        // Stopping faults too: nothing is left that is safe to run.
         _ => cpu::halt_forever(),
     }
     fatal::stop()
