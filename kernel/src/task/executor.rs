@@ -185,7 +185,7 @@ impl Drop for Executor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use alloc::rc::Rc;
     use core::cell::RefCell;
@@ -193,10 +193,11 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64};
 
-    /// The wake table is one per kernel, so executor tests take turns.
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    /// The wake table and the running fiber are one per kernel, so tests that use them take
+    /// turns.
+    pub(crate) static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn serial() -> std::sync::MutexGuard<'static, ()> {
+    pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
         SERIAL.lock().unwrap_or_else(|p| p.into_inner())
     }
 

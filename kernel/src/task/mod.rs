@@ -3,10 +3,12 @@
 //! - `executor`: spawns tasks, polls the runnable ones, keeps per-task statistics.
 //! - `wake`: allocation-free wakers that interrupt handlers may use.
 //! - `preempt`: time slices, `should_yield` and `yield_now`.
+//! - `fiber`: stacks of their own for code that must block inside a call (Wasm host functions).
 //!
 //! Sleeping lives in `time`; the executor's idle loop and timer interrupt in `startup`/`arch`.
 
 pub mod executor;
+pub mod fiber;
 pub mod preempt;
 pub mod wake;
 

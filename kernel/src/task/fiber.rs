@@ -1,0 +1,275 @@
+//! Fibers: a stack of its own for code that must wait in the middle of a call it does not
+//! control — a Wasm host function deep inside the interpreter.
+//!
+//! A task owns a [`Fiber`] and [`resume`](Fiber::resume)s it from its `poll`. Code on the fiber
+//! waits with [`block_on`], which polls a future with the task's waker and, while it is
+//! pending, switches back to the executor: the task returns `Pending` and the fiber continues
+//! exactly where it stopped when the task is polled again. [`yield_slice`] gives the CPU away
+//! without waiting for anything. This is how wasmtime runs async host functions.
+//!
+//! A fiber is never dropped while suspended in the middle of its body: the owner [`cancel`]s it
+//! and resumes it until it finishes, so `block_on` and `yield_slice` return `Err(Cancelled)` and
+//! the body unwinds through ordinary returns, dropping everything it owns.
+//!
+//! [`cancel`]: Fiber::cancel
+
+use alloc::boxed::Box;
+use core::future::Future;
+use core::pin::pin;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use core::task::{Context, Poll, Waker};
+
+use crate::arch::context;
+use crate::mem::MemError;
+
+/// Why a fiber gave the CPU back to its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// It can run again at once: the task should be polled again soon.
+    Yielded,
+    /// It waits for a future whose waker will wake the task.
+    Blocked,
+    /// Its body returned; resuming it again does nothing.
+    Finished,
+}
+
+/// The fiber was cancelled while it waited: unwind and return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+impl core::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "cancelled")
+    }
+}
+
+/// What the two sides of a switch share; boxed so its address is stable.
+struct Control {
+    caller_rsp: u64,
+    fiber_rsp: u64,
+    /// The waker of the poll that resumed the fiber; valid while the fiber runs.
+    waker: *const Waker,
+    state: Resumed,
+    cancelled: bool,
+    body: Option<Box<dyn FnOnce()>>,
+}
+
+/// The fiber running now (null while the executor's own stack runs).
+static CURRENT: AtomicPtr<Control> = AtomicPtr::new(ptr::null_mut());
+
+#[cfg(not(test))]
+type Stack = crate::mem::stack::KernelStack;
+
+/// Host tests run fibers on heap memory.
+#[cfg(test)]
+struct Stack(alloc::vec::Vec<u128>);
+
+#[cfg(test)]
+impl Stack {
+    fn new(size: u64) -> Result<Self, MemError> {
+        Ok(Self(alloc::vec![0; size as usize / 16]))
+    }
+
+    fn top(&self) -> u64 {
+        self.0.as_ptr_range().end as u64
+    }
+}
+
+/// A body of code with its own stack; see the module documentation.
+pub struct Fiber {
+    control: Box<Control>,
+    _stack: Stack,
+}
+
+impl Fiber {
+    /// A fiber that will run `body` on a fresh stack of `stack_size` bytes when first resumed.
+    pub fn new(stack_size: u64, body: impl FnOnce() + 'static) -> Result<Self, MemError> {
+        let stack = Stack::new(stack_size)?;
+        let mut control = Box::new(Control {
+            caller_rsp: 0,
+            fiber_rsp: 0,
+            waker: ptr::null(),
+            state: Resumed::Yielded,
+            cancelled: false,
+            body: Some(Box::new(body)),
+        });
+        let arg = &raw mut *control as u64;
+        // SAFETY: the stack is fresh, owned by this fiber and outlives every switch into it.
+        control.fiber_rsp = unsafe { context::prepare_stack(stack.top(), fiber_entry, arg) };
+        Ok(Self { control, _stack: stack })
+    }
+
+    /// Runs the fiber until it yields, blocks or finishes. Call from a task's `poll`, passing
+    /// its waker, never from another fiber.
+    pub fn resume(&mut self, waker: &Waker) -> Resumed {
+        if self.control.state == Resumed::Finished {
+            return Resumed::Finished;
+        }
+        let control = &raw mut *self.control;
+        let previous = CURRENT.swap(control, Ordering::Relaxed);
+        assert!(previous.is_null(), "a fiber resumed another fiber");
+        // SAFETY: `control` is boxed and outlives the switch; the fiber's stack is alive and
+        // suspended (or fresh), and it switches back to `caller_rsp` before this returns.
+        unsafe {
+            (*control).waker = waker;
+            context::switch(&raw mut (*control).caller_rsp, (*control).fiber_rsp);
+            (*control).waker = ptr::null();
+        }
+        CURRENT.store(ptr::null_mut(), Ordering::Relaxed);
+        self.control.state
+    }
+
+    /// Asks the fiber to unwind: its pending and later waits return [`Cancelled`]. Resume it
+    /// until it reports [`Resumed::Finished`].
+    pub fn cancel(&mut self) {
+        self.control.cancelled = true;
+    }
+
+    /// Whether the body has returned.
+    pub fn is_finished(&self) -> bool {
+        self.control.state == Resumed::Finished
+    }
+}
+
+impl Drop for Fiber {
+    fn drop(&mut self) {
+        // Dropping a fiber stopped inside its body would leak what that body owns.
+        debug_assert!(
+            self.control.body.is_some() || self.control.state == Resumed::Finished,
+            "a fiber was dropped while suspended"
+        );
+    }
+}
+
+extern "sysv64" fn fiber_entry(arg: u64) -> ! {
+    let control = arg as *mut Control;
+    // SAFETY: `arg` is the fiber's boxed control, alive for as long as the fiber can run.
+    let body = unsafe { (*control).body.take() };
+    if let Some(body) = body {
+        body();
+    }
+    // SAFETY: as above; the owner never switches back into a finished fiber.
+    unsafe {
+        (*control).state = Resumed::Finished;
+        let mut dead_rsp = 0;
+        context::switch(&mut dead_rsp, (*control).caller_rsp);
+    }
+    unreachable!("a finished fiber was resumed")
+}
+
+/// Switches from the current fiber back to its task with `state`.
+fn suspend(state: Resumed) -> Result<(), Cancelled> {
+    let control = CURRENT.load(Ordering::Relaxed);
+    assert!(!control.is_null(), "fiber wait outside a fiber");
+    // SAFETY: `control` is the running fiber's boxed control; switching to `caller_rsp` returns
+    // to `Fiber::resume`, which switches back here on the next resume.
+    unsafe {
+        (*control).state = state;
+        context::switch(&raw mut (*control).fiber_rsp, (*control).caller_rsp);
+        if (*control).cancelled { Err(Cancelled) } else { Ok(()) }
+    }
+}
+
+/// On a fiber: gives the CPU to other tasks and continues when the task is polled again.
+pub fn yield_slice() -> Result<(), Cancelled> {
+    suspend(Resumed::Yielded)
+}
+
+/// On a fiber: waits for `future`, letting other tasks run meanwhile.
+pub fn block_on<F: Future>(future: F) -> Result<F::Output, Cancelled> {
+    let mut future = pin!(future);
+    loop {
+        let control = CURRENT.load(Ordering::Relaxed);
+        assert!(!control.is_null(), "fiber wait outside a fiber");
+        // SAFETY: while the fiber runs, `waker` points at the waker of the poll that resumed
+        // it; `cancelled` is only written by the owner while the fiber is suspended.
+        let (waker, cancelled) = unsafe { (&*(*control).waker, (*control).cancelled) };
+        if cancelled {
+            return Err(Cancelled);
+        }
+        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(waker)) {
+            return Ok(output);
+        }
+        suspend(Resumed::Blocked)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::rc::Rc;
+    use core::cell::{Cell, RefCell};
+
+    const STACK: u64 = 64 * 1024;
+
+    use crate::task::executor::tests::serial;
+
+    fn noop_waker() -> Waker {
+        Waker::noop().clone()
+    }
+
+    #[test]
+    fn a_fiber_yields_and_resumes_where_it_stopped() {
+        let _turn = serial();
+        let trace = Rc::new(RefCell::new(alloc::vec::Vec::new()));
+        let t = trace.clone();
+        let mut fiber = Fiber::new(STACK, move || {
+            for i in 0..3 {
+                t.borrow_mut().push(i);
+                yield_slice().unwrap();
+            }
+        })
+        .unwrap();
+        let waker = noop_waker();
+        assert_eq!(fiber.resume(&waker), Resumed::Yielded);
+        assert_eq!(*trace.borrow(), [0]);
+        assert_eq!(fiber.resume(&waker), Resumed::Yielded);
+        assert_eq!(fiber.resume(&waker), Resumed::Yielded);
+        assert_eq!(fiber.resume(&waker), Resumed::Finished);
+        assert_eq!(*trace.borrow(), [0, 1, 2]);
+        assert_eq!(fiber.resume(&waker), Resumed::Finished, "a finished fiber stays finished");
+    }
+
+    #[test]
+    fn block_on_runs_nothing_until_the_future_is_ready() {
+        let _turn = serial();
+        let ready = Rc::new(Cell::new(false));
+        let steps = Rc::new(Cell::new(0));
+        let (r, s) = (ready.clone(), steps.clone());
+        let mut fiber = Fiber::new(STACK, move || {
+            s.set(1);
+            let value =
+                block_on(core::future::poll_fn(|_| if r.get() { Poll::Ready(42) } else { Poll::Pending }));
+            assert_eq!(value, Ok(42));
+            s.set(2);
+        })
+        .unwrap();
+        let waker = noop_waker();
+        assert_eq!(fiber.resume(&waker), Resumed::Blocked);
+        assert_eq!(fiber.resume(&waker), Resumed::Blocked);
+        assert_eq!(steps.get(), 1, "nothing past the wait ran while it was pending");
+        ready.set(true);
+        assert_eq!(fiber.resume(&waker), Resumed::Finished);
+        assert_eq!(steps.get(), 2);
+    }
+
+    #[test]
+    fn cancelling_a_blocked_fiber_unwinds_it_and_drops_what_it_owns() {
+        let _turn = serial();
+        let owned = Rc::new(());
+        let held = owned.clone();
+        let mut fiber = Fiber::new(STACK, move || {
+            let _held = held;
+            let waited = block_on(core::future::pending::<()>());
+            assert_eq!(waited, Err(Cancelled));
+        })
+        .unwrap();
+        let waker = noop_waker();
+        assert_eq!(fiber.resume(&waker), Resumed::Blocked);
+        assert_eq!(Rc::strong_count(&owned), 2);
+        fiber.cancel();
+        assert_eq!(fiber.resume(&waker), Resumed::Finished);
+        assert_eq!(Rc::strong_count(&owned), 1, "the body's captures were dropped");
+    }
+}
