@@ -1,6 +1,6 @@
 //! The kernel's address space at entry, built in page tables the firmware allocates: the HHDM
 //! (and for base revision 0 the identity map), the framebuffer, the kernel's segments, and the
-//! hand-off code identity-mapped for the page-table switch.
+//! hand-off code identity-mapped for the page-table switch (it unmaps that itself).
 
 use core::ops::Range;
 use minimalos_loader::layout;
@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::executable::Kernel;
 use crate::memory;
 
-/// Framebuffer mappings: write-combining data.
-const FRAMEBUFFER: Flags = Flags { writable: true, executable: false, write_combining: true };
+/// Framebuffer mappings: like the rest of the HHDM (rwx), but write-combining.
+const FRAMEBUFFER: Flags = Flags { write_combining: true, ..Flags::RWX };
 /// The hand-off code.
 const CODE: Flags = Flags { writable: false, executable: true, write_combining: false };
 /// The identity map of base revision 0 starts at the second page.
@@ -73,7 +73,10 @@ pub fn build(contents: &Contents) -> Result<u64, Error> {
         let phys = kernel.physical_base + (pages.start - kernel.virtual_base);
         tables.map(pages.start, phys, pages.end - pages.start, flags)?;
     }
-    let trampoline = crate::handoff::trampoline();
-    tables.map(trampoline.start, trampoline.start, trampoline.end - trampoline.start, CODE)?;
+    // Revision 0's identity map already covers the hand-off code, which runs from loader memory.
+    if revision != 0 {
+        let trampoline = crate::handoff::trampoline();
+        tables.map(trampoline.start, trampoline.start, trampoline.end - trampoline.start, CODE)?;
+    }
     Ok(tables.root())
 }

@@ -5,6 +5,7 @@
 use core::arch::{asm, naked_asm};
 use core::ops::Range;
 use minimalos_loader::paging::PAGE_4K;
+use minimalos_loader::protocol::HHDM_OFFSET;
 
 use crate::cpu::Features;
 use crate::error::Error;
@@ -58,10 +59,13 @@ pub struct Handoff {
     pub entry: u64,
     pub gdt: &'static GdtPointer,
     pub features: Features,
+    /// Base revision 0: the identity map stays for the kernel.
+    pub keep_identity_map: bool,
 }
 
 /// The pages holding the code that switches page tables, which the kernel's tables must
-/// identity-map: it keeps running at the same address across the switch.
+/// identity-map: it keeps running at the same address across the switch, until it moves to
+/// its HHDM alias and removes the identity mapping.
 pub fn trampoline() -> Range<u64> {
     let start = jump as *const () as u64 & !(PAGE_4K - 1);
     // The code is far smaller than a page but may straddle a page boundary.
@@ -70,13 +74,13 @@ pub fn trampoline() -> Range<u64> {
 
 /// Enters the kernel. Only after ExitBootServices: from here the firmware is gone.
 pub fn enter(handoff: &Handoff) -> ! {
-    let Handoff { page_tables, stack_top, entry, gdt, features } = *handoff;
+    let Handoff { page_tables, stack_top, entry, gdt, features, keep_identity_map } = *handoff;
     // SAFETY: boot services have exited, so nothing else runs on this CPU; interrupts go off
     // before anything else changes. PAT entries 0-3 keep their reset meaning, which is all the
     // firmware's tables use; NXE only gives meaning to a bit the firmware's tables leave clear
     // unless it is already on; WP makes read-only pages binding in ring 0, and the loader
-    // writes nothing more. `jump` then switches to tables that map its own pages, the stack
-    // and the GDT.
+    // writes nothing more. `jump` then switches to tables that map its own pages (twice), the
+    // stack and the GDT.
     unsafe {
         asm!("cli", options(nomem, nostack));
         if features.pat {
@@ -86,36 +90,59 @@ pub fn enter(handoff: &Handoff) -> ! {
             write_msr(IA32_EFER, read_msr(IA32_EFER) | EFER_NXE);
         }
         asm!("mov {0}, cr0", "or {0}, {wp}", "mov cr0, {0}", out(reg) _, wp = in(reg) CR0_WP, options(nomem, nostack));
-        jump(page_tables, stack_top, entry, gdt)
+        jump(page_tables, stack_top, entry, gdt, HHDM_OFFSET, u64::from(!keep_identity_map))
     }
 }
 
-/// Loads the GDT, switches to the kernel's page tables and stack, reloads every segment
+/// Loads the GDT, switches to the kernel's page tables and stack, moves to the HHDM alias of
+/// this code and (if `unmap_lower_half`) empties the lower half, reloads every segment
 /// register, pushes a zero return address, clears the other registers and jumps to `entry`.
 ///
 /// # Safety
-/// Interrupts must be off; `page_tables` must map this code at its current address, `stack_top`
-/// (writable) and the GDT `gdt` points to.
+/// Interrupts must be off; `page_tables` must map this code both at its current address and
+/// at `hhdm_offset` above it, and map `stack_top` (writable) and the GDT `gdt` points to.
 #[unsafe(naked)]
-unsafe extern "sysv64" fn jump(page_tables: u64, stack_top: u64, entry: u64, gdt: *const GdtPointer) -> ! {
+unsafe extern "sysv64" fn jump(
+    page_tables: u64,
+    stack_top: u64,
+    entry: u64,
+    gdt: *const GdtPointer,
+    hhdm_offset: u64,
+    unmap_lower_half: u64,
+) -> ! {
     naked_asm!(
         // The GDT's base is an HHDM address: unusable until CR3 changes, and not used before
         // the far return below.
         "lgdt [rcx]",
         "mov cr3, rdi",
         "mov rsp, rsi",
-        "push {code}",
+        "cld",
         "lea rax, [rip + 2f]",
+        "add rax, r8",
+        "jmp rax",
+        "2:",
+        // Running in the higher half now, the identity map of this code can go, and with it
+        // every lower-half entry of the PML4, as the protocol leaves the lower half to the kernel.
+        "test r9, r9",
+        "jz 3f",
+        "mov r10, rdi",
+        "add rdi, r8",
+        "mov ecx, 256",
+        "xor eax, eax",
+        "rep stosq",
+        "mov cr3, r10",
+        "3:",
+        "push {code}",
+        "lea rax, [rip + 4f]",
         "push rax",
         "retfq",
-        "2:",
+        "4:",
         "mov eax, {data}",
         "mov ds, eax",
         "mov es, eax",
         "mov ss, eax",
         "mov fs, eax",
         "mov gs, eax",
-        "cld",
         "push 0",
         "push rdx",
         "xor eax, eax",

@@ -170,6 +170,7 @@ fn boot() -> Result<Infallible, Error> {
         entry: kernel.entry,
         gdt,
         features,
+        keep_identity_map: scan.revision == 0,
     };
     // SAFETY: nothing opened through boot services is used or dropped after this point: the
     // volume is closed, and this function never returns, so no loader value is dropped.
