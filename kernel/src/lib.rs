@@ -32,3 +32,4 @@ pub mod ramdisk;
 pub mod startup;
 pub mod task;
 pub mod time;
+pub mod wasm;

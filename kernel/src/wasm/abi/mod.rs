@@ -1,0 +1,87 @@
+//! The host ABI: every import an actor may use, in module `"env"`, with its Wasm signature and
+//! its handler, in one table. `docs/ABI.md` is the contract; this table implements it.
+//!
+//! Handlers decode their arguments in Wasm signature order, check every pointer, length and
+//! handle (pointers through `guest`), and answer bad input with a negative code from [`errors`];
+//! they never panic on anything an actor passes.
+
+pub mod errors;
+mod process;
+
+use alloc::rc::Rc;
+use alloc::vec::Vec;
+use tinywasm::types::{FuncType, WasmType, WasmValue};
+use tinywasm::{FuncContext, HostFunction, Imports, Store};
+
+use super::actor::ActorContext;
+
+/// The import module every host function lives in.
+pub const MODULE: &str = "env";
+
+type Handler = fn(&ActorContext, FuncContext<'_>, &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error>;
+
+/// One host function.
+pub struct Import {
+    /// Its import name.
+    pub name: &'static str,
+    params: &'static [WasmType],
+    results: &'static [WasmType],
+    handler: Handler,
+}
+
+impl Import {
+    /// Its Wasm signature.
+    pub fn func_type(&self) -> FuncType {
+        FuncType::new(self.params, self.results)
+    }
+}
+
+use WasmType::{I32, I64};
+
+/// Every host function, in the order `docs/ABI.md` lists them.
+pub const IMPORTS: &[Import] = &[
+    Import { name: "sys_log", params: &[I32, I32], results: &[], handler: process::sys_log },
+    Import { name: "sys_exit", params: &[I32], results: &[], handler: process::sys_exit },
+    Import { name: "sys_yield", params: &[], results: &[], handler: process::sys_yield },
+    Import { name: "sys_clock_ns", params: &[], results: &[I64], handler: process::sys_clock_ns },
+    Import { name: "sys_sleep_ns", params: &[I64], results: &[I32], handler: process::sys_sleep_ns },
+];
+
+/// The host function called `name`.
+pub fn find(name: &str) -> Option<&'static Import> {
+    IMPORTS.iter().find(|i| i.name == name)
+}
+
+/// Host functions for the imports `names` (already checked against [`IMPORTS`]), bound to the
+/// actor `ctx`.
+pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<Item = &'n str>) -> Imports {
+    let mut imports = Imports::new();
+    for import in names.filter_map(find) {
+        let ctx = ctx.clone();
+        let handler = import.handler;
+        let function = HostFunction::from_untyped(store, &import.func_type(), move |fcx, args| handler(&ctx, fcx, args));
+        imports.define(MODULE, import.name, function);
+    }
+    imports
+}
+
+/// Argument `index` as an `i32` (the signature was checked at spawn, so a mismatch is a kernel
+/// bug, reported as an error rather than a panic).
+fn arg_i32(args: &[WasmValue], index: usize) -> Result<i32, tinywasm::Error> {
+    match args.get(index) {
+        Some(WasmValue::I32(v)) => Ok(*v),
+        _ => Err(bad_argument(index)),
+    }
+}
+
+/// Argument `index` as an `i64`.
+fn arg_i64(args: &[WasmValue], index: usize) -> Result<i64, tinywasm::Error> {
+    match args.get(index) {
+        Some(WasmValue::I64(v)) => Ok(*v),
+        _ => Err(bad_argument(index)),
+    }
+}
+
+fn bad_argument(index: usize) -> tinywasm::Error {
+    tinywasm::Error::Other(alloc::format!("host call argument {index} has the wrong type"))
+}

@@ -1,0 +1,61 @@
+//! Host functions about the calling actor itself: logging, exiting, yielding, time.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
+use tinywasm::types::WasmValue;
+use tinywasm::FuncContext;
+
+use super::errors::E_INVALID_ARGUMENT;
+use super::{arg_i32, arg_i64};
+use crate::task::fiber;
+use crate::time;
+use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::guest::Guest;
+
+/// Longest log line kept; the rest is cut and the cut is marked.
+pub const MAX_LOG_BYTES: usize = 1024;
+
+/// `sys_log(ptr: i32, len: i32)`: one line on the console, attributed to the actor.
+pub fn sys_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
+    let guest = Guest::new(&mut fcx)?;
+    match guest.range(ptr, len) {
+        Ok(range) => {
+            let mut text = [0u8; MAX_LOG_BYTES];
+            let kept = range.prefix(MAX_LOG_BYTES);
+            guest.read(kept, &mut text)?;
+            let text = alloc::string::String::from_utf8_lossy(&text[..kept.len()]);
+            let cut = if kept.len() < range.len() { " [cut]" } else { "" };
+            log::info!("{}[{}]: {text}{cut}", ctx.name, ctx.pid);
+        }
+        // The import returns nothing, so the only answer to a bad buffer is a kernel warning.
+        Err(e) => log::warn!("{}[{}]: sys_log ignored: {e}", ctx.name, ctx.pid),
+    }
+    Ok(vec![])
+}
+
+/// `sys_exit(code: i32)`: ends the actor; the interpreter stops before the next instruction.
+pub fn sys_exit(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    ctx.exit_code.set(Some(arg_i32(args, 0)?));
+    Err(tinywasm::Error::Other("sys_exit".into()))
+}
+
+/// `sys_yield()`: lets other tasks run, then continues.
+pub fn sys_yield(_ctx: &ActorContext, _fcx: FuncContext<'_>, _args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    fiber::yield_slice().map_err(|_| cancelled())?;
+    Ok(vec![])
+}
+
+/// `sys_clock_ns() -> i64`: nanoseconds on the monotonic clock since boot.
+pub fn sys_clock_ns(_ctx: &ActorContext, _fcx: FuncContext<'_>, _args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    Ok(vec![WasmValue::I64(time::now().as_nanos() as i64)])
+}
+
+/// `sys_sleep_ns(ns: i64) -> i32`: blocks for at least `ns` nanoseconds; 0, or
+/// `E_INVALID_ARGUMENT` for a negative duration.
+pub fn sys_sleep_ns(_ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return Ok(vec![WasmValue::I32(E_INVALID_ARGUMENT)]) };
+    fiber::block_on(time::sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
+    Ok(vec![WasmValue::I32(0)])
+}

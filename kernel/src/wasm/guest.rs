@@ -1,0 +1,121 @@
+//! Guest memory: the only way host functions touch an actor's linear memory.
+//!
+//! Every pointer and length an actor passes becomes a [`GuestRange`] through its one checked
+//! constructor before a single byte moves. Do not add another constructor or loosen the check:
+//! it is what keeps an actor from making the kernel read or write outside the actor's memory.
+
+use tinywasm::{FuncContext, Memory};
+
+/// Name of the memory every actor exports.
+pub const MEMORY_EXPORT: &str = "memory";
+
+/// A pointer or length an actor passed does not fit inside its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfBounds {
+    /// The pointer, as an unsigned offset.
+    pub ptr: u32,
+    /// The length.
+    pub len: u32,
+    /// The memory's size when checked.
+    pub memory_len: usize,
+}
+
+impl core::fmt::Display for OutOfBounds {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} bytes at {:#x} are outside its {}-byte memory", self.len, self.ptr, self.memory_len)
+    }
+}
+
+/// A byte range inside an actor's memory, checked when it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestRange {
+    start: usize,
+    len: usize,
+}
+
+impl GuestRange {
+    /// Checks `ptr` and `len` (Wasm `i32`s, read as unsigned 32-bit values, as Wasm addresses
+    /// are) against a memory of `memory_len` bytes, without overflow.
+    pub fn new(ptr: i32, len: i32, memory_len: usize) -> Result<Self, OutOfBounds> {
+        let (ptr, len) = (ptr as u32, len as u32);
+        let end = u64::from(ptr) + u64::from(len);
+        if end > memory_len as u64 {
+            return Err(OutOfBounds { ptr, len, memory_len });
+        }
+        Ok(Self { start: ptr as usize, len: len as usize })
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first `len` bytes of it (all of it if it is shorter).
+    pub fn prefix(self, len: usize) -> Self {
+        Self { start: self.start, len: self.len.min(len) }
+    }
+}
+
+/// The calling actor's memory, seen from inside one host call.
+pub struct Guest<'c, 'a> {
+    ctx: &'c mut FuncContext<'a>,
+    memory: Memory,
+}
+
+impl<'c, 'a> Guest<'c, 'a> {
+    /// The memory of the actor making the call (checked to exist when the actor was spawned).
+    pub fn new(ctx: &'c mut FuncContext<'a>) -> Result<Self, tinywasm::Error> {
+        let memory = ctx.memory(MEMORY_EXPORT)?;
+        Ok(Self { ctx, memory })
+    }
+
+    /// Checks `ptr`/`len` against the memory as it is now.
+    pub fn range(&self, ptr: i32, len: i32) -> Result<GuestRange, OutOfBounds> {
+        let memory_len = self.memory.len(self.ctx.store()).unwrap_or(0);
+        GuestRange::new(ptr, len, memory_len)
+    }
+
+    /// Copies `range` into the start of `dst`, which must be at least as long.
+    pub fn read(&self, range: GuestRange, dst: &mut [u8]) -> Result<(), tinywasm::Error> {
+        let dst = dst.get_mut(..range.len).ok_or_else(|| short_buffer(range))?;
+        self.memory.read_exact(self.ctx.store(), range.start, dst)
+    }
+
+    /// Copies the start of `src`, which must be at least as long, into `range`.
+    pub fn write(&mut self, range: GuestRange, src: &[u8]) -> Result<(), tinywasm::Error> {
+        let src = src.get(..range.len).ok_or_else(|| short_buffer(range))?;
+        self.memory.copy_from_slice(self.ctx.store_mut(), range.start, src)
+    }
+}
+
+/// A kernel bug, reported as an error rather than a panic: a host function passed a buffer
+/// shorter than the range it checked.
+fn short_buffer(range: GuestRange) -> tinywasm::Error {
+    tinywasm::Error::Other(alloc::format!("kernel buffer shorter than a {}-byte guest range", range.len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_inside_the_memory_are_accepted() {
+        assert_eq!(GuestRange::new(0, 10, 10).map(|r| r.len()), Ok(10));
+        assert_eq!(GuestRange::new(10, 0, 10).map(|r| r.len()), Ok(0));
+    }
+
+    #[test]
+    fn ranges_past_the_end_negative_or_overflowing_are_refused() {
+        for (ptr, len) in [(1, 10), (11, 0), (-1, 1), (0, -1), (i32::MAX, i32::MAX), (-1, -1)] {
+            assert!(GuestRange::new(ptr, len, 10).is_err(), "{ptr} {len}");
+        }
+        // Offsets are unsigned: a "negative" pointer is an address above 2 GiB.
+        let err = GuestRange::new(-16, 16, 65536).unwrap_err();
+        assert_eq!((err.ptr, err.len), (0xffff_fff0, 16));
+    }
+}

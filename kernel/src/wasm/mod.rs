@@ -1,0 +1,15 @@
+//! Wasm actors: every user program is a WebAssembly module interpreted by tinywasm.
+//!
+//! - `spawn`: parse, validate against the host ABI, instantiate, start.
+//! - `actor`: the task that runs an actor on its own fiber, in fuel slices.
+//! - `abi`: the host functions (module `"env"`); `docs/ABI.md` is their contract.
+//! - `guest`: checked access to an actor's linear memory.
+//! - `limits`: memory, stack and fuel limits per actor.
+
+pub mod abi;
+pub mod actor;
+pub mod guest;
+pub mod limits;
+pub mod spawn;
+
+pub use spawn::{SpawnError, spawn_wasm};

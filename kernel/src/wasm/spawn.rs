@@ -1,0 +1,145 @@
+//! Starting an actor: parse and validate the module, resolve its imports against the host ABI,
+//! instantiate it, and hand it to the executor on a fiber of its own.
+//!
+//! Everything that can be wrong with a module is found here and named in the error, before the
+//! actor runs; the kernel and the other actors go on either way.
+
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use alloc::format;
+use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
+use tinywasm::{Engine, ModuleInstance, Store};
+
+use super::abi;
+use super::actor::{ActorContext, ActorTask};
+use super::guest::MEMORY_EXPORT;
+use super::limits::Limits;
+use crate::mem::MemError;
+use crate::task::{Executor, SpawnError as TaskSpawnError, TaskId};
+
+/// The function every actor exports and the kernel calls once.
+pub const ENTRY_EXPORT: &str = "_start";
+
+/// Why an actor could not be started.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SpawnError {
+    /// The bytes are not a valid Wasm module.
+    Malformed(String),
+    /// The module imports something the host does not provide.
+    UnknownImport { module: String, name: String },
+    /// The module imports a host function with another signature.
+    WrongSignature { name: &'static str, expected: String, found: String },
+    /// A required export is missing or of the wrong kind.
+    MissingExport(&'static str),
+    /// Instantiation failed (memory above the limit, a bad data segment, ...).
+    Instantiate(String),
+    /// No memory for the actor's fiber stack.
+    NoMemory(MemError),
+    /// The executor has no room for another task.
+    Task(TaskSpawnError),
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Malformed(why) => write!(f, "not a valid Wasm module: {why}"),
+            Self::UnknownImport { module, name } => write!(f, "imports unknown function `{module}.{name}`"),
+            Self::WrongSignature { name, expected, found } => {
+                write!(f, "imports `{}.{name}` as {found}, but the host provides {expected}", abi::MODULE)
+            }
+            Self::MissingExport(name) => write!(f, "does not export `{name}` (see docs/ABI.md)"),
+            Self::Instantiate(why) => write!(f, "cannot be instantiated: {why}"),
+            Self::NoMemory(e) => write!(f, "no memory for its stack: {e}"),
+            Self::Task(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Checks that every import is a host function of [`abi::IMPORTS`] with the right signature.
+fn check_imports(module: &tinywasm::Module) -> Result<(), SpawnError> {
+    for import in module.imports() {
+        let known = (import.module == abi::MODULE).then(|| abi::find(import.name)).flatten();
+        let unknown = || SpawnError::UnknownImport { module: import.module.to_string(), name: import.name.to_string() };
+        let host = known.ok_or_else(unknown)?;
+        let ImportType::Func(found) = import.ty else { return Err(unknown()) };
+        let expected = host.func_type();
+        if *found != expected {
+            return Err(SpawnError::WrongSignature {
+                name: host.name,
+                expected: signature(&expected),
+                found: signature(found),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A signature the way `docs/ABI.md` writes it: `(i64, i32) -> i32`.
+fn signature(ty: &FuncType) -> String {
+    let names = |types: &[WasmType]| {
+        let names: Vec<String> = types.iter().map(|t| format!("{t:?}").to_lowercase()).collect();
+        names.join(", ")
+    };
+    match ty.results() {
+        [] => format!("({}) -> ()", names(ty.params())),
+        [one] => format!("({}) -> {}", names(ty.params()), names(&[*one])),
+        many => format!("({}) -> ({})", names(ty.params()), names(many)),
+    }
+}
+
+/// Checks for `_start: () -> ()` and an exported memory.
+fn check_exports(module: &tinywasm::Module) -> Result<(), SpawnError> {
+    let mut entry = false;
+    let mut memory = false;
+    for export in module.exports() {
+        match (export.name, export.ty) {
+            (ENTRY_EXPORT, ExportType::Func(ty)) => entry = ty.params().is_empty() && ty.results().is_empty(),
+            (MEMORY_EXPORT, ExportType::Memory(_)) => memory = true,
+            _ => {}
+        }
+    }
+    if !entry {
+        return Err(SpawnError::MissingExport("_start: () -> ()"));
+    }
+    if !memory {
+        return Err(SpawnError::MissingExport(MEMORY_EXPORT));
+    }
+    Ok(())
+}
+
+/// Starts the Wasm module `bytes` as actor `name` with `limits`.
+pub fn spawn_wasm(
+    executor: &mut Executor,
+    pid: u64,
+    name: &str,
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<TaskId, SpawnError> {
+    let module = tinywasm::parse_bytes(bytes).map_err(|e| SpawnError::Malformed(e.to_string()))?;
+    check_imports(&module)?;
+    check_exports(&module)?;
+
+    let context = Rc::new(ActorContext {
+        pid,
+        name: name.into(),
+        exit_code: Cell::new(None),
+        exit: RefCell::new(None),
+    });
+    let mut store = Store::new(Engine::new(limits.engine_config()));
+    let imports = abi::link(&mut store, &context, module.imports().map(|i| i.name));
+    // The module's own start function runs later, on the fiber, in fuel slices like the rest:
+    // run here it could loop forever inside the spawner.
+    let instance = ModuleInstance::instantiate_no_start(&mut store, &module, Some(imports))
+        .map_err(|e| SpawnError::Instantiate(e.to_string()))?;
+    let mut entry = Vec::new();
+    if let Some(start) = instance.start_func(&store).map_err(|e| SpawnError::Instantiate(e.to_string()))? {
+        entry.push(start);
+    }
+    entry.push(instance.func_untyped(&store, ENTRY_EXPORT).map_err(|_| SpawnError::MissingExport(ENTRY_EXPORT))?);
+
+    let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry)
+        .map_err(SpawnError::NoMemory)?;
+    executor.spawn(name, task).map_err(SpawnError::Task)
+}
