@@ -27,6 +27,7 @@ pub mod cmdline;
 pub mod fatal;
 pub mod klog;
 pub mod ktest;
+pub mod manifest;
 pub mod mem;
 pub mod ramdisk;
 pub mod startup;

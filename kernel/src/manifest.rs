@@ -1,0 +1,303 @@
+//! The boot manifest (`boot.manifest` in the ramdisk): which actors start, which kernel objects
+//! are made for them, and which capabilities each one gets. The system's shape is data, not
+//! code.
+//!
+//! One declaration per line; `#` starts a comment:
+//!
+//! ```text
+//! endpoint NAME [capacity=N]          an IPC endpoint (default capacity 64)
+//! shm NAME size=BYTES                 a shared-memory object
+//! actor NAME [file=FILE] [grant=OBJECT:RIGHTS]...
+//! ```
+//!
+//! `file` defaults to `NAME.wasm`. OBJECT is an endpoint, a shared-memory object or
+//! `framebuffer`; RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
+//! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
+//! its number and skipped; the valid lines still take effect.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// Where the kernel looks for the manifest in the ramdisk.
+pub const MANIFEST_FILE: &str = "boot.manifest";
+
+/// Endpoint capacity when the line gives none.
+pub const DEFAULT_CAPACITY: usize = 64;
+
+/// A kernel object a grant names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectRef {
+    /// The endpoint declared with this name.
+    Endpoint(String),
+    /// The shared-memory object declared with this name.
+    SharedMemory(String),
+    /// The boot framebuffer.
+    Framebuffer,
+}
+
+/// Rights a grant gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GrantRights {
+    /// `r`: receive, read.
+    pub read: bool,
+    /// `w`: send, write.
+    pub write: bool,
+    /// `g`: pass the capability on.
+    pub grant: bool,
+}
+
+/// One capability an actor starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// What it refers to.
+    pub object: ObjectRef,
+    /// With which rights.
+    pub rights: GrantRights,
+}
+
+/// An `endpoint` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointDecl {
+    /// Its name.
+    pub name: String,
+    /// Messages it can queue.
+    pub capacity: usize,
+}
+
+/// A `shm` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedMemoryDecl {
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+/// An `actor` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorDecl {
+    /// The actor's name.
+    pub name: String,
+    /// Its module in the ramdisk.
+    pub file: String,
+    /// Its capabilities, in handle order.
+    pub grants: Vec<Grant>,
+    /// The manifest line, for messages.
+    pub line: usize,
+}
+
+/// The valid declarations of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Manifest {
+    /// Endpoints to create.
+    pub endpoints: Vec<EndpointDecl>,
+    /// Shared-memory objects to create.
+    pub shared_memory: Vec<SharedMemoryDecl>,
+    /// Actors to start, in order.
+    pub actors: Vec<ActorDecl>,
+}
+
+/// A line the kernel could not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl core::fmt::Display for LineError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{MANIFEST_FILE} line {}: {}", self.line, self.message)
+    }
+}
+
+/// Largest shared-memory object a manifest may declare.
+pub const MAX_SHARED_MEMORY: usize = 16 * 1024 * 1024;
+/// Largest endpoint capacity a manifest may declare.
+pub const MAX_CAPACITY: usize = 4096;
+
+/// Parses `text`; returns the valid declarations and an error for every bad line.
+pub fn parse(text: &str) -> (Manifest, Vec<LineError>) {
+    let mut manifest = Manifest::default();
+    let mut errors = Vec::new();
+    // Actor lines are resolved once every object is known, so declarations may come in any order.
+    let mut actor_lines = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let content = raw.split('#').next().unwrap_or("").trim();
+        let mut words = content.split_whitespace();
+        let Some(kind) = words.next() else { continue };
+        let result = match kind {
+            "endpoint" => parse_endpoint(words, &manifest).map(|e| manifest.endpoints.push(e)),
+            "shm" => parse_shared_memory(words, &manifest).map(|s| manifest.shared_memory.push(s)),
+            "actor" => {
+                actor_lines.push((line, content));
+                Ok(())
+            }
+            other => Err(format!("unknown declaration `{other}` (expected endpoint, shm or actor)")),
+        };
+        if let Err(message) = result {
+            errors.push(LineError { line, message });
+        }
+    }
+    for (line, content) in actor_lines {
+        match parse_actor(content.split_whitespace().skip(1), line, &manifest) {
+            Ok(actor) => manifest.actors.push(actor),
+            Err(message) => errors.push(LineError { line, message }),
+        }
+    }
+    (manifest, errors)
+}
+
+fn is_name_taken(manifest: &Manifest, name: &str) -> bool {
+    name == "framebuffer"
+        || manifest.endpoints.iter().any(|e| e.name == name)
+        || manifest.shared_memory.iter().any(|s| s.name == name)
+}
+
+fn object_name<'a>(words: &mut impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<String, String> {
+    let name = words.next().ok_or("missing name")?;
+    if name.contains(['=', ':']) {
+        return Err(format!("`{name}` is not a name"));
+    }
+    if is_name_taken(manifest, name) {
+        return Err(format!("`{name}` is already declared"));
+    }
+    Ok(name.to_string())
+}
+
+/// Splits `key=value`, with the value parsed as a number in `1..=max`.
+fn number(word: &str, key: &str, max: usize) -> Result<Option<usize>, String> {
+    match word.split_once('=') {
+        Some((k, value)) if k == key => match value.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(format!("`{word}`: {key} must be a number from 1 to {max}")),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn parse_endpoint<'a>(mut words: impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<EndpointDecl, String> {
+    let name = object_name(&mut words, manifest)?;
+    let mut capacity = DEFAULT_CAPACITY;
+    for word in words {
+        capacity = number(word, "capacity", MAX_CAPACITY)?.ok_or_else(|| format!("unknown option `{word}`"))?;
+    }
+    Ok(EndpointDecl { name, capacity })
+}
+
+fn parse_shared_memory<'a>(
+    mut words: impl Iterator<Item = &'a str>,
+    manifest: &Manifest,
+) -> Result<SharedMemoryDecl, String> {
+    let name = object_name(&mut words, manifest)?;
+    let mut size = None;
+    for word in words {
+        size = Some(number(word, "size", MAX_SHARED_MEMORY)?.ok_or_else(|| format!("unknown option `{word}`"))?);
+    }
+    Ok(SharedMemoryDecl { name, size: size.ok_or("missing size=BYTES")? })
+}
+
+fn parse_actor<'a>(
+    mut words: impl Iterator<Item = &'a str>,
+    line: usize,
+    manifest: &Manifest,
+) -> Result<ActorDecl, String> {
+    let name = words.next().ok_or("missing name")?.to_string();
+    if name.contains(['=', ':']) {
+        return Err(format!("`{name}` is not a name"));
+    }
+    let mut actor = ActorDecl { file: format!("{name}.wasm"), name, grants: Vec::new(), line };
+    for word in words {
+        match word.split_once('=') {
+            Some(("file", file)) if !file.is_empty() => actor.file = file.to_string(),
+            Some(("grant", grant)) => actor.grants.push(parse_grant(grant, manifest)?),
+            _ => return Err(format!("unknown option `{word}`")),
+        }
+    }
+    Ok(actor)
+}
+
+fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
+    let (object, letters) = grant.split_once(':').ok_or_else(|| format!("grant `{grant}` needs OBJECT:RIGHTS"))?;
+    let object = if object == "framebuffer" {
+        ObjectRef::Framebuffer
+    } else if manifest.endpoints.iter().any(|e| e.name == object) {
+        ObjectRef::Endpoint(object.to_string())
+    } else if manifest.shared_memory.iter().any(|s| s.name == object) {
+        ObjectRef::SharedMemory(object.to_string())
+    } else {
+        return Err(format!("grant of `{object}`, which no line declares"));
+    };
+    let mut rights = GrantRights::default();
+    for letter in letters.chars() {
+        match letter {
+            'r' => rights.read = true,
+            'w' => rights.write = true,
+            'g' => rights.grant = true,
+            _ => return Err(format!("`{letter}` in `{grant}` is not a right (use r, w, g)")),
+        }
+    }
+    if rights == GrantRights::default() {
+        return Err(format!("grant `{grant}` gives no rights"));
+    }
+    Ok(Grant { object, rights })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_manifest_parses_in_any_order() {
+        let text = "\
+            # the shell talks to the UI\n\
+            actor shell grant=ui.req:wg grant=framebuffer:r\n\
+            endpoint ui.req capacity=8   # requests\n\
+            shm ui.buf size=4096\n\
+            actor ui file=ui_server.wasm grant=ui.req:r grant=ui.buf:rw\n";
+        let (m, errors) = parse(text);
+        assert_eq!(errors, []);
+        assert_eq!(m.endpoints, [EndpointDecl { name: "ui.req".into(), capacity: 8 }]);
+        assert_eq!(m.shared_memory, [SharedMemoryDecl { name: "ui.buf".into(), size: 4096 }]);
+        assert_eq!(m.actors.len(), 2);
+        let shell = &m.actors[0];
+        assert_eq!((shell.name.as_str(), shell.file.as_str(), shell.line), ("shell", "shell.wasm", 2));
+        assert_eq!(
+            shell.grants,
+            [
+                Grant {
+                    object: ObjectRef::Endpoint("ui.req".into()),
+                    rights: GrantRights { read: false, write: true, grant: true }
+                },
+                Grant { object: ObjectRef::Framebuffer, rights: GrantRights { read: true, ..Default::default() } },
+            ]
+        );
+        assert_eq!(m.actors[1].file, "ui_server.wasm");
+    }
+
+    #[test]
+    fn bad_lines_are_reported_by_number_and_good_lines_still_count() {
+        let text = "\
+            endpoint a\n\
+            endpoint a\n\
+            frobnicate x\n\
+            endpoint b capacity=0\n\
+            shm s\n\
+            actor x grant=nowhere:r\n\
+            actor y grant=a:rx\n\
+            actor z grant=a\n\
+            actor w grant=a:\n\
+            actor ok grant=a:r\n";
+        let (m, errors) = parse(text);
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9]);
+        assert!(errors[0].message.contains("already declared"), "{}", errors[0]);
+        assert!(errors[4].message.contains("nowhere"), "{}", errors[4]);
+        assert_eq!(m.endpoints.len(), 1);
+        assert_eq!(m.actors.len(), 1);
+        assert_eq!(m.actors[0].name, "ok");
+    }
+}
