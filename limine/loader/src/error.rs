@@ -22,8 +22,8 @@ pub enum Error {
     Config { path: &'static str, error: ConfigError },
     /// A path on another volume than the loader's own.
     OtherVolume { path: String, boot_partition: Option<u32> },
-    /// A file could not be read.
-    File { path: String, cause: FileError },
+    /// A file (`what`: the configuration, the kernel, a module) could not be read.
+    File { what: &'static str, path: String, cause: FileError },
     /// The firmware did not give its memory map.
     MemoryMap(Status),
     /// The firmware has no memory left for this.
@@ -91,13 +91,13 @@ impl fmt::Display for Error {
                 }
                 write!(f, ") is supported by this loader")
             }
-            Self::File { path, cause } => match cause {
-                FileError::NotFound => write!(f, "{path}: file not found"),
-                FileError::BadName => write!(f, "{path}: not a valid UEFI file name"),
-                FileError::IsDirectory => write!(f, "{path}: is a directory"),
-                FileError::Firmware(status) => write!(f, "{path}: read failed ({status:?})"),
+            Self::File { what, path, cause } => match cause {
+                FileError::NotFound => write!(f, "{what} {path}: file not found"),
+                FileError::BadName => write!(f, "{what} {path}: not a valid UEFI file name"),
+                FileError::IsDirectory => write!(f, "{what} {path}: is a directory"),
+                FileError::Firmware(status) => write!(f, "{what} {path}: read failed ({status:?})"),
                 FileError::Truncated { expected, read } => {
-                    write!(f, "{path}: read {read} of its {expected} bytes")
+                    write!(f, "{what} {path}: read {read} of its {expected} bytes")
                 }
             },
             Self::MemoryMap(status) => write!(f, "cannot read the firmware's memory map ({status:?})"),

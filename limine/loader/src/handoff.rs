@@ -72,17 +72,17 @@ pub fn trampoline() -> Range<u64> {
     start..start + 2 * PAGE_4K
 }
 
-/// Enters the kernel. Only after ExitBootServices: from here the firmware is gone.
+/// Enters the kernel. Only after ExitBootServices and `interrupts::mask_all`, which turned
+/// interrupts off.
 pub fn enter(handoff: &Handoff) -> ! {
     let Handoff { page_tables, stack_top, entry, gdt, features, keep_identity_map } = *handoff;
-    // SAFETY: boot services have exited, so nothing else runs on this CPU; interrupts go off
-    // before anything else changes. PAT entries 0-3 keep their reset meaning, which is all the
+    // SAFETY: boot services have exited and interrupts are off, so nothing else runs on this
+    // CPU. PAT entries 0-3 keep their reset meaning, which is all the
     // firmware's tables use; NXE only gives meaning to a bit the firmware's tables leave clear
     // unless it is already on; WP makes read-only pages binding in ring 0, and the loader
     // writes nothing more. `jump` then switches to tables that map its own pages (twice), the
     // stack and the GDT.
     unsafe {
-        asm!("cli", options(nomem, nostack));
         if features.pat {
             write_msr(IA32_PAT, PAT_LAYOUT);
         }

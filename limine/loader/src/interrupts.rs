@@ -16,9 +16,11 @@ const MASKED: u32 = 1 << 16;
 const DELIVERY_MODE: u32 = 0b111 << 8;
 const LOWEST_PRIORITY: u32 = 0b001 << 8;
 
-/// Masks the PICs and the I/O APICs at `io_apics` (physical, identity-mapped). Runs after
-/// ExitBootServices, when the firmware no longer takes interrupts.
+/// Turns interrupts off and masks the PICs and the I/O APICs at `io_apics` (physical,
+/// identity-mapped). Runs right after ExitBootServices, when no firmware handler is left.
 pub fn mask_all(io_apics: &[u64]) {
+    // SAFETY: clearing IF only stops this CPU from taking interrupts.
+    unsafe { asm!("cli", options(nomem, nostack)) };
     for port in PIC_DATA_PORTS {
         // SAFETY: writing 0xff to a PIC's data port after initialisation sets its interrupt mask
         // register; with no PIC present the write goes nowhere.

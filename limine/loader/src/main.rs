@@ -61,6 +61,9 @@ fn main() -> Status {
 
 /// Loads everything, answers the requests, and jumps to the kernel.
 fn boot() -> Result<Infallible, Error> {
+    // The boot manager's five-minute watchdog would reset the machine during a long timeout;
+    // a firmware without one has nothing to disable.
+    let _ = boot::set_watchdog_timer(0, 0x10000, None);
     let mut volume = Volume::open()?;
     let (config_path, text) = volume.read_config()?;
     let config_error = |error| Error::Config { path: config_path, error };
@@ -73,13 +76,13 @@ fn boot() -> Result<Infallible, Error> {
     }
 
     let kernel_path = volume.resolve(entry.kernel)?;
-    let kernel_file = volume.load(kernel_path)?;
+    let kernel_file = volume.load(kernel_path, "kernel")?;
     let kernel = executable::load(kernel_file.bytes(), kernel_path)?;
     let scan = requests::scan(kernel.image)?;
     let mut modules = Vec::with_capacity(entry.modules.len());
     for module in entry.modules {
         let path = volume.resolve(&module.path)?;
-        modules.push(FileAnswer { file: volume.load(path)?, path, cmdline: &module.cmdline });
+        modules.push(FileAnswer { file: volume.load(path, "module")?, path, cmdline: &module.cmdline });
     }
     println!(
         "{NAME}: kernel {kernel_path} ({} KiB), {} module{}",
@@ -176,6 +179,7 @@ fn boot() -> Result<Infallible, Error> {
     // volume is closed, and this function never returns, so no loader value is dropped.
     BOOT_SERVICES_EXITED.store(true, Ordering::Relaxed);
     let final_map = unsafe { boot::exit_boot_services(None) };
+    interrupts::mask_all(&io_apics);
     if let Some(mut pending) = answers.memory_map {
         let firmware = final_map.entries().map(|d| Entry {
             base: d.phys_start,
@@ -188,7 +192,6 @@ fn boot() -> Result<Infallible, Error> {
             Err(memory_map::TooManyEntries) => halt(),
         }
     }
-    interrupts::mask_all(&io_apics);
     handoff::enter(&handoff)
 }
 

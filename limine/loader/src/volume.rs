@@ -85,10 +85,16 @@ impl Volume {
             let (mut file, size) = match self.open_file(path) {
                 Ok(found) => found,
                 Err(FileError::NotFound) => continue,
-                Err(cause) => return Err(Error::File { path: path.to_string(), cause }),
+                Err(cause) => {
+                    return Err(Error::File { what: "configuration", path: path.to_string(), cause });
+                }
             };
             let mut text = vec![0; size as usize];
-            read_all(&mut file, &mut text).map_err(|cause| Error::File { path: path.to_string(), cause })?;
+            read_all(&mut file, &mut text).map_err(|cause| Error::File {
+                what: "configuration",
+                path: path.to_string(),
+                cause,
+            })?;
             let text = String::from_utf8(text).map_err(|_| Error::ConfigNotText { path })?;
             return Ok((path, text));
         }
@@ -104,11 +110,11 @@ impl Volume {
         }
     }
 
-    /// Loads a whole file into fresh page-aligned memory.
-    pub fn load(&mut self, path: &str) -> Result<Loaded, Error> {
-        let file_error = |cause| Error::File { path: path.to_string(), cause };
+    /// Loads a whole file (`what`, for messages) into fresh page-aligned memory.
+    pub fn load(&mut self, path: &str, what: &'static str) -> Result<Loaded, Error> {
+        let file_error = |cause| Error::File { what, path: path.to_string(), cause };
         let (mut file, size) = self.open_file(path).map_err(file_error)?;
-        let base = memory::allocate(size, PAGE_SIZE, "a file")?;
+        let base = memory::allocate(size, PAGE_SIZE, what)?;
         // SAFETY: `base` holds `size` bytes (at least a page) just allocated for this file.
         let bytes = unsafe { core::slice::from_raw_parts_mut(base as *mut u8, size as usize) };
         read_all(&mut file, bytes).map_err(file_error)?;
