@@ -1,7 +1,9 @@
 //! Cross-builds everything that boots: the kernel (`x86_64-unknown-none`), the project's
 //! Limine-protocol loader (`x86_64-unknown-uefi`) and every actor under `actors/`
-//! (`wasm32-unknown-unknown`), then packs the actors into `ramdisk.tar`. The runner finds the
-//! results through the `MINIMALOS_*` environment variables set at compile time.
+//! (`wasm32-unknown-unknown`), then packs `ramdisk.tar`: the actors, the boot manifest
+//! (`actors/boot.manifest`), and the raw ABI test modules of `tests/wasm/` (`*.wat`, assembled
+//! here, under `test/`, with their manifests), which only run when a boot option names their
+//! manifest. The runner finds the results through the `MINIMALOS_*` environment variables.
 //!
 //! Cargo's artifact dependencies are nightly-only, so this runs nested `cargo build`s. They use
 //! their own target directory: the outer build holds the lock on `target/`, and a nested build
@@ -33,13 +35,15 @@ fn main() {
     let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET).join("loader.efi");
 
     let actors = actor_crates(&root.join("actors"));
-    let mut wasm = Vec::new();
+    let mut files = Vec::new();
     for name in &actors {
         let built = cross_build(&root, name, ACTOR_TARGET).join(format!("{}.wasm", name.replace('-', "_")));
-        wasm.push((format!("{name}.wasm"), built));
+        files.push((format!("{name}.wasm"), built));
     }
+    files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
+    files.extend(test_modules(&root.join("tests/wasm"), &out_dir.join("test-wasm")));
     let ramdisk = out_dir.join("ramdisk.tar");
-    pack_ramdisk(&ramdisk, &wasm);
+    pack_ramdisk(&ramdisk, &files);
 
     println!("cargo:rustc-env=MINIMALOS_KERNEL={}", kernel.display());
     println!("cargo:rustc-env=MINIMALOS_LOADER={}", loader.display());
@@ -93,6 +97,32 @@ fn actor_crates(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Assembles each `*.wat` of `dir` into `out` and returns them, with each `*.manifest`, as
+/// ramdisk entries under `test/`.
+fn test_modules(dir: &Path, out: &Path) -> Vec<(String, PathBuf)> {
+    fs::create_dir_all(out).unwrap_or_else(|e| panic!("cannot create {}: {e}", out.display()));
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .collect();
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("wat") => {
+                let wasm = wat::parse_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let built = out.join(name.replace(".wat", ".wasm"));
+                fs::write(&built, wasm).unwrap_or_else(|e| panic!("cannot write {}: {e}", built.display()));
+                files.push((format!("test/{}", name.replace(".wat", ".wasm")), built));
+            }
+            Some("manifest") => files.push((format!("test/{name}"), path)),
+            _ => {}
+        }
+    }
+    files
 }
 
 /// Writes `files` (name in the archive, path on disk) into a ustar archive at `out`.

@@ -116,7 +116,11 @@ fn ramdisk_lists_every_actor_with_its_size() {
     let actors = std::fs::read_dir(artifacts::repo_root().join("actors")).unwrap();
     let mut checked = 0;
     for actor in actors {
-        let name = actor.unwrap().file_name().into_string().unwrap();
+        let actor = actor.unwrap();
+        if !actor.path().join("Cargo.toml").is_file() {
+            continue;
+        }
+        let name = actor.file_name().into_string().unwrap();
         let line = line_with(log, &format!("ramdisk: {name}.wasm"));
         let size: u64 = line.split_whitespace().rev().nth(1).unwrap().parse().unwrap();
         assert!(size > 0, "{line}");
@@ -165,6 +169,95 @@ fn two_cpu_bound_tasks_share_the_cpu_through_time_slices() {
 #[test]
 fn bytes_typed_on_the_serial_console_reach_the_kernel() {
     line_with(console(), &format!("ktest input: {TYPED}"));
+}
+
+#[test]
+fn the_boot_manifest_starts_the_hello_actor() {
+    let log = console();
+    let started = line_with(log, "init: started hello (hello.wasm) as pid ");
+    let pid = number_after(started, "as pid ");
+    line_with(log, &format!("hello[{pid}]: hello from a Wasm actor"));
+    line_with(log, &format!("actor hello[{pid}] exited with status 0"));
+}
+
+/// The serial log of the ABI test boot (`tests/wasm/abi.manifest`), shared by its checks.
+fn abi_boot() -> &'static str {
+    static LOG: OnceLock<Result<String, String>> = OnceLock::new();
+    let log = LOG.get_or_init(|| {
+        let mut machine = boot(build_iso("abi", "on_fatal=exit manifest=test/abi.manifest"));
+        let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
+        // The last reports to arrive: the ticker sleeps three times while the spinner spins.
+        for report in ["actor ticker[", "actor recursion["] {
+            if waited.is_ok() {
+                waited = machine.wait_for_line(report, REPORT_TIMEOUT).map(drop);
+            }
+        }
+        let log_path = test_dir().join("abi.serial.log");
+        let _ = machine.save_log(&log_path);
+        machine.kill();
+        waited.map(|()| machine.output()).map_err(|e| format!("{e}; serial log: {}", log_path.display()))
+    });
+    log.as_deref().unwrap_or_else(|e| panic!("the ABI test boot failed: {e}"))
+}
+
+/// The pid init gave the actor called `name` in the ABI boot.
+fn abi_pid(name: &str) -> u64 {
+    number_after(line_with(abi_boot(), &format!("init: started {name} (")), "as pid ")
+}
+
+#[test]
+fn host_calls_receive_arguments_in_signature_order() {
+    let pid = abi_pid("args");
+    let log = abi_boot();
+    assert!(log.contains(&format!("args[{pid}]: abc\n")), "sys_log(100, 3) must log `abc`");
+    assert!(log.contains(&format!("args[{pid}]: cdef\n")), "sys_log(102, 4) must log `cdef`");
+}
+
+#[test]
+fn sys_exit_code_is_reported() {
+    let pid = abi_pid("exit7");
+    line_with(abi_boot(), &format!("actor exit7[{pid}] exited with status 7"));
+}
+
+#[test]
+fn a_module_importing_an_unknown_function_is_refused_by_name() {
+    let line = line_with(abi_boot(), "actor badimport not started");
+    assert!(line.contains("imports unknown function `env.nonexistent`"), "{line}");
+    assert!(line.contains("line 6"), "the manifest line is named: {line}");
+}
+
+#[test]
+fn an_endless_loop_does_not_stop_another_actor() {
+    let log = abi_boot();
+    let ticker = abi_pid("ticker");
+    assert_eq!(log.matches(&format!("ticker[{ticker}]: tick\n")).count(), 3, "three ticks");
+    line_with(log, &format!("actor ticker[{ticker}] exited with status 0"));
+    let spinner = abi_pid("spinner");
+    assert!(!log.contains(&format!("actor spinner[{spinner}]")), "the spinner never ends on its own");
+}
+
+#[test]
+fn memory_grow_past_the_limit_returns_minus_one() {
+    let log = abi_boot();
+    let pid = abi_pid("memlimit");
+    line_with(log, &format!("memlimit[{pid}]: grow past the limit refused"));
+    line_with(log, &format!("memlimit[{pid}]: grow by one page allowed"));
+}
+
+#[test]
+fn bad_log_buffers_are_refused_and_the_actor_goes_on() {
+    let log = abi_boot();
+    let pid = abi_pid("badlog");
+    assert_eq!(log.matches(&format!("badlog[{pid}]: sys_log ignored: ")).count(), 3);
+    line_with(log, &format!("badlog[{pid}]: survived bad log buffers"));
+}
+
+#[test]
+fn traps_kill_only_the_trapping_actor_and_name_the_trap() {
+    let log = abi_boot();
+    line_with(log, &format!("actor divzero[{}] trapped: integer divide by zero", abi_pid("divzero")));
+    line_with(log, &format!("actor recursion[{}] trapped: call stack exhausted", abi_pid("recursion")));
+    assert!(!log.contains("KERNEL PANIC"));
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! - `log=error|warn|info|debug|trace` — console log level (default `info`).
 //! - `on_fatal=halt|exit` — after a panic or fatal exception, halt (default) or end the QEMU run
 //!   through `isa-debug-exit` with a failure status (what the test runner uses).
+//! - `manifest=PATH` — the boot manifest in the ramdisk (default `boot.manifest`); read with
+//!   [`value`] once the kernel owns a copy of the command line.
 //! - `slice_us=N` — time slice in microseconds (default 2000, from 100 to 1000000).
 //! - `ktest=fault|sched` — after boot, run a built-in kernel check (`fault`: touch an unmapped
 //!   page, to prove exceptions are reported instead of rebooting the machine; `sched`: see
@@ -93,6 +95,7 @@ pub fn parse<'a>(cmdline: &'a str, mut unknown: impl FnMut(UnknownOption<'a>)) -
                 options.ktest = Some(KernelTest::Sched);
                 true
             }
+            Some(("manifest", path)) => !path.is_empty(),
             Some(("slice_us", us)) => match us.parse() {
                 Ok(us) if SLICE_US_RANGE.contains(&us) => {
                     options.slice_us = us;
@@ -107,6 +110,16 @@ pub fn parse<'a>(cmdline: &'a str, mut unknown: impl FnMut(UnknownOption<'a>)) -
         }
     }
     options
+}
+
+/// The value of the last `key=value` word of `cmdline`.
+pub fn value<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
+    cmdline
+        .split_ascii_whitespace()
+        .filter_map(|word| word.split_once('='))
+        .filter(|&(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v)
+        .next_back()
 }
 
 static OPTIONS: Once<BootOptions> = Once::new();
@@ -144,6 +157,14 @@ mod tests {
         assert_eq!(o.ktest, Some(KernelTest::Fault));
         assert_eq!(o.slice_us, 500);
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn values_are_looked_up_by_key_last_one_wins() {
+        let line = "manifest=a.manifest log=debug manifest=test/b.manifest manifest=";
+        assert_eq!(value(line, "manifest"), Some("test/b.manifest"));
+        assert_eq!(value(line, "missing"), None);
+        assert!(parse_all(line).1 == vec!["manifest="]);
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod arch;
 pub mod boot;
 pub mod cmdline;
 pub mod fatal;
+pub mod init;
 pub mod klog;
 pub mod ktest;
 pub mod manifest;

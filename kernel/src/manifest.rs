@@ -179,11 +179,15 @@ fn number(word: &str, key: &str, max: usize) -> Result<Option<usize>, String> {
     }
 }
 
-fn parse_endpoint<'a>(mut words: impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<EndpointDecl, String> {
+fn parse_endpoint<'a>(
+    mut words: impl Iterator<Item = &'a str>,
+    manifest: &Manifest,
+) -> Result<EndpointDecl, String> {
     let name = object_name(&mut words, manifest)?;
     let mut capacity = DEFAULT_CAPACITY;
     for word in words {
-        capacity = number(word, "capacity", MAX_CAPACITY)?.ok_or_else(|| format!("unknown option `{word}`"))?;
+        capacity =
+            number(word, "capacity", MAX_CAPACITY)?.ok_or_else(|| format!("unknown option `{word}`"))?;
     }
     Ok(EndpointDecl { name, capacity })
 }
@@ -195,7 +199,8 @@ fn parse_shared_memory<'a>(
     let name = object_name(&mut words, manifest)?;
     let mut size = None;
     for word in words {
-        size = Some(number(word, "size", MAX_SHARED_MEMORY)?.ok_or_else(|| format!("unknown option `{word}`"))?);
+        size =
+            Some(number(word, "size", MAX_SHARED_MEMORY)?.ok_or_else(|| format!("unknown option `{word}`"))?);
     }
     Ok(SharedMemoryDecl { name, size: size.ok_or("missing size=BYTES")? })
 }
@@ -221,7 +226,8 @@ fn parse_actor<'a>(
 }
 
 fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
-    let (object, letters) = grant.split_once(':').ok_or_else(|| format!("grant `{grant}` needs OBJECT:RIGHTS"))?;
+    let (object, letters) =
+        grant.split_once(':').ok_or_else(|| format!("grant `{grant}` needs OBJECT:RIGHTS"))?;
     let object = if object == "framebuffer" {
         ObjectRef::Framebuffer
     } else if manifest.endpoints.iter().any(|e| e.name == object) {
@@ -272,7 +278,10 @@ mod tests {
                     object: ObjectRef::Endpoint("ui.req".into()),
                     rights: GrantRights { read: false, write: true, grant: true }
                 },
-                Grant { object: ObjectRef::Framebuffer, rights: GrantRights { read: true, ..Default::default() } },
+                Grant {
+                    object: ObjectRef::Framebuffer,
+                    rights: GrantRights { read: true, ..Default::default() }
+                },
             ]
         );
         assert_eq!(m.actors[1].file, "ui_server.wasm");

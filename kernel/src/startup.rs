@@ -10,7 +10,7 @@ use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
 use crate::task::{Executor, preempt};
-use crate::{fatal, klog, ktest, println, time};
+use crate::{fatal, init, klog, ktest, manifest, println, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -75,12 +75,19 @@ extern "C" fn on_kernel_stack() -> ! {
         options.slice_us
     );
 
-    list_ramdisk(info);
+    let disk = find_ramdisk(info);
+    if let Some(disk) = &disk {
+        list_ramdisk(disk);
+    }
     let mut executor = Executor::new();
     match options.ktest {
         Some(KernelTest::Fault) => ktest::fault(),
         Some(KernelTest::Sched) => ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e)),
         None => {}
+    }
+    if let Some(disk) = &disk {
+        let manifest = cmdline::value(&info.cmdline, "manifest").unwrap_or(manifest::MANIFEST_FILE);
+        init::start_system(&mut executor, disk, manifest);
     }
     log::info!("boot complete; {} tasks", executor.len());
     run(executor)
@@ -146,24 +153,20 @@ fn print_banner(entry_tsc: u64) {
     );
 }
 
-/// Logs each file of the ramdisk with its size.
-fn list_ramdisk(info: &BootInfo) {
+/// The ramdisk module, if the loader brought a valid one (problems are logged).
+fn find_ramdisk(info: &BootInfo) -> Option<Ramdisk<'static>> {
     let Some(module) = info.modules.iter().find(|m| m.path.ends_with(ramdisk::MODULE_NAME)) else {
         log::warn!("ramdisk: {}", ramdisk::RamdiskError::Missing);
-        return;
+        return None;
     };
-    match Ramdisk::new(module.data) {
-        Ok(disk) => {
-            log::info!("ramdisk: {} bytes from {}", module.data.len(), module.path);
-            for entry in disk.entries() {
-                let name = entry.filename();
-                log::info!(
-                    "ramdisk: {:<24} {:>8} bytes",
-                    name.as_str().unwrap_or("<non-UTF-8 name>"),
-                    entry.size()
-                );
-            }
-        }
-        Err(e) => log::error!("ramdisk: {e}"),
+    log::info!("ramdisk: {} bytes from {}", module.data.len(), module.path);
+    Ramdisk::new(module.data).inspect_err(|e| log::error!("ramdisk: {e}")).ok()
+}
+
+/// Logs each file of the ramdisk with its size.
+fn list_ramdisk(disk: &Ramdisk<'_>) {
+    for entry in disk.entries() {
+        let name = entry.filename();
+        log::info!("ramdisk: {:<24} {:>8} bytes", name.as_str().unwrap_or("<non-UTF-8 name>"), entry.size());
     }
 }

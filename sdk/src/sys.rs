@@ -9,6 +9,12 @@ unsafe extern "C" {
     fn sys_log(ptr: i32, len: i32);
     #[link_name = "sys_exit"]
     fn sys_exit(code: i32);
+    #[link_name = "sys_yield"]
+    fn sys_yield();
+    #[link_name = "sys_clock_ns"]
+    fn sys_clock_ns() -> i64;
+    #[link_name = "sys_sleep_ns"]
+    fn sys_sleep_ns(ns: i64) -> i32;
 }
 
 /// Writes `len` bytes of UTF-8 text at `ptr` to the kernel console.
@@ -22,4 +28,22 @@ pub fn log(ptr: i32, len: i32) {
 pub fn exit(code: i32) {
     // SAFETY: takes no memory from the actor.
     unsafe { sys_exit(code) }
+}
+
+/// Lets every other runnable task run once.
+pub fn yield_now() {
+    // SAFETY: takes no arguments.
+    unsafe { sys_yield() }
+}
+
+/// Nanoseconds since boot on the kernel's monotonic clock.
+pub fn clock_ns() -> i64 {
+    // SAFETY: takes no arguments.
+    unsafe { sys_clock_ns() }
+}
+
+/// Blocks for at least `ns` nanoseconds; 0, or `E_INVALID_ARGUMENT` (-12) if `ns` is negative.
+pub fn sleep_ns(ns: i64) -> i32 {
+    // SAFETY: takes no memory from the actor.
+    unsafe { sys_sleep_ns(ns) }
 }

@@ -4,11 +4,11 @@
 //! Everything that can be wrong with a module is found here and named in the error, before the
 //! actor runs; the kernel and the other actors go on either way.
 
+use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use alloc::format;
 use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
 use tinywasm::{Engine, ModuleInstance, Store};
 
@@ -61,7 +61,8 @@ impl core::fmt::Display for SpawnError {
 fn check_imports(module: &tinywasm::Module) -> Result<(), SpawnError> {
     for import in module.imports() {
         let known = (import.module == abi::MODULE).then(|| abi::find(import.name)).flatten();
-        let unknown = || SpawnError::UnknownImport { module: import.module.to_string(), name: import.name.to_string() };
+        let unknown =
+            || SpawnError::UnknownImport { module: import.module.to_string(), name: import.name.to_string() };
         let host = known.ok_or_else(unknown)?;
         let ImportType::Func(found) = import.ty else { return Err(unknown()) };
         let expected = host.func_type();
@@ -137,7 +138,9 @@ pub fn spawn_wasm(
     if let Some(start) = instance.start_func(&store).map_err(|e| SpawnError::Instantiate(e.to_string()))? {
         entry.push(start);
     }
-    entry.push(instance.func_untyped(&store, ENTRY_EXPORT).map_err(|_| SpawnError::MissingExport(ENTRY_EXPORT))?);
+    entry.push(
+        instance.func_untyped(&store, ENTRY_EXPORT).map_err(|_| SpawnError::MissingExport(ENTRY_EXPORT))?,
+    );
 
     let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry)
         .map_err(SpawnError::NoMemory)?;

@@ -59,7 +59,8 @@ pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<
     for import in names.filter_map(find) {
         let ctx = ctx.clone();
         let handler = import.handler;
-        let function = HostFunction::from_untyped(store, &import.func_type(), move |fcx, args| handler(&ctx, fcx, args));
+        let function =
+            HostFunction::from_untyped(store, &import.func_type(), move |fcx, args| handler(&ctx, fcx, args));
         imports.define(MODULE, import.name, function);
     }
     imports

@@ -3,8 +3,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
-use tinywasm::types::WasmValue;
 use tinywasm::FuncContext;
+use tinywasm::types::WasmValue;
 
 use super::errors::E_INVALID_ARGUMENT;
 use super::{arg_i32, arg_i64};
@@ -17,7 +17,11 @@ use crate::wasm::guest::Guest;
 pub const MAX_LOG_BYTES: usize = 1024;
 
 /// `sys_log(ptr: i32, len: i32)`: one line on the console, attributed to the actor.
-pub fn sys_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_log(
+    ctx: &ActorContext,
+    mut fcx: FuncContext<'_>,
+    args: &[WasmValue],
+) -> Result<Vec<WasmValue>, tinywasm::Error> {
     let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
     let guest = Guest::new(&mut fcx)?;
     match guest.range(ptr, len) {
@@ -36,26 +40,44 @@ pub fn sys_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue])
 }
 
 /// `sys_exit(code: i32)`: ends the actor; the interpreter stops before the next instruction.
-pub fn sys_exit(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_exit(
+    ctx: &ActorContext,
+    _fcx: FuncContext<'_>,
+    args: &[WasmValue],
+) -> Result<Vec<WasmValue>, tinywasm::Error> {
     ctx.exit_code.set(Some(arg_i32(args, 0)?));
     Err(tinywasm::Error::Other("sys_exit".into()))
 }
 
 /// `sys_yield()`: lets other tasks run, then continues.
-pub fn sys_yield(_ctx: &ActorContext, _fcx: FuncContext<'_>, _args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_yield(
+    _ctx: &ActorContext,
+    _fcx: FuncContext<'_>,
+    _args: &[WasmValue],
+) -> Result<Vec<WasmValue>, tinywasm::Error> {
     fiber::yield_slice().map_err(|_| cancelled())?;
     Ok(vec![])
 }
 
 /// `sys_clock_ns() -> i64`: nanoseconds on the monotonic clock since boot.
-pub fn sys_clock_ns(_ctx: &ActorContext, _fcx: FuncContext<'_>, _args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_clock_ns(
+    _ctx: &ActorContext,
+    _fcx: FuncContext<'_>,
+    _args: &[WasmValue],
+) -> Result<Vec<WasmValue>, tinywasm::Error> {
     Ok(vec![WasmValue::I64(time::now().as_nanos() as i64)])
 }
 
 /// `sys_sleep_ns(ns: i64) -> i32`: blocks for at least `ns` nanoseconds; 0, or
 /// `E_INVALID_ARGUMENT` for a negative duration.
-pub fn sys_sleep_ns(_ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return Ok(vec![WasmValue::I32(E_INVALID_ARGUMENT)]) };
+pub fn sys_sleep_ns(
+    _ctx: &ActorContext,
+    _fcx: FuncContext<'_>,
+    args: &[WasmValue],
+) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else {
+        return Ok(vec![WasmValue::I32(E_INVALID_ARGUMENT)]);
+    };
     fiber::block_on(time::sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
     Ok(vec![WasmValue::I32(0)])
 }
