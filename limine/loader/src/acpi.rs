@@ -10,18 +10,31 @@ const SDT_HEADER: u64 = 36;
 /// MADT entry type of an I/O APIC.
 const MADT_IO_APIC: u8 = 1;
 
-/// Physical address of the RSDP, preferring the ACPI 2.0 one.
-pub fn rsdp() -> Option<u64> {
+/// The RSDP the firmware published. Only [`rsdp`] makes one, so every address this module
+/// reads is derived from the firmware's own tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Rsdp(u64);
+
+impl Rsdp {
+    /// Its physical address.
+    pub fn address(self) -> u64 {
+        self.0
+    }
+}
+
+/// The RSDP from the UEFI configuration table, preferring the ACPI 2.0 one.
+pub fn rsdp() -> Option<Rsdp> {
     system::with_config_table(|tables| {
         [ACPI2_GUID, ACPI_GUID]
             .iter()
             .find_map(|guid| tables.iter().find(|t| t.guid == *guid))
-            .map(|t| t.address as u64)
+            .map(|t| Rsdp(t.address as u64))
     })
 }
 
 /// Physical addresses of the I/O APICs in the MADT; empty when the tables do not say.
-pub fn io_apics(rsdp: u64) -> Vec<u64> {
+pub fn io_apics(rsdp: Rsdp) -> Vec<u64> {
+    let rsdp = rsdp.address();
     let mut found = Vec::new();
     if read::<[u8; 8]>(rsdp) != *b"RSD PTR " {
         return found;
@@ -61,7 +74,7 @@ fn tables(root: u64, entry_size: u64) -> impl Iterator<Item = u64> {
     })
 }
 
-/// Reads a value from firmware-provided ACPI memory.
+/// Reads a value from the firmware's ACPI tables; `address` is always derived from an [`Rsdp`].
 fn read<T: Copy>(address: u64) -> T {
     // SAFETY: ACPI tables are in memory the firmware reserved for them and identity-maps;
     // they are only read, and `read_unaligned` allows any alignment.

@@ -57,7 +57,9 @@ pub struct Handoff {
     pub stack_top: u64,
     /// The kernel's entry point.
     pub entry: u64,
+    /// The `lgdt` operand from [`gdt`].
     pub gdt: &'static GdtPointer,
+    /// What the CPU supports of the entry state (NX, PAT).
     pub features: Features,
     /// Base revision 0: the identity map stays for the kernel.
     pub keep_identity_map: bool,
@@ -72,16 +74,18 @@ pub fn trampoline() -> Range<u64> {
     start..start + 2 * PAGE_4K
 }
 
-/// Enters the kernel. Only after ExitBootServices and `interrupts::mask_all`, which turned
-/// interrupts off.
-pub fn enter(handoff: &Handoff) -> ! {
+/// Enters the kernel.
+///
+/// # Safety
+/// Boot services must have exited and interrupts be off (`interrupts::mask_all`); the page
+/// tables must map what [`jump`] requires: this code (see [`trampoline`]) identity-mapped and
+/// through the HHDM, the stack, the GDT and the kernel.
+pub unsafe fn enter(handoff: &Handoff) -> ! {
     let Handoff { page_tables, stack_top, entry, gdt, features, keep_identity_map } = *handoff;
-    // SAFETY: boot services have exited and interrupts are off, so nothing else runs on this
-    // CPU. PAT entries 0-3 keep their reset meaning, which is all the
+    // SAFETY: per the caller, nothing else runs on this CPU any more. PAT entries 0-3 keep their reset meaning, which is all the
     // firmware's tables use; NXE only gives meaning to a bit the firmware's tables leave clear
     // unless it is already on; WP makes read-only pages binding in ring 0, and the loader
-    // writes nothing more. `jump` then switches to tables that map its own pages (twice), the
-    // stack and the GDT.
+    // writes nothing more. The caller vouches for the tables `jump` switches to.
     unsafe {
         if features.pat {
             write_msr(IA32_PAT, PAT_LAYOUT);

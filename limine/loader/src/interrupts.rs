@@ -16,9 +16,12 @@ const MASKED: u32 = 1 << 16;
 const DELIVERY_MODE: u32 = 0b111 << 8;
 const LOWEST_PRIORITY: u32 = 0b001 << 8;
 
-/// Turns interrupts off and masks the PICs and the I/O APICs at `io_apics` (physical,
-/// identity-mapped). Runs right after ExitBootServices, when no firmware handler is left.
-pub fn mask_all(io_apics: &[u64]) {
+/// Turns interrupts off and masks the PICs and the I/O APICs at `io_apics`.
+///
+/// # Safety
+/// Boot services must have exited (the firmware no longer drives these controllers), and
+/// `io_apics` must be I/O APIC register blocks (as the MADT lists them), identity-mapped.
+pub unsafe fn mask_all(io_apics: &[u64]) {
     // SAFETY: clearing IF only stops this CPU from taking interrupts.
     unsafe { asm!("cli", options(nomem, nostack)) };
     for port in PIC_DATA_PORTS {
@@ -29,28 +32,36 @@ pub fn mask_all(io_apics: &[u64]) {
         };
     }
     for &base in io_apics {
-        let entries = (read(base, IOAPICVER) >> 16 & 0xff) + 1;
-        for i in 0..entries {
-            let register = IOREDTBL + 2 * i;
-            let low = read(base, register);
-            if low & DELIVERY_MODE <= LOWEST_PRIORITY {
-                write(base, register, low | MASKED);
+        // SAFETY: the caller vouches that `base` is an I/O APIC; these accesses only read its
+        // registers and set mask bits.
+        unsafe {
+            let entries = (read(base, IOAPICVER) >> 16 & 0xff) + 1;
+            for i in 0..entries {
+                let register = IOREDTBL + 2 * i;
+                let low = read(base, register);
+                if low & DELIVERY_MODE <= LOWEST_PRIORITY {
+                    write(base, register, low | MASKED);
+                }
             }
         }
     }
 }
 
-fn read(base: u64, register: u32) -> u32 {
-    // SAFETY: `base` is an I/O APIC the MADT lists, its registers identity-mapped as MMIO;
-    // selecting a register and reading the window is the I/O APIC's access protocol.
+/// # Safety
+/// `base` must be an identity-mapped I/O APIC register block.
+unsafe fn read(base: u64, register: u32) -> u32 {
+    // SAFETY: per the caller; selecting a register, then reading the window, is how an I/O
+    // APIC is accessed.
     unsafe {
         ((base + IOREGSEL) as *mut u32).write_volatile(register);
         ((base + IOWIN) as *const u32).read_volatile()
     }
 }
 
-fn write(base: u64, register: u32, value: u32) {
-    // SAFETY: as in `read`; the value only sets the mask bit of a redirection entry.
+/// # Safety
+/// As for [`read`].
+unsafe fn write(base: u64, register: u32, value: u32) {
+    // SAFETY: per the caller, as in `read`.
     unsafe {
         ((base + IOREGSEL) as *mut u32).write_volatile(register);
         ((base + IOWIN) as *mut u32).write_volatile(value);

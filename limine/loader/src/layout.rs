@@ -38,9 +38,13 @@ pub fn direct_map(memory_map: &[Entry], revision: u64) -> Vec<Range<u64>> {
 /// A loadable segment of the kernel: where it is linked and what it may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
+    /// Link address of the first byte.
     pub virt: u64,
+    /// Bytes in memory, bss included.
     pub mem_size: u64,
+    /// `PF_W`.
     pub writable: bool,
+    /// `PF_X`.
     pub executable: bool,
 }
 

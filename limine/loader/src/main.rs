@@ -18,6 +18,8 @@ mod memory;
 mod responses;
 mod volume;
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -72,7 +74,7 @@ fn boot() -> Result<Infallible, Error> {
     println!("{NAME}: {config_path}, entry {} ({})", entry.index, entry.name);
     if let Timeout::Seconds(seconds @ 1..) = config.timeout {
         println!("{NAME}: booting in {seconds} s (timeout)");
-        boot::stall(seconds as usize * 1_000_000);
+        boot::stall(usize::try_from(seconds).unwrap_or(usize::MAX).saturating_mul(1_000_000));
     }
 
     let kernel_path = volume.resolve(entry.kernel)?;
@@ -86,7 +88,7 @@ fn boot() -> Result<Infallible, Error> {
     }
     println!(
         "{NAME}: kernel {kernel_path} ({} KiB), {} module{}",
-        kernel_file.size.div_ceil(1024),
+        kernel_file.size().div_ceil(1024),
         modules.len(),
         if modules.len() == 1 { "" } else { "s" }
     );
@@ -101,14 +103,7 @@ fn boot() -> Result<Infallible, Error> {
     let mut arena = Arena::new();
     let gdt = handoff::gdt(&mut arena)?;
 
-    let firmware_map: Vec<Entry> = firmware_memory_map()?
-        .entries()
-        .map(|d| Entry {
-            base: d.phys_start,
-            length: d.page_count * memory_map::PAGE_SIZE,
-            kind: memory_map::translate(d.ty),
-        })
-        .collect();
+    let firmware_map: Vec<Entry> = limine_entries(&firmware_memory_map()?).collect();
     let facts = BootFacts {
         kernel_file: FileAnswer { file: kernel_file, path: kernel_path, cmdline: entry.cmdline },
         modules: &modules,
@@ -116,7 +111,7 @@ fn boot() -> Result<Infallible, Error> {
         physical_base: kernel.physical_base,
         virtual_base: kernel.virtual_base,
         framebuffer: framebuffer.as_ref(),
-        rsdp,
+        rsdp: rsdp.map(acpi::Rsdp::address),
         memory_map_capacity: 2 * firmware_map.len() + 2 * (modules.len() + 3) + MEMORY_MAP_SLACK,
     };
     let answers = responses::answer(&scan, kernel.image, &facts, &mut arena)?;
@@ -133,8 +128,8 @@ fn boot() -> Result<Infallible, Error> {
     let placed = |base: u64, length: u64| Entry { base, length, kind: EntryType::EXECUTABLE_AND_MODULES };
     let mut overlays = Vec::with_capacity(modules.len() + 3);
     overlays.push(placed(kernel.physical_base, kernel.size()));
-    overlays.push(placed(kernel_file.base, kernel_file.size));
-    overlays.extend(modules.iter().map(|m| placed(m.file.base, m.file.size)));
+    overlays.push(placed(kernel_file.base(), kernel_file.size()));
+    overlays.extend(modules.iter().map(|m| placed(m.file.base(), m.file.size())));
     if let Some(range) = framebuffer_range {
         overlays.push(Entry {
             base: range.start,
@@ -149,20 +144,16 @@ fn boot() -> Result<Infallible, Error> {
             scan.requested_revision, scan.revision
         );
     }
+    let unsupported = match answers.unsupported {
+        0 => String::new(),
+        n => format!(" ({n} not supported)"),
+    };
+    let screen = framebuffer
+        .as_ref()
+        .map_or("none".into(), |fb| format!("{}x{}", fb.current.width, fb.current.height));
     println!(
-        "{NAME}: base revision {}, {} requests answered{}, framebuffer {}; starting the kernel",
-        scan.revision,
-        answers.answered,
-        if answers.unsupported > 0 {
-            alloc::format!(" ({} not supported)", answers.unsupported)
-        } else {
-            "".into()
-        },
-        framebuffer.as_ref().map_or("none".into(), |fb| alloc::format!(
-            "{}x{}",
-            fb.current.width,
-            fb.current.height
-        )),
+        "{NAME}: base revision {}, {} requests answered{unsupported}, framebuffer {screen}; starting the kernel",
+        scan.revision, answers.answered,
     );
 
     // Files and protocols must be closed while boot services still exist.
@@ -175,24 +166,32 @@ fn boot() -> Result<Infallible, Error> {
         features,
         keep_identity_map: scan.revision == 0,
     };
+    BOOT_SERVICES_EXITED.store(true, Ordering::Relaxed);
     // SAFETY: nothing opened through boot services is used or dropped after this point: the
     // volume is closed, and this function never returns, so no loader value is dropped.
-    BOOT_SERVICES_EXITED.store(true, Ordering::Relaxed);
     let final_map = unsafe { boot::exit_boot_services(None) };
-    interrupts::mask_all(&io_apics);
+    // SAFETY: boot services have exited; the addresses are the MADT's I/O APICs, which the
+    // firmware's page tables, still in use, identity-map.
+    unsafe { interrupts::mask_all(&io_apics) };
     if let Some(mut pending) = answers.memory_map {
-        let firmware = final_map.entries().map(|d| Entry {
-            base: d.phys_start,
-            length: d.page_count * memory_map::PAGE_SIZE,
-            kind: memory_map::translate(d.ty),
-        });
-        match memory_map::build(firmware, &overlays, pending.entries()) {
+        match memory_map::build(limine_entries(&final_map), &overlays, pending.entries()) {
             Ok(count) => pending.finish(count),
             // Unreachable with the slack reserved, and unreportable: the console is gone.
             Err(memory_map::TooManyEntries) => halt(),
         }
     }
-    handoff::enter(&handoff)
+    // SAFETY: boot services have exited and interrupts are off; `address_space::build` mapped
+    // the hand-off code, and the stack, GDT and kernel are in memory the HHDM covers.
+    unsafe { handoff::enter(&handoff) }
+}
+
+/// A firmware memory map's entries in Limine types.
+fn limine_entries(map: &impl MemoryMap) -> impl Iterator<Item = Entry> + '_ {
+    map.entries().map(|d| Entry {
+        base: d.phys_start,
+        length: d.page_count * memory_map::PAGE_SIZE,
+        kind: memory_map::translate(d.ty),
+    })
 }
 
 /// The firmware's current memory map.

@@ -19,13 +19,21 @@ const FIRST_USABLE: u64 = 0x1000;
 pub struct EntryType(pub u64);
 
 impl EntryType {
+    /// Free for the kernel.
     pub const USABLE: Self = Self(0);
+    /// Never to be used.
     pub const RESERVED: Self = Self(1);
+    /// ACPI tables, free once parsed.
     pub const ACPI_RECLAIMABLE: Self = Self(2);
+    /// ACPI non-volatile storage.
     pub const ACPI_NVS: Self = Self(3);
+    /// Memory with errors.
     pub const BAD_MEMORY: Self = Self(4);
+    /// The loader's memory (page tables, stack, responses), free once the kernel is done with it.
     pub const BOOTLOADER_RECLAIMABLE: Self = Self(5);
+    /// The kernel image, the kernel file and the modules.
     pub const EXECUTABLE_AND_MODULES: Self = Self(6);
+    /// The framebuffer.
     pub const FRAMEBUFFER: Self = Self(7);
 }
 
@@ -33,8 +41,11 @@ impl EntryType {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
+    /// Physical address of the first byte.
     pub base: u64,
+    /// Size in bytes.
     pub length: u64,
+    /// What the memory is.
     pub kind: EntryType,
 }
 

@@ -25,7 +25,9 @@ const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
 /// How a range is mapped. Supervisor-only and, unless `write_combining`, write-back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flags {
+    /// Writes allowed.
     pub writable: bool,
+    /// Instruction fetches allowed (when the CPU can forbid them at all).
     pub executable: bool,
     /// PAT entry 5, which the protocol's PAT layout makes write-combining.
     pub write_combining: bool,

@@ -1,7 +1,7 @@
 //! The Limine boot protocol's wire format, as PROTOCOL.md (Limine 8.x, base revision 2) defines
 //! it: magic numbers, request IDs and the response structures this loader writes.
 //!
-//! Every address the loader stores in a response is an HHDM address (physical + [`HHDM_OFFSET`]).
+//! Every pointer the loader stores in a response is an HHDM address (physical + [`HHDM_OFFSET`]).
 
 /// Where the higher-half direct map starts under 4-level paging.
 pub const HHDM_OFFSET: u64 = 0xffff_8000_0000_0000;

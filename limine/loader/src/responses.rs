@@ -158,7 +158,7 @@ fn file(answer: &FileAnswer, volume: VolumeInfo, arena: &mut Arena) -> Result<u6
     let file = File {
         revision: 0,
         address: answer.file.hhdm_address(),
-        size: answer.file.size,
+        size: answer.file.size(),
         path,
         cmdline,
         media_type: if volume.optical { protocol::MEDIA_OPTICAL } else { protocol::MEDIA_GENERIC },

@@ -38,16 +38,24 @@ pub struct VolumeInfo {
     pub gpt_part_uuid: [u8; 16],
 }
 
-/// A file loaded into pages of its own.
+/// A file loaded into pages of its own (only [`Volume::load`] makes one).
 #[derive(Debug, Clone, Copy)]
 pub struct Loaded {
-    /// Physical address of the first byte, page-aligned.
-    pub base: u64,
-    /// Size in bytes.
-    pub size: u64,
+    base: u64,
+    size: u64,
 }
 
 impl Loaded {
+    /// Physical address of the first byte, page-aligned.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     /// The file's bytes.
     pub fn bytes(&self) -> &'static [u8] {
         // SAFETY: `base..base + size` was allocated for this file alone by `Volume::load`, and
