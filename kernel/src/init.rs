@@ -3,9 +3,12 @@
 
 use alloc::string::String;
 
+use crate::arch::cpu;
 use crate::manifest::{self, ActorDecl};
+use crate::mem;
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
+use crate::time::clock;
 use crate::wasm::{self, limits::Limits};
 
 /// Reads the manifest `path` from `disk` and starts what it lists; returns how many actors
@@ -22,9 +25,18 @@ pub fn start_system(executor: &mut Executor, disk: &Ramdisk<'_>, path: &str) -> 
     }
     let mut started = 0;
     for actor in &manifest.actors {
+        let (tsc, heap) = (cpu::rdtsc(), mem::heap::allocated());
         match start_actor(executor, disk, actor) {
             Ok(pid) => {
-                log::info!("init: started {} ({}) as pid {pid}", actor.name, actor.file);
+                let micros = clock::cycles_to_nanos(cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
+                let heap_kib = mem::heap::allocated().saturating_sub(heap) / 1024;
+                let stack_kib = Limits::default().fiber_stack / 1024;
+                log::info!(
+                    "init: started {} ({}) as pid {pid} in {micros} us, {} KiB kernel memory (heap {heap_kib} KiB, stack {stack_kib} KiB)",
+                    actor.name,
+                    actor.file,
+                    heap_kib + stack_kib
+                );
                 started += 1;
             }
             Err(why) => {

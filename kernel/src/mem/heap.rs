@@ -59,3 +59,8 @@ pub fn init() -> Result<(), MemError> {
 pub fn size() -> u64 {
     MAPPED.load(Ordering::Relaxed)
 }
+
+/// Bytes allocated from the heap now (live allocations, as requested).
+pub fn allocated() -> u64 {
+    ALLOCATOR.lock().get_counters().allocated_bytes as u64
+}

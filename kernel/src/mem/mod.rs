@@ -75,12 +75,14 @@ pub struct MemoryStats {
     pub free_frames: u64,
     /// Bytes the heap spans now.
     pub heap_bytes: u64,
+    /// Bytes allocated from the heap.
+    pub heap_allocated: u64,
 }
 
 /// Current memory figures.
 pub fn stats() -> MemoryStats {
     let (total_frames, free_frames) = frames::counts();
-    MemoryStats { total_frames, free_frames, heap_bytes: heap::size() }
+    MemoryStats { total_frames, free_frames, heap_bytes: heap::size(), heap_allocated: heap::allocated() }
 }
 
 /// Takes over memory from the loader: frames from the usable entries of `memory_map`, the
