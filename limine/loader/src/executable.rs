@@ -106,14 +106,18 @@ pub fn load(file: &[u8], path: &str) -> Result<Kernel, Error> {
         .filter(|p| p.p_type == PT_LOAD && p.p_memsz > 0)
         .collect();
     loads.sort_unstable_by_key(|p| p.p_vaddr);
-    let (Some(first), Some(last)) = (loads.first(), loads.last()) else {
+    let Some(first) = loads.first() else {
         return Err(fail(ExecutableError::NoSegments));
     };
     let virtual_base = first.p_vaddr & !(PAGE_SIZE - 1);
     let mut previous_end = virtual_base;
     for p in &loads {
         let virt = p.p_vaddr;
-        let end = virt.checked_add(p.p_memsz).ok_or(fail(ExecutableError::LowerHalf { virt }))?;
+        // The image must end below the top of the address space, page padding included.
+        let end = virt
+            .checked_add(p.p_memsz)
+            .filter(|end| end.checked_next_multiple_of(PAGE_SIZE).is_some())
+            .ok_or(fail(ExecutableError::LowerHalf { virt }))?;
         if virt < LOWEST_KERNEL_ADDRESS {
             return Err(fail(ExecutableError::LowerHalf { virt }));
         }
@@ -125,7 +129,7 @@ pub fn load(file: &[u8], path: &str) -> Result<Kernel, Error> {
         }
         previous_end = end;
     }
-    let size = (last.p_vaddr + last.p_memsz).next_multiple_of(PAGE_SIZE) - virtual_base;
+    let size = previous_end.next_multiple_of(PAGE_SIZE) - virtual_base;
     let entry = elf.ehdr.e_entry;
     if !(virtual_base..virtual_base + size).contains(&entry) {
         return Err(fail(ExecutableError::EntryOutside { entry }));

@@ -73,10 +73,14 @@ pub struct Answers {
     pub memory_map: Option<PendingMemoryMap>,
 }
 
-/// The boot stack size: what the kernel asked for, at least the protocol's minimum, in pages.
+/// The boot stack size: what the kernel asked for, at least the protocol's minimum, rounded up
+/// to whole pages (an impossible size is left for the allocation to refuse).
 pub fn stack_size(scan: &Scan, image: &[u64]) -> u64 {
-    let requested = scan.find(id::STACK_SIZE).map_or(0, |r| image[r.word + request::FIRST_FIELD]);
-    requested.max(MIN_STACK).next_multiple_of(PAGE_4K)
+    let requested = scan
+        .find(id::STACK_SIZE)
+        .and_then(|r| image.get(r.word + request::FIRST_FIELD).copied())
+        .unwrap_or(0);
+    requested.max(MIN_STACK).checked_next_multiple_of(PAGE_4K).unwrap_or(!(PAGE_4K - 1))
 }
 
 /// Answers every request in `scan` this loader implements.

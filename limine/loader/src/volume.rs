@@ -5,6 +5,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec;
 use limine_config::{Path, Resource};
+use minimalos_loader::memory_map::PAGE_SIZE;
 use uefi::boot::{self, ScopedProtocol};
 use uefi::proto::device_path::media::PartitionSignature;
 use uefi::proto::device_path::{DevicePathNodeEnum, LoadedImageDevicePath};
@@ -14,7 +15,6 @@ use uefi::{CString16, Status};
 
 use crate::error::{Error, FileError};
 use crate::memory::{self, hhdm};
-use minimalos_loader::memory_map::PAGE_SIZE;
 
 /// Where Limine looks for its configuration, in order.
 const CONFIG_PATHS: [&str; 5] = [
