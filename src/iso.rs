@@ -105,18 +105,7 @@ pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
                 BOOT_FILES.iter().map(|path| (*path, root.join(path))).collect();
             files.push(("EFI/BOOT/BOOTX64.EFI", artifacts::loader().to_owned()));
             write_fat_image(&fat, &files)?;
-            run(Command::new("xorriso")
-                .args(["-as", "mkisofs", "-R", "-r", "-J", "-V", "MINIMALOS"])
-                .args([
-                    "--efi-boot",
-                    "boot/efiboot.img",
-                    "-efi-boot-part",
-                    "--efi-boot-image",
-                    "--protective-msdos-label",
-                ])
-                .arg(&root)
-                .arg("-o")
-                .arg(&options.out))?;
+            run(&mut mkisofs(&root, &options.out, &[], "boot/efiboot.img"))?;
         }
         Some(dir) => build_limine_iso(dir, &root, &options.out)?,
     }
@@ -138,28 +127,32 @@ fn build_limine_iso(dir: &Path, root: &Path, out: &Path) -> Result<(), IsoError>
         write(&root.join("boot/limine").join(file), &read_bytes(&dir.join(file))?)?;
     }
     write(&root.join("EFI/BOOT/BOOTX64.EFI"), &read_bytes(&dir.join("BOOTX64.EFI"))?)?;
-    run(Command::new("xorriso")
-        .args(["-as", "mkisofs", "-R", "-r", "-J", "-V", "MINIMALOS"])
-        .args([
-            "-b",
-            "boot/limine/limine-bios-cd.bin",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-boot-info-table",
-        ])
-        .args(["-hfsplus", "-apm-block-size", "2048"])
-        .args([
-            "--efi-boot",
-            "boot/limine/limine-uefi-cd.bin",
-            "-efi-boot-part",
-            "--efi-boot-image",
-            "--protective-msdos-label",
-        ])
+    let bios = [
+        "-b",
+        "boot/limine/limine-bios-cd.bin",
+        "-no-emul-boot",
+        "-boot-load-size",
+        "4",
+        "-boot-info-table",
+        "-hfsplus",
+        "-apm-block-size",
+        "2048",
+    ];
+    run(&mut mkisofs(root, out, &bios, "boot/limine/limine-uefi-cd.bin"))?;
+    run(Command::new(&limine_tool).arg("bios-install").arg(out))
+}
+
+/// xorriso writing `root` to `out` as an ISO whose El Torito UEFI image is `efi_image` (a path
+/// inside `root`), with `extra` boot options before it.
+fn mkisofs(root: &Path, out: &Path, extra: &[&str], efi_image: &str) -> Command {
+    let mut cmd = Command::new("xorriso");
+    cmd.args(["-as", "mkisofs", "-R", "-r", "-J", "-V", "MINIMALOS"])
+        .args(extra)
+        .args(["--efi-boot", efi_image, "-efi-boot-part", "--efi-boot-image", "--protective-msdos-label"])
         .arg(root)
         .arg("-o")
-        .arg(out))?;
-    run(Command::new(&limine_tool).arg("bios-install").arg(out))
+        .arg(out);
+    cmd
 }
 
 /// Writes a FAT filesystem image holding `files` (path inside the image, file on the host).
