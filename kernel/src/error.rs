@@ -26,6 +26,8 @@ pub enum Error {
     NoMemory,
     /// The process's capability table is at its limit.
     TooManyHandles,
+    /// The receiver's buffer cannot hold the message (which stays queued).
+    BufferTooSmall,
     /// No live process has that pid.
     NoSuchProcess,
     /// The executor has no room for another task.
@@ -45,6 +47,7 @@ impl fmt::Display for Error {
             Self::TooLarge => "larger than the kernel allows",
             Self::NoMemory => "out of kernel memory",
             Self::TooManyHandles => "the capability table is full",
+            Self::BufferTooSmall => "the buffer cannot hold the message",
             Self::NoSuchProcess => "no such process",
             Self::TooManyTasks => "the executor has no room for another task",
         })

@@ -17,19 +17,27 @@
 //! - `cmdline`: boot options from the kernel command line.
 //! - `ramdisk`: the `ramdisk.tar` module.
 //! - `fatal`: what happens when the kernel cannot go on.
+//! - `proc`: processes: pids, state, why each ended, statistics.
+//! - `cap`: capabilities, rights and per-process handle tables.
+//! - `ipc`: endpoints, messages and shared memory, the objects capabilities name.
+//! - `error`: what capability, IPC and process operations fail with.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
 pub mod arch;
 pub mod boot;
+pub mod cap;
 pub mod cmdline;
+pub mod error;
 pub mod fatal;
 pub mod init;
+pub mod ipc;
 pub mod klog;
 pub mod ktest;
 pub mod manifest;
 pub mod mem;
+pub mod proc;
 pub mod ramdisk;
 pub mod startup;
 pub mod task;

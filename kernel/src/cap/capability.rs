@@ -1,0 +1,136 @@
+//! A capability: one kernel object and the rights its holder has to it. New capabilities are
+//! made only here, with every right; further copies come only from [`Capability::derive`], which
+//! keeps or drops rights and never adds one. Per-process storage is in `table`; what the objects
+//! do is in `ipc`.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use core::fmt;
+use core::num::NonZeroUsize;
+
+use super::Rights;
+use crate::boot::FramebufferInfo;
+use crate::error::Error;
+use crate::ipc::{Endpoint, Message, SharedMemory, endpoint};
+
+/// The object a capability refers to.
+#[derive(Clone)]
+pub enum Object {
+    /// A message queue between processes.
+    Endpoint(Arc<Endpoint>),
+    /// A buffer processes copy in and out of.
+    SharedMemory(Arc<SharedMemory>),
+    /// The boot framebuffer (described in the boot-info snapshot, which lives forever).
+    Framebuffer(&'static FramebufferInfo),
+}
+
+/// An object and the rights to it. Dropping it gives the rights up: the last receiving or
+/// sending capability of an endpoint closes that side.
+pub struct Capability {
+    object: Object,
+    rights: Rights,
+}
+
+impl Capability {
+    /// The only constructor: endpoints count their receiving and sending capabilities.
+    fn new(object: Object, rights: Rights) -> Self {
+        if let Object::Endpoint(endpoint) = &object {
+            endpoint.attach(rights);
+        }
+        Self { object, rights }
+    }
+
+    /// A new endpoint that queues up to `capacity` messages, with every right.
+    pub fn endpoint(capacity: NonZeroUsize) -> Result<Self, Error> {
+        Ok(Self::new(Object::Endpoint(Endpoint::new(capacity)?), Rights::all()))
+    }
+
+    /// A new zeroed shared-memory object of `size` bytes, with every right.
+    pub fn shared_memory(size: usize) -> Result<Self, Error> {
+        Ok(Self::new(Object::SharedMemory(SharedMemory::new(size)?), Rights::all()))
+    }
+
+    /// The framebuffer `info` describes, with every right.
+    pub fn framebuffer(info: &'static FramebufferInfo) -> Self {
+        Self::new(Object::Framebuffer(info), Rights::all())
+    }
+
+    /// What it refers to.
+    pub fn object(&self) -> &Object {
+        &self.object
+    }
+
+    /// What it allows.
+    pub fn rights(&self) -> Rights {
+        self.rights
+    }
+
+    /// A copy with `rights`, which must be among this capability's own (`NoRights` otherwise).
+    pub fn derive(&self, rights: Rights) -> Result<Self, Error> {
+        if !self.rights.contains(rights) {
+            return Err(Error::NoRights);
+        }
+        Ok(Self::new(self.object.clone(), rights))
+    }
+
+    /// Gives the rights up now and returns the messages an endpoint dropped because of it; the
+    /// capability keeps no rights, so dropping it afterwards does nothing more.
+    pub(crate) fn take_orphans(&mut self) -> VecDeque<Message> {
+        let rights = core::mem::replace(&mut self.rights, Rights::empty());
+        match &self.object {
+            Object::Endpoint(endpoint) => endpoint.detach(rights),
+            _ => VecDeque::new(),
+        }
+    }
+}
+
+impl Drop for Capability {
+    fn drop(&mut self) {
+        endpoint::release(self.take_orphans());
+    }
+}
+
+impl fmt::Debug for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.object {
+            Object::Endpoint(_) => "Endpoint",
+            Object::SharedMemory(_) => "SharedMemory",
+            Object::Framebuffer(_) => "Framebuffer",
+        };
+        f.debug_struct("Capability").field("object", &kind).field("rights", &self.rights).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rights() -> impl Strategy<Value = Rights> {
+        (0u8..8).prop_map(Rights::from_bits_truncate)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// However long the chain of derivations, no copy holds a right its source lacked.
+        #[test]
+        fn derive_never_widens(start in rights(), asks in proptest::collection::vec(rights(), 1..8)) {
+            let mut cap = Capability::shared_memory(1).unwrap().derive(start).unwrap();
+            for ask in asks {
+                match cap.derive(ask) {
+                    Ok(copy) => {
+                        prop_assert!(cap.rights().contains(ask));
+                        prop_assert_eq!(copy.rights(), ask);
+                        cap = copy;
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e, Error::NoRights);
+                        prop_assert!(!cap.rights().contains(ask));
+                    }
+                }
+                prop_assert!(start.contains(cap.rights()));
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Messages: what an endpoint queues. The payload of a typical request (an opcode's arguments,
+//! a few words) lives inside the message itself; only larger payloads take a heap buffer, so
+//! the common send costs no allocation. The queue that carries messages is in `endpoint`.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use core::ops::Deref;
+
+use crate::cap::Capability;
+use crate::error::Error;
+use crate::proc::Pid;
+
+/// Largest payload a message carries, in bytes.
+pub const MAX_PAYLOAD: usize = 4096;
+
+/// Largest payload kept inside the message rather than on the heap, in bytes.
+pub const INLINE_PAYLOAD: usize = 40;
+
+/// One message on an endpoint.
+#[derive(Debug)]
+pub struct Message {
+    /// Who sent it.
+    pub sender: Pid,
+    /// What the sender asks for; its meaning is agreed between sender and receiver.
+    pub opcode: u32,
+    /// Its bytes.
+    pub payload: Payload,
+    /// A capability passed along with it (already narrowed to the rights the sender gave).
+    pub cap: Option<Capability>,
+}
+
+/// A message's bytes, inline up to [`INLINE_PAYLOAD`], on the heap beyond.
+pub struct Payload(Repr);
+
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE_PAYLOAD] },
+    Heap(Box<[u8]>),
+}
+
+impl Payload {
+    /// A copy of `bytes`: `TooLarge` above [`MAX_PAYLOAD`], `NoMemory` if the heap is out.
+    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_PAYLOAD {
+            return Err(Error::TooLarge);
+        }
+        if bytes.len() <= INLINE_PAYLOAD {
+            let mut inline = [0; INLINE_PAYLOAD];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            return Ok(Self(Repr::Inline { len: bytes.len() as u8, bytes: inline }));
+        }
+        let mut heap = Vec::new();
+        heap.try_reserve_exact(bytes.len()).map_err(|_| Error::NoMemory)?;
+        heap.extend_from_slice(bytes);
+        Ok(Self(Repr::Heap(heap.into_boxed_slice())))
+    }
+}
+
+impl Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Payload({} bytes)", self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_keep_their_bytes_inline_or_not() {
+        for len in [0, 1, 8, INLINE_PAYLOAD, INLINE_PAYLOAD + 1, MAX_PAYLOAD] {
+            let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let payload = Payload::new(&bytes).unwrap();
+            assert_eq!(&*payload, &bytes[..]);
+            assert_eq!(matches!(payload.0, Repr::Inline { .. }), len <= INLINE_PAYLOAD);
+        }
+        assert_eq!(Payload::new(&[0; MAX_PAYLOAD + 1]).unwrap_err(), Error::TooLarge);
+    }
+
+    #[test]
+    fn a_small_message_stays_small() {
+        // Queues hold messages by value: keep a message within two cache lines.
+        assert!(size_of::<Message>() <= 128, "Message is {} bytes", size_of::<Message>());
+    }
+}

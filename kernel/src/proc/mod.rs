@@ -1,0 +1,27 @@
+//! Processes: who holds capabilities, sends and receives, and why each one ended.
+//!
+//! - `pid`: process ids, never reused.
+//! - `process`: one process (state, capability table, statistics) run as one executor task.
+//! - `exit`: why a process ended, the one enum `ps`, the log and supervision read.
+//! - `table`: every process by pid.
+//!
+//! Capabilities are in `cap`, the objects they refer to in `ipc`, tasks in `task`. Starting a
+//! process with a grant, and ending it:
+//!
+//! ```ignore
+//! let server = processes.create("server");
+//! let inbox = server.insert(endpoint.derive(Rights::READ)?)?;
+//! let me = server.clone();
+//! server.start(executor, async move { serve(&me, inbox).await })?;
+//! processes.get(pid)?.end(Exit::Killed { by: Some(supervisor) });
+//! ```
+
+pub mod exit;
+pub mod pid;
+pub mod process;
+pub mod table;
+
+pub use exit::{Exit, Trap};
+pub use pid::Pid;
+pub use process::{Process, ProcessInfo, Received, State, Stats, Wait};
+pub use table::ProcessTable;

@@ -1,0 +1,28 @@
+//! Process ids. The table that maps them to processes is in `table`.
+//!
+//! Pids come from one counter that only goes up, so a pid is never reused: a stale pid kept by a
+//! supervisor, a log line or a message's sender field can never name a newer process, and at one
+//! spawn per nanosecond 64 bits last five centuries.
+
+use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Identifies a process for the life of the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pid(u64);
+
+/// The next pid; 0 is never issued, so the ABI may use it for "nobody".
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+impl Pid {
+    /// A pid no process had before.
+    pub(crate) fn next() -> Self {
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -1,0 +1,553 @@
+//! A process: a name, a state, a capability table and statistics, run as one executor task.
+//! The table of processes and their pids are in `table` and `pid`; why one ended is in `exit`;
+//! the objects it sends to and receives from are in `ipc`.
+//!
+//! Locks: a process's lock is never held while a capability is dropped or a waker is woken
+//! (dropping a capability may close an endpoint and wake its waiters), and it is taken before an
+//! endpoint's lock, never after.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::future::{Future, poll_fn};
+use core::pin::{Pin, pin};
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::task::{Context, Poll};
+use spin::Mutex;
+
+use super::{Exit, Pid};
+use crate::arch::cpu;
+use crate::cap::{CapTable, Capability, Handle, MAX_HANDLES, Rights};
+use crate::error::{Error, Rejected};
+use crate::ipc::{Endpoint, Message, Payload};
+use crate::task::{Executor, TaskId, wake};
+
+/// Where a process is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Runnable, or not started yet.
+    Ready,
+    /// Its task is being polled.
+    Running,
+    /// Waiting for something.
+    Blocked(Wait),
+    /// Ended; its capabilities are released.
+    Dead(Exit),
+}
+
+/// What a blocked process waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// A message on the endpoint behind this handle.
+    Receive(Handle),
+}
+
+/// A process's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Messages it queued.
+    pub messages_sent: u64,
+    /// Messages it took.
+    pub messages_received: u64,
+    /// TSC cycles its task was polled for.
+    pub cpu_cycles: u64,
+    /// Kernel heap bytes its capability table uses, plus the shared memory it reaches.
+    pub memory_bytes: u64,
+}
+
+/// What `ps` shows about a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// Capabilities it holds.
+    pub handles: usize,
+    /// Its counters.
+    pub stats: Stats,
+}
+
+/// A message as its receiver gets it: a transferred capability is already in its table.
+#[derive(Debug)]
+pub struct Received {
+    /// Who sent it.
+    pub sender: Pid,
+    /// The sender's opcode.
+    pub opcode: u32,
+    /// Its bytes.
+    pub payload: Payload,
+    /// The handle of the capability that came with it; an error if the heap could not grow the
+    /// receiver's table (the capability is then dropped, the message still delivered).
+    pub cap: Option<Result<Handle, Error>>,
+}
+
+/// One process.
+pub struct Process {
+    pid: Pid,
+    name: String,
+    inner: Mutex<Inner>,
+    messages_sent: AtomicU64,
+    messages_received: AtomicU64,
+    cpu_cycles: AtomicU64,
+}
+
+struct Inner {
+    state: State,
+    /// What its body waits for, while it does: the state it is in between polls.
+    waiting: Option<Wait>,
+    caps: CapTable,
+    task: Option<TaskId>,
+}
+
+impl Process {
+    /// A ready process with a fresh pid and no capabilities.
+    pub(super) fn new(name: String) -> Self {
+        Self {
+            pid: Pid::next(),
+            name,
+            inner: Mutex::new(Inner {
+                state: State::Ready,
+                waiting: None,
+                caps: CapTable::new(MAX_HANDLES),
+                task: None,
+            }),
+            messages_sent: AtomicU64::new(0),
+            messages_received: AtomicU64::new(0),
+            cpu_cycles: AtomicU64::new(0),
+        }
+    }
+
+    /// Its pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where it is in its life.
+    pub fn state(&self) -> State {
+        self.inner.lock().state.clone()
+    }
+
+    /// Its state and counters.
+    pub fn info(&self) -> ProcessInfo {
+        let inner = self.inner.lock();
+        ProcessInfo {
+            pid: self.pid,
+            name: self.name.clone(),
+            state: inner.state.clone(),
+            handles: inner.caps.count(),
+            stats: Stats {
+                messages_sent: self.messages_sent.load(Ordering::Relaxed),
+                messages_received: self.messages_received.load(Ordering::Relaxed),
+                cpu_cycles: self.cpu_cycles.load(Ordering::Relaxed),
+                memory_bytes: inner.caps.memory_bytes() as u64,
+            },
+        }
+    }
+
+    /// Runs `f` on its capability table: lookups only, so nothing is dropped under the lock.
+    pub fn with_caps<R>(&self, f: impl FnOnce(&CapTable) -> R) -> R {
+        f(&self.inner.lock().caps)
+    }
+
+    /// Gives it `cap` (a grant at spawn, or later from the kernel) and returns the handle.
+    /// A dead process takes nothing (`NoSuchProcess`).
+    pub fn insert(&self, cap: Capability) -> Result<Handle, Error> {
+        let inserted = {
+            let mut inner = self.inner.lock();
+            match inner.state {
+                State::Dead(_) => Err(Rejected { error: Error::NoSuchProcess, value: cap }),
+                _ => inner.caps.insert(cap),
+            }
+        };
+        // A refused capability is dropped here, after the lock.
+        inserted.map_err(|rejected| rejected.error)
+    }
+
+    /// Closes `handle`: the capability is gone, and so is the handle, for good.
+    pub fn close(&self, handle: Handle) -> Result<(), Error> {
+        let cap = self.inner.lock().caps.remove(handle)?;
+        // After the lock: the last capability of an endpoint side wakes the other side.
+        drop(cap);
+        Ok(())
+    }
+
+    /// Queues a message with `opcode` and a copy of `payload` on the endpoint `handle` names
+    /// (needs WRITE). `transfer` moves another capability along with it: it needs GRANT, keeps
+    /// its rights, and leaves this process's table only if the send succeeds.
+    pub fn send(
+        &self,
+        handle: Handle,
+        opcode: u32,
+        payload: &[u8],
+        transfer: Option<Handle>,
+    ) -> Result<(), Error> {
+        let payload = Payload::new(payload)?;
+        let (endpoint, cap) = self.with_caps(|caps| {
+            let endpoint = caps.endpoint(handle, Rights::WRITE)?.clone();
+            let cap = transfer
+                .map(|moved| caps.get(moved, Rights::GRANT).and_then(|cap| cap.derive(cap.rights())))
+                .transpose()?;
+            Ok::<_, Error>((endpoint, cap))
+        })?;
+        endpoint
+            .send(Message { sender: self.pid, opcode, payload, cap })
+            .map_err(|rejected| rejected.error)?;
+        if let Some(moved) = transfer {
+            // The copy is on its way; the original goes. Nothing else ran since the lookup, so
+            // the handle is still live.
+            let _ = self.close(moved);
+        }
+        self.messages_sent.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Takes the oldest message on the endpoint `handle` names (needs READ) if `accept` agrees,
+    /// without waiting: `Empty` if none is queued, `Closed` if none ever will be. A message
+    /// `accept` refuses, or whose capability would not fit the table (`TooManyHandles`), stays
+    /// queued. `accept` runs under the endpoint's lock: it must only look.
+    pub fn try_recv(
+        &self,
+        handle: Handle,
+        accept: impl FnOnce(&Message) -> Result<(), Error>,
+    ) -> Result<Received, Error> {
+        let endpoint = self.with_caps(|caps| caps.endpoint(handle, Rights::READ).cloned())?;
+        self.take(&endpoint, accept)
+    }
+
+    /// As [`try_recv`](Self::try_recv), but waits while the queue is empty, as
+    /// [`State::Blocked`].
+    pub async fn recv(
+        &self,
+        handle: Handle,
+        mut accept: impl FnMut(&Message) -> Result<(), Error>,
+    ) -> Result<Received, Error> {
+        let endpoint = self.with_caps(|caps| caps.endpoint(handle, Rights::READ).cloned())?;
+        let mut blocked = None;
+        loop {
+            match self.take(&endpoint, &mut accept) {
+                Err(Error::Empty) => {
+                    blocked.get_or_insert_with(|| Blocked::new(self, Wait::Receive(handle)));
+                    endpoint.readable().await?;
+                }
+                taken => return taken,
+            }
+        }
+    }
+
+    fn take(
+        &self,
+        endpoint: &Endpoint,
+        accept: impl FnOnce(&Message) -> Result<(), Error>,
+    ) -> Result<Received, Error> {
+        // Read before the endpoint's lock (locks go process, then endpoint). Nothing runs between
+        // here and the insert below that could fill the table.
+        let room = !self.with_caps(CapTable::is_full);
+        let message = endpoint.try_recv_if(|message| match message.cap {
+            Some(_) if !room => Err(Error::TooManyHandles),
+            _ => accept(message),
+        })?;
+        self.messages_received.fetch_add(1, Ordering::Relaxed);
+        let Message { sender, opcode, payload, cap } = message;
+        Ok(Received { sender, opcode, payload, cap: cap.map(|cap| self.insert(cap)) })
+    }
+
+    /// Ends the process, unless it has ended already (then `false`): records `exit`, releases
+    /// every capability (peers waiting on its endpoints get `Closed`), and wakes its task so the
+    /// body is dropped at its next poll.
+    pub fn end(&self, exit: Exit) -> bool {
+        let (caps, task) = {
+            let mut inner = self.inner.lock();
+            if let State::Dead(_) = inner.state {
+                return false;
+            }
+            inner.state = State::Dead(exit.clone());
+            inner.waiting = None;
+            (core::mem::replace(&mut inner.caps, CapTable::new(0)), inner.task)
+        };
+        log::info!("{}[{}] {exit}", self.name, self.pid);
+        drop(caps);
+        if let Some(task) = task {
+            wake::waker(task).wake();
+        }
+        true
+    }
+
+    /// Runs `body` as the process's task; the process ends with the [`Exit`] it returns (unless
+    /// [`end`](Self::end) came first). Call it once per process.
+    pub fn start(
+        self: &Arc<Self>,
+        executor: &mut Executor,
+        body: impl Future<Output = Exit> + 'static,
+    ) -> Result<TaskId, Error> {
+        let process = Arc::clone(self);
+        let task = executor
+            .spawn(self.name.clone(), async move {
+                let mut body = pin!(body);
+                if let Some(exit) = poll_fn(|cx| process.poll_body(body.as_mut(), cx)).await {
+                    process.end(exit);
+                }
+            })
+            .map_err(|_| Error::TooManyTasks)?;
+        self.inner.lock().task = Some(task);
+        Ok(task)
+    }
+
+    /// Polls the body once, keeping the state and the CPU count; `Ready(None)` if the process
+    /// was ended from outside.
+    fn poll_body<F: Future<Output = Exit>>(
+        &self,
+        body: Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Exit>> {
+        {
+            let mut inner = self.inner.lock();
+            if let State::Dead(_) = inner.state {
+                return Poll::Ready(None);
+            }
+            inner.state = State::Running;
+        }
+        let start = cpu::rdtsc();
+        let poll = body.poll(cx);
+        self.cpu_cycles.fetch_add(cpu::rdtsc().wrapping_sub(start), Ordering::Relaxed);
+        if poll.is_pending() {
+            let mut inner = self.inner.lock();
+            if inner.state == State::Running {
+                inner.state = inner.waiting.map_or(State::Ready, State::Blocked);
+            }
+        }
+        poll.map(Some)
+    }
+}
+
+/// Marks its process as waiting, for as long as it lives (a future dropped mid-wait included).
+struct Blocked<'a>(&'a Process);
+
+impl<'a> Blocked<'a> {
+    fn new(process: &'a Process, wait: Wait) -> Self {
+        process.inner.lock().waiting = Some(wait);
+        Self(process)
+    }
+}
+
+impl Drop for Blocked<'_> {
+    fn drop(&mut self) {
+        self.0.inner.lock().waiting = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cap::Object;
+    use crate::ipc::DEFAULT_CAPACITY;
+    use crate::ipc::endpoint::tests::{endpoint_of, message, run_until_idle};
+    use crate::proc::ProcessTable;
+    use crate::task::executor::tests::serial;
+    use alloc::rc::Rc;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+    use core::num::NonZeroUsize;
+    use proptest::prelude::*;
+
+    fn any(_: &Message) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Gives `a` and `b` the two ends of a new endpoint; returns (a's handle, b's handle).
+    fn connect(
+        a: &Process,
+        a_rights: Rights,
+        b: &Process,
+        b_rights: Rights,
+        capacity: usize,
+    ) -> (Handle, Handle) {
+        let cap = Capability::endpoint(NonZeroUsize::new(capacity).unwrap()).unwrap();
+        (a.insert(cap.derive(a_rights).unwrap()).unwrap(), b.insert(cap.derive(b_rights).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn state_and_statistics_follow_the_body() {
+        let _turn = serial();
+        let mut executor = Executor::new();
+        let mut processes = ProcessTable::new();
+        let p = processes.create("echo");
+        let kernel_side = Capability::endpoint(DEFAULT_CAPACITY).unwrap();
+        let inbox = p.insert(kernel_side.derive(Rights::READ).unwrap()).unwrap();
+        let me = Arc::clone(&p);
+        p.start(&mut executor, async move {
+            let m = me.recv(inbox, any).await.unwrap();
+            Exit::Exited(m.opcode as i32)
+        })
+        .unwrap();
+        assert_eq!(p.state(), State::Ready);
+        run_until_idle(&mut executor);
+        assert_eq!(p.state(), State::Blocked(Wait::Receive(inbox)));
+        assert!(p.info().stats.memory_bytes > 0);
+
+        endpoint_of(&kernel_side).send(message(Pid::next(), 7, b"")).unwrap();
+        run_until_idle(&mut executor);
+        let info = p.info();
+        assert_eq!(info.state, State::Dead(Exit::Exited(7)));
+        assert_eq!((info.stats.messages_received, info.stats.messages_sent, info.handles), (1, 0, 0));
+        assert!(info.stats.cpu_cycles > 0);
+        assert!(executor.is_empty());
+        assert_eq!(processes.reap(p.pid()), Some(Exit::Exited(7)));
+        assert_eq!(processes.get(p.pid()).err(), Some(Error::NoSuchProcess));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// However many peers wait on it, from either side, a process's death releases every
+        /// capability it held, and each peer's wait ends with `Closed`; its own blocked task ends.
+        #[test]
+        fn a_dead_process_releases_its_capabilities_and_its_peers_see_closed(
+            receivers in 0usize..4,
+            senders in 0usize..4,
+            killer in proptest::option::of(Just(())),
+        ) {
+            let _turn = serial();
+            let mut executor = Executor::new();
+            let mut processes = ProcessTable::new();
+            let victim = processes.create("victim");
+            let outcomes: Rc<RefCell<Vec<Result<(), Error>>>> = Rc::default();
+            // Peers waiting for messages only the victim could send.
+            for _ in 0..receivers {
+                let peer = processes.create("receiver");
+                let (_, inbox) = connect(&victim, Rights::WRITE, &peer, Rights::READ, 4);
+                let (me, out) = (Arc::clone(&peer), Rc::clone(&outcomes));
+                peer.start(&mut executor, async move {
+                    let outcome = me.recv(inbox, any).await.map(drop);
+                    out.borrow_mut().push(outcome);
+                    Exit::Exited(0)
+                })
+                .unwrap();
+            }
+            // Peers waiting for room on full queues only the victim could drain.
+            for _ in 0..senders {
+                let peer = processes.create("sender");
+                let (_, outbox) = connect(&victim, Rights::READ, &peer, Rights::WRITE, 1);
+                peer.send(outbox, 0, b"fills the queue", None).unwrap();
+                let (me, out) = (Arc::clone(&peer), Rc::clone(&outcomes));
+                peer.start(&mut executor, async move {
+                    let endpoint = me.with_caps(|caps| caps.endpoint(outbox, Rights::WRITE).cloned()).unwrap();
+                    let outcome = endpoint.writable().await;
+                    out.borrow_mut().push(outcome);
+                    Exit::Exited(0)
+                })
+                .unwrap();
+            }
+            // The victim itself waits on an endpoint whose sender nobody will use.
+            let keep_open = Capability::endpoint(DEFAULT_CAPACITY).unwrap();
+            let own = victim.insert(keep_open.derive(Rights::READ).unwrap()).unwrap();
+            let me = Arc::clone(&victim);
+            victim.start(&mut executor, async move {
+                let _ = me.recv(own, any).await;
+                Exit::Exited(0)
+            })
+            .unwrap();
+            run_until_idle(&mut executor);
+            prop_assert!(outcomes.borrow().is_empty());
+            prop_assert_eq!(victim.info().handles, receivers + senders + 1);
+
+            let by = killer.map(|()| processes.create("killer").pid());
+            let ended = victim.end(Exit::Killed { by });
+            prop_assert!(ended);
+            let ended_again = victim.end(Exit::Exited(0));
+            prop_assert!(!ended_again, "a process ends once");
+            run_until_idle(&mut executor);
+            prop_assert_eq!(&*outcomes.borrow(), &vec![Err(Error::Closed); receivers + senders]);
+            prop_assert_eq!(victim.info().handles, 0);
+            prop_assert_eq!(victim.state(), State::Dead(Exit::Killed { by }));
+            prop_assert!(executor.is_empty(), "the victim's body was dropped, the peers ended");
+            prop_assert_eq!(victim.insert(keep_open.derive(Rights::READ).unwrap()), Err(Error::NoSuchProcess));
+        }
+
+        /// A capability moves only with GRANT, keeps exactly its rights, and leaves the sender's
+        /// table only when the message was queued.
+        #[test]
+        fn transfer_needs_grant_keeps_rights_and_moves_only_on_success(bits in 0u8..8, full: bool) {
+            let rights = Rights::from_bits_truncate(bits);
+            let mut processes = ProcessTable::new();
+            let (a, b) = (processes.create("a"), processes.create("b"));
+            let (out, inbox) = connect(&a, Rights::WRITE, &b, Rights::READ, 1);
+            if full {
+                a.send(out, 0, b"", None).unwrap();
+            }
+            let moved = a.insert(Capability::shared_memory(4).unwrap().derive(rights).unwrap()).unwrap();
+            let sent = a.send(out, 1, b"", Some(moved));
+            let expected = if !rights.contains(Rights::GRANT) {
+                Err(Error::NoRights)
+            } else if full {
+                Err(Error::Full)
+            } else {
+                Ok(())
+            };
+            prop_assert_eq!(sent, expected);
+            prop_assert_eq!(a.with_caps(|caps| caps.get(moved, Rights::empty()).is_ok()), sent.is_err());
+            if full {
+                b.try_recv(inbox, any).unwrap();
+            }
+            match b.try_recv(inbox, any) {
+                Ok(received) => {
+                    let handle = received.cap.unwrap().unwrap();
+                    let held = b.with_caps(|caps| caps.shared_memory(handle, Rights::empty()).map(|m| m.size()));
+                    prop_assert_eq!(held, Ok(4));
+                    prop_assert_eq!(b.with_caps(|caps| caps.get(handle, Rights::empty()).map(Capability::rights)), Ok(rights));
+                }
+                Err(e) => {
+                    prop_assert_eq!(e, Error::Empty);
+                    prop_assert!(sent.is_err());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_the_receiver_cannot_take_stays_queued() {
+        let mut processes = ProcessTable::new();
+        let (a, b) = (processes.create("a"), processes.create("b"));
+        let (out, inbox) = connect(&a, Rights::WRITE, &b, Rights::READ, 4);
+        let gift = a.insert(Capability::shared_memory(1).unwrap()).unwrap();
+        a.send(out, 1, b"too long", Some(gift)).unwrap();
+
+        let small = |m: &Message| if m.payload.len() > 4 { Err(Error::BufferTooSmall) } else { Ok(()) };
+        assert_eq!(b.try_recv(inbox, small).unwrap_err(), Error::BufferTooSmall);
+        while b.info().handles < MAX_HANDLES {
+            b.insert(Capability::shared_memory(0).unwrap()).unwrap();
+        }
+        assert_eq!(b.try_recv(inbox, any).unwrap_err(), Error::TooManyHandles);
+        b.close(Handle::from_raw(1)).unwrap();
+        let received = b.try_recv(inbox, any).unwrap();
+        assert_eq!((received.sender, received.opcode, &*received.payload), (a.pid(), 1, &b"too long"[..]));
+        let handle = received.cap.unwrap().unwrap();
+        assert!(matches!(
+            b.with_caps(|caps| caps.get(handle, Rights::all()).map(|c| c.object().clone())),
+            Ok(Object::SharedMemory(_))
+        ));
+        assert_eq!(b.try_recv(inbox, any).unwrap_err(), Error::Empty);
+    }
+
+    #[test]
+    fn lookups_and_closes_answer_errors_not_panics() {
+        let mut processes = ProcessTable::new();
+        let p = processes.create("p");
+        let memory = p.insert(Capability::shared_memory(8).unwrap().derive(Rights::READ).unwrap()).unwrap();
+        assert_eq!(p.send(memory, 0, b"", None), Err(Error::WrongKind));
+        assert_eq!(p.send(Handle::from_raw(-5), 0, b"", None), Err(Error::InvalidHandle));
+        assert_eq!(p.try_recv(Handle::from_raw(i64::MAX), any).unwrap_err(), Error::InvalidHandle);
+        let (out, _) = connect(&p, Rights::READ, &p, Rights::READ, 1);
+        assert_eq!(p.send(out, 0, b"", None), Err(Error::NoRights));
+        assert_eq!(p.send(out, 0, &[0; crate::ipc::MAX_PAYLOAD + 1], None), Err(Error::TooLarge));
+        p.close(memory).unwrap();
+        assert_eq!(p.close(memory), Err(Error::InvalidHandle));
+    }
+}
