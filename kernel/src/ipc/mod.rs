@@ -4,6 +4,7 @@
 //! - `message`: what a queue carries (sender, opcode, payload, an optional capability).
 //! - `shared_memory`: buffers processes copy into and out of.
 //! - `wait`: the list of tasks waiting on one side of an endpoint.
+//! - `selftest`: the `ktest` ping-pong that times a round trip.
 //!
 //! Capabilities to these objects, and their rights, are in `cap`; the processes that send and
 //! receive (and their statistics) are in `proc`, whose `Process::send`/`Process::recv` are the
@@ -17,6 +18,7 @@
 
 pub mod endpoint;
 pub mod message;
+pub mod selftest;
 pub mod shared_memory;
 mod wait;
 
