@@ -28,8 +28,13 @@ const REPORT_TIMEOUT: Duration = Duration::from_secs(30);
 const TYPED: &str = "hello kernel";
 
 /// Reports the `sched` checks print; the log is kept once all arrived (or timed out).
-const SCHED_REPORTS: [&str; 4] =
-    ["ktest sleep: ", "ktest spin: ktest-spin-a ", "ktest spin: ktest-spin-b ", "ktest input: hello kernel"];
+const SCHED_REPORTS: [&str; 5] = [
+    "ktest sleep: ",
+    "ktest spin: ktest-spin-a ",
+    "ktest spin: ktest-spin-b ",
+    "ktest input: hello kernel",
+    "ktest ipc: ",
+];
 
 fn test_dir() -> PathBuf {
     artifacts::repo_root().join("build/test")
@@ -172,12 +177,20 @@ fn bytes_typed_on_the_serial_console_reach_the_kernel() {
 }
 
 #[test]
+fn kernel_tasks_ping_pong_100000_messages_and_report_latency() {
+    let line = line_with(console(), "ktest ipc: ");
+    assert!(line.contains("ktest ipc: 100000 round trips, none lost; rt p50 "), "{line}");
+    let (p50, p99) = (number_after(line, "p50 "), number_after(line, "p99 "));
+    assert!(0 < p50 && p50 <= p99, "{line}");
+}
+
+#[test]
 fn the_boot_manifest_starts_the_hello_actor() {
     let log = console();
     let started = line_with(log, "init: started hello (hello.wasm) as pid ");
     let pid = number_after(started, "as pid ");
     line_with(log, &format!("hello[{pid}]: hello from a Wasm actor"));
-    line_with(log, &format!("actor hello[{pid}] exited with status 0"));
+    line_with(log, &format!("hello[{pid}] exited with status 0"));
 }
 
 /// The serial log of the ABI test boot (`tests/wasm/abi.manifest`), shared by its checks.
@@ -187,9 +200,13 @@ fn abi_boot() -> &'static str {
         let mut machine = boot(build_iso("abi", "on_fatal=exit manifest=test/abi.manifest"));
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         // The last reports to arrive: the ticker sleeps three times while the spinner spins.
-        for report in ["actor ticker[", "actor recursion["] {
+        for (actor, end) in
+            [("ticker", "exited"), ("recursion", "trapped"), ("receiver", "exited"), ("ipcerrors", "exited")]
+        {
             if waited.is_ok() {
-                waited = machine.wait_for_line(report, REPORT_TIMEOUT).map(drop);
+                let started = machine.output();
+                let pid = number_after(line_with(&started, &format!("init: started {actor} (")), "as pid ");
+                waited = machine.wait_for_line(&format!("{actor}[{pid}] {end}"), REPORT_TIMEOUT).map(drop);
             }
         }
         let log_path = test_dir().join("abi.serial.log");
@@ -216,7 +233,7 @@ fn host_calls_receive_arguments_in_signature_order() {
 #[test]
 fn sys_exit_code_is_reported() {
     let pid = abi_pid("exit7");
-    line_with(abi_boot(), &format!("actor exit7[{pid}] exited with status 7"));
+    line_with(abi_boot(), &format!("exit7[{pid}] exited with status 7"));
 }
 
 #[test]
@@ -231,9 +248,9 @@ fn an_endless_loop_does_not_stop_another_actor() {
     let log = abi_boot();
     let ticker = abi_pid("ticker");
     assert_eq!(log.matches(&format!("ticker[{ticker}]: tick\n")).count(), 3, "three ticks");
-    line_with(log, &format!("actor ticker[{ticker}] exited with status 0"));
+    line_with(log, &format!("ticker[{ticker}] exited with status 0"));
     let spinner = abi_pid("spinner");
-    assert!(!log.contains(&format!("actor spinner[{spinner}]")), "the spinner never ends on its own");
+    assert!(!log.contains(&format!("spinner[{spinner}] exited")), "the spinner never ends on its own");
 }
 
 #[test]
@@ -255,9 +272,35 @@ fn bad_log_buffers_are_refused_and_the_actor_goes_on() {
 #[test]
 fn traps_kill_only_the_trapping_actor_and_name_the_trap() {
     let log = abi_boot();
-    line_with(log, &format!("actor divzero[{}] trapped: integer divide by zero", abi_pid("divzero")));
-    line_with(log, &format!("actor recursion[{}] trapped: call stack exhausted", abi_pid("recursion")));
+    line_with(log, &format!("divzero[{}] trapped: integer division by zero", abi_pid("divzero")));
+    line_with(log, &format!("recursion[{}] trapped: stack overflow", abi_pid("recursion")));
     assert!(!log.contains("KERNEL PANIC"));
+}
+
+#[test]
+fn sys_cap_recv_blocks_until_a_message_arrives() {
+    let log = abi_boot();
+    let (receiver, sender) = (abi_pid("receiver"), abi_pid("sender"));
+    let at = |needle: String| log.find(&needle).unwrap_or_else(|| panic!("no `{needle}` in the ABI boot log"));
+    let waiting = at(format!("receiver[{receiver}]: waiting for a message"));
+    let sending = at(format!("sender[{sender}]: sending"));
+    let received = at(format!("receiver[{receiver}]: received opcode 0x2222 with ping!"));
+    assert!(waiting < sending && sending < received, "the receiver ran before the message was sent");
+    line_with(log, &format!("receiver[{receiver}] exited with status 0"));
+}
+
+#[test]
+fn every_bad_ipc_argument_gets_its_documented_code() {
+    let log = abi_boot();
+    let pid = abi_pid("ipcerrors");
+    let me = format!("ipcerrors[{pid}]: ");
+    if let Some(failed) = log.lines().find(|l| l.contains(&me) && l.contains("FAILED")) {
+        panic!("{failed} (checks are numbered in tests/wasm/ipc_errors.wat)");
+    }
+    for n in 1..=26 {
+        line_with(log, &format!("ipcerrors[{pid}]: check {n} ok"));
+    }
+    line_with(log, &format!("ipcerrors[{pid}]: checks done"));
 }
 
 #[test]

@@ -139,6 +139,38 @@ pub struct FramebufferInfo {
     pub channels: [(u8, u8); 3],
 }
 
+impl FramebufferInfo {
+    /// Bytes of framebuffer memory: `pitch` bytes for each of `height` lines.
+    pub fn size(&self) -> usize {
+        (self.pitch * self.height) as usize
+    }
+
+    /// The framebuffer's memory, or `OutOfBounds` if `offset`/`len` reach past it.
+    fn span(&self, offset: usize, len: usize) -> Result<*mut u8, crate::error::Error> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.size() => Ok((self.address as usize + offset) as *mut u8),
+            _ => Err(crate::error::Error::OutOfBounds),
+        }
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf`.
+    pub fn read(&self, offset: usize, buf: &mut [u8]) -> Result<(), crate::error::Error> {
+        let src = self.span(offset, buf.len())?;
+        // SAFETY: `span` checked the bytes lie inside the framebuffer, which the loader mapped
+        // and the kernel's direct map keeps mapped; device memory is never aliased by Rust data.
+        unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    /// Copies `data` to `offset`.
+    pub fn write(&self, offset: usize, data: &[u8]) -> Result<(), crate::error::Error> {
+        let dst = self.span(offset, data.len())?;
+        // SAFETY: as in `read`.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        Ok(())
+    }
+}
+
 /// A module file the loader placed in memory.
 #[derive(Debug)]
 pub struct Module {

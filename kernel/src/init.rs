@@ -1,20 +1,38 @@
 //! Starts the system the boot manifest describes: the objects it declares, then each actor with
 //! its grants. Every problem is logged with the manifest line it comes from; the rest goes on.
 
+use alloc::collections::BTreeMap;
+use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::arch::cpu;
-use crate::manifest::{self, ActorDecl};
+use crate::boot::FramebufferInfo;
+use crate::cap::{Capability, Rights};
+use crate::manifest::{self, ActorDecl, GrantRights, Manifest, ObjectRef};
 use crate::mem;
+use crate::proc::{Pid, ProcessTable};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
 use crate::time::clock;
 use crate::wasm::{self, limits::Limits};
 
-/// Reads the manifest `path` from `disk` and starts what it lists; returns how many actors
+/// What actors are started with: the kernel objects and devices the manifest can grant.
+pub struct System<'a> {
+    /// The executor the actors run on.
+    pub executor: &'a mut Executor,
+    /// The process table they go into.
+    pub processes: &'a mut ProcessTable,
+    /// The ramdisk their modules come from.
+    pub disk: &'a Ramdisk<'static>,
+    /// The boot framebuffer, if there is one.
+    pub framebuffer: Option<&'static FramebufferInfo>,
+}
+
+/// Reads the manifest `path` from the ramdisk and starts what it lists; returns how many actors
 /// started.
-pub fn start_system(executor: &mut Executor, disk: &Ramdisk<'_>, path: &str) -> usize {
-    let Some(text) = disk.get(path) else {
+pub fn start_system(mut system: System<'_>, path: &str) -> usize {
+    let Some(text) = system.disk.get(path) else {
         log::warn!("init: no `{path}` in the ramdisk: no actors started");
         return 0;
     };
@@ -23,10 +41,13 @@ pub fn start_system(executor: &mut Executor, disk: &Ramdisk<'_>, path: &str) -> 
     for error in &errors {
         log::error!("init: {error}");
     }
+    // Init holds every object with full rights while it hands out grants, then lets go, so
+    // the objects live exactly as long as the actors' capabilities.
+    let objects = create_objects(&manifest, path);
     let mut started = 0;
     for actor in &manifest.actors {
         let (tsc, heap) = (cpu::rdtsc(), mem::heap::allocated());
-        match start_actor(executor, disk, actor) {
+        match start_actor(&mut system, &objects, actor) {
             Ok(pid) => {
                 let micros = clock::cycles_to_nanos(cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
                 let heap_kib = mem::heap::allocated().saturating_sub(heap) / 1024;
@@ -47,17 +68,53 @@ pub fn start_system(executor: &mut Executor, disk: &Ramdisk<'_>, path: &str) -> 
     started
 }
 
-/// Next process id; ids are never reused.
-static NEXT_PID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
-
-fn start_actor(executor: &mut Executor, disk: &Ramdisk<'_>, actor: &ActorDecl) -> Result<u64, String> {
-    use alloc::format;
-    let bytes = disk.get(&actor.file).ok_or_else(|| format!("no file `{}` in the ramdisk", actor.file))?;
-    if !actor.grants.is_empty() {
-        return Err("it lists grants, and capabilities cannot be handed to actors yet".into());
+/// The endpoints and shared memory the manifest declares, by name (a failure is logged).
+fn create_objects(manifest: &Manifest, path: &str) -> BTreeMap<String, Capability> {
+    let mut objects = BTreeMap::new();
+    let endpoints = manifest.endpoints.iter().map(|e| {
+        let capacity = core::num::NonZeroUsize::new(e.capacity).unwrap_or(crate::ipc::DEFAULT_CAPACITY);
+        (&e.name, Capability::endpoint(capacity))
+    });
+    let shared = manifest.shared_memory.iter().map(|s| (&s.name, Capability::shared_memory(s.size)));
+    for (name, created) in endpoints.chain(shared) {
+        match created {
+            Ok(cap) => {
+                objects.insert(name.clone(), cap);
+            }
+            Err(e) => log::error!("init: {path}: cannot create `{name}`: {e}"),
+        }
     }
-    let pid = NEXT_PID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    wasm::spawn_wasm(executor, pid, &actor.name, bytes, Limits::default())
-        .map_err(|e| format!("`{}` {e}", actor.file))?;
-    Ok(pid)
+    objects
+}
+
+fn rights(grant: GrantRights) -> Rights {
+    let mut rights = Rights::empty();
+    rights.set(Rights::READ, grant.read);
+    rights.set(Rights::WRITE, grant.write);
+    rights.set(Rights::GRANT, grant.grant);
+    rights
+}
+
+fn start_actor(
+    system: &mut System<'_>,
+    objects: &BTreeMap<String, Capability>,
+    actor: &ActorDecl,
+) -> Result<Pid, String> {
+    let bytes = system.disk.get(&actor.file).ok_or_else(|| format!("no file `{}` in the ramdisk", actor.file))?;
+    let mut grants = Vec::with_capacity(actor.grants.len());
+    for grant in &actor.grants {
+        let rights = rights(grant.rights);
+        let derived = match &grant.object {
+            ObjectRef::Endpoint(name) | ObjectRef::SharedMemory(name) => {
+                objects.get(name).ok_or_else(|| format!("`{name}` could not be created"))?.derive(rights)
+            }
+            ObjectRef::Framebuffer => {
+                let fb = system.framebuffer.ok_or("the machine has no framebuffer to grant")?;
+                Capability::framebuffer(fb).derive(rights)
+            }
+        };
+        grants.push(derived.map_err(|e| format!("grant {:?}: {e}", grant.object))?);
+    }
+    wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, Limits::default(), grants)
+        .map_err(|e| format!("`{}` {e}", actor.file))
 }

@@ -11,6 +11,9 @@ use crate::time::{self, sleep};
 
 /// How long each CPU-bound task of the `sched` check spins.
 const SPIN_FOR: Duration = Duration::from_millis(300);
+/// Round trips of the kernel-native IPC check (`ipc::selftest`), part of `sched`.
+pub const IPC_ROUND_TRIPS: u32 = 100_000;
+
 /// The sleep the `sched` check times.
 const SLEEP_FOR: Duration = Duration::from_millis(10);
 

@@ -9,8 +9,9 @@ use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
+use crate::proc::ProcessTable;
 use crate::task::{Executor, preempt};
-use crate::{fatal, init, klog, ktest, manifest, println, time};
+use crate::{fatal, init, ipc, klog, ktest, manifest, println, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -80,17 +81,28 @@ extern "C" fn on_kernel_stack() -> ! {
         list_ramdisk(disk);
     }
     let mut executor = Executor::new();
+    let mut processes = ProcessTable::new();
     match options.ktest {
         Some(KernelTest::Fault) => ktest::fault(),
-        Some(KernelTest::Sched) => ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e)),
+        Some(KernelTest::Sched) => {
+            ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e));
+            ipc::selftest::ping_pong(&mut executor, &mut processes, ktest::IPC_ROUND_TRIPS)
+                .unwrap_or_else(|e| die("ktest", e));
+        }
         None => {}
     }
     if let Some(disk) = &disk {
         let manifest = cmdline::value(&info.cmdline, "manifest").unwrap_or(manifest::MANIFEST_FILE);
-        init::start_system(&mut executor, disk, manifest);
+        let system = init::System {
+            executor: &mut executor,
+            processes: &mut processes,
+            disk,
+            framebuffer: info.framebuffer.as_ref(),
+        };
+        init::start_system(system, manifest);
     }
     log::info!("boot complete; {} tasks", executor.len());
-    run(executor)
+    run(executor, processes)
 }
 
 /// Routes device interrupts and starts the timer; the kernel cannot schedule without them.
@@ -110,7 +122,7 @@ fn start_interrupts(info: &BootInfo) {
 }
 
 /// The executor loop: fire due timers, poll what is runnable, sleep until the next interrupt.
-fn run(mut executor: Executor) -> ! {
+fn run(mut executor: Executor, _processes: ProcessTable) -> ! {
     // The loader entered the kernel with interrupts off; tasks run with them on.
     interrupts::enable();
     loop {

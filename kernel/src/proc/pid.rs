@@ -19,6 +19,11 @@ impl Pid {
     pub(crate) fn next() -> Self {
         Self(NEXT.fetch_add(1, Ordering::Relaxed))
     }
+
+    /// The number an actor sees (a message's sender, `sys_spawn`'s result).
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
 }
 
 impl fmt::Display for Pid {

@@ -121,9 +121,13 @@ impl Fiber {
     }
 
     /// Asks the fiber to unwind: its pending and later waits return [`Cancelled`]. Resume it
-    /// until it reports [`Resumed::Finished`].
+    /// until it reports [`Resumed::Finished`]. A fiber that never ran is finished at once,
+    /// without running its body at all.
     pub fn cancel(&mut self) {
         self.control.cancelled = true;
+        if self.control.body.take().is_some() {
+            self.control.state = Resumed::Finished;
+        }
     }
 
     /// Whether the body has returned.
@@ -137,7 +141,7 @@ impl Drop for Fiber {
         // Dropping a fiber stopped inside its body would leak what that body owns.
         debug_assert!(
             self.control.body.is_some() || self.control.state == Resumed::Finished,
-            "a fiber was dropped while suspended"
+            "a fiber was dropped while suspended; cancel and resume it first"
         );
     }
 }
@@ -252,6 +256,17 @@ mod tests {
         ready.set(true);
         assert_eq!(fiber.resume(&waker), Resumed::Finished);
         assert_eq!(steps.get(), 2);
+    }
+
+    #[test]
+    fn cancelling_a_fiber_that_never_ran_runs_nothing() {
+        let _turn = serial();
+        let ran = Rc::new(Cell::new(false));
+        let r = ran.clone();
+        let mut fiber = Fiber::new(STACK, move || r.set(true)).unwrap();
+        fiber.cancel();
+        assert_eq!(fiber.resume(&noop_waker()), Resumed::Finished);
+        assert!(!ran.get());
     }
 
     #[test]

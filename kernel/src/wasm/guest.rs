@@ -59,6 +59,11 @@ impl GuestRange {
     pub fn prefix(self, len: usize) -> Self {
         Self { start: self.start, len: self.len.min(len) }
     }
+
+    /// The `len` bytes at `offset` inside it, if they fit.
+    pub fn sub(self, offset: usize, len: usize) -> Option<Self> {
+        (offset.checked_add(len)? <= self.len).then_some(Self { start: self.start + offset, len })
+    }
 }
 
 /// The calling actor's memory, seen from inside one host call.
@@ -114,6 +119,10 @@ mod tests {
         for (ptr, len) in [(1, 10), (11, 0), (-1, 1), (0, -1), (i32::MAX, i32::MAX), (-1, -1)] {
             assert!(GuestRange::new(ptr, len, 10).is_err(), "{ptr} {len}");
         }
+        let whole = GuestRange::new(8, 8, 16).unwrap();
+        assert_eq!(whole.sub(4, 4), Some(GuestRange { start: 12, len: 4 }));
+        assert_eq!(whole.sub(4, 5), None);
+        assert_eq!(whole.sub(usize::MAX, 2), None);
         // Offsets are unsigned: a "negative" pointer is an address above 2 GiB.
         let err = GuestRange::new(-16, 16, 65536).unwrap_err();
         assert_eq!((err.ptr, err.len), (0xffff_fff0, 16));

@@ -8,7 +8,7 @@ use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
 use tinywasm::{Engine, ModuleInstance, Store};
 
@@ -16,8 +16,11 @@ use super::abi;
 use super::actor::{ActorContext, ActorTask};
 use super::guest::MEMORY_EXPORT;
 use super::limits::Limits;
+use crate::cap::Capability;
+use crate::error::Error;
 use crate::mem::MemError;
-use crate::task::{Executor, SpawnError as TaskSpawnError, TaskId};
+use crate::proc::{Exit, Pid, ProcessTable};
+use crate::task::Executor;
 
 /// The function every actor exports and the kernel calls once.
 pub const ENTRY_EXPORT: &str = "_start";
@@ -37,8 +40,8 @@ pub enum SpawnError {
     Instantiate(String),
     /// No memory for the actor's fiber stack.
     NoMemory(MemError),
-    /// The executor has no room for another task.
-    Task(TaskSpawnError),
+    /// Its grants or its task could not be set up.
+    Process(Error),
 }
 
 impl core::fmt::Display for SpawnError {
@@ -52,7 +55,7 @@ impl core::fmt::Display for SpawnError {
             Self::MissingExport(name) => write!(f, "does not export `{name}` (see docs/ABI.md)"),
             Self::Instantiate(why) => write!(f, "cannot be instantiated: {why}"),
             Self::NoMemory(e) => write!(f, "no memory for its stack: {e}"),
-            Self::Task(e) => e.fmt(f),
+            Self::Process(e) => write!(f, "cannot be set up: {e}"),
         }
     }
 }
@@ -110,39 +113,47 @@ fn check_exports(module: &tinywasm::Module) -> Result<(), SpawnError> {
     Ok(())
 }
 
-/// Starts the Wasm module `bytes` as actor `name` with `limits`.
+/// Starts the Wasm module `bytes` as a new process `name` with `limits`; `grants` land in its
+/// capability table at handles 0, 1, 2… in order.
 pub fn spawn_wasm(
     executor: &mut Executor,
-    pid: u64,
+    processes: &mut ProcessTable,
     name: &str,
     bytes: &[u8],
     limits: Limits,
-) -> Result<TaskId, SpawnError> {
+    grants: impl IntoIterator<Item = Capability>,
+) -> Result<Pid, SpawnError> {
     let module = tinywasm::parse_bytes(bytes).map_err(|e| SpawnError::Malformed(e.to_string()))?;
     check_imports(&module)?;
     check_exports(&module)?;
 
-    let context = Rc::new(ActorContext {
-        pid,
-        name: name.into(),
-        exit_code: Cell::new(None),
-        exit: RefCell::new(None),
-    });
+    let process = processes.create(name);
+    // From here a failure must end the process, so it does not linger in the table as Ready.
+    let fail = |e: SpawnError| {
+        process.end(Exit::Killed { by: None });
+        e
+    };
+    for grant in grants {
+        process.insert(grant).map_err(|e| fail(SpawnError::Process(e)))?;
+    }
+    let context = Rc::new(ActorContext { process: process.clone(), exit_code: Cell::new(None) });
     let mut store = Store::new(Engine::new(limits.engine_config()));
     let imports = abi::link(&mut store, &context, module.imports().map(|i| i.name));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:
     // run here it could loop forever inside the spawner.
     let instance = ModuleInstance::instantiate_no_start(&mut store, &module, Some(imports))
-        .map_err(|e| SpawnError::Instantiate(e.to_string()))?;
+        .map_err(|e| fail(SpawnError::Instantiate(e.to_string())))?;
     let mut entry = Vec::new();
-    if let Some(start) = instance.start_func(&store).map_err(|e| SpawnError::Instantiate(e.to_string()))? {
+    if let Some(start) =
+        instance.start_func(&store).map_err(|e| fail(SpawnError::Instantiate(e.to_string())))?
+    {
         entry.push(start);
     }
-    entry.push(
-        instance.func_untyped(&store, ENTRY_EXPORT).map_err(|_| SpawnError::MissingExport(ENTRY_EXPORT))?,
-    );
+    let main = instance.func_untyped(&store, ENTRY_EXPORT).map_err(|_| fail(SpawnError::MissingExport(ENTRY_EXPORT)))?;
+    entry.push(main);
 
     let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry)
-        .map_err(SpawnError::NoMemory)?;
-    executor.spawn(name, task).map_err(SpawnError::Task)
+        .map_err(|e| fail(SpawnError::NoMemory(e)))?;
+    process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
+    Ok(process.pid())
 }

@@ -6,6 +6,8 @@
 //! they never panic on anything an actor passes.
 
 pub mod errors;
+mod ipc;
+mod memory;
 mod process;
 
 use alloc::rc::Rc;
@@ -45,6 +47,18 @@ pub const IMPORTS: &[Import] = &[
     Import { name: "sys_yield", params: &[], results: &[], handler: process::sys_yield },
     Import { name: "sys_clock_ns", params: &[], results: &[I64], handler: process::sys_clock_ns },
     Import { name: "sys_sleep_ns", params: &[I64], results: &[I32], handler: process::sys_sleep_ns },
+    Import { name: "sys_cap_send", params: &[I64, I32, I32, I32, I64], results: &[I32], handler: ipc::sys_cap_send },
+    Import { name: "sys_cap_recv", params: &[I64, I32, I32], results: &[I64], handler: ipc::sys_cap_recv },
+    Import { name: "sys_cap_try_recv", params: &[I64, I32, I32], results: &[I64], handler: ipc::sys_cap_try_recv },
+    Import { name: "sys_cap_wait", params: &[I32, I32, I64], results: &[I32], handler: ipc::sys_cap_wait },
+    Import { name: "sys_endpoint_create", params: &[I32], results: &[I64], handler: ipc::sys_endpoint_create },
+    Import { name: "sys_cap_derive", params: &[I64, I32], results: &[I64], handler: ipc::sys_cap_derive },
+    Import { name: "sys_cap_close", params: &[I64], results: &[I32], handler: ipc::sys_cap_close },
+    Import { name: "sys_cap_mem_read", params: &[I64, I32, I32, I32], results: &[I32], handler: memory::sys_cap_mem_read },
+    Import { name: "sys_cap_mem_write", params: &[I64, I32, I32, I32], results: &[I32], handler: memory::sys_cap_mem_write },
+    Import { name: "sys_cap_mem_size", params: &[I64], results: &[I64], handler: memory::sys_cap_mem_size },
+    Import { name: "sys_fb_info", params: &[], results: &[I64], handler: memory::sys_fb_info },
+    Import { name: "sys_fb_format", params: &[I32, I32], results: &[I32], handler: memory::sys_fb_format },
 ];
 
 /// The host function called `name`.
@@ -81,6 +95,16 @@ fn arg_i64(args: &[WasmValue], index: usize) -> Result<i64, tinywasm::Error> {
         Some(WasmValue::I64(v)) => Ok(*v),
         _ => Err(bad_argument(index)),
     }
+}
+
+/// A host function's single `i32` result.
+fn i32_result(value: i32) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    Ok(alloc::vec![WasmValue::I32(value)])
+}
+
+/// A host function's single `i64` result.
+fn i64_result(value: i64) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    Ok(alloc::vec![WasmValue::I64(value)])
 }
 
 fn bad_argument(index: usize) -> tinywasm::Error {

@@ -7,7 +7,7 @@ use tinywasm::FuncContext;
 use tinywasm::types::WasmValue;
 
 use super::errors::E_INVALID_ARGUMENT;
-use super::{arg_i32, arg_i64};
+use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::task::fiber;
 use crate::time;
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -31,10 +31,10 @@ pub fn sys_log(
             guest.read(kept, &mut text)?;
             let text = alloc::string::String::from_utf8_lossy(&text[..kept.len()]);
             let cut = if kept.len() < range.len() { " [cut]" } else { "" };
-            log::info!("{}[{}]: {text}{cut}", ctx.name, ctx.pid);
+            log::info!("{}[{}]: {text}{cut}", ctx.process.name(), ctx.process.pid());
         }
         // The import returns nothing, so the only answer to a bad buffer is a kernel warning.
-        Err(e) => log::warn!("{}[{}]: sys_log ignored: {e}", ctx.name, ctx.pid),
+        Err(e) => log::warn!("{}[{}]: sys_log ignored: {e}", ctx.process.name(), ctx.process.pid()),
     }
     Ok(vec![])
 }
@@ -65,7 +65,7 @@ pub fn sys_clock_ns(
     _fcx: FuncContext<'_>,
     _args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    Ok(vec![WasmValue::I64(time::now().as_nanos() as i64)])
+    i64_result(time::now().as_nanos() as i64)
 }
 
 /// `sys_sleep_ns(ns: i64) -> i32`: blocks for at least `ns` nanoseconds; 0, or
@@ -75,9 +75,7 @@ pub fn sys_sleep_ns(
     _fcx: FuncContext<'_>,
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else {
-        return Ok(vec![WasmValue::I32(E_INVALID_ARGUMENT)]);
-    };
+    let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return i32_result(E_INVALID_ARGUMENT) };
     fiber::block_on(time::sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
-    Ok(vec![WasmValue::I32(0)])
+    i32_result(0)
 }

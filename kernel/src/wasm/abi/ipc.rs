@@ -1,0 +1,222 @@
+//! Host functions for capabilities and IPC: send, receive, wait, create, derive, close.
+//! The endpoint and capability logic they call is in `ipc` and `cap`; the caller's table is its
+//! process's (`proc`).
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use core::future::{Future, poll_fn};
+use core::num::NonZeroUsize;
+use core::pin::Pin;
+use core::task::Poll;
+use tinywasm::FuncContext;
+use tinywasm::types::WasmValue;
+
+use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_OUT_OF_BOUNDS, E_TOO_LARGE, code};
+use super::{arg_i32, arg_i64, i32_result, i64_result};
+use crate::cap::{Capability, Handle, Rights};
+use crate::error::Error;
+use crate::ipc::{MAX_CAPACITY, MAX_PAYLOAD, Message};
+use crate::task::fiber;
+use crate::time::{self, Instant};
+use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::guest::Guest;
+
+/// Bytes of the header `sys_cap_recv` writes before the payload.
+pub const RECV_HEADER: usize = 16;
+/// Most entries one `sys_cap_wait` takes.
+pub const MAX_WAIT_ENTRIES: usize = 64;
+/// Bytes of one wait-list entry.
+const WAIT_ENTRY: usize = 16;
+
+/// Interest and ready bits of a wait-list entry.
+const READABLE: u32 = 1;
+const WRITABLE: u32 = 2;
+const CLOSED: u32 = 4;
+const INVALID: u32 = 8;
+
+type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
+
+/// `-1` means "no capability" wherever the ABI takes or gives an optional handle.
+const NO_HANDLE: i64 = -1;
+
+/// `sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32`
+pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, opcode, ptr, len, cap) =
+        (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
+    let guest = Guest::new(&mut fcx)?;
+    let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    if range.len() > MAX_PAYLOAD {
+        return i32_result(E_TOO_LARGE);
+    }
+    let mut payload = [0u8; MAX_PAYLOAD];
+    guest.read(range, &mut payload)?;
+    let transfer = (cap != NO_HANDLE).then_some(Handle::from_raw(cap));
+    let sent = ctx.process.send(Handle::from_raw(handle), opcode as u32, &payload[..range.len()], transfer);
+    i32_result(sent.map_or_else(code, |()| 0))
+}
+
+/// `sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
+pub fn sys_cap_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    receive(ctx, fcx, args, true)
+}
+
+/// `sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
+pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    receive(ctx, fcx, args, false)
+}
+
+/// The header `sys_cap_recv` writes: opcode, payload length, transferred handle.
+fn header(opcode: u32, len: usize, cap: i64) -> [u8; RECV_HEADER] {
+    let mut bytes = [0u8; RECV_HEADER];
+    bytes[0..4].copy_from_slice(&opcode.to_le_bytes());
+    bytes[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+    bytes[8..16].copy_from_slice(&cap.to_le_bytes());
+    bytes
+}
+
+fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], block: bool) -> HostResult {
+    let (handle, ptr, len) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?, arg_i32(args, 2)?);
+    let mut guest = Guest::new(&mut fcx)?;
+    let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
+    // A message that does not fit stays queued; its size is reported so the actor can retry.
+    let too_big = Cell::new(None);
+    let fits = |message: &Message| {
+        if RECV_HEADER + message.payload.len() <= buffer.len() {
+            Ok(())
+        } else {
+            too_big.set(Some((message.opcode, message.payload.len())));
+            Err(Error::BufferTooSmall)
+        }
+    };
+    let received = if block {
+        fiber::block_on(ctx.process.recv(handle, fits)).map_err(|_| cancelled())?
+    } else {
+        ctx.process.try_recv(handle, fits)
+    };
+    let message = match received {
+        Ok(message) => message,
+        Err(error) => {
+            let Some((opcode, needed)) = too_big.get() else { return i64_result(code(error).into()) };
+            if let Some(head) = buffer.sub(0, RECV_HEADER) {
+                guest.write(head, &header(opcode, needed, NO_HANDLE))?;
+            }
+            return i64_result(E_BUFFER_TOO_SMALL.into());
+        }
+    };
+    let cap = match message.cap {
+        Some(Ok(handle)) => handle.raw(),
+        // The capability could not be stored; the message still counts as delivered.
+        Some(Err(_)) | None => NO_HANDLE,
+    };
+    let payload = &message.payload[..];
+    // Both sub-ranges fit: `fits` checked the length under the endpoint's lock.
+    let (Some(head), Some(body)) = (buffer.sub(0, RECV_HEADER), buffer.sub(RECV_HEADER, payload.len())) else {
+        return i64_result(E_BUFFER_TOO_SMALL.into());
+    };
+    guest.write(head, &header(message.opcode, payload.len(), cap))?;
+    guest.write(body, payload)?;
+    i64_result(message.sender.raw() as i64)
+}
+
+/// One wait-list entry as the actor wrote it.
+#[derive(Clone, Copy)]
+struct WaitEntry {
+    handle: Handle,
+    interest: u32,
+}
+
+/// `sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32`
+pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (ptr, count, deadline) = (arg_i32(args, 0)?, arg_i32(args, 1)?, arg_i64(args, 2)?);
+    let count = match usize::try_from(count) {
+        Ok(n @ 1..=MAX_WAIT_ENTRIES) => n,
+        _ => return i32_result(E_INVALID_ARGUMENT),
+    };
+    let mut guest = Guest::new(&mut fcx)?;
+    let Ok(list) = guest.range(ptr, (count * WAIT_ENTRY) as i32) else { return i32_result(E_OUT_OF_BOUNDS) };
+    let mut raw = [0u8; MAX_WAIT_ENTRIES * WAIT_ENTRY];
+    guest.read(list, &mut raw)?;
+    let entries: Vec<WaitEntry> = raw[..list.len()]
+        .chunks_exact(WAIT_ENTRY)
+        .map(|e| WaitEntry {
+            handle: Handle::from_raw(i64::from_le_bytes(e[0..8].try_into().unwrap_or_default())),
+            interest: u32::from_le_bytes(e[8..12].try_into().unwrap_or_default()),
+        })
+        .collect();
+    // An entry interested in nothing could never become ready.
+    if entries.iter().any(|e| e.interest == 0 || e.interest & !(READABLE | WRITABLE) != 0) {
+        return i32_result(E_INVALID_ARGUMENT);
+    }
+
+    // Each entry's endpoint, or INVALID when its handle names none.
+    let endpoints: Vec<_> =
+        entries.iter().map(|e| ctx.process.with_caps(|caps| caps.endpoint(e.handle, Rights::empty()).cloned())).collect();
+    let mut waits: Vec<(usize, u32, Pin<alloc::boxed::Box<dyn Future<Output = Result<(), Error>> + '_>>)> =
+        Vec::new();
+    for (index, (entry, endpoint)) in entries.iter().zip(&endpoints).enumerate() {
+        if let Ok(endpoint) = endpoint {
+            if entry.interest & READABLE != 0 {
+                waits.push((index, READABLE, alloc::boxed::Box::pin(endpoint.readable())));
+            }
+            if entry.interest & WRITABLE != 0 {
+                waits.push((index, WRITABLE, alloc::boxed::Box::pin(endpoint.writable())));
+            }
+        }
+    }
+    let mut ready = vec![0u32; count];
+    for (slot, endpoint) in ready.iter_mut().zip(&endpoints) {
+        if endpoint.is_err() {
+            *slot = INVALID;
+        }
+    }
+    // A negative deadline waits for ever; one in the past only polls.
+    let mut sleep = (deadline >= 0).then(|| time::timer::sleep_until(Instant::from_nanos(deadline as u64)));
+    let found = fiber::block_on(poll_fn(|cx| {
+        for (index, bit, wait) in &mut waits {
+            match wait.as_mut().poll(cx) {
+                Poll::Ready(Ok(())) => ready[*index] |= *bit,
+                Poll::Ready(Err(_)) => ready[*index] |= *bit | CLOSED,
+                Poll::Pending => {}
+            }
+        }
+        let count = ready.iter().filter(|&&r| r != 0).count();
+        let timed_out = sleep.as_mut().is_some_and(|s| Pin::new(s).poll(cx).is_ready());
+        if count > 0 || timed_out { Poll::Ready(count) } else { Poll::Pending }
+    }))
+    .map_err(|_| cancelled())?;
+    for (index, bits) in ready.iter().enumerate() {
+        if let Some(field) = list.sub(index * WAIT_ENTRY + 12, 4) {
+            guest.write(field, &bits.to_le_bytes())?;
+        }
+    }
+    i32_result(found as i32)
+}
+
+/// `sys_endpoint_create(capacity: i32) -> i64`
+pub fn sys_endpoint_create(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let capacity = arg_i32(args, 0)?;
+    let Some(capacity) = usize::try_from(capacity).ok().filter(|&c| c <= MAX_CAPACITY).and_then(NonZeroUsize::new)
+    else {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    };
+    let created = Capability::endpoint(capacity).and_then(|cap| ctx.process.insert(cap));
+    i64_result(created.map_or_else(|e| code(e).into(), Handle::raw))
+}
+
+/// `sys_cap_derive(handle: i64, rights: i32) -> i64`
+pub fn sys_cap_derive(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, bits) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?);
+    let Some(rights) = u8::try_from(bits).ok().and_then(Rights::from_bits) else {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    };
+    let derived = ctx.process.with_caps(|caps| caps.get(handle, Rights::empty()).and_then(|cap| cap.derive(rights)));
+    let inserted = derived.and_then(|cap| ctx.process.insert(cap));
+    i64_result(inserted.map_or_else(|e| code(e).into(), Handle::raw))
+}
+
+/// `sys_cap_close(handle: i64) -> i32`
+pub fn sys_cap_close(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let closed = ctx.process.close(Handle::from_raw(arg_i64(args, 0)?));
+    i32_result(closed.map_or_else(code, |()| 0))
+}
