@@ -281,7 +281,8 @@ fn traps_kill_only_the_trapping_actor_and_name_the_trap() {
 fn sys_cap_recv_blocks_until_a_message_arrives() {
     let log = abi_boot();
     let (receiver, sender) = (abi_pid("receiver"), abi_pid("sender"));
-    let at = |needle: String| log.find(&needle).unwrap_or_else(|| panic!("no `{needle}` in the ABI boot log"));
+    let at =
+        |needle: String| log.find(&needle).unwrap_or_else(|| panic!("no `{needle}` in the ABI boot log"));
     let waiting = at(format!("receiver[{receiver}]: waiting for a message"));
     let sending = at(format!("sender[{sender}]: sending"));
     let received = at(format!("receiver[{receiver}]: received opcode 0x2222 with ping!"));

@@ -100,7 +100,8 @@ fn start_actor(
     objects: &BTreeMap<String, Capability>,
     actor: &ActorDecl,
 ) -> Result<Pid, String> {
-    let bytes = system.disk.get(&actor.file).ok_or_else(|| format!("no file `{}` in the ramdisk", actor.file))?;
+    let bytes =
+        system.disk.get(&actor.file).ok_or_else(|| format!("no file `{}` in the ramdisk", actor.file))?;
     let mut grants = Vec::with_capacity(actor.grants.len());
     for grant in &actor.grants {
         let rights = rights(grant.rights);

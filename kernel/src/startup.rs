@@ -8,8 +8,8 @@ use crate::arch::{self, acpi, cpu, irq, serial};
 use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
-use crate::ramdisk::{self, Ramdisk};
 use crate::proc::ProcessTable;
+use crate::ramdisk::{self, Ramdisk};
 use crate::task::{Executor, preempt};
 use crate::{fatal, init, ipc, klog, ktest, manifest, println, time};
 

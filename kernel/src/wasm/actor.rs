@@ -120,7 +120,10 @@ impl Future for ActorTask {
             }
             Resumed::Blocked => Poll::Pending,
             Resumed::Finished => Poll::Ready(
-                self.exit.borrow_mut().take().unwrap_or(Exit::Trapped(Trap::Other("no exit recorded".into()))),
+                self.exit
+                    .borrow_mut()
+                    .take()
+                    .unwrap_or(Exit::Trapped(Trap::Other("no exit recorded".into()))),
             ),
         }
     }

@@ -149,7 +149,9 @@ pub fn spawn_wasm(
     {
         entry.push(start);
     }
-    let main = instance.func_untyped(&store, ENTRY_EXPORT).map_err(|_| fail(SpawnError::MissingExport(ENTRY_EXPORT)))?;
+    let main = instance
+        .func_untyped(&store, ENTRY_EXPORT)
+        .map_err(|_| fail(SpawnError::MissingExport(ENTRY_EXPORT)))?;
     entry.push(main);
 
     let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry)

@@ -16,7 +16,7 @@ use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_OUT_OF_BOUNDS, E_T
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
-use crate::ipc::{MAX_CAPACITY, MAX_PAYLOAD, Message};
+use crate::ipc::{MAX_CAPACITY, MAX_PAYLOAD, Message, Waiting};
 use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -111,7 +111,8 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
     };
     let payload = &message.payload[..];
     // Both sub-ranges fit: `fits` checked the length under the endpoint's lock.
-    let (Some(head), Some(body)) = (buffer.sub(0, RECV_HEADER), buffer.sub(RECV_HEADER, payload.len())) else {
+    let (Some(head), Some(body)) = (buffer.sub(0, RECV_HEADER), buffer.sub(RECV_HEADER, payload.len()))
+    else {
         return i64_result(E_BUFFER_TOO_SMALL.into());
     };
     guest.write(head, &header(message.opcode, payload.len(), cap))?;
@@ -150,17 +151,19 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     }
 
     // Each entry's endpoint, or INVALID when its handle names none.
-    let endpoints: Vec<_> =
-        entries.iter().map(|e| ctx.process.with_caps(|caps| caps.endpoint(e.handle, Rights::empty()).cloned())).collect();
-    let mut waits: Vec<(usize, u32, Pin<alloc::boxed::Box<dyn Future<Output = Result<(), Error>> + '_>>)> =
-        Vec::new();
+    let endpoints: Vec<_> = entries
+        .iter()
+        .map(|e| ctx.process.with_caps(|caps| caps.endpoint(e.handle, Rights::empty()).cloned()))
+        .collect();
+    // Readiness futures, with the entry and the bit each answers for.
+    let mut waits: Vec<(usize, u32, Waiting<'_, ()>)> = Vec::new();
     for (index, (entry, endpoint)) in entries.iter().zip(&endpoints).enumerate() {
         if let Ok(endpoint) = endpoint {
             if entry.interest & READABLE != 0 {
-                waits.push((index, READABLE, alloc::boxed::Box::pin(endpoint.readable())));
+                waits.push((index, READABLE, endpoint.readable()));
             }
             if entry.interest & WRITABLE != 0 {
-                waits.push((index, WRITABLE, alloc::boxed::Box::pin(endpoint.writable())));
+                waits.push((index, WRITABLE, endpoint.writable()));
             }
         }
     }
@@ -174,7 +177,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     let mut sleep = (deadline >= 0).then(|| time::timer::sleep_until(Instant::from_nanos(deadline as u64)));
     let found = fiber::block_on(poll_fn(|cx| {
         for (index, bit, wait) in &mut waits {
-            match wait.as_mut().poll(cx) {
+            match Pin::new(wait).poll(cx) {
                 Poll::Ready(Ok(())) => ready[*index] |= *bit,
                 Poll::Ready(Err(_)) => ready[*index] |= *bit | CLOSED,
                 Poll::Pending => {}
@@ -196,7 +199,8 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
 /// `sys_endpoint_create(capacity: i32) -> i64`
 pub fn sys_endpoint_create(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let capacity = arg_i32(args, 0)?;
-    let Some(capacity) = usize::try_from(capacity).ok().filter(|&c| c <= MAX_CAPACITY).and_then(NonZeroUsize::new)
+    let Some(capacity) =
+        usize::try_from(capacity).ok().filter(|&c| c <= MAX_CAPACITY).and_then(NonZeroUsize::new)
     else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
@@ -210,7 +214,8 @@ pub fn sys_cap_derive(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmVal
     let Some(rights) = u8::try_from(bits).ok().and_then(Rights::from_bits) else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
-    let derived = ctx.process.with_caps(|caps| caps.get(handle, Rights::empty()).and_then(|cap| cap.derive(rights)));
+    let derived =
+        ctx.process.with_caps(|caps| caps.get(handle, Rights::empty()).and_then(|cap| cap.derive(rights)));
     let inserted = derived.and_then(|cap| ctx.process.insert(cap));
     i64_result(inserted.map_or_else(|e| code(e).into(), Handle::raw))
 }

@@ -23,7 +23,8 @@ const FB_FORMAT: usize = 24;
 
 /// The memory object `handle` names, if the capability has `rights`.
 fn memory_object(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<Object, i32> {
-    let object = ctx.process.with_caps(|caps| caps.get(Handle::from_raw(handle), rights).map(|c| c.object().clone()));
+    let object =
+        ctx.process.with_caps(|caps| caps.get(Handle::from_raw(handle), rights).map(|c| c.object().clone()));
     match object {
         Ok(object @ (Object::SharedMemory(_) | Object::Framebuffer(_))) => Ok(object),
         Ok(Object::Endpoint(_)) => Err(E_WRONG_KIND),
@@ -58,7 +59,8 @@ fn object_size(object: &Object) -> usize {
 /// Copies between `len` bytes at the object's `offset` and the actor's memory at `ptr`, in
 /// either direction. Both ranges are checked whole before a byte moves.
 fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_object: bool) -> HostResult {
-    let (handle, offset, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?);
+    let (handle, offset, ptr, len) =
+        (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?);
     let rights = if to_object { Rights::WRITE } else { Rights::READ };
     let object = match memory_object(ctx, handle, rights) {
         Ok(object) => object,
@@ -105,7 +107,8 @@ pub fn sys_cap_mem_write(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmV
 /// `sys_cap_mem_size(handle: i64) -> i64`
 pub fn sys_cap_mem_size(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let handle = arg_i64(args, 0)?;
-    let object = memory_object(ctx, handle, Rights::READ).or_else(|_| memory_object(ctx, handle, Rights::WRITE));
+    let object =
+        memory_object(ctx, handle, Rights::READ).or_else(|_| memory_object(ctx, handle, Rights::WRITE));
     i64_result(object.map_or_else(i64::from, |o| object_size(&o) as i64))
 }
 
