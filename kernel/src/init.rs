@@ -116,6 +116,8 @@ fn start_actor(
         };
         grants.push(derived.map_err(|e| format!("grant {:?}: {e}", grant.object))?);
     }
-    wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, Limits::default(), grants)
+    let defaults = Limits::default();
+    let limits = Limits { memory_pages: actor.memory_pages.unwrap_or(defaults.memory_pages), ..defaults };
+    wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, limits, grants)
         .map_err(|e| format!("`{}` {e}", actor.file))
 }

@@ -7,10 +7,10 @@
 //! ```text
 //! endpoint NAME [capacity=N]          an IPC endpoint (default capacity 64)
 //! shm NAME size=BYTES                 a shared-memory object
-//! actor NAME [file=FILE] [grant=OBJECT:RIGHTS]...
+//! actor NAME [file=FILE] [memory=PAGES] [grant=OBJECT:RIGHTS]...
 //! ```
 //!
-//! `file` defaults to `NAME.wasm`. OBJECT is an endpoint, a shared-memory object or
+//! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages. OBJECT is an endpoint, a shared-memory object or
 //! `framebuffer`; RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
 //! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
 //! its number and skipped; the valid lines still take effect.
@@ -83,6 +83,8 @@ pub struct ActorDecl {
     pub file: String,
     /// Its capabilities, in handle order.
     pub grants: Vec<Grant>,
+    /// Its largest linear memory in Wasm pages, when the line sets one.
+    pub memory_pages: Option<u32>,
     /// The manifest line, for messages.
     pub line: usize,
 }
@@ -115,6 +117,8 @@ impl core::fmt::Display for LineError {
 
 /// Largest shared-memory object a manifest may declare.
 pub const MAX_SHARED_MEMORY: usize = 16 * 1024 * 1024;
+/// Largest linear memory an actor line may allow, in 64 KiB Wasm pages (4 GiB: all of Wasm32).
+pub const MAX_MEMORY_PAGES: usize = 65536;
 /// Largest endpoint capacity a manifest may declare.
 pub const MAX_CAPACITY: usize = 4096;
 
@@ -214,8 +218,13 @@ fn parse_actor<'a>(
     if name.contains(['=', ':']) {
         return Err(format!("`{name}` is not a name"));
     }
-    let mut actor = ActorDecl { file: format!("{name}.wasm"), name, grants: Vec::new(), line };
+    let mut actor =
+        ActorDecl { file: format!("{name}.wasm"), name, grants: Vec::new(), memory_pages: None, line };
     for word in words {
+        if let Some(pages) = number(word, "memory", MAX_MEMORY_PAGES)? {
+            actor.memory_pages = Some(pages as u32);
+            continue;
+        }
         match word.split_once('=') {
             Some(("file", file)) if !file.is_empty() => actor.file = file.to_string(),
             Some(("grant", grant)) => actor.grants.push(parse_grant(grant, manifest)?),
@@ -263,7 +272,7 @@ mod tests {
             actor shell grant=ui.req:wg grant=framebuffer:r\n\
             endpoint ui.req capacity=8   # requests\n\
             shm ui.buf size=4096\n\
-            actor ui file=ui_server.wasm grant=ui.req:r grant=ui.buf:rw\n";
+            actor ui file=ui_server.wasm memory=32 grant=ui.req:r grant=ui.buf:rw\n";
         let (m, errors) = parse(text);
         assert_eq!(errors, []);
         assert_eq!(m.endpoints, [EndpointDecl { name: "ui.req".into(), capacity: 8 }]);
@@ -284,7 +293,8 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(m.actors[1].file, "ui_server.wasm");
+        assert_eq!((m.actors[1].file.as_str(), m.actors[1].memory_pages), ("ui_server.wasm", Some(32)));
+        assert_eq!(shell.memory_pages, None);
     }
 
     #[test]
@@ -299,10 +309,11 @@ mod tests {
             actor y grant=a:rx\n\
             actor z grant=a\n\
             actor w grant=a:\n\
+            actor m memory=0\n\
             actor ok grant=a:r\n";
         let (m, errors) = parse(text);
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 10]);
         assert!(errors[0].message.contains("already declared"), "{}", errors[0]);
         assert!(errors[4].message.contains("nowhere"), "{}", errors[4]);
         assert_eq!(m.endpoints.len(), 1);
