@@ -1,49 +1,130 @@
-//! Raw host imports (module `"env"`), one-to-one with `docs/ABI.md`.
+//! Raw host imports (module `"env"`), one-to-one with `docs/ABI.md`, and the ABI's constants.
 //!
-//! Every pointer is an offset into this actor's linear memory; the kernel checks each one
-//! against the memory's bounds. Prefer the safe wrappers in the crate root.
+//! On `wasm32` these are the kernel's imports. On other targets the same functions are served
+//! by `fake`, an in-process kernel, so the runtime can be tested on the host. Pointers are
+//! made with [`ptr`] / [`ptr_mut`], which work on both. Prefer the safe types of the crate root.
+//!
+//! Calls that only read the actor's memory (or none) are safe: the kernel checks every range,
+//! so a bad one is an error code. Calls that write into it are `unsafe`: the range must be
+//! memory the caller owns, or the kernel would overwrite live Rust objects.
 
+/// A range lies outside the caller's memory or the object.
+pub const E_OUT_OF_BOUNDS: i32 = -1;
+/// The handle is negative, closed, or was never given to this actor.
+pub const E_INVALID_HANDLE: i32 = -2;
+/// The handle names another kind of object than the call needs.
+pub const E_WRONG_KIND: i32 = -3;
+/// The capability lacks a right, or a derived copy would widen them.
+pub const E_NO_RIGHTS: i32 = -4;
+/// The endpoint's queue is full; nothing was sent.
+pub const E_FULL: i32 = -5;
+/// The other side is gone.
+pub const E_CLOSED: i32 = -6;
+/// The payload or object is larger than the kernel allows.
+pub const E_TOO_LARGE: i32 = -7;
+/// The kernel is out of memory for this request.
+pub const E_NO_MEMORY: i32 = -8;
+/// Nothing is queued (non-blocking receive).
+pub const E_EMPTY: i32 = -9;
+/// The actor's capability table is full.
+pub const E_TOO_MANY_HANDLES: i32 = -10;
+/// The receive buffer cannot hold the message; it stays queued.
+pub const E_BUFFER_TOO_SMALL: i32 = -11;
+/// An argument is outside its documented range.
+pub const E_INVALID_ARGUMENT: i32 = -12;
+/// The named thing does not exist.
+pub const E_NOT_FOUND: i32 = -13;
+
+/// Right to receive from an endpoint or read memory.
+pub const RIGHT_READ: i32 = 1;
+/// Right to send to an endpoint or write memory.
+pub const RIGHT_WRITE: i32 = 2;
+/// Right to move the capability to another actor in a message.
+pub const RIGHT_GRANT: i32 = 4;
+
+/// `cap` argument of [`sys_cap_send`], and the header's cap field, when no capability moves.
+pub const NO_CAP: i64 = -1;
+/// Largest message payload, in bytes.
+pub const MAX_PAYLOAD: usize = 4096;
+/// Bytes before the payload in a receive buffer: opcode `u32`, length `u32`, cap `i64`.
+pub const RECV_HEADER: usize = 16;
+
+/// Bytes per [`sys_cap_wait`] entry: handle `i64`, interest `u32`, ready `u32`.
+pub const WAIT_ENTRY: usize = 16;
+/// Most entries one [`sys_cap_wait`] takes.
+pub const MAX_WAIT_ENTRIES: usize = 64;
+/// [`sys_cap_wait`] deadline meaning "none".
+pub const NO_DEADLINE: i64 = -1;
+/// Interest and ready bit: a receive would not block.
+pub const READABLE: u32 = 1;
+/// Interest and ready bit: a send would not return `E_FULL`.
+pub const WRITABLE: u32 = 2;
+/// Ready bit: the other side is gone.
+pub const READY_CLOSED: u32 = 4;
+/// Ready bit: the handle is invalid or not an endpoint.
+pub const READY_INVALID: u32 = 8;
+
+/// Bytes [`sys_fb_format`] writes.
+pub const FB_FORMAT_LEN: usize = 24;
+
+#[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
-    #[link_name = "sys_log"]
-    fn sys_log(ptr: i32, len: i32);
-    #[link_name = "sys_exit"]
-    fn sys_exit(code: i32);
-    #[link_name = "sys_yield"]
-    fn sys_yield();
-    #[link_name = "sys_clock_ns"]
-    fn sys_clock_ns() -> i64;
-    #[link_name = "sys_sleep_ns"]
-    fn sys_sleep_ns(ns: i64) -> i32;
+    /// Logs `len` bytes of UTF-8 at `ptr` as one console line.
+    pub safe fn sys_log(ptr: i32, len: i32);
+    /// Ends the actor with status `code`.
+    pub safe fn sys_exit(code: i32);
+    /// Lets every other runnable task run once.
+    pub safe fn sys_yield();
+    /// Nanoseconds since boot on the monotonic clock.
+    pub safe fn sys_clock_ns() -> i64;
+    /// Blocks the actor for at least `ns` nanoseconds.
+    pub safe fn sys_sleep_ns(ns: i64) -> i32;
+    /// Queues a message on endpoint `handle`, moving `cap` (or `-1`) with it; never blocks.
+    pub safe fn sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32;
+    /// Takes the oldest message into the buffer (header, then payload), blocking until one is queued.
+    pub fn sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64;
+    /// As [`sys_cap_recv`], but `E_EMPTY` instead of blocking.
+    pub fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64;
+    /// Blocks until one of `count` wait entries is ready or the clock reaches `deadline_ns`.
+    pub fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32;
+    /// Creates an endpoint of `capacity` messages; returns a handle with every right.
+    pub safe fn sys_endpoint_create(capacity: i32) -> i64;
+    /// Returns a new handle to the same object with `rights`, a subset of the handle's own.
+    pub safe fn sys_cap_derive(handle: i64, rights: i32) -> i64;
+    /// Closes the handle.
+    pub safe fn sys_cap_close(handle: i64) -> i32;
+    /// Copies `len` bytes at `offset` of a memory object into the actor's memory.
+    pub fn sys_cap_mem_read(handle: i64, offset: i32, buf_ptr: i32, len: i32) -> i32;
+    /// Copies `len` bytes of the actor's memory to `offset` of a memory object.
+    pub safe fn sys_cap_mem_write(handle: i64, offset: i32, data_ptr: i32, len: i32) -> i32;
+    /// Size in bytes of a memory object.
+    pub safe fn sys_cap_mem_size(handle: i64) -> i64;
+    /// The boot framebuffer's size as `(width << 32) | height`.
+    pub safe fn sys_fb_info() -> i64;
+    /// Writes the boot framebuffer's 24-byte format into the buffer.
+    pub fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32;
 }
 
-/// Writes `len` bytes of UTF-8 text at `ptr` to the kernel console.
-pub fn log(ptr: i32, len: i32) {
-    // SAFETY: the kernel validates ptr/len against this actor's memory; bad values are an
-    // error code, not undefined behaviour.
-    unsafe { sys_log(ptr, len) }
+/// The ABI's pointer to `bytes`, for a call that only reads them.
+#[cfg(target_arch = "wasm32")]
+pub fn ptr(bytes: &[u8]) -> i32 {
+    // Wasm32 addresses are 32-bit; the kernel reads the value back as unsigned.
+    bytes.as_ptr() as i32
 }
 
-/// Ends the calling actor with exit status `code`.
-pub fn exit(code: i32) {
-    // SAFETY: takes no memory from the actor.
-    unsafe { sys_exit(code) }
+/// The ABI's pointer to `bytes`, for a call that writes them.
+#[cfg(target_arch = "wasm32")]
+pub fn ptr_mut(bytes: &mut [u8]) -> i32 {
+    bytes.as_mut_ptr() as i32
 }
 
-/// Lets every other runnable task run once.
-pub fn yield_now() {
-    // SAFETY: takes no arguments.
-    unsafe { sys_yield() }
-}
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fake;
 
-/// Nanoseconds since boot on the kernel's monotonic clock.
-pub fn clock_ns() -> i64 {
-    // SAFETY: takes no arguments.
-    unsafe { sys_clock_ns() }
-}
-
-/// Blocks for at least `ns` nanoseconds; 0, or `E_INVALID_ARGUMENT` (-12) if `ns` is negative.
-pub fn sleep_ns(ns: i64) -> i32 {
-    // SAFETY: takes no memory from the actor.
-    unsafe { sys_sleep_ns(ns) }
-}
+#[cfg(not(target_arch = "wasm32"))]
+pub use fake::{
+    ptr, ptr_mut, sys_cap_close, sys_cap_derive, sys_cap_mem_read, sys_cap_mem_size, sys_cap_mem_write,
+    sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait, sys_clock_ns, sys_endpoint_create, sys_exit,
+    sys_fb_format, sys_fb_info, sys_log, sys_sleep_ns, sys_yield,
+};

@@ -1,0 +1,571 @@
+//! An in-process kernel that serves the imports of [`super`] on the host, so the SDK's runtime
+//! is tested against the documented semantics: endpoints are bounded queues that count their
+//! readers and writers, handles carry rights and are never reused, a message carries at most
+//! one capability, and the clock moves only when a call waits for it (`sys_sleep_ns`, or a
+//! `sys_cap_wait` that nothing can satisfy before its deadline).
+//!
+//! Each thread has its own kernel; a test starts with [`reset`]. This actor is the only one, so
+//! a call that would block with nothing able to wake it panics instead of hanging the test.
+//!
+//! Host pointers do not fit the ABI's `i32`, so [`ptr`] and [`ptr_mut`] register the slice and
+//! return a token that the next call taking it consumes. A read-only slice is copied at once;
+//! a writable one is written through its pointer, which the `unsafe` calls' contract covers.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::string::String;
+use std::vec::Vec;
+use std::{println, vec};
+
+use super::*;
+
+/// The pid of the actor under test, the sender of every message.
+pub const PID: i64 = 1;
+/// The clock after [`reset`]: a little after boot, so that deadline `0` is in the past.
+pub const BOOT_NS: i64 = 1_000_000;
+
+/// Capability table size, as the kernel's.
+const MAX_HANDLES: usize = 1024;
+/// Largest endpoint capacity.
+const MAX_CAPACITY: i32 = 4096;
+/// First pointer token; far from small numbers, so a raw offset passed by mistake is refused.
+const TOKEN_BASE: i32 = 0x4000_0000;
+
+/// One `sys_cap_wait` call as the kernel saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitCall {
+    /// `(handle, interest)` of each entry, in order.
+    pub entries: Vec<(i64, u32)>,
+    /// The deadline argument.
+    pub deadline: i64,
+}
+
+struct Cap {
+    object: usize,
+    rights: i32,
+}
+
+struct Message {
+    opcode: u32,
+    payload: Vec<u8>,
+    cap: Option<Cap>,
+}
+
+struct Endpoint {
+    capacity: usize,
+    queue: VecDeque<Message>,
+    /// Live capabilities, wherever they are (a table or a queued message), in all and with
+    /// READ or WRITE: the `E_CLOSED` rules count capabilities, not handles.
+    refs: usize,
+    readers: usize,
+    writers: usize,
+}
+
+enum Object {
+    Endpoint(Endpoint),
+    Memory(Vec<u8>),
+}
+
+enum Region {
+    Read(Vec<u8>),
+    Write(*mut u8, usize),
+}
+
+struct Kernel {
+    clock: i64,
+    objects: Vec<Object>,
+    handles: HashMap<i64, Cap>,
+    next_handle: i64,
+    regions: HashMap<i32, Region>,
+    next_token: i32,
+    framebuffer: Option<[u8; FB_FORMAT_LEN]>,
+    waits: Vec<WaitCall>,
+    logs: Vec<String>,
+}
+
+std::thread_local! {
+    static KERNEL: RefCell<Kernel> = RefCell::new(Kernel::new());
+}
+
+/// Starts this thread over with a fresh kernel: no handles, the clock at [`BOOT_NS`].
+pub fn reset() {
+    KERNEL.set(Kernel::new());
+}
+
+/// Every `sys_cap_wait` call since [`reset`].
+pub fn wait_calls() -> Vec<WaitCall> {
+    KERNEL.with_borrow(|k| k.waits.clone())
+}
+
+/// Every line logged since [`reset`].
+pub fn logs() -> Vec<String> {
+    KERNEL.with_borrow(|k| k.logs.clone())
+}
+
+/// How many handles are open in this actor's table.
+pub fn open_handles() -> usize {
+    KERNEL.with_borrow(|k| k.handles.len())
+}
+
+/// Grants this actor a zeroed shared-memory object of `size` bytes with `rights`.
+pub fn grant_shm(size: usize, rights: i32) -> i64 {
+    KERNEL.with_borrow_mut(|k| {
+        k.objects.push(Object::Memory(vec![0; size]));
+        let cap = k.new_cap(k.objects.len() - 1, rights);
+        k.install(cap).expect("the table has room for a grant")
+    })
+}
+
+/// Gives the machine a `width` × `height` framebuffer (32 bpp, `0x00RRGGBB`) and grants this
+/// actor READ and WRITE on it.
+pub fn grant_framebuffer(width: u32, height: u32) -> i64 {
+    let mut format = [0; FB_FORMAT_LEN];
+    for (i, word) in [width, height, width * 4, 32].into_iter().enumerate() {
+        format[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    format[16..22].copy_from_slice(&[8, 16, 8, 8, 8, 0]);
+    KERNEL.with_borrow_mut(|k| k.framebuffer = Some(format));
+    grant_shm(width as usize * 4 * height as usize, RIGHT_READ | RIGHT_WRITE)
+}
+
+/// Registers `bytes` for the next call that reads them; see the module docs.
+pub fn ptr(bytes: &[u8]) -> i32 {
+    KERNEL.with_borrow_mut(|k| k.register(Region::Read(bytes.to_vec())))
+}
+
+/// Registers `bytes` for the next call that writes them; see the module docs.
+pub fn ptr_mut(bytes: &mut [u8]) -> i32 {
+    KERNEL.with_borrow_mut(|k| k.register(Region::Write(bytes.as_mut_ptr(), bytes.len())))
+}
+
+/// Runs one call on this thread's kernel, turning an error into its code.
+fn call(f: impl FnOnce(&mut Kernel) -> Result<i64, i32>) -> i64 {
+    KERNEL.with_borrow_mut(f).unwrap_or_else(i64::from)
+}
+
+/// [`call`] for the imports that return `i32`; their results always fit.
+fn call32(f: impl FnOnce(&mut Kernel) -> Result<i64, i32>) -> i32 {
+    call(f) as i32
+}
+
+/// Logs `len` bytes of UTF-8 at `ptr` as one console line.
+pub fn sys_log(ptr: i32, len: i32) {
+    KERNEL.with_borrow_mut(|k| match k.read(ptr, len) {
+        Ok(bytes) => {
+            let line = String::from_utf8_lossy(&bytes).into_owned();
+            println!("actor[{PID}]: {line}");
+            k.logs.push(line);
+        }
+        Err(_) => println!("warning: actor[{PID}] logged a range outside its memory"),
+    })
+}
+
+/// Ends the actor; on the host the test thread panics with the status.
+pub fn sys_exit(code: i32) {
+    panic!("actor exited with status {code}");
+}
+
+/// Lets every other runnable task run once; there are none here.
+pub fn sys_yield() {}
+
+/// Nanoseconds since boot on the fake clock.
+pub fn sys_clock_ns() -> i64 {
+    KERNEL.with_borrow(|k| k.clock)
+}
+
+/// Advances the fake clock by `ns`.
+pub fn sys_sleep_ns(ns: i64) -> i32 {
+    call32(|k| {
+        if ns < 0 {
+            return Err(E_INVALID_ARGUMENT);
+        }
+        k.clock += ns;
+        Ok(0)
+    })
+}
+
+/// Queues a message on endpoint `handle`, moving `cap` (or `-1`) with it; never blocks.
+pub fn sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32 {
+    call32(|k| {
+        let payload = k.read(payload_ptr, payload_len)?;
+        let object = k.endpoint(handle, RIGHT_WRITE)?;
+        if payload.len() > MAX_PAYLOAD {
+            return Err(E_TOO_LARGE);
+        }
+        if cap != NO_CAP && k.cap(cap)?.rights & RIGHT_GRANT == 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        let endpoint = k.endpoint_mut(object);
+        if endpoint.readers == 0 {
+            return Err(E_CLOSED);
+        }
+        if endpoint.queue.len() >= endpoint.capacity {
+            return Err(E_FULL);
+        }
+        let cap = if cap == NO_CAP { None } else { k.handles.remove(&cap) };
+        k.endpoint_mut(object).queue.push_back(Message { opcode: opcode as u32, payload, cap });
+        Ok(0)
+    })
+}
+
+/// Takes the oldest message; panics where the kernel would block forever.
+///
+/// # Safety
+/// `buf_ptr` comes from [`ptr_mut`] on a slice that is still live and unborrowed.
+pub unsafe fn sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64 {
+    call(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        k.recv(handle, buf, true)
+    })
+}
+
+/// As [`sys_cap_recv`], but `E_EMPTY` instead of blocking.
+///
+/// # Safety
+/// As [`sys_cap_recv`].
+pub unsafe fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64 {
+    call(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        k.recv(handle, buf, false)
+    })
+}
+
+/// Reports the ready entries; with none, moves the clock to the deadline (or panics without one:
+/// nothing else could ever make an entry ready). A negative deadline is none, as `-1` is.
+///
+/// # Safety
+/// As [`sys_cap_recv`], for `count` 16-byte entries at `entries_ptr`.
+pub unsafe fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32 {
+    call32(|k| {
+        if !(1..=MAX_WAIT_ENTRIES as i32).contains(&count) {
+            return Err(E_INVALID_ARGUMENT);
+        }
+        // SAFETY: forwarded from this function's contract.
+        let list = unsafe { k.out(entries_ptr, count * WAIT_ENTRY as i32) }?;
+        let entries: Vec<(i64, u32)> = list
+            .chunks_exact(WAIT_ENTRY)
+            .map(|entry| {
+                let handle = i64::from_le_bytes(entry[..8].try_into().expect("16-byte entries"));
+                (handle, u32::from_le_bytes(entry[8..12].try_into().expect("16-byte entries")))
+            })
+            .collect();
+        // An entry interested in nothing (or in unknown bits) could never become ready.
+        if entries.iter().any(|&(_, interest)| interest == 0 || interest & !(READABLE | WRITABLE) != 0) {
+            return Err(E_INVALID_ARGUMENT);
+        }
+        let mut ready_count = 0;
+        for (entry, &(handle, interest)) in list.chunks_exact_mut(WAIT_ENTRY).zip(&entries) {
+            let ready = k.readiness(handle, interest);
+            entry[12..].copy_from_slice(&ready.to_le_bytes());
+            ready_count += i64::from(ready != 0);
+        }
+        k.waits.push(WaitCall { entries, deadline: deadline_ns });
+        if ready_count == 0 {
+            assert!(deadline_ns >= 0, "sys_cap_wait would block forever: no other actor here");
+            k.clock = k.clock.max(deadline_ns);
+        }
+        Ok(ready_count)
+    })
+}
+
+/// Creates an endpoint of `capacity` messages; returns a handle with every right.
+pub fn sys_endpoint_create(capacity: i32) -> i64 {
+    call(|k| {
+        if !(1..=MAX_CAPACITY).contains(&capacity) {
+            return Err(E_INVALID_ARGUMENT);
+        }
+        k.room()?;
+        k.objects.push(Object::Endpoint(Endpoint {
+            capacity: capacity as usize,
+            queue: VecDeque::new(),
+            refs: 0,
+            readers: 0,
+            writers: 0,
+        }));
+        let cap = k.new_cap(k.objects.len() - 1, RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
+        k.install(cap)
+    })
+}
+
+/// Returns a new handle to the same object with `rights`, a subset of the handle's own.
+pub fn sys_cap_derive(handle: i64, rights: i32) -> i64 {
+    call(|k| {
+        let cap = k.cap(handle)?;
+        if rights & !(RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT) != 0 {
+            return Err(E_INVALID_ARGUMENT);
+        }
+        if rights & !cap.rights != 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        let object = cap.object;
+        k.room()?;
+        let cap = k.new_cap(object, rights);
+        k.install(cap)
+    })
+}
+
+/// Closes the handle.
+pub fn sys_cap_close(handle: i64) -> i32 {
+    call32(|k| {
+        let cap = k.handles.remove(&handle).ok_or(E_INVALID_HANDLE)?;
+        k.release(cap);
+        Ok(0)
+    })
+}
+
+/// Copies `len` bytes at `offset` of a memory object into the actor's memory.
+///
+/// # Safety
+/// As [`sys_cap_recv`], for `len` bytes at `buf_ptr`.
+pub unsafe fn sys_cap_mem_read(handle: i64, offset: i32, buf_ptr: i32, len: i32) -> i32 {
+    call32(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, len) }?;
+        let range = k.mem_range(handle, RIGHT_READ, offset, len)?;
+        let bytes = buf.get_mut(..range.len()).ok_or(E_OUT_OF_BOUNDS)?;
+        bytes.copy_from_slice(&k.memory_mut(handle)[range]);
+        Ok(0)
+    })
+}
+
+/// Copies `len` bytes of the actor's memory to `offset` of a memory object.
+pub fn sys_cap_mem_write(handle: i64, offset: i32, data_ptr: i32, len: i32) -> i32 {
+    call32(|k| {
+        let data = k.read(data_ptr, len)?;
+        let range = k.mem_range(handle, RIGHT_WRITE, offset, len)?;
+        k.memory_mut(handle)[range].copy_from_slice(&data);
+        Ok(0)
+    })
+}
+
+/// Size in bytes of a memory object.
+pub fn sys_cap_mem_size(handle: i64) -> i64 {
+    call(|k| {
+        let cap = k.cap(handle)?;
+        let Object::Memory(bytes) = &k.objects[cap.object] else { return Err(E_WRONG_KIND) };
+        if cap.rights & (RIGHT_READ | RIGHT_WRITE) == 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        Ok(bytes.len() as i64)
+    })
+}
+
+/// The framebuffer's size as `(width << 32) | height`.
+pub fn sys_fb_info() -> i64 {
+    call(|k| {
+        let format = k.framebuffer.ok_or(E_NOT_FOUND)?;
+        let word = |i: usize| i64::from(u32::from_le_bytes(format[i..i + 4].try_into().expect("4 bytes")));
+        Ok(word(0) << 32 | word(4))
+    })
+}
+
+/// Writes the framebuffer's 24-byte format into the buffer.
+///
+/// # Safety
+/// As [`sys_cap_recv`].
+pub unsafe fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32 {
+    call32(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        let format = k.framebuffer.ok_or(E_NOT_FOUND)?;
+        buf.get_mut(..FB_FORMAT_LEN).ok_or(E_BUFFER_TOO_SMALL)?.copy_from_slice(&format);
+        Ok(0)
+    })
+}
+
+/// The receive header of `message` with `cap` in the cap field.
+fn header(message: &Message, cap: i64) -> [u8; RECV_HEADER] {
+    let mut header = [0; RECV_HEADER];
+    header[..4].copy_from_slice(&message.opcode.to_le_bytes());
+    header[4..8].copy_from_slice(&(message.payload.len() as u32).to_le_bytes());
+    header[8..].copy_from_slice(&cap.to_le_bytes());
+    header
+}
+
+impl Kernel {
+    fn new() -> Self {
+        Kernel {
+            clock: BOOT_NS,
+            objects: Vec::new(),
+            handles: HashMap::new(),
+            next_handle: 0,
+            regions: HashMap::new(),
+            next_token: TOKEN_BASE,
+            framebuffer: None,
+            waits: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+
+    fn register(&mut self, region: Region) -> i32 {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.regions.insert(token, region);
+        token
+    }
+
+    /// The first `len` bytes of a read-only region.
+    fn read(&mut self, token: i32, len: i32) -> Result<Vec<u8>, i32> {
+        match self.regions.remove(&token) {
+            Some(Region::Read(mut bytes)) if len as u32 as usize <= bytes.len() => {
+                bytes.truncate(len as u32 as usize);
+                Ok(bytes)
+            }
+            _ => Err(E_OUT_OF_BOUNDS),
+        }
+    }
+
+    /// The first `len` bytes of a writable region.
+    ///
+    /// # Safety
+    /// The slice `token` was made from is live and not otherwise borrowed while the result is.
+    unsafe fn out<'a>(&mut self, token: i32, len: i32) -> Result<&'a mut [u8], i32> {
+        match self.regions.remove(&token) {
+            Some(Region::Write(at, size)) if len as u32 as usize <= size => {
+                // SAFETY: `at` and `size` came from a `&mut [u8]` (in `ptr_mut`) that the
+                // caller promises is still live and unborrowed.
+                Ok(unsafe { core::slice::from_raw_parts_mut(at, len as u32 as usize) })
+            }
+            _ => Err(E_OUT_OF_BOUNDS),
+        }
+    }
+
+    fn cap(&self, handle: i64) -> Result<&Cap, i32> {
+        self.handles.get(&handle).ok_or(E_INVALID_HANDLE)
+    }
+
+    /// The endpoint object `handle` names, if the capability has `right`.
+    fn endpoint(&self, handle: i64, right: i32) -> Result<usize, i32> {
+        let cap = self.cap(handle)?;
+        if !matches!(self.objects[cap.object], Object::Endpoint(_)) {
+            return Err(E_WRONG_KIND);
+        }
+        if cap.rights & right == 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        Ok(cap.object)
+    }
+
+    fn endpoint_mut(&mut self, object: usize) -> &mut Endpoint {
+        match &mut self.objects[object] {
+            Object::Endpoint(endpoint) => endpoint,
+            Object::Memory(_) => unreachable!("callers checked the kind"),
+        }
+    }
+
+    fn memory_mut(&mut self, handle: i64) -> &mut Vec<u8> {
+        match &mut self.objects[self.handles[&handle].object] {
+            Object::Memory(bytes) => bytes,
+            Object::Endpoint(_) => unreachable!("callers checked the kind"),
+        }
+    }
+
+    /// The byte range `offset..offset + len` of the memory object, checked.
+    fn mem_range(
+        &self,
+        handle: i64,
+        right: i32,
+        offset: i32,
+        len: i32,
+    ) -> Result<core::ops::Range<usize>, i32> {
+        let cap = self.cap(handle)?;
+        let Object::Memory(bytes) = &self.objects[cap.object] else { return Err(E_WRONG_KIND) };
+        if cap.rights & right == 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        let (start, len) = (offset as u32 as usize, len as u32 as usize);
+        if start + len > bytes.len() {
+            return Err(E_OUT_OF_BOUNDS);
+        }
+        Ok(start..start + len)
+    }
+
+    fn recv(&mut self, handle: i64, buf: &mut [u8], blocking: bool) -> Result<i64, i32> {
+        let object = self.endpoint(handle, RIGHT_READ)?;
+        let table_full = self.handles.len() >= MAX_HANDLES;
+        let endpoint = self.endpoint_mut(object);
+        let Some(message) = endpoint.queue.front() else {
+            return Err(if endpoint.writers == 0 {
+                E_CLOSED
+            } else {
+                assert!(!blocking, "sys_cap_recv would block forever: no other actor here");
+                E_EMPTY
+            });
+        };
+        if buf.len() < RECV_HEADER + message.payload.len() {
+            if let Some(head) = buf.get_mut(..RECV_HEADER) {
+                head.copy_from_slice(&header(message, NO_CAP));
+            }
+            return Err(E_BUFFER_TOO_SMALL);
+        }
+        if message.cap.is_some() && table_full {
+            return Err(E_TOO_MANY_HANDLES);
+        }
+        let mut message = endpoint.queue.pop_front().expect("checked above");
+        let cap = match message.cap.take() {
+            Some(cap) => self.install(cap)?,
+            None => NO_CAP,
+        };
+        buf[..RECV_HEADER].copy_from_slice(&header(&message, cap));
+        buf[RECV_HEADER..][..message.payload.len()].copy_from_slice(&message.payload);
+        Ok(PID)
+    }
+
+    fn readiness(&self, handle: i64, interest: u32) -> u32 {
+        let endpoint = match self.handles.get(&handle).map(|cap| &self.objects[cap.object]) {
+            Some(Object::Endpoint(endpoint)) => endpoint,
+            _ => return READY_INVALID,
+        };
+        let wanted = interest & (READABLE | WRITABLE);
+        let mut ready = 0;
+        if !endpoint.queue.is_empty() {
+            ready |= READABLE;
+        }
+        if endpoint.queue.len() < endpoint.capacity {
+            ready |= WRITABLE;
+        }
+        let closed = (interest & READABLE != 0 && endpoint.queue.is_empty() && endpoint.writers == 0)
+            || (interest & WRITABLE != 0 && endpoint.readers == 0);
+        if closed { wanted | READY_CLOSED } else { ready & wanted }
+    }
+
+    /// Refuses a new handle when the table is full.
+    fn room(&self) -> Result<(), i32> {
+        if self.handles.len() >= MAX_HANDLES { Err(E_TOO_MANY_HANDLES) } else { Ok(()) }
+    }
+
+    fn new_cap(&mut self, object: usize, rights: i32) -> Cap {
+        if let Object::Endpoint(endpoint) = &mut self.objects[object] {
+            endpoint.refs += 1;
+            endpoint.readers += usize::from(rights & RIGHT_READ != 0);
+            endpoint.writers += usize::from(rights & RIGHT_WRITE != 0);
+        }
+        Cap { object, rights }
+    }
+
+    fn install(&mut self, cap: Cap) -> Result<i64, i32> {
+        self.room()?;
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.handles.insert(handle, cap);
+        Ok(handle)
+    }
+
+    /// Drops a capability; an endpoint nobody holds any more drops its queue, and with it the
+    /// capabilities its messages carry.
+    fn release(&mut self, cap: Cap) {
+        let Object::Endpoint(endpoint) = &mut self.objects[cap.object] else { return };
+        endpoint.refs -= 1;
+        endpoint.readers -= usize::from(cap.rights & RIGHT_READ != 0);
+        endpoint.writers -= usize::from(cap.rights & RIGHT_WRITE != 0);
+        if endpoint.refs == 0 {
+            for message in core::mem::take(&mut endpoint.queue) {
+                if let Some(cap) = message.cap {
+                    self.release(cap);
+                }
+            }
+        }
+    }
+}
