@@ -1,19 +1,42 @@
 //! The MinimalOS actor SDK: what an actor links against to talk to the kernel.
 //!
+//! Principles: the raw ABI (`docs/ABI.md`) lives in one module and everything else is safe code
+//! over it; handles are owned values that close themselves; an actor is single-threaded, so the
+//! runtime shares state through plain cells instead of atomics; and the same code runs on the
+//! host against an in-process kernel, so it is tested there.
+//!
 //! - [`sys`]: the raw host imports and the ABI's constants (on the host: a fake kernel).
+//! - [`Error`]: every documented error code as a variant.
+//! - [`Capability`], [`Rights`]; [`Endpoint`] and [`Message`]; [`SharedMem`]; [`Framebuffer`].
+//! - [`rt`]: the async runtime: tasks, `recv().await`, `send().await`, `sleep().await`.
 //! - [`log`], [`println!`]: the kernel console. [`exit`]: ends the actor.
 //!
 //! With the `panic-handler` feature (on by default) the SDK supplies the actor's panic handler:
-//! it logs the message and location, then exits with status 101.
+//! it logs the message and location, then exits with status 101. With `allocator` (on by
+//! default) it supplies a global allocator that frees.
 #![no_std]
 
+extern crate alloc;
 #[cfg(not(target_arch = "wasm32"))]
 extern crate std;
 
+#[cfg(all(feature = "allocator", target_arch = "wasm32"))]
+mod allocator;
+mod endpoint;
+mod error;
+mod fb;
+mod handle;
 mod log;
+pub mod rt;
+mod shm;
 pub mod sys;
 
+pub use endpoint::{Endpoint, Message, SendError};
+pub use error::Error;
+pub use fb::{Channel, FbFormat, Framebuffer};
+pub use handle::{Capability, Rights};
 pub use log::{log, log_fmt};
+pub use shm::SharedMem;
 
 /// Exit status of an actor that panicked (the same number Rust programs use elsewhere).
 pub const PANIC_EXIT_CODE: i32 = 101;

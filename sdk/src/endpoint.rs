@@ -1,0 +1,173 @@
+//! [`Endpoint`]: messages in and out. The `async` calls suspend only the calling task while the
+//! queue is empty or full (the reactor waits for the handle); `recv_blocking` parks the whole
+//! actor, for actors without the runtime.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::rt::reactor;
+use crate::{Capability, Error, Rights, sys};
+
+/// Payload bytes the first receive makes room for; a larger message costs one retry.
+const FIRST_PAYLOAD: usize = 256;
+
+/// A capability on an endpoint, a bounded queue of messages; closed when dropped.
+#[derive(Debug)]
+pub struct Endpoint(Capability);
+
+/// A received message.
+#[derive(Debug)]
+pub struct Message {
+    /// Pid of the sending actor.
+    pub sender: u64,
+    /// What the message means, as the protocol defines it.
+    pub opcode: u32,
+    /// At most 4096 bytes.
+    pub payload: Vec<u8>,
+    /// The capability the sender moved to this actor with the message.
+    pub cap: Option<Capability>,
+}
+
+/// A failed send, with the capability that was to go with it (it stays this actor's).
+#[derive(Debug)]
+pub struct SendError {
+    /// Why nothing was sent.
+    pub error: Error,
+    /// The capability given to the send, not moved.
+    pub cap: Option<Capability>,
+}
+
+impl Endpoint {
+    /// The `n`-th grant of this actor's manifest line (counting from 0), as an endpoint.
+    pub const fn from_grant(n: u32) -> Endpoint {
+        Endpoint(Capability::from_grant(n))
+    }
+
+    /// A new endpoint holding up to `capacity` (1 to 4096) messages; this handle has every right.
+    pub fn create(capacity: u32) -> Result<Endpoint, Error> {
+        Error::check(sys::sys_endpoint_create(capacity as i32)).map(|h| Endpoint(Capability::from_raw(h)))
+    }
+
+    /// Another handle to this endpoint with `rights`, a subset of this one's.
+    pub fn derive(&self, rights: Rights) -> Result<Endpoint, Error> {
+        self.0.derive(rights).map(Endpoint)
+    }
+
+    /// The raw handle, still owned by `self`.
+    pub const fn raw(&self) -> i64 {
+        self.0.raw()
+    }
+
+    /// The capability, for sending it in a message.
+    pub fn into_capability(self) -> Capability {
+        self.0
+    }
+
+    /// Queues a message, moving `cap` with it; `Error::Full` if the queue is full.
+    pub fn try_send(&self, opcode: u32, payload: &[u8], cap: Option<Capability>) -> Result<(), SendError> {
+        let raw_cap = cap.as_ref().map_or(sys::NO_CAP, Capability::raw);
+        let result =
+            sys::sys_cap_send(self.raw(), opcode as i32, sys::ptr(payload), payload.len() as i32, raw_cap);
+        match Error::from_code(result.into()) {
+            None => {
+                // The kernel moved it out of this actor's table: it is no longer ours to close.
+                cap.map(Capability::into_raw);
+                Ok(())
+            }
+            Some(error) => Err(SendError { error, cap }),
+        }
+    }
+
+    /// Queues a message, moving `cap` with it, waiting while the queue is full.
+    pub async fn send(&self, opcode: u32, payload: &[u8], cap: Option<Capability>) -> Result<(), SendError> {
+        let mut cap = cap;
+        reactor::retry_when(self.raw(), sys::WRITABLE, || match self.try_send(opcode, payload, cap.take()) {
+            Err(SendError { error: Error::Full, cap: back }) => {
+                cap = back;
+                None
+            }
+            done => Some(done),
+        })
+        .await
+    }
+
+    /// Takes the oldest message; `Error::Empty` if there is none.
+    pub fn try_recv(&self) -> Result<Message, Error> {
+        self.receive::<false>()
+    }
+
+    /// Takes the oldest message, waiting for one.
+    pub async fn recv(&self) -> Result<Message, Error> {
+        reactor::retry_when(self.raw(), sys::READABLE, || match self.try_recv() {
+            Err(Error::Empty) => None,
+            done => Some(done),
+        })
+        .await
+    }
+
+    /// Takes the oldest message, parking the whole actor (every task) until there is one.
+    pub fn recv_blocking(&self) -> Result<Message, Error> {
+        self.receive::<true>()
+    }
+
+    /// One receive, retried with a larger buffer as long as the message does not fit: the
+    /// kernel then leaves it queued and reports the size it needs in the header. (A constant
+    /// parameter, so an actor that never blocks does not import `sys_cap_recv`.)
+    fn receive<const BLOCKING: bool>(&self) -> Result<Message, Error> {
+        let mut buf = vec![0; sys::RECV_HEADER + FIRST_PAYLOAD];
+        loop {
+            let (ptr, len) = (sys::ptr_mut(&mut buf), buf.len() as i32);
+            // SAFETY: the kernel writes at most `len` bytes at `ptr`, all inside `buf`, which
+            // nothing else borrows during the call.
+            let result = unsafe {
+                if BLOCKING {
+                    sys::sys_cap_recv(self.raw(), ptr, len)
+                } else {
+                    sys::sys_cap_try_recv(self.raw(), ptr, len)
+                }
+            };
+            let payload_len = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
+            match Error::check(result) {
+                Ok(sender) => {
+                    let opcode = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+                    let cap = i64::from_le_bytes([
+                        buf[8], buf[9], buf[10], buf[11], buf[12], buf[13], buf[14], buf[15],
+                    ]);
+                    buf.truncate(sys::RECV_HEADER + payload_len);
+                    buf.drain(..sys::RECV_HEADER);
+                    return Ok(Message {
+                        sender: sender as u64,
+                        opcode,
+                        payload: buf,
+                        cap: (cap != sys::NO_CAP).then(|| Capability::from_raw(cap)),
+                    });
+                }
+                // Grow to what the header asks for. Never shrink: if another receiver took that
+                // message meanwhile, the next one may need more than the header says.
+                Err(Error::BufferTooSmall) => buf.resize(buf.len().max(sys::RECV_HEADER + payload_len), 0),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+impl From<Capability> for Endpoint {
+    /// Treats a capability (say, one received in a message) as an endpoint; calls on it fail
+    /// with `Error::WrongKind` if it is not one.
+    fn from(cap: Capability) -> Endpoint {
+        Endpoint(cap)
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(failed: SendError) -> Error {
+        failed.error
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}

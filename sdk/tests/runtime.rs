@@ -1,0 +1,265 @@
+//! The runtime against the fake kernel: tasks, wakeups, time, and the single blocking wait.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use sdk::rt::{Either, Instant, block_on, join, select, sleep, spawn};
+use sdk::sys::{READABLE, WRITABLE, fake};
+use sdk::{Endpoint, Error, Rights};
+
+/// Runs `future` as a fresh actor.
+fn actor<F: Future>(future: F) -> F::Output {
+    fake::reset();
+    block_on(future)
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Nanoseconds since the fake kernel's boot value.
+fn since_boot() -> i64 {
+    Instant::now().as_nanos() - fake::BOOT_NS
+}
+
+/// Counts how often the wrapped future is polled.
+struct Counted<F> {
+    polls: Rc<Cell<u32>>,
+    future: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.set(self.polls.get() + 1);
+        self.future.as_mut().poll(cx)
+    }
+}
+
+fn counted<F: Future>(future: F) -> (Counted<F>, Rc<Cell<u32>>) {
+    let polls = Rc::new(Cell::new(0));
+    (Counted { polls: Rc::clone(&polls), future: Box::pin(future) }, polls)
+}
+
+#[test]
+fn spawned_tasks_run_and_join() {
+    let total = actor(async {
+        let handles: Vec<_> = (1..=3u32)
+            .map(|i| {
+                spawn(async move {
+                    sleep(ms(u64::from(i))).await;
+                    i * 10
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for handle in handles {
+            total += handle.await;
+        }
+        total
+    });
+    assert_eq!(total, 60);
+}
+
+#[test]
+fn tasks_left_pending_are_dropped_with_block_on() {
+    fake::reset();
+    let dropped = Rc::new(Cell::new(false));
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let flag = Flag(Rc::clone(&dropped));
+    block_on(async move {
+        spawn(async move {
+            let _flag = flag;
+            sleep(Duration::from_secs(3600)).await;
+        });
+        sleep(ms(1)).await;
+    });
+    assert!(dropped.get());
+    // The next block_on starts from nothing: the old task is not polled again.
+    block_on(sleep(ms(1)));
+}
+
+#[test]
+fn recv_wakes_only_its_task() {
+    actor(async {
+        let a = Endpoint::create(4).unwrap();
+        let b = Endpoint::create(4).unwrap();
+        let (a_writer, b_writer) = (a.derive(Rights::WRITE).unwrap(), b.derive(Rights::WRITE).unwrap());
+        let (on_a, a_polls) = counted(async move { a.recv().await.unwrap().opcode });
+        let (on_b, b_polls) = counted(async move { b.recv().await.unwrap().opcode });
+        let (on_a, on_b) = (spawn(on_a), spawn(on_b));
+        sleep(ms(1)).await;
+        a_writer.try_send(7, b"", None).unwrap();
+        assert_eq!(on_a.await, 7);
+        assert_eq!((a_polls.get(), b_polls.get()), (2, 1));
+        b_writer.try_send(8, b"", None).unwrap();
+        assert_eq!(on_b.await, 8);
+        assert_eq!(b_polls.get(), 2);
+    });
+}
+
+#[test]
+fn send_waits_while_full_and_completes_when_drained() {
+    let log = actor(async {
+        let queue = Endpoint::create(1).unwrap();
+        let writer = queue.derive(Rights::WRITE).unwrap();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let producer_log = Rc::clone(&log);
+        let producer = spawn(async move {
+            for i in 0..3u32 {
+                writer.send(i, b"x", None).await.unwrap();
+                producer_log.borrow_mut().push(format!("sent {i} at {}", since_boot() / 1_000_000));
+            }
+        });
+        for _ in 0..3 {
+            sleep(ms(10)).await;
+            let message = queue.recv().await.unwrap();
+            log.borrow_mut().push(format!("got {} at {}", message.opcode, since_boot() / 1_000_000));
+        }
+        producer.await;
+        log.take()
+    });
+    assert_eq!(
+        log,
+        ["sent 0 at 0", "got 0 at 10", "sent 1 at 10", "got 1 at 20", "sent 2 at 20", "got 2 at 30"]
+    );
+}
+
+#[test]
+fn sleepers_wake_in_deadline_order_on_the_fake_clock() {
+    let order = actor(async {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let sleepers: Vec<_> = [30u64, 10, 20]
+            .into_iter()
+            .map(|n| {
+                let order = Rc::clone(&order);
+                spawn(async move {
+                    sleep(ms(n)).await;
+                    order.borrow_mut().push((n, since_boot()));
+                })
+            })
+            .collect();
+        for sleeper in sleepers {
+            sleeper.await;
+        }
+        order.take()
+    });
+    assert_eq!(order, [(10, 10_000_000), (20, 20_000_000), (30, 30_000_000)]);
+    // Deadlines alone need no wait list: the actor just sleeps.
+    assert!(fake::wait_calls().is_empty());
+}
+
+#[test]
+fn every_waiting_task_shares_one_blocking_wait() {
+    let (a_handle, b_handle) = actor(async {
+        let a = Endpoint::create(4).unwrap();
+        let b = Endpoint::create(4).unwrap();
+        let handles = (a.raw(), b.raw());
+        let (a_writer, b_writer) = (a.derive(Rights::WRITE).unwrap(), b.derive(Rights::WRITE).unwrap());
+        let on_a = spawn(async move { a.recv().await.map(|m| m.opcode) });
+        let on_b = spawn(async move { b.recv().await.map(|m| m.opcode) });
+        let far = spawn(sleep(ms(9)));
+        sleep(ms(5)).await;
+        assert_eq!(fake::wait_calls().len(), 1, "one wait until the nearest deadline");
+        a_writer.try_send(1, b"", None).unwrap();
+        b_writer.try_send(2, b"", None).unwrap();
+        assert_eq!(join(on_a, on_b).await, (Ok(1), Ok(2)));
+        far.await;
+        handles
+    });
+    let boot = fake::BOOT_NS;
+    let both = vec![(a_handle, READABLE), (b_handle, READABLE)];
+    assert_eq!(
+        fake::wait_calls(),
+        [
+            fake::WaitCall { entries: both.clone(), deadline: boot + 5_000_000 },
+            fake::WaitCall { entries: both, deadline: boot + 9_000_000 },
+        ]
+    );
+}
+
+#[test]
+fn interests_on_one_handle_merge_and_wake_only_the_matching_task() {
+    let (handle, receiver_polls, sender_polls) = actor(async {
+        let queue = Rc::new(Endpoint::create(1).unwrap());
+        let handle = queue.raw();
+        let shared = Rc::clone(&queue);
+        let (receiver, receiver_polls) = counted(async move { shared.recv().await.unwrap().opcode });
+        let receiver = spawn(receiver);
+        // The receiver suspends on the empty queue; filling it does not wake the receiver
+        // until the next wait, so the sender started now finds the queue full and suspends too.
+        sleep(ms(1)).await;
+        queue.try_send(1, b"", None).unwrap();
+        let shared = Rc::clone(&queue);
+        let (sender, sender_polls) =
+            counted(async move { shared.send(2, b"", None).await.map_err(Error::from) });
+        let sender = spawn(sender);
+        assert_eq!(receiver.await, 1);
+        assert_eq!(sender.await, Ok(()));
+        assert_eq!(queue.try_recv().unwrap().opcode, 2);
+        (handle, receiver_polls.get(), sender_polls.get())
+    });
+    assert_eq!(
+        fake::wait_calls(),
+        [
+            fake::WaitCall { entries: vec![(handle, READABLE)], deadline: fake::BOOT_NS + 1_000_000 },
+            fake::WaitCall { entries: vec![(handle, READABLE | WRITABLE)], deadline: -1 },
+            fake::WaitCall { entries: vec![(handle, WRITABLE)], deadline: -1 },
+        ]
+    );
+    // Readable woke the receiver alone; the sender was polled again only once writable.
+    assert_eq!((receiver_polls, sender_polls), (2, 2));
+}
+
+#[test]
+fn select_drops_the_loser_and_its_registration() {
+    actor(async {
+        let idle = Endpoint::create(1).unwrap();
+        let _writer = idle.derive(Rights::WRITE).unwrap();
+        let winner = match select(pin!(idle.recv()), pin!(sleep(ms(3)))).await {
+            Either::Left(_) => "recv",
+            Either::Right(_) => "sleep",
+        };
+        assert_eq!(winner, "sleep");
+        sleep(ms(1)).await;
+    });
+    // The later sleep waited alone: the dropped recv no longer held the idle handle.
+    assert_eq!(fake::wait_calls().len(), 1);
+    assert_eq!(since_boot(), 4_000_000);
+}
+
+#[test]
+fn a_closed_endpoint_ends_the_wait_with_an_error() {
+    let result = actor(async {
+        let writer = Endpoint::create(1).unwrap();
+        let queue = writer.derive(Rights::READ).unwrap();
+        let reader = spawn(async move { queue.recv().await.map(|m| m.opcode) });
+        sleep(ms(1)).await;
+        // The last capability with WRITE goes, with nothing queued: the receiver is told.
+        drop(writer);
+        reader.await
+    });
+    assert_eq!(result, Err(Error::Closed));
+}
+
+#[test]
+#[should_panic(expected = "none waits for a handle or a deadline")]
+fn a_deadlocked_actor_panics_instead_of_hanging() {
+    actor(std::future::pending::<()>());
+}
+
+#[test]
+#[should_panic(expected = "spawn outside block_on")]
+fn spawn_needs_the_runtime() {
+    drop(spawn(async {}));
+}
