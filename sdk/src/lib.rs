@@ -9,6 +9,7 @@
 //! - [`Error`]: every documented error code as a variant.
 //! - [`Capability`], [`Rights`]; [`Endpoint`] and [`Message`]; [`SharedMem`]; [`Framebuffer`].
 //! - [`rt`]: the async runtime: tasks, `recv().await`, `send().await`, `sleep().await`.
+//! - [`msg`]: typed payloads (`serde` + `postcard`) and request/reply ([`Endpoint::call`]).
 //! - [`log`], [`println!`]: the kernel console. [`exit`]: ends the actor.
 //!
 //! With the `panic-handler` feature (on by default) the SDK supplies the actor's panic handler:
@@ -27,6 +28,7 @@ mod error;
 mod fb;
 mod handle;
 mod log;
+pub mod msg;
 pub mod rt;
 mod shm;
 pub mod sys;
@@ -36,6 +38,7 @@ pub use error::Error;
 pub use fb::{Channel, FbFormat, Framebuffer};
 pub use handle::{Capability, Rights};
 pub use log::{log, log_fmt};
+pub use msg::Request;
 pub use shm::SharedMem;
 
 /// Exit status of an actor that panicked (the same number Rust programs use elsewhere).

@@ -1,7 +1,8 @@
-//! Handles and messages against the fake kernel.
+//! Handles, messages, typed payloads and request/reply against the fake kernel.
 
+use sdk::rt::{block_on, join, spawn};
 use sdk::sys::{self, fake};
-use sdk::{Capability, Endpoint, Error, Framebuffer, Rights, SharedMem};
+use sdk::{Capability, Endpoint, Error, Framebuffer, Request, Rights, SharedMem, msg};
 
 #[test]
 fn a_message_too_large_for_the_buffer_stays_queued_and_is_received_whole() {
@@ -113,6 +114,83 @@ fn the_wait_list_reports_each_entry() {
     // SAFETY: as above.
     let no_interest = unsafe { sys::sys_cap_wait(sys::ptr_mut(&mut list), 2, 0) };
     assert_eq!(no_interest, sys::E_INVALID_ARGUMENT, "an entry interested in nothing");
+}
+
+#[test]
+fn typed_messages_round_trip_with_their_opcode() {
+    fake::reset();
+    block_on(async {
+        let queue = Endpoint::create(4).unwrap();
+        queue.send_msg(3, &("hello", 42u64, [1u8, 2, 3])).await.unwrap();
+        let (opcode, value): (u32, (String, u64, [u8; 3])) = queue.recv_msg().await.unwrap();
+        assert_eq!((opcode, value), (3, ("hello".into(), 42, [1, 2, 3])));
+    });
+}
+
+#[test]
+fn malformed_payloads_decode_to_an_error() {
+    fake::reset();
+    block_on(async {
+        let queue = Endpoint::create(8).unwrap();
+        queue.try_send(1, &[0xff, 0xff, 0xff], None).unwrap();
+        assert_eq!(queue.recv_msg::<String>().await.unwrap_err(), Error::Malformed);
+        queue.try_send(1, &msg::encode(&7u8).unwrap(), None).unwrap();
+        assert_eq!(queue.recv_msg::<(u8, u8)>().await.unwrap_err(), Error::Malformed, "too short");
+        queue.try_send(1, &[7, 0], None).unwrap();
+        assert_eq!(queue.recv_msg::<u8>().await.unwrap_err(), Error::Malformed, "bytes left over");
+        queue.try_send(msg::REQUEST, &msg::encode(&1u32).unwrap(), None).unwrap();
+        assert_eq!(queue.recv_request::<u32>().await.unwrap_err(), Error::Malformed, "no reply capability");
+    });
+}
+
+#[test]
+fn request_and_reply_round_trip() {
+    fake::reset();
+    let sums = block_on(async {
+        let requests = Endpoint::create(4).unwrap();
+        let client = requests.derive(Rights::WRITE).unwrap();
+        let server = spawn(async move {
+            for _ in 0..2 {
+                let request: Request<(u32, u32)> = requests.recv_request().await.unwrap();
+                assert_eq!(request.sender, fake::PID as u64);
+                let (a, b) = request.body;
+                request.reply(&(a + b)).unwrap();
+            }
+        });
+        let sums = join(client.call::<_, u32>(&(2u32, 3u32)), client.call::<_, u32>(&(40u32, 2u32))).await;
+        server.await;
+        drop(client);
+        sums
+    });
+    assert_eq!(sums, (Ok(5), Ok(42)));
+    assert_eq!(fake::open_handles(), 0, "every reply endpoint was closed");
+}
+
+#[test]
+fn a_request_dropped_unanswered_fails_the_call() {
+    fake::reset();
+    let answer = block_on(async {
+        let requests = Endpoint::create(4).unwrap();
+        let client = requests.derive(Rights::WRITE).unwrap();
+        spawn(async move { drop(requests.recv_request::<u8>().await) });
+        client.call::<_, u8>(&1u8).await
+    });
+    assert_eq!(answer, Err(Error::Closed));
+}
+
+#[test]
+fn a_reply_of_the_wrong_type_is_malformed() {
+    fake::reset();
+    let answer = block_on(async {
+        let requests = Endpoint::create(4).unwrap();
+        let client = requests.derive(Rights::WRITE).unwrap();
+        spawn(async move {
+            let request = requests.recv_request::<u8>().await.unwrap();
+            request.reply("not a number").unwrap();
+        });
+        client.call::<_, (u64, u64)>(&1u8).await
+    });
+    assert_eq!(answer, Err(Error::Malformed));
 }
 
 #[test]
