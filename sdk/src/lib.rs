@@ -15,6 +15,22 @@
 //! With the `panic-handler` feature (on by default) the SDK supplies the actor's panic handler:
 //! it logs the message and location, then exits with status 101. With `allocator` (on by
 //! default) it supplies a global allocator that frees.
+//!
+//! An async actor (it builds as in `examples/pingpong.rs`):
+//!
+//! ```ignore
+//! use sdk::{Endpoint, Error};
+//!
+//! #[sdk::main]
+//! async fn main() -> Result<(), Error> {
+//!     let requests = Endpoint::from_grant(0);
+//!     loop {
+//!         let request = requests.recv_request::<(u32, u32)>().await?;
+//!         let (a, b) = request.body;
+//!         request.reply(&(a + b))?;
+//!     }
+//! }
+//! ```
 #![no_std]
 
 extern crate alloc;
@@ -39,6 +55,9 @@ pub use fb::{Channel, FbFormat, Framebuffer};
 pub use handle::{Capability, Rights};
 pub use log::{log, log_fmt};
 pub use msg::Request;
+/// Marks `async fn main` as the actor's entry point: exports `_start`, which runs it on
+/// [`rt::block_on`] and exits with its [`rt::Termination`] status (0 for `()`).
+pub use sdk_macros::main;
 pub use shm::SharedMem;
 
 /// Exit status of an actor that panicked (the same number Rust programs use elsewhere).

@@ -2,6 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -262,4 +263,35 @@ fn a_deadlocked_actor_panics_instead_of_hanging() {
 #[should_panic(expected = "spawn outside block_on")]
 fn spawn_needs_the_runtime() {
     drop(spawn(async {}));
+}
+
+mod ok_actor {
+    #[sdk::main]
+    async fn main() {
+        sdk::rt::sleep(super::ms(2)).await;
+        sdk::println!("done");
+    }
+}
+
+mod failing_actor {
+    #[sdk::main]
+    async fn main() -> Result<(), sdk::Error> {
+        sdk::Endpoint::create(0)?;
+        Ok(())
+    }
+}
+
+/// The panic message of `_start`, which the fake kernel's `sys_exit` raises.
+fn exit_of(start: fn()) -> String {
+    fake::reset();
+    let panic = catch_unwind(AssertUnwindSafe(start)).expect_err("sys_exit never returns");
+    panic.downcast_ref::<String>().cloned().unwrap_or_default()
+}
+
+#[test]
+fn main_macro_runs_main_and_exits_with_its_status() {
+    assert_eq!(exit_of(ok_actor::_start), "actor exited with status 0");
+    assert_eq!(fake::logs(), ["done"]);
+    assert_eq!(exit_of(failing_actor::_start), "actor exited with status 1");
+    assert_eq!(fake::logs(), ["main failed: invalid argument"]);
 }

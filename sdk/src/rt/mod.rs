@@ -5,7 +5,8 @@
 //! - reactor: what suspended tasks wait for; parks the actor in one `sys_cap_wait`.
 //! - [`time`](Instant): [`Instant`], [`sleep`], [`sleep_until`].
 //!
-//! Combinators come from `futures-util`: [`join`], [`select`] and friends.
+//! `#[sdk::main]` runs an actor's `async fn main` with [`block_on`]. Combinators come from
+//! `futures-util`: [`join`], [`select`] and friends.
 //!
 //! ```
 //! use core::time::Duration;
@@ -27,6 +28,32 @@ mod local;
 pub(crate) mod reactor;
 mod time;
 
+use core::fmt::Display;
+
 pub use executor::{JoinHandle, block_on, spawn};
 pub use futures_util::future::{Either, join, join3, join4, select};
 pub use time::{Instant, sleep, sleep_until};
+
+/// What `main` may return under `#[sdk::main]`: `()`, or a `Result` whose error is logged.
+pub trait Termination {
+    /// The actor's exit status: 0 for success, 1 for an error (after logging it).
+    fn report(self) -> i32;
+}
+
+impl Termination for () {
+    fn report(self) -> i32 {
+        0
+    }
+}
+
+impl<E: Display> Termination for Result<(), E> {
+    fn report(self) -> i32 {
+        match self {
+            Ok(()) => 0,
+            Err(error) => {
+                crate::println!("main failed: {error}");
+                1
+            }
+        }
+    }
+}
