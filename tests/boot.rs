@@ -199,6 +199,12 @@ fn abi_boot() -> &'static str {
     let log = LOG.get_or_init(|| {
         let mut machine = boot(build_iso("abi", "on_fatal=exit manifest=test/abi.manifest"));
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
+        if waited.is_ok() {
+            waited = machine.send(&format!("{TYPED}\r"));
+        }
+        if waited.is_ok() {
+            waited = machine.wait_for(&format!("echo: {TYPED}"), REPORT_TIMEOUT);
+        }
         // The last reports to arrive: the ticker sleeps three times while the spinner spins.
         for (actor, end) in
             [("ticker", "exited"), ("recursion", "trapped"), ("receiver", "exited"), ("ipcerrors", "exited")]
@@ -302,6 +308,13 @@ fn every_bad_ipc_argument_gets_its_documented_code() {
         line_with(log, &format!("ipcerrors[{pid}]: check {n} ok"));
     }
     line_with(log, &format!("ipcerrors[{pid}]: checks done"));
+}
+
+#[test]
+fn an_actor_talks_to_the_serial_console_through_console_endpoints() {
+    let log = abi_boot();
+    assert!(log.contains(&format!("echo: {TYPED}")), "typed text came back through console.in/console.out");
+    line_with(log, "init: started console service");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use crate::arch::cpu;
 use crate::boot::FramebufferInfo;
 use crate::cap::{Capability, Rights};
+use crate::console;
 use crate::manifest::{self, ActorDecl, GrantRights, Manifest, ObjectRef};
 use crate::mem;
 use crate::proc::{Pid, ProcessTable};
@@ -27,6 +28,8 @@ pub struct System<'a> {
     pub disk: &'a Ramdisk<'static>,
     /// The boot framebuffer, if there is one.
     pub framebuffer: Option<&'static FramebufferInfo>,
+    /// The console service, once a grant needed it.
+    pub console: Option<console::Console>,
 }
 
 /// Reads the manifest `path` from the ramdisk and starts what it lists; returns how many actors
@@ -112,6 +115,18 @@ fn start_actor(
             ObjectRef::Framebuffer => {
                 let fb = system.framebuffer.ok_or("the machine has no framebuffer to grant")?;
                 Capability::framebuffer(fb).derive(rights)
+            }
+            ObjectRef::ConsoleIn | ObjectRef::ConsoleOut => {
+                if system.console.is_none() {
+                    let console = console::start(system.executor, system.processes)
+                        .map_err(|e| format!("the console service cannot start: {e}"))?;
+                    system.console = Some(console);
+                }
+                let console = system.console.as_ref().ok_or("no console service")?;
+                match grant.object {
+                    ObjectRef::ConsoleIn => console.input.derive(rights),
+                    _ => console.output.derive(rights),
+                }
             }
         };
         grants.push(derived.map_err(|e| format!("grant {:?}: {e}", grant.object))?);

@@ -16,6 +16,11 @@
 //! - `klog`: the `log` backend on the serial console.
 //! - `cmdline`: boot options from the kernel command line.
 //! - `ramdisk`: the `ramdisk.tar` module.
+//! - `manifest`, `init`: the boot manifest, and starting the actors it lists.
+//! - `console`: the serial console as a service actors reach through endpoints.
+//! - `task`, `time`: the executor, fibers, time slices; the clock and sleeping.
+//! - `cap`, `ipc`, `proc`: capabilities, endpoints and shared memory, processes.
+//! - `wasm`: the Wasm actor runtime and its host ABI.
 //! - `fatal`: what happens when the kernel cannot go on.
 //! - `proc`: processes: pids, state, why each ended, statistics.
 //! - `cap`: capabilities, rights and per-process handle tables.
@@ -29,6 +34,7 @@ pub mod arch;
 pub mod boot;
 pub mod cap;
 pub mod cmdline;
+pub mod console;
 pub mod error;
 pub mod fatal;
 pub mod init;

@@ -10,8 +10,10 @@
 //! actor NAME [file=FILE] [memory=PAGES] [grant=OBJECT:RIGHTS]...
 //! ```
 //!
-//! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages. OBJECT is an endpoint, a shared-memory object or
-//! `framebuffer`; RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
+//! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages.
+//! OBJECT is an endpoint or shared-memory object the manifest declares, or one the kernel
+//! provides: `framebuffer`, `console.in` (serial input, as messages) and `console.out` (raw
+//! serial output). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
 //! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
 //! its number and skipped; the valid lines still take effect.
 
@@ -34,6 +36,10 @@ pub enum ObjectRef {
     SharedMemory(String),
     /// The boot framebuffer.
     Framebuffer,
+    /// The endpoint the console service sends serial input to (grant with `r`).
+    ConsoleIn,
+    /// The endpoint the console service prints from (grant with `w`).
+    ConsoleOut,
 }
 
 /// Rights a grant gives.
@@ -115,6 +121,13 @@ impl core::fmt::Display for LineError {
     }
 }
 
+/// Objects the kernel provides under reserved names.
+const KERNEL_OBJECTS: [(&str, ObjectRef); 3] = [
+    ("framebuffer", ObjectRef::Framebuffer),
+    ("console.in", ObjectRef::ConsoleIn),
+    ("console.out", ObjectRef::ConsoleOut),
+];
+
 /// Largest shared-memory object a manifest may declare.
 pub const MAX_SHARED_MEMORY: usize = 16 * 1024 * 1024;
 /// Largest linear memory an actor line may allow, in 64 KiB Wasm pages (4 GiB: all of Wasm32).
@@ -156,7 +169,7 @@ pub fn parse(text: &str) -> (Manifest, Vec<LineError>) {
 }
 
 fn is_name_taken(manifest: &Manifest, name: &str) -> bool {
-    name == "framebuffer"
+    KERNEL_OBJECTS.iter().any(|&(kernel, _)| kernel == name)
         || manifest.endpoints.iter().any(|e| e.name == name)
         || manifest.shared_memory.iter().any(|s| s.name == name)
 }
@@ -237,8 +250,8 @@ fn parse_actor<'a>(
 fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
     let (object, letters) =
         grant.split_once(':').ok_or_else(|| format!("grant `{grant}` needs OBJECT:RIGHTS"))?;
-    let object = if object == "framebuffer" {
-        ObjectRef::Framebuffer
+    let object = if let Some((_, kernel)) = KERNEL_OBJECTS.iter().find(|(name, _)| *name == object) {
+        kernel.clone()
     } else if manifest.endpoints.iter().any(|e| e.name == object) {
         ObjectRef::Endpoint(object.to_string())
     } else if manifest.shared_memory.iter().any(|s| s.name == object) {

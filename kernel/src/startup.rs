@@ -98,6 +98,7 @@ extern "C" fn on_kernel_stack() -> ! {
             processes: &mut processes,
             disk,
             framebuffer: info.framebuffer.as_ref(),
+            console: None,
         };
         init::start_system(system, manifest);
     }

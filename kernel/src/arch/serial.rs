@@ -100,3 +100,18 @@ impl Stream for SerialInput {
         }
     }
 }
+
+/// A byte already received, without waiting.
+pub fn try_read() -> Option<u8> {
+    INPUT.get()?.pop()
+}
+
+/// Writes `bytes` to COM1 as they are (console output of actors).
+pub fn write_bytes(bytes: &[u8]) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let mut port = PORT.lock();
+        for &byte in bytes {
+            port.send(byte);
+        }
+    });
+}
