@@ -23,6 +23,7 @@ test: lint host-test boot-test
 host-test: toolchain
 	cargo test -q -p limine-config
 	cargo test -q -p minimalos-loader --lib
+	cargo test -q -p sdk -p sdk-macros
 	cargo test -q -p kernel --lib --target $(HOST)
 	cargo test -q -p minimalos --lib --bins
 
@@ -39,6 +40,7 @@ lint: toolchain
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
 	cargo clippy -q -p minimalos-loader --lib --tests -- -D warnings
 	cargo clippy -q -p sdk -p hello --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -q -p sdk -p sdk-macros --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
