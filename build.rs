@@ -25,9 +25,16 @@ const ACTOR_TARGET: &str = "wasm32-unknown-unknown";
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    for watched in
-        ["kernel", "limine", "actors", "sdk", "Cargo.lock", ".cargo/config.toml", "rust-toolchain.toml"]
-    {
+    for watched in [
+        "kernel",
+        "limine",
+        "actors",
+        "sdk",
+        "tests/wasm",
+        "Cargo.lock",
+        ".cargo/config.toml",
+        "rust-toolchain.toml",
+    ] {
         println!("cargo:rerun-if-changed={watched}");
     }
 

@@ -205,10 +205,14 @@ fn abi_boot() -> &'static str {
         if waited.is_ok() {
             waited = machine.wait_for(&format!("echo: {TYPED}"), REPORT_TIMEOUT);
         }
-        // The last reports to arrive: the ticker sleeps three times while the spinner spins.
-        for (actor, end) in
-            [("ticker", "exited"), ("recursion", "trapped"), ("receiver", "exited"), ("ipcerrors", "exited")]
-        {
+        // The last reports to arrive, each delayed by the spinner's time slices.
+        for (actor, end) in [
+            ("ticker", "exited"),
+            ("recursion", "trapped"),
+            ("receiver", "exited"),
+            ("ipcerrors", "exited"),
+            ("pong", "exited"),
+        ] {
             if waited.is_ok() {
                 let started = machine.output();
                 let pid = number_after(line_with(&started, &format!("init: started {actor} (")), "as pid ");
@@ -315,6 +319,13 @@ fn an_actor_talks_to_the_serial_console_through_console_endpoints() {
     let log = abi_boot();
     assert!(log.contains(&format!("echo: {TYPED}")), "typed text came back through console.in/console.out");
     line_with(log, "init: started console service");
+}
+
+#[test]
+fn two_wasm_actors_ping_pong_through_the_kernel() {
+    let line = line_with(abi_boot(), &format!("ping[{}]: round trips: 200, mean ", abi_pid("ping")));
+    assert!(number_after(line, "mean ") > 0, "{line}");
+    line_with(abi_boot(), &format!("pong[{}] exited with status 0", abi_pid("pong")));
 }
 
 #[test]
