@@ -329,6 +329,11 @@ fn two_wasm_actors_ping_pong_through_the_kernel() {
 }
 
 #[test]
+fn the_ramdisk_is_readable_and_only_readable() {
+    line_with(abi_boot(), &format!("ramdisk[{}]: ramdisk read ok", abi_pid("ramdisk")));
+}
+
+#[test]
 fn kernel_fault_is_reported_and_ends_the_run() {
     let mut machine = boot(build_iso("fault", "ktest=fault on_fatal=exit"));
     let status = machine.wait_exit(BOOT_TIMEOUT);

@@ -116,6 +116,7 @@ fn start_actor(
                 let fb = system.framebuffer.ok_or("the machine has no framebuffer to grant")?;
                 Capability::framebuffer(fb).derive(rights)
             }
+            ObjectRef::Ramdisk => Capability::ramdisk(system.disk.bytes()).derive(rights),
             ObjectRef::ConsoleIn | ObjectRef::ConsoleOut => {
                 if system.console.is_none() {
                     let console = console::start(system.executor, system.processes)

@@ -12,8 +12,8 @@
 //!
 //! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages.
 //! OBJECT is an endpoint or shared-memory object the manifest declares, or one the kernel
-//! provides: `framebuffer`, `console.in` (serial input, as messages) and `console.out` (raw
-//! serial output). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
+//! provides: `framebuffer`, `console.in` (serial input, as messages), `console.out` (raw
+//! serial output) and `ramdisk` (the boot ramdisk's bytes, read-only). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
 //! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
 //! its number and skipped; the valid lines still take effect.
 
@@ -40,6 +40,8 @@ pub enum ObjectRef {
     ConsoleIn,
     /// The endpoint the console service prints from (grant with `w`).
     ConsoleOut,
+    /// The boot ramdisk, read-only (grant with `r`).
+    Ramdisk,
 }
 
 /// Rights a grant gives.
@@ -122,10 +124,11 @@ impl core::fmt::Display for LineError {
 }
 
 /// Objects the kernel provides under reserved names.
-const KERNEL_OBJECTS: [(&str, ObjectRef); 3] = [
+const KERNEL_OBJECTS: [(&str, ObjectRef); 4] = [
     ("framebuffer", ObjectRef::Framebuffer),
     ("console.in", ObjectRef::ConsoleIn),
     ("console.out", ObjectRef::ConsoleOut),
+    ("ramdisk", ObjectRef::Ramdisk),
 ];
 
 /// Largest shared-memory object a manifest may declare.

@@ -29,12 +29,18 @@ impl core::fmt::Display for RamdiskError {
 /// A tar archive in memory.
 pub struct Ramdisk<'a> {
     archive: TarArchiveRef<'a>,
+    bytes: &'a [u8],
 }
 
 impl<'a> Ramdisk<'a> {
     /// Checks that `bytes` are a tar archive.
     pub fn new(bytes: &'a [u8]) -> Result<Self, RamdiskError> {
-        TarArchiveRef::new(bytes).map(|archive| Self { archive }).map_err(|_| RamdiskError::Corrupt)
+        TarArchiveRef::new(bytes).map(|archive| Self { archive, bytes }).map_err(|_| RamdiskError::Corrupt)
+    }
+
+    /// The whole archive.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 
     /// The regular files, in archive order.

@@ -22,6 +22,8 @@ pub enum Object {
     SharedMemory(Arc<SharedMemory>),
     /// The boot framebuffer (described in the boot-info snapshot, which lives forever).
     Framebuffer(&'static FramebufferInfo),
+    /// The boot ramdisk's bytes (`ramdisk.tar`, which the kernel never frees or changes).
+    Ramdisk(&'static [u8]),
 }
 
 /// An object and the rights to it. Dropping it gives the rights up: the last receiving or
@@ -53,6 +55,12 @@ impl Capability {
     /// The framebuffer `info` describes, with every right.
     pub fn framebuffer(info: &'static FramebufferInfo) -> Self {
         Self::new(Object::Framebuffer(info), Rights::all())
+    }
+
+    /// The boot ramdisk, read-only: its capability has READ and GRANT only, and derive can
+    /// never add WRITE.
+    pub fn ramdisk(bytes: &'static [u8]) -> Self {
+        Self::new(Object::Ramdisk(bytes), Rights::READ | Rights::GRANT)
     }
 
     /// What it refers to.
@@ -96,6 +104,7 @@ impl fmt::Debug for Capability {
             Object::Endpoint(_) => "Endpoint",
             Object::SharedMemory(_) => "SharedMemory",
             Object::Framebuffer(_) => "Framebuffer",
+            Object::Ramdisk(_) => "Ramdisk",
         };
         f.debug_struct("Capability").field("object", &kind).field("rights", &self.rights).finish()
     }

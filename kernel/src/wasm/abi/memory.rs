@@ -1,5 +1,5 @@
-//! Host functions for memory objects: shared memory and the framebuffer, read and written by
-//! copying between them and the actor's own memory.
+//! Host functions for memory objects: shared memory, the framebuffer and the (read-only) boot
+//! ramdisk, read and written by copying between them and the actor's own memory.
 
 use alloc::vec::Vec;
 use tinywasm::FuncContext;
@@ -26,7 +26,7 @@ fn memory_object(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<Obje
     let object =
         ctx.process.with_caps(|caps| caps.get(Handle::from_raw(handle), rights).map(|c| c.object().clone()));
     match object {
-        Ok(object @ (Object::SharedMemory(_) | Object::Framebuffer(_))) => Ok(object),
+        Ok(object @ (Object::SharedMemory(_) | Object::Framebuffer(_) | Object::Ramdisk(_))) => Ok(object),
         Ok(Object::Endpoint(_)) => Err(E_WRONG_KIND),
         Err(e) => Err(code(e)),
     }
@@ -36,6 +36,11 @@ fn read_object(object: &Object, offset: usize, buf: &mut [u8]) -> Result<(), Err
     match object {
         Object::SharedMemory(memory) => memory.read(offset, buf),
         Object::Framebuffer(fb) => fb.read(offset, buf),
+        Object::Ramdisk(bytes) => {
+            let src = offset.checked_add(buf.len()).and_then(|end| bytes.get(offset..end));
+            buf.copy_from_slice(src.ok_or(Error::OutOfBounds)?);
+            Ok(())
+        }
         Object::Endpoint(_) => Err(Error::WrongKind),
     }
 }
@@ -44,7 +49,8 @@ fn write_object(object: &Object, offset: usize, data: &[u8]) -> Result<(), Error
     match object {
         Object::SharedMemory(memory) => memory.write(offset, data),
         Object::Framebuffer(fb) => fb.write(offset, data),
-        Object::Endpoint(_) => Err(Error::WrongKind),
+        // Its capabilities never carry WRITE, so no write gets here.
+        Object::Ramdisk(_) | Object::Endpoint(_) => Err(Error::NoRights),
     }
 }
 
@@ -52,6 +58,7 @@ fn object_size(object: &Object) -> usize {
     match object {
         Object::SharedMemory(memory) => memory.size(),
         Object::Framebuffer(fb) => fb.size(),
+        Object::Ramdisk(bytes) => bytes.len(),
         Object::Endpoint(_) => 0,
     }
 }
