@@ -93,13 +93,16 @@ fn cross_build(root: &Path, package: &str, target: &str) -> PathBuf {
     root.join(CROSS_DIR).join(target).join("release")
 }
 
-/// Names of the crates under `actors/` (each folder with a `Cargo.toml`), sorted.
+/// Names of the actor crates under `actors/`, sorted: folders whose `Cargo.toml` builds a
+/// `cdylib` (a `.wasm` module). Other crates there are libraries actors share, such as their
+/// message protocols.
 fn actor_crates(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|entry| {
             let path = entry.ok()?.path();
-            path.join("Cargo.toml").is_file().then(|| path.file_name()?.to_str().map(str::to_owned))?
+            let manifest = fs::read_to_string(path.join("Cargo.toml")).ok()?;
+            manifest.contains("cdylib").then(|| path.file_name()?.to_str().map(str::to_owned))?
         })
         .collect();
     names.sort();

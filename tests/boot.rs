@@ -122,7 +122,9 @@ fn ramdisk_lists_every_actor_with_its_size() {
     let mut checked = 0;
     for actor in actors {
         let actor = actor.unwrap();
-        if !actor.path().join("Cargo.toml").is_file() {
+        let is_actor =
+            std::fs::read_to_string(actor.path().join("Cargo.toml")).is_ok_and(|m| m.contains("cdylib"));
+        if !is_actor {
             continue;
         }
         let name = actor.file_name().into_string().unwrap();
