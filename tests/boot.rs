@@ -214,6 +214,7 @@ fn abi_boot() -> &'static str {
             ("receiver", "exited"),
             ("ipcerrors", "exited"),
             ("pong", "exited"),
+            ("control", "exited"),
         ] {
             if waited.is_ok() {
                 let started = machine.output();
@@ -302,18 +303,29 @@ fn sys_cap_recv_blocks_until_a_message_arrives() {
     line_with(log, &format!("receiver[{receiver}] exited with status 0"));
 }
 
+/// Asserts that the WAT checker `actor` (reporting like `tests/wasm/ipc_errors.wat`) passed all
+/// `count` checks.
+fn assert_checks(actor: &str, source: &str, count: usize) {
+    let log = abi_boot();
+    let pid = abi_pid(actor);
+    let me = format!("{actor}[{pid}]: ");
+    if let Some(failed) = log.lines().find(|l| l.contains(&me) && l.contains("FAILED")) {
+        panic!("{failed} (checks are numbered in tests/wasm/{source})");
+    }
+    for n in 1..=count {
+        line_with(log, &format!("{me}check {n} ok"));
+    }
+    line_with(log, &format!("{me}checks done"));
+}
+
 #[test]
 fn every_bad_ipc_argument_gets_its_documented_code() {
-    let log = abi_boot();
-    let pid = abi_pid("ipcerrors");
-    let me = format!("ipcerrors[{pid}]: ");
-    if let Some(failed) = log.lines().find(|l| l.contains(&me) && l.contains("FAILED")) {
-        panic!("{failed} (checks are numbered in tests/wasm/ipc_errors.wat)");
-    }
-    for n in 1..=26 {
-        line_with(log, &format!("ipcerrors[{pid}]: check {n} ok"));
-    }
-    line_with(log, &format!("ipcerrors[{pid}]: checks done"));
+    assert_checks("ipcerrors", "ipc_errors.wat", 26);
+}
+
+#[test]
+fn the_system_capability_lists_starts_and_kills_processes() {
+    assert_checks("control", "system_calls.wat", 12);
 }
 
 #[test]

@@ -117,6 +117,7 @@ fn start_actor(
                 Capability::framebuffer(fb).derive(rights)
             }
             ObjectRef::Ramdisk => Capability::ramdisk(system.disk.bytes()).derive(rights),
+            ObjectRef::System => Capability::system().derive(rights),
             ObjectRef::ConsoleIn | ObjectRef::ConsoleOut => {
                 if system.console.is_none() {
                     let console = console::start(system.executor, system.processes)
@@ -136,4 +137,82 @@ fn start_actor(
     let limits = Limits { memory_pages: actor.memory_pages.unwrap_or(defaults.memory_pages), ..defaults };
     wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, limits, grants)
         .map_err(|e| format!("`{}` {e}", actor.file))
+}
+
+/// A request from an actor to start a module of the ramdisk; the executor loop serves it.
+struct SpawnRequest {
+    file: String,
+    reply: alloc::sync::Arc<SpawnReply>,
+}
+
+/// Why a module asked for could not be started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpawnFailure {
+    /// The ramdisk has no such file.
+    NoSuchFile(String),
+    /// The module was refused, for this reason.
+    Refused(String),
+}
+
+impl core::fmt::Display for SpawnFailure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoSuchFile(file) => write!(f, "no file `{file}` in the ramdisk"),
+            Self::Refused(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Where the executor loop leaves the answer to a [`SpawnRequest`].
+#[derive(Default)]
+struct SpawnReply {
+    result: spin::Mutex<Option<Result<Pid, SpawnFailure>>>,
+    waker: futures_util::task::AtomicWaker,
+}
+
+/// Requests not served yet. Actors cannot spawn from inside a poll (the executor is busy
+/// polling them), so the loop serves these between rounds.
+static SPAWN_REQUESTS: spin::Mutex<alloc::collections::VecDeque<SpawnRequest>> =
+    spin::Mutex::new(alloc::collections::VecDeque::new());
+
+/// Starts the ramdisk module `file` as a new actor with no grants, once the executor loop gets
+/// to it; the reason is returned when it cannot start.
+pub async fn spawn_from_actor(file: String) -> Result<Pid, SpawnFailure> {
+    let reply = alloc::sync::Arc::new(SpawnReply::default());
+    SPAWN_REQUESTS.lock().push_back(SpawnRequest { file, reply: reply.clone() });
+    core::future::poll_fn(|cx| {
+        reply.waker.register(cx.waker());
+        match reply.result.lock().take() {
+            Some(result) => core::task::Poll::Ready(result),
+            None => core::task::Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Whether an actor waits for a spawn.
+pub fn spawn_requested() -> bool {
+    !SPAWN_REQUESTS.lock().is_empty()
+}
+
+/// Serves the pending spawn requests (called by the executor loop between rounds).
+pub fn serve_spawn_requests(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
+    loop {
+        let Some(request) = SPAWN_REQUESTS.lock().pop_front() else { return };
+        let result = match disk.and_then(|d| d.get(&request.file)) {
+            None => Err(SpawnFailure::NoSuchFile(request.file.clone())),
+            Some(bytes) => {
+                let mut processes = crate::proc::PROCESSES.lock();
+                let name = request.file.trim_end_matches(".wasm");
+                wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), [])
+                    .map_err(|e| SpawnFailure::Refused(format!("`{}` {e}", request.file)))
+            }
+        };
+        match &result {
+            Ok(pid) => log::info!("init: started {} as pid {pid} on request", request.file),
+            Err(why) => log::warn!("init: refused to start {why}"),
+        }
+        *request.reply.result.lock() = Some(result);
+        request.reply.waker.wake();
+    }
 }

@@ -1,6 +1,50 @@
-//! The `log` backend: every kernel log line goes to the serial console as `[level] message`.
+//! The `log` backend: every kernel log line goes to the serial console as `[level] message`,
+//! and into a ring of the most recent lines that `dmesg` reads ([`tail`]).
 
+use core::fmt::Write;
 use log::{LevelFilter, Log, Metadata, Record};
+use spin::Mutex;
+
+/// Bytes of recent log text kept for `dmesg`.
+pub const RING_BYTES: usize = 32 * 1024;
+
+/// The most recent log text; the oldest bytes are overwritten first.
+struct Ring {
+    bytes: [u8; RING_BYTES],
+    /// Bytes ever written; the newest byte is at `(written - 1) % RING_BYTES`.
+    written: usize,
+}
+
+impl Write for Ring {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        for &byte in text.as_bytes() {
+            self.bytes[self.written % RING_BYTES] = byte;
+            self.written += 1;
+        }
+        Ok(())
+    }
+}
+
+static RING: Mutex<Ring> = Mutex::new(Ring { bytes: [0; RING_BYTES], written: 0 });
+
+/// Copies the newest log text, up to `out.len()` bytes and starting at a line boundary when
+/// older text was cut, into `out`; returns how many bytes it copied.
+pub fn tail(out: &mut [u8]) -> usize {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let ring = RING.lock();
+        let kept = ring.written.min(RING_BYTES);
+        let take = kept.min(out.len());
+        let start = ring.written - take;
+        for (i, slot) in out[..take].iter_mut().enumerate() {
+            *slot = ring.bytes[(start + i) % RING_BYTES];
+        }
+        // Cut at the first line break unless the copy starts at the very first byte logged.
+        let skip =
+            if start == 0 { 0 } else { out[..take].iter().position(|&b| b == b'\n').map_or(0, |i| i + 1) };
+        out.copy_within(skip..take, 0);
+        take - skip
+    })
+}
 
 /// Crates whose log lines are shown only at `debug` and above: tar-no-std reports the zero
 /// blocks that end every archive as an error, which would alarm anyone reading the boot log.
@@ -18,11 +62,20 @@ impl Log for SerialLogger {
 
     fn log(&self, record: &Record<'_>) {
         if self.enabled(record.metadata()) {
-            crate::arch::serial::write_fmt(format_args!("[{:<5}] {}\n", record.level(), record.args()));
+            print(format_args!("[{:<5}] {}\n", record.level(), record.args()));
         }
     }
 
     fn flush(&self) {}
+}
+
+/// Writes `text` to the console and to the `dmesg` ring.
+pub fn print(text: core::fmt::Arguments<'_>) {
+    crate::arch::serial::write_fmt(text);
+    // Interrupts off: the lock is never held when an interrupt handler might log.
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let _ = RING.lock().write_fmt(text);
+    });
 }
 
 /// Installs the serial logger at `level`.
@@ -32,10 +85,10 @@ pub fn init(level: LevelFilter) {
     log::set_max_level(level);
 }
 
-/// Prints a line on the console without a level tag (the banner, the shell later).
+/// Prints a line on the console (and into the `dmesg` ring) without a level tag: the banner.
 #[macro_export]
 macro_rules! println {
     ($($arg:tt)*) => {
-        $crate::arch::serial::write_fmt(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::klog::print(format_args!("{}\n", format_args!($($arg)*)))
     };
 }

@@ -13,7 +13,8 @@
 //! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages.
 //! OBJECT is an endpoint or shared-memory object the manifest declares, or one the kernel
 //! provides: `framebuffer`, `console.in` (serial input, as messages), `console.out` (raw
-//! serial output) and `ramdisk` (the boot ramdisk's bytes, read-only). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
+//! serial output), `ramdisk` (the boot ramdisk's bytes, read-only) and `system` (process
+//! management and kernel state). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
 //! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
 //! its number and skipped; the valid lines still take effect.
 
@@ -42,6 +43,8 @@ pub enum ObjectRef {
     ConsoleOut,
     /// The boot ramdisk, read-only (grant with `r`).
     Ramdisk,
+    /// Process management and kernel state (`r` to look, `w` to start and kill).
+    System,
 }
 
 /// Rights a grant gives.
@@ -124,7 +127,8 @@ impl core::fmt::Display for LineError {
 }
 
 /// Objects the kernel provides under reserved names.
-const KERNEL_OBJECTS: [(&str, ObjectRef); 4] = [
+const KERNEL_OBJECTS: [(&str, ObjectRef); 5] = [
+    ("system", ObjectRef::System),
     ("framebuffer", ObjectRef::Framebuffer),
     ("console.in", ObjectRef::ConsoleIn),
     ("console.out", ObjectRef::ConsoleOut),

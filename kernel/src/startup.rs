@@ -8,10 +8,9 @@ use crate::arch::{self, acpi, cpu, irq, serial};
 use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
-use crate::proc::ProcessTable;
 use crate::ramdisk::{self, Ramdisk};
 use crate::task::{Executor, preempt};
-use crate::{fatal, init, ipc, klog, ktest, manifest, println, time};
+use crate::{fatal, init, ipc, klog, ktest, manifest, println, proc, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -81,7 +80,7 @@ extern "C" fn on_kernel_stack() -> ! {
         list_ramdisk(disk);
     }
     let mut executor = Executor::new();
-    let mut processes = ProcessTable::new();
+    let mut processes = proc::PROCESSES.lock();
     match options.ktest {
         Some(KernelTest::Fault) => ktest::fault(),
         Some(KernelTest::Sched) => {
@@ -102,8 +101,9 @@ extern "C" fn on_kernel_stack() -> ! {
         };
         init::start_system(system, manifest);
     }
+    drop(processes);
     log::info!("boot complete; {} tasks", executor.len());
-    run(executor, processes)
+    run(executor, disk)
 }
 
 /// Routes device interrupts and starts the timer; the kernel cannot schedule without them.
@@ -123,17 +123,18 @@ fn start_interrupts(info: &BootInfo) {
 }
 
 /// The executor loop: fire due timers, poll what is runnable, sleep until the next interrupt.
-fn run(mut executor: Executor, _processes: ProcessTable) -> ! {
+fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>) -> ! {
     // The loader entered the kernel with interrupts off; tasks run with them on.
     interrupts::enable();
     loop {
         time::timer::fire_expired(time::now());
+        init::serve_spawn_requests(&mut executor, disk.as_ref());
         executor.run_ready();
         // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
         // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
         interrupts::disable();
         let timer_due = time::timer::next_deadline().is_some_and(|d| d <= time::now());
-        if executor.has_ready() || timer_due {
+        if executor.has_ready() || timer_due || init::spawn_requested() {
             interrupts::enable();
         } else {
             interrupts::enable_and_hlt();

@@ -24,6 +24,9 @@ pub enum Object {
     Framebuffer(&'static FramebufferInfo),
     /// The boot ramdisk's bytes (`ramdisk.tar`, which the kernel never frees or changes).
     Ramdisk(&'static [u8]),
+    /// The right to manage processes and read kernel state: READ lists processes, reads the
+    /// log and memory figures; WRITE starts and kills processes.
+    System,
 }
 
 /// An object and the rights to it. Dropping it gives the rights up: the last receiving or
@@ -61,6 +64,11 @@ impl Capability {
     /// never add WRITE.
     pub fn ramdisk(bytes: &'static [u8]) -> Self {
         Self::new(Object::Ramdisk(bytes), Rights::READ | Rights::GRANT)
+    }
+
+    /// Process management and kernel state, with every right.
+    pub fn system() -> Self {
+        Self::new(Object::System, Rights::all())
     }
 
     /// What it refers to.
@@ -105,6 +113,7 @@ impl fmt::Debug for Capability {
             Object::SharedMemory(_) => "SharedMemory",
             Object::Framebuffer(_) => "Framebuffer",
             Object::Ramdisk(_) => "Ramdisk",
+            Object::System => "System",
         };
         f.debug_struct("Capability").field("object", &kind).field("rights", &self.rights).finish()
     }

@@ -25,3 +25,7 @@ pub use exit::{Exit, Trap};
 pub use pid::Pid;
 pub use process::{Process, ProcessInfo, Received, State, Stats, Wait};
 pub use table::ProcessTable;
+
+/// The kernel's process table. Task code and host functions lock it only briefly and never
+/// across a wait or while ending a process (take the `Arc<Process>` out, then act on it).
+pub static PROCESSES: spin::Mutex<ProcessTable> = spin::Mutex::new(ProcessTable::new());

@@ -20,6 +20,11 @@ impl Pid {
         Self(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// The pid an actor names by `raw` (which may name no process).
+    pub const fn from_raw(raw: u64) -> Self {
+        Self(raw)
+    }
+
     /// The number an actor sees (a message's sender, `sys_spawn`'s result).
     pub const fn raw(self) -> u64 {
         self.0

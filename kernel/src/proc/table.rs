@@ -17,8 +17,8 @@ pub struct ProcessTable {
 
 impl ProcessTable {
     /// An empty table.
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        Self { processes: BTreeMap::new() }
     }
 
     /// A new ready process called `name`, with a pid never used before and no capabilities;
@@ -32,6 +32,11 @@ impl ProcessTable {
     /// The process `pid` names (`NoSuchProcess` if there is none, or it was reaped).
     pub fn get(&self, pid: Pid) -> Result<&Arc<Process>, Error> {
         self.processes.get(&pid).ok_or(Error::NoSuchProcess)
+    }
+
+    /// The process an actor names by the raw pid `raw`, if it is in the table.
+    pub fn find(&self, raw: i64) -> Option<&Arc<Process>> {
+        self.processes.get(&Pid::from_raw(u64::try_from(raw).ok()?))
     }
 
     /// What `ps` shows, by pid.

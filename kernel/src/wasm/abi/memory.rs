@@ -27,7 +27,7 @@ fn memory_object(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<Obje
         ctx.process.with_caps(|caps| caps.get(Handle::from_raw(handle), rights).map(|c| c.object().clone()));
     match object {
         Ok(object @ (Object::SharedMemory(_) | Object::Framebuffer(_) | Object::Ramdisk(_))) => Ok(object),
-        Ok(Object::Endpoint(_)) => Err(E_WRONG_KIND),
+        Ok(Object::Endpoint(_) | Object::System) => Err(E_WRONG_KIND),
         Err(e) => Err(code(e)),
     }
 }
@@ -36,6 +36,7 @@ fn read_object(object: &Object, offset: usize, buf: &mut [u8]) -> Result<(), Err
     match object {
         Object::SharedMemory(memory) => memory.read(offset, buf),
         Object::Framebuffer(fb) => fb.read(offset, buf),
+        Object::System => Err(Error::WrongKind),
         Object::Ramdisk(bytes) => {
             let src = offset.checked_add(buf.len()).and_then(|end| bytes.get(offset..end));
             buf.copy_from_slice(src.ok_or(Error::OutOfBounds)?);
@@ -50,7 +51,8 @@ fn write_object(object: &Object, offset: usize, data: &[u8]) -> Result<(), Error
         Object::SharedMemory(memory) => memory.write(offset, data),
         Object::Framebuffer(fb) => fb.write(offset, data),
         // Its capabilities never carry WRITE, so no write gets here.
-        Object::Ramdisk(_) | Object::Endpoint(_) => Err(Error::NoRights),
+        Object::Ramdisk(_) => Err(Error::NoRights),
+        Object::Endpoint(_) | Object::System => Err(Error::WrongKind),
     }
 }
 
@@ -59,7 +61,7 @@ fn object_size(object: &Object) -> usize {
         Object::SharedMemory(memory) => memory.size(),
         Object::Framebuffer(fb) => fb.size(),
         Object::Ramdisk(bytes) => bytes.len(),
-        Object::Endpoint(_) => 0,
+        Object::Endpoint(_) | Object::System => 0,
     }
 }
 

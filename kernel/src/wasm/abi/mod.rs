@@ -5,6 +5,7 @@
 //! handle (pointers through `guest`), and answer bad input with a negative code from [`errors`];
 //! they never panic on anything an actor passes.
 
+mod control;
 pub mod errors;
 mod ipc;
 mod memory;
@@ -84,6 +85,31 @@ pub const IMPORTS: &[Import] = &[
     Import { name: "sys_cap_mem_size", params: &[I64], results: &[I64], handler: memory::sys_cap_mem_size },
     Import { name: "sys_fb_info", params: &[], results: &[I64], handler: memory::sys_fb_info },
     Import { name: "sys_fb_format", params: &[I32, I32], results: &[I32], handler: memory::sys_fb_format },
+    Import {
+        name: "sys_proc_list",
+        params: &[I64, I32, I32],
+        results: &[I32],
+        handler: control::sys_proc_list,
+    },
+    Import { name: "sys_proc_kill", params: &[I64, I64], results: &[I32], handler: control::sys_proc_kill },
+    Import {
+        name: "sys_proc_spawn",
+        params: &[I64, I32, I32, I32, I32],
+        results: &[I64],
+        handler: control::sys_proc_spawn,
+    },
+    Import {
+        name: "sys_kernel_log",
+        params: &[I64, I32, I32],
+        results: &[I32],
+        handler: control::sys_kernel_log,
+    },
+    Import {
+        name: "sys_mem_info",
+        params: &[I64, I32, I32],
+        results: &[I32],
+        handler: control::sys_mem_info,
+    },
 ];
 
 /// The host function called `name`.

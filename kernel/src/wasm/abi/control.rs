@@ -1,0 +1,177 @@
+//! Host functions of the `system` capability: listing, starting and killing processes, and
+//! reading the kernel log and memory figures (what a shell's `ps`, `run`, `kill`, `dmesg` and
+//! `mem` need). The process table is in `proc`; starting modules in `init`.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use tinywasm::FuncContext;
+use tinywasm::types::WasmValue;
+
+use super::errors::{E_INVALID_ARGUMENT, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
+use super::{arg_i32, arg_i64, i32_result, i64_result};
+use crate::cap::{Handle, Object, Rights};
+use crate::proc::{Exit, PROCESSES, Process, State};
+use crate::task::fiber;
+use crate::time::clock;
+use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::guest::Guest;
+use crate::{init, klog, mem};
+
+type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
+
+/// Bytes of one `sys_proc_list` record.
+pub const PROC_RECORD: usize = 64;
+/// Bytes of the name field of a record.
+const NAME_BYTES: usize = 12;
+/// Bytes `sys_mem_info` writes.
+const MEM_INFO: usize = 32;
+/// Longest module name `sys_proc_spawn` takes.
+const MAX_NAME: usize = 255;
+
+/// Checks that the caller's `handle` is a `system` capability with `rights`.
+fn require(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<(), i32> {
+    let kind =
+        ctx.process.with_caps(|caps| caps.get(Handle::from_raw(handle), rights).map(|c| c.object().clone()));
+    match kind {
+        Ok(Object::System) => Ok(()),
+        Ok(_) => Err(E_WRONG_KIND),
+        Err(e) => Err(code(e)),
+    }
+}
+
+/// The state numbers `sys_proc_list` reports.
+fn state_code(state: &State) -> (u32, i32) {
+    match state {
+        State::Ready => (0, -1),
+        State::Running => (1, -1),
+        State::Blocked(_) => (2, -1),
+        State::Dead(Exit::Exited(status)) => (3, *status),
+        State::Dead(Exit::Killed { .. }) => (4, -1),
+        State::Dead(Exit::Trapped(_)) => (5, -1),
+    }
+}
+
+/// `sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
+pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
+    if let Err(code) = require(ctx, handle, Rights::READ) {
+        return i32_result(code);
+    }
+    let mut guest = Guest::new(&mut fcx)?;
+    let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    let list = PROCESSES.lock().list();
+    for (index, info) in list.iter().enumerate() {
+        let Some(slot) = buffer.sub(index * PROC_RECORD, PROC_RECORD) else { break };
+        let (state, status) = state_code(&info.state);
+        let mut record = [0u8; PROC_RECORD];
+        record[0..8].copy_from_slice(&info.pid.raw().to_le_bytes());
+        record[8..12].copy_from_slice(&state.to_le_bytes());
+        record[12..16].copy_from_slice(&status.to_le_bytes());
+        record[16..24].copy_from_slice(&info.stats.messages_sent.to_le_bytes());
+        record[24..32].copy_from_slice(&info.stats.messages_received.to_le_bytes());
+        let cpu_ns = clock::cycles_to_nanos(info.stats.cpu_cycles, clock::tsc_hz());
+        record[32..40].copy_from_slice(&cpu_ns.to_le_bytes());
+        record[40..48].copy_from_slice(&info.stats.memory_bytes.to_le_bytes());
+        record[48..52].copy_from_slice(&(info.handles as u32).to_le_bytes());
+        let name = info.name.as_bytes();
+        let shown = name.len().min(NAME_BYTES);
+        record[52..52 + shown].copy_from_slice(&name[..shown]);
+        guest.write(slot, &record)?;
+    }
+    i32_result(list.len() as i32)
+}
+
+/// `sys_proc_kill(handle: i64, pid: i64) -> i32`
+pub fn sys_proc_kill(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, pid) = (arg_i64(args, 0)?, arg_i64(args, 1)?);
+    if let Err(code) = require(ctx, handle, Rights::WRITE) {
+        return i32_result(code);
+    }
+    // The process is taken out of the table before it is ended: ending drops capabilities and
+    // wakes tasks, which must not happen under the table's lock.
+    let target: Option<Arc<Process>> = PROCESSES.lock().find(pid).cloned();
+    let Some(target) = target else { return i32_result(E_NOT_FOUND) };
+    let ended = target.end(Exit::Killed { by: Some(ctx.process.pid()) });
+    i32_result(if ended { 0 } else { E_NOT_FOUND })
+}
+
+/// `sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, err_ptr: i32, err_len: i32) -> i64`
+pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let handle = arg_i64(args, 0)?;
+    let (name_ptr, name_len, err_ptr, err_len) =
+        (arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i32(args, 4)?);
+    if let Err(code) = require(ctx, handle, Rights::WRITE) {
+        return i64_result(code.into());
+    }
+    let mut guest = Guest::new(&mut fcx)?;
+    let (Ok(name), Ok(err)) = (guest.range(name_ptr, name_len), guest.range(err_ptr, err_len)) else {
+        return i64_result(E_OUT_OF_BOUNDS.into());
+    };
+    if name.is_empty() || name.len() > MAX_NAME {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    }
+    let mut bytes = [0u8; MAX_NAME];
+    guest.read(name, &mut bytes)?;
+    let Ok(file) = core::str::from_utf8(&bytes[..name.len()]) else {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    };
+    match fiber::block_on(init::spawn_from_actor(String::from(file))).map_err(|_| cancelled())? {
+        Ok(pid) => i64_result(pid.raw() as i64),
+        Err(failure) => {
+            // The reason goes to `err`, cut to fit, NUL-terminated when there is room.
+            let why = alloc::format!("{failure}");
+            let shown = err.prefix(why.len());
+            guest.write(shown, why.as_bytes())?;
+            if let Some(end) = err.sub(shown.len(), 1) {
+                guest.write(end, &[0])?;
+            }
+            let code = match failure {
+                init::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
+                init::SpawnFailure::Refused(_) => E_INVALID_ARGUMENT,
+            };
+            i64_result(code.into())
+        }
+    }
+}
+
+/// `sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
+pub fn sys_kernel_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
+    if let Err(code) = require(ctx, handle, Rights::READ) {
+        return i32_result(code);
+    }
+    let mut guest = Guest::new(&mut fcx)?;
+    let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    let mut text = alloc::vec![0u8; buffer.len().min(klog::RING_BYTES)];
+    let copied = klog::tail(&mut text);
+    let target = buffer.prefix(copied);
+    guest.write(target, &text[..copied])?;
+    i32_result(copied as i32)
+}
+
+/// `sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
+pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
+    if let Err(code) = require(ctx, handle, Rights::READ) {
+        return i32_result(code);
+    }
+    let mut guest = Guest::new(&mut fcx)?;
+    let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    let Some(target) = buffer.sub(0, MEM_INFO) else { return i32_result(super::errors::E_BUFFER_TOO_SMALL) };
+    let stats = mem::stats();
+    let mut bytes = [0u8; MEM_INFO];
+    for (i, value) in [
+        stats.total_frames * mem::PAGE_SIZE,
+        stats.free_frames * mem::PAGE_SIZE,
+        stats.heap_bytes,
+        stats.heap_allocated,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        bytes[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
+    }
+    guest.write(target, &bytes)?;
+    i32_result(0)
+}

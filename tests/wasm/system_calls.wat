@@ -1,0 +1,86 @@
+;; The `system` capability (handle 0, read and write): list, start and kill processes, read
+;; the kernel log and memory figures. Same reporting as ipc_errors.wat: "check N ok" lines, then
+;; "checks done".
+(module
+  (import "env" "sys_log" (func $log (param i32 i32)))
+  (import "env" "sys_proc_list" (func $list (param i64 i32 i32) (result i32)))
+  (import "env" "sys_proc_kill" (func $kill (param i64 i64) (result i32)))
+  (import "env" "sys_proc_spawn" (func $spawn (param i64 i32 i32 i32 i32) (result i64)))
+  (import "env" "sys_kernel_log" (func $klog (param i64 i32 i32) (result i32)))
+  (import "env" "sys_mem_info" (func $mem (param i64 i32 i32) (result i32)))
+  (import "env" "sys_cap_derive" (func $derive (param i64 i32) (result i64)))
+  (memory (export "memory") 2)
+  (data (i32.const 0) "check ")
+  (data (i32.const 16) " ok")
+  (data (i32.const 32) " FAILED: got ")
+  (data (i32.const 48) "checks done")
+  (data (i32.const 64) "test/exit7.wasm")
+  (data (i32.const 80) "nope.wasm")
+  (data (i32.const 96) "test/bad_import.wasm")
+  (data (i32.const 128) "test/spinner.wasm")
+  (global $n (mut i32) (i32.const 0))
+
+  ;; Writes the decimal form of $v (may be negative) at 512 and returns its length.
+  (func $itoa (param $v i32) (result i32)
+    (local $neg i32) (local $len i32) (local $i i32) (local $tmp i32)
+    (if (i32.lt_s (local.get $v) (i32.const 0))
+      (then (local.set $neg (i32.const 1)) (local.set $v (i32.sub (i32.const 0) (local.get $v)))))
+    (loop $digits
+      (i32.store8 (i32.add (i32.const 600) (local.get $len))
+        (i32.add (i32.const 48) (i32.rem_u (local.get $v) (i32.const 10))))
+      (local.set $len (i32.add (local.get $len) (i32.const 1)))
+      (local.set $v (i32.div_u (local.get $v) (i32.const 10)))
+      (br_if $digits (i32.ne (local.get $v) (i32.const 0))))
+    (if (local.get $neg) (then (i32.store8 (i32.const 512) (i32.const 45))))
+    (loop $reverse
+      (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+      (i32.store8 (i32.add (i32.add (i32.const 512) (local.get $neg)) (local.get $i))
+        (i32.load8_u (i32.add (i32.const 600) (local.get $len))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $reverse (i32.ne (local.get $len) (i32.const 0))))
+    (i32.add (local.get $i) (local.get $neg)))
+
+  ;; Logs "check N ok" or "check N FAILED: got X" (N counts from 1).
+  (func $check (param $got i32) (param $want i32)
+    (local $len i32)
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    (memory.copy (i32.const 256) (i32.const 0) (i32.const 6))
+    (local.set $len (call $itoa (global.get $n)))
+    (memory.copy (i32.const 262) (i32.const 512) (local.get $len))
+    (local.set $len (i32.add (i32.const 6) (local.get $len)))
+    (if (i32.eq (local.get $got) (local.get $want))
+      (then
+        (memory.copy (i32.add (i32.const 256) (local.get $len)) (i32.const 16) (i32.const 3))
+        (call $log (i32.const 256) (i32.add (local.get $len) (i32.const 3))))
+      (else
+        (memory.copy (i32.add (i32.const 256) (local.get $len)) (i32.const 32) (i32.const 13))
+        (local.set $len (i32.add (local.get $len) (i32.const 13)))
+        (memory.copy (i32.add (i32.const 256) (local.get $len)) (i32.const 512) (call $itoa (local.get $got)))
+        (call $log (i32.const 256) (i32.add (local.get $len) (call $itoa (local.get $got)))))))
+
+  (func (export "_start")
+    (local $pid i64) (local $weak i64)
+    ;; 1: the list has processes; 2: the first record's pid is positive
+    (call $check (i32.gt_s (call $list (i64.const 0) (i32.const 4096) (i32.const 4096)) (i32.const 0)) (i32.const 1))
+    (call $check (i64.gt_s (i64.load (i32.const 4096)) (i64.const 0)) (i32.const 1))
+    ;; 3: starting a module of the ramdisk gives a pid
+    (local.set $pid (call $spawn (i64.const 0) (i32.const 64) (i32.const 15) (i32.const 8192) (i32.const 256)))
+    (call $check (i64.gt_s (local.get $pid) (i64.const 0)) (i32.const 1))
+    ;; 4-5: a missing file -> E_NOT_FOUND, with the reason text ("no file ...")
+    (call $check (i32.wrap_i64 (call $spawn (i64.const 0) (i32.const 80) (i32.const 9) (i32.const 8192) (i32.const 256))) (i32.const -13))
+    (call $check (i32.load (i32.const 8192)) (i32.const 0x66206f6e))  ;; "no f"
+    ;; 6: a module the kernel refuses -> E_INVALID_ARGUMENT
+    (call $check (i32.wrap_i64 (call $spawn (i64.const 0) (i32.const 96) (i32.const 20) (i32.const 8192) (i32.const 256))) (i32.const -12))
+    ;; 7-8: kill a spinner; killing it again -> E_NOT_FOUND
+    (local.set $pid (call $spawn (i64.const 0) (i32.const 128) (i32.const 17) (i32.const 8192) (i32.const 256)))
+    (call $check (call $kill (i64.const 0) (local.get $pid)) (i32.const 0))
+    (call $check (call $kill (i64.const 0) (local.get $pid)) (i32.const -13))
+    ;; 9: a read-only copy cannot kill -> E_NO_RIGHTS
+    (local.set $weak (call $derive (i64.const 0) (i32.const 1)))
+    (call $check (call $kill (local.get $weak) (i64.const 1)) (i32.const -4))
+    ;; 10: the kernel log has text
+    (call $check (i32.gt_s (call $klog (i64.const 0) (i32.const 16384) (i32.const 4096)) (i32.const 0)) (i32.const 1))
+    ;; 11-12: memory figures: success, and some memory in total
+    (call $check (call $mem (i64.const 0) (i32.const 8192) (i32.const 32)) (i32.const 0))
+    (call $check (i64.gt_u (i64.load (i32.const 8192)) (i64.const 0)) (i32.const 1))
+    (call $log (i32.const 48) (i32.const 11))))
