@@ -60,7 +60,7 @@ fn boot(iso: PathBuf) -> Machine {
 fn normal_boot() -> &'static Result<String, String> {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     LOG.get_or_init(|| {
-        let mut machine = boot(build_iso("boot", "on_fatal=exit ktest=sched"));
+        let mut machine = boot(build_iso("boot", "on_fatal=exit ktest=sched manifest=test/kernel.manifest"));
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         if waited.is_ok() {
             // Typed once the input task runs; each check below looks for its own report, so a
@@ -187,7 +187,7 @@ fn kernel_tasks_ping_pong_100000_messages_and_report_latency() {
 }
 
 #[test]
-fn the_boot_manifest_starts_the_hello_actor() {
+fn a_manifest_starts_the_hello_actor() {
     let log = console();
     let started = line_with(log, "init: started hello (hello.wasm) as pid ");
     let pid = number_after(started, "as pid ");
