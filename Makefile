@@ -8,14 +8,15 @@ RUNNER     := cargo run -q --bin minimalos --
 
 .PHONY: iso run debug test host-test boot-test lint fmt toolchain clean
 
+# ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/).
 iso: toolchain
-	$(RUNNER) iso
+	ACTORS="$(ACTORS)" $(RUNNER) iso
 
 run: toolchain
-	$(RUNNER) run
+	ACTORS="$(ACTORS)" $(RUNNER) run
 
 debug: toolchain
-	$(RUNNER) debug
+	ACTORS="$(ACTORS)" $(RUNNER) debug
 
 test: lint host-test boot-test
 

@@ -38,6 +38,8 @@ pub struct IsoOptions {
     pub cmdline: Option<String>,
     /// A Limine binary release to boot through instead of the project's loader.
     pub limine_dir: Option<PathBuf>,
+    /// Extra `.wasm` modules to pack into the ramdisk, each under its file name.
+    pub extra_actors: Vec<PathBuf>,
 }
 
 /// Why an image could not be built.
@@ -53,6 +55,8 @@ pub enum IsoError {
     NoCmdline,
     /// `LIMINE_DIR` lacks a file the hybrid ISO needs.
     LimineRelease { dir: PathBuf, missing: &'static str },
+    /// An extra actor is not a `.wasm` file, or has the name of a file the ramdisk has already.
+    ExtraActor { path: PathBuf, why: &'static str },
 }
 
 impl fmt::Display for IsoError {
@@ -62,6 +66,9 @@ impl fmt::Display for IsoError {
             Self::Io { what, source } => write!(f, "{what}: {source}"),
             Self::Command { command, output } => write!(f, "`{command}` failed:\n{output}"),
             Self::NoCmdline => write!(f, "limine.conf has no `cmdline:` line to replace"),
+            Self::ExtraActor { path, why } => {
+                write!(f, "cannot add {} to the ramdisk: {why}", path.display())
+            }
             Self::LimineRelease { dir, missing } => write!(
                 f,
                 "LIMINE_DIR={} is not a Limine binary release: it has no {missing} (build its `limine` tool with `make -C {}`)",
@@ -92,7 +99,8 @@ pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
     let root = options.out.with_extension("root");
     remove_dir(&root)?;
     write(&root.join("boot/kernel"), &read_bytes(artifacts::kernel())?)?;
-    write(&root.join("boot/ramdisk.tar"), &read_bytes(artifacts::ramdisk())?)?;
+    let ramdisk = with_extra_actors(read_bytes(artifacts::ramdisk())?, &options.extra_actors)?;
+    write(&root.join("boot/ramdisk.tar"), &ramdisk)?;
     write(&root.join(CONF_PATH), conf.as_bytes())?;
 
     if let Some(parent) = options.out.parent() {
@@ -181,6 +189,66 @@ fn write_fat_image(image: &Path, files: &[(&str, PathBuf)]) -> Result<(), IsoErr
         run(Command::new("mcopy").arg("-i").arg(img).arg(src).arg(format!("::/{path}")))?;
     }
     Ok(())
+}
+
+/// The folder whose `.wasm` files every image carries as extra actors (besides `ACTORS`).
+pub const EXTRA_ACTORS_DIR: &str = "extra-actors";
+
+/// The extra actors for an image: every `.wasm` file in [`EXTRA_ACTORS_DIR`], then the
+/// space-separated paths of `list` (the `ACTORS` variable).
+pub fn extra_actors(list: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(artifacts::repo_root().join(EXTRA_ACTORS_DIR))
+        .map(|dir| {
+            dir.filter_map(|e| Some(e.ok()?.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.extend(list.split_whitespace().map(PathBuf::from));
+    found
+}
+
+/// `ramdisk` (a ustar archive) with `extras` added under their file names.
+fn with_extra_actors(ramdisk: Vec<u8>, extras: &[PathBuf]) -> Result<Vec<u8>, IsoError> {
+    if extras.is_empty() {
+        return Ok(ramdisk);
+    }
+    let mut names = Vec::new();
+    for entry in tar::Archive::new(ramdisk.as_slice())
+        .entries()
+        .map_err(|e| io_error(artifacts::ramdisk(), "read", e))?
+    {
+        let entry = entry.map_err(|e| io_error(artifacts::ramdisk(), "read", e))?;
+        names.push(
+            entry
+                .path()
+                .map_err(|e| io_error(artifacts::ramdisk(), "read", e))?
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    let mut archive = tar::Archive::new(ramdisk.as_slice());
+    for entry in archive.entries().map_err(|e| io_error(artifacts::ramdisk(), "read", e))? {
+        let mut entry = entry.map_err(|e| io_error(artifacts::ramdisk(), "read", e))?;
+        let header = entry.header().clone();
+        builder.append(&header, &mut entry).map_err(|e| io_error(artifacts::ramdisk(), "copy", e))?;
+    }
+    for path in extras {
+        let name = path.file_name().and_then(|n| n.to_str()).filter(|n| n.ends_with(".wasm"));
+        let name = name.ok_or(IsoError::ExtraActor { path: path.clone(), why: "not a .wasm file" })?;
+        if names.iter().any(|n| n == name) {
+            return Err(IsoError::ExtraActor {
+                path: path.clone(),
+                why: "the ramdisk has a file of that name",
+            });
+        }
+        names.push(name.to_owned());
+        builder.append_path_with_name(path, name).map_err(|e| io_error(path, "read", e))?;
+    }
+    builder.into_inner().map_err(|e| io_error(artifacts::ramdisk(), "write", e))
 }
 
 /// `conf` with the value of every `cmdline:` (or `kernel_cmdline:`) line replaced by

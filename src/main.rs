@@ -6,7 +6,9 @@
 //! minimalos debug [--iso PATH]                    the same, paused, with a gdb server on :1234
 //! ```
 //! Environment: `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
-//! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release.
+//! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release,
+//! `ACTORS="a.wasm b.wasm"` to pack extra actors into the ramdisk (as do `.wasm` files in
+//! `extra-actors/`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
         out: artifacts::repo_root().join("build/minimalos.iso"),
         cmdline: None,
         limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+        extra_actors: iso::extra_actors(&std::env::var("ACTORS").unwrap_or_default()),
     };
     let mut flags = flags.iter();
     while let Some(flag) = flags.next() {

@@ -40,15 +40,39 @@ fn test_dir() -> PathBuf {
     artifacts::repo_root().join("build/test")
 }
 
-/// Builds an ISO for a test with `cmdline`; panics run on fatal errors so a broken kernel ends
-/// the run at once instead of hanging until the timeout.
-fn build_iso(name: &str, cmdline: &str) -> PathBuf {
+/// Builds an ISO for a test with `cmdline` and `extra_actors`.
+fn build_iso_with(name: &str, cmdline: &str, extra_actors: Vec<PathBuf>) -> PathBuf {
     let options = IsoOptions {
         out: test_dir().join(format!("{name}.iso")),
         cmdline: Some(cmdline.to_owned()),
         limine_dir: None,
+        extra_actors,
     };
     iso::build(&options).unwrap_or_else(|e| panic!("building the {name} image failed: {e}"))
+}
+
+/// Builds an ISO for a test with `cmdline`.
+fn build_iso(name: &str, cmdline: &str) -> PathBuf {
+    build_iso_with(name, cmdline, Vec::new())
+}
+
+/// A copy of `hello.wasm`, taken from the ramdisk, as a module from outside the build
+/// (`extra_hello.wasm`): what `ACTORS=` and `extra-actors/` add.
+fn extra_actor() -> PathBuf {
+    let ramdisk = std::fs::read(artifacts::ramdisk()).expect("the ramdisk was built");
+    let mut archive = tar::Archive::new(ramdisk.as_slice());
+    let mut hello = archive
+        .entries()
+        .expect("a tar archive")
+        .map(|e| e.expect("a tar entry"))
+        .find(|e| e.path().is_ok_and(|p| p.as_os_str() == "hello.wasm"))
+        .expect("hello.wasm in the ramdisk");
+    let path = test_dir().join("extra_hello.wasm");
+    std::fs::create_dir_all(test_dir()).unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut hello, &mut bytes).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
 }
 
 fn boot(iso: PathBuf) -> Machine {
@@ -199,7 +223,8 @@ fn a_manifest_starts_the_hello_actor() {
 fn abi_boot() -> &'static str {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     let log = LOG.get_or_init(|| {
-        let mut machine = boot(build_iso("abi", "on_fatal=exit manifest=test/abi.manifest"));
+        let iso = build_iso_with("abi", "on_fatal=exit manifest=test/abi.manifest", vec![extra_actor()]);
+        let mut machine = boot(iso);
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         if waited.is_ok() {
             waited = machine.send(&format!("{TYPED}\r"));
@@ -215,6 +240,7 @@ fn abi_boot() -> &'static str {
             ("ipcerrors", "exited"),
             ("pong", "exited"),
             ("control", "exited"),
+            ("extra", "exited"),
         ] {
             if waited.is_ok() {
                 let started = machine.output();
@@ -345,6 +371,11 @@ fn two_wasm_actors_ping_pong_through_the_kernel() {
 #[test]
 fn the_ramdisk_is_readable_and_only_readable() {
     line_with(abi_boot(), &format!("ramdisk[{}]: ramdisk read ok", abi_pid("ramdisk")));
+}
+
+#[test]
+fn an_actor_added_from_outside_the_build_runs() {
+    line_with(abi_boot(), &format!("extra[{}]: hello from a Wasm actor", abi_pid("extra")));
 }
 
 #[test]
