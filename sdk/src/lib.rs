@@ -11,6 +11,7 @@
 //! - [`rt`]: the async runtime: tasks, `recv().await`, `send().await`, `sleep().await`.
 //! - [`msg`]: typed payloads (`serde` + `postcard`) and request/reply ([`Endpoint::call`]).
 //! - [`log`], [`println!`]: the kernel console. [`exit`]: ends the actor.
+//! - [`System`]: processes, the kernel log and memory figures (the `system` object).
 //!
 //! With the `panic-handler` feature (on by default) the SDK supplies the actor's panic handler:
 //! it logs the message and location, then exits with status 101. With `allocator` (on by
@@ -48,6 +49,7 @@ pub mod msg;
 pub mod rt;
 mod shm;
 pub mod sys;
+mod system;
 
 pub use endpoint::{Endpoint, Message, SendError};
 pub use error::Error;
@@ -59,6 +61,7 @@ pub use msg::Request;
 /// [`rt::block_on`] and exits with its [`rt::Termination`] status (0 for `()`).
 pub use sdk_macros::main;
 pub use shm::SharedMem;
+pub use system::{MemoryInfo, Pid, ProcState, ProcessInfo, SpawnError, System};
 
 /// Exit status of an actor that panicked (the same number Rust programs use elsewhere).
 pub const PANIC_EXIT_CODE: i32 = 101;

@@ -67,6 +67,29 @@ pub const READY_INVALID: u32 = 8;
 /// Bytes [`sys_fb_format`] writes.
 pub const FB_FORMAT_LEN: usize = 24;
 
+/// Bytes of one [`sys_proc_list`] record.
+pub const PROC_RECORD: usize = 64;
+/// Bytes of a [`sys_proc_list`] record's name field (the name is cut to fit, zero-padded).
+pub const PROC_NAME_LEN: usize = 12;
+/// Process state in a [`sys_proc_list`] record: ready to run.
+pub const PROC_READY: u32 = 0;
+/// Process state: running.
+pub const PROC_RUNNING: u32 = 1;
+/// Process state: blocked, waiting for something.
+pub const PROC_BLOCKED: u32 = 2;
+/// Process state: exited (the record's status field holds its exit status).
+pub const PROC_EXITED: u32 = 3;
+/// Process state: killed.
+pub const PROC_KILLED: u32 = 4;
+/// Process state: ended by a trap.
+pub const PROC_TRAPPED: u32 = 5;
+/// Longest module name [`sys_proc_spawn`] takes, in bytes.
+pub const MAX_SPAWN_NAME: usize = 255;
+/// Bytes of kernel log text the kernel keeps for [`sys_kernel_log`].
+pub const KERNEL_LOG_MAX: usize = 32 * 1024;
+/// Bytes [`sys_mem_info`] writes.
+pub const MEM_INFO_LEN: usize = 32;
+
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
@@ -104,6 +127,16 @@ unsafe extern "C" {
     pub safe fn sys_fb_info() -> i64;
     /// Writes the boot framebuffer's 24-byte format into the buffer.
     pub fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32;
+    /// Writes a 64-byte record per process that fits into the buffer; returns how many there are.
+    pub fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
+    /// Ends the live process `pid`.
+    pub safe fn sys_proc_kill(handle: i64, pid: i64) -> i32;
+    /// Starts the named ramdisk module as a new actor; returns its pid, or writes why not to `err`.
+    pub fn sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, err_ptr: i32, err_len: i32) -> i64;
+    /// Copies the newest kernel log text, from a line boundary; returns how many bytes.
+    pub fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
+    /// Writes the kernel's 32 bytes of memory figures into the buffer.
+    pub fn sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
 }
 
 /// The ABI's pointer to `bytes`, for a call that only reads them.
@@ -126,5 +159,6 @@ pub mod fake;
 pub use fake::{
     ptr, ptr_mut, sys_cap_close, sys_cap_derive, sys_cap_mem_read, sys_cap_mem_size, sys_cap_mem_write,
     sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait, sys_clock_ns, sys_endpoint_create, sys_exit,
-    sys_fb_format, sys_fb_info, sys_log, sys_sleep_ns, sys_yield,
+    sys_fb_format, sys_fb_info, sys_kernel_log, sys_log, sys_mem_info, sys_proc_kill, sys_proc_list,
+    sys_proc_spawn, sys_sleep_ns, sys_yield,
 };

@@ -4,6 +4,10 @@
 //! one capability, and the clock moves only when a call waits for it (`sys_sleep_ns`, or a
 //! `sys_cap_wait` that nothing can satisfy before its deadline).
 //!
+//! The `system` object ([`grant_system`]) serves a small process table: this actor, and one
+//! process per module started from the fake ramdisk ([`add_module`]); a kernel log that holds
+//! what [`kernel_print`] and `sys_log` wrote; and the fixed memory figures [`MEMORY`].
+//!
 //! Each thread has its own kernel; a test starts with [`reset`]. This actor is the only one, so
 //! a call that would block with nothing able to wake it panics instead of hanging the test.
 //!
@@ -15,7 +19,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::string::String;
 use std::vec::Vec;
-use std::{println, vec};
+use std::{format, println, vec};
 
 use super::*;
 
@@ -23,6 +27,11 @@ use super::*;
 pub const PID: i64 = 1;
 /// The clock after [`reset`]: a little after boot, so that deadline `0` is in the past.
 pub const BOOT_NS: i64 = 1_000_000;
+
+/// The name the actor under test has in the process table.
+pub const NAME: &str = "actor";
+/// What `sys_mem_info` reports: managed, free, heap span, heap allocated (bytes).
+pub const MEMORY: [u64; 4] = [512 << 20, 300 << 20, 8 << 20, 3 << 20];
 
 /// Capability table size, as the kernel's.
 const MAX_HANDLES: usize = 1024;
@@ -64,6 +73,15 @@ struct Endpoint {
 enum Object {
     Endpoint(Endpoint),
     Memory(Vec<u8>),
+    System,
+}
+
+/// A process of the fake process table.
+struct Process {
+    pid: u64,
+    name: String,
+    state: u32,
+    status: i32,
 }
 
 enum Region {
@@ -81,6 +99,10 @@ struct Kernel {
     framebuffer: Option<[u8; FB_FORMAT_LEN]>,
     waits: Vec<WaitCall>,
     logs: Vec<String>,
+    processes: Vec<Process>,
+    /// Ramdisk files that can be spawned, with the reason the kernel refuses each (if it does).
+    modules: HashMap<String, Option<String>>,
+    kernel_log: String,
 }
 
 std::thread_local! {
@@ -128,6 +150,26 @@ pub fn grant_framebuffer(width: u32, height: u32) -> i64 {
     grant_shm(width as usize * 4 * height as usize, RIGHT_READ | RIGHT_WRITE)
 }
 
+/// Grants this actor the `system` object with `rights`.
+pub fn grant_system(rights: i32) -> i64 {
+    KERNEL.with_borrow_mut(|k| {
+        k.objects.push(Object::System);
+        let cap = k.new_cap(k.objects.len() - 1, rights);
+        k.install(cap).expect("the table has room for a grant")
+    })
+}
+
+/// Puts `file` in the fake ramdisk: `sys_proc_spawn` starts it, or, with a `refusal`, refuses
+/// it for that reason as the kernel refuses a bad module.
+pub fn add_module(file: &str, refusal: Option<&str>) {
+    KERNEL.with_borrow_mut(|k| k.modules.insert(file.into(), refusal.map(String::from)));
+}
+
+/// Appends `text` to the kernel log that `sys_kernel_log` reads.
+pub fn kernel_print(text: &str) {
+    KERNEL.with_borrow_mut(|k| k.print(text));
+}
+
 /// Registers `bytes` for the next call that reads them; see the module docs.
 pub fn ptr(bytes: &[u8]) -> i32 {
     KERNEL.with_borrow_mut(|k| k.register(Region::Read(bytes.to_vec())))
@@ -154,6 +196,7 @@ pub fn sys_log(ptr: i32, len: i32) {
         Ok(bytes) => {
             let line = String::from_utf8_lossy(&bytes).into_owned();
             println!("actor[{PID}]: {line}");
+            k.print(&format!("{NAME}[{PID}]: {line}\n"));
             k.logs.push(line);
         }
         Err(_) => println!("warning: actor[{PID}] logged a range outside its memory"),
@@ -375,6 +418,118 @@ pub unsafe fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32 {
     })
 }
 
+/// Writes one record per process that fits; returns how many processes there are. Statistics
+/// are made up from the pid, so that every field of a record differs from the others.
+///
+/// # Safety
+/// As [`sys_cap_recv`].
+pub unsafe fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
+    call32(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        k.system(handle, RIGHT_READ)?;
+        for (process, slot) in k.processes.iter().zip(buf.chunks_exact_mut(PROC_RECORD)) {
+            let pid = process.pid;
+            slot[..8].copy_from_slice(&pid.to_le_bytes());
+            slot[8..12].copy_from_slice(&process.state.to_le_bytes());
+            slot[12..16].copy_from_slice(&process.status.to_le_bytes());
+            for (i, value) in [pid * 10, pid * 10 + 1, pid * 1_000_000, pid * 4096].into_iter().enumerate() {
+                slot[16 + i * 8..24 + i * 8].copy_from_slice(&value.to_le_bytes());
+            }
+            slot[48..52].copy_from_slice(&(pid as u32 + 2).to_le_bytes());
+            let name = process.name.as_bytes();
+            let shown = name.len().min(PROC_NAME_LEN);
+            slot[52..].fill(0);
+            slot[52..52 + shown].copy_from_slice(&name[..shown]);
+        }
+        Ok(k.processes.len() as i64)
+    })
+}
+
+/// Ends process `pid`; on the host, killing this actor panics as [`sys_exit`] does.
+pub fn sys_proc_kill(handle: i64, pid: i64) -> i32 {
+    let result = call32(|k| {
+        k.system(handle, RIGHT_WRITE)?;
+        let live = |p: &&mut Process| p.pid as i64 == pid && p.state <= PROC_BLOCKED;
+        let process = k.processes.iter_mut().find(|p| live(p)).ok_or(E_NOT_FOUND)?;
+        process.state = PROC_KILLED;
+        Ok(0)
+    });
+    assert!(result != 0 || pid != PID, "actor killed itself");
+    result
+}
+
+/// Starts a module of the fake ramdisk as a new process, or writes why it cannot.
+///
+/// # Safety
+/// As [`sys_cap_recv`], for the `err_len` bytes at `err_ptr`.
+pub unsafe fn sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, err_ptr: i32, err_len: i32) -> i64 {
+    call(|k| {
+        let name = k.read(name_ptr, name_len)?;
+        // SAFETY: forwarded from this function's contract.
+        let err = unsafe { k.out(err_ptr, err_len) }?;
+        k.system(handle, RIGHT_WRITE)?;
+        if name.is_empty() || name.len() > MAX_SPAWN_NAME {
+            return Err(E_INVALID_ARGUMENT);
+        }
+        let file = String::from_utf8(name).map_err(|_| E_INVALID_ARGUMENT)?;
+        let (code, why) = match k.modules.get(&file) {
+            None => (E_NOT_FOUND, format!("no file `{file}` in the ramdisk")),
+            Some(Some(refusal)) => (E_INVALID_ARGUMENT, format!("`{file}` {refusal}")),
+            Some(None) => {
+                let pid = k.processes.last().map_or(PID as u64, |p| p.pid) + 1;
+                let name = file.trim_end_matches(".wasm").into();
+                k.processes.push(Process { pid, name, state: PROC_READY, status: -1 });
+                return Ok(pid as i64);
+            }
+        };
+        // The reason, cut to fit, NUL-terminated when there is room, as the kernel writes it.
+        let shown = why.len().min(err.len());
+        err[..shown].copy_from_slice(&why.as_bytes()[..shown]);
+        if let Some(end) = err.get_mut(shown) {
+            *end = 0;
+        }
+        Err(code)
+    })
+}
+
+/// Copies the newest kernel log text, from a line boundary; returns how many bytes.
+///
+/// # Safety
+/// As [`sys_cap_recv`].
+pub unsafe fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
+    call32(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        k.system(handle, RIGHT_READ)?;
+        let log = k.kernel_log.as_bytes();
+        let mut tail = &log[log.len() - log.len().min(buf.len())..];
+        if tail.len() < log.len() {
+            // Cut after the first line break, as the kernel does when older text is left out.
+            tail = tail.iter().position(|&b| b == b'\n').map_or(&[][..], |i| &tail[i + 1..]);
+        }
+        buf[..tail.len()].copy_from_slice(tail);
+        Ok(tail.len() as i64)
+    })
+}
+
+/// Writes [`MEMORY`] as the kernel's 32 bytes of memory figures.
+///
+/// # Safety
+/// As [`sys_cap_recv`].
+pub unsafe fn sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
+    call32(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        k.system(handle, RIGHT_READ)?;
+        let out = buf.get_mut(..MEM_INFO_LEN).ok_or(E_BUFFER_TOO_SMALL)?;
+        for (slot, value) in out.chunks_exact_mut(8).zip(MEMORY) {
+            slot.copy_from_slice(&value.to_le_bytes());
+        }
+        Ok(0)
+    })
+}
+
 /// The receive header of `message` with `cap` in the cap field.
 fn header(message: &Message, cap: i64) -> [u8; RECV_HEADER] {
     let mut header = [0; RECV_HEADER];
@@ -396,7 +551,30 @@ impl Kernel {
             framebuffer: None,
             waits: Vec::new(),
             logs: Vec::new(),
+            processes: vec![Process { pid: PID as u64, name: NAME.into(), state: PROC_RUNNING, status: -1 }],
+            modules: HashMap::new(),
+            kernel_log: String::new(),
         }
+    }
+
+    /// Appends to the kernel log, keeping the newest [`KERNEL_LOG_MAX`] bytes as the kernel does.
+    fn print(&mut self, text: &str) {
+        self.kernel_log.push_str(text);
+        let excess = self.kernel_log.len().saturating_sub(KERNEL_LOG_MAX);
+        let cut = (excess..=self.kernel_log.len()).find(|&i| self.kernel_log.is_char_boundary(i));
+        self.kernel_log.drain(..cut.unwrap_or(0));
+    }
+
+    /// Checks that `handle` is a `system` capability with `right`.
+    fn system(&self, handle: i64, right: i32) -> Result<(), i32> {
+        let cap = self.cap(handle)?;
+        if !matches!(self.objects[cap.object], Object::System) {
+            return Err(E_WRONG_KIND);
+        }
+        if cap.rights & right == 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        Ok(())
     }
 
     fn register(&mut self, region: Region) -> i32 {
@@ -451,14 +629,14 @@ impl Kernel {
     fn endpoint_mut(&mut self, object: usize) -> &mut Endpoint {
         match &mut self.objects[object] {
             Object::Endpoint(endpoint) => endpoint,
-            Object::Memory(_) => unreachable!("callers checked the kind"),
+            _ => unreachable!("callers checked the kind"),
         }
     }
 
     fn memory_mut(&mut self, handle: i64) -> &mut Vec<u8> {
         match &mut self.objects[self.handles[&handle].object] {
             Object::Memory(bytes) => bytes,
-            Object::Endpoint(_) => unreachable!("callers checked the kind"),
+            _ => unreachable!("callers checked the kind"),
         }
     }
 

@@ -1,0 +1,390 @@
+//! [`System`]: the `system` kernel object (`docs/ABI.md`, "Processes and kernel state"): the
+//! process table, starting and killing actors, the kernel log and the memory figures. READ on
+//! the capability lists and reads; WRITE starts and kills.
+//!
+//! ```ignore
+//! let system = sdk::System::from_grant(0); // granted `system:rw`
+//! let pid = system.spawn("hello.wasm")?;
+//! for process in system.processes()? {
+//!     sdk::println!("{} {} {}", process.pid, process.name, process.state);
+//! }
+//! ```
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::{Capability, Error, sys};
+
+/// A process id, as the kernel numbers processes (and messages name their sender).
+pub type Pid = u64;
+
+/// Room for the reason a spawn failed; a longer one is cut.
+const SPAWN_REASON_MAX: usize = 512;
+
+/// Records the first process listing makes room for; more cost one retry.
+const FIRST_LISTING: usize = 16;
+
+/// A capability on the `system` object; closed when dropped.
+#[derive(Debug)]
+pub struct System(Capability);
+
+/// Where a process is in its life, from [`System::processes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProcState {
+    /// Ready to run.
+    Ready,
+    /// Running now.
+    Running,
+    /// Waiting for something (a message, a deadline).
+    Blocked,
+    /// Ended by `sys_exit` (or by returning from `_start`) with this status.
+    Exited(i32),
+    /// Ended by the kernel or by another process.
+    Killed,
+    /// Ended by a trap.
+    Trapped,
+    /// A state number this SDK does not know yet.
+    Unknown(u32),
+}
+
+/// One row of the process table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its name, cut by the kernel to 12 bytes.
+    pub name: String,
+    /// Whether it runs, waits or has ended, and how.
+    pub state: ProcState,
+    /// Messages it sent.
+    pub messages_sent: u64,
+    /// Messages it received.
+    pub messages_received: u64,
+    /// CPU time it used, in nanoseconds.
+    pub cpu_ns: u64,
+    /// Kernel memory it reaches (its capability table and shared memory), in bytes.
+    pub memory_bytes: u64,
+    /// Capabilities it holds.
+    pub handles: u32,
+}
+
+/// The kernel's memory figures, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryInfo {
+    /// Physical memory the kernel manages.
+    pub physical_total: u64,
+    /// Physical memory free.
+    pub physical_free: u64,
+    /// What the kernel heap spans.
+    pub heap_size: u64,
+    /// What is allocated from the kernel heap.
+    pub heap_used: u64,
+}
+
+/// Why [`System::spawn`] started nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpawnError {
+    /// The call's error: `NotFound` (no such file), `InvalidArgument` (the kernel refused the
+    /// module or the name), or a capability problem.
+    pub code: Error,
+    /// The kernel's explanation, empty when it gave none.
+    pub reason: String,
+}
+
+impl System {
+    /// The `n`-th grant of this actor's manifest line (counting from 0), as the system object.
+    pub const fn from_grant(n: u32) -> System {
+        System(Capability::from_grant(n))
+    }
+
+    /// Every process, by pid, ended ones included with how they ended (needs READ).
+    pub fn processes(&self) -> Result<Vec<ProcessInfo>, Error> {
+        let mut room = FIRST_LISTING;
+        loop {
+            let mut buf = vec![0u8; room * sys::PROC_RECORD];
+            let len = buf.len() as i32;
+            // SAFETY: the kernel writes at most `len` bytes, all inside `buf`, which nothing
+            // else borrows during the call.
+            let count = unsafe { sys::sys_proc_list(self.0.raw(), sys::ptr_mut(&mut buf), len) };
+            let count = Error::check(count.into())? as usize;
+            if count <= room {
+                return Ok(buf.chunks_exact(sys::PROC_RECORD).take(count).map(ProcessInfo::decode).collect());
+            }
+            // Processes may start before the retry; leave them some room.
+            room = count + FIRST_LISTING;
+        }
+    }
+
+    /// Ends the live process `pid` (needs WRITE); `Error::NotFound` if there is none.
+    pub fn kill(&self, pid: Pid) -> Result<(), Error> {
+        let pid = i64::try_from(pid).map_err(|_| Error::NotFound)?;
+        Error::check(sys::sys_proc_kill(self.0.raw(), pid).into()).map(drop)
+    }
+
+    /// Starts the ramdisk module `file` (say `hello.wasm`) as a new actor with no
+    /// capabilities, and returns its pid (needs WRITE).
+    pub fn spawn(&self, file: &str) -> Result<Pid, SpawnError> {
+        let mut reason = [0u8; SPAWN_REASON_MAX];
+        let name = file.as_bytes();
+        let (name_ptr, name_len) = (sys::ptr(name), name.len() as i32);
+        // SAFETY: the kernel only reads the name and writes at most `SPAWN_REASON_MAX` bytes,
+        // all inside `reason`, which nothing else borrows during the call.
+        let result = unsafe {
+            sys::sys_proc_spawn(
+                self.0.raw(),
+                name_ptr,
+                name_len,
+                sys::ptr_mut(&mut reason),
+                SPAWN_REASON_MAX as i32,
+            )
+        };
+        Error::check(result).map(|pid| pid as Pid).map_err(|code| {
+            let end = reason.iter().position(|&b| b == 0).unwrap_or(reason.len());
+            SpawnError { code, reason: String::from_utf8_lossy(&reason[..end]).into_owned() }
+        })
+    }
+
+    /// The newest kernel log text the kernel keeps, starting at a line (needs READ).
+    pub fn kernel_log(&self) -> Result<String, Error> {
+        let mut buf = vec![0u8; sys::KERNEL_LOG_MAX];
+        let len = buf.len() as i32;
+        // SAFETY: the kernel writes at most `len` bytes, all inside `buf`.
+        let copied = unsafe { sys::sys_kernel_log(self.0.raw(), sys::ptr_mut(&mut buf), len) };
+        let copied = (Error::check(copied.into())? as usize).min(buf.len());
+        Ok(String::from_utf8_lossy(&buf[..copied]).into_owned())
+    }
+
+    /// The kernel's memory figures (needs READ).
+    pub fn memory(&self) -> Result<MemoryInfo, Error> {
+        let mut raw = [0u8; sys::MEM_INFO_LEN];
+        let len = raw.len() as i32;
+        // SAFETY: the kernel writes at most `len` bytes, all inside `raw`.
+        Error::check(unsafe { sys::sys_mem_info(self.0.raw(), sys::ptr_mut(&mut raw), len) }.into())?;
+        let word = |i: usize| u64_at(&raw, i * 8);
+        Ok(MemoryInfo {
+            physical_total: word(0),
+            physical_free: word(1),
+            heap_size: word(2),
+            heap_used: word(3),
+        })
+    }
+}
+
+impl From<Capability> for System {
+    /// Treats a capability (say, one received in a message) as the system object; calls on
+    /// it fail with `Error::WrongKind` if it is not.
+    fn from(cap: Capability) -> System {
+        System(cap)
+    }
+}
+
+impl ProcState {
+    /// The state a record's state number and status field stand for.
+    pub const fn from_raw(state: u32, status: i32) -> ProcState {
+        match state {
+            sys::PROC_READY => ProcState::Ready,
+            sys::PROC_RUNNING => ProcState::Running,
+            sys::PROC_BLOCKED => ProcState::Blocked,
+            sys::PROC_EXITED => ProcState::Exited(status),
+            sys::PROC_KILLED => ProcState::Killed,
+            sys::PROC_TRAPPED => ProcState::Trapped,
+            other => ProcState::Unknown(other),
+        }
+    }
+
+    /// Whether the process has not ended (an unknown state counts as alive).
+    pub const fn is_live(self) -> bool {
+        !matches!(self, ProcState::Exited(_) | ProcState::Killed | ProcState::Trapped)
+    }
+}
+
+impl fmt::Display for ProcState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcState::Ready => f.pad("ready"),
+            ProcState::Running => f.pad("running"),
+            ProcState::Blocked => f.pad("blocked"),
+            // Formatted first, so that width and alignment apply to the whole text.
+            ProcState::Exited(status) => f.pad(&alloc::format!("exited {status}")),
+            ProcState::Killed => f.pad("killed"),
+            ProcState::Trapped => f.pad("trapped"),
+            ProcState::Unknown(state) => f.pad(&alloc::format!("state {state}")),
+        }
+    }
+}
+
+impl ProcessInfo {
+    /// The process a `sys_proc_list` record describes.
+    fn decode(record: &[u8]) -> ProcessInfo {
+        let word =
+            |at: usize| u32::from_le_bytes([record[at], record[at + 1], record[at + 2], record[at + 3]]);
+        let name = &record[52..52 + sys::PROC_NAME_LEN];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        ProcessInfo {
+            pid: u64_at(record, 0),
+            name: String::from_utf8_lossy(name).into_owned(),
+            state: ProcState::from_raw(word(8), word(12) as i32),
+            messages_sent: u64_at(record, 16),
+            messages_received: u64_at(record, 24),
+            cpu_ns: u64_at(record, 32),
+            memory_bytes: u64_at(record, 40),
+            handles: word(48),
+        }
+    }
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.reason.is_empty() { self.code.fmt(f) } else { f.write_str(&self.reason) }
+    }
+}
+
+impl core::error::Error for SpawnError {}
+
+/// The little-endian `u64` at `at` of `bytes`.
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use super::*;
+    use crate::sys::fake;
+    use crate::{Endpoint, Rights};
+
+    fn system() -> System {
+        fake::reset();
+        System(Capability::from_raw(fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE)))
+    }
+
+    #[test]
+    fn the_process_table_lists_this_actor_with_every_field() {
+        let system = system();
+        let table = system.processes().unwrap();
+        let me = fake::PID as u64;
+        assert_eq!(
+            table,
+            [ProcessInfo {
+                pid: me,
+                name: fake::NAME.into(),
+                state: ProcState::Running,
+                messages_sent: me * 10,
+                messages_received: me * 10 + 1,
+                cpu_ns: me * 1_000_000,
+                memory_bytes: me * 4096,
+                handles: me as u32 + 2,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_listing_longer_than_the_first_buffer_is_read_whole() {
+        let system = system();
+        fake::add_module("a-module-with-a-long-name.wasm", None);
+        for _ in 0..FIRST_LISTING * 2 {
+            system.spawn("a-module-with-a-long-name.wasm").unwrap();
+        }
+        let table = system.processes().unwrap();
+        assert_eq!(table.len(), FIRST_LISTING * 2 + 1);
+        assert!(table.windows(2).all(|pair| pair[0].pid < pair[1].pid), "by pid");
+        assert_eq!(table[1].name, "a-module-wit", "cut to 12 bytes");
+        assert_eq!(table[1].state, ProcState::Ready);
+    }
+
+    #[test]
+    fn spawn_returns_the_pid_or_the_kernels_reason() {
+        let system = system();
+        fake::add_module("hello.wasm", None);
+        fake::add_module("broken.wasm", Some("imports unknown function `env.nope`"));
+        let pid = system.spawn("hello.wasm").unwrap();
+        assert!(system.processes().unwrap().iter().any(|p| p.pid == pid && p.name == "hello"));
+
+        let missing = system.spawn("nothing.wasm").unwrap_err();
+        assert_eq!(missing.code, Error::NotFound);
+        assert_eq!(missing.to_string(), "no file `nothing.wasm` in the ramdisk");
+        let refused = system.spawn("broken.wasm").unwrap_err();
+        assert_eq!(refused.code, Error::InvalidArgument);
+        assert_eq!(refused.reason, "`broken.wasm` imports unknown function `env.nope`");
+
+        let nameless = system.spawn("").unwrap_err();
+        assert_eq!(
+            (nameless.code, nameless.to_string()),
+            (Error::InvalidArgument, "invalid argument".into())
+        );
+        let long = "x".repeat(sys::MAX_SPAWN_NAME + 1);
+        assert_eq!(system.spawn(&long).unwrap_err().code, Error::InvalidArgument);
+    }
+
+    #[test]
+    fn kill_ends_a_live_process_once() {
+        let system = system();
+        fake::add_module("spinner.wasm", None);
+        let pid = system.spawn("spinner.wasm").unwrap();
+        system.kill(pid).unwrap();
+        let state = system.processes().unwrap().into_iter().find(|p| p.pid == pid).unwrap().state;
+        assert_eq!(state, ProcState::Killed);
+        assert!(!state.is_live());
+        assert_eq!(system.kill(pid), Err(Error::NotFound), "already dead");
+        assert_eq!(system.kill(999), Err(Error::NotFound));
+        assert_eq!(system.kill(u64::MAX), Err(Error::NotFound), "not a pid the kernel can name");
+    }
+
+    #[test]
+    fn the_kernel_log_and_memory_figures_are_read() {
+        let system = system();
+        fake::kernel_print("MinimalOS banner\n");
+        crate::log("hi");
+        assert_eq!(system.kernel_log().unwrap(), "MinimalOS banner\nactor[1]: hi\n");
+        let memory = system.memory().unwrap();
+        assert_eq!(
+            [memory.physical_total, memory.physical_free, memory.heap_size, memory.heap_used],
+            fake::MEMORY
+        );
+    }
+
+    #[test]
+    fn a_long_kernel_log_is_cut_at_a_line_boundary() {
+        let system = system();
+        let line = "0123456789abcdef0123456789abcde\n";
+        for _ in 0..sys::KERNEL_LOG_MAX / line.len() + 10 {
+            fake::kernel_print(line);
+        }
+        let log = system.kernel_log().unwrap();
+        assert!(log.len() <= sys::KERNEL_LOG_MAX && log.len() > sys::KERNEL_LOG_MAX - line.len());
+        assert!(log.starts_with("0123") && log.ends_with("cde\n"), "whole lines only");
+    }
+
+    #[test]
+    fn rights_and_kind_are_checked() {
+        fake::reset();
+        let reader = System(Capability::from_raw(fake::grant_system(sys::RIGHT_READ)));
+        fake::add_module("hello.wasm", None);
+        assert!(reader.processes().is_ok());
+        assert_eq!(reader.kill(fake::PID as u64), Err(Error::NoRights));
+        assert_eq!(reader.spawn("hello.wasm").unwrap_err().code, Error::NoRights);
+
+        let endpoint = Endpoint::create(1).unwrap().derive(Rights::READ | Rights::WRITE).unwrap();
+        let not_system = System::from(endpoint.into_capability());
+        assert_eq!(not_system.processes(), Err(Error::WrongKind));
+        assert_eq!(not_system.memory(), Err(Error::WrongKind));
+        assert_eq!(System::from_grant(77).kernel_log(), Err(Error::InvalidHandle));
+    }
+
+    #[test]
+    fn states_read_and_print_as_documented() {
+        let states = [(0, "ready"), (1, "running"), (2, "blocked"), (4, "killed"), (5, "trapped")];
+        for (raw, text) in states {
+            assert_eq!(ProcState::from_raw(raw, -1).to_string(), text);
+        }
+        assert_eq!(ProcState::from_raw(3, 7), ProcState::Exited(7));
+        assert_eq!(alloc::format!("[{:<9}]", ProcState::Exited(7)), "[exited 7 ]");
+        assert_eq!(ProcState::from_raw(9, -1), ProcState::Unknown(9));
+        assert!(ProcState::Unknown(9).is_live() && ProcState::Blocked.is_live());
+    }
+}
