@@ -1,0 +1,266 @@
+//! [`Console`]: the text [`Grid`] kept on a [`Screen`]. Text changes only the grid; [`flush`]
+//! then redraws the rows that differ from what the screen shows, so a burst of text costs one
+//! redraw, and a scroll redraws every row that changed while blank rows stay as they are.
+//!
+//! [`flush`]: Console::flush
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use sdk::Error;
+
+use crate::grid::Grid;
+use crate::screen::{Screen, Surface};
+
+/// A text console on a display.
+pub struct Console<S> {
+    screen: Screen<S>,
+    grid: Grid,
+    /// What the screen shows, cell for cell, as of the last successful draw of each row.
+    shown: Vec<char>,
+}
+
+impl<S: Surface> Console<S> {
+    /// An empty console filling `screen`, which it clears.
+    pub fn new(mut screen: Screen<S>) -> Result<Console<S>, Error> {
+        screen.clear()?;
+        let grid = Grid::new(screen.columns(), screen.rows());
+        let shown = vec![' '; grid.columns() * grid.rows()];
+        Ok(Console { screen, grid, shown })
+    }
+
+    /// Cells across and down.
+    pub const fn size(&self) -> (usize, usize) {
+        (self.grid.columns(), self.grid.rows())
+    }
+
+    /// Writes `text` at the cursor (shown at the next [`Self::flush`]).
+    pub fn write(&mut self, text: &str) {
+        self.grid.write(text);
+    }
+
+    /// Blanks the console (shown at the next [`Self::flush`]).
+    pub fn clear(&mut self) {
+        self.grid.clear();
+    }
+
+    /// Draws every row whose text differs from what the screen shows. A row that fails to draw
+    /// stays different, so a later flush tries it again.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        let columns = self.grid.columns();
+        for (row, shown) in self.shown.chunks_exact_mut(columns).enumerate() {
+            let cells = self.grid.row(row);
+            if cells != shown {
+                self.screen.draw_row(row, cells)?;
+                shown.copy_from_slice(cells);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use alloc::vec::Vec;
+    use core::cell::{Cell, RefCell};
+
+    use sdk::{Channel, FbFormat};
+
+    use super::*;
+    use crate::pixel::{Layout, Rgb};
+    use crate::screen::{BACKGROUND, CELL_HEIGHT, CELL_WIDTH, FOREGROUND};
+
+    /// Display memory in a byte vector; counts the writes and can be made to fail them. Shared
+    /// (`&FakeDisplay` is the surface), so a test can look inside while a console draws on it.
+    pub(crate) struct FakeDisplay {
+        pub(crate) memory: RefCell<Vec<u8>>,
+        pub(crate) writes: Cell<usize>,
+        pub(crate) broken: Cell<bool>,
+    }
+
+    impl Surface for &FakeDisplay {
+        fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Error> {
+            let start = offset as usize;
+            let mut memory = self.memory.borrow_mut();
+            let target = memory.get_mut(start..start + bytes.len()).ok_or(Error::OutOfBounds)?;
+            if self.broken.get() {
+                return Err(Error::NoMemory);
+            }
+            target.copy_from_slice(bytes);
+            self.writes.set(self.writes.get() + 1);
+            Ok(())
+        }
+    }
+
+    /// Filler for memory nothing has drawn on, unlike any colour the console uses.
+    pub(crate) const UNTOUCHED: u8 = 0x5a;
+
+    /// A display of `columns` × `rows` cells plus a strip of 3 pixels right and 5 below, with
+    /// 12 bytes of padding after each line, and its memory.
+    pub(crate) fn display(
+        bpp: u32,
+        channels: [(u8, u8); 3],
+        columns: u32,
+        rows: u32,
+    ) -> (FbFormat, FakeDisplay) {
+        let (width, height) = (columns * CELL_WIDTH as u32 + 3, rows * CELL_HEIGHT as u32 + 5);
+        let pitch = width * bpp / 8 + 12;
+        let [red, green, blue] = channels.map(|(size, shift)| Channel { size, shift });
+        let format = FbFormat { width, height, pitch, bpp, red, green, blue };
+        let memory = RefCell::new(vec![UNTOUCHED; (pitch * height) as usize]);
+        (format, FakeDisplay { memory, writes: Cell::new(0), broken: Cell::new(false) })
+    }
+
+    /// Channel layouts as `(size, shift)` of red, green, blue: `0x00RRGGBB` (also the usual
+    /// 24-bit layout), `0xBBGGRR00`, and 5-6-5 bits.
+    pub(crate) const XRGB: [(u8, u8); 3] = [(8, 16), (8, 8), (8, 0)];
+    const BGRX: [(u8, u8); 3] = [(8, 8), (8, 16), (8, 24)];
+    const RGB565: [(u8, u8); 3] = [(5, 11), (6, 5), (5, 0)];
+
+    /// The colour at pixel `(x, y)` of `memory`, unpacked with `format`'s channels (scaled
+    /// back to 8 bits, low bits zero).
+    pub(crate) fn pixel_at(format: &FbFormat, memory: &[u8], x: u32, y: u32) -> Rgb {
+        let bytes = (format.bpp / 8) as usize;
+        let at = format.offset(x, y) as usize;
+        let mut raw = [0u8; 4];
+        raw[..bytes].copy_from_slice(&memory[at..at + bytes]);
+        let value = u32::from_le_bytes(raw);
+        let channel = |c: Channel| (((value >> c.shift) & ((1 << c.size) - 1)) << (8 - c.size)) as u8;
+        Rgb(channel(format.red), channel(format.green), channel(format.blue))
+    }
+
+    /// `colour` as the format stores it, read back.
+    pub(crate) fn stored(format: &FbFormat, colour: Rgb) -> Rgb {
+        let layout = Layout::new(*format).unwrap();
+        let packed = layout.pack(colour);
+        let mut memory = vec![0; format.pitch as usize];
+        memory[..layout.bytes_per_pixel()].copy_from_slice(&packed[..layout.bytes_per_pixel()]);
+        pixel_at(format, &memory, 0, 0)
+    }
+
+    /// How many pixels of cell `(column, row)` are colours that `pick` picks.
+    fn count_in_cell(
+        format: &FbFormat,
+        memory: &[u8],
+        (column, row): (u32, u32),
+        pick: impl Fn(Rgb) -> bool,
+    ) -> usize {
+        let (x0, y0) = (column * CELL_WIDTH as u32, row * CELL_HEIGHT as u32);
+        (y0..y0 + CELL_HEIGHT as u32)
+            .flat_map(|y| (x0..x0 + CELL_WIDTH as u32).map(move |x| (x, y)))
+            .filter(|&(x, y)| pick(pixel_at(format, memory, x, y)))
+            .count()
+    }
+
+    /// Whether `colour` is nearer the text colour than the background: glyphs are smoothed,
+    /// and many have no pixel of full coverage.
+    pub(crate) fn is_ink(colour: Rgb) -> bool {
+        let middle = |fg: u8, bg: u8| (u16::from(fg) + u16::from(bg)) / 2;
+        u16::from(colour.1) > middle(FOREGROUND.1, BACKGROUND.1)
+    }
+
+    /// Checks that the cells `text` names show a glyph (some pixels nearer the text colour,
+    /// most background), that every other visible pixel is background, and that no pixel went
+    /// into the padding after a line.
+    fn assert_only_text_in(format: &FbFormat, memory: &[u8], text: &[(u32, u32)]) {
+        let (columns, rows) = (format.width / CELL_WIDTH as u32, format.height / CELL_HEIGHT as u32);
+        let cell_pixels = CELL_WIDTH * CELL_HEIGHT;
+        for cell in (0..rows).flat_map(|row| (0..columns).map(move |column| (column, row))) {
+            let blank = stored(format, BACKGROUND);
+            let background = count_in_cell(format, memory, cell, |c| c == blank);
+            if text.contains(&cell) {
+                assert!(count_in_cell(format, memory, cell, is_ink) > 3, "no text in {cell:?}");
+                assert!(background > cell_pixels / 2, "a glyph leaves most of {cell:?} empty");
+            } else {
+                assert_eq!(background, cell_pixels, "cell {cell:?} should be blank");
+            }
+        }
+        let background = stored(format, BACKGROUND);
+        for y in 0..format.height {
+            for x in columns * CELL_WIDTH as u32..format.width {
+                assert_eq!(pixel_at(format, memory, x, y), background, "right strip at ({x}, {y})");
+            }
+            if y >= rows * CELL_HEIGHT as u32 {
+                for x in 0..format.width {
+                    assert_eq!(pixel_at(format, memory, x, y), background, "bottom strip at ({x}, {y})");
+                }
+            }
+        }
+        let line = (format.width * format.bpp / 8) as usize;
+        for y in 0..format.height as usize {
+            let padding = &memory[y * format.pitch as usize..][line..format.pitch as usize];
+            assert!(padding.iter().all(|&b| b == UNTOUCHED || b == 0), "padding of line {y}");
+        }
+    }
+
+    /// A 6 × 3 console on a fake display, written `text` and flushed; returns the memory.
+    fn run(bpp: u32, channels: [(u8, u8); 3], text: &str) -> (FbFormat, Vec<u8>) {
+        let (format, fake) = display(bpp, channels, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        assert_eq!(console.size(), (6, 3));
+        console.write(text);
+        console.flush().unwrap();
+        (format, fake.memory.take())
+    }
+
+    #[test]
+    fn draws_text_in_every_pixel_format_with_a_wide_pitch() {
+        for (bpp, channels) in [(32, XRGB), (32, BGRX), (24, XRGB), (16, RGB565)] {
+            let (format, memory) = run(bpp, channels, "Hi\n l");
+            assert_only_text_in(&format, &memory, &[(0, 0), (1, 0), (1, 1)]);
+        }
+    }
+
+    #[test]
+    fn wraps_and_scrolls_on_screen() {
+        let (format, memory) = run(32, XRGB, "abcdefgh\n1\n2\n3");
+        // "abcdef" / "gh" / "1" / "2" / "3": two rows scrolled away.
+        assert_only_text_in(&format, &memory, &[(0, 0), (0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn back_space_erases_on_screen() {
+        let (format, memory) = run(16, RGB565, "ab\x08\x08c");
+        assert_only_text_in(&format, &memory, &[(0, 0)]);
+    }
+
+    #[test]
+    fn flush_draws_only_changed_rows_with_one_write_each() {
+        let (format, fake) = display(32, XRGB, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        // Clearing takes one write per band of 16 lines: 3 rows and the 5-line strip below.
+        assert_eq!(fake.writes.get(), 4);
+        console.flush().unwrap();
+        assert_eq!(fake.writes.get(), 4, "nothing changed");
+        console.write("a");
+        console.write("b\nc");
+        console.flush().unwrap();
+        assert_eq!(fake.writes.get(), 4 + 2, "rows 0 and 1");
+        console.write("\n\n");
+        console.flush().unwrap();
+        assert_eq!(fake.writes.get(), 4 + 2 + 2, "the scroll changes rows 0 and 1; row 2 stays blank");
+    }
+
+    #[test]
+    fn a_row_that_failed_to_draw_is_drawn_by_the_next_flush() {
+        let (format, fake) = display(32, XRGB, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        console.write("T");
+        fake.broken.set(true);
+        assert_eq!(console.flush(), Err(Error::NoMemory));
+        fake.broken.set(false);
+        console.flush().unwrap();
+        assert_only_text_in(&format, &fake.memory.borrow(), &[(0, 0)]);
+    }
+
+    #[test]
+    fn clear_blanks_the_screen() {
+        let (format, fake) = display(24, XRGB, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        console.write("hello\nworld");
+        console.flush().unwrap();
+        console.clear();
+        console.flush().unwrap();
+        assert_only_text_in(&format, &fake.memory.borrow(), &[]);
+    }
+}

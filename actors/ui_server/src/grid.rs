@@ -1,0 +1,178 @@
+//! [`Grid`]: the console's text, one `char` per cell, and its cursor. Pure text: what the
+//! control characters do, wrapping and scrolling are decided here, without pixels.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Columns between tab stops.
+const TAB: usize = 8;
+
+/// Characters in rows of cells, and where the next one goes.
+#[derive(Debug)]
+pub struct Grid {
+    columns: usize,
+    rows: usize,
+    /// Row after row; an empty cell holds a space.
+    cells: Vec<char>,
+    /// Cursor column; equal to `columns` after the last cell of a line was written, so a line
+    /// that exactly fills the width and then ends does not leave an empty line behind it.
+    column: usize,
+    row: usize,
+}
+
+impl Grid {
+    /// An empty grid of `columns` × `rows` cells (each at least 1), cursor at the top left.
+    pub fn new(columns: usize, rows: usize) -> Grid {
+        let (columns, rows) = (columns.max(1), rows.max(1));
+        Grid { columns, rows, cells: vec![' '; columns * rows], column: 0, row: 0 }
+    }
+
+    /// Cells across.
+    pub const fn columns(&self) -> usize {
+        self.columns
+    }
+
+    /// Cells down.
+    pub const fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The cells of row `row` (which must be below [`Self::rows`]).
+    pub fn row(&self, row: usize) -> &[char] {
+        &self.cells[row * self.columns..(row + 1) * self.columns]
+    }
+
+    /// Writes `text` at the cursor; see `protocol::ui` for what each character does.
+    pub fn write(&mut self, text: &str) {
+        for c in text.chars() {
+            match c {
+                '\n' => self.new_line(),
+                '\r' => self.column = 0,
+                '\t' => self.column = ((self.column / TAB + 1) * TAB).min(self.columns),
+                '\x08' => self.back_space(),
+                c if c.is_control() => {}
+                c => self.put(c),
+            }
+        }
+    }
+
+    /// Blanks every cell and puts the cursor at the top left.
+    pub fn clear(&mut self) {
+        self.cells.fill(' ');
+        (self.column, self.row) = (0, 0);
+    }
+
+    /// Puts `c` at the cursor, wrapping first if the line is full.
+    fn put(&mut self, c: char) {
+        if self.column == self.columns {
+            self.new_line();
+        }
+        self.cells[self.row * self.columns + self.column] = c;
+        self.column += 1;
+    }
+
+    /// Moves to the start of the next line, scrolling everything up one row from the last.
+    fn new_line(&mut self) {
+        self.column = 0;
+        if self.row + 1 < self.rows {
+            self.row += 1;
+        } else {
+            self.cells.copy_within(self.columns.., 0);
+            let last = (self.rows - 1) * self.columns;
+            self.cells[last..].fill(' ');
+        }
+    }
+
+    /// Moves one cell back, to the end of the line above from the first column, and blanks it.
+    fn back_space(&mut self) {
+        if self.column > 0 {
+            self.column -= 1;
+        } else if self.row > 0 {
+            (self.column, self.row) = (self.columns - 1, self.row - 1);
+        } else {
+            return;
+        }
+        self.cells[self.row * self.columns + self.column] = ' ';
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::String;
+
+    use super::*;
+
+    /// Each row's text with trailing blanks cut.
+    fn text(grid: &Grid) -> Vec<String> {
+        (0..grid.rows()).map(|r| grid.row(r).iter().collect::<String>().trim_end().into()).collect()
+    }
+
+    fn cursor(grid: &Grid) -> (usize, usize) {
+        (grid.column, grid.row)
+    }
+
+    #[test]
+    fn writes_lines_and_returns() {
+        let mut grid = Grid::new(10, 3);
+        grid.write("ab\ncd\rX");
+        assert_eq!(text(&grid), ["ab", "Xd", ""]);
+        assert_eq!(cursor(&grid), (1, 1));
+    }
+
+    #[test]
+    fn wraps_at_the_right_edge_without_an_empty_line_for_an_exact_fit() {
+        let mut grid = Grid::new(4, 4);
+        grid.write("abcdefg");
+        assert_eq!(text(&grid), ["abcd", "efg", "", ""]);
+        grid.write("h\nij");
+        assert_eq!(text(&grid), ["abcd", "efgh", "ij", ""], "a full line ended by \\n takes one row");
+    }
+
+    #[test]
+    fn scrolls_up_below_the_last_row() {
+        let mut grid = Grid::new(5, 3);
+        grid.write("1\n2\n3\n4");
+        assert_eq!(text(&grid), ["2", "3", "4"]);
+        grid.write("\n");
+        assert_eq!(text(&grid), ["3", "4", ""]);
+        assert_eq!(cursor(&grid), (0, 2));
+        grid.write("abcdefghijkl");
+        assert_eq!(text(&grid), ["abcde", "fghij", "kl"], "wrapping scrolls too");
+    }
+
+    #[test]
+    fn back_space_erases_and_crosses_wrapped_lines() {
+        let mut grid = Grid::new(3, 3);
+        grid.write("abcd\x08\x08");
+        assert_eq!(text(&grid), ["ab", "", ""]);
+        assert_eq!(cursor(&grid), (2, 0), "back over the wrap to the last column above");
+        grid.write("\x08\x08\x08\x08");
+        assert_eq!(text(&grid), ["", "", ""]);
+        assert_eq!(cursor(&grid), (0, 0), "stops at the top left");
+        grid.write("abc\x08Z");
+        assert_eq!(text(&grid), ["abZ", "", ""], "from the end of a full line, erases its last cell");
+    }
+
+    #[test]
+    fn tabs_stop_every_eight_columns_and_other_controls_are_ignored() {
+        let mut grid = Grid::new(20, 2);
+        grid.write("a\tb\x1b\x07\x7fc\t\td");
+        assert_eq!(text(&grid), ["a       bc", "d"]);
+    }
+
+    #[test]
+    fn clear_blanks_everything_and_homes_the_cursor() {
+        let mut grid = Grid::new(3, 2);
+        grid.write("abcdef");
+        grid.clear();
+        assert_eq!(text(&grid), ["", ""]);
+        assert_eq!(cursor(&grid), (0, 0));
+    }
+
+    #[test]
+    fn a_degenerate_size_still_has_one_cell() {
+        let mut grid = Grid::new(0, 0);
+        grid.write("ab\x08\ncd");
+        assert_eq!(text(&grid), ["d"]);
+    }
+}
