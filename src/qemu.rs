@@ -1,11 +1,15 @@
 //! QEMU: the command line that boots an image under OVMF, and a running machine whose serial
 //! console can be read and typed into (what `make run` shows a person, and what tests drive).
 //!
+//! With [`QemuOptions::qmp`] set, QEMU also serves its machine protocol (QMP) on a Unix socket,
+//! through which [`Machine::screendump`] saves what the display shows.
+//!
 //! TCG is the default accelerator. KVM is only used when asked for (`ACCEL=kvm`): on some hosts
 //! `/dev/kvm` opens but guests hang, so it must never be picked implicitly.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -62,12 +66,15 @@ pub struct QemuOptions {
     pub gdb: bool,
     /// Show the framebuffer in a window (needs a display); otherwise run headless.
     pub window: bool,
+    /// A Unix socket path for QEMU's machine protocol (QMP), which [`Machine::screendump`]
+    /// needs; none by default.
+    pub qmp: Option<PathBuf>,
 }
 
 impl QemuOptions {
     /// Headless TCG defaults for `iso`.
     pub fn new(iso: impl Into<PathBuf>) -> Self {
-        Self { iso: iso.into(), accel: Accel::Tcg, memory_mib: 512, gdb: false, window: false }
+        Self { iso: iso.into(), accel: Accel::Tcg, memory_mib: 512, gdb: false, window: false, qmp: None }
     }
 }
 
@@ -138,6 +145,10 @@ pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError>
     if options.gdb {
         cmd.args(["-s", "-S"]);
     }
+    if let Some(socket) = &options.qmp {
+        // QEMU replaces a stale socket file; `wait=off` boots without waiting for a client.
+        cmd.arg("-qmp").arg(format!("unix:{},server=on,wait=off", socket.display()));
+    }
     Ok(cmd)
 }
 
@@ -163,6 +174,7 @@ pub struct Machine {
     stdin: Option<ChildStdin>,
     console: Arc<Console>,
     vars: PathBuf,
+    qmp: Option<PathBuf>,
 }
 
 impl Machine {
@@ -194,7 +206,7 @@ impl Machine {
             }
         });
         let stdin = child.stdin.take();
-        Ok(Self { child, stdin, console, vars })
+        Ok(Self { child, stdin, console, vars, qmp: options.qmp.clone() })
     }
 
     /// Everything the serial console printed so far.
@@ -284,6 +296,23 @@ impl Machine {
         std::fs::write(path, self.output())
     }
 
+    /// Saves what the display shows to `path` as a PPM image (QMP `screendump`), returning once
+    /// QEMU has written it; needs [`QemuOptions::qmp`].
+    pub fn screendump(&self, path: &Path) -> Result<(), QemuError> {
+        let what = format!("cannot save the screen to {}", path.display());
+        let Some(socket) = &self.qmp else {
+            let source = io::Error::new(io::ErrorKind::NotConnected, "QemuOptions::qmp is not set");
+            return Err(QemuError::Io { what, source });
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| QemuError::Io { what: what.clone(), source })?;
+        }
+        let mut qmp = Qmp::connect(socket).map_err(|source| QemuError::Io { what: what.clone(), source })?;
+        let file = path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
+        qmp.execute(&format!(r#"{{"execute": "screendump", "arguments": {{"filename": "{file}"}}}}"#))
+            .map_err(|source| QemuError::Io { what, source })
+    }
+
     /// Stops QEMU now.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -295,5 +324,52 @@ impl Drop for Machine {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_file(&self.vars);
+        if let Some(socket) = &self.qmp {
+            let _ = std::fs::remove_file(socket);
+        }
+    }
+}
+
+/// Longest wait for one QMP answer.
+const QMP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A QMP connection: one JSON object per line each way.
+struct Qmp {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Qmp {
+    /// Connects to QEMU's QMP socket and negotiates capabilities, after which QEMU takes commands.
+    fn connect(socket: &Path) -> io::Result<Qmp> {
+        let writer = UnixStream::connect(socket)?;
+        writer.set_read_timeout(Some(QMP_TIMEOUT))?;
+        let mut qmp = Qmp { reader: BufReader::new(writer.try_clone()?), writer };
+        qmp.answer()?;
+        qmp.execute(r#"{"execute": "qmp_capabilities"}"#)?;
+        Ok(qmp)
+    }
+
+    /// Sends `command` and waits for its answer; QEMU's error message becomes an error.
+    fn execute(&mut self, command: &str) -> io::Result<()> {
+        writeln!(self.writer, "{command}")?;
+        let answer = self.answer()?;
+        if !answer.starts_with(r#"{"return""#) {
+            return Err(io::Error::other(answer.trim().to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The next greeting, return or error line, skipping asynchronous events.
+    fn answer(&mut self) -> io::Result<String> {
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "QEMU closed the connection"));
+            }
+            if [r#"{"QMP""#, r#"{"return""#, r#"{"error""#].iter().any(|start| line.starts_with(start)) {
+                return Ok(line);
+            }
+        }
     }
 }
