@@ -6,3 +6,4 @@
 extern crate alloc;
 
 pub mod ui;
+pub mod vfs;

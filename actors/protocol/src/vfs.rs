@@ -1,0 +1,238 @@
+//! The file-system protocol: what a client asks `vfs.wasm` and what it answers.
+//!
+//! `vfs` serves the boot ramdisk's files read-only under `/` (as the archive names them, e.g.
+//! `/hello.wasm`, `/test/abi.manifest`) and a writable in-memory directory `/tmp`, capped at
+//! [`TMP_CAPACITY`] bytes.
+//!
+//! **How to talk to it.** The boot manifest declares the endpoint [`ENDPOINT`] and grants vfs
+//! its READ side, each client its WRITE side:
+//!
+//! ```text
+//! endpoint vfs.req
+//! actor vfs grant=ramdisk:r grant=vfs.req:r
+//! actor shell grant=vfs.req:w
+//! ```
+//!
+//! A client sends a [`Request`] with the SDK's request/reply, `Endpoint::call`, and gets back
+//! a [`Response`]:
+//!
+//! ```ignore
+//! use protocol::vfs::{Reply, Request, Response};
+//!
+//! let vfs = sdk::Endpoint::from_grant(0);
+//! let request = Request::Read { path: "/tmp/notes.txt".into(), offset: 0, len: protocol::vfs::MAX_IO };
+//! let response: Response = vfs.call(&request).await?; // sdk::Error: the IPC itself failed
+//! match response {
+//!     Ok(Reply::Data(bytes)) => { /* at most MAX_IO bytes from offset 0 */ }
+//!     Ok(other) => { /* never for a Read: each request has its one kind of reply */ }
+//!     Err(error) => sdk::println!("cannot read: {error}"), // a file-system error
+//! }
+//! ```
+//!
+//! **Stateless.** Every request names its path and, for reads and writes, its offset: there
+//! are no open files and no per-client state on the server, so a client that dies mid-request
+//! leaves nothing behind (its reply is simply not delivered), and a file larger than one
+//! message is read or written in [`MAX_IO`]-byte pieces at increasing offsets. Directory
+//! listings page the same way, by the last name seen ([`Request::List`]).
+//!
+//! **Paths** are absolute, at most [`MAX_PATH`] bytes, with components of at most [`MAX_NAME`]
+//! bytes and no NUL. They are normalised before use: empty components (`//`, a trailing `/`)
+//! and `.` are dropped, `..` removes the component before it (at `/` it stays at `/`). Only
+//! paths strictly inside `/tmp` can be created, written or removed; every other change gets
+//! [`Error::ReadOnly`].
+//!
+//! Requests are answered one at a time, in the order they arrive; a request that does not
+//! decode gets [`Error::Malformed`]. The server ends once no client holds the endpoint's
+//! WRITE side any more.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The manifest name of the endpoint `vfs` receives requests on.
+pub const ENDPOINT: &str = "vfs.req";
+
+/// Most bytes one [`Request::Read`] returns or one [`Request::Write`] carries (a message's
+/// payload is at most 4096 bytes, path and framing included).
+pub const MAX_IO: u32 = 3072;
+/// Longest path a request may name, in bytes, before normalisation.
+pub const MAX_PATH: usize = 512;
+/// Longest name of one directory entry, in bytes.
+pub const MAX_NAME: usize = 255;
+/// Bytes `/tmp` may hold: file contents plus [`ENTRY_COST`] and the name of every entry.
+pub const TMP_CAPACITY: u64 = 1024 * 1024;
+/// Bytes each file or directory in `/tmp` counts against [`TMP_CAPACITY`], on top of its name
+/// and contents (so empty files cannot fill the server's memory either).
+pub const ENTRY_COST: u64 = 64;
+
+/// What a client asks; each request gets exactly one [`Response`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Up to `len` bytes (and at most [`MAX_IO`]) of the file at `path`, from byte `offset`;
+    /// fewer at the end of the file, none past it. Answered with [`Reply::Data`].
+    Read {
+        /// The file.
+        path: String,
+        /// First byte to read.
+        offset: u64,
+        /// Most bytes wanted.
+        len: u32,
+    },
+    /// Writes `data` into the file at `path` (inside `/tmp`) as `mode` says, creating the file
+    /// if it does not exist (its directory must). Answered with [`Reply::Written`].
+    Write {
+        /// The file.
+        path: String,
+        /// Where the bytes go.
+        mode: WriteMode,
+        /// The bytes, at most what fits in one message (see [`MAX_IO`]).
+        data: Vec<u8>,
+    },
+    /// What `path` is. Answered with [`Reply::Stat`].
+    Stat {
+        /// The file or directory.
+        path: String,
+    },
+    /// The entries of the directory at `path`, in byte order of their names, starting after
+    /// the name `after` (`None`: from the first). Answered with [`Reply::Entries`]; if its
+    /// `more` is set, ask again with `after` = the last name received.
+    List {
+        /// The directory.
+        path: String,
+        /// The last name of the previous page.
+        after: Option<String>,
+    },
+    /// Creates the directory `path` (inside `/tmp`); its parent must exist. Answered with
+    /// [`Reply::Done`].
+    Mkdir {
+        /// The new directory.
+        path: String,
+    },
+    /// Removes the file or empty directory `path` (inside `/tmp`). Answered with
+    /// [`Reply::Done`].
+    Remove {
+        /// What to remove.
+        path: String,
+    },
+}
+
+/// Where [`Request::Write`] puts its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WriteMode {
+    /// The bytes become the file's whole contents.
+    Truncate,
+    /// The bytes go after the file's end.
+    Append,
+    /// The bytes replace those from this offset on; a gap past the end reads as zeros.
+    At(u64),
+}
+
+/// What the server answers: the reply the request asks for, or why it failed.
+pub type Response = Result<Reply, Error>;
+
+/// A successful answer; which variant depends on the request (see [`Request`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// Bytes read.
+    Data(Vec<u8>),
+    /// The write happened; the file is now this many bytes long.
+    Written {
+        /// The file's new size.
+        size: u64,
+    },
+    /// What a path is.
+    Stat(Metadata),
+    /// One page of a directory listing.
+    Entries {
+        /// The entries, in byte order of their names.
+        entries: Vec<DirEntry>,
+        /// Whether entries follow the last one of this page.
+        more: bool,
+    },
+    /// The directory was made, or the entry removed.
+    Done,
+}
+
+/// What kind of thing a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    /// A file of bytes.
+    File,
+    /// A directory of named entries.
+    Dir,
+}
+
+/// What [`Request::Stat`] tells about a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// File or directory.
+    pub kind: Kind,
+    /// A file's length in bytes; a directory's number of entries.
+    pub size: u64,
+}
+
+/// One entry of a directory listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirEntry {
+    /// The entry's name within the directory (no `/`).
+    pub name: String,
+    /// File or directory.
+    pub kind: Kind,
+    /// As [`Metadata::size`].
+    pub size: u64,
+}
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Error {
+    /// The path is not absolute, is too long, has a too long component, or contains NUL.
+    BadPath,
+    /// Nothing exists at the path (or at one of its directories).
+    NotFound,
+    /// A component before the last names a file, or `List` names a file.
+    NotADirectory,
+    /// `Read` or `Write` names a directory.
+    IsADirectory,
+    /// The request would change something outside `/tmp`, or `/tmp` itself.
+    ReadOnly,
+    /// `Mkdir` names something that exists.
+    AlreadyExists,
+    /// `Remove` names a directory that still has entries.
+    NotEmpty,
+    /// `/tmp` would exceed [`TMP_CAPACITY`], or the server has no memory left for it.
+    NoSpace,
+    /// The ramdisk could not be read.
+    Io,
+    /// The message is not a [`Request`].
+    Malformed,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Error::BadPath => "bad path",
+            Error::NotFound => "no such file or directory",
+            Error::NotADirectory => "not a directory",
+            Error::IsADirectory => "is a directory",
+            Error::ReadOnly => "read-only file system",
+            Error::AlreadyExists => "already exists",
+            Error::NotEmpty => "directory not empty",
+            Error::NoSpace => "no space left in /tmp",
+            Error::Io => "ramdisk read failed",
+            Error::Malformed => "malformed request",
+        })
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::File => "file",
+            Kind::Dir => "directory",
+        })
+    }
+}
