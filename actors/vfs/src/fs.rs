@@ -1,0 +1,280 @@
+//! The file system as plain data: the ramdisk's tree (read-only; file bytes are read from the
+//! archive when asked for) with the in-memory `/tmp` beside it, and each request of the
+//! protocol as a method. No IPC here: the server loop in `lib.rs` feeds it requests and sends
+//! back its answers, so everything below is tested on the host.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::Bound;
+
+use protocol::vfs::{
+    DirEntry, ENTRY_COST, Error, Kind, MAX_IO, Metadata, Reply, Request, Response, WriteMode,
+};
+
+use crate::path;
+use crate::ustar::{Entry, EntryKind, Image};
+
+/// The writable directory's name in `/`.
+const TMP: &str = "tmp";
+
+/// Bytes of entries one `List` reply may carry: the framing around them in the payload (result
+/// and variant tags, vector length, `more`) takes at most 8.
+const LIST_BUDGET: usize = sdk::sys::MAX_PAYLOAD - 8;
+
+/// Most bytes one entry's encoding takes besides its name: the name's length (2 bytes up to
+/// `MAX_NAME`), the kind (1) and the size (a varint, up to 10).
+const ENTRY_OVERHEAD: usize = 13;
+
+/// A directory's entries, by name.
+type Dir = BTreeMap<String, Node>;
+
+/// A file or directory.
+enum Node {
+    /// A directory.
+    Dir(Dir),
+    /// A ramdisk file, read from the archive when asked for.
+    Archived {
+        /// Offset of its first byte in the archive.
+        offset: u64,
+        /// Length in bytes.
+        size: u64,
+    },
+    /// A file of `/tmp`.
+    Memory(Vec<u8>),
+}
+
+impl Node {
+    fn metadata(&self) -> Metadata {
+        match self {
+            Node::Dir(entries) => Metadata { kind: Kind::Dir, size: entries.len() as u64 },
+            Node::Archived { size, .. } => Metadata { kind: Kind::File, size: *size },
+            Node::Memory(bytes) => Metadata { kind: Kind::File, size: bytes.len() as u64 },
+        }
+    }
+}
+
+/// The whole name space: ramdisk files under `/`, memory files under `/tmp`.
+pub struct Fs<I> {
+    image: I,
+    root: Node,
+    /// Bytes `/tmp` holds, as counted against `capacity` (see `protocol::vfs::TMP_CAPACITY`).
+    used: u64,
+    capacity: u64,
+}
+
+impl<I: Image> Fs<I> {
+    /// The files and directories `entries` of the archive `image`, and an empty `/tmp` that
+    /// holds up to `capacity` bytes.
+    pub fn new(image: I, entries: &[Entry], capacity: u64) -> Fs<I> {
+        let mut root = Dir::new();
+        root.insert(TMP.into(), Node::Dir(Dir::new()));
+        for entry in entries {
+            add_archived(&mut root, entry);
+        }
+        Fs { image, root: Node::Dir(root), used: 0, capacity }
+    }
+
+    /// Carries out `request`.
+    pub fn handle(&mut self, request: Request) -> Response {
+        match request {
+            Request::Read { path, offset, len } => self.read(&path, offset, len),
+            Request::Write { path, mode, data } => self.write(&path, mode, &data),
+            Request::Stat { path } => Ok(Reply::Stat(lookup(&self.root, &path::parse(&path)?)?.metadata())),
+            Request::List { path, after } => self.list(&path, after.as_deref()),
+            Request::Mkdir { path } => self.mkdir(&path),
+            Request::Remove { path } => self.remove(&path),
+        }
+    }
+
+    fn read(&self, path: &str, offset: u64, len: u32) -> Response {
+        let len = len.min(MAX_IO) as usize;
+        let data = match lookup(&self.root, &path::parse(path)?)? {
+            Node::Dir(_) => return Err(Error::IsADirectory),
+            Node::Archived { offset: start, size } => {
+                let mut buf = vec![0; size.saturating_sub(offset).min(len as u64) as usize];
+                if !buf.is_empty() {
+                    // Inside the archive (offset < size), so the sum does not overflow.
+                    self.image.read_at(start + offset, &mut buf)?;
+                }
+                buf
+            }
+            Node::Memory(bytes) => {
+                let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+                bytes.iter().skip(skip).take(len).copied().collect()
+            }
+        };
+        Ok(Reply::Data(data))
+    }
+
+    fn write(&mut self, path: &str, mode: WriteMode, data: &[u8]) -> Response {
+        let (parent, name) = tmp_path(path)?;
+        let (used, capacity) = (self.used, self.capacity);
+        let dir = dir_mut(&mut self.root, &parent)?;
+        let existing = match dir.get_mut(name) {
+            None => None,
+            Some(Node::Memory(bytes)) => Some(bytes),
+            Some(Node::Dir(_)) => return Err(Error::IsADirectory),
+            Some(Node::Archived { .. }) => return Err(Error::ReadOnly),
+        };
+        let old_len = existing.as_ref().map_or(0, |bytes| bytes.len() as u64);
+        let len = data.len() as u64;
+        let (start, new_len) = match mode {
+            WriteMode::Truncate => (0, len),
+            WriteMode::Append => (old_len, old_len + len),
+            WriteMode::At(at) => (at, at.checked_add(len).ok_or(Error::NoSpace)?.max(old_len)),
+        };
+        let entry = if existing.is_none() { entry_cost(name) } else { 0 };
+        let used = charge(used, capacity, old_len, new_len.saturating_add(entry))?;
+        // At most the new length, which is within the capacity: it fits a usize.
+        let start = usize::try_from(start).map_err(|_| Error::NoSpace)?;
+        match existing {
+            Some(bytes) if mode == WriteMode::Truncate => *bytes = copy_of(data)?,
+            Some(bytes) => put(bytes, start, data)?,
+            None => {
+                let mut bytes = Vec::new();
+                put(&mut bytes, start, data)?;
+                dir.insert(name.into(), Node::Memory(bytes));
+            }
+        }
+        self.used = used;
+        Ok(Reply::Written { size: new_len })
+    }
+
+    fn list(&self, path: &str, after: Option<&str>) -> Response {
+        let Node::Dir(children) = lookup(&self.root, &path::parse(path)?)? else {
+            return Err(Error::NotADirectory);
+        };
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut budget = LIST_BUDGET;
+        let mut entries = Vec::new();
+        for (name, node) in children.range::<str, _>((start, Bound::Unbounded)) {
+            let Some(left) = budget.checked_sub(name.len() + ENTRY_OVERHEAD) else {
+                return Ok(Reply::Entries { entries, more: true });
+            };
+            budget = left;
+            let Metadata { kind, size } = node.metadata();
+            entries.push(DirEntry { name: name.clone(), kind, size });
+        }
+        Ok(Reply::Entries { entries, more: false })
+    }
+
+    fn mkdir(&mut self, path: &str) -> Response {
+        let (parent, name) = tmp_path(path)?;
+        let (used, capacity) = (self.used, self.capacity);
+        let dir = dir_mut(&mut self.root, &parent)?;
+        if dir.contains_key(name) {
+            return Err(Error::AlreadyExists);
+        }
+        let used = charge(used, capacity, 0, entry_cost(name))?;
+        dir.insert(name.into(), Node::Dir(Dir::new()));
+        self.used = used;
+        Ok(Reply::Done)
+    }
+
+    fn remove(&mut self, path: &str) -> Response {
+        let (parent, name) = tmp_path(path)?;
+        let dir = dir_mut(&mut self.root, &parent)?;
+        let contents = match dir.get(name) {
+            None => return Err(Error::NotFound),
+            Some(Node::Dir(entries)) if !entries.is_empty() => return Err(Error::NotEmpty),
+            Some(Node::Dir(_)) => 0,
+            Some(Node::Memory(bytes)) => bytes.len() as u64,
+            Some(Node::Archived { .. }) => return Err(Error::ReadOnly),
+        };
+        dir.remove(name);
+        self.used = self.used.saturating_sub(contents + entry_cost(name));
+        Ok(Reply::Done)
+    }
+}
+
+/// Adds an archive entry to the tree, with the directories above it. Entries that cannot be
+/// placed are left out: names that are not valid paths, anything under `tmp` (the memory
+/// directory's place), a path through a file, and a name already taken (the first entry wins).
+fn add_archived(root: &mut Dir, entry: &Entry) {
+    let Ok(parts) = path::normalise(&entry.name) else { return };
+    let Some((name, dirs)) = parts.split_last() else { return };
+    if parts.first() == Some(&TMP) {
+        return;
+    }
+    let mut dir = root;
+    for part in dirs {
+        let Node::Dir(children) = dir.entry((*part).into()).or_insert_with(|| Node::Dir(Dir::new())) else {
+            return;
+        };
+        dir = children;
+    }
+    let node = match entry.kind {
+        EntryKind::File { offset, size } => Node::Archived { offset, size },
+        EntryKind::Dir => Node::Dir(Dir::new()),
+    };
+    dir.entry((*name).into()).or_insert(node);
+}
+
+/// The node `parts` leads to from `node`.
+fn lookup<'a>(mut node: &'a Node, parts: &[&str]) -> Result<&'a Node, Error> {
+    for part in parts {
+        let Node::Dir(children) = node else { return Err(Error::NotADirectory) };
+        node = children.get(*part).ok_or(Error::NotFound)?;
+    }
+    Ok(node)
+}
+
+/// The entries of the directory `parts` leads to from `node`, to change them.
+fn dir_mut<'a>(mut node: &'a mut Node, parts: &[&str]) -> Result<&'a mut Dir, Error> {
+    for part in parts {
+        let Node::Dir(children) = node else { return Err(Error::NotADirectory) };
+        node = children.get_mut(*part).ok_or(Error::NotFound)?;
+    }
+    match node {
+        Node::Dir(children) => Ok(children),
+        _ => Err(Error::NotADirectory),
+    }
+}
+
+/// `path` as its directory's components and its own name, if it lies strictly inside `/tmp`,
+/// the only place where anything changes.
+fn tmp_path(path: &str) -> Result<(Vec<&str>, &str), Error> {
+    let mut parts = path::parse(path)?;
+    if !matches!(parts.as_slice(), [TMP, _, ..]) {
+        return Err(Error::ReadOnly);
+    }
+    let name = parts.pop().ok_or(Error::ReadOnly)?;
+    Ok((parts, name))
+}
+
+/// What an entry called `name` counts against the capacity, besides a file's contents.
+fn entry_cost(name: &str) -> u64 {
+    ENTRY_COST + name.len() as u64
+}
+
+/// The bytes in use after freeing `freed` and taking `taken`, if that stays within `capacity`.
+fn charge(used: u64, capacity: u64, freed: u64, taken: u64) -> Result<u64, Error> {
+    used.saturating_sub(freed).checked_add(taken).filter(|&total| total <= capacity).ok_or(Error::NoSpace)
+}
+
+/// `data` in a new vector, or `NoSpace` if the server's memory cannot hold it.
+fn copy_of(data: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(data.len()).map_err(|_| Error::NoSpace)?;
+    bytes.extend_from_slice(data);
+    Ok(bytes)
+}
+
+/// Writes `data` into `bytes` from `start`, zero-filling a gap after the old end; `bytes` is
+/// unchanged if memory runs out.
+fn put(bytes: &mut Vec<u8>, start: usize, data: &[u8]) -> Result<(), Error> {
+    let end = start.checked_add(data.len()).ok_or(Error::NoSpace)?;
+    if end > bytes.len() {
+        bytes.try_reserve(end - bytes.len()).map_err(|_| Error::NoSpace)?;
+        bytes.resize(end, 0);
+    }
+    if let Some(target) = bytes.get_mut(start..end) {
+        target.copy_from_slice(data);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
