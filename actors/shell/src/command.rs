@@ -1,0 +1,213 @@
+//! Command lines: what a line asks for ([`Command`]), or why it asks for nothing the shell
+//! knows ([`ParseError`]). Words are separated by spaces; `echo` and `write` keep the rest of
+//! the line as it was typed.
+
+use core::fmt;
+
+use sdk::Pid;
+
+/// Every command, with a one-line description, as `help` lists them.
+pub const HELP: &[(&str, &str)] = &[
+    ("help", "this list"),
+    ("echo TEXT", "print TEXT"),
+    ("ps", "processes: pid, name, state, messages, CPU time, kernel memory"),
+    ("mem", "physical memory and the kernel heap"),
+    ("uptime", "time since boot"),
+    ("kill PID", "end a process"),
+    ("run NAME", "start NAME.wasm from the ramdisk"),
+    ("dmesg [LINES]", "the kernel log, or its last LINES lines"),
+    ("ls [PATH]", "list a directory (needs the vfs)"),
+    ("cat FILE", "print a file (needs the vfs)"),
+    ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
+];
+
+/// What a line asks the shell to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// A blank line: nothing.
+    Nothing,
+    /// `help`.
+    Help,
+    /// `echo TEXT`: the text, without the spaces around it.
+    Echo(&'a str),
+    /// `ps`.
+    Ps,
+    /// `mem`.
+    Mem,
+    /// `uptime`.
+    Uptime,
+    /// `kill PID`.
+    Kill(Pid),
+    /// `run NAME`: the name as typed.
+    Run(&'a str),
+    /// `dmesg [LINES]`: the whole log, or its last lines.
+    Dmesg(Option<usize>),
+    /// `ls [PATH]`.
+    Ls(Option<&'a str>),
+    /// `cat FILE`.
+    Cat(&'a str),
+    /// `write FILE TEXT`.
+    Write(&'a str, &'a str),
+}
+
+/// Why a line is not a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError<'a> {
+    /// The first word names no command.
+    Unknown(&'a str),
+    /// The command's arguments do not fit its usage (given as in [`HELP`]).
+    Usage(&'static str),
+    /// An argument that must be a number is not one.
+    NotANumber(&'static str, &'a str),
+}
+
+/// The command `line` asks for.
+pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
+    let (name, rest) = split_word(line);
+    let words = || rest.split_whitespace();
+    let no_args = |command: Command<'static>, usage| if rest.is_empty() { Ok(command) } else { Err(usage) };
+    match name {
+        "" => Ok(Command::Nothing),
+        "help" => no_args(Command::Help, ParseError::Usage("help")),
+        "echo" => Ok(Command::Echo(rest)),
+        "ps" => no_args(Command::Ps, ParseError::Usage("ps")),
+        "mem" => no_args(Command::Mem, ParseError::Usage("mem")),
+        "uptime" => no_args(Command::Uptime, ParseError::Usage("uptime")),
+        "kill" => match (words().next(), words().nth(1)) {
+            (Some(pid), None) => {
+                pid.parse().map(Command::Kill).map_err(|_| ParseError::NotANumber("pid", pid))
+            }
+            _ => Err(ParseError::Usage("kill PID")),
+        },
+        "run" => match (words().next(), words().nth(1)) {
+            (Some(name), None) => Ok(Command::Run(name)),
+            _ => Err(ParseError::Usage("run NAME")),
+        },
+        "dmesg" => match (words().next(), words().nth(1)) {
+            (None, _) => Ok(Command::Dmesg(None)),
+            (Some(lines), None) => lines
+                .parse()
+                .map(|n| Command::Dmesg(Some(n)))
+                .map_err(|_| ParseError::NotANumber("line count", lines)),
+            _ => Err(ParseError::Usage("dmesg [LINES]")),
+        },
+        "ls" => match (words().next(), words().nth(1)) {
+            (path, None) => Ok(Command::Ls(path)),
+            _ => Err(ParseError::Usage("ls [PATH]")),
+        },
+        "cat" => match (words().next(), words().nth(1)) {
+            (Some(file), None) => Ok(Command::Cat(file)),
+            _ => Err(ParseError::Usage("cat FILE")),
+        },
+        "write" => match split_word(rest) {
+            (file, text) if !file.is_empty() && !text.is_empty() => Ok(Command::Write(file, text)),
+            _ => Err(ParseError::Usage("write FILE TEXT")),
+        },
+        other => Err(ParseError::Unknown(other)),
+    }
+}
+
+/// The first word of `text` and what follows it, both without the spaces around them.
+fn split_word(text: &str) -> (&str, &str) {
+    let text = text.trim_matches(' ');
+    match text.split_once(' ') {
+        Some((word, rest)) => (word, rest.trim_matches(' ')),
+        None => (text, ""),
+    }
+}
+
+impl fmt::Display for ParseError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Unknown(name) => write!(f, "unknown command: {name} (try help)"),
+            ParseError::Usage(usage) => write!(f, "usage: {usage}"),
+            ParseError::NotANumber(what, text) => write!(f, "not a {what}: {text}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use super::*;
+
+    #[test]
+    fn commands_and_their_arguments() {
+        assert_eq!(parse(""), Ok(Command::Nothing));
+        assert_eq!(parse("   "), Ok(Command::Nothing));
+        assert_eq!(parse("help"), Ok(Command::Help));
+        assert_eq!(parse("  ps  "), Ok(Command::Ps));
+        assert_eq!(parse("mem"), Ok(Command::Mem));
+        assert_eq!(parse("uptime"), Ok(Command::Uptime));
+        assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
+        assert_eq!(parse("run hello"), Ok(Command::Run("hello")));
+        assert_eq!(parse("run test/spinner"), Ok(Command::Run("test/spinner")));
+        assert_eq!(parse("dmesg"), Ok(Command::Dmesg(None)));
+        assert_eq!(parse("dmesg 20"), Ok(Command::Dmesg(Some(20))));
+        assert_eq!(parse("ls"), Ok(Command::Ls(None)));
+        assert_eq!(parse("ls /etc"), Ok(Command::Ls(Some("/etc"))));
+        assert_eq!(parse("cat notes"), Ok(Command::Cat("notes")));
+    }
+
+    #[test]
+    fn echo_and_write_keep_the_text_as_typed() {
+        assert_eq!(parse("echo hi there"), Ok(Command::Echo("hi there")));
+        assert_eq!(parse("echo   two  spaces  "), Ok(Command::Echo("two  spaces")));
+        assert_eq!(parse("echo"), Ok(Command::Echo("")));
+        assert_eq!(parse("write notes a  b c"), Ok(Command::Write("notes", "a  b c")));
+    }
+
+    #[test]
+    fn wrong_arguments_give_the_usage() {
+        for (line, usage) in [
+            ("help me", "help"),
+            ("ps aux", "ps"),
+            ("mem x", "mem"),
+            ("uptime now", "uptime"),
+            ("kill", "kill PID"),
+            ("kill 1 2", "kill PID"),
+            ("run", "run NAME"),
+            ("run a b", "run NAME"),
+            ("dmesg 1 2", "dmesg [LINES]"),
+            ("ls a b", "ls [PATH]"),
+            ("cat", "cat FILE"),
+            ("write", "write FILE TEXT"),
+            ("write notes", "write FILE TEXT"),
+        ] {
+            assert_eq!(parse(line), Err(ParseError::Usage(usage)), "{line}");
+        }
+        assert_eq!(parse("kill 1 2").unwrap_err().to_string(), "usage: kill PID");
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(parse("kill x7"), Err(ParseError::NotANumber("pid", "x7")));
+        assert_eq!(parse("kill -1").unwrap_err().to_string(), "not a pid: -1");
+        assert_eq!(
+            parse("kill 99999999999999999999999").unwrap_err().to_string(),
+            "not a pid: 99999999999999999999999"
+        );
+        assert_eq!(parse("dmesg many"), Err(ParseError::NotANumber("line count", "many")));
+    }
+
+    #[test]
+    fn unknown_commands_are_named() {
+        assert_eq!(
+            parse("frobnicate now").unwrap_err().to_string(),
+            "unknown command: frobnicate (try help)"
+        );
+        assert_eq!(parse("PS"), Err(ParseError::Unknown("PS")), "names are lower case");
+    }
+
+    #[test]
+    fn every_command_in_help_parses() {
+        let example = |usage: &str| {
+            usage.replace("[LINES]", "3").replace("[PATH]", "/").replace("PID", "1").replace("NAME", "a")
+        };
+        for (usage, _) in HELP {
+            let line = example(usage).replace("FILE", "f").replace("TEXT", "t");
+            assert!(parse(&line).is_ok(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! [`Shell`]: carries out a command line through the `system` capability and returns what to
+//! print. Every failure, the kernel's included, becomes a line of text: nothing a line says can
+//! end the shell.
+
+use alloc::format;
+use alloc::string::String;
+
+use sdk::rt::Instant;
+use sdk::{Endpoint, Error, Pid, System, sys};
+
+use crate::command::{self, Command, HELP};
+use crate::{MAX_LINE, format};
+
+/// Answer of the file commands while the shell has no file service.
+const NO_VFS: &str = "vfs is not available\n";
+
+/// What the shell acts through, and the processes it must not kill.
+#[derive(Debug)]
+pub struct Shell {
+    system: System,
+    /// This shell's pid.
+    me: Option<Pid>,
+    /// The console service's pid (the sender of typed input): killing it would leave the shell
+    /// without a terminal.
+    console: Option<Pid>,
+}
+
+impl Shell {
+    /// A shell acting through `system`, which knows itself as pid `me`.
+    pub const fn new(system: System, me: Option<Pid>) -> Shell {
+        Shell { system, me, console: None }
+    }
+
+    /// Notes the pid input comes from, so that `kill` spares it.
+    pub fn set_console(&mut self, pid: Pid) {
+        self.console = Some(pid);
+    }
+
+    /// Carries out `line`; returns the text to print (empty, or whole lines).
+    pub fn execute(&self, line: &str) -> String {
+        let command = match command::parse(line) {
+            Ok(command) => command,
+            Err(error) => return format!("{error}\n"),
+        };
+        match command {
+            Command::Nothing => String::new(),
+            Command::Help => format::help(HELP, MAX_LINE),
+            Command::Echo(text) => format!("{text}\n"),
+            Command::Ps => {
+                self.system.processes().map_or_else(failed("ps"), |list| format::process_table(&list))
+            }
+            Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),
+            Command::Uptime => format::uptime(Instant::now().as_nanos().max(0) as u64),
+            Command::Kill(pid) => self.kill(pid),
+            Command::Run(name) => self.run(name),
+            Command::Dmesg(lines) => {
+                self.system.kernel_log().map_or_else(failed("dmesg"), |log| format::log_tail(&log, lines))
+            }
+            Command::Ls(_) | Command::Cat(_) | Command::Write(..) => NO_VFS.into(),
+        }
+    }
+
+    fn kill(&self, pid: Pid) -> String {
+        if self.me == Some(pid) {
+            return format!("kill: {pid} is this shell\n");
+        }
+        if self.console == Some(pid) {
+            return format!("kill: {pid} is the console service this shell reads and writes through\n");
+        }
+        // Looked up first: once killed, the name is all the person can check the pid against.
+        let name = self
+            .system
+            .processes()
+            .ok()
+            .and_then(|all| all.into_iter().find(|p| p.pid == pid))
+            .map(|p| p.name);
+        match (self.system.kill(pid), name) {
+            (Ok(()), Some(name)) => format!("killed {name} (pid {pid})\n"),
+            (Ok(()), None) => format!("killed pid {pid}\n"),
+            (Err(Error::NotFound), _) => format!("kill: no live process has pid {pid}\n"),
+            (Err(error), _) => format!("kill: {error}\n"),
+        }
+    }
+
+    fn run(&self, name: &str) -> String {
+        let file = if name.ends_with(".wasm") { name.into() } else { format!("{name}.wasm") };
+        if file.len() > sys::MAX_SPAWN_NAME {
+            return format!("run: the file name is longer than {} bytes\n", sys::MAX_SPAWN_NAME);
+        }
+        match self.system.spawn(&file) {
+            Ok(pid) => format!("started {name} as pid {pid}\n"),
+            Err(error) => format!("run: {error}\n"),
+        }
+    }
+}
+
+/// This actor's pid, learnt from the sender field of a message it sends itself (the ABI has no
+/// call for it).
+pub fn own_pid() -> Option<Pid> {
+    let mirror = Endpoint::create(1).ok()?;
+    mirror.try_send(0, &[], None).ok()?;
+    mirror.try_recv().ok().map(|message| message.sender)
+}
+
+/// The line reporting that `what` failed with a kernel error.
+fn failed(what: &'static str) -> impl FnOnce(Error) -> String {
+    move |error| format!("{what}: {error}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use sdk::sys::fake;
+
+    use super::*;
+
+    /// A shell on a fresh fake kernel with `hello.wasm` and a module the kernel refuses.
+    fn shell() -> Shell {
+        fake::reset();
+        fake::add_module("hello.wasm", None);
+        fake::add_module("bad.wasm", Some("imports unknown function `env.nope`"));
+        fake::kernel_print("MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
+        let handle = fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
+        Shell::new(System::from_grant(handle), own_pid())
+    }
+
+    #[test]
+    fn the_shell_learns_its_own_pid() {
+        fake::reset();
+        assert_eq!(own_pid(), Some(fake::PID as Pid));
+    }
+
+    #[test]
+    fn simple_commands() {
+        let shell = shell();
+        assert_eq!(shell.execute(""), "");
+        assert_eq!(shell.execute("echo hi there"), "hi there\n");
+        assert_eq!(shell.execute("bogus"), "unknown command: bogus (try help)\n");
+        assert_eq!(shell.execute("kill"), "usage: kill PID\n");
+        let help = shell.execute("help");
+        for (usage, _) in HELP {
+            assert!(help.contains(usage), "{usage} missing from help");
+        }
+        assert!(shell.execute("uptime").starts_with("up 0.001s (1000000 ns since boot)"));
+        assert!(
+            shell.execute("mem").starts_with("physical memory: 512.0 MiB managed, 300.0 MiB free (58%)\n")
+        );
+    }
+
+    #[test]
+    fn run_starts_a_module_and_ps_lists_it() {
+        let shell = shell();
+        assert_eq!(shell.execute("run hello"), "started hello as pid 2\n");
+        assert_eq!(shell.execute("run hello.wasm"), "started hello.wasm as pid 3\n");
+        let table = shell.execute("ps");
+        assert!(table.starts_with("  PID  NAME"), "{table}");
+        assert!(table.lines().any(|row| row.starts_with("    2  hello         ready ")), "{table}");
+        assert!(
+            table.lines().any(|row| row.starts_with(&format!("    1  {:<12}  running", fake::NAME))),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn run_reports_the_kernels_reason() {
+        let shell = shell();
+        assert_eq!(shell.execute("run nothing"), "run: no file `nothing.wasm` in the ramdisk\n");
+        assert_eq!(shell.execute("run bad"), "run: `bad.wasm` imports unknown function `env.nope`\n");
+        let long = "x".repeat(252);
+        assert_eq!(shell.execute(&format!("run {long}")), "run: the file name is longer than 255 bytes\n");
+    }
+
+    #[test]
+    fn kill_ends_a_process_by_pid_and_spares_the_shell_and_its_console() {
+        let mut shell = shell();
+        shell.execute("run hello");
+        assert_eq!(shell.execute("kill 2"), "killed hello (pid 2)\n");
+        assert!(shell.execute("ps").lines().any(|row| row.starts_with("    2  hello         killed ")));
+        assert_eq!(shell.execute("kill 2"), "kill: no live process has pid 2\n");
+        assert_eq!(shell.execute("kill 77"), "kill: no live process has pid 77\n");
+        assert_eq!(shell.execute("kill 1"), "kill: 1 is this shell\n");
+        shell.set_console(40);
+        assert!(shell.execute("kill 40").starts_with("kill: 40 is the console service"));
+    }
+
+    #[test]
+    fn dmesg_prints_the_kernel_log_or_its_tail() {
+        let shell = shell();
+        assert_eq!(shell.execute("dmesg"), "MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
+        assert_eq!(shell.execute("dmesg 1"), "[INFO ] boot complete\n");
+    }
+
+    #[test]
+    fn file_commands_need_the_vfs() {
+        let shell = shell();
+        for line in ["ls", "ls /", "cat notes", "write notes hello"] {
+            assert_eq!(shell.execute(line), NO_VFS, "{line}");
+        }
+        assert_eq!(shell.execute("cat"), "usage: cat FILE\n");
+    }
+
+    #[test]
+    fn kernel_errors_become_messages() {
+        fake::reset();
+        let reader = fake::grant_system(sys::RIGHT_READ) as u32;
+        let shell = Shell::new(System::from_grant(reader), None);
+        assert_eq!(shell.execute("run hello"), "run: missing rights\n");
+        assert_eq!(shell.execute("kill 5"), "kill: missing rights\n");
+        let nothing = Shell::new(System::from_grant(reader + 1), None);
+        for (line, what) in [("ps", "ps"), ("mem", "mem"), ("dmesg", "dmesg")] {
+            assert_eq!(nothing.execute(line), format!("{what}: invalid handle\n"));
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! How the shell shows things: the `ps` table, the `mem` figures, durations and sizes, the
+//! `help` list and the tail of the kernel log. Plain functions from values to text; every line
+//! they produce ends with `\n`.
+
+use alloc::format;
+use alloc::string::String;
+use core::fmt::Write;
+
+use sdk::{MemoryInfo, ProcessInfo};
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+const GIB: u64 = 1024 * MIB;
+
+/// The process table, one row per process, under a header.
+pub fn process_table(processes: &[ProcessInfo]) -> String {
+    let mut table = format!(
+        "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>4}\n",
+        "PID", "NAME", "STATE", "SENT", "RECEIVED", "CPU", "MEMORY", "CAPS"
+    );
+    for p in processes {
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            table,
+            "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>4}",
+            p.pid,
+            p.name,
+            p.state,
+            p.messages_sent,
+            p.messages_received,
+            duration(p.cpu_ns),
+            size(p.memory_bytes),
+            p.handles
+        );
+    }
+    table
+}
+
+/// The memory figures, physical then kernel heap.
+pub fn memory(info: &MemoryInfo) -> String {
+    format!(
+        "physical memory: {} managed, {} free ({}%)\nkernel heap:     {} used of {} ({}%)\n",
+        size(info.physical_total),
+        size(info.physical_free),
+        percent(info.physical_free, info.physical_total),
+        size(info.heap_used),
+        size(info.heap_size),
+        percent(info.heap_used, info.heap_size),
+    )
+}
+
+/// The `uptime` line for `ns` nanoseconds since boot.
+pub fn uptime(ns: u64) -> String {
+    let (ms, s) = ((ns / 1_000_000) % 1000, ns / 1_000_000_000);
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    let time = if h > 0 {
+        format!("{h}h {m:02}m {s:02}.{ms:03}s")
+    } else if m > 0 {
+        format!("{m}m {s:02}.{ms:03}s")
+    } else {
+        format!("{s}.{ms:03}s")
+    };
+    format!("up {time} ({ns} ns since boot)\n")
+}
+
+/// A short duration: microseconds below a millisecond, then milliseconds, then seconds.
+pub fn duration(ns: u64) -> String {
+    match ns {
+        0..1_000_000 => format!("{} us", ns / 1000),
+        1_000_000..1_000_000_000 => format!("{}.{:03} ms", ns / 1_000_000, (ns / 1000) % 1000),
+        _ => format!("{}.{:03} s", ns / 1_000_000_000, (ns / 1_000_000) % 1000),
+    }
+}
+
+/// A size in bytes, in the largest binary unit that keeps it at least 1 (one decimal above KiB).
+pub fn size(bytes: u64) -> String {
+    let tenths = |unit: u64| (u128::from(bytes) * 10 / u128::from(unit)) % 10;
+    match bytes {
+        0..KIB => format!("{bytes} B"),
+        KIB..MIB => format!("{} KiB", bytes / KIB),
+        MIB..GIB => format!("{}.{} MiB", bytes / MIB, tenths(MIB)),
+        _ => format!("{}.{} GiB", bytes / GIB, tenths(GIB)),
+    }
+}
+
+/// `part` as a whole percentage of `whole` (0 when `whole` is 0).
+fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 { 0 } else { (u128::from(part) * 100 / u128::from(whole)) as u64 }
+}
+
+/// The command list, usages aligned.
+pub fn help(commands: &[(&str, &str)], line_limit: usize) -> String {
+    let width = commands.iter().map(|(usage, _)| usage.len()).max().unwrap_or(0);
+    let mut text = String::from("commands:\n");
+    for (usage, what) in commands {
+        let _ = writeln!(text, "  {usage:<width$}  {what}");
+    }
+    let _ = writeln!(
+        text,
+        "editing: backspace erases, Ctrl-C drops the line; a line holds at most {line_limit} bytes"
+    );
+    text
+}
+
+/// The last `lines` lines of `log`, or all of it; ends with a line break unless empty.
+pub fn log_tail(log: &str, lines: Option<usize>) -> String {
+    let log = log.trim_end_matches('\n');
+    let start = match lines {
+        None => 0,
+        Some(0) => log.len(),
+        Some(n) => log.rmatch_indices('\n').nth(n - 1).map_or(0, |(at, _)| at + 1),
+    };
+    let mut tail = String::from(&log[start..]);
+    if !tail.is_empty() {
+        tail.push('\n');
+    }
+    tail
+}
+
+#[cfg(test)]
+mod tests {
+    use sdk::ProcState;
+
+    use super::*;
+
+    fn process(pid: u64, name: &str, state: ProcState) -> ProcessInfo {
+        ProcessInfo {
+            pid,
+            name: name.into(),
+            state,
+            messages_sent: 3,
+            messages_received: 12345,
+            cpu_ns: 1_234_567,
+            memory_bytes: 5 * KIB,
+            handles: 4,
+        }
+    }
+
+    #[test]
+    fn the_process_table_has_a_header_and_aligned_rows() {
+        let table = process_table(&[
+            process(1, "console", ProcState::Blocked),
+            process(12, "test/spinner", ProcState::Killed),
+            process(3, "hello", ProcState::Exited(0)),
+        ]);
+        let lines: alloc::vec::Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "  PID  NAME          STATE           SENT  RECEIVED          CPU     MEMORY  CAPS",
+                "    1  console       blocked            3     12345     1.234 ms      5 KiB     4",
+                "   12  test/spinner  killed             3     12345     1.234 ms      5 KiB     4",
+                "    3  hello         exited 0           3     12345     1.234 ms      5 KiB     4",
+            ]
+        );
+        assert!(table.ends_with('\n'));
+    }
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(duration(0), "0 us");
+        assert_eq!(duration(999_999), "999 us");
+        assert_eq!(duration(1_000_000), "1.000 ms");
+        assert_eq!(duration(12_345_678), "12.345 ms");
+        assert_eq!(duration(61_234_000_000), "61.234 s");
+        assert_eq!(duration(u64::MAX), "18446744073.709 s");
+    }
+
+    #[test]
+    fn sizes_pick_their_unit() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1023), "1023 B");
+        assert_eq!(size(1024), "1 KiB");
+        assert_eq!(size(300 * KIB + 1000), "300 KiB");
+        assert_eq!(size(MIB + MIB / 2), "1.5 MiB");
+        assert_eq!(size(512 * MIB), "512.0 MiB");
+        assert_eq!(size(3 * GIB + GIB / 2), "3.5 GiB");
+        assert_eq!(size(u64::MAX), "17179869183.9 GiB");
+    }
+
+    #[test]
+    fn memory_shows_both_pools_with_percentages() {
+        let info = MemoryInfo {
+            physical_total: 512 * MIB,
+            physical_free: 128 * MIB,
+            heap_size: 8 * MIB,
+            heap_used: 2 * MIB,
+        };
+        assert_eq!(
+            memory(&info),
+            "physical memory: 512.0 MiB managed, 128.0 MiB free (25%)\nkernel heap:     2.0 MiB used of 8.0 MiB (25%)\n"
+        );
+        let empty = MemoryInfo { physical_total: 0, physical_free: 0, heap_size: 0, heap_used: 0 };
+        assert!(memory(&empty).contains("0 B managed, 0 B free (0%)"));
+    }
+
+    #[test]
+    fn uptime_grows_units_as_needed() {
+        assert_eq!(uptime(1_234_000_000), "up 1.234s (1234000000 ns since boot)\n");
+        assert_eq!(uptime(61_002_000_000), "up 1m 01.002s (61002000000 ns since boot)\n");
+        assert_eq!(uptime(3_723_000_000_000), "up 1h 02m 03.000s (3723000000000 ns since boot)\n");
+    }
+
+    #[test]
+    fn help_aligns_the_descriptions() {
+        let text = help(&[("ps", "processes"), ("kill PID", "end one")], 256);
+        assert_eq!(
+            text,
+            "commands:\n  ps        processes\n  kill PID  end one\nediting: backspace erases, Ctrl-C drops the line; a line holds at most 256 bytes\n"
+        );
+    }
+
+    #[test]
+    fn the_log_tail_is_whole_lines() {
+        let log = "one\ntwo\nthree\n";
+        assert_eq!(log_tail(log, None), log);
+        assert_eq!(log_tail(log, Some(2)), "two\nthree\n");
+        assert_eq!(log_tail(log, Some(3)), log);
+        assert_eq!(log_tail(log, Some(99)), log);
+        assert_eq!(log_tail(log, Some(0)), "");
+        assert_eq!(log_tail("no newline", Some(1)), "no newline\n");
+        assert_eq!(log_tail("", None), "");
+    }
+}

@@ -1,0 +1,129 @@
+//! [`Session`]: the conversation on the terminal. Bytes typed go in; what the terminal should
+//! show comes out: the echo, each command's answer and a fresh prompt.
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use crate::MAX_LINE;
+use crate::editor::{Entry, LineEditor};
+use crate::execute::Shell;
+
+/// What the shell shows when it waits for a line.
+pub const PROMPT: &str = "msh> ";
+
+/// The line editor and the shell behind it.
+#[derive(Debug)]
+pub struct Session {
+    editor: LineEditor,
+    shell: Shell,
+}
+
+impl Session {
+    /// A session whose lines `shell` carries out.
+    pub const fn new(shell: Shell) -> Session {
+        Session { editor: LineEditor::new(MAX_LINE), shell }
+    }
+
+    /// What the terminal shows first: a greeting and the prompt.
+    pub fn greeting() -> Vec<u8> {
+        terminal_text(&format!("MinimalOS shell: `help` lists the commands\n{PROMPT}"))
+    }
+
+    /// The shell this session drives.
+    pub fn shell_mut(&mut self) -> &mut Shell {
+        &mut self.shell
+    }
+
+    /// Takes bytes typed on the terminal; returns what the terminal should show now.
+    pub fn type_in(&mut self, typed: &[u8]) -> Vec<u8> {
+        let mut shown = Vec::new();
+        for &byte in typed {
+            let answer = match self.editor.feed(byte, &mut shown) {
+                None => continue,
+                Some(Entry::Line(line)) => self.shell.execute(&line),
+                Some(Entry::TooLong(len)) => {
+                    format!("line too long: {len} bytes, the limit is {MAX_LINE}; nothing was run\n")
+                }
+                Some(Entry::Cancelled) => alloc::string::String::new(),
+            };
+            shown.extend(terminal_text(&answer));
+            shown.extend_from_slice(PROMPT.as_bytes());
+        }
+        shown
+    }
+}
+
+/// `text` for a serial terminal, which needs `\r\n` to start a new line at its left edge.
+pub fn terminal_text(text: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(text.len() + text.len() / 16);
+    for &byte in text.as_bytes() {
+        if byte == b'\n' {
+            bytes.push(b'\r');
+        }
+        bytes.push(byte);
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::String;
+
+    use sdk::System;
+    use sdk::sys::{self, fake};
+
+    use super::*;
+
+    fn session() -> Session {
+        fake::reset();
+        let handle = fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
+        Session::new(Shell::new(System::from_grant(handle), Some(fake::PID as u64)))
+    }
+
+    fn shown(session: &mut Session, typed: &[u8]) -> String {
+        String::from_utf8(session.type_in(typed)).unwrap()
+    }
+
+    #[test]
+    fn a_command_is_echoed_answered_and_prompted_for() {
+        let mut session = session();
+        assert_eq!(shown(&mut session, b"echo hi there\r"), "echo hi there\r\nhi there\r\nmsh> ");
+        assert_eq!(shown(&mut session, b"\r"), "\r\nmsh> ");
+        assert_eq!(shown(&mut session, b"ec"), "ec");
+        assert_eq!(
+            shown(&mut session, b"ho a\rwhat\r"),
+            "ho a\r\na\r\nmsh> what\r\nunknown command: what (try help)\r\nmsh> "
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_refused_and_the_next_one_runs() {
+        let mut session = session();
+        let mut typed = alloc::vec![b'a'; 300];
+        typed.extend_from_slice(b"\recho still here\r");
+        let text = shown(&mut session, &typed);
+        assert!(
+            text.contains("\r\nline too long: 300 bytes, the limit is 256; nothing was run\r\nmsh> "),
+            "{text}"
+        );
+        assert!(text.ends_with("echo still here\r\nstill here\r\nmsh> "), "{text}");
+    }
+
+    #[test]
+    fn ctrl_c_gives_a_new_prompt() {
+        let mut session = session();
+        assert_eq!(shown(&mut session, b"ps\x03"), "ps^C\r\nmsh> ");
+    }
+
+    #[test]
+    fn the_greeting_ends_with_the_prompt() {
+        let greeting = String::from_utf8(Session::greeting()).unwrap();
+        assert!(greeting.ends_with("commands\r\nmsh> "), "{greeting}");
+    }
+
+    #[test]
+    fn new_lines_become_carriage_return_line_feed() {
+        assert_eq!(terminal_text("a\nb\n"), b"a\r\nb\r\n");
+        assert_eq!(terminal_text(""), b"");
+    }
+}
