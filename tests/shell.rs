@@ -1,0 +1,307 @@
+//! Boots the default image (the system manifest, `actors/boot.manifest`) in QEMU and uses the
+//! shell on the serial console the way a person would: waits for the prompt, types a line and
+//! `\r`, and reads what comes back up to the next prompt.
+//!
+//! One boot serves every check: the lines are typed once, in the order of [`drive`], and each
+//! check reads the answer to its own line. The serial log is saved as
+//! `build/test/shell.serial.log`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use minimalos::artifacts;
+use minimalos::iso::{self, IsoOptions};
+use minimalos::qemu::{Accel, Machine, QemuOptions};
+
+/// Generous for a UEFI boot under TCG on a loaded two-core host.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Longest wait for the answer to one line.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the shell shows when it waits for a line.
+const PROMPT: &str = "msh> ";
+
+/// What ends every answer: the end of its last line, then the prompt.
+const ANSWER_END: &str = "\r\nmsh> ";
+
+/// How the kernel's banner starts.
+const BANNER_START: &str = concat!("MinimalOS ", env!("CARGO_PKG_VERSION"), " |");
+
+/// The longest line the shell takes (`actors/shell`, `MAX_LINE`).
+const MAX_LINE: usize = 256;
+
+fn test_dir() -> PathBuf {
+    artifacts::repo_root().join("build/test")
+}
+
+/// One line typed and what the console showed for it, up to the next prompt.
+struct Exchange {
+    /// What the check calls it.
+    label: &'static str,
+    /// The echo and the answer.
+    shown: String,
+}
+
+/// Every line of the session in order, and the pids the session learnt.
+#[derive(Default)]
+struct Transcript {
+    exchanges: Vec<Exchange>,
+    hello_pid: Option<u64>,
+    spinner_pid: Option<u64>,
+}
+
+/// The session's transcript, shared by the checks below; `Err` holds why it broke off.
+fn transcript() -> &'static Transcript {
+    static SESSION: OnceLock<Result<Transcript, String>> = OnceLock::new();
+    let session = SESSION.get_or_init(|| {
+        let options = IsoOptions {
+            out: test_dir().join("shell.iso"),
+            cmdline: Some("on_fatal=exit".into()),
+            ..IsoOptions::default()
+        };
+        let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
+        let options = QemuOptions { accel: Accel::from_env().expect("ACCEL"), ..QemuOptions::new(iso) };
+        let mut machine = Machine::boot(&options).map_err(|e| format!("cannot start QEMU: {e}"))?;
+        let mut transcript = Transcript::default();
+        let driven = drive(&mut machine, &mut transcript);
+        let log_path = test_dir().join("shell.serial.log");
+        let _ = machine.save_log(&log_path);
+        machine.kill();
+        driven.map(|()| transcript).map_err(|e| format!("{e}; serial log: {}", log_path.display()))
+    });
+    session.as_ref().unwrap_or_else(|e| panic!("the shell session broke off: {e}"))
+}
+
+/// Types the session's lines, one after the other, each once the previous one was answered.
+fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), String> {
+    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    for (label, typed) in [
+        ("help", "help"),
+        ("echo", "echo hi there"),
+        ("unknown", "frobnicate --now"),
+        ("too long", &"x".repeat(MAX_LINE + 44)),
+        ("after too long", "echo still here"),
+        // Two DELs, then a backspace byte: `ecxo` becomes `ec`, `echo edited!` loses its `!`.
+        ("backspace", "ecxo\x7f\x7fho edited!\x08"),
+        // Control bytes, bytes that are not ASCII and an arrow key's escape sequence.
+        ("garbage", "\x01\x02\u{ff}\u{1f600}\x1b[Aecho clean"),
+        ("uptime", "uptime"),
+        ("mem", "mem"),
+        ("run hello", "run hello"),
+        ("run missing", "run nosuchactor"),
+        ("run spinner", "run test/spinner"),
+    ] {
+        transcript.exchange(machine, label, typed)?;
+    }
+    let pid_in = |transcript: &Transcript, label| {
+        let shown = transcript.shown(label);
+        shown.split("as pid ").nth(1).and_then(number).ok_or(format!("no pid in {shown:?}"))
+    };
+    let hello = pid_in(transcript, "run hello")?;
+    transcript.hello_pid = Some(hello);
+    // hello logs by itself; its line may come before or after the prompt.
+    machine.wait_for_line(&format!("hello[{hello}] exited"), ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+    transcript.exchange(machine, "ps", "ps")?;
+    let spinner = pid_in(transcript, "run spinner")?;
+    transcript.spinner_pid = Some(spinner);
+    transcript.exchange(machine, "kill", &format!("kill {spinner}"))?;
+    for (label, typed) in [
+        ("ps after kill", "ps"),
+        ("kill again", &format!("kill {spinner}")),
+        ("dmesg", "dmesg"),
+        ("ls", "ls"),
+        ("cat", "cat notes"),
+        ("write", "write notes hello"),
+    ] {
+        transcript.exchange(machine, label, typed)?;
+    }
+    Ok(())
+}
+
+impl Transcript {
+    /// Types `typed` and `\r`, and keeps what the console shows up to the next prompt.
+    fn exchange(&mut self, machine: &mut Machine, label: &'static str, typed: &str) -> Result<(), String> {
+        let start = machine.output().len();
+        machine.send(&format!("{typed}\r")).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
+        // The prompt ends no line, so this looks for it in the output since the line was typed.
+        loop {
+            let output = machine.output();
+            if let Some(at) = output.get(start..).and_then(|new| new.find(ANSWER_END)) {
+                let shown = output[start..start + at + 2].to_owned();
+                self.exchanges.push(Exchange { label, shown });
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("no prompt within {ANSWER_TIMEOUT:?} after typing {typed:?}"));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What the console showed for the line called `label`.
+    fn shown(&self, label: &str) -> &str {
+        let exchange = self.exchanges.iter().find(|e| e.label == label);
+        &exchange.unwrap_or_else(|| panic!("nothing was typed as `{label}`")).shown
+    }
+}
+
+/// The number `text` starts with.
+fn number(text: &str) -> Option<u64> {
+    text.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// The lines a terminal shows for `text`: `\r` returns to the left edge, `\n` starts a new
+/// line, a backspace moves one column back, other characters overwrite where the cursor is.
+fn screen(text: &str) -> Vec<String> {
+    let mut lines = vec![Vec::new()];
+    let mut column = 0usize;
+    for c in text.chars() {
+        let line = lines.last_mut().expect("there is always a line");
+        match c {
+            '\r' => column = 0,
+            '\n' => {
+                lines.push(Vec::new());
+                column = 0;
+            }
+            '\x08' => column = column.saturating_sub(1),
+            c if c.is_control() => {}
+            c => {
+                if column == line.len() {
+                    line.push(c);
+                } else {
+                    line[column] = c;
+                }
+                column += 1;
+            }
+        }
+    }
+    let lines = lines.into_iter().map(|line| line.into_iter().collect::<String>().trim_end().to_owned());
+    lines.filter(|line| !line.is_empty()).collect()
+}
+
+/// The answer to `label`: what the console showed after the echo of the line.
+fn answer(label: &str) -> &'static str {
+    let shown = transcript().shown(label);
+    shown.split_once("\r\n").map_or("", |(_, answer)| answer)
+}
+
+/// The `ps` row of `pid` in the answer to `label`, as its words.
+fn ps_row(label: &str, pid: u64) -> Vec<&'static str> {
+    let table = answer(label);
+    table
+        .lines()
+        .map(|row| row.split_whitespace().collect::<Vec<_>>())
+        .find(|words| words.first() == Some(&pid.to_string().as_str()))
+        .unwrap_or_else(|| panic!("no row for pid {pid} in:\n{table}"))
+}
+
+#[test]
+fn help_lists_every_command() {
+    let help = answer("help");
+    for command in
+        ["help", "echo", "ps", "mem", "uptime", "kill PID", "run NAME", "dmesg", "ls", "cat", "write"]
+    {
+        assert!(help.contains(&format!("  {command}")), "`{command}` missing from:\n{help}");
+    }
+}
+
+#[test]
+fn echo_prints_its_arguments() {
+    assert_eq!(transcript().shown("echo"), "echo hi there\r\nhi there\r\n");
+}
+
+#[test]
+fn an_unknown_command_is_named() {
+    assert_eq!(answer("unknown"), "unknown command: frobnicate (try help)\r\n");
+}
+
+#[test]
+fn a_line_past_the_limit_is_refused_and_the_shell_goes_on() {
+    let too_long = answer("too long");
+    assert_eq!(
+        too_long,
+        format!("line too long: {} bytes, the limit is {MAX_LINE}; nothing was run\r\n", MAX_LINE + 44)
+    );
+    assert_eq!(answer("after too long"), "still here\r\n");
+}
+
+#[test]
+fn backspace_and_delete_edit_the_line() {
+    // What a terminal shows, not the bytes: the kernel's serial driver sends each backspace
+    // byte as back, space, back, so the echoed erase sequence reaches the line expanded.
+    assert_eq!(screen(transcript().shown("backspace")), ["echo edited", "edited"]);
+}
+
+#[test]
+fn garbage_bytes_and_escape_sequences_are_dropped() {
+    assert_eq!(transcript().shown("garbage"), "echo clean\r\nclean\r\n");
+}
+
+#[test]
+fn ps_lists_the_shell_and_hello() {
+    let table = answer("ps");
+    assert!(table.starts_with("  PID  NAME"), "{table}");
+    let shell = table.lines().find(|row| row.split_whitespace().nth(1) == Some("shell"));
+    let shell = shell.unwrap_or_else(|| panic!("no shell in:\n{table}"));
+    assert_eq!(shell.split_whitespace().nth(2), Some("running"), "the shell runs `ps`: {shell}");
+    let hello = ps_row("ps", transcript().hello_pid.unwrap());
+    assert_eq!(hello[1..4], ["hello", "exited", "0"], "{hello:?}");
+    assert!(table.lines().any(|row| row.split_whitespace().nth(1) == Some("console")), "{table}");
+}
+
+#[test]
+fn uptime_reports_the_time_since_boot() {
+    let uptime = answer("uptime");
+    assert!(uptime.starts_with("up "), "{uptime}");
+    let ns = number(uptime.split('(').nth(1).unwrap_or_default()).unwrap_or(0);
+    assert!(ns > 0 && uptime.ends_with(" ns since boot)\r\n"), "{uptime}");
+}
+
+#[test]
+fn mem_reports_physical_memory_and_the_kernel_heap() {
+    let mem = answer("mem");
+    assert!(mem.starts_with("physical memory: ") && mem.contains(" MiB managed, "), "{mem}");
+    assert!(mem.contains("\r\nkernel heap:     ") && mem.contains(" used of "), "{mem}");
+}
+
+#[test]
+fn run_starts_hello_and_its_log_line_appears() {
+    let transcript = transcript();
+    let pid = transcript.hello_pid.unwrap();
+    assert_eq!(answer("run hello"), format!("started hello as pid {pid}\r\n"));
+    let log = std::fs::read_to_string(test_dir().join("shell.serial.log")).unwrap();
+    assert!(log.contains(&format!("hello[{pid}]: hello from a Wasm actor")), "no greeting from pid {pid}");
+}
+
+#[test]
+fn run_of_a_missing_module_gives_the_kernels_reason() {
+    assert_eq!(answer("run missing"), "run: no file `nosuchactor.wasm` in the ramdisk\r\n");
+}
+
+#[test]
+fn kill_ends_a_running_actor() {
+    let pid = transcript().spinner_pid.unwrap();
+    assert_eq!(answer("run spinner"), format!("started test/spinner as pid {pid}\r\n"));
+    assert_eq!(answer("kill"), format!("killed test/spinner (pid {pid})\r\n"));
+    assert_eq!(ps_row("ps after kill", pid)[1..3], ["test/spinner", "killed"]);
+    assert_eq!(answer("kill again"), format!("kill: no live process has pid {pid}\r\n"));
+}
+
+#[test]
+fn dmesg_shows_the_kernel_log_from_the_banner_on() {
+    let dmesg = answer("dmesg");
+    assert!(dmesg.contains(BANNER_START), "no banner in the log:\n{dmesg}");
+    let spinner = transcript().spinner_pid.unwrap();
+    assert!(dmesg.contains(&format!("test/spinner[{spinner}] killed by process ")), "{dmesg}");
+}
+
+#[test]
+fn file_commands_say_the_vfs_is_not_available() {
+    for label in ["ls", "cat", "write"] {
+        assert_eq!(answer(label), "vfs is not available\r\n", "{label}");
+    }
+}
