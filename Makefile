@@ -5,6 +5,8 @@ TARGETS    := x86_64-unknown-none wasm32-unknown-unknown x86_64-unknown-uefi
 # The host triple, looked up when used (after `toolchain` has run).
 HOST        = $(shell rustc -vV | sed -n "s/^host: //p")
 RUNNER     := cargo run -q --bin minimalos --
+# Every crate under actors/ (the package is named like its folder): actors and their libraries.
+ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml))))
 
 .PHONY: iso run debug test host-test boot-test lint fmt toolchain clean
 
@@ -24,14 +26,15 @@ test: lint host-test boot-test
 host-test: toolchain
 	cargo test -q -p limine-config
 	cargo test -q -p minimalos-loader --lib
-	cargo test -q -p sdk -p sdk-macros
+	cargo test -q -p sdk -p sdk-macros $(ACTOR_CRATES)
 	cargo test -q -p kernel --lib --target $(HOST)
 	cargo test -q -p minimalos --lib --bins
 
-# The real ISO in QEMU (TCG unless ACCEL=kvm); serial logs land in build/test/.
+# The real ISO in QEMU (TCG unless ACCEL=kvm), one boot per test file and a few in boot.rs;
+# serial logs land in build/test/.
 boot-test: toolchain
 	@echo "boot tests: building the image and booting it in QEMU; a UEFI boot under TCG takes a while"
-	cargo test -p minimalos --test boot -- --test-threads=2
+	cargo test -p minimalos --test '*' -- --test-threads=2
 
 lint: toolchain
 	cargo fmt --all --check
@@ -40,8 +43,8 @@ lint: toolchain
 	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
 	cargo clippy -q -p minimalos-loader --lib --tests -- -D warnings
-	cargo clippy -q -p sdk -p hello --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -q -p sdk -p sdk-macros --all-targets -- -D warnings
+	cargo clippy -q -p sdk $(ACTOR_CRATES) --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -q -p sdk -p sdk-macros $(ACTOR_CRATES) --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
