@@ -241,6 +241,7 @@ fn abi_boot() -> &'static str {
             ("pong", "exited"),
             ("control", "exited"),
             ("extra", "exited"),
+            ("logreader", "exited"),
         ] {
             if waited.is_ok() {
                 let started = machine.output();
@@ -376,6 +377,12 @@ fn the_ramdisk_is_readable_and_only_readable() {
 #[test]
 fn an_actor_added_from_outside_the_build_runs() {
     line_with(abi_boot(), &format!("extra[{}]: hello from a Wasm actor", abi_pid("extra")));
+}
+
+#[test]
+fn the_kernel_log_is_mirrored_to_the_endpoint_the_manifest_names() {
+    line_with(abi_boot(), "init: log mirrored to `klog` by pid ");
+    line_with(abi_boot(), &format!("logreader[{}]: kernel log text arrived", abi_pid("logreader")));
 }
 
 #[test]

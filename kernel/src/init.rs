@@ -9,7 +9,6 @@ use alloc::vec::Vec;
 use crate::arch::cpu;
 use crate::boot::FramebufferInfo;
 use crate::cap::{Capability, Rights};
-use crate::console;
 use crate::manifest::{self, ActorDecl, GrantRights, Manifest, ObjectRef};
 use crate::mem;
 use crate::proc::{Pid, ProcessTable};
@@ -17,6 +16,7 @@ use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
 use crate::time::clock;
 use crate::wasm::{self, limits::Limits};
+use crate::{console, log_mirror};
 
 /// What actors are started with: the kernel objects and devices the manifest can grant.
 pub struct System<'a> {
@@ -47,6 +47,17 @@ pub fn start_system(mut system: System<'_>, path: &str) -> usize {
     // Init holds every object with full rights while it hands out grants, then lets go, so
     // the objects live exactly as long as the actors' capabilities.
     let objects = create_objects(&manifest, path);
+    if let Some(name) = &manifest.log_to {
+        let mirrored = objects
+            .get(name)
+            .ok_or(crate::error::Error::InvalidHandle)
+            .and_then(|endpoint| endpoint.derive(Rights::WRITE))
+            .and_then(|target| log_mirror::start(system.executor, system.processes, target));
+        match mirrored {
+            Ok(pid) => log::info!("init: log mirrored to `{name}` by pid {pid}"),
+            Err(e) => log::error!("init: {path}: cannot mirror the log to `{name}`: {e}"),
+        }
+    }
     let mut started = 0;
     for actor in &manifest.actors {
         let (tsc, heap) = (cpu::rdtsc(), mem::heap::allocated());

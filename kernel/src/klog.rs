@@ -78,6 +78,20 @@ pub fn print(text: core::fmt::Arguments<'_>) {
     });
 }
 
+/// Copies log text from absolute byte `position` (bytes ever logged) into `out`; returns how
+/// many bytes it copied and the position after them. Text already overwritten is skipped.
+pub fn read_from(position: usize, out: &mut [u8]) -> (usize, usize) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let ring = RING.lock();
+        let start = position.max(ring.written.saturating_sub(RING_BYTES)).min(ring.written);
+        let take = (ring.written - start).min(out.len());
+        for (i, slot) in out[..take].iter_mut().enumerate() {
+            *slot = ring.bytes[(start + i) % RING_BYTES];
+        }
+        (take, start + take)
+    })
+}
+
 /// Installs the serial logger at `level`.
 pub fn init(level: LevelFilter) {
     // `set_logger` fails only if called twice; the first logger stays, which is what we want.

@@ -18,6 +18,7 @@
 //! - `ramdisk`: the `ramdisk.tar` module.
 //! - `manifest`, `init`: the boot manifest, and starting the actors it lists.
 //! - `console`: the serial console as a service actors reach through endpoints.
+//! - `log_mirror`: the kernel log copied to an endpoint the manifest names.
 //! - `task`, `time`: the executor, fibers, time slices; the clock and sleeping.
 //! - `cap`, `ipc`, `proc`: capabilities, endpoints and shared memory, processes.
 //! - `wasm`: the Wasm actor runtime and its host ABI.
@@ -41,6 +42,7 @@ pub mod init;
 pub mod ipc;
 pub mod klog;
 pub mod ktest;
+pub mod log_mirror;
 pub mod manifest;
 pub mod mem;
 pub mod proc;

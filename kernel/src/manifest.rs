@@ -8,6 +8,7 @@
 //! endpoint NAME [capacity=N]          an IPC endpoint (default capacity 64)
 //! shm NAME size=BYTES                 a shared-memory object
 //! actor NAME [file=FILE] [memory=PAGES] [grant=OBJECT:RIGHTS]...
+//! log ENDPOINT                        copy the kernel log to this endpoint (at most one line)
 //! ```
 //!
 //! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages.
@@ -109,6 +110,8 @@ pub struct Manifest {
     pub shared_memory: Vec<SharedMemoryDecl>,
     /// Actors to start, in order.
     pub actors: Vec<ActorDecl>,
+    /// The endpoint the kernel log is copied to, if any.
+    pub log_to: Option<String>,
 }
 
 /// A line the kernel could not use.
@@ -146,8 +149,9 @@ pub const MAX_CAPACITY: usize = 4096;
 pub fn parse(text: &str) -> (Manifest, Vec<LineError>) {
     let mut manifest = Manifest::default();
     let mut errors = Vec::new();
-    // Actor lines are resolved once every object is known, so declarations may come in any order.
-    let mut actor_lines = Vec::new();
+    // Actor and log lines are resolved once every object is known, so declarations may come in
+    // any order.
+    let mut deferred = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let content = raw.split('#').next().unwrap_or("").trim();
@@ -156,20 +160,25 @@ pub fn parse(text: &str) -> (Manifest, Vec<LineError>) {
         let result = match kind {
             "endpoint" => parse_endpoint(words, &manifest).map(|e| manifest.endpoints.push(e)),
             "shm" => parse_shared_memory(words, &manifest).map(|s| manifest.shared_memory.push(s)),
-            "actor" => {
-                actor_lines.push((line, content));
+            "actor" | "log" => {
+                deferred.push((line, kind, content));
                 Ok(())
             }
-            other => Err(format!("unknown declaration `{other}` (expected endpoint, shm or actor)")),
+            other => Err(format!("unknown declaration `{other}` (expected endpoint, shm, actor or log)")),
         };
         if let Err(message) = result {
             errors.push(LineError { line, message });
         }
     }
-    for (line, content) in actor_lines {
-        match parse_actor(content.split_whitespace().skip(1), line, &manifest) {
-            Ok(actor) => manifest.actors.push(actor),
-            Err(message) => errors.push(LineError { line, message }),
+    for (line, kind, content) in deferred {
+        let words = content.split_whitespace().skip(1);
+        let result = if kind == "log" {
+            parse_log(words, &manifest).map(|name| manifest.log_to = Some(name))
+        } else {
+            parse_actor(words, line, &manifest).map(|actor| manifest.actors.push(actor))
+        };
+        if let Err(message) = result {
+            errors.push(LineError { line, message });
         }
     }
     (manifest, errors)
@@ -254,6 +263,20 @@ fn parse_actor<'a>(
     Ok(actor)
 }
 
+fn parse_log<'a>(mut words: impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<String, String> {
+    let name = words.next().ok_or("missing endpoint name")?;
+    if words.next().is_some() {
+        return Err("`log` takes one endpoint name".into());
+    }
+    if manifest.log_to.is_some() {
+        return Err("the log already goes to an endpoint".into());
+    }
+    if !manifest.endpoints.iter().any(|e| e.name == name) {
+        return Err(format!("`{name}` is not a declared endpoint"));
+    }
+    Ok(name.to_string())
+}
+
 fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
     let (object, letters) =
         grant.split_once(':').ok_or_else(|| format!("grant `{grant}` needs OBJECT:RIGHTS"))?;
@@ -292,7 +315,8 @@ mod tests {
             actor shell grant=ui.req:wg grant=framebuffer:r\n\
             endpoint ui.req capacity=8   # requests\n\
             shm ui.buf size=4096\n\
-            actor ui file=ui_server.wasm memory=32 grant=ui.req:r grant=ui.buf:rw\n";
+            actor ui file=ui_server.wasm memory=32 grant=ui.req:r grant=ui.buf:rw\n\
+            log ui.req\n";
         let (m, errors) = parse(text);
         assert_eq!(errors, []);
         assert_eq!(m.endpoints, [EndpointDecl { name: "ui.req".into(), capacity: 8 }]);
@@ -315,6 +339,7 @@ mod tests {
         );
         assert_eq!((m.actors[1].file.as_str(), m.actors[1].memory_pages), ("ui_server.wasm", Some(32)));
         assert_eq!(shell.memory_pages, None);
+        assert_eq!(m.log_to.as_deref(), Some("ui.req"));
     }
 
     #[test]
@@ -330,10 +355,14 @@ mod tests {
             actor z grant=a\n\
             actor w grant=a:\n\
             actor m memory=0\n\
-            actor ok grant=a:r\n";
+            log nowhere\n\
+            actor ok grant=a:r\n\
+            log a\n\
+            log a\n";
         let (m, errors) = parse(text);
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14]);
+        assert_eq!(m.log_to.as_deref(), Some("a"));
         assert!(errors[0].message.contains("already declared"), "{}", errors[0]);
         assert!(errors[4].message.contains("nowhere"), "{}", errors[4]);
         assert_eq!(m.endpoints.len(), 1);
