@@ -16,7 +16,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("kill PID", "end a process"),
     ("run NAME", "start NAME.wasm from the ramdisk"),
     ("dmesg [LINES]", "the kernel log, or its last LINES lines"),
-    ("ls [PATH]", "list a directory (needs the vfs)"),
+    ("ls [PATH]", "list a directory, / if none is given (needs the vfs)"),
     ("cat FILE", "print a file (needs the vfs)"),
     ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
 ];

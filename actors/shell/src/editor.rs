@@ -9,7 +9,6 @@
 //! part of it.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// Backspace, as terminals send it and as it is echoed.
 const BACKSPACE: u8 = 0x08;
@@ -20,7 +19,7 @@ const INTERRUPT: u8 = 0x03;
 /// Starts a terminal escape sequence.
 const ESCAPE: u8 = 0x1b;
 /// The terminal bell, echoed once when a line reaches its limit.
-const BELL: u8 = 0x07;
+const BELL: char = '\x07';
 
 /// What Enter or Ctrl-C hands over.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +65,7 @@ impl LineEditor {
 
     /// Takes one typed byte; appends what to echo to `echo`, and returns the line when the
     /// byte ends it.
-    pub fn feed(&mut self, byte: u8, echo: &mut Vec<u8>) -> Option<Entry> {
+    pub fn feed(&mut self, byte: u8, echo: &mut String) -> Option<Entry> {
         if self.in_escape(byte) {
             return None;
         }
@@ -74,7 +73,7 @@ impl LineEditor {
         match byte {
             b'\n' if after_cr => None,
             b'\r' | b'\n' => {
-                echo.extend_from_slice(b"\r\n");
+                echo.push_str("\r\n");
                 let (line, dropped) = (core::mem::take(&mut self.line), core::mem::take(&mut self.dropped));
                 Some(if dropped > 0 { Entry::TooLong(line.len() + dropped) } else { Entry::Line(line) })
             }
@@ -83,12 +82,12 @@ impl LineEditor {
                     // Never echoed, so there is nothing on the screen to erase.
                     self.dropped -= 1;
                 } else if self.line.pop().is_some() {
-                    echo.extend_from_slice(b"\x08 \x08");
+                    echo.push_str("\x08 \x08");
                 }
                 None
             }
             INTERRUPT => {
-                echo.extend_from_slice(b"^C\r\n");
+                echo.push_str("^C\r\n");
                 self.line.clear();
                 self.dropped = 0;
                 Some(Entry::Cancelled)
@@ -99,7 +98,7 @@ impl LineEditor {
             }
             b' '..=b'~' if self.line.len() < self.limit => {
                 self.line.push(char::from(byte));
-                echo.push(byte);
+                echo.push(char::from(byte));
                 None
             }
             b' '..=b'~' => {
@@ -133,12 +132,13 @@ impl LineEditor {
 #[cfg(test)]
 mod tests {
     use alloc::vec;
+    use alloc::vec::Vec;
 
     use super::*;
 
     /// Feeds `typed`; returns the entries it produced and the echo.
-    fn type_in(editor: &mut LineEditor, typed: &[u8]) -> (Vec<Entry>, Vec<u8>) {
-        let mut echo = Vec::new();
+    fn type_in(editor: &mut LineEditor, typed: &[u8]) -> (Vec<Entry>, String) {
+        let mut echo = String::new();
         let entries = typed.iter().filter_map(|&byte| editor.feed(byte, &mut echo)).collect();
         (entries, echo)
     }
@@ -152,7 +152,7 @@ mod tests {
         let mut editor = LineEditor::new(256);
         let (entries, echo) = type_in(&mut editor, b"echo hi\r");
         assert_eq!(entries, [line("echo hi")]);
-        assert_eq!(echo, b"echo hi\r\n");
+        assert_eq!(echo, "echo hi\r\n");
         assert_eq!(
             type_in(&mut editor, b"ps\nmem\r\nuptime\n\n").0,
             [line("ps"), line("mem"), line("uptime"), line("")]
@@ -172,9 +172,9 @@ mod tests {
         let mut editor = LineEditor::new(256);
         let (entries, echo) = type_in(&mut editor, b"ecxo\x7f\x08ho\r");
         assert_eq!(entries, [line("echo")]);
-        assert_eq!(echo, b"ecxo\x08 \x08\x08 \x08ho\r\n");
+        assert_eq!(echo, "ecxo\x08 \x08\x08 \x08ho\r\n");
         let (entries, echo) = type_in(&mut editor, b"\x7f\x7fa\r");
-        assert_eq!((entries, echo), (vec![line("a")], b"a\r\n".to_vec()), "nothing to erase");
+        assert_eq!((entries, echo), (vec![line("a")], "a\r\n".into()), "nothing to erase");
     }
 
     #[test]
@@ -182,7 +182,7 @@ mod tests {
         let mut editor = LineEditor::new(4);
         let (entries, echo) = type_in(&mut editor, b"abcdefg\r");
         assert_eq!(entries, [Entry::TooLong(7)]);
-        assert_eq!(echo, b"abcd\x07\r\n", "kept bytes echoed, one bell for the rest");
+        assert_eq!(echo, "abcd\x07\r\n", "kept bytes echoed, one bell for the rest");
         assert_eq!(type_in(&mut editor, b"ok\r").0, [line("ok")], "the next line starts afresh");
     }
 
@@ -191,7 +191,7 @@ mod tests {
         let mut editor = LineEditor::new(4);
         let (entries, echo) = type_in(&mut editor, b"abcdef\x7f\x7f\r");
         assert_eq!(entries, [line("abcd")]);
-        assert_eq!(echo, b"abcd\x07\r\n");
+        assert_eq!(echo, "abcd\x07\r\n");
         assert_eq!(type_in(&mut editor, b"abcdef\x7f\x7f\x7fx\r").0, [line("abcx")]);
     }
 
@@ -200,7 +200,7 @@ mod tests {
         let mut editor = LineEditor::new(256);
         let (entries, echo) = type_in(&mut editor, b"kill 1\x03ps\r");
         assert_eq!(entries, [Entry::Cancelled, line("ps")]);
-        assert_eq!(echo, b"kill 1^C\r\nps\r\n");
+        assert_eq!(echo, "kill 1^C\r\nps\r\n");
     }
 
     #[test]
@@ -209,13 +209,13 @@ mod tests {
         let typed = b"\x1b[A\x1b[1;5Dp\x00\x01\xff\xfe\x80\x1bOs\x1bxs\t\x1b[\r";
         let (entries, echo) = type_in(&mut editor, typed);
         assert_eq!(entries, [line("ps")], "a control byte ends an unfinished sequence");
-        assert_eq!(echo, b"ps\r\n");
+        assert_eq!(echo, "ps\r\n");
     }
 
     #[test]
     fn every_byte_value_in_any_order_is_taken_without_panicking() {
         let mut editor = LineEditor::new(8);
-        let mut echo = Vec::new();
+        let mut echo = String::new();
         for round in 0..4u32 {
             for byte in 0..=255u8 {
                 let byte = byte.wrapping_mul(31).wrapping_add(round as u8);

@@ -1,6 +1,6 @@
-//! [`Shell`]: carries out a command line through the `system` capability and returns what to
-//! print. Every failure, the kernel's included, becomes a line of text: nothing a line says can
-//! end the shell.
+//! [`Shell`]: carries out a command line through the `system` capability (and the vfs, for the
+//! file commands) and returns what to print. Every failure, the kernel's included, becomes a
+//! line of text: nothing a line says can end the shell.
 
 use alloc::format;
 use alloc::string::String;
@@ -9,15 +9,15 @@ use sdk::rt::Instant;
 use sdk::{Endpoint, Error, Pid, System, sys};
 
 use crate::command::{self, Command, HELP};
+use crate::files::{Files, NO_VFS};
 use crate::{MAX_LINE, format};
-
-/// Answer of the file commands while the shell has no file service.
-const NO_VFS: &str = "vfs is not available\n";
 
 /// What the shell acts through, and the processes it must not kill.
 #[derive(Debug)]
 pub struct Shell {
     system: System,
+    /// The vfs, when the manifest grants it.
+    files: Option<Files>,
     /// This shell's pid.
     me: Option<Pid>,
     /// The console service's pid (the sender of typed input): killing it would leave the shell
@@ -26,9 +26,9 @@ pub struct Shell {
 }
 
 impl Shell {
-    /// A shell acting through `system`, which knows itself as pid `me`.
-    pub const fn new(system: System, me: Option<Pid>) -> Shell {
-        Shell { system, me, console: None }
+    /// A shell acting through `system` and `files`, which knows itself as pid `me`.
+    pub const fn new(system: System, files: Option<Files>, me: Option<Pid>) -> Shell {
+        Shell { system, files, me, console: None }
     }
 
     /// Notes the pid input comes from, so that `kill` spares it.
@@ -37,7 +37,7 @@ impl Shell {
     }
 
     /// Carries out `line`; returns the text to print (empty, or whole lines).
-    pub fn execute(&self, line: &str) -> String {
+    pub async fn execute(&self, line: &str) -> String {
         let command = match command::parse(line) {
             Ok(command) => command,
             Err(error) => return format!("{error}\n"),
@@ -56,7 +56,20 @@ impl Shell {
             Command::Dmesg(lines) => {
                 self.system.kernel_log().map_or_else(failed("dmesg"), |log| format::log_tail(&log, lines))
             }
-            Command::Ls(_) | Command::Cat(_) | Command::Write(..) => NO_VFS.into(),
+            Command::Ls(path) => self.with_files(|files| files.list(path.unwrap_or("/"))).await,
+            Command::Cat(path) => self.with_files(|files| files.cat(path)).await,
+            Command::Write(path, text) => self.with_files(|files| files.write(path, text)).await,
+        }
+    }
+
+    /// What `command` answers, or [`NO_VFS`] without a vfs.
+    async fn with_files<'a, F>(&'a self, command: impl FnOnce(&'a Files) -> F) -> String
+    where
+        F: Future<Output = String>,
+    {
+        match &self.files {
+            Some(files) => command(files).await,
+            None => NO_VFS.into(),
         }
     }
 
@@ -109,9 +122,15 @@ fn failed(what: &'static str) -> impl FnOnce(Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use sdk::rt::block_on;
     use sdk::sys::fake;
 
     use super::*;
+
+    /// What `shell` answers to `line`.
+    fn run(shell: &Shell, line: &str) -> String {
+        block_on(shell.execute(line))
+    }
 
     /// A shell on a fresh fake kernel with `hello.wasm` and a module the kernel refuses.
     fn shell() -> Shell {
@@ -120,7 +139,7 @@ mod tests {
         fake::add_module("bad.wasm", Some("imports unknown function `env.nope`"));
         fake::kernel_print("MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
         let handle = fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
-        Shell::new(System::from_grant(handle), own_pid())
+        Shell::new(System::from_grant(handle), None, own_pid())
     }
 
     #[test]
@@ -132,26 +151,24 @@ mod tests {
     #[test]
     fn simple_commands() {
         let shell = shell();
-        assert_eq!(shell.execute(""), "");
-        assert_eq!(shell.execute("echo hi there"), "hi there\n");
-        assert_eq!(shell.execute("bogus"), "unknown command: bogus (try help)\n");
-        assert_eq!(shell.execute("kill"), "usage: kill PID\n");
-        let help = shell.execute("help");
+        assert_eq!(run(&shell, ""), "");
+        assert_eq!(run(&shell, "echo hi there"), "hi there\n");
+        assert_eq!(run(&shell, "bogus"), "unknown command: bogus (try help)\n");
+        assert_eq!(run(&shell, "kill"), "usage: kill PID\n");
+        let help = run(&shell, "help");
         for (usage, _) in HELP {
             assert!(help.contains(usage), "{usage} missing from help");
         }
-        assert!(shell.execute("uptime").starts_with("up 0.001s (1000000 ns since boot)"));
-        assert!(
-            shell.execute("mem").starts_with("physical memory: 512.0 MiB managed, 300.0 MiB free (58%)\n")
-        );
+        assert!(run(&shell, "uptime").starts_with("up 0.001s (1000000 ns since boot)"));
+        assert!(run(&shell, "mem").starts_with("physical memory: 512.0 MiB managed, 300.0 MiB free (58%)\n"));
     }
 
     #[test]
     fn run_starts_a_module_and_ps_lists_it() {
         let shell = shell();
-        assert_eq!(shell.execute("run hello"), "started hello as pid 2\n");
-        assert_eq!(shell.execute("run hello.wasm"), "started hello.wasm as pid 3\n");
-        let table = shell.execute("ps");
+        assert_eq!(run(&shell, "run hello"), "started hello as pid 2\n");
+        assert_eq!(run(&shell, "run hello.wasm"), "started hello.wasm as pid 3\n");
+        let table = run(&shell, "ps");
         assert!(table.starts_with("  PID  NAME"), "{table}");
         assert!(table.lines().any(|row| row.starts_with("    2  hello         ready ")), "{table}");
         assert!(
@@ -163,51 +180,51 @@ mod tests {
     #[test]
     fn run_reports_the_kernels_reason() {
         let shell = shell();
-        assert_eq!(shell.execute("run nothing"), "run: no file `nothing.wasm` in the ramdisk\n");
-        assert_eq!(shell.execute("run bad"), "run: `bad.wasm` imports unknown function `env.nope`\n");
+        assert_eq!(run(&shell, "run nothing"), "run: no file `nothing.wasm` in the ramdisk\n");
+        assert_eq!(run(&shell, "run bad"), "run: `bad.wasm` imports unknown function `env.nope`\n");
         let long = "x".repeat(252);
-        assert_eq!(shell.execute(&format!("run {long}")), "run: the file name is longer than 255 bytes\n");
+        assert_eq!(run(&shell, &format!("run {long}")), "run: the file name is longer than 255 bytes\n");
     }
 
     #[test]
     fn kill_ends_a_process_by_pid_and_spares_the_shell_and_its_console() {
         let mut shell = shell();
-        shell.execute("run hello");
-        assert_eq!(shell.execute("kill 2"), "killed hello (pid 2)\n");
-        assert!(shell.execute("ps").lines().any(|row| row.starts_with("    2  hello         killed ")));
-        assert_eq!(shell.execute("kill 2"), "kill: no live process has pid 2\n");
-        assert_eq!(shell.execute("kill 77"), "kill: no live process has pid 77\n");
-        assert_eq!(shell.execute("kill 1"), "kill: 1 is this shell\n");
+        run(&shell, "run hello");
+        assert_eq!(run(&shell, "kill 2"), "killed hello (pid 2)\n");
+        assert!(run(&shell, "ps").lines().any(|row| row.starts_with("    2  hello         killed ")));
+        assert_eq!(run(&shell, "kill 2"), "kill: no live process has pid 2\n");
+        assert_eq!(run(&shell, "kill 77"), "kill: no live process has pid 77\n");
+        assert_eq!(run(&shell, "kill 1"), "kill: 1 is this shell\n");
         shell.set_console(40);
-        assert!(shell.execute("kill 40").starts_with("kill: 40 is the console service"));
+        assert!(run(&shell, "kill 40").starts_with("kill: 40 is the console service"));
     }
 
     #[test]
     fn dmesg_prints_the_kernel_log_or_its_tail() {
         let shell = shell();
-        assert_eq!(shell.execute("dmesg"), "MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
-        assert_eq!(shell.execute("dmesg 1"), "[INFO ] boot complete\n");
+        assert_eq!(run(&shell, "dmesg"), "MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
+        assert_eq!(run(&shell, "dmesg 1"), "[INFO ] boot complete\n");
     }
 
     #[test]
     fn file_commands_need_the_vfs() {
         let shell = shell();
         for line in ["ls", "ls /", "cat notes", "write notes hello"] {
-            assert_eq!(shell.execute(line), NO_VFS, "{line}");
+            assert_eq!(run(&shell, line), NO_VFS, "{line}");
         }
-        assert_eq!(shell.execute("cat"), "usage: cat FILE\n");
+        assert_eq!(run(&shell, "cat"), "usage: cat FILE\n");
     }
 
     #[test]
     fn kernel_errors_become_messages() {
         fake::reset();
         let reader = fake::grant_system(sys::RIGHT_READ) as u32;
-        let shell = Shell::new(System::from_grant(reader), None);
-        assert_eq!(shell.execute("run hello"), "run: missing rights\n");
-        assert_eq!(shell.execute("kill 5"), "kill: missing rights\n");
-        let nothing = Shell::new(System::from_grant(reader + 1), None);
+        let shell = Shell::new(System::from_grant(reader), None, None);
+        assert_eq!(run(&shell, "run hello"), "run: missing rights\n");
+        assert_eq!(run(&shell, "kill 5"), "kill: missing rights\n");
+        let nothing = Shell::new(System::from_grant(reader + 1), None, None);
         for (line, what) in [("ps", "ps"), ("mem", "mem"), ("dmesg", "dmesg")] {
-            assert_eq!(nothing.execute(line), format!("{what}: invalid handle\n"));
+            assert_eq!(run(&nothing, line), format!("{what}: invalid handle\n"));
         }
     }
 }

@@ -1,18 +1,23 @@
 //! `shell.wasm`: the shell on the serial console. It prints a prompt, reads what is typed on
 //! `console.in`, echoes it with line editing, and carries out commands that list, start and
-//! kill processes and read the kernel's log, clock and memory figures. `help` lists them.
+//! kill processes, read the kernel's log, clock and memory figures, and list, read and write
+//! files through the vfs actor. `help` lists them.
 //!
-//! Grants, in this order: `console.in:r`, `console.out:w`, `system:rw`.
+//! Grants, in this order: `console.in:r`, `console.out:w`, `system:rw`, then optionally
+//! `vfs.req:w` (the file commands; without it they say the vfs is not available) and
+//! `ui.req:w` (everything shown on the console is mirrored on the display). The order is
+//! fixed: the display's endpoint counts as one only at grant 4, after the vfs's.
 //!
 //! - [`editor`]: typed bytes to lines (echo, backspace, Ctrl-C, the length limit).
 //! - [`command`]: a line to a [`command::Command`].
 //! - [`execute`]: carrying a command out through the `system` capability.
+//! - [`files`]: the file commands as requests to the vfs.
 //! - [`format`]: tables, sizes and durations as text.
 //! - [`session`]: typed bytes in, terminal output out: the above put together.
-//! - [`terminal`]: output to `console.out`.
+//! - [`terminal`]: output to `console.out`, mirrored to the display.
 //!
-//! Everything but the last is plain code over the SDK, tested on the host against its fake
-//! kernel (`cargo test -p shell`).
+//! All of it is plain code over the SDK, tested on the host against its fake kernel
+//! (`cargo test -p shell`).
 #![no_std]
 
 extern crate alloc;
@@ -20,13 +25,15 @@ extern crate alloc;
 pub mod command;
 pub mod editor;
 pub mod execute;
+pub mod files;
 pub mod format;
 pub mod session;
 pub mod terminal;
 
-use sdk::{Endpoint, Error, System};
+use sdk::{Endpoint, Error, Rights, System};
 
 use crate::execute::{Shell, own_pid};
+use crate::files::Files;
 use crate::session::Session;
 use crate::terminal::Terminal;
 
@@ -40,13 +47,19 @@ const TYPED: u32 = 1;
 const CONSOLE_IN: u32 = 0;
 const CONSOLE_OUT: u32 = 1;
 const SYSTEM: u32 = 2;
+const VFS: u32 = 3;
+const UI: u32 = 4;
 
 /// Serves the console until it goes away (then `console.in` is closed and the shell ends).
 #[sdk::main]
 async fn main() -> Result<(), Error> {
+    // The optional grants are looked for before this actor makes any handle of its own: the
+    // kernel hands out handles in order, so a missing grant's number would be the next new one.
+    let (vfs, ui) = (optional_grant(VFS), optional_grant(UI));
     let input = Endpoint::from_grant(CONSOLE_IN);
-    let terminal = Terminal::new(Endpoint::from_grant(CONSOLE_OUT));
-    let mut session = Session::new(Shell::new(System::from_grant(SYSTEM), own_pid()));
+    let mut terminal = Terminal::new(Endpoint::from_grant(CONSOLE_OUT), ui);
+    let shell = Shell::new(System::from_grant(SYSTEM), vfs.map(Files::new), own_pid());
+    let mut session = Session::new(shell);
     terminal.show(&Session::greeting()).await?;
     loop {
         let message = input.recv().await?;
@@ -54,6 +67,14 @@ async fn main() -> Result<(), Error> {
             continue;
         }
         session.shell_mut().set_console(message.sender);
-        terminal.show(&session.type_in(&message.payload)).await?;
+        let shown = session.type_in(&message.payload).await;
+        terminal.show(&shown).await?;
     }
+}
+
+/// Grant `n` as an endpoint to send to, if the manifest line has one there.
+fn optional_grant(n: u32) -> Option<Endpoint> {
+    let endpoint = Endpoint::from_grant(n);
+    // A copy can be made only of a capability this actor holds; the copy is closed at once.
+    endpoint.derive(Rights::WRITE).is_ok().then_some(endpoint)
 }

@@ -2,7 +2,7 @@
 //! show comes out: the echo, each command's answer and a fresh prompt.
 
 use alloc::format;
-use alloc::vec::Vec;
+use alloc::string::String;
 
 use crate::MAX_LINE;
 use crate::editor::{Entry, LineEditor};
@@ -25,7 +25,7 @@ impl Session {
     }
 
     /// What the terminal shows first: a greeting and the prompt.
-    pub fn greeting() -> Vec<u8> {
+    pub fn greeting() -> String {
         terminal_text(&format!("MinimalOS shell: `help` lists the commands\n{PROMPT}"))
     }
 
@@ -35,41 +35,33 @@ impl Session {
     }
 
     /// Takes bytes typed on the terminal; returns what the terminal should show now.
-    pub fn type_in(&mut self, typed: &[u8]) -> Vec<u8> {
-        let mut shown = Vec::new();
+    pub async fn type_in(&mut self, typed: &[u8]) -> String {
+        let mut shown = String::new();
         for &byte in typed {
             let answer = match self.editor.feed(byte, &mut shown) {
                 None => continue,
-                Some(Entry::Line(line)) => self.shell.execute(&line),
+                Some(Entry::Line(line)) => self.shell.execute(&line).await,
                 Some(Entry::TooLong(len)) => {
                     format!("line too long: {len} bytes, the limit is {MAX_LINE}; nothing was run\n")
                 }
-                Some(Entry::Cancelled) => alloc::string::String::new(),
+                Some(Entry::Cancelled) => String::new(),
             };
-            shown.extend(terminal_text(&answer));
-            shown.extend_from_slice(PROMPT.as_bytes());
+            shown.push_str(&terminal_text(&answer));
+            shown.push_str(PROMPT);
         }
         shown
     }
 }
 
 /// `text` for a serial terminal, which needs `\r\n` to start a new line at its left edge.
-pub fn terminal_text(text: &str) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(text.len() + text.len() / 16);
-    for &byte in text.as_bytes() {
-        if byte == b'\n' {
-            bytes.push(b'\r');
-        }
-        bytes.push(byte);
-    }
-    bytes
+pub fn terminal_text(text: &str) -> String {
+    text.replace('\n', "\r\n")
 }
 
 #[cfg(test)]
 mod tests {
-    use alloc::string::String;
-
     use sdk::System;
+    use sdk::rt::block_on;
     use sdk::sys::{self, fake};
 
     use super::*;
@@ -77,11 +69,11 @@ mod tests {
     fn session() -> Session {
         fake::reset();
         let handle = fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
-        Session::new(Shell::new(System::from_grant(handle), Some(fake::PID as u64)))
+        Session::new(Shell::new(System::from_grant(handle), None, Some(fake::PID as u64)))
     }
 
     fn shown(session: &mut Session, typed: &[u8]) -> String {
-        String::from_utf8(session.type_in(typed)).unwrap()
+        block_on(session.type_in(typed))
     }
 
     #[test]
@@ -117,13 +109,12 @@ mod tests {
 
     #[test]
     fn the_greeting_ends_with_the_prompt() {
-        let greeting = String::from_utf8(Session::greeting()).unwrap();
-        assert!(greeting.ends_with("commands\r\nmsh> "), "{greeting}");
+        assert!(Session::greeting().ends_with("commands\r\nmsh> "), "{}", Session::greeting());
     }
 
     #[test]
     fn new_lines_become_carriage_return_line_feed() {
-        assert_eq!(terminal_text("a\nb\n"), b"a\r\nb\r\n");
-        assert_eq!(terminal_text(""), b"");
+        assert_eq!(terminal_text("a\nb\n"), "a\r\nb\r\n");
+        assert_eq!(terminal_text(""), "");
     }
 }
