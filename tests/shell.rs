@@ -3,8 +3,9 @@
 //! `\r`, and reads what comes back up to the next prompt.
 //!
 //! One boot serves every check: the lines are typed once, in the order of [`drive`], and each
-//! check reads the answer to its own line. The serial log is saved as
-//! `build/test/shell.serial.log`.
+//! check reads the answer to its own line; at the end a screenshot shows whether the display
+//! mirrored the session. The serial log and the screenshot (PPM) are saved as
+//! `build/test/shell.serial.log` and `build/test/shell.screen.ppm`.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -33,6 +34,12 @@ const BANNER_START: &str = concat!("MinimalOS ", env!("CARGO_PKG_VERSION"), " |"
 /// The longest line the shell takes (`actors/shell`, `MAX_LINE`).
 const MAX_LINE: usize = 256;
 
+/// `ui_server`'s character cell height in pixels (`actors/ui_server`).
+const CELL_HEIGHT: usize = 16;
+
+/// What the shell writes and reads back through the vfs.
+const NOTE: &str = "hello from the shell";
+
 fn test_dir() -> PathBuf {
     artifacts::repo_root().join("build/test")
 }
@@ -45,12 +52,14 @@ struct Exchange {
     shown: String,
 }
 
-/// Every line of the session in order, and the pids the session learnt.
+/// Every line of the session in order, the pids the session learnt, and the display at the end.
 #[derive(Default)]
 struct Transcript {
     exchanges: Vec<Exchange>,
     hello_pid: Option<u64>,
     spinner_pid: Option<u64>,
+    /// The screenshot as binary PPM, or why there is none.
+    screen: Option<Result<Vec<u8>, String>>,
 }
 
 /// The session's transcript, shared by the checks below; `Err` holds why it broke off.
@@ -63,16 +72,40 @@ fn transcript() -> &'static Transcript {
             ..IsoOptions::default()
         };
         let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
-        let options = QemuOptions { accel: Accel::from_env().expect("ACCEL"), ..QemuOptions::new(iso) };
+        let options = QemuOptions {
+            accel: Accel::from_env().map_err(|e| e.to_string())?,
+            qmp: Some(artifacts::repo_root().join("build/qemu/shell.qmp")),
+            ..QemuOptions::new(iso)
+        };
         let mut machine = Machine::boot(&options).map_err(|e| format!("cannot start QEMU: {e}"))?;
         let mut transcript = Transcript::default();
         let driven = drive(&mut machine, &mut transcript);
+        if driven.is_ok() {
+            transcript.screen = Some(settled_screen(&machine));
+        }
         let log_path = test_dir().join("shell.serial.log");
         let _ = machine.save_log(&log_path);
         machine.kill();
         driven.map(|()| transcript).map_err(|e| format!("{e}; serial log: {}", log_path.display()))
     });
     session.as_ref().unwrap_or_else(|e| panic!("the shell session broke off: {e}"))
+}
+
+/// A screenshot once the display has caught up with the console: the display draws more slowly
+/// than the serial line prints, so screenshots are taken until two in a row are the same.
+fn settled_screen(machine: &Machine) -> Result<Vec<u8>, String> {
+    let path = test_dir().join("shell.screen.ppm");
+    let mut last = Vec::new();
+    let deadline = Instant::now() + ANSWER_TIMEOUT;
+    loop {
+        machine.screendump(&path).map_err(|e| e.to_string())?;
+        let screen = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if screen == last || Instant::now() >= deadline {
+            return Ok(screen);
+        }
+        last = screen;
+        thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// Types the session's lines, one after the other, each once the previous one was answered.
@@ -113,8 +146,12 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("kill again", &format!("kill {spinner}")),
         ("dmesg", "dmesg"),
         ("ls", "ls"),
-        ("cat", "cat notes"),
-        ("write", "write notes hello"),
+        ("write", &format!("write /tmp/notes.txt {NOTE}")),
+        ("cat", "cat /tmp/notes.txt"),
+        ("ls tmp", "ls /tmp"),
+        ("cat manifest", "cat boot.manifest"),
+        ("cat missing", "cat /nope"),
+        ("write read-only", "write /hello.wasm x"),
     ] {
         transcript.exchange(machine, label, typed)?;
     }
@@ -242,7 +279,7 @@ fn garbage_bytes_and_escape_sequences_are_dropped() {
 }
 
 #[test]
-fn ps_lists_the_shell_and_hello() {
+fn ps_lists_the_shell_hello_and_the_services() {
     let table = answer("ps");
     assert!(table.starts_with("  PID  NAME"), "{table}");
     let shell = table.lines().find(|row| row.split_whitespace().nth(1) == Some("shell"));
@@ -250,7 +287,12 @@ fn ps_lists_the_shell_and_hello() {
     assert_eq!(shell.split_whitespace().nth(2), Some("running"), "the shell runs `ps`: {shell}");
     let hello = ps_row("ps", transcript().hello_pid.unwrap());
     assert_eq!(hello[1..4], ["hello", "exited", "0"], "{hello:?}");
-    assert!(table.lines().any(|row| row.split_whitespace().nth(1) == Some("console")), "{table}");
+    for name in ["console", "vfs", "ui_server"] {
+        assert!(
+            table.lines().any(|row| row.split_whitespace().nth(1) == Some(name)),
+            "no {name} in:\n{table}"
+        );
+    }
 }
 
 #[test]
@@ -300,8 +342,78 @@ fn dmesg_shows_the_kernel_log_from_the_banner_on() {
 }
 
 #[test]
-fn file_commands_say_the_vfs_is_not_available() {
-    for label in ["ls", "cat", "write"] {
-        assert_eq!(answer(label), "vfs is not available\r\n", "{label}");
+fn ls_lists_the_ramdisk_and_tmp() {
+    let listing = answer("ls");
+    for entry in ["file", "hello.wasm", "shell.wasm", "boot.manifest", "test/", "tmp/"] {
+        assert!(listing.contains(entry), "no `{entry}` in:\n{listing}");
     }
+}
+
+#[test]
+fn write_creates_a_file_that_cat_and_ls_show() {
+    let size = NOTE.len() + 1;
+    assert_eq!(answer("write"), format!("wrote {size} bytes to /tmp/notes.txt\r\n"));
+    assert_eq!(answer("cat"), format!("{NOTE}\r\n"));
+    let listing = answer("ls tmp");
+    let row: Vec<&str> = listing.split_whitespace().collect();
+    assert_eq!(row, ["file", &size.to_string(), "notes.txt"], "{listing}");
+}
+
+#[test]
+fn cat_reads_a_ramdisk_file() {
+    let manifest = answer("cat manifest");
+    assert!(manifest.contains("\r\nactor shell grant=console.in:r "), "{manifest}");
+}
+
+#[test]
+fn file_errors_are_the_vfs_reasons() {
+    assert_eq!(answer("cat missing"), "cat: /nope: no such file or directory\r\n");
+    assert_eq!(answer("write read-only"), "write: /hello.wasm: read-only file system\r\n");
+}
+
+#[test]
+fn the_display_mirrors_the_session() {
+    let ppm = match &transcript().screen {
+        Some(Ok(ppm)) => ppm,
+        Some(Err(e)) => panic!("no screenshot: {e}"),
+        None => panic!("no screenshot was taken"),
+    };
+    let (width, rgb) = pixels(ppm).unwrap_or_else(|e| panic!("build/test/shell.screen.ppm: {e}"));
+    // Text is light grey on a dark background: a bright green channel is ink.
+    let inked_rows = rgb
+        .chunks(width * 3 * CELL_HEIGHT)
+        .filter(|cells| cells.chunks(3).any(|pixel| pixel[1] > 0x80))
+        .count();
+    // The session's last screenful (the kernel log and the file commands) fills the display,
+    // which starts blank: `ui_server` draws only what it is sent.
+    let rows = rgb.len() / (width * 3 * CELL_HEIGHT);
+    assert!(
+        inked_rows + 2 >= rows,
+        "{inked_rows} of {rows} text rows show text; see build/test/shell.screen.ppm"
+    );
+}
+
+/// The width and the RGB bytes of a binary PPM (`P6`, 8 bits per channel).
+fn pixels(ppm: &[u8]) -> Result<(usize, &[u8]), String> {
+    // Four whitespace-separated header fields, then one whitespace byte.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        let start = at + ppm[at..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        at = start + ppm[start..].iter().take_while(|b| !b.is_ascii_whitespace()).count();
+        if start == at {
+            return Err("truncated PPM header".into());
+        }
+        fields.push(String::from_utf8_lossy(&ppm[start..at]).into_owned());
+    }
+    let number = |i: usize| fields[i].parse::<usize>().map_err(|e| format!("PPM field {i}: {e}"));
+    if fields[0] != "P6" || number(3)? != 255 {
+        return Err(format!("not an 8-bit binary PPM: {fields:?}"));
+    }
+    let (width, height) = (number(1)?, number(2)?);
+    let rgb = &ppm[at + 1..];
+    if rgb.len() != width * height * 3 {
+        return Err(format!("{width}x{height} PPM with {} bytes of pixels", rgb.len()));
+    }
+    Ok((width, rgb))
 }
