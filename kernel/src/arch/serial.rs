@@ -110,8 +110,9 @@ pub fn try_read() -> Option<u8> {
 pub fn write_bytes(bytes: &[u8]) {
     x86_64::instructions::interrupts::without_interrupts(|| {
         let mut port = PORT.lock();
+        // `send_raw`: `send` would turn backspace and DEL into erase sequences.
         for &byte in bytes {
-            port.send(byte);
+            port.send_raw(byte);
         }
     });
 }
