@@ -38,7 +38,7 @@ boot-test: toolchain
 
 lint: toolchain
 	cargo fmt --all --check
-	cargo clippy -q -p minimalos -p limine-config --all-targets -- -D warnings
+	cargo clippy -q -p minimalos -p limine-config -p minimalos-abi --all-targets -- -D warnings
 	cargo clippy -q -p kernel --target x86_64-unknown-none -- -D warnings
 	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings

@@ -15,7 +15,7 @@ use crate::proc::{Exit, Process, ProcessTable};
 use crate::task::Executor;
 
 /// Opcode of the messages that carry typed bytes.
-pub const INPUT_OPCODE: u32 = 1;
+pub const INPUT_OPCODE: u32 = minimalos_abi::CONSOLE_INPUT;
 
 /// Most bytes one input message carries; more typed at once go in further messages.
 const INPUT_CHUNK: usize = 256;

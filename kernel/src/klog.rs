@@ -6,7 +6,7 @@ use log::{LevelFilter, Log, Metadata, Record};
 use spin::Mutex;
 
 /// Bytes of recent log text kept for `dmesg`.
-pub const RING_BYTES: usize = 32 * 1024;
+pub const RING_BYTES: usize = minimalos_abi::KERNEL_LOG_MAX;
 
 /// The most recent log text; the oldest bytes are overwritten first.
 struct Ring {

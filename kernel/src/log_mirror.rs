@@ -15,7 +15,7 @@ use crate::task::Executor;
 use crate::{klog, time};
 
 /// Opcode of the messages carrying log text.
-pub const TEXT_OPCODE: u32 = 1;
+pub const TEXT_OPCODE: u32 = minimalos_abi::LOG_TEXT;
 
 /// How often the mirror looks for new log text.
 const PERIOD: Duration = Duration::from_millis(50);

@@ -143,7 +143,7 @@ pub const MAX_SHARED_MEMORY: usize = 16 * 1024 * 1024;
 /// Largest linear memory an actor line may allow, in 64 KiB Wasm pages (4 GiB: all of Wasm32).
 pub const MAX_MEMORY_PAGES: usize = 65536;
 /// Largest endpoint capacity a manifest may declare.
-pub const MAX_CAPACITY: usize = 4096;
+pub const MAX_CAPACITY: usize = minimalos_abi::MAX_CAPACITY;
 
 /// Parses `text`; returns the valid declarations and an error for every bad line.
 pub fn parse(text: &str) -> (Manifest, Vec<LineError>) {

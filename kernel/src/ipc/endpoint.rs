@@ -37,7 +37,7 @@ use crate::error::{Error, Rejected};
 pub const DEFAULT_CAPACITY: NonZeroUsize = NonZeroUsize::new(64).unwrap();
 
 /// Largest queue capacity.
-pub const MAX_CAPACITY: usize = 4096;
+pub const MAX_CAPACITY: usize = minimalos_abi::MAX_CAPACITY;
 
 /// A bounded message queue between processes.
 pub struct Endpoint {

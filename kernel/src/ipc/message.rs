@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::proc::Pid;
 
 /// Largest payload a message carries, in bytes.
-pub const MAX_PAYLOAD: usize = 4096;
+pub const MAX_PAYLOAD: usize = minimalos_abi::MAX_PAYLOAD;
 
 /// Largest payload kept inside the message rather than on the heap, in bytes.
 pub const INLINE_PAYLOAD: usize = 40;

@@ -9,6 +9,11 @@ use tinywasm::FuncContext;
 use tinywasm::types::WasmValue;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
+use minimalos_abi::{
+    MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, PROC_BLOCKED, PROC_EXITED, PROC_KILLED,
+    PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED,
+};
+
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State};
@@ -19,15 +24,6 @@ use crate::wasm::guest::Guest;
 use crate::{init, klog, mem};
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
-
-/// Bytes of one `sys_proc_list` record.
-pub const PROC_RECORD: usize = 64;
-/// Bytes of the name field of a record.
-const NAME_BYTES: usize = 12;
-/// Bytes `sys_mem_info` writes.
-const MEM_INFO: usize = 32;
-/// Longest module name `sys_proc_spawn` takes.
-const MAX_NAME: usize = 255;
 
 /// Checks that the caller's `handle` is a `system` capability with `rights`.
 fn require(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<(), i32> {
@@ -43,12 +39,12 @@ fn require(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<(), i32> {
 /// The state numbers `sys_proc_list` reports.
 fn state_code(state: &State) -> (u32, i32) {
     match state {
-        State::Ready => (0, -1),
-        State::Running => (1, -1),
-        State::Blocked(_) => (2, -1),
-        State::Dead(Exit::Exited(status)) => (3, *status),
-        State::Dead(Exit::Killed { .. }) => (4, -1),
-        State::Dead(Exit::Trapped(_)) => (5, -1),
+        State::Ready => (PROC_READY, -1),
+        State::Running => (PROC_RUNNING, -1),
+        State::Blocked(_) => (PROC_BLOCKED, -1),
+        State::Dead(Exit::Exited(status)) => (PROC_EXITED, *status),
+        State::Dead(Exit::Killed { .. }) => (PROC_KILLED, -1),
+        State::Dead(Exit::Trapped(_)) => (PROC_TRAPPED, -1),
     }
 }
 

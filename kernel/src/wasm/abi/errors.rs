@@ -1,34 +1,12 @@
-//! The negative codes host functions return, one per cause, and the one place kernel errors
-//! become codes; `docs/ABI.md` lists the same table.
+//! The one place kernel errors become the ABI's negative codes (the codes themselves are in the
+//! `minimalos-abi` crate, shared with the SDK; `docs/ABI.md` lists the same table).
 
 use crate::error::Error;
 
-/// A pointer or length lies outside the caller's memory, or an offset outside the object.
-pub const E_OUT_OF_BOUNDS: i32 = -1;
-/// The handle is negative, closed, or was never given to this actor.
-pub const E_INVALID_HANDLE: i32 = -2;
-/// The handle names another kind of object.
-pub const E_WRONG_KIND: i32 = -3;
-/// The capability lacks a right, or a derived copy would widen them.
-pub const E_NO_RIGHTS: i32 = -4;
-/// The endpoint's queue is full.
-pub const E_FULL: i32 = -5;
-/// The other side is gone.
-pub const E_CLOSED: i32 = -6;
-/// Larger than the kernel allows.
-pub const E_TOO_LARGE: i32 = -7;
-/// The kernel is out of memory for this request.
-pub const E_NO_MEMORY: i32 = -8;
-/// Nothing is queued.
-pub const E_EMPTY: i32 = -9;
-/// The capability table is full.
-pub const E_TOO_MANY_HANDLES: i32 = -10;
-/// The receive buffer cannot hold the message; it stays queued.
-pub const E_BUFFER_TOO_SMALL: i32 = -11;
-/// An argument is outside its documented range.
-pub const E_INVALID_ARGUMENT: i32 = -12;
-/// The named thing does not exist.
-pub const E_NOT_FOUND: i32 = -13;
+pub use minimalos_abi::{
+    E_BUFFER_TOO_SMALL, E_CLOSED, E_EMPTY, E_FULL, E_INVALID_ARGUMENT, E_INVALID_HANDLE, E_NO_MEMORY,
+    E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_TOO_LARGE, E_TOO_MANY_HANDLES, E_WRONG_KIND,
+};
 
 /// The code for a kernel error.
 pub fn code(error: Error) -> i32 {

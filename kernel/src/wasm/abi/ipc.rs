@@ -15,6 +15,11 @@ use tinywasm::types::WasmValue;
 use super::errors::{
     E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_NO_MEMORY, E_OUT_OF_BOUNDS, E_TOO_LARGE, code,
 };
+use minimalos_abi::{
+    MAX_WAIT_ENTRIES, NO_CAP as NO_HANDLE, READABLE, READY_CLOSED as CLOSED, READY_INVALID as INVALID,
+    RECV_HEADER, WAIT_ENTRY, WRITABLE,
+};
+
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
@@ -24,23 +29,7 @@ use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
 
-/// Bytes of the header `sys_cap_recv` writes before the payload.
-pub const RECV_HEADER: usize = 16;
-/// Most entries one `sys_cap_wait` takes.
-pub const MAX_WAIT_ENTRIES: usize = 64;
-/// Bytes of one wait-list entry.
-const WAIT_ENTRY: usize = 16;
-
-/// Interest and ready bits of a wait-list entry.
-const READABLE: u32 = 1;
-const WRITABLE: u32 = 2;
-const CLOSED: u32 = 4;
-const INVALID: u32 = 8;
-
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
-
-/// `-1` means "no capability" wherever the ABI takes or gives an optional handle.
-const NO_HANDLE: i64 = -1;
 
 /// `sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32`
 pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {

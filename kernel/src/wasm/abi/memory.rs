@@ -6,6 +6,8 @@ use tinywasm::FuncContext;
 use tinywasm::types::WasmValue;
 
 use super::errors::{E_BUFFER_TOO_SMALL, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
+use minimalos_abi::FB_FORMAT_LEN as FB_FORMAT;
+
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::boot;
 use crate::cap::{Handle, Object, Rights};
@@ -17,9 +19,6 @@ type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 
 /// Bytes copied per step between an object and the actor's memory.
 const CHUNK: usize = 4096;
-
-/// Bytes `sys_fb_format` writes.
-const FB_FORMAT: usize = 24;
 
 /// The memory object `handle` names, if the capability has `rights`.
 fn memory_object(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<Object, i32> {

@@ -1,0 +1,93 @@
+//! The numbers of the MinimalOS host ABI (`docs/ABI.md`): error codes, rights, limits,
+//! buffer layouts and the opcodes of the kernel's services. The kernel (`kernel/src/wasm/abi`)
+//! and the SDK (`sdk::sys`) both take them from here, so the two sides cannot drift apart.
+#![no_std]
+
+/// A range lies outside the caller's memory or the object.
+pub const E_OUT_OF_BOUNDS: i32 = -1;
+/// The handle is negative, closed, or was never given to this actor.
+pub const E_INVALID_HANDLE: i32 = -2;
+/// The handle names another kind of object than the call needs.
+pub const E_WRONG_KIND: i32 = -3;
+/// The capability lacks a right, or a derived copy would widen them.
+pub const E_NO_RIGHTS: i32 = -4;
+/// The endpoint's queue is full; nothing was sent.
+pub const E_FULL: i32 = -5;
+/// The other side is gone.
+pub const E_CLOSED: i32 = -6;
+/// The payload or object is larger than the kernel allows.
+pub const E_TOO_LARGE: i32 = -7;
+/// The kernel is out of memory for this request.
+pub const E_NO_MEMORY: i32 = -8;
+/// Nothing is queued (non-blocking receive).
+pub const E_EMPTY: i32 = -9;
+/// The actor's capability table is full.
+pub const E_TOO_MANY_HANDLES: i32 = -10;
+/// The receive buffer cannot hold the message; it stays queued.
+pub const E_BUFFER_TOO_SMALL: i32 = -11;
+/// An argument is outside its documented range.
+pub const E_INVALID_ARGUMENT: i32 = -12;
+/// The named thing does not exist.
+pub const E_NOT_FOUND: i32 = -13;
+
+/// Right to receive from an endpoint or read memory.
+pub const RIGHT_READ: i32 = 1;
+/// Right to send to an endpoint or write memory.
+pub const RIGHT_WRITE: i32 = 2;
+/// Right to move the capability to another actor in a message.
+pub const RIGHT_GRANT: i32 = 4;
+
+/// `cap` argument of `sys_cap_send`, and the header's cap field, when no capability moves.
+pub const NO_CAP: i64 = -1;
+/// Largest message payload, in bytes.
+pub const MAX_PAYLOAD: usize = 4096;
+/// Bytes before the payload in a receive buffer: opcode `u32`, length `u32`, cap `i64`.
+pub const RECV_HEADER: usize = 16;
+
+/// Bytes per `sys_cap_wait` entry: handle `i64`, interest `u32`, ready `u32`.
+pub const WAIT_ENTRY: usize = 16;
+/// Most entries one `sys_cap_wait` takes.
+pub const MAX_WAIT_ENTRIES: usize = 64;
+/// `sys_cap_wait` deadline meaning "none".
+pub const NO_DEADLINE: i64 = -1;
+/// Interest and ready bit: a receive would not block.
+pub const READABLE: u32 = 1;
+/// Interest and ready bit: a send would not return `E_FULL`.
+pub const WRITABLE: u32 = 2;
+/// Ready bit: the other side is gone.
+pub const READY_CLOSED: u32 = 4;
+/// Ready bit: the handle is invalid or not an endpoint.
+pub const READY_INVALID: u32 = 8;
+
+/// Bytes `sys_fb_format` writes.
+pub const FB_FORMAT_LEN: usize = 24;
+
+/// Bytes of one `sys_proc_list` record.
+pub const PROC_RECORD: usize = 64;
+/// Bytes of a `sys_proc_list` record's name field (the name is cut to fit, zero-padded).
+pub const PROC_NAME_LEN: usize = 12;
+/// Process state in a `sys_proc_list` record: ready to run.
+pub const PROC_READY: u32 = 0;
+/// Process state: running.
+pub const PROC_RUNNING: u32 = 1;
+/// Process state: blocked, waiting for something.
+pub const PROC_BLOCKED: u32 = 2;
+/// Process state: exited (the record's status field holds its exit status).
+pub const PROC_EXITED: u32 = 3;
+/// Process state: killed.
+pub const PROC_KILLED: u32 = 4;
+/// Process state: ended by a trap.
+pub const PROC_TRAPPED: u32 = 5;
+/// Longest module name `sys_proc_spawn` takes, in bytes.
+pub const MAX_SPAWN_NAME: usize = 255;
+/// Bytes of kernel log text the kernel keeps for `sys_kernel_log`.
+pub const KERNEL_LOG_MAX: usize = 32 * 1024;
+/// Bytes `sys_mem_info` writes.
+pub const MEM_INFO_LEN: usize = 32;
+
+/// Opcode of the messages the console service sends to `console.in` (payload: typed bytes).
+pub const CONSOLE_INPUT: u32 = 1;
+/// Opcode of the messages the log mirror sends (payload: kernel log text).
+pub const LOG_TEXT: u32 = 1;
+/// Largest endpoint capacity.
+pub const MAX_CAPACITY: usize = 4096;
