@@ -5,8 +5,10 @@
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
 //!   and type into.
+//! - [`screen`]: screenshots of the display, as images tests can look at.
 
 pub mod artifacts;
 pub mod host;
 pub mod iso;
 pub mod qemu;
+pub mod screen;

@@ -4,6 +4,8 @@
 //! (`ktest=sched`) and serial input typed the way a person would; the fault check needs its own
 //! boot. A failing check names the serial log it saved under `build/test/`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -12,8 +14,7 @@ use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{self, Accel, Machine, QemuOptions};
 
-/// Generous for a UEFI boot under TCG on a loaded two-core host.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+use common::{BOOT_TIMEOUT, number_after, test_dir};
 
 /// The line a normal boot prints once the executor runs.
 const BOOT_DONE: &str = "boot complete";
@@ -35,10 +36,6 @@ const SCHED_REPORTS: [&str; 5] = [
     "ktest input: hello kernel",
     "ktest ipc: ",
 ];
-
-fn test_dir() -> PathBuf {
-    artifacts::repo_root().join("build/test")
-}
 
 /// Builds an ISO for a test with `cmdline` and `extra_actors`.
 fn build_iso_with(name: &str, cmdline: &str, extra_actors: Vec<PathBuf>) -> PathBuf {
@@ -112,9 +109,7 @@ fn console() -> &'static str {
 
 /// The console line that contains `needle`.
 fn line_with<'a>(log: &'a str, needle: &str) -> &'a str {
-    log.lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line with `{needle}` on the console; see build/test/boot.serial.log"))
+    common::line_with(log, needle, "boot.serial.log")
 }
 
 #[test]
@@ -158,12 +153,6 @@ fn ramdisk_lists_every_actor_with_its_size() {
         checked += 1;
     }
     assert!(checked > 0, "no actors under actors/");
-}
-
-/// The number right after `label` in `line`.
-fn number_after(line: &str, label: &str) -> u64 {
-    let rest = &line[line.find(label).unwrap_or_else(|| panic!("no `{label}` in {line}")) + label.len()..];
-    rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //! mirrored the session. The serial log and the screenshot (PPM) are saved as
 //! `build/test/shell.serial.log` and `build/test/shell.screen.ppm`.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,9 +16,9 @@ use std::time::{Duration, Instant};
 use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
+use minimalos::screen::Image;
 
-/// Generous for a UEFI boot under TCG on a loaded two-core host.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+use common::{BOOT_TIMEOUT, test_dir};
 
 /// Longest wait for the answer to one line.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,10 +40,6 @@ const CELL_HEIGHT: usize = 16;
 
 /// What the shell writes and reads back through the vfs.
 const NOTE: &str = "hello from the shell";
-
-fn test_dir() -> PathBuf {
-    artifacts::repo_root().join("build/test")
-}
 
 /// One line typed and what the console showed for it, up to the next prompt.
 struct Exchange {
@@ -378,7 +375,8 @@ fn the_display_mirrors_the_session() {
         Some(Err(e)) => panic!("no screenshot: {e}"),
         None => panic!("no screenshot was taken"),
     };
-    let (width, rgb) = pixels(ppm).unwrap_or_else(|e| panic!("build/test/shell.screen.ppm: {e}"));
+    let image = Image::from_ppm(ppm).unwrap_or_else(|e| panic!("build/test/shell.screen.ppm: {e}"));
+    let (width, rgb) = (image.width, &image.rgb);
     // Text is light grey on a dark background: a bright green channel is ink.
     let inked_rows = rgb
         .chunks(width * 3 * CELL_HEIGHT)
@@ -391,29 +389,4 @@ fn the_display_mirrors_the_session() {
         inked_rows + 2 >= rows,
         "{inked_rows} of {rows} text rows show text; see build/test/shell.screen.ppm"
     );
-}
-
-/// The width and the RGB bytes of a binary PPM (`P6`, 8 bits per channel).
-fn pixels(ppm: &[u8]) -> Result<(usize, &[u8]), String> {
-    // Four whitespace-separated header fields, then one whitespace byte.
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        let start = at + ppm[at..].iter().take_while(|b| b.is_ascii_whitespace()).count();
-        at = start + ppm[start..].iter().take_while(|b| !b.is_ascii_whitespace()).count();
-        if start == at {
-            return Err("truncated PPM header".into());
-        }
-        fields.push(String::from_utf8_lossy(&ppm[start..at]).into_owned());
-    }
-    let number = |i: usize| fields[i].parse::<usize>().map_err(|e| format!("PPM field {i}: {e}"));
-    if fields[0] != "P6" || number(3)? != 255 {
-        return Err(format!("not an 8-bit binary PPM: {fields:?}"));
-    }
-    let (width, height) = (number(1)?, number(2)?);
-    let rgb = &ppm[at + 1..];
-    if rgb.len() != width * height * 3 {
-        return Err(format!("{width}x{height} PPM with {} bytes of pixels", rgb.len()));
-    }
-    Ok((width, rgb))
 }

@@ -2,16 +2,17 @@
 //! client `ui_check`) in QEMU, then checks the serial console and a screenshot of the display.
 //! The serial log and the screenshot (PPM) are kept under `build/test/`.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
+use minimalos::screen::Image;
 
-/// Generous for a UEFI boot under TCG on a loaded two-core host.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+use common::{BOOT_TIMEOUT, number_after, test_dir};
 
 /// Longest wait for the client once the server has started.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -26,68 +27,10 @@ const CELL: (usize, usize) = (7, 16);
 const FIRST_LINE: &str = "MinimalOS ui check";
 const LINES: usize = 3;
 
-fn test_dir() -> PathBuf {
-    artifacts::repo_root().join("build/test")
-}
-
 /// What the boot left: the serial console, and the display as `ui_check` finished.
 struct Boot {
     log: String,
     screen: Image,
-}
-
-/// An RGB image read from a binary PPM (`P6`, 8 bits per channel).
-struct Image {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
-impl Image {
-    fn parse(ppm: &[u8]) -> Result<Image, String> {
-        // The header is four whitespace-separated fields, then one whitespace byte.
-        let mut fields = Vec::new();
-        let mut at = 0;
-        while fields.len() < 4 {
-            while ppm.get(at).is_some_and(u8::is_ascii_whitespace) {
-                at += 1;
-            }
-            let start = at;
-            while ppm.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
-                at += 1;
-            }
-            if start == at {
-                return Err("truncated PPM header".into());
-            }
-            fields.push(String::from_utf8_lossy(&ppm[start..at]).into_owned());
-        }
-        let number = |i: usize| fields[i].parse::<usize>().map_err(|e| format!("PPM field {i}: {e}"));
-        if fields[0] != "P6" || number(3)? != 255 {
-            return Err(format!("not an 8-bit binary PPM: {fields:?}"));
-        }
-        let (width, height) = (number(1)?, number(2)?);
-        let rgb = ppm[at + 1..].to_vec();
-        if rgb.len() != width * height * 3 {
-            return Err(format!("{width}x{height} PPM with {} bytes of pixels", rgb.len()));
-        }
-        Ok(Image { width, height, rgb })
-    }
-
-    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
-        let at = (y * self.width + x) * 3;
-        [self.rgb[at], self.rgb[at + 1], self.rgb[at + 2]]
-    }
-
-    /// The pixels of the rectangle `x` × `y`, clipped to the image.
-    fn pixels(
-        &self,
-        x: std::ops::Range<usize>,
-        y: std::ops::Range<usize>,
-    ) -> impl Iterator<Item = [u8; 3]> + '_ {
-        let x = x.start.min(self.width)..x.end.min(self.width);
-        let y = y.start.min(self.height)..y.end.min(self.height);
-        y.flat_map(move |y| x.clone().map(move |x| self.pixel(x, y)))
-    }
 }
 
 /// Whether a pixel is text rather than background: nearer `ui_server`'s text colour (light
@@ -135,7 +78,7 @@ fn check_done_then_screendump(
     machine.kill();
     dumped?;
     let ppm = std::fs::read(screen_path).map_err(|e| format!("{}: {e}", screen_path.display()))?;
-    let screen = Image::parse(&ppm).map_err(|e| format!("{}: {e}", screen_path.display()))?;
+    let screen = Image::from_ppm(&ppm).map_err(|e| format!("{}: {e}", screen_path.display()))?;
     Ok(Boot { log: machine.output(), screen })
 }
 
@@ -148,15 +91,7 @@ fn boot() -> &'static Boot {
 
 /// The console line that contains `needle`.
 fn line_with<'a>(log: &'a str, needle: &str) -> &'a str {
-    log.lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line with `{needle}` on the console; see build/test/ui.serial.log"))
-}
-
-/// The number right after `label` in `line`.
-fn number_after(line: &str, label: &str) -> u64 {
-    let rest = &line[line.find(label).unwrap_or_else(|| panic!("no `{label}` in {line}")) + label.len()..];
-    rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    common::line_with(log, needle, "ui.serial.log")
 }
 
 /// The pid init gave `name`.

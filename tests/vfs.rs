@@ -2,16 +2,15 @@
 //! `vfs_check`) in QEMU, and checks each step the client logs, one check per step, all reading
 //! the same boot. The serial log is kept as `build/test/vfs.serial.log`.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-/// Generous for a UEFI boot under TCG on a loaded two-core host.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+use common::{BOOT_TIMEOUT, number_after, test_dir};
 
 /// Longest wait for the client to finish once it has started.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -21,10 +20,6 @@ const END_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the serial log is kept, for failure messages.
 const LOG: &str = "build/test/vfs.serial.log";
-
-fn test_dir() -> PathBuf {
-    artifacts::repo_root().join("build/test")
-}
 
 /// The serial log of the file-system boot, shared by the checks below; `Err` holds why it
 /// failed.
@@ -75,15 +70,7 @@ fn console() -> &'static str {
 
 /// The console line that contains `needle`.
 fn line_with<'a>(log: &'a str, needle: &str) -> &'a str {
-    log.lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line with `{needle}` on the console; see {LOG}"))
-}
-
-/// The number right after `label` in `line`.
-fn number_after(line: &str, label: &str) -> u64 {
-    let rest = &line[line.find(label).unwrap_or_else(|| panic!("no `{label}` in {line}")) + label.len()..];
-    rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    common::line_with(log, needle, "vfs.serial.log")
 }
 
 /// The pid init gave `name`.

@@ -1,0 +1,33 @@
+//! What every QEMU test file shares: where its files go, how long a boot may take, and how to
+//! read numbers and lines off the serial console.
+
+// Each test file uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use minimalos::artifacts;
+
+/// Generous for a UEFI boot under TCG on a loaded two-core host.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where tests put their images, serial logs and screenshots.
+pub fn test_dir() -> PathBuf {
+    artifacts::repo_root().join("build/test")
+}
+
+/// The console line of `log` that contains `needle`; fails naming `saved_as`, the serial log's
+/// file under `build/test/`, so a failed check says where to look.
+pub fn line_with<'a>(log: &'a str, needle: &str, saved_as: &str) -> &'a str {
+    log.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with `{needle}` on the console; see build/test/{saved_as}"))
+}
+
+/// The number right after `label` in `line`.
+pub fn number_after(line: &str, label: &str) -> u64 {
+    let rest = &line[line.find(label).unwrap_or_else(|| panic!("no `{label}` in {line}")) + label.len()..];
+    let digits = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap_or_default();
+    digits.parse().unwrap_or_else(|_| panic!("no number after `{label}` in {line}"))
+}
