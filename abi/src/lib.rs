@@ -89,5 +89,7 @@ pub const MEM_INFO_LEN: usize = 32;
 pub const CONSOLE_INPUT: u32 = 1;
 /// Opcode of the messages the log mirror sends (payload: kernel log text).
 pub const LOG_TEXT: u32 = 1;
+/// Most capabilities `sys_proc_spawn` moves to a new actor.
+pub const MAX_SPAWN_GRANTS: usize = 16;
 /// Largest endpoint capacity.
 pub const MAX_CAPACITY: usize = 4096;

@@ -153,6 +153,7 @@ fn start_actor(
 /// A request from an actor to start a module of the ramdisk; the executor loop serves it.
 struct SpawnRequest {
     file: String,
+    grants: Vec<Capability>,
     reply: alloc::sync::Arc<SpawnReply>,
 }
 
@@ -186,11 +187,11 @@ struct SpawnReply {
 static SPAWN_REQUESTS: spin::Mutex<alloc::collections::VecDeque<SpawnRequest>> =
     spin::Mutex::new(alloc::collections::VecDeque::new());
 
-/// Starts the ramdisk module `file` as a new actor with no grants, once the executor loop gets
-/// to it; the reason is returned when it cannot start.
-pub async fn spawn_from_actor(file: String) -> Result<Pid, SpawnFailure> {
+/// Starts the ramdisk module `file` as a new actor holding `grants` (at handles 0, 1, 2…), once
+/// the executor loop gets to it; the reason is returned when it cannot start.
+pub async fn spawn_from_actor(file: String, grants: Vec<Capability>) -> Result<Pid, SpawnFailure> {
     let reply = alloc::sync::Arc::new(SpawnReply::default());
-    SPAWN_REQUESTS.lock().push_back(SpawnRequest { file, reply: reply.clone() });
+    SPAWN_REQUESTS.lock().push_back(SpawnRequest { file, grants, reply: reply.clone() });
     core::future::poll_fn(|cx| {
         reply.waker.register(cx.waker());
         match reply.result.lock().take() {
@@ -209,13 +210,14 @@ pub fn spawn_requested() -> bool {
 /// Serves the pending spawn requests (called by the executor loop between rounds).
 pub fn serve_spawn_requests(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
     loop {
-        let Some(request) = SPAWN_REQUESTS.lock().pop_front() else { return };
+        let Some(mut request) = SPAWN_REQUESTS.lock().pop_front() else { return };
         let result = match disk.and_then(|d| d.get(&request.file)) {
             None => Err(SpawnFailure::NoSuchFile(request.file.clone())),
             Some(bytes) => {
                 let mut processes = crate::proc::PROCESSES.lock();
                 let name = request.file.trim_end_matches(".wasm");
-                wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), [])
+                let grants = core::mem::take(&mut request.grants);
+                wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), grants)
                     .map_err(|e| SpawnFailure::Refused(format!("`{}` {e}", request.file)))
             }
         };

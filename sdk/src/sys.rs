@@ -52,7 +52,15 @@ unsafe extern "C" {
     /// Ends the live process `pid`.
     pub safe fn sys_proc_kill(handle: i64, pid: i64) -> i32;
     /// Starts the named ramdisk module as a new actor; returns its pid, or writes why not to `err`.
-    pub fn sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, err_ptr: i32, err_len: i32) -> i64;
+    pub fn sys_proc_spawn(
+        handle: i64,
+        name_ptr: i32,
+        name_len: i32,
+        grants_ptr: i32,
+        grants_count: i32,
+        err_ptr: i32,
+        err_len: i32,
+    ) -> i64;
     /// Copies the newest kernel log text, from a line boundary; returns how many bytes.
     pub fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
     /// Writes the kernel's 32 bytes of memory figures into the buffer.

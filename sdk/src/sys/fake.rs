@@ -463,9 +463,25 @@ pub fn sys_proc_kill(handle: i64, pid: i64) -> i32 {
 ///
 /// # Safety
 /// As [`sys_cap_recv`], for the `err_len` bytes at `err_ptr`.
-pub unsafe fn sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, err_ptr: i32, err_len: i32) -> i64 {
+pub unsafe fn sys_proc_spawn(
+    handle: i64,
+    name_ptr: i32,
+    name_len: i32,
+    grants_ptr: i32,
+    grants_count: i32,
+    err_ptr: i32,
+    err_len: i32,
+) -> i64 {
     call(|k| {
         let name = k.read(name_ptr, name_len)?;
+        // The fake kernel runs no modules, so grants are only checked for their range.
+        let count = usize::try_from(grants_count)
+            .ok()
+            .filter(|&n| n <= MAX_SPAWN_GRANTS)
+            .ok_or(E_INVALID_ARGUMENT)?;
+        if count > 0 {
+            k.read(grants_ptr, (count * 8) as i32)?;
+        }
         // SAFETY: forwarded from this function's contract.
         let err = unsafe { k.out(err_ptr, err_len) }?;
         k.system(handle, RIGHT_WRITE)?;

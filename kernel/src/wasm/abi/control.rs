@@ -10,8 +10,8 @@ use tinywasm::types::WasmValue;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
-    MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, PROC_BLOCKED, PROC_EXITED, PROC_KILLED,
-    PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED,
+    MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, PROC_BLOCKED, PROC_EXITED,
+    PROC_KILLED, PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED,
 };
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
@@ -92,11 +92,13 @@ pub fn sys_proc_kill(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValu
     i32_result(if ended { 0 } else { E_NOT_FOUND })
 }
 
-/// `sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, err_ptr: i32, err_len: i32) -> i64`
+/// `sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, grants_ptr: i32, grants_count: i32,
+/// err_ptr: i32, err_len: i32) -> i64`
 pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let handle = arg_i64(args, 0)?;
-    let (name_ptr, name_len, err_ptr, err_len) =
-        (arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i32(args, 4)?);
+    let (name_ptr, name_len) = (arg_i32(args, 1)?, arg_i32(args, 2)?);
+    let (grants_ptr, grants_count) = (arg_i32(args, 3)?, arg_i32(args, 4)?);
+    let (err_ptr, err_len) = (arg_i32(args, 5)?, arg_i32(args, 6)?);
     if let Err(code) = require(ctx, handle, Rights::WRITE) {
         return i64_result(code.into());
     }
@@ -112,8 +114,35 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     let Ok(file) = core::str::from_utf8(&bytes[..name.len()]) else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
-    match fiber::block_on(init::spawn_from_actor(String::from(file))).map_err(|_| cancelled())? {
-        Ok(pid) => i64_result(pid.raw() as i64),
+    // The capabilities to move: copies go to the new actor; the originals leave this actor only
+    // once it has started.
+    let Some(count) = usize::try_from(grants_count).ok().filter(|&n| n <= MAX_SPAWN_GRANTS) else {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    };
+    let Ok(list) = guest.range(grants_ptr, (count * 8) as i32) else {
+        return i64_result(E_OUT_OF_BOUNDS.into());
+    };
+    let mut raw = [0u8; MAX_SPAWN_GRANTS * 8];
+    guest.read(list, &mut raw)?;
+    let handles: Vec<Handle> = raw[..count * 8]
+        .chunks_exact(8)
+        .map(|h| Handle::from_raw(i64::from_le_bytes(h.try_into().unwrap_or_default())))
+        .collect();
+    let copies = ctx.process.with_caps(|caps| {
+        handles.iter().map(|&h| caps.get(h, Rights::GRANT).and_then(|cap| cap.derive(cap.rights()))).collect()
+    });
+    let copies: Vec<_> = match copies {
+        Ok(copies) => copies,
+        Err(e) => return i64_result(code(e).into()),
+    };
+    match fiber::block_on(init::spawn_from_actor(String::from(file), copies)).map_err(|_| cancelled())? {
+        Ok(pid) => {
+            for handle in handles {
+                // Nothing ran since the lookup that could have closed it.
+                let _ = ctx.process.close(handle);
+            }
+            i64_result(pid.raw() as i64)
+        }
         Err(failure) => {
             // The reason goes to `err`, cut to fit, NUL-terminated when there is room.
             let why = alloc::format!("{failure}");

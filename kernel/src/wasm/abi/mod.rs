@@ -94,7 +94,7 @@ pub const IMPORTS: &[Import] = &[
     Import { name: "sys_proc_kill", params: &[I64, I64], results: &[I32], handler: control::sys_proc_kill },
     Import {
         name: "sys_proc_spawn",
-        params: &[I64, I32, I32, I32, I32],
+        params: &[I64, I32, I32, I32, I32, I32, I32],
         results: &[I64],
         handler: control::sys_proc_spawn,
     },
