@@ -141,8 +141,12 @@ pub fn map_new(range: Range<u64>, flags: Flags) -> Result<(), MemError> {
             // SAFETY: `range` is reserved for the caller (heap or stack area) and unmapped; the
             // frame is fresh.
             match unsafe { space.map_to(page, phys, flags, &mut TableFrames) } {
+                // No `invlpg`: the page was not present, and x86 never caches a translation (or
+                // a paging-structure entry) that is not present, so no stale entry can exist.
+                // Under emulation each `invlpg` is costly, and the heap and stacks map pages by
+                // the dozen.
                 Ok(flush) => {
-                    flush.flush();
+                    flush.ignore();
                     Ok(())
                 }
                 Err(e) => {
