@@ -341,7 +341,7 @@ fn every_bad_ipc_argument_gets_its_documented_code() {
 
 #[test]
 fn the_system_capability_lists_starts_and_kills_processes() {
-    assert_checks("control", "system_calls.wat", 16);
+    assert_checks("control", "system_calls.wat", 17);
     // Check 13 started an ipc_receiver holding the moved endpoint; check 15 sent it its message.
     let log = abi_boot();
     assert!(

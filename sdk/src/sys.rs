@@ -21,6 +21,8 @@ unsafe extern "C" {
     pub safe fn sys_yield();
     /// Nanoseconds since boot on the monotonic clock.
     pub safe fn sys_clock_ns() -> i64;
+    /// The TSC frequency the kernel measured at boot, in Hz.
+    pub safe fn sys_tsc_hz() -> i64;
     /// Blocks the actor for at least `ns` nanoseconds.
     pub safe fn sys_sleep_ns(ns: i64) -> i32;
     /// Queues a message on endpoint `handle`, moving `cap` (or `-1`) with it; never blocks.
@@ -88,5 +90,5 @@ pub use fake::{
     ptr, ptr_mut, sys_cap_close, sys_cap_derive, sys_cap_mem_read, sys_cap_mem_size, sys_cap_mem_write,
     sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait, sys_clock_ns, sys_endpoint_create, sys_exit,
     sys_fb_format, sys_fb_info, sys_kernel_log, sys_log, sys_mem_info, sys_proc_kill, sys_proc_list,
-    sys_proc_spawn, sys_sleep_ns, sys_yield,
+    sys_proc_spawn, sys_sleep_ns, sys_tsc_hz, sys_yield,
 };

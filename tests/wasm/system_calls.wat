@@ -12,6 +12,7 @@
   (import "env" "sys_endpoint_create" (func $create (param i32) (result i64)))
   (import "env" "sys_cap_send" (func $send (param i64 i32 i32 i32 i64) (result i32)))
   (import "env" "sys_cap_close" (func $close (param i64) (result i32)))
+  (import "env" "sys_tsc_hz" (func $tsc_hz (result i64)))
   (memory (export "memory") 2)
   (data (i32.const 0) "check ")
   (data (i32.const 16) " ok")
@@ -98,4 +99,6 @@
     (call $check (call $send (local.get $chan) (i32.const 0x2222) (i32.const 160) (i32.const 5) (i64.const -1)) (i32.const 0))
     ;; 16: too many grants -> E_INVALID_ARGUMENT
     (call $check (i32.wrap_i64 (call $spawn (i64.const 0) (i32.const 176) (i32.const 22) (i32.const 200) (i32.const 17) (i32.const 8192) (i32.const 256))) (i32.const -12))
+    ;; 17: the kernel's measured TSC frequency is plausible (above 1 MHz)
+    (call $check (i64.gt_u (call $tsc_hz) (i64.const 1000000)) (i32.const 1))
     (call $log (i32.const 48) (i32.const 11))))

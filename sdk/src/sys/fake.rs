@@ -216,6 +216,11 @@ pub fn sys_clock_ns() -> i64 {
     KERNEL.with_borrow(|k| k.clock)
 }
 
+/// The fake TSC frequency: 1 GHz, so cycles equal nanoseconds.
+pub fn sys_tsc_hz() -> i64 {
+    1_000_000_000
+}
+
 /// Advances the fake clock by `ns`.
 pub fn sys_sleep_ns(ns: i64) -> i32 {
     call32(|k| {

@@ -48,6 +48,7 @@ pub const IMPORTS: &[Import] = &[
     Import { name: "sys_yield", params: &[], results: &[], handler: process::sys_yield },
     Import { name: "sys_clock_ns", params: &[], results: &[I64], handler: process::sys_clock_ns },
     Import { name: "sys_sleep_ns", params: &[I64], results: &[I32], handler: process::sys_sleep_ns },
+    Import { name: "sys_tsc_hz", params: &[], results: &[I64], handler: process::sys_tsc_hz },
     Import {
         name: "sys_cap_send",
         params: &[I64, I32, I32, I32, I64],

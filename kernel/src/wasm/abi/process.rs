@@ -68,6 +68,15 @@ pub fn sys_clock_ns(
     i64_result(time::now().as_nanos() as i64)
 }
 
+/// `sys_tsc_hz() -> i64`: the TSC frequency the kernel measured at boot, in Hz.
+pub fn sys_tsc_hz(
+    _ctx: &ActorContext,
+    _fcx: FuncContext<'_>,
+    _args: &[WasmValue],
+) -> Result<Vec<WasmValue>, tinywasm::Error> {
+    i64_result(time::clock::tsc_hz() as i64)
+}
+
 /// `sys_sleep_ns(ns: i64) -> i32`: blocks for at least `ns` nanoseconds; 0, or
 /// `E_INVALID_ARGUMENT` for a negative duration.
 pub fn sys_sleep_ns(
