@@ -8,7 +8,7 @@ RUNNER     := cargo run -q --bin minimalos --
 # Every crate under actors/ (the package is named like its folder): actors and their libraries.
 ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml))))
 
-.PHONY: iso run debug test host-test boot-test lint fmt toolchain clean
+.PHONY: iso run debug bench test host-test boot-test lint fmt toolchain clean
 
 # ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/).
 iso: toolchain
@@ -19,6 +19,10 @@ run: toolchain
 
 debug: toolchain
 	ACTORS="$(ACTORS)" $(RUNNER) debug
+
+# The benchmarks in QEMU (TCG unless ACCEL=kvm); figures in build/bench/results.{json,md}.
+bench: toolchain
+	$(RUNNER) bench
 
 test: lint host-test boot-test
 

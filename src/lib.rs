@@ -1,5 +1,6 @@
 //! Host side of MinimalOS: builds the boot image and runs it in QEMU.
 //!
+//! - [`bench`]: `make bench`: the shell's benchmarks run in QEMU, their figures saved.
 //! - [`artifacts`]: where `build.rs` put the kernel, the loader and the ramdisk.
 //! - [`host`]: the host programs the image and QEMU need, installed when possible.
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
@@ -8,6 +9,7 @@
 //! - [`screen`]: screenshots of the display, as images tests can look at.
 
 pub mod artifacts;
+pub mod bench;
 pub mod host;
 pub mod iso;
 pub mod qemu;

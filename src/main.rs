@@ -4,6 +4,7 @@
 //! minimalos iso   [--out PATH] [--cmdline TEXT]   build the ISO (LIMINE_DIR=... for real Limine)
 //! minimalos run   [--iso PATH]                    build, then boot with the serial console here
 //! minimalos debug [--iso PATH]                    the same, paused, with a gdb server on :1234
+//! minimalos bench                                 run the benchmarks, write build/bench/results.*
 //! ```
 //! Environment: `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
 //! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release,
@@ -17,7 +18,7 @@ use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{self, Accel, QemuOptions};
 
-const USAGE: &str = "usage: minimalos <iso|run|debug> [--out PATH] [--iso PATH] [--cmdline TEXT]";
+const USAGE: &str = "usage: minimalos <iso|run|debug|bench> [--out PATH] [--iso PATH] [--cmdline TEXT]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -31,6 +32,11 @@ fn main() -> ExitCode {
 
 fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let (command, flags) = args.split_first().ok_or(USAGE)?;
+    if command == "bench" {
+        let results = minimalos::bench::run()?;
+        eprintln!("minimalos: wrote {}", results.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut iso_options = IsoOptions {
         out: artifacts::repo_root().join("build/minimalos.iso"),
         cmdline: None,

@@ -6,6 +6,8 @@ use core::fmt;
 
 use sdk::Pid;
 
+use crate::bench::{DEFAULT_SIZE, DEFAULT_TRIPS};
+
 /// Every command, with a one-line description, as `help` lists them.
 pub const HELP: &[(&str, &str)] = &[
     ("help", "this list"),
@@ -19,7 +21,18 @@ pub const HELP: &[(&str, &str)] = &[
     ("ls [PATH]", "list a directory, / if none is given (needs the vfs)"),
     ("cat FILE", "print a file (needs the vfs)"),
     ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
+    ("bench ipc [N] [SIZE]", "time N Wasm IPC round trips of SIZE bytes (10000, 8)"),
+    ("bench ipc-native", "the kernel-native IPC figure (not available yet)"),
 ];
+
+/// What `bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bench {
+    /// `bench ipc [N] [SIZE]`: round trips and payload bytes.
+    Ipc(u32, u32),
+    /// `bench ipc-native`.
+    IpcNative,
+}
 
 /// What a line asks the shell to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +61,8 @@ pub enum Command<'a> {
     Cat(&'a str),
     /// `write FILE TEXT`.
     Write(&'a str, &'a str),
+    /// `bench ...`.
+    Bench(Bench),
 }
 
 /// Why a line is not a command.
@@ -103,7 +118,30 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             (file, text) if !file.is_empty() && !text.is_empty() => Ok(Command::Write(file, text)),
             _ => Err(ParseError::Usage("write FILE TEXT")),
         },
+        "bench" => bench(words()),
         other => Err(ParseError::Unknown(other)),
+    }
+}
+
+/// The benchmark the words after `bench` ask for.
+fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
+    const USAGE: ParseError<'static> = ParseError::Usage("bench ipc [N] [SIZE] | bench ipc-native");
+    let number = |word: Option<&'a str>, what, default| match word {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
+    };
+    let command = match words.next() {
+        Some("ipc") => {
+            let trips = number(words.next(), "round trip count", DEFAULT_TRIPS)?;
+            let size = number(words.next(), "payload size", DEFAULT_SIZE)?;
+            Bench::Ipc(trips, size)
+        }
+        Some("ipc-native") => Bench::IpcNative,
+        _ => return Err(USAGE),
+    };
+    match words.next() {
+        None => Ok(Command::Bench(command)),
+        Some(_) => Err(USAGE),
     }
 }
 
@@ -148,6 +186,12 @@ mod tests {
         assert_eq!(parse("ls"), Ok(Command::Ls(None)));
         assert_eq!(parse("ls /etc"), Ok(Command::Ls(Some("/etc"))));
         assert_eq!(parse("cat notes"), Ok(Command::Cat("notes")));
+        assert_eq!(parse("bench ipc"), Ok(Command::Bench(Bench::Ipc(10_000, 8))));
+        assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8))));
+        assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64))));
+        assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative)));
+        assert_eq!(parse("bench ipc x"), Err(ParseError::NotANumber("round trip count", "x")));
+        assert!(parse("bench").is_err() && parse("bench ipc 1 2 3").is_err() && parse("bench fly").is_err());
     }
 
     #[test]
@@ -203,7 +247,13 @@ mod tests {
     #[test]
     fn every_command_in_help_parses() {
         let example = |usage: &str| {
-            usage.replace("[LINES]", "3").replace("[PATH]", "/").replace("PID", "1").replace("NAME", "a")
+            usage
+                .replace("[LINES]", "3")
+                .replace("[N]", "5")
+                .replace("[SIZE]", "8")
+                .replace("[PATH]", "/")
+                .replace("PID", "1")
+                .replace("NAME", "a")
         };
         for (usage, _) in HELP {
             let line = example(usage).replace("FILE", "f").replace("TEXT", "t");

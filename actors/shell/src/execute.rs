@@ -8,7 +8,8 @@ use alloc::string::String;
 use sdk::rt::Instant;
 use sdk::{Endpoint, Error, Pid, System, sys};
 
-use crate::command::{self, Command, HELP};
+use crate::bench;
+use crate::command::{self, Bench, Command, HELP};
 use crate::files::{Files, NO_VFS};
 use crate::{MAX_LINE, format};
 
@@ -59,6 +60,8 @@ impl Shell {
             Command::Ls(path) => self.with_files(|files| files.list(path.unwrap_or("/"))).await,
             Command::Cat(path) => self.with_files(|files| files.cat(path)).await,
             Command::Write(path, text) => self.with_files(|files| files.write(path, text)).await,
+            Command::Bench(Bench::Ipc(trips, size)) => bench::ipc(&self.system, trips, size).await,
+            Command::Bench(Bench::IpcNative) => bench::NATIVE_UNAVAILABLE.into(),
         }
     }
 

@@ -11,6 +11,7 @@
 //! - [`editor`]: typed bytes to lines (echo, backspace, Ctrl-C, the length limit).
 //! - [`command`]: a line to a [`command::Command`].
 //! - [`execute`]: carrying a command out through the `system` capability.
+//! - [`bench`]: the `bench` command: benchmark actors started and their figures shown.
 //! - [`files`]: the file commands as requests to the vfs.
 //! - [`format`]: tables, sizes and durations as text.
 //! - [`session`]: typed bytes in, terminal output out: the above put together.
@@ -22,6 +23,7 @@
 
 extern crate alloc;
 
+pub mod bench;
 pub mod command;
 pub mod editor;
 pub mod execute;

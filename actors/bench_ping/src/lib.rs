@@ -1,0 +1,110 @@
+//! `bench_ping.wasm`: the timing half of the shell's `bench ipc`. Grants: `out:w` (requests to
+//! `bench_pong`), `back:r` (its answers), `results:w` (the summary, to the shell).
+//!
+//! The first message on `back` is the parameters (opcode [`PARAMS`], `u32` round trips and
+//! `u32` payload size, little-endian), queued by the shell before either actor starts. Each
+//! round trip is timed alone with `sys_clock_ns` around one send and one receive; the clock
+//! call's own cost is measured beforehand and reported beside the figures, never subtracted.
+//!
+//! The summary (opcode [`RESULTS`]) is `u64`s, little-endian, in this order: round trips,
+//! payload bytes, min, p50, p90, p99, max (ns), the whole run's ns, the clock call's ns, then
+//! [`BUCKETS`] histogram counts over `[min, p99]` in equal widths and one count above p99. The
+//! shell's `bench` command reads it in the same order.
+//!
+//! Raw `sdk::sys` calls only, no async runtime, so the path measured is the kernel's.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use sdk::sys;
+
+const OUT: i64 = 0;
+const BACK: i64 = 1;
+const RESULTS_EP: i64 = 2;
+
+/// Opcode of the parameters message.
+pub const PARAMS: u32 = 1;
+/// Opcode of the round trips.
+const TRIP: u32 = 2;
+/// Opcode of the summary.
+pub const RESULTS: u32 = 3;
+/// Histogram buckets between min and p99.
+pub const BUCKETS: usize = 8;
+/// Most round trips a run takes (the samples live in this actor's memory).
+const MAX_TRIPS: u32 = 1_000_000;
+/// Clock calls timed to learn the clock's cost.
+const CLOCK_CALLS: i64 = 1000;
+
+/// Header the kernel writes before the payload (docs/ABI.md, `sys_cap_recv`).
+const HEADER: usize = 16;
+
+/// The actor's entry point: read the parameters, run, report, exit.
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() {
+    let mut buf = [0u8; HEADER + 4096];
+    let Some((trips, size)) = params(&mut buf) else { sdk::exit(2) };
+    let payload = [0x5au8; 4096];
+    let payload = &payload[..size];
+    let mut samples = Vec::with_capacity(trips);
+
+    let clock_start = sys::sys_clock_ns();
+    for _ in 0..CLOCK_CALLS {
+        sys::sys_clock_ns();
+    }
+    let clock_ns = (sys::sys_clock_ns() - clock_start) / (CLOCK_CALLS + 1);
+
+    let start = sys::sys_clock_ns();
+    for _ in 0..trips {
+        let t0 = sys::sys_clock_ns();
+        if sys::sys_cap_send(OUT, TRIP as i32, sys::ptr(payload), payload.len() as i32, -1) < 0 {
+            sdk::exit(3);
+        }
+        // SAFETY: the kernel writes at most `buf.len()` bytes, inside `buf`.
+        if unsafe { sys::sys_cap_recv(BACK, sys::ptr_mut(&mut buf), buf.len() as i32) } < 0 {
+            sdk::exit(4);
+        }
+        samples.push((sys::sys_clock_ns() - t0).max(0) as u64);
+    }
+    let elapsed = (sys::sys_clock_ns() - start).max(0) as u64;
+
+    let summary = summarise(&mut samples, size as u64, elapsed, clock_ns.max(0) as u64);
+    let bytes: Vec<u8> = summary.iter().flat_map(|v| v.to_le_bytes()).collect();
+    if sys::sys_cap_send(RESULTS_EP, RESULTS as i32, sys::ptr(&bytes), bytes.len() as i32, -1) < 0 {
+        sdk::exit(5);
+    }
+    sdk::exit(0);
+}
+
+/// The round trips and payload size of the parameters message, if it is one and they fit.
+fn params(buf: &mut [u8]) -> Option<(usize, usize)> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes, inside `buf`.
+    if unsafe { sys::sys_cap_recv(BACK, sys::ptr_mut(buf), buf.len() as i32) } < 0 {
+        return None;
+    }
+    let word = |at: usize| u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
+    if word(0) != PARAMS || word(4) != 8 {
+        return None;
+    }
+    let (trips, size) = (word(HEADER), word(HEADER + 4));
+    ((1..=MAX_TRIPS).contains(&trips) && size <= 4096).then_some((trips as usize, size as usize))
+}
+
+/// The summary's `u64`s (see the crate documentation) for `samples`, which it sorts.
+fn summarise(samples: &mut [u64], size: u64, elapsed: u64, clock_ns: u64) -> Vec<u64> {
+    samples.sort_unstable();
+    let at = |q: usize| samples[(samples.len() - 1) * q / 100];
+    let (min, p99) = (samples[0], at(99));
+    let mut summary =
+        Vec::from([samples.len() as u64, size, min, at(50), at(90), p99, samples[samples.len() - 1]]);
+    summary.extend([elapsed, clock_ns]);
+    let mut buckets = [0u64; BUCKETS + 1];
+    let width = (p99 - min) / BUCKETS as u64 + 1;
+    for &s in samples.iter() {
+        let bucket = if s > p99 { BUCKETS } else { ((s - min) / width) as usize };
+        buckets[bucket.min(BUCKETS)] += 1;
+    }
+    summary.extend(buckets);
+    summary
+}

@@ -1,0 +1,204 @@
+//! The `bench` command: starts the benchmark actors with the endpoints they need, waits for
+//! their summary and shows it. `bench ipc` times round trips between `bench_ping` and
+//! `bench_pong` (raw system calls on both sides, so the path is the kernel's and the
+//! interpreter's); the summary's layout is `actors/bench_ping`'s.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use sdk::{Endpoint, Rights, System, sys};
+
+/// Round trips `bench ipc` makes when none are given.
+pub const DEFAULT_TRIPS: u32 = 10_000;
+/// Payload bytes `bench ipc` sends when no size is given.
+pub const DEFAULT_SIZE: u32 = 8;
+/// Most round trips one run takes (`bench_ping` keeps every sample).
+pub const MAX_TRIPS: u32 = 1_000_000;
+
+/// Opcode of the parameters message and of the summary (`actors/bench_ping`).
+const PARAMS: u32 = 1;
+const RESULTS: u32 = 3;
+/// Histogram buckets between min and p99 (`actors/bench_ping`), then one above p99.
+const BUCKETS: usize = 8;
+/// The summary's `u64`s: 9 figures, then the histogram.
+const SUMMARY_WORDS: usize = 9 + BUCKETS + 1;
+/// Widest histogram bar, in characters.
+const BAR: u64 = 40;
+
+/// Why `bench ipc-native` has nothing to show.
+pub const NATIVE_UNAVAILABLE: &str = "bench ipc-native: not available yet: the kernel has no way to \
+start its native ping-pong from an actor; boot with ktest=sched, whose log line `ktest ipc: ... \
+rt p50 ...` gives the native figure\n";
+
+/// What `bench_ping` reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpcSummary {
+    pub trips: u64,
+    pub size: u64,
+    /// min, p50, p90, p99, max, in ns.
+    pub percentiles: [u64; 5],
+    /// The whole run, in ns.
+    pub elapsed_ns: u64,
+    /// One `sys_clock_ns` call, in ns (inside every sample, not subtracted).
+    pub clock_ns: u64,
+    /// Counts over `[min, p99]` in equal widths, then the count above p99.
+    pub histogram: [u64; BUCKETS + 1],
+}
+
+impl IpcSummary {
+    /// The summary in `payload`, if it has the expected size.
+    pub fn parse(payload: &[u8]) -> Option<IpcSummary> {
+        if payload.len() != SUMMARY_WORDS * 8 {
+            return None;
+        }
+        let words: Vec<u64> =
+            payload.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default())).collect();
+        let mut percentiles = [0; 5];
+        percentiles.copy_from_slice(&words[2..7]);
+        let mut histogram = [0; BUCKETS + 1];
+        histogram.copy_from_slice(&words[9..]);
+        Some(IpcSummary {
+            trips: words[0],
+            size: words[1],
+            percentiles,
+            elapsed_ns: words[7],
+            clock_ns: words[8],
+            histogram,
+        })
+    }
+
+    /// The summary as the shell shows it; cycles from the TSC frequency `tsc_hz`.
+    pub fn show(&self, tsc_hz: u64) -> String {
+        let [min, p50, p90, p99, max] = self.percentiles;
+        let mut text =
+            format!("ipc round trip: {} x {} bytes, bench_ping <-> bench_pong\n", self.trips, self.size);
+        let row = |unit: &str, f: &dyn Fn(u64) -> u64| {
+            format!(
+                "  {unit:<7} min {}  p50 {}  p90 {}  p99 {}  max {}\n",
+                f(min),
+                f(p50),
+                f(p90),
+                f(p99),
+                f(max)
+            )
+        };
+        text += &row("ns:", &|ns| ns);
+        text += &row("cycles:", &|ns| (u128::from(ns) * u128::from(tsc_hz) / 1_000_000_000) as u64);
+        // Two messages per round trip.
+        let per_second =
+            |count: u64| (u128::from(count) * 1_000_000_000 / u128::from(self.elapsed_ns.max(1))) as u64;
+        let _ = writeln!(
+            text,
+            "  throughput: {} messages/s ({} round trips/s)\n  clock: {} ns per sys_clock_ns, inside every sample (not subtracted)\n  tsc: {} MHz",
+            per_second(2 * self.trips),
+            per_second(self.trips),
+            self.clock_ns,
+            tsc_hz / 1_000_000
+        );
+        let width = (p99 - min) / BUCKETS as u64 + 1;
+        let tallest = self.histogram.iter().copied().max().unwrap_or(0).max(1);
+        for (i, &count) in self.histogram.iter().enumerate() {
+            let range = if i < BUCKETS {
+                format!("{}..{}", min + width * i as u64, min + width * (i as u64 + 1))
+            } else {
+                format!(">{p99}")
+            };
+            let bar = "#".repeat((count * BAR).div_ceil(tallest) as usize);
+            let _ = writeln!(text, "  {range:>15} ns {count:>7} {bar}");
+        }
+        text
+    }
+}
+
+/// Runs `bench ipc` for `trips` round trips of `size` bytes; returns what to print.
+pub async fn ipc(system: &System, trips: u32, size: u32) -> String {
+    match run_ipc(system, trips, size).await {
+        Ok(summary) => summary.show(sys::sys_tsc_hz().max(0) as u64),
+        Err(why) => format!("bench ipc: {why}\n"),
+    }
+}
+
+/// Starts the pair and waits for the summary; or why there is none.
+async fn run_ipc(system: &System, trips: u32, size: u32) -> Result<IpcSummary, String> {
+    if !(1..=MAX_TRIPS).contains(&trips) || size as usize > sys::MAX_PAYLOAD {
+        return Err(format!("N must be 1 to {MAX_TRIPS} and SIZE at most {}", sys::MAX_PAYLOAD));
+    }
+    let out = Endpoint::create(1).map_err(failed("endpoint"))?;
+    let back = Endpoint::create(2).map_err(failed("endpoint"))?;
+    let results = Endpoint::create(1).map_err(failed("endpoint"))?;
+    // Queued first, so that it is the first thing the pinger reads on `back`.
+    let params: Vec<u8> = [trips, size].iter().flat_map(|w| w.to_le_bytes()).collect();
+    back.try_send(PARAMS, &params, None).map_err(|e| format!("parameters: {}", e.error))?;
+    let grant = Rights::GRANT;
+    let pong = [out.derive(Rights::READ | grant), back.derive(Rights::WRITE | grant)];
+    let ping = [
+        out.derive(Rights::WRITE | grant),
+        back.derive(Rights::READ | grant),
+        results.derive(Rights::WRITE | grant),
+    ];
+    let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
+    // Only the actors may hold the writing ends, so that each sees the other go.
+    drop((out, back, results));
+    let caps = |eps: &mut dyn Iterator<Item = Result<Endpoint, sdk::Error>>| {
+        eps.map(|e| e.map(Endpoint::into_capability))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(failed("endpoint"))
+    };
+    let (pong, ping) = (caps(&mut pong.into_iter())?, caps(&mut ping.into_iter())?);
+    system.spawn_with("bench_pong.wasm", pong).map_err(|e| format!("bench_pong: {e}"))?;
+    system.spawn_with("bench_ping.wasm", ping).map_err(|e| format!("bench_ping: {e}"))?;
+    let message =
+        mine.recv().await.map_err(|_| String::from("bench_ping ended without a summary (see dmesg)"))?;
+    match message.opcode {
+        RESULTS => IpcSummary::parse(&message.payload).ok_or_else(|| String::from("a malformed summary")),
+        other => Err(format!("unexpected message {other} from bench_ping")),
+    }
+}
+
+/// The message for `what` failing with a kernel error.
+fn failed(what: &'static str) -> impl Fn(sdk::Error) -> String {
+    move |error| format!("{what}: {error}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary() -> IpcSummary {
+        IpcSummary {
+            trips: 100,
+            size: 8,
+            percentiles: [1000, 1100, 1200, 1800, 5000],
+            elapsed_ns: 120_000,
+            clock_ns: 40,
+            histogram: [50, 30, 5, 5, 3, 2, 2, 2, 1],
+        }
+    }
+
+    #[test]
+    fn the_summary_parses_from_its_words() {
+        let s = summary();
+        let mut words = Vec::from([s.trips, s.size]);
+        words.extend(s.percentiles);
+        words.extend([s.elapsed_ns, s.clock_ns]);
+        words.extend(s.histogram);
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        assert_eq!(IpcSummary::parse(&bytes), Some(s));
+        assert_eq!(IpcSummary::parse(&bytes[1..]), None);
+    }
+
+    #[test]
+    fn the_summary_shows_ns_cycles_and_a_histogram() {
+        let text = summary().show(2_000_000_000);
+        assert!(text.contains("  ns:     min 1000  p50 1100  p90 1200  p99 1800  max 5000\n"), "{text}");
+        assert!(text.contains("  cycles: min 2000  p50 2200  p90 2400  p99 3600  max 10000\n"), "{text}");
+        assert!(text.contains("throughput: 1666666 messages/s (833333 round trips/s)"), "{text}");
+        assert!(
+            text.contains(&format!("  {:>15} ns {:>7} {}\n", "1000..1101", 50, "#".repeat(40))),
+            "{text}"
+        );
+        assert!(text.contains(">1800 ns       1 #\n"), "{text}");
+    }
+}

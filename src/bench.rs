@@ -1,0 +1,276 @@
+//! `minimalos bench` (`make bench`): boots the default image headless, types the shell's
+//! `bench` commands, reads the figures they print, and writes them to `build/bench/` as
+//! `results.json` and `results.md`. A second boot with `ktest=sched` gives the kernel-native
+//! IPC figure from its `ktest ipc:` log line. Only figures read off the console are written.
+//!
+//! The parsers are public so that the QEMU test reads the shell's answer the same way.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::artifacts;
+use crate::iso::{self, IsoOptions};
+use crate::qemu::{Accel, Machine, QemuOptions};
+
+/// What the shell shows when it waits for a line.
+pub const PROMPT: &str = "msh> ";
+/// Round trips of the warm-up run, whose figures are dropped.
+const WARM_UP: u32 = 1000;
+/// Round trips of the measured run.
+pub const TRIPS: u32 = 10_000;
+/// Generous for a UEFI boot under TCG on a loaded host.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
+/// Longest wait for one benchmark's answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Round-trip latency percentiles, in ns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Percentiles {
+    pub min: u64,
+    /// Absent from the kernel's `ktest ipc:` line.
+    pub p90: Option<u64>,
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+impl Percentiles {
+    /// Whether they rise from min to max, as sorted samples must.
+    pub fn ordered(&self) -> bool {
+        let p90 = self.p90.unwrap_or(self.p50);
+        self.min <= self.p50 && self.p50 <= p90 && p90 <= self.p99 && self.p99 <= self.max
+    }
+
+    fn json(&self) -> String {
+        let p90 = self.p90.map(|v| format!(", \"p90\": {v}")).unwrap_or_default();
+        format!(
+            "{{\"min\": {}, \"p50\": {}{p90}, \"p99\": {}, \"max\": {}}}",
+            self.min, self.p50, self.p99, self.max
+        )
+    }
+}
+
+/// What the shell's `bench ipc` printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpcFigures {
+    pub trips: u64,
+    pub rt_ns: Percentiles,
+    pub messages_per_s: u64,
+    /// One `sys_clock_ns` call, included in every sample.
+    pub clock_ns: u64,
+    pub tsc_mhz: u64,
+}
+
+/// The number right after `label` in `text`.
+fn number_after(text: &str, label: &str) -> Option<u64> {
+    let rest = &text[text.find(label)? + label.len()..];
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// The figures of a `bench ipc` answer, if it has them all.
+pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
+    let header = answer.lines().find(|l| l.starts_with("ipc round trip: "))?;
+    let ns = answer.lines().find(|l| l.trim_start().starts_with("ns:"))?;
+    Some(IpcFigures {
+        trips: number_after(header, "round trip: ")?,
+        rt_ns: Percentiles {
+            min: number_after(ns, "min ")?,
+            p50: number_after(ns, "p50 ")?,
+            p90: Some(number_after(ns, "p90 ")?),
+            p99: number_after(ns, "p99 ")?,
+            max: number_after(ns, "max ")?,
+        },
+        messages_per_s: number_after(answer, "throughput: ")?,
+        clock_ns: number_after(answer, "clock: ")?,
+        tsc_mhz: number_after(answer, "tsc: ")?,
+    })
+}
+
+/// The percentiles of the kernel's `ktest ipc: N round trips, none lost; rt p50 X ns p99 Y ns
+/// min A ns max B ns` line, if `log` has one.
+pub fn parse_native(log: &str) -> Option<Percentiles> {
+    let line = log.lines().find(|l| l.contains("ktest ipc: ") && l.contains("none lost"))?;
+    Some(Percentiles {
+        min: number_after(line, "min ")?,
+        p50: number_after(line, "p50 ")?,
+        p90: None,
+        p99: number_after(line, "p99 ")?,
+        max: number_after(line, "max ")?,
+    })
+}
+
+/// Types `line` into the shell and returns what it printed before its next prompt.
+pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<String, String> {
+    let before = machine.output();
+    let prompts = before.matches(PROMPT).count();
+    machine.send(&format!("{line}\r")).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = machine.output();
+        if now.matches(PROMPT).count() > prompts {
+            let answer = &now[before.len()..];
+            let end = answer.rfind(PROMPT).unwrap_or(answer.len());
+            return Ok(answer[..end].to_owned());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("no answer to `{line}` within {} s", timeout.as_secs()));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Everything `make bench` measured.
+#[derive(Debug, Default)]
+struct Results {
+    accel: &'static str,
+    ipc: Option<IpcFigures>,
+    native: Option<Percentiles>,
+}
+
+impl Results {
+    fn json(&self) -> String {
+        let mut fields = vec![format!("\"accel\": \"{}\"", self.accel)];
+        if let Some(ipc) = &self.ipc {
+            fields.push(format!("\"tsc_mhz\": {}", ipc.tsc_mhz));
+            fields.push(format!("\"n\": {}", ipc.trips));
+            fields.push(format!("\"ipc_wasm_rt_ns\": {}", ipc.rt_ns.json()));
+            fields.push(format!("\"ipc_wasm_messages_per_s\": {}", ipc.messages_per_s));
+            fields.push(format!("\"clock_call_ns\": {}", ipc.clock_ns));
+        }
+        if let Some(native) = &self.native {
+            fields.push(format!("\"ipc_native_rt_ns\": {}", native.json()));
+        }
+        format!("{{\n  {}\n}}\n", fields.join(",\n  "))
+    }
+
+    fn markdown(&self) -> String {
+        let mut md = format!("# MinimalOS benchmarks\n\nAccelerator: {}.\n\n", self.accel);
+        md += "| figure | min | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n";
+        let row = |name: &str, p: &Percentiles| {
+            let p90 = p.p90.map_or("-".into(), |v| v.to_string());
+            format!("| {name} | {} | {} | {p90} | {} | {} |\n", p.min, p.p50, p.p99, p.max)
+        };
+        if let Some(ipc) = &self.ipc {
+            md += &row(&format!("Wasm IPC round trip, ns ({} trips)", ipc.trips), &ipc.rt_ns);
+        }
+        if let Some(native) = &self.native {
+            md += &row("native IPC round trip, ns (ktest=sched)", native);
+        }
+        if let Some(ipc) = &self.ipc {
+            let _ = write!(
+                md,
+                "\nWasm IPC: {} messages/s; one sys_clock_ns call costs {} ns and is inside every sample; \
+                 TSC {} MHz.\n",
+                ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz
+            );
+        }
+        md
+    }
+}
+
+/// Boots an image built with `cmdline` under `accel`.
+fn boot(name: &str, cmdline: Option<&str>, accel: Accel) -> Result<Machine, String> {
+    let dir = artifacts::repo_root().join("build/bench");
+    let options = IsoOptions {
+        out: dir.join(format!("{name}.iso")),
+        cmdline: cmdline.map(Into::into),
+        ..IsoOptions::default()
+    };
+    let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
+    Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) })
+        .map_err(|e| format!("cannot start QEMU: {e}"))
+}
+
+/// Runs every benchmark, printing progress, and writes `build/bench/results.{json,md}`.
+pub fn run() -> Result<PathBuf, String> {
+    let accel = Accel::from_env().map_err(|e| e.to_string())?;
+    let dir = artifacts::repo_root().join("build/bench");
+    let mut results = Results { accel: accel.name(), ..Results::default() };
+
+    eprintln!("bench: booting the default image under {}", accel.name());
+    let mut machine = boot("bench", None, accel)?;
+    let measured = shell_benchmarks(&mut machine, &mut results);
+    let _ = machine.save_log(&dir.join("bench.serial.log"));
+    machine.kill();
+    measured?;
+
+    eprintln!("bench: booting with ktest=sched for the kernel-native IPC figure");
+    let mut machine = boot("bench-ktest", Some("ktest=sched"), accel)?;
+    let line = machine.wait_for_line("ktest ipc: ", BOOT_TIMEOUT + ANSWER_TIMEOUT);
+    let _ = machine.save_log(&dir.join("bench-ktest.serial.log"));
+    machine.kill();
+    results.native = line.ok().as_deref().and_then(parse_native);
+    match &results.native {
+        Some(native) => eprintln!("bench: native IPC round trip p50 {} ns", native.p50),
+        None => eprintln!("bench: no `ktest ipc:` figure; see build/bench/bench-ktest.serial.log"),
+    }
+
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let json = dir.join("results.json");
+    std::fs::write(&json, results.json()).map_err(|e| format!("{}: {e}", json.display()))?;
+    let md = dir.join("results.md");
+    std::fs::write(&md, results.markdown()).map_err(|e| format!("{}: {e}", md.display()))?;
+    Ok(json)
+}
+
+/// The benchmarks typed into the shell of `machine`.
+fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), String> {
+    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    eprintln!("bench: warm-up, bench ipc {WARM_UP}");
+    ask(machine, &format!("bench ipc {WARM_UP}"), ANSWER_TIMEOUT)?;
+    eprintln!("bench: bench ipc {TRIPS}");
+    let answer = ask(machine, &format!("bench ipc {TRIPS}"), ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    let ipc =
+        parse_ipc(&answer).ok_or_else(|| format!("no figures in the answer to bench ipc: {answer:?}"))?;
+    results.ipc = Some(ipc);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANSWER: &str = "bench ipc 200\r\nipc round trip: 200 x 8 bytes, bench_ping <-> bench_pong\r\n  ns:     min 9000  \
+        p50 11000  p90 12000  p99 15000  max 40000\r\n  cycles: min 1  p50 2  p90 3  p99 4  max 5\r\n  throughput: \
+        170000 messages/s (85000 round trips/s)\r\n  clock: 300 ns per sys_clock_ns\r\n  tsc: 2495 MHz\r\n";
+
+    #[test]
+    fn the_shell_answer_gives_every_figure() {
+        let ipc = parse_ipc(ANSWER).expect("figures");
+        assert_eq!(ipc.trips, 200);
+        assert_eq!(
+            ipc.rt_ns,
+            Percentiles { min: 9000, p50: 11000, p90: Some(12000), p99: 15000, max: 40000 }
+        );
+        assert!(ipc.rt_ns.ordered());
+        assert_eq!((ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz), (170_000, 300, 2495));
+        assert_eq!(parse_ipc("bench ipc: N must be 1 to 1000000\r\n"), None);
+    }
+
+    #[test]
+    fn the_kernel_line_gives_the_native_figure() {
+        let log = "[INFO ] ktest ipc: 100000 round trips, none lost; rt p50 700 ns p99 900 ns min 600 ns max 5000 ns\n";
+        let native = parse_native(log).expect("figures");
+        assert_eq!(native, Percentiles { min: 600, p50: 700, p90: None, p99: 900, max: 5000 });
+        assert_eq!(native.json(), "{\"min\": 600, \"p50\": 700, \"p99\": 900, \"max\": 5000}");
+        assert_eq!(parse_native("ktest ipc: FAILED lost one"), None);
+    }
+
+    #[test]
+    fn results_name_only_what_was_measured() {
+        let results = Results { accel: "tcg", ipc: parse_ipc(ANSWER), native: None };
+        let json = results.json();
+        assert!(
+            json.contains("\"ipc_wasm_rt_ns\": {\"min\": 9000, \"p50\": 11000, \"p90\": 12000"),
+            "{json}"
+        );
+        assert!(json.contains("\"tsc_mhz\": 2495") && json.contains("\"n\": 200"), "{json}");
+        assert!(!json.contains("native"), "{json}");
+        assert!(
+            results.markdown().contains("| Wasm IPC round trip, ns (200 trips) | 9000 | 11000 | 12000 |")
+        );
+    }
+}

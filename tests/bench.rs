@@ -1,0 +1,41 @@
+//! Boots the default image and runs the shell's `bench ipc` with few round trips: the answer
+//! must carry all five percentiles, in order. No timing is asserted (QEMU under TCG on a shared
+//! host is too noisy for that; `make bench` reports the figures). The serial log is saved as
+//! `build/test/bench.serial.log`.
+
+mod common;
+
+use std::time::Duration;
+
+use minimalos::bench::{PROMPT, ask, parse_ipc};
+use minimalos::iso::{self, IsoOptions};
+use minimalos::qemu::{Accel, Machine, QemuOptions};
+
+use common::{BOOT_TIMEOUT, test_dir};
+
+/// Longest wait for the benchmark's answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[test]
+fn bench_ipc_answers_with_ordered_percentiles() {
+    let options = IsoOptions {
+        out: test_dir().join("bench.iso"),
+        cmdline: Some("on_fatal=exit".into()),
+        ..IsoOptions::default()
+    };
+    let iso = iso::build(&options).expect("building the image");
+    let accel = Accel::from_env().expect("ACCEL");
+    let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) }).expect("starting QEMU");
+    let answer = machine
+        .wait_for(PROMPT, BOOT_TIMEOUT)
+        .map_err(|e| e.to_string())
+        .and_then(|()| ask(&mut machine, "bench ipc 200", ANSWER_TIMEOUT));
+    let log = test_dir().join("bench.serial.log");
+    let _ = machine.save_log(&log);
+    machine.kill();
+    let answer = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
+    let ipc = parse_ipc(&answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
+    assert_eq!(ipc.trips, 200, "{answer}");
+    assert!(ipc.rt_ns.p90.is_some() && ipc.rt_ns.ordered(), "{answer}");
+    assert!(answer.contains("cycles:") && answer.contains(" >"), "{answer}");
+}
