@@ -20,6 +20,10 @@ pub const PROMPT: &str = "msh> ";
 const WARM_UP: u32 = 1000;
 /// Round trips of the measured run.
 pub const TRIPS: u32 = 10_000;
+/// Round trips of `bench preempt`: fewer, as each may wait for the spinner's time slices.
+const PREEMPT_TRIPS: u32 = 1000;
+/// Actors `bench spawn` starts.
+const SPAWNS: u32 = 50;
 /// Generous for a UEFI boot under TCG on a loaded host.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest wait for one benchmark's answer.
@@ -71,7 +75,8 @@ fn number_after(text: &str, label: &str) -> Option<u64> {
 
 /// The figures of a `bench ipc` answer, if it has them all.
 pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
-    let header = answer.lines().find(|l| l.starts_with("ipc round trip: "))?;
+    // Kernel log lines may land anywhere in the answer, even inside the echoed command.
+    let header = answer.lines().find(|l| l.contains("ipc round trip: "))?;
     let ns = answer.lines().find(|l| l.trim_start().starts_with("ns:"))?;
     Some(IpcFigures {
         trips: number_after(header, "round trip: ")?,
@@ -85,6 +90,34 @@ pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
         messages_per_s: number_after(answer, "throughput: ")?,
         clock_ns: number_after(answer, "clock: ")?,
         tsc_mhz: number_after(answer, "tsc: ")?,
+    })
+}
+
+/// What the shell's `bench spawn` printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpawnFigures {
+    pub actors: u64,
+    /// Start time of one actor, µs: min, p50, mean, max.
+    pub start_us: [u64; 4],
+    /// Per actor, KiB: kernel heap, physical memory.
+    pub heap_kib: u64,
+    pub physical_kib: u64,
+}
+
+/// The figures of a `bench spawn` answer, if it has them all.
+pub fn parse_spawn(answer: &str) -> Option<SpawnFigures> {
+    let start = answer.lines().find(|l| l.contains("start us:"))?;
+    let memory = answer.lines().find(|l| l.contains("per actor:"))?;
+    Some(SpawnFigures {
+        actors: number_after(answer, "spawn: ")?,
+        start_us: [
+            number_after(start, "min ")?,
+            number_after(start, "p50 ")?,
+            number_after(start, "mean ")?,
+            number_after(start, "max ")?,
+        ],
+        heap_kib: number_after(memory, "kernel heap ")?,
+        physical_kib: number_after(memory, "physical memory ")?,
     })
 }
 
@@ -127,6 +160,8 @@ struct Results {
     accel: &'static str,
     ipc: Option<IpcFigures>,
     native: Option<Percentiles>,
+    spawn: Option<SpawnFigures>,
+    preempt: Option<IpcFigures>,
 }
 
 impl Results {
@@ -141,6 +176,20 @@ impl Results {
         }
         if let Some(native) = &self.native {
             fields.push(format!("\"ipc_native_rt_ns\": {}", native.json()));
+        }
+        if let Some(spawn) = &self.spawn {
+            let [min, p50, mean, max] = spawn.start_us;
+            fields.push(format!("\"spawn_actors\": {}", spawn.actors));
+            fields.push(format!(
+                "\"spawn_us\": {{\"min\": {min}, \"p50\": {p50}, \"mean\": {mean}, \"max\": {max}}}"
+            ));
+            fields.push(format!(
+                "\"spawn_kib\": {{\"kernel_heap\": {}, \"physical\": {}}}",
+                spawn.heap_kib, spawn.physical_kib
+            ));
+        }
+        if let Some(preempt) = &self.preempt {
+            fields.push(format!("\"preempt_rt_ns\": {}", preempt.rt_ns.json()));
         }
         format!("{{\n  {}\n}}\n", fields.join(",\n  "))
     }
@@ -158,12 +207,27 @@ impl Results {
         if let Some(native) = &self.native {
             md += &row("native IPC round trip, ns (ktest=sched)", native);
         }
+        if let Some(preempt) = &self.preempt {
+            md += &row(
+                &format!("Wasm IPC round trip with a spinner, ns ({} trips)", preempt.trips),
+                &preempt.rt_ns,
+            );
+        }
         if let Some(ipc) = &self.ipc {
             let _ = write!(
                 md,
                 "\nWasm IPC: {} messages/s; one sys_clock_ns call costs {} ns and is inside every sample; \
                  TSC {} MHz.\n",
                 ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz
+            );
+        }
+        if let Some(spawn) = &self.spawn {
+            let [min, p50, mean, max] = spawn.start_us;
+            let _ = write!(
+                md,
+                "\nSpawn ({} idle actors): start min {min} µs, p50 {p50} µs, mean {mean} µs, max {max} µs; \
+                 per actor {} KiB of kernel heap, {} KiB of physical memory.\n",
+                spawn.actors, spawn.heap_kib, spawn.physical_kib
             );
         }
         md
@@ -226,6 +290,16 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     let ipc =
         parse_ipc(&answer).ok_or_else(|| format!("no figures in the answer to bench ipc: {answer:?}"))?;
     results.ipc = Some(ipc);
+
+    eprintln!("bench: bench spawn {SPAWNS}");
+    let answer = ask(machine, &format!("bench spawn {SPAWNS}"), ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    results.spawn = parse_spawn(&answer);
+
+    eprintln!("bench: bench preempt {PREEMPT_TRIPS}");
+    let answer = ask(machine, &format!("bench preempt {PREEMPT_TRIPS}"), ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    results.preempt = parse_ipc(&answer);
     Ok(())
 }
 
@@ -248,6 +322,18 @@ mod tests {
         assert!(ipc.rt_ns.ordered());
         assert_eq!((ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz), (170_000, 300, 2495));
         assert_eq!(parse_ipc("bench ipc: N must be 1 to 1000000\r\n"), None);
+        let preempt = format!("bench preempt [INFO ] init: started x\r\n1000\r\npreempt: {}", &ANSWER[15..]);
+        assert_eq!(parse_ipc(&preempt).map(|p| p.rt_ns), Some(ipc.rt_ns));
+    }
+
+    #[test]
+    fn the_spawn_answer_gives_time_and_memory() {
+        let answer = "spawn: 4 x bench_idle.wasm\r\n  start us: min 1  p50 3  mean 2  max 4\r\n  per actor: \
+            kernel heap 8 KiB, physical memory 96 KiB\r\n";
+        let spawn = parse_spawn(answer).expect("figures");
+        assert_eq!(spawn, SpawnFigures { actors: 4, start_us: [1, 3, 2, 4], heap_kib: 8, physical_kib: 96 });
+        let results = Results { accel: "tcg", spawn: Some(spawn), ..Results::default() };
+        assert!(results.json().contains("\"spawn_kib\": {\"kernel_heap\": 8, \"physical\": 96}"));
     }
 
     #[test]
@@ -261,7 +347,7 @@ mod tests {
 
     #[test]
     fn results_name_only_what_was_measured() {
-        let results = Results { accel: "tcg", ipc: parse_ipc(ANSWER), native: None };
+        let results = Results { accel: "tcg", ipc: parse_ipc(ANSWER), ..Results::default() };
         let json = results.json();
         assert!(
             json.contains("\"ipc_wasm_rt_ns\": {\"min\": 9000, \"p50\": 11000, \"p90\": 12000"),

@@ -1,19 +1,27 @@
 //! The `bench` command: starts the benchmark actors with the endpoints they need, waits for
 //! their summary and shows it. `bench ipc` times round trips between `bench_ping` and
 //! `bench_pong` (raw system calls on both sides, so the path is the kernel's and the
-//! interpreter's); the summary's layout is `actors/bench_ping`'s.
+//! interpreter's); the summary's layout is `actors/bench_ping`'s. `bench preempt` does the same
+//! while `test/spinner.wasm` spins, and `bench spawn` starts and kills copies of `bench_idle`.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use sdk::{Endpoint, Rights, System, sys};
+use sdk::rt::Instant;
+use sdk::{Endpoint, MemoryInfo, Rights, System, sys};
 
 /// Round trips `bench ipc` makes when none are given.
 pub const DEFAULT_TRIPS: u32 = 10_000;
 /// Payload bytes `bench ipc` sends when no size is given.
 pub const DEFAULT_SIZE: u32 = 8;
+/// Actors `bench spawn` starts when no count is given.
+pub const DEFAULT_SPAWNS: u32 = 10;
+/// Most actors `bench spawn` starts (each takes a capability table and linear memory).
+pub const MAX_SPAWNS: u32 = 200;
+/// The CPU-bound actor `bench preempt` runs beside the pair.
+const SPINNER: &str = "test/spinner.wasm";
 /// Most round trips one run takes (`bench_ping` keeps every sample).
 pub const MAX_TRIPS: u32 = 1_000_000;
 
@@ -120,6 +128,74 @@ pub async fn ipc(system: &System, trips: u32, size: u32) -> String {
     }
 }
 
+/// Runs `bench preempt`: `bench ipc` with [`SPINNER`] running, which is killed after.
+pub async fn preempt(system: &System, trips: u32) -> String {
+    let spinner = match system.spawn(SPINNER) {
+        Ok(pid) => pid,
+        Err(error) => return format!("bench preempt: {error}\n"),
+    };
+    let measured = run_ipc(system, trips, DEFAULT_SIZE).await;
+    let killed = match system.kill(spinner) {
+        Ok(()) => format!("  {SPINNER} (pid {spinner}) ran throughout and is killed\n"),
+        Err(error) => format!("  could not kill {SPINNER} (pid {spinner}): {error}\n"),
+    };
+    match measured {
+        Ok(summary) => format!("preempt: {}{killed}", summary.show(sys::sys_tsc_hz().max(0) as u64)),
+        Err(why) => format!("bench preempt: {why}\n{killed}"),
+    }
+}
+
+/// Runs `bench spawn`: starts `count` idle actors, timing each start and reading the kernel's
+/// memory figures before and after, then kills them.
+pub fn spawn(system: &System, count: u32) -> String {
+    if !(1..=MAX_SPAWNS).contains(&count) {
+        return format!("bench spawn: N must be 1 to {MAX_SPAWNS}\n");
+    }
+    let Ok(before) = system.memory() else { return "bench spawn: no memory figures\n".into() };
+    let mut pids = Vec::new();
+    let mut times = Vec::new();
+    let mut failure = None;
+    for _ in 0..count {
+        let start = Instant::now();
+        match system.spawn("bench_idle.wasm") {
+            Ok(pid) => pids.push(pid),
+            Err(error) => {
+                failure = Some(format!("bench spawn: stopped after {} actors: {error}\n", pids.len()));
+                break;
+            }
+        }
+        times.push((Instant::now().as_nanos() - start.as_nanos()).max(0) as u64);
+    }
+    let after = system.memory();
+    let unkilled = pids.iter().filter(|&&pid| system.kill(pid).is_err()).count();
+    let mut text = failure.unwrap_or_default();
+    if let (Ok(after), false) = (after, pids.is_empty()) {
+        text += &spawn_summary(&mut times, &before, &after);
+    }
+    if unkilled > 0 {
+        let _ = writeln!(text, "  {unkilled} of them could not be killed");
+    }
+    text
+}
+
+/// The `bench spawn` figures: start times in µs, memory per actor in KiB.
+fn spawn_summary(times: &mut [u64], before: &MemoryInfo, after: &MemoryInfo) -> String {
+    times.sort_unstable();
+    let n = times.len() as u64;
+    let us = |ns: u64| ns / 1000;
+    let per_actor_kib = |bytes: u64| bytes / n / 1024;
+    let mean = times.iter().sum::<u64>() / n;
+    format!(
+        "spawn: {n} x bench_idle.wasm\n  start us: min {}  p50 {}  mean {}  max {}\n  per actor: kernel heap {} KiB, physical memory {} KiB\n",
+        us(times[0]),
+        us(times[times.len() / 2]),
+        us(mean),
+        us(times[times.len() - 1]),
+        per_actor_kib(after.heap_used.saturating_sub(before.heap_used)),
+        per_actor_kib(before.physical_free.saturating_sub(after.physical_free)),
+    )
+}
+
 /// Starts the pair and waits for the summary; or why there is none.
 async fn run_ipc(system: &System, trips: u32, size: u32) -> Result<IpcSummary, String> {
     if !(1..=MAX_TRIPS).contains(&trips) || size as usize > sys::MAX_PAYLOAD {
@@ -175,6 +251,26 @@ mod tests {
             clock_ns: 40,
             histogram: [50, 30, 5, 5, 3, 2, 2, 2, 1],
         }
+    }
+
+    #[test]
+    fn spawn_figures_are_per_actor() {
+        let before = MemoryInfo {
+            physical_total: 1 << 30,
+            physical_free: 1 << 29,
+            heap_size: 1 << 24,
+            heap_used: 1 << 20,
+        };
+        let after = MemoryInfo {
+            physical_free: before.physical_free - 4 * 96 * 1024,
+            heap_used: before.heap_used + 4 * 8192,
+            ..before
+        };
+        let text = spawn_summary(&mut [4000, 1000, 3000, 2000], &before, &after);
+        assert_eq!(
+            text,
+            "spawn: 4 x bench_idle.wasm\n  start us: min 1  p50 3  mean 2  max 4\n  per actor: kernel heap 8 KiB, physical memory 96 KiB\n"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use core::fmt;
 
 use sdk::Pid;
 
-use crate::bench::{DEFAULT_SIZE, DEFAULT_TRIPS};
+use crate::bench::{DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS};
 
 /// Every command, with a one-line description, as `help` lists them.
 pub const HELP: &[(&str, &str)] = &[
@@ -23,6 +23,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
     ("bench ipc [N] [SIZE]", "time N Wasm IPC round trips of SIZE bytes (10000, 8)"),
     ("bench ipc-native", "the kernel-native IPC figure (not available yet)"),
+    ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
+    ("bench preempt [N]", "bench ipc N while test/spinner.wasm runs"),
 ];
 
 /// What `bench` measures.
@@ -32,6 +34,10 @@ pub enum Bench {
     Ipc(u32, u32),
     /// `bench ipc-native`.
     IpcNative,
+    /// `bench spawn [N]`: how many actors.
+    Spawn(u32),
+    /// `bench preempt [N]`: round trips.
+    Preempt(u32),
 }
 
 /// What a line asks the shell to do.
@@ -125,7 +131,8 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 
 /// The benchmark the words after `bench` ask for.
 fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
-    const USAGE: ParseError<'static> = ParseError::Usage("bench ipc [N] [SIZE] | bench ipc-native");
+    const USAGE: ParseError<'static> =
+        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native | spawn [N] | preempt [N]");
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
         Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
@@ -137,6 +144,8 @@ fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, Pa
             Bench::Ipc(trips, size)
         }
         Some("ipc-native") => Bench::IpcNative,
+        Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
+        Some("preempt") => Bench::Preempt(number(words.next(), "round trip count", DEFAULT_TRIPS)?),
         _ => return Err(USAGE),
     };
     match words.next() {
@@ -190,6 +199,9 @@ mod tests {
         assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8))));
         assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64))));
         assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative)));
+        assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
+        assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
+        assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50))));
         assert_eq!(parse("bench ipc x"), Err(ParseError::NotANumber("round trip count", "x")));
         assert!(parse("bench").is_err() && parse("bench ipc 1 2 3").is_err() && parse("bench fly").is_err());
     }

@@ -62,6 +62,8 @@ impl Shell {
             Command::Write(path, text) => self.with_files(|files| files.write(path, text)).await,
             Command::Bench(Bench::Ipc(trips, size)) => bench::ipc(&self.system, trips, size).await,
             Command::Bench(Bench::IpcNative) => bench::NATIVE_UNAVAILABLE.into(),
+            Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
+            Command::Bench(Bench::Preempt(trips)) => bench::preempt(&self.system, trips).await,
         }
     }
 

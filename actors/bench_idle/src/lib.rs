@@ -1,0 +1,14 @@
+//! `bench_idle.wasm`: the smallest live actor, which the shell's `bench spawn` starts many
+//! copies of to measure what one actor costs. It holds no capabilities and sleeps until killed.
+#![no_std]
+
+/// Long enough that the wake-ups cost nothing next to the measurement.
+const NAP_NS: i64 = 10_000_000_000;
+
+/// The actor's entry point: sleep forever.
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() {
+    loop {
+        sdk::sys::sys_sleep_ns(NAP_NS);
+    }
+}
