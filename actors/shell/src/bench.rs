@@ -105,15 +105,17 @@ impl IpcSummary {
             self.clock_ns,
             tsc_hz / 1_000_000
         );
-        let width = (p99 - min) / BUCKETS as u64 + 1;
+        // Saturating: the figures come in a message and are not trusted to be sorted.
+        let width = p99.saturating_sub(min) / BUCKETS as u64 + 1;
         let tallest = self.histogram.iter().copied().max().unwrap_or(0).max(1);
         for (i, &count) in self.histogram.iter().enumerate() {
             let range = if i < BUCKETS {
-                format!("{}..{}", min + width * i as u64, min + width * (i as u64 + 1))
+                let edge = |k: u64| min.saturating_add(width.saturating_mul(k));
+                format!("{}..{}", edge(i as u64), edge(i as u64 + 1))
             } else {
                 format!(">{p99}")
             };
-            let bar = "#".repeat((count * BAR).div_ceil(tallest) as usize);
+            let bar = "#".repeat(count.saturating_mul(BAR).div_ceil(tallest) as usize);
             let _ = writeln!(text, "  {range:>15} ns {count:>7} {bar}");
         }
         text
@@ -251,6 +253,30 @@ mod tests {
             clock_ns: 40,
             histogram: [50, 30, 5, 5, 3, 2, 2, 2, 1],
         }
+    }
+
+    #[test]
+    fn bad_counts_are_refused_before_anything_starts() {
+        use sdk::rt::block_on;
+        use sdk::sys::fake;
+
+        fake::reset();
+        let system = System::from_grant(fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32);
+        let refused = "bench ipc: N must be 1 to 1000000 and SIZE at most 4096\n";
+        assert_eq!(block_on(ipc(&system, 0, 8)), refused);
+        assert_eq!(block_on(ipc(&system, 10, 4097)), refused);
+        assert_eq!(spawn(&system, 0), "bench spawn: N must be 1 to 200\n");
+        assert!(system.processes().is_ok_and(|all| all.len() == 1), "nothing was started");
+    }
+
+    #[test]
+    fn a_summary_out_of_order_shows_without_panicking() {
+        let upside_down = IpcSummary {
+            percentiles: [u64::MAX, 5, 4, 3, 0],
+            histogram: [u64::MAX; BUCKETS + 1],
+            ..summary()
+        };
+        assert!(upside_down.show(1).contains("p99 3"));
     }
 
     #[test]
