@@ -36,7 +36,7 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     machine.kill();
     let answers = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
     let [answer, spawn, native] = &answers[..] else { unreachable!("three lines, three answers") };
-    let ipc = parse_ipc(&answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
+    let ipc = parse_ipc(answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
     assert_eq!(ipc.trips, 200, "{answer}");
     assert!(ipc.rt_ns.p90.is_some() && ipc.rt_ns.ordered(), "{answer}");
     assert!(answer.contains("cycles:") && answer.contains(" >"), "{answer}");
