@@ -73,6 +73,12 @@ fn number_after(text: &str, label: &str) -> Option<u64> {
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
+/// Interpreter throughput from a `bench wasm` answer: integer and float MIPS.
+pub fn parse_wasm(answer: &str) -> Option<[u64; 2]> {
+    let line = answer.lines().find(|l| l.contains("wasm: integer "))?;
+    Some([number_after(line, "integer ")?, number_after(line, "float ")?])
+}
+
 /// The figures of a `bench ipc` answer, if it has them all.
 pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
     // Kernel log lines may land anywhere in the answer, even inside the echoed command.
@@ -162,6 +168,7 @@ struct Results {
     native: Option<Percentiles>,
     spawn: Option<SpawnFigures>,
     preempt: Option<IpcFigures>,
+    wasm_mips: Option<[u64; 2]>,
 }
 
 impl Results {
@@ -190,6 +197,9 @@ impl Results {
         }
         if let Some(preempt) = &self.preempt {
             fields.push(format!("\"preempt_rt_ns\": {}", preempt.rt_ns.json()));
+        }
+        if let Some([integer, float]) = self.wasm_mips {
+            fields.push(format!("\"wasm_mips\": {{\"integer\": {integer}, \"float\": {float}}}"));
         }
         format!("{{\n  {}\n}}\n", fields.join(",\n  "))
     }
@@ -228,6 +238,13 @@ impl Results {
                 "\nSpawn ({} idle actors): start min {min} µs, p50 {p50} µs, mean {mean} µs, max {max} µs; \
                  per actor {} KiB of kernel heap, {} KiB of physical memory.\n",
                 spawn.actors, spawn.heap_kib, spawn.physical_kib
+            );
+        }
+        if let Some([integer, float]) = self.wasm_mips {
+            let _ = write!(
+                md,
+                "\nInterpreter: {integer} million Wasm instructions per second on integer code, {float} on \
+                 f64 code (soft-float kernel).\n"
             );
         }
         md
@@ -300,11 +317,24 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     let answer = ask(machine, &format!("bench preempt {PREEMPT_TRIPS}"), ANSWER_TIMEOUT)?;
     eprint!("{answer}");
     results.preempt = parse_ipc(&answer);
+
+    eprintln!("bench: bench wasm");
+    let answer = ask(machine, "bench wasm", ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    results.wasm_mips = parse_wasm(&answer);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn wasm_figures_parse_from_their_line() {
+        let answer = "bench wasm\r\nwasm: integer 41 MIPS (22000000 instructions in 530 ms), float 3 MIPS (2200000 instructions in 700 ms, soft-float)\r\n";
+        assert_eq!(parse_wasm(answer), Some([41, 3]));
+        assert_eq!(parse_wasm("bench wasm: test/bench_cpu.wasm ended without figures\r\n"), None);
+    }
+
     use super::*;
 
     const ANSWER: &str = "bench ipc 200\r\nipc round trip: 200 x 8 bytes, bench_ping <-> bench_pong\r\n  ns:     min 9000  \

@@ -6,6 +6,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
@@ -196,6 +197,51 @@ fn spawn_summary(times: &mut [u64], before: &MemoryInfo, after: &MemoryInfo) -> 
         per_actor_kib(after.heap_used.saturating_sub(before.heap_used)),
         per_actor_kib(before.physical_free.saturating_sub(after.physical_free)),
     )
+}
+
+/// The interpreter-throughput kernel (`tests/wasm/bench_cpu.wat`, in every ramdisk under `test/`).
+const CPU_KERNEL: &str = "test/bench_cpu.wasm";
+/// Wasm instructions per iteration of both of its loops (counted in its source).
+const INSTRUCTIONS_PER_ITERATION: u64 = 11;
+/// Opcode of its figures.
+const CPU_FIGURES: u32 = 2;
+
+/// Runs `bench wasm`: the integer and float loops of [`CPU_KERNEL`]; returns what to print.
+pub async fn wasm(system: &System) -> String {
+    match run_wasm(system).await {
+        Ok(text) => text,
+        Err(why) => format!("bench wasm: {why}\n"),
+    }
+}
+
+async fn run_wasm(system: &System) -> Result<String, String> {
+    let results = Endpoint::create(1).map_err(failed("endpoint"))?;
+    let theirs = results.derive(Rights::WRITE | Rights::GRANT).map_err(failed("endpoint"))?;
+    let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
+    drop(results);
+    system
+        .spawn_with(CPU_KERNEL, vec![theirs.into_capability()])
+        .map_err(|e| format!("{CPU_KERNEL}: {e}"))?;
+    let message = mine.recv().await.map_err(|_| format!("{CPU_KERNEL} ended without figures"))?;
+    let words: Vec<u64> =
+        message.payload.chunks_exact(8).filter_map(|w| w.try_into().ok().map(u64::from_le_bytes)).collect();
+    let [int_iters, int_ns, float_iters, float_ns] = words[..] else {
+        return Err(format!("unexpected message {} from {CPU_KERNEL}", message.opcode));
+    };
+    if message.opcode != CPU_FIGURES || int_ns == 0 || float_ns == 0 {
+        return Err(format!("unexpected message {} from {CPU_KERNEL}", message.opcode));
+    }
+    // Instructions per µs are millions per second.
+    let mips = |iters: u64, ns: u64| iters * INSTRUCTIONS_PER_ITERATION * 1000 / ns;
+    Ok(format!(
+        "wasm: integer {} MIPS ({} instructions in {} ms), float {} MIPS ({} instructions in {} ms, soft-float)\n",
+        mips(int_iters, int_ns),
+        int_iters * INSTRUCTIONS_PER_ITERATION,
+        int_ns / 1_000_000,
+        mips(float_iters, float_ns),
+        float_iters * INSTRUCTIONS_PER_ITERATION,
+        float_ns / 1_000_000,
+    ))
 }
 
 /// Starts the pair and waits for the summary; or why there is none.

@@ -25,6 +25,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("bench ipc-native", "the kernel-native IPC figure (not available yet)"),
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
     ("bench preempt [N]", "bench ipc N while test/spinner.wasm runs"),
+    ("bench wasm", "interpreter speed: million Wasm instructions per second"),
 ];
 
 /// What `bench` measures.
@@ -38,6 +39,8 @@ pub enum Bench {
     Spawn(u32),
     /// `bench preempt [N]`: round trips.
     Preempt(u32),
+    /// `bench wasm`.
+    Wasm,
 }
 
 /// What a line asks the shell to do.
@@ -132,7 +135,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 /// The benchmark the words after `bench` ask for.
 fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
     const USAGE: ParseError<'static> =
-        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native | spawn [N] | preempt [N]");
+        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native | spawn [N] | preempt [N] | wasm");
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
         Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
@@ -146,6 +149,7 @@ fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, Pa
         Some("ipc-native") => Bench::IpcNative,
         Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
         Some("preempt") => Bench::Preempt(number(words.next(), "round trip count", DEFAULT_TRIPS)?),
+        Some("wasm") => Bench::Wasm,
         _ => return Err(USAGE),
     };
     match words.next() {
@@ -199,6 +203,7 @@ mod tests {
         assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8))));
         assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64))));
         assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative)));
+        assert_eq!(parse("bench wasm"), Ok(Command::Bench(Bench::Wasm)));
         assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
         assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
         assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50))));

@@ -64,6 +64,7 @@ impl Shell {
             Command::Bench(Bench::IpcNative) => bench::NATIVE_UNAVAILABLE.into(),
             Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
             Command::Bench(Bench::Preempt(trips)) => bench::preempt(&self.system, trips).await,
+            Command::Bench(Bench::Wasm) => bench::wasm(&self.system).await,
         }
     }
 
