@@ -138,7 +138,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     match fiber::block_on(init::spawn_from_actor(String::from(file), copies)).map_err(|_| cancelled())? {
         Ok(pid) => {
             for handle in handles {
-                // Nothing ran since the lookup that could have closed it.
+                // Only this actor changes its own table, and it was waiting: the handles are live.
                 let _ = ctx.process.close(handle);
             }
             i64_result(pid.raw() as i64)
