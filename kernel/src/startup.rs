@@ -129,7 +129,7 @@ fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>) -> ! {
     loop {
         time::timer::fire_expired(time::now());
         init::serve_spawn_requests(&mut executor, disk.as_ref());
-        executor.run_ready();
+        executor.run_ready(|tsc| time::timer::due_at(tsc) || init::spawn_requested());
         // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
         // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
         interrupts::disable();

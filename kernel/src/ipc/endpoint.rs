@@ -374,7 +374,7 @@ pub(crate) mod tests {
     /// Runs the executor until no task is runnable.
     pub(crate) fn run_until_idle(executor: &mut Executor) {
         for _ in 0..10_000 {
-            if executor.run_ready() == 0 {
+            if executor.run_ready(|_| false) == 0 {
                 return;
             }
         }

@@ -137,7 +137,7 @@ mod tests {
             if executor.is_empty() {
                 break;
             }
-            executor.run_ready();
+            executor.run_ready(|_| false);
         }
         assert!(executor.is_empty(), "both processes ran to the end");
         let infos = processes.list();

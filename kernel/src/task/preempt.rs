@@ -21,6 +21,11 @@ pub fn set_slice_cycles(cycles: u64) {
     SLICE_CYCLES.store(cycles, Ordering::Relaxed);
 }
 
+/// The slice length in TSC cycles (0: slices never expire).
+pub fn slice_cycles() -> u64 {
+    SLICE_CYCLES.load(Ordering::Relaxed)
+}
+
 /// Called by the executor as a poll begins at TSC `now`.
 pub(super) fn begin_slice(now: u64) {
     EXPIRED.store(false, Ordering::Relaxed);
@@ -47,7 +52,7 @@ pub fn should_yield() -> bool {
     EXPIRED.load(Ordering::Relaxed)
 }
 
-/// Gives way to the other runnable tasks once.
+/// Gives way to the other runnable tasks once, behind the tasks woken by events.
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
@@ -66,7 +71,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        super::wake::defer(cx.waker());
         Poll::Pending
     }
 }

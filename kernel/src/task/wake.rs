@@ -4,8 +4,14 @@
 //! (slot index and the slot's generation), so cloning or dropping one costs nothing and is safe
 //! anywhere, and a waker that outlives its task finds a newer generation and does nothing.
 //! Waking sets the slot's `queued` flag and, only if it was clear, pushes the slot index onto
-//! the run queue: a task is in the queue at most once, so a queue as large as the table can
-//! never overflow and no wake-up is ever lost, and a task woken twice runs once.
+//! a run queue: a task is in a queue at most once, so queues as large as the table can never
+//! overflow and no wake-up is ever lost, and a task woken twice runs once.
+//!
+//! There are two run queues. Tasks woken by an event (a message, a timer, an interrupt) go to
+//! the *ready* queue; tasks that gave way because their time slice ran out ([`defer`]) go to
+//! the *deferred* one. The executor serves the ready queue first, so a receiver woken by a
+//! send runs next rather than behind every CPU-bound task's slice, and it ages the deferred
+//! queue so those tasks still get their turn (see `executor`).
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::task::{RawWaker, RawWakerVTable, Waker};
@@ -51,10 +57,11 @@ struct Slot {
     wakeups: AtomicU64,
 }
 
-/// The slots and the run queue; one per kernel, created by the first executor.
+/// The slots and the run queues; one per kernel, created by the first executor.
 pub(super) struct WakeTable {
     slots: alloc::boxed::Box<[Slot]>,
-    run_queue: ArrayQueue<u32>,
+    ready: ArrayQueue<u32>,
+    deferred: ArrayQueue<u32>,
 }
 
 static TABLE: conquer_once::spin::OnceCell<WakeTable> = conquer_once::spin::OnceCell::uninit();
@@ -69,7 +76,8 @@ pub(super) fn table() -> &'static WakeTable {
                 wakeups: AtomicU64::new(0),
             })
             .collect(),
-        run_queue: ArrayQueue::new(MAX_TASKS),
+        ready: ArrayQueue::new(MAX_TASKS),
+        deferred: ArrayQueue::new(MAX_TASKS),
     })
 }
 
@@ -79,35 +87,59 @@ impl WakeTable {
         TaskId { index: index as u32, generation: self.slots[index].generation.load(Ordering::Acquire) }
     }
 
-    /// Marks `id` runnable, unless it is queued already or has ended.
+    /// Marks `id` runnable (ready queue), unless it is queued already or has ended.
     pub(super) fn wake(&self, id: TaskId) {
+        self.enqueue(id, &self.ready);
+    }
+
+    /// Marks `id` runnable behind the tasks woken by events (deferred queue), unless it is
+    /// queued already or has ended.
+    pub(super) fn defer(&self, id: TaskId) {
+        self.enqueue(id, &self.deferred);
+    }
+
+    fn enqueue(&self, id: TaskId, queue: &ArrayQueue<u32>) {
         let Some(slot) = self.slots.get(id.index()) else { return };
         if slot.generation.load(Ordering::Acquire) != id.generation {
             return;
         }
         if !slot.queued.swap(true, Ordering::AcqRel) {
             slot.wakeups.fetch_add(1, Ordering::Relaxed);
-            // Cannot fail: each slot is queued at most once and the queue holds every slot.
-            let _ = self.run_queue.push(id.index);
+            // Cannot fail: each slot is in at most one queue, once, and a queue holds every slot.
+            let _ = queue.push(id.index);
         }
     }
 
-    /// The next runnable slot, with its `queued` flag cleared so a wake during the poll
-    /// queues it again.
-    pub(super) fn pop(&self) -> Option<usize> {
-        let index = self.run_queue.pop()? as usize;
+    /// The next slot woken by an event, with its `queued` flag cleared so a wake during the
+    /// poll queues it again.
+    pub(super) fn pop_ready(&self) -> Option<usize> {
+        self.take(self.ready.pop()?)
+    }
+
+    /// The next deferred slot, likewise.
+    pub(super) fn pop_deferred(&self) -> Option<usize> {
+        self.take(self.deferred.pop()?)
+    }
+
+    fn take(&self, index: u32) -> Option<usize> {
+        let index = index as usize;
         self.slots[index].queued.store(false, Ordering::Release);
         Some(index)
     }
 
     /// Whether any task is runnable.
     pub(super) fn is_empty(&self) -> bool {
-        self.run_queue.is_empty()
+        self.ready.is_empty() && self.deferred.is_empty()
     }
 
-    /// How many tasks are runnable.
-    pub(super) fn len(&self) -> usize {
-        self.run_queue.len()
+    /// Whether a task woken by an event waits to run.
+    pub(super) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Whether a deferred task waits to run.
+    pub(super) fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
     }
 
     /// Ends the task in `index`: its wakers go stale.
@@ -120,6 +152,16 @@ impl WakeTable {
     /// How often the task in `index` was woken.
     pub(super) fn wakeups(&self, index: usize) -> u64 {
         self.slots[index].wakeups.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs the task behind `waker` again once the tasks woken by events have run: what a task
+/// does when its time slice is used up. A waker that is not the executor's is simply woken.
+pub fn defer(waker: &Waker) {
+    if core::ptr::eq(waker.vtable(), &VTABLE) {
+        table().defer(TaskId::from_bits(waker.data() as usize));
+    } else {
+        waker.wake_by_ref();
     }
 }
 

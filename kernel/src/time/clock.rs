@@ -9,6 +9,9 @@ use crate::arch::{cpu, pit};
 static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 /// TSC value taken as time zero.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
+/// Nanoseconds per cycle in 32.32 fixed point: reading the clock is then a multiply and a
+/// shift, not a 128-bit division (a software routine that costs more than the TSC read).
+static NS_PER_CYCLE_FX: AtomicU64 = AtomicU64::new(0);
 
 /// PIT ticks per calibration run: 10 ms.
 const CALIBRATION_TICKS: u16 = (pit::PIT_HZ / 100) as u16;
@@ -52,7 +55,22 @@ pub fn calibrate() -> u64 {
     let hz = runs[CALIBRATION_RUNS / 2];
     EPOCH.store(cpu::rdtsc(), Ordering::Relaxed);
     TSC_HZ.store(hz, Ordering::Relaxed);
+    NS_PER_CYCLE_FX.store(nanos_per_cycle_fixed(hz), Ordering::Relaxed);
     hz
+}
+
+/// `10⁹ / hz` in 32.32 fixed point (0 for a zero or absurdly slow rate).
+fn nanos_per_cycle_fixed(hz: u64) -> u64 {
+    match hz {
+        0 => 0,
+        hz => u64::try_from((1_000_000_000u128 << 32) / u128::from(hz)).unwrap_or(0),
+    }
+}
+
+/// `cycles` in nanoseconds at the 32.32 rate `fixed`: rounded down, and within two
+/// nanoseconds per second of the exact quotient for TSCs up to 8 GHz.
+fn fixed_cycles_to_nanos(cycles: u64, fixed: u64) -> u64 {
+    u64::try_from((u128::from(cycles) * u128::from(fixed)) >> 32).unwrap_or(u64::MAX)
 }
 
 /// The TSC frequency in Hz (0 before [`calibrate`]).
@@ -67,7 +85,8 @@ pub fn now() -> Instant {
 
 /// The time at TSC value `tsc`.
 pub fn instant_at(tsc: u64) -> Instant {
-    Instant(cycles_to_nanos(tsc.saturating_sub(EPOCH.load(Ordering::Relaxed)), tsc_hz()))
+    let cycles = tsc.saturating_sub(EPOCH.load(Ordering::Relaxed));
+    Instant(fixed_cycles_to_nanos(cycles, NS_PER_CYCLE_FX.load(Ordering::Relaxed)))
 }
 
 /// TSC cycles in `d` (0 before [`calibrate`]).
@@ -107,6 +126,20 @@ mod tests {
         let ten_years = 5_000_000_000u64 * 3600 * 24 * 3650;
         assert_eq!(cycles_to_nanos(ten_years, 5_000_000_000), 3600 * 24 * 3650 * 1_000_000_000);
         assert_eq!(cycles_to_nanos(123, 0), 0);
+    }
+
+    #[test]
+    fn the_fixed_point_rate_matches_the_exact_conversion() {
+        for hz in [1_000_000, 2_599_123_456, 3_000_000_000, 5_000_000_000] {
+            let fixed = nanos_per_cycle_fixed(hz);
+            for cycles in [0, 1, 12_345, hz, hz * 3600, hz * 3600 * 24 * 365] {
+                let (exact, fast) = (cycles_to_nanos(cycles, hz), fixed_cycles_to_nanos(cycles, fixed));
+                // Rounded down, and off by under two nanoseconds per second up to 8 GHz.
+                let tolerance = exact / 500_000_000 + 1;
+                assert!(exact - fast <= tolerance && fast <= exact, "{hz} Hz, {cycles}: {exact} vs {fast}");
+            }
+        }
+        assert_eq!(nanos_per_cycle_fixed(0), 0);
     }
 
     #[test]

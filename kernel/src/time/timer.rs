@@ -91,6 +91,11 @@ pub fn fire_expired(now: Instant) -> usize {
     count
 }
 
+/// Whether a sleeper's deadline has come at TSC value `tsc` (cheap: no lock).
+pub fn due_at(tsc: u64) -> bool {
+    NEXT_DEADLINE.load(Ordering::Relaxed) <= super::clock::instant_at(tsc).as_nanos()
+}
+
 /// The earliest pending deadline.
 pub fn next_deadline() -> Option<Instant> {
     match NEXT_DEADLINE.load(Ordering::Relaxed) {

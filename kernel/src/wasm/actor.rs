@@ -115,7 +115,7 @@ impl Future for ActorTask {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Exit> {
         match self.fiber.resume(cx.waker()) {
             Resumed::Yielded => {
-                cx.waker().wake_by_ref();
+                crate::task::wake::defer(cx.waker());
                 Poll::Pending
             }
             Resumed::Blocked => Poll::Pending,
