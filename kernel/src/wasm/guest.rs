@@ -6,6 +6,8 @@
 
 use tinywasm::{FuncContext, Memory};
 
+use super::actor::ActorContext;
+
 /// Name of the memory every actor exports.
 pub const MEMORY_EXPORT: &str = "memory";
 
@@ -73,9 +75,9 @@ pub struct Guest<'c, 'a> {
 }
 
 impl<'c, 'a> Guest<'c, 'a> {
-    /// The memory of the actor making the call (checked to exist when the actor was spawned).
-    pub fn new(ctx: &'c mut FuncContext<'a>) -> Result<Self, tinywasm::Error> {
-        let memory = ctx.memory(MEMORY_EXPORT)?;
+    /// The memory of the actor making the call (`actor`, resolved when it was spawned).
+    pub fn new(actor: &ActorContext, ctx: &'c mut FuncContext<'a>) -> Result<Self, tinywasm::Error> {
+        let memory = *actor.memory.get().ok_or_else(|| tinywasm::Error::Other(NO_MEMORY.into()))?;
         Ok(Self { ctx, memory })
     }
 
@@ -97,6 +99,10 @@ impl<'c, 'a> Guest<'c, 'a> {
         self.memory.copy_from_slice(self.ctx.store_mut(), range.start, src)
     }
 }
+
+/// A kernel bug, reported as an error rather than a panic: a host call before the memory was
+/// resolved.
+const NO_MEMORY: &str = "host call before the actor's memory was resolved";
 
 /// A kernel bug, reported as an error rather than a panic: a host function passed a buffer
 /// shorter than the range it checked.

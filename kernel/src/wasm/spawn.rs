@@ -8,7 +8,7 @@ use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::Cell;
+use core::cell::{Cell, OnceCell};
 use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
 use tinywasm::{Engine, ModuleInstance, Store};
 
@@ -136,13 +136,20 @@ pub fn spawn_wasm(
     for grant in grants {
         process.insert(grant).map_err(|e| fail(SpawnError::Process(e)))?;
     }
-    let context = Rc::new(ActorContext { process: process.clone(), exit_code: Cell::new(None) });
+    let context = Rc::new(ActorContext {
+        process: process.clone(),
+        exit_code: Cell::new(None),
+        memory: OnceCell::new(),
+    });
     let mut store = Store::new(Engine::new(limits.engine_config()));
     let imports = abi::link(&mut store, &context, module.imports().map(|i| i.name));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:
     // run here it could loop forever inside the spawner.
     let instance = ModuleInstance::instantiate_no_start(&mut store, &module, Some(imports))
         .map_err(|e| fail(SpawnError::Instantiate(e.to_string())))?;
+    let memory =
+        instance.memory(MEMORY_EXPORT).map_err(|_| fail(SpawnError::MissingExport(MEMORY_EXPORT)))?;
+    let _ = context.memory.set(memory);
     let mut entry = Vec::new();
     if let Some(start) =
         instance.start_func(&store).map_err(|e| fail(SpawnError::Instantiate(e.to_string())))?

@@ -35,7 +35,7 @@ type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let (handle, opcode, ptr, len, cap) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
-    let guest = Guest::new(&mut fcx)?;
+    let guest = Guest::new(ctx, &mut fcx)?;
     let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     if range.len() > MAX_PAYLOAD {
         return i32_result(E_TOO_LARGE);
@@ -79,7 +79,7 @@ fn header(opcode: u32, len: usize, cap: i64) -> [u8; RECV_HEADER] {
 
 fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], block: bool) -> HostResult {
     let (handle, ptr, len) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?, arg_i32(args, 2)?);
-    let mut guest = Guest::new(&mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx)?;
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
     // A message that does not fit stays queued; its size is reported so the actor can retry.
     let too_big = Cell::new(None);
@@ -136,7 +136,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         Ok(n @ 1..=MAX_WAIT_ENTRIES) => n,
         _ => return i32_result(E_INVALID_ARGUMENT),
     };
-    let mut guest = Guest::new(&mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx)?;
     let Ok(list) = guest.range(ptr, (count * WAIT_ENTRY) as i32) else { return i32_result(E_OUT_OF_BOUNDS) };
     let mut raw = [0u8; MAX_WAIT_ENTRIES * WAIT_ENTRY];
     guest.read(list, &mut raw)?;
