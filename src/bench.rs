@@ -79,6 +79,28 @@ pub fn parse_wasm(answer: &str) -> Option<[u64; 2]> {
     Some([number_after(line, "integer ")?, number_after(line, "float ")?])
 }
 
+/// What the shell's `bench path` printed: ns per host call, per send + try_recv pair, per
+/// lone yield.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathFigures {
+    pub host_call_ns: u64,
+    pub send_try_recv_ns: u64,
+    pub yield_ns: u64,
+}
+
+/// The figures of a `bench path` answer, if it has them all.
+pub fn parse_path(answer: &str) -> Option<PathFigures> {
+    let after_colon = |label: &str| {
+        let line = answer.lines().find(|l| l.trim_start().starts_with(label))?;
+        number_after(line, ": ")
+    };
+    Some(PathFigures {
+        host_call_ns: after_colon("host call")?,
+        send_try_recv_ns: after_colon("sys_cap_send + sys_cap_try_recv")?,
+        yield_ns: after_colon("sys_yield alone")?,
+    })
+}
+
 /// The figures of a `bench ipc` answer, if it has them all.
 pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
     // Kernel log lines may land anywhere in the answer, even inside the echoed command.
@@ -169,6 +191,7 @@ struct Results {
     spawn: Option<SpawnFigures>,
     preempt: Option<IpcFigures>,
     wasm_mips: Option<[u64; 2]>,
+    path: Option<PathFigures>,
 }
 
 impl Results {
@@ -200,6 +223,12 @@ impl Results {
         }
         if let Some([integer, float]) = self.wasm_mips {
             fields.push(format!("\"wasm_mips\": {{\"integer\": {integer}, \"float\": {float}}}"));
+        }
+        if let Some(path) = &self.path {
+            fields.push(format!(
+                "\"path_ns\": {{\"host_call\": {}, \"send_try_recv\": {}, \"yield\": {}}}",
+                path.host_call_ns, path.send_try_recv_ns, path.yield_ns
+            ));
         }
         format!("{{\n  {}\n}}\n", fields.join(",\n  "))
     }
@@ -245,6 +274,14 @@ impl Results {
                 md,
                 "\nInterpreter: {integer} million Wasm instructions per second on integer code, {float} on \
                  f64 code (soft-float kernel).\n"
+            );
+        }
+        if let Some(path) = &self.path {
+            let _ = write!(
+                md,
+                "\nPieces of the path (bench path): a host call {} ns, sys_cap_send + sys_cap_try_recv of 8 \
+                 bytes {} ns, a lone sys_yield {} ns.\n",
+                path.host_call_ns, path.send_try_recv_ns, path.yield_ns
             );
         }
         md
@@ -322,11 +359,26 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     let answer = ask(machine, "bench wasm", ANSWER_TIMEOUT)?;
     eprint!("{answer}");
     results.wasm_mips = parse_wasm(&answer);
+
+    eprintln!("bench: bench path");
+    let answer = ask(machine, "bench path", ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    results.path = parse_path(&answer);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn path_figures_parse_from_their_lines() {
+        let answer = "bench path\r\npath: fastest of 20 batches of 500, less the loop's own 78 ns\r\n  host call \
+                      (sys_tsc_hz): 265 ns\r\n  sys_cap_send + sys_cap_try_recv, 8 bytes, no wait: 2661 ns\r\n  \
+                      sys_yield alone (fiber to executor and back): 563 ns\r\n";
+        let path = parse_path(answer).unwrap();
+        assert_eq!((path.host_call_ns, path.send_try_recv_ns, path.yield_ns), (265, 2661, 563));
+        assert_eq!(parse_path("bench path: test/bench_path.wasm ended without figures\r\n"), None);
+    }
 
     #[test]
     fn wasm_figures_parse_from_their_line() {

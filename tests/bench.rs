@@ -1,14 +1,14 @@
 //! Boots the default image and runs the shell's `bench ipc` with few round trips: the answer
-//! must carry all five percentiles, in order. `bench spawn` with a few actors, `bench wasm`
-//! and `bench ipc-native` answer too. No timing is asserted (QEMU under TCG on a shared
-//! host is too noisy for that; `make bench` reports the figures). The serial log is saved as
+//! must carry all five percentiles, in order. `bench spawn` with a few actors, `bench wasm`,
+//! `bench path` and `bench ipc-native` answer too. No timing is asserted (QEMU under TCG on a
+//! shared host is too noisy for that; `make bench` reports the figures). The serial log is saved as
 //! `build/test/bench.serial.log`.
 
 mod common;
 
 use std::time::Duration;
 
-use minimalos::bench::{PROMPT, ask, parse_ipc, parse_spawn, parse_wasm};
+use minimalos::bench::{PROMPT, ask, parse_ipc, parse_path, parse_spawn, parse_wasm};
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
@@ -28,14 +28,14 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     let accel = Accel::from_env().expect("ACCEL");
     let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) }).expect("starting QEMU");
     let answer = machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string()).and_then(|()| {
-        let lines = ["bench ipc 200", "bench spawn 3", "bench ipc-native", "bench wasm"];
+        let lines = ["bench ipc 200", "bench spawn 3", "bench ipc-native", "bench wasm", "bench path"];
         lines.iter().map(|line| ask(&mut machine, line, ANSWER_TIMEOUT)).collect::<Result<Vec<_>, _>>()
     });
     let log = test_dir().join("bench.serial.log");
     let _ = machine.save_log(&log);
     machine.kill();
     let answers = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
-    let [answer, spawn, native, wasm] = &answers[..] else { unreachable!("four lines, four answers") };
+    let [answer, spawn, native, wasm, path] = &answers[..] else { unreachable!("five lines, five answers") };
     let ipc = parse_ipc(answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
     assert_eq!(ipc.trips, 200, "{answer}");
     assert!(ipc.rt_ns.p90.is_some() && ipc.rt_ns.ordered(), "{answer}");
@@ -46,4 +46,6 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     assert!(native.contains("not available yet") && native.contains("ktest=sched"), "{native}");
     let [integer, float] = parse_wasm(wasm).unwrap_or_else(|| panic!("no figures in {wasm:?}"));
     assert!(integer > 0 && float > 0, "{wasm}");
+    let path = parse_path(path).unwrap_or_else(|| panic!("no figures in {path:?}"));
+    assert!(path.host_call_ns > 0 && path.send_try_recv_ns > 0 && path.yield_ns > 0, "{path:?}");
 }

@@ -203,8 +203,8 @@ fn spawn_summary(times: &mut [u64], before: &MemoryInfo, after: &MemoryInfo) -> 
 const CPU_KERNEL: &str = "test/bench_cpu.wasm";
 /// Wasm instructions per iteration of both of its loops (counted in its source).
 const INSTRUCTIONS_PER_ITERATION: u64 = 11;
-/// Opcode of its figures.
-const CPU_FIGURES: u32 = 2;
+/// Opcode of the figures the measuring actors send.
+const FIGURES: u32 = 2;
 
 /// Runs `bench wasm`: the integer and float loops of [`CPU_KERNEL`]; returns what to print.
 pub async fn wasm(system: &System) -> String {
@@ -215,21 +215,9 @@ pub async fn wasm(system: &System) -> String {
 }
 
 async fn run_wasm(system: &System) -> Result<String, String> {
-    let results = Endpoint::create(1).map_err(failed("endpoint"))?;
-    let theirs = results.derive(Rights::WRITE | Rights::GRANT).map_err(failed("endpoint"))?;
-    let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
-    drop(results);
-    system
-        .spawn_with(CPU_KERNEL, vec![theirs.into_capability()])
-        .map_err(|e| format!("{CPU_KERNEL}: {e}"))?;
-    let message = mine.recv().await.map_err(|_| format!("{CPU_KERNEL} ended without figures"))?;
-    let words: Vec<u64> =
-        message.payload.chunks_exact(8).filter_map(|w| w.try_into().ok().map(u64::from_le_bytes)).collect();
-    let [int_iters, int_ns, float_iters, float_ns] = words[..] else {
-        return Err(format!("unexpected message {} from {CPU_KERNEL}", message.opcode));
-    };
-    if message.opcode != CPU_FIGURES || int_ns == 0 || float_ns == 0 {
-        return Err(format!("unexpected message {} from {CPU_KERNEL}", message.opcode));
+    let [int_iters, int_ns, float_iters, float_ns] = figures(system, CPU_KERNEL).await?;
+    if int_ns == 0 || float_ns == 0 {
+        return Err(format!("{CPU_KERNEL} measured no time"));
     }
     // Instructions per µs are millions per second.
     let mips = |iters: u64, ns: u64| iters * INSTRUCTIONS_PER_ITERATION * 1000 / ns;
@@ -242,6 +230,45 @@ async fn run_wasm(system: &System) -> Result<String, String> {
         float_iters * INSTRUCTIONS_PER_ITERATION,
         float_ns / 1_000_000,
     ))
+}
+
+/// Starts `file` with a grant to send its figures back, and returns them: `N` little-endian
+/// `u64`s in one message with opcode [`FIGURES`].
+async fn figures<const N: usize>(system: &System, file: &str) -> Result<[u64; N], String> {
+    let results = Endpoint::create(1).map_err(failed("endpoint"))?;
+    let theirs = results.derive(Rights::WRITE | Rights::GRANT).map_err(failed("endpoint"))?;
+    let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
+    drop(results);
+    system.spawn_with(file, vec![theirs.into_capability()]).map_err(|e| format!("{file}: {e}"))?;
+    let message = mine.recv().await.map_err(|_| format!("{file} ended without figures"))?;
+    let words: Vec<u64> =
+        message.payload.chunks_exact(8).filter_map(|w| w.try_into().ok().map(u64::from_le_bytes)).collect();
+    match <[u64; N]>::try_from(words) {
+        Ok(words) if message.opcode == FIGURES => Ok(words),
+        _ => Err(format!("unexpected message {} from {file}", message.opcode)),
+    }
+}
+
+/// The path-breakdown actor (`tests/wasm/bench_path.wat`).
+const PATH_KERNEL: &str = "test/bench_path.wasm";
+
+/// Runs `bench path`: the cost of a host call, of a send and a receive without blocking, and
+/// of a yield, each less the loop's own cost; returns what to print.
+pub async fn path(system: &System) -> String {
+    match figures(system, PATH_KERNEL).await {
+        Ok([n, empty, call, ipc, yields]) if n > 0 => {
+            let each = |ns: u64| ns.saturating_sub(empty) / n;
+            format!(
+                "path: fastest of 20 batches of {n}, less the loop's own {} ns\n  host call (sys_tsc_hz): {} ns\n  sys_cap_send + sys_cap_try_recv, 8 bytes, no wait: {} ns\n  sys_yield alone (fiber to executor and back): {} ns\n",
+                empty / n,
+                each(call),
+                each(ipc),
+                each(yields),
+            )
+        }
+        Ok(_) => format!("bench path: {PATH_KERNEL} ran no iterations\n"),
+        Err(why) => format!("bench path: {why}\n"),
+    }
 }
 
 /// Starts the pair and waits for the summary; or why there is none.

@@ -26,6 +26,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
     ("bench preempt [N]", "bench ipc N while test/spinner.wasm runs"),
     ("bench wasm", "interpreter speed: million Wasm instructions per second"),
+    ("bench path", "what a host call, a send + receive and a yield cost on their own"),
 ];
 
 /// What `bench` measures.
@@ -41,6 +42,8 @@ pub enum Bench {
     Preempt(u32),
     /// `bench wasm`.
     Wasm,
+    /// `bench path`.
+    Path,
 }
 
 /// What a line asks the shell to do.
@@ -135,7 +138,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 /// The benchmark the words after `bench` ask for.
 fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
     const USAGE: ParseError<'static> =
-        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native | spawn [N] | preempt [N] | wasm");
+        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native | spawn [N] | preempt [N] | wasm | path");
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
         Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
@@ -150,6 +153,7 @@ fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, Pa
         Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
         Some("preempt") => Bench::Preempt(number(words.next(), "round trip count", DEFAULT_TRIPS)?),
         Some("wasm") => Bench::Wasm,
+        Some("path") => Bench::Path,
         _ => return Err(USAGE),
     };
     match words.next() {
@@ -204,6 +208,7 @@ mod tests {
         assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64))));
         assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative)));
         assert_eq!(parse("bench wasm"), Ok(Command::Bench(Bench::Wasm)));
+        assert_eq!(parse("bench path"), Ok(Command::Bench(Bench::Path)));
         assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
         assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
         assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50))));

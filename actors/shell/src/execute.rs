@@ -65,6 +65,7 @@ impl Shell {
             Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
             Command::Bench(Bench::Preempt(trips)) => bench::preempt(&self.system, trips).await,
             Command::Bench(Bench::Wasm) => bench::wasm(&self.system).await,
+            Command::Bench(Bench::Path) => bench::path(&self.system).await,
         }
     }
 

@@ -1,4 +1,5 @@
-//! The kernel heap: talc over a virtual range at [`HEAP_BASE`] that grows from free frames.
+//! The kernel heap: talc over a virtual range at [`HEAP_BASE`] that grows from free frames,
+//! with freed small blocks recycled in front of it (`small_blocks`).
 //!
 //! When talc runs out, its out-of-memory handler maps more pages at the end of the range and
 //! extends the heap. If no frame is left the allocation fails: fallible APIs (`try_reserve`)
@@ -8,6 +9,7 @@ use core::alloc::Layout;
 use core::sync::atomic::{AtomicU64, Ordering};
 use talc::{OomHandler, Span, Talc, Talck};
 
+use super::small_blocks::SmallBlocks;
 use super::{HEAP_BASE, HEAP_MAX, MemError, PAGE_SIZE, paging};
 
 /// The heap grows by at least this much at a time, so small allocations do not map page by page.
@@ -46,8 +48,8 @@ impl OomHandler for GrowFromFrames {
 // Host tests run on std's allocator; this one only serves the kernel.
 #[cfg_attr(not(test), global_allocator)]
 #[cfg_attr(test, allow(dead_code))]
-static ALLOCATOR: Talck<spin::Mutex<()>, GrowFromFrames> =
-    Talc::new(GrowFromFrames { heap: Span::empty() }).lock();
+static ALLOCATOR: SmallBlocks<Talck<spin::Mutex<()>, GrowFromFrames>> =
+    SmallBlocks::new(Talc::new(GrowFromFrames { heap: Span::empty() }).lock());
 
 /// Maps the first piece of the heap, so that a page-table failure shows at boot, not later.
 pub fn init() -> Result<(), MemError> {
@@ -60,7 +62,9 @@ pub fn size() -> u64 {
     MAPPED.load(Ordering::Relaxed)
 }
 
-/// Bytes allocated from the heap now (live allocations, as requested).
+/// Bytes allocated from the heap now (live allocations, as requested; freed small blocks
+/// kept for reuse do not count).
 pub fn allocated() -> u64 {
-    ALLOCATOR.lock().get_counters().allocated_bytes as u64
+    let talc = ALLOCATOR.backing().lock().get_counters().allocated_bytes;
+    talc.saturating_sub(ALLOCATOR.cached_bytes()) as u64
 }

@@ -16,6 +16,7 @@
 pub mod frames;
 pub mod heap;
 pub mod paging;
+pub mod small_blocks;
 pub mod stack;
 
 use core::fmt;

@@ -86,7 +86,29 @@ impl LinearMemory for CappedMemory {
         self.inner.write(addr, src)
     }
 
-    // Loads and stores go straight to the vector's fast paths.
+    // Bulk copies (host calls, `memory.copy`, `memory.fill`) and loads and stores go straight
+    // to the vector's fast paths; the trait's defaults would copy through `read`/`write` in a
+    // loop.
+    fn write_all(&mut self, addr: usize, src: &[u8]) -> Option<()> {
+        self.inner.write_all(addr, src)
+    }
+
+    fn read_exact(&self, addr: usize, dst: &mut [u8]) -> Option<()> {
+        self.inner.read_exact(addr, dst)
+    }
+
+    fn read_vec(&self, addr: usize, len: usize) -> Option<alloc::vec::Vec<u8>> {
+        self.inner.read_vec(addr, len)
+    }
+
+    fn fill(&mut self, addr: usize, len: usize, val: u8) -> Option<()> {
+        self.inner.fill(addr, len, val)
+    }
+
+    fn copy_within(&mut self, dst: usize, src: usize, len: usize) -> Option<()> {
+        self.inner.copy_within(dst, src, len)
+    }
+
     fn read_8(&self, addr: usize) -> Result<[u8; 1], Trap> {
         self.inner.read_8(addr)
     }

@@ -1,0 +1,249 @@
+//! Recycled small blocks in front of the general-purpose heap allocator.
+//!
+//! Every Wasm host call allocates and frees a few small vectors (tinywasm's argument and result
+//! lists, 32 bytes per value), and the general allocator's bookkeeping (bins, boundary tags)
+//! costs hundreds of instructions a time, more than such a call's own work. Freed blocks of up to [`LARGEST`] bytes go on one LIFO list
+//! per size class and are handed out again as they are; each list is bounded, so at most
+//! [`MAX_CACHED_BYTES`] stay out of the backing allocator.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// Block sizes of the classes, smallest first.
+const CLASS_SIZES: [usize; 5] = [16, 32, 64, 128, 256];
+/// Largest request served from a class.
+pub const LARGEST: usize = CLASS_SIZES[CLASS_SIZES.len() - 1];
+/// Alignment of every class block (and so the largest alignment a class serves).
+const CLASS_ALIGN: usize = 16;
+/// Blocks a class keeps at most.
+const MAX_PER_CLASS: usize = 64;
+/// Bytes the lists may hold at most.
+pub const MAX_CACHED_BYTES: usize = {
+    let (mut sum, mut class) = (0, 0);
+    while class < CLASS_SIZES.len() {
+        sum += CLASS_SIZES[class];
+        class += 1;
+    }
+    MAX_PER_CLASS * sum
+};
+
+/// A freed block, reused as the link to the next one.
+struct FreeBlock {
+    next: *mut FreeBlock,
+}
+
+/// One class's freed blocks.
+struct FreeList {
+    head: *mut FreeBlock,
+    len: usize,
+}
+
+// SAFETY: the list owns the blocks it links (nothing else refers to a freed block), and it is
+// only reached through the cache's mutex.
+unsafe impl Send for FreeList {}
+
+/// A [`GlobalAlloc`] that recycles small blocks and passes everything else to `A`.
+pub struct SmallBlocks<A> {
+    backing: A,
+    lists: spin::Mutex<[FreeList; CLASS_SIZES.len()]>,
+    cached_bytes: AtomicUsize,
+}
+
+impl<A> SmallBlocks<A> {
+    /// Small-block recycling over `backing`.
+    pub const fn new(backing: A) -> Self {
+        const EMPTY: FreeList = FreeList { head: ptr::null_mut(), len: 0 };
+        Self {
+            backing,
+            lists: spin::Mutex::new([EMPTY; CLASS_SIZES.len()]),
+            cached_bytes: AtomicUsize::new(0),
+        }
+    }
+
+    /// The backing allocator.
+    pub fn backing(&self) -> &A {
+        &self.backing
+    }
+
+    /// Bytes in freed blocks kept for reuse (allocated as far as the backing allocator knows).
+    pub fn cached_bytes(&self) -> usize {
+        self.cached_bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// The class serving `layout`, if it is small enough.
+fn class_of(layout: Layout) -> Option<usize> {
+    if layout.align() > CLASS_ALIGN {
+        return None;
+    }
+    CLASS_SIZES.iter().position(|&size| layout.size() <= size)
+}
+
+/// The layout every block of `class` has in the backing allocator.
+fn class_layout(class: usize) -> Layout {
+    // Cannot fail: the sizes are small multiples of the alignment, a power of two.
+    Layout::from_size_align(CLASS_SIZES[class], CLASS_ALIGN).unwrap_or(Layout::new::<u128>())
+}
+
+// SAFETY: class blocks come from the backing allocator with the class layout, whose size and
+// alignment cover every layout the class serves, and go back to it with that same layout; a
+// block is on a list only after its owner freed it, so it is handed to one owner at a time.
+// Everything else is the backing allocator's own contract.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(class) = class_of(layout) else {
+            // SAFETY: the caller's layout, passed on unchanged.
+            return unsafe { self.backing.alloc(layout) };
+        };
+        {
+            let mut lists = self.lists.lock();
+            let list = &mut lists[class];
+            if !list.head.is_null() {
+                let block = list.head;
+                // SAFETY: `block` heads the list, so it is a freed class block holding a link.
+                list.head = unsafe { (*block).next };
+                list.len -= 1;
+                self.cached_bytes.fetch_sub(CLASS_SIZES[class], Ordering::Relaxed);
+                return block.cast();
+            }
+        }
+        // SAFETY: a non-zero-sized layout.
+        unsafe { self.backing.alloc(class_layout(class)) }
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        let Some(class) = class_of(layout) else {
+            // SAFETY: the caller's block and layout, passed on unchanged.
+            return unsafe { self.backing.dealloc(block, layout) };
+        };
+        {
+            let mut lists = self.lists.lock();
+            let list = &mut lists[class];
+            if list.len < MAX_PER_CLASS {
+                let freed = block.cast::<FreeBlock>();
+                // SAFETY: the block is at least 16 bytes, 16-aligned, and no longer the caller's.
+                unsafe { freed.write(FreeBlock { next: list.head }) };
+                list.head = freed;
+                list.len += 1;
+                self.cached_bytes.fetch_add(CLASS_SIZES[class], Ordering::Relaxed);
+                return;
+            }
+        }
+        // SAFETY: class blocks were allocated with the class layout.
+        unsafe { self.backing.dealloc(block, class_layout(class)) }
+    }
+
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return ptr::null_mut();
+        };
+        match (class_of(layout), class_of(new_layout)) {
+            // SAFETY: neither side is a class block: the backing allocator's own.
+            (None, None) => unsafe { self.backing.realloc(block, layout, new_size) },
+            (Some(old), Some(new)) if old == new => block,
+            _ => {
+                // SAFETY: as `alloc`; then both blocks are live and distinct for the copy.
+                unsafe {
+                    let moved = self.alloc(new_layout);
+                    if !moved.is_null() {
+                        ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size));
+                        self.dealloc(block, layout);
+                    }
+                    moved
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::alloc::System;
+
+    /// The system allocator, counting what reaches it.
+    #[derive(Default)]
+    struct Counting {
+        allocs: AtomicUsize,
+        frees: AtomicUsize,
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            self.allocs.fetch_add(1, Ordering::Relaxed);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+            self.frees.fetch_add(1, Ordering::Relaxed);
+            unsafe { System.dealloc(block, layout) }
+        }
+    }
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    #[test]
+    fn a_freed_small_block_is_reused_without_the_backing_allocator() {
+        let heap = SmallBlocks::new(Counting::default());
+        unsafe {
+            let a = heap.alloc(layout(24, 8));
+            heap.dealloc(a, layout(24, 8));
+            assert_eq!(heap.cached_bytes(), 32);
+            // Another size of the same class gets the same block back.
+            let b = heap.alloc(layout(17, 4));
+            assert_eq!(a, b);
+            assert_eq!(heap.backing().allocs.load(Ordering::Relaxed), 1);
+            assert_eq!(heap.cached_bytes(), 0);
+            heap.dealloc(b, layout(17, 4));
+        }
+    }
+
+    #[test]
+    fn large_or_overaligned_requests_go_to_the_backing_allocator() {
+        let heap = SmallBlocks::new(Counting::default());
+        unsafe {
+            for l in [layout(LARGEST + 1, 8), layout(8, 64)] {
+                let p = heap.alloc(l);
+                assert_eq!(p as usize % l.align(), 0);
+                heap.dealloc(p, l);
+            }
+        }
+        assert_eq!(heap.backing().frees.load(Ordering::Relaxed), 2);
+        assert_eq!(heap.cached_bytes(), 0);
+    }
+
+    #[test]
+    fn the_lists_are_bounded() {
+        let heap = SmallBlocks::new(Counting::default());
+        let l = layout(LARGEST, 16);
+        let blocks: Vec<_> = (0..MAX_PER_CLASS + 10).map(|_| unsafe { heap.alloc(l) }).collect();
+        for &b in &blocks {
+            unsafe { heap.dealloc(b, l) };
+        }
+        assert_eq!(heap.backing().frees.load(Ordering::Relaxed), 10, "the overflow went back");
+        assert_eq!(heap.cached_bytes(), MAX_PER_CLASS * LARGEST);
+        assert!(heap.cached_bytes() <= MAX_CACHED_BYTES);
+    }
+
+    #[test]
+    fn realloc_keeps_the_contents_across_classes_and_sizes() {
+        let heap = SmallBlocks::new(Counting::default());
+        unsafe {
+            let mut p = heap.alloc(layout(8, 1));
+            for i in 0..8 {
+                *p.add(i) = i as u8;
+            }
+            let mut size = 8;
+            for new_size in [16, 40, 200, 4096, 60, 300, 8] {
+                p = heap.realloc(p, layout(size, 1), new_size);
+                assert!(!p.is_null());
+                let kept: Vec<u8> = (0..8).map(|i| *p.add(i)).collect();
+                assert_eq!(kept, (0..8).collect::<Vec<u8>>(), "{size} -> {new_size}");
+                size = new_size;
+            }
+            heap.dealloc(p, layout(size, 1));
+        }
+    }
+}
