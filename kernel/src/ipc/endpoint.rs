@@ -190,7 +190,7 @@ impl Endpoint {
             state.queue.push_back(message);
             arrived.take(&mut state);
         }
-        self.wake(arrived);
+        self.wake(&mut arrived);
         Ok(())
     }
 
@@ -211,7 +211,7 @@ impl Endpoint {
                 _ => take_message(&mut state, &mut room).unwrap_or(Err(Error::Empty)),
             }
         };
-        self.wake(room);
+        self.wake(&mut room);
         taken
     }
 
@@ -243,7 +243,7 @@ impl Endpoint {
     }
 
     /// Wakes what `wakeups` took, then the rest of the waiters it counted, batch by batch.
-    fn wake(&self, mut wakeups: Wakeups) {
+    fn wake(&self, wakeups: &mut Wakeups) {
         loop {
             for waker in wakeups.wakers[..wakeups.len].iter_mut().filter_map(Option::take) {
                 waker.wake();
@@ -259,7 +259,7 @@ impl Endpoint {
     fn wake_all(&self, side: Side) {
         let mut wakeups = Wakeups::new(side);
         wakeups.take(&mut self.state.lock());
-        self.wake(wakeups);
+        self.wake(&mut wakeups);
     }
 }
 
@@ -318,7 +318,7 @@ impl<T> Future for Waiting<'_, T> {
                 None => state.waiters(this.side).register(&mut this.key, cx.waker()).err().map(Err),
             }
         };
-        this.endpoint.wake(room);
+        this.endpoint.wake(&mut room);
         outcome.map_or(Poll::Pending, Poll::Ready)
     }
 }

@@ -5,7 +5,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
-use core::ops::Deref;
+use core::ops::{Deref, DerefMut};
 
 use crate::cap::Capability;
 use crate::error::Error;
@@ -41,17 +41,23 @@ enum Repr {
 impl Payload {
     /// A copy of `bytes`: `TooLarge` above [`MAX_PAYLOAD`], `NoMemory` if the heap is out.
     pub fn new(bytes: &[u8]) -> Result<Self, Error> {
-        if bytes.len() > MAX_PAYLOAD {
+        let mut payload = Self::zeroed(bytes.len())?;
+        payload.copy_from_slice(bytes);
+        Ok(payload)
+    }
+
+    /// `len` zero bytes to fill in place (a host call copies the guest's bytes straight in):
+    /// `TooLarge` above [`MAX_PAYLOAD`], `NoMemory` if the heap is out.
+    pub fn zeroed(len: usize) -> Result<Self, Error> {
+        if len > MAX_PAYLOAD {
             return Err(Error::TooLarge);
         }
-        if bytes.len() <= INLINE_PAYLOAD {
-            let mut inline = [0; INLINE_PAYLOAD];
-            inline[..bytes.len()].copy_from_slice(bytes);
-            return Ok(Self(Repr::Inline { len: bytes.len() as u8, bytes: inline }));
+        if len <= INLINE_PAYLOAD {
+            return Ok(Self(Repr::Inline { len: len as u8, bytes: [0; INLINE_PAYLOAD] }));
         }
         let mut heap = Vec::new();
-        heap.try_reserve_exact(bytes.len()).map_err(|_| Error::NoMemory)?;
-        heap.extend_from_slice(bytes);
+        heap.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
+        heap.resize(len, 0);
         Ok(Self(Repr::Heap(heap.into_boxed_slice())))
     }
 }
@@ -62,6 +68,15 @@ impl Deref for Payload {
     fn deref(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl DerefMut for Payload {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match &mut self.0 {
+            Repr::Inline { len, bytes } => &mut bytes[..usize::from(*len)],
             Repr::Heap(bytes) => bytes,
         }
     }
@@ -86,6 +101,10 @@ mod tests {
             assert_eq!(matches!(payload.0, Repr::Inline { .. }), len <= INLINE_PAYLOAD);
         }
         assert_eq!(Payload::new(&[0; MAX_PAYLOAD + 1]).unwrap_err(), Error::TooLarge);
+        assert_eq!(Payload::zeroed(MAX_PAYLOAD + 1).unwrap_err(), Error::TooLarge);
+        let mut filled = Payload::zeroed(INLINE_PAYLOAD + 3).unwrap();
+        filled[INLINE_PAYLOAD + 2] = 7;
+        assert_eq!((filled.len(), filled[INLINE_PAYLOAD + 2]), (INLINE_PAYLOAD + 3, 7));
     }
 
     #[test]

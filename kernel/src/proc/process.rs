@@ -188,7 +188,17 @@ impl Process {
         payload: &[u8],
         transfer: Option<Handle>,
     ) -> Result<(), Error> {
-        let payload = Payload::new(payload)?;
+        self.send_payload(handle, opcode, Payload::new(payload)?, transfer)
+    }
+
+    /// As [`send`](Self::send), with the payload already built.
+    pub fn send_payload(
+        &self,
+        handle: Handle,
+        opcode: u32,
+        payload: Payload,
+        transfer: Option<Handle>,
+    ) -> Result<(), Error> {
         let (endpoint, cap) = self.with_caps(|caps| {
             let endpoint = caps.endpoint(handle, Rights::WRITE)?.clone();
             let cap = transfer
@@ -228,17 +238,22 @@ impl Process {
         handle: Handle,
         mut accept: impl FnMut(&Message) -> Result<(), Error>,
     ) -> Result<Received, Error> {
-        let endpoint = self.with_caps(|caps| caps.endpoint(handle, Rights::READ).cloned())?;
-        let mut blocked = None;
         loop {
-            match self.take(&endpoint, &mut accept) {
-                Err(Error::Empty) => {
-                    blocked.get_or_insert_with(|| Blocked::new(self, Wait::Receive(handle)));
-                    endpoint.readable().await?;
-                }
+            match self.try_recv(handle, &mut accept) {
+                Err(Error::Empty) => self.readable(handle).await?,
                 taken => return taken,
             }
         }
+    }
+
+    /// Waits, as [`State::Blocked`], until the endpoint `handle` names (needs READ) has a
+    /// message queued (`Ok`) or never will (`Closed`). Code that must not move a message
+    /// through a future's state (a host call) waits with this and then takes with
+    /// [`try_recv`](Self::try_recv).
+    pub async fn readable(&self, handle: Handle) -> Result<(), Error> {
+        let endpoint = self.with_caps(|caps| caps.endpoint(handle, Rights::READ).cloned())?;
+        let _blocked = Blocked::new(self, Wait::Receive(handle));
+        endpoint.readable().await
     }
 
     fn take(

@@ -62,6 +62,12 @@ impl GuestRange {
         Self { start: self.start, len: self.len.min(len) }
     }
 
+    /// It cut in two at `mid` (clamped to its length).
+    pub fn split_at(self, mid: usize) -> (Self, Self) {
+        let mid = mid.min(self.len);
+        (Self { start: self.start, len: mid }, Self { start: self.start + mid, len: self.len - mid })
+    }
+
     /// The `len` bytes at `offset` inside it, if they fit.
     pub fn sub(self, offset: usize, len: usize) -> Option<Self> {
         (offset.checked_add(len)? <= self.len).then_some(Self { start: self.start + offset, len })
@@ -129,6 +135,8 @@ mod tests {
         assert_eq!(whole.sub(4, 4), Some(GuestRange { start: 12, len: 4 }));
         assert_eq!(whole.sub(4, 5), None);
         assert_eq!(whole.sub(usize::MAX, 2), None);
+        assert_eq!(whole.split_at(3), (GuestRange { start: 8, len: 3 }, GuestRange { start: 11, len: 5 }));
+        assert_eq!(whole.split_at(99).1.len(), 0);
         // Offsets are unsigned: a "negative" pointer is an address above 2 GiB.
         let err = GuestRange::new(-16, 16, 65536).unwrap_err();
         assert_eq!((err.ptr, err.len), (0xffff_fff0, 16));

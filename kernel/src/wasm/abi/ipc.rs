@@ -12,9 +12,7 @@ use core::task::Poll;
 use tinywasm::FuncContext;
 use tinywasm::types::WasmValue;
 
-use super::errors::{
-    E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_NO_MEMORY, E_OUT_OF_BOUNDS, E_TOO_LARGE, code,
-};
+use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_OUT_OF_BOUNDS, code};
 use minimalos_abi::{
     MAX_WAIT_ENTRIES, NO_CAP as NO_HANDLE, READABLE, READY_CLOSED as CLOSED, READY_INVALID as INVALID,
     RECV_HEADER, WAIT_ENTRY, WRITABLE,
@@ -23,7 +21,7 @@ use minimalos_abi::{
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
-use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, MAX_PAYLOAD, Message, Waiting};
+use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
 use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -37,24 +35,14 @@ pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
     let guest = Guest::new(ctx, &mut fcx)?;
     let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
-    if range.len() > MAX_PAYLOAD {
-        return i32_result(E_TOO_LARGE);
-    }
-    // Small payloads go through the stack; zeroing a 4 KiB buffer for every send costs more
-    // than the rest of the call under emulation.
-    let (mut inline, mut heap) = ([0u8; INLINE_PAYLOAD], Vec::new());
-    let payload: &mut [u8] = if range.len() <= INLINE_PAYLOAD {
-        &mut inline[..range.len()]
-    } else {
-        if heap.try_reserve_exact(range.len()).is_err() {
-            return i32_result(E_NO_MEMORY);
-        }
-        heap.resize(range.len(), 0);
-        &mut heap
+    // The guest's bytes go straight into the message: no staging buffer to zero and copy.
+    let mut payload = match Payload::zeroed(range.len()) {
+        Ok(payload) => payload,
+        Err(error) => return i32_result(code(error)),
     };
-    guest.read(range, payload)?;
+    guest.read(range, &mut payload)?;
     let transfer = (cap != NO_HANDLE).then_some(Handle::from_raw(cap));
-    let sent = ctx.process.send(Handle::from_raw(handle), opcode as u32, payload, transfer);
+    let sent = ctx.process.send_payload(Handle::from_raw(handle), opcode as u32, payload, transfer);
     i32_result(sent.map_or_else(code, |()| 0))
 }
 
@@ -91,10 +79,17 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
             Err(Error::BufferTooSmall)
         }
     };
-    let received = if block {
-        fiber::block_on(ctx.process.recv(handle, fits)).map_err(|_| cancelled())?
-    } else {
-        ctx.process.try_recv(handle, fits)
+    // Waiting and taking are separate steps so the message is moved once, not through the
+    // states of a future.
+    let received = loop {
+        match ctx.process.try_recv(handle, fits) {
+            Err(Error::Empty) if block => {
+                if let Err(error) = fiber::block_on(ctx.process.readable(handle)).map_err(|_| cancelled())? {
+                    break Err(error);
+                }
+            }
+            taken => break taken,
+        }
     };
     let message = match received {
         Ok(message) => message,
@@ -112,13 +107,22 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
         Some(Err(_)) | None => NO_HANDLE,
     };
     let payload = &message.payload[..];
-    // Both sub-ranges fit: `fits` checked the length under the endpoint's lock.
-    let (Some(head), Some(body)) = (buffer.sub(0, RECV_HEADER), buffer.sub(RECV_HEADER, payload.len()))
-    else {
+    let header = header(message.opcode, payload.len(), cap);
+    // Both ranges fit: `fits` checked the length under the endpoint's lock.
+    let Some(whole) = buffer.sub(0, RECV_HEADER + payload.len()) else {
         return i64_result(E_BUFFER_TOO_SMALL.into());
     };
-    guest.write(head, &header(message.opcode, payload.len(), cap))?;
-    guest.write(body, payload)?;
+    if payload.len() <= INLINE_PAYLOAD {
+        // A small message reaches the guest in one copy.
+        let mut bytes = [0u8; RECV_HEADER + INLINE_PAYLOAD];
+        bytes[..RECV_HEADER].copy_from_slice(&header);
+        bytes[RECV_HEADER..whole.len()].copy_from_slice(payload);
+        guest.write(whole, &bytes)?;
+    } else {
+        let (head, body) = whole.split_at(RECV_HEADER);
+        guest.write(head, &header)?;
+        guest.write(body, payload)?;
+    }
     i64_result(message.sender.raw() as i64)
 }
 
