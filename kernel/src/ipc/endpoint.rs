@@ -78,22 +78,20 @@ impl State {
     }
 }
 
-/// Wakers taken off one side under the lock, to be woken once it is released. A batch is fixed
-/// in size so waking costs no allocation; more waiters are fetched in further batches.
+/// Wakers taken off one side under the lock, to be woken once it is released: one at a time,
+/// the lock taken again for each further one. One waiter (a request/reply pair) is the common
+/// case, so a single slot costs least; waking costs no allocation either way.
 struct Wakeups {
     side: Side,
-    wakers: [Option<Waker>; Self::BATCH],
-    len: usize,
+    next: Option<Waker>,
     /// Waiters listed when the wake began and not yet taken. Later arrivals saw the change
     /// themselves and need no wake.
     left: usize,
 }
 
 impl Wakeups {
-    const BATCH: usize = 8;
-
     fn new(side: Side) -> Self {
-        Self { side, wakers: Default::default(), len: 0, left: 0 }
+        Self { side, next: None, left: 0 }
     }
 
     /// Starts waking every task now waiting on this side.
@@ -103,15 +101,11 @@ impl Wakeups {
     }
 
     fn take_more(&mut self, state: &mut State) {
-        let waiters = state.waiters(self.side);
-        while self.len < Self::BATCH && self.left > 0 {
+        if self.left > 0 {
             self.left -= 1;
-            match waiters.pop() {
-                Some(waker) => {
-                    self.wakers[self.len] = Some(waker);
-                    self.len += 1;
-                }
-                None => self.left = 0,
+            self.next = state.waiters(self.side).pop();
+            if self.next.is_none() {
+                self.left = 0;
             }
         }
     }
@@ -242,17 +236,13 @@ impl Endpoint {
         Waiting { endpoint: self, side, key: None, check }
     }
 
-    /// Wakes what `wakeups` took, then the rest of the waiters it counted, batch by batch.
+    /// Wakes what `wakeups` took, then the rest of the waiters it counted, one by one.
     fn wake(&self, wakeups: &mut Wakeups) {
-        loop {
-            for waker in wakeups.wakers[..wakeups.len].iter_mut().filter_map(Option::take) {
-                waker.wake();
+        while let Some(waker) = wakeups.next.take() {
+            waker.wake();
+            if wakeups.left > 0 {
+                wakeups.take_more(&mut self.state.lock());
             }
-            wakeups.len = 0;
-            if wakeups.left == 0 {
-                return;
-            }
-            wakeups.take_more(&mut self.state.lock());
         }
     }
 
@@ -516,8 +506,8 @@ pub(crate) mod tests {
         let (reader, writer) = pair(64);
         let endpoint = endpoint_of(&reader);
         let got = Rc::new(RefCell::new(Vec::new()));
-        // More waiters than one wake batch holds.
-        const WAITERS: u32 = 3 * Wakeups::BATCH as u32 + 1;
+        // Many waiters, each woken under its own turn of the lock.
+        const WAITERS: u32 = 25;
         for _ in 0..WAITERS {
             let (endpoint, got) = (Arc::clone(&endpoint), Rc::clone(&got));
             executor
