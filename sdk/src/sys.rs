@@ -17,7 +17,7 @@ unsafe extern "C" {
     pub safe fn sys_log(ptr: i32, len: i32);
     /// Ends the actor with status `code`.
     pub safe fn sys_exit(code: i32);
-    /// Lets every other runnable task run once.
+    /// Gives the CPU away: woken tasks run first, then those that gave way before.
     pub safe fn sys_yield();
     /// Nanoseconds since boot on the monotonic clock.
     pub safe fn sys_clock_ns() -> i64;
@@ -31,6 +31,18 @@ unsafe extern "C" {
     pub fn sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64;
     /// As [`sys_cap_recv`], but `E_EMPTY` instead of blocking.
     pub fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64;
+    /// [`sys_cap_send`], then [`sys_cap_recv`] on `reply` into the buffer, in one call; the
+    /// receive side is checked first, so an argument error sends nothing.
+    pub fn sys_cap_call(
+        handle: i64,
+        opcode: i32,
+        payload_ptr: i32,
+        payload_len: i32,
+        cap: i64,
+        reply: i64,
+        buf_ptr: i32,
+        buf_len: i32,
+    ) -> i64;
     /// Blocks until one of `count` wait entries is ready or the clock reaches `deadline_ns`.
     pub fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32;
     /// Creates an endpoint of `capacity` messages; returns a handle with every right.
@@ -87,8 +99,8 @@ pub mod fake;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use fake::{
-    ptr, ptr_mut, sys_cap_close, sys_cap_derive, sys_cap_mem_read, sys_cap_mem_size, sys_cap_mem_write,
-    sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait, sys_clock_ns, sys_endpoint_create, sys_exit,
-    sys_fb_format, sys_fb_info, sys_kernel_log, sys_log, sys_mem_info, sys_proc_kill, sys_proc_list,
-    sys_proc_spawn, sys_sleep_ns, sys_tsc_hz, sys_yield,
+    ptr, ptr_mut, sys_cap_call, sys_cap_close, sys_cap_derive, sys_cap_mem_read, sys_cap_mem_size,
+    sys_cap_mem_write, sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait, sys_clock_ns,
+    sys_endpoint_create, sys_exit, sys_fb_format, sys_fb_info, sys_kernel_log, sys_log, sys_mem_info,
+    sys_proc_kill, sys_proc_list, sys_proc_spawn, sys_sleep_ns, sys_tsc_hz, sys_yield,
 };

@@ -25,6 +25,49 @@ fn a_message_too_large_for_the_buffer_stays_queued_and_is_received_whole() {
 }
 
 #[test]
+fn a_call_sends_then_receives_and_sends_nothing_when_its_receive_side_is_bad() {
+    fake::reset();
+    let requests = Endpoint::create(2).unwrap();
+    let replies = Endpoint::create(2).unwrap();
+    replies.try_send(7, b"answer", None).unwrap();
+    let mut buf = [0u8; 64];
+    // SAFETY: the fake writes at most 64 bytes into `buf`.
+    let sender = unsafe {
+        sys::sys_cap_call(
+            requests.raw(),
+            3,
+            sys::ptr(b"ask"),
+            3,
+            -1,
+            replies.raw(),
+            sys::ptr_mut(&mut buf),
+            64,
+        )
+    };
+    assert_eq!(sender, fake::PID);
+    assert_eq!((buf[0], buf[4], &buf[16..22]), (7, 6, &b"answer"[..]));
+    assert_eq!(requests.try_recv().unwrap().payload, b"ask");
+
+    // A reply handle without READ: refused before the send.
+    let write_only = replies.derive(Rights::WRITE).unwrap();
+    // SAFETY: as above.
+    let refused = unsafe {
+        sys::sys_cap_call(
+            requests.raw(),
+            3,
+            sys::ptr(b"ask"),
+            3,
+            -1,
+            write_only.raw(),
+            sys::ptr_mut(&mut buf),
+            64,
+        )
+    };
+    assert_eq!(refused, i64::from(sys::E_NO_RIGHTS));
+    assert_eq!(requests.try_recv().unwrap_err(), Error::Empty, "nothing was sent");
+}
+
+#[test]
 fn sending_respects_capacity_rights_and_the_closed_rules() {
     fake::reset();
     let queue = Endpoint::create(1).unwrap();

@@ -3,8 +3,9 @@
 //!
 //! The first message on `back` is the parameters (opcode [`PARAMS`], `u32` round trips and
 //! `u32` payload size, little-endian), queued by the shell before either actor starts. Each
-//! round trip is timed alone with `sys_clock_ns` around one send and one receive; the clock
-//! call's own cost is measured beforehand and reported beside the figures, never subtracted.
+//! round trip is timed alone with `sys_clock_ns` around one `sys_cap_call` (the request, then
+//! the wait for the echo, in one host call, as a client does); the clock call's own cost is
+//! measured beforehand and reported beside the figures, never subtracted.
 //!
 //! The summary (opcode [`RESULTS`]) is `u64`s, little-endian, in this order: round trips,
 //! payload bytes, min, p50, p90, p99, max (ns), the whole run's ns, the clock call's ns, then
@@ -58,12 +59,21 @@ pub extern "C" fn _start() {
     let start = sys::sys_clock_ns();
     for _ in 0..trips {
         let t0 = sys::sys_clock_ns();
-        if sys::sys_cap_send(OUT, TRIP as i32, sys::ptr(payload), payload.len() as i32, -1) < 0 {
-            sdk::exit(3);
-        }
         // SAFETY: the kernel writes at most `buf.len()` bytes, inside `buf`.
-        if unsafe { sys::sys_cap_recv(BACK, sys::ptr_mut(&mut buf), buf.len() as i32) } < 0 {
-            sdk::exit(4);
+        let answered = unsafe {
+            sys::sys_cap_call(
+                OUT,
+                TRIP as i32,
+                sys::ptr(payload),
+                payload.len() as i32,
+                -1,
+                BACK,
+                sys::ptr_mut(&mut buf),
+                buf.len() as i32,
+            )
+        };
+        if answered < 0 {
+            sdk::exit(3);
         }
         samples.push((sys::sys_clock_ns() - t0).max(0) as u64);
     }

@@ -234,26 +234,7 @@ pub fn sys_sleep_ns(ns: i64) -> i32 {
 
 /// Queues a message on endpoint `handle`, moving `cap` (or `-1`) with it; never blocks.
 pub fn sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32 {
-    call32(|k| {
-        let payload = k.read(payload_ptr, payload_len)?;
-        let object = k.endpoint(handle, RIGHT_WRITE)?;
-        if payload.len() > MAX_PAYLOAD {
-            return Err(E_TOO_LARGE);
-        }
-        if cap != NO_CAP && k.cap(cap)?.rights & RIGHT_GRANT == 0 {
-            return Err(E_NO_RIGHTS);
-        }
-        let endpoint = k.endpoint_mut(object);
-        if endpoint.readers == 0 {
-            return Err(E_CLOSED);
-        }
-        if endpoint.queue.len() >= endpoint.capacity {
-            return Err(E_FULL);
-        }
-        let cap = if cap == NO_CAP { None } else { k.handles.remove(&cap) };
-        k.endpoint_mut(object).queue.push_back(Message { opcode: opcode as u32, payload, cap });
-        Ok(0)
-    })
+    call32(|k| k.send(handle, opcode, payload_ptr, payload_len, cap))
 }
 
 /// Takes the oldest message; panics where the kernel would block forever.
@@ -277,6 +258,30 @@ pub unsafe fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64 {
         // SAFETY: forwarded from this function's contract.
         let buf = unsafe { k.out(buf_ptr, buf_len) }?;
         k.recv(handle, buf, false)
+    })
+}
+
+/// A send, then a blocking receive; the receive side is checked before anything is sent.
+///
+/// # Safety
+/// As [`sys_cap_recv`], for the reply buffer.
+#[allow(clippy::too_many_arguments)] // The import's signature, one-to-one.
+pub unsafe fn sys_cap_call(
+    handle: i64,
+    opcode: i32,
+    payload_ptr: i32,
+    payload_len: i32,
+    cap: i64,
+    reply: i64,
+    buf_ptr: i32,
+    buf_len: i32,
+) -> i64 {
+    call(|k| {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        k.endpoint(reply, RIGHT_READ)?;
+        k.send(handle, opcode, payload_ptr, payload_len, cap)?;
+        k.recv(reply, buf, true)
     })
 }
 
@@ -679,6 +684,34 @@ impl Kernel {
             return Err(E_OUT_OF_BOUNDS);
         }
         Ok(start..start + len)
+    }
+
+    fn send(
+        &mut self,
+        handle: i64,
+        opcode: i32,
+        payload_ptr: i32,
+        payload_len: i32,
+        cap: i64,
+    ) -> Result<i64, i32> {
+        let payload = self.read(payload_ptr, payload_len)?;
+        let object = self.endpoint(handle, RIGHT_WRITE)?;
+        if payload.len() > MAX_PAYLOAD {
+            return Err(E_TOO_LARGE);
+        }
+        if cap != NO_CAP && self.cap(cap)?.rights & RIGHT_GRANT == 0 {
+            return Err(E_NO_RIGHTS);
+        }
+        let endpoint = self.endpoint_mut(object);
+        if endpoint.readers == 0 {
+            return Err(E_CLOSED);
+        }
+        if endpoint.queue.len() >= endpoint.capacity {
+            return Err(E_FULL);
+        }
+        let cap = if cap == NO_CAP { None } else { self.handles.remove(&cap) };
+        self.endpoint_mut(object).queue.push_back(Message { opcode: opcode as u32, payload, cap });
+        Ok(0)
     }
 
     fn recv(&mut self, handle: i64, buf: &mut [u8], blocking: bool) -> Result<i64, i32> {

@@ -25,7 +25,7 @@ use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
 use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
-use crate::wasm::guest::Guest;
+use crate::wasm::guest::{Guest, GuestRange};
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 
@@ -34,16 +34,7 @@ pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     let (handle, opcode, ptr, len, cap) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
     let guest = Guest::new(ctx, &mut fcx)?;
-    let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
-    // The guest's bytes go straight into the message: no staging buffer to zero and copy.
-    let mut payload = match Payload::zeroed(range.len()) {
-        Ok(payload) => payload,
-        Err(error) => return i32_result(code(error)),
-    };
-    guest.read(range, &mut payload)?;
-    let transfer = (cap != NO_HANDLE).then_some(Handle::from_raw(cap));
-    let sent = ctx.process.send_payload(Handle::from_raw(handle), opcode as u32, payload, transfer);
-    i32_result(sent.map_or_else(code, |()| 0))
+    i32_result(send(ctx, &guest, handle, opcode, ptr, len, cap)?)
 }
 
 /// `sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
@@ -54,6 +45,47 @@ pub fn sys_cap_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]
 /// `sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
 pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     receive(ctx, fcx, args, false)
+}
+
+/// `sys_cap_call(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64,
+/// reply_handle: i64, buf_ptr: i32, buf_len: i32) -> i64`: a send, then a blocking receive, in
+/// one host call. The receive side is checked first, so an argument error sends nothing.
+pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, opcode, ptr, len, cap) =
+        (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
+    let (reply, buf_ptr, buf_len) =
+        (Handle::from_raw(arg_i64(args, 5)?), arg_i32(args, 6)?, arg_i32(args, 7)?);
+    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let Ok(buffer) = guest.range(buf_ptr, buf_len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
+    if let Err(error) = ctx.process.with_caps(|caps| caps.endpoint(reply, Rights::READ).map(drop)) {
+        return i64_result(code(error).into());
+    }
+    match send(ctx, &guest, handle, opcode, ptr, len, cap)? {
+        0 => i64_result(receive_into(ctx, &mut guest, reply, buffer, true)?),
+        refused => i64_result(refused.into()),
+    }
+}
+
+/// Sends the guest's `len` bytes at `ptr`; returns 0 or the error code.
+fn send(
+    ctx: &ActorContext,
+    guest: &Guest<'_, '_>,
+    handle: i64,
+    opcode: i32,
+    ptr: i32,
+    len: i32,
+    cap: i64,
+) -> Result<i32, tinywasm::Error> {
+    let Ok(range) = guest.range(ptr, len) else { return Ok(E_OUT_OF_BOUNDS) };
+    // The guest's bytes go straight into the message: no staging buffer to zero and copy.
+    let mut payload = match Payload::zeroed(range.len()) {
+        Ok(payload) => payload,
+        Err(error) => return Ok(code(error)),
+    };
+    guest.read(range, &mut payload)?;
+    let transfer = (cap != NO_HANDLE).then_some(Handle::from_raw(cap));
+    let sent = ctx.process.send_payload(Handle::from_raw(handle), opcode as u32, payload, transfer);
+    Ok(sent.map_or_else(code, |()| 0))
 }
 
 /// The header `sys_cap_recv` writes: opcode, payload length, transferred handle.
@@ -69,6 +101,18 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
     let (handle, ptr, len) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?, arg_i32(args, 2)?);
     let mut guest = Guest::new(ctx, &mut fcx)?;
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
+    i64_result(receive_into(ctx, &mut guest, handle, buffer, block)?)
+}
+
+/// Receives from `handle` into `buffer` (header, then payload), waiting if `block`; returns the
+/// sender's pid or the error code.
+fn receive_into(
+    ctx: &ActorContext,
+    guest: &mut Guest<'_, '_>,
+    handle: Handle,
+    buffer: GuestRange,
+    block: bool,
+) -> Result<i64, tinywasm::Error> {
     // A message that does not fit stays queued; its size is reported so the actor can retry.
     let too_big = Cell::new(None);
     let fits = |message: &Message| {
@@ -94,11 +138,11 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
     let message = match received {
         Ok(message) => message,
         Err(error) => {
-            let Some((opcode, needed)) = too_big.get() else { return i64_result(code(error).into()) };
+            let Some((opcode, needed)) = too_big.get() else { return Ok(code(error).into()) };
             if let Some(head) = buffer.sub(0, RECV_HEADER) {
                 guest.write(head, &header(opcode, needed, NO_HANDLE))?;
             }
-            return i64_result(E_BUFFER_TOO_SMALL.into());
+            return Ok(E_BUFFER_TOO_SMALL.into());
         }
     };
     let cap = match message.cap {
@@ -110,7 +154,7 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
     let header = header(message.opcode, payload.len(), cap);
     // Both ranges fit: `fits` checked the length under the endpoint's lock.
     let Some(whole) = buffer.sub(0, RECV_HEADER + payload.len()) else {
-        return i64_result(E_BUFFER_TOO_SMALL.into());
+        return Ok(E_BUFFER_TOO_SMALL.into());
     };
     if payload.len() <= INLINE_PAYLOAD {
         // A small message reaches the guest in one copy.
@@ -123,7 +167,7 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
         guest.write(head, &header)?;
         guest.write(body, payload)?;
     }
-    i64_result(message.sender.raw() as i64)
+    Ok(message.sender.raw() as i64)
 }
 
 /// One wait-list entry as the actor wrote it.
