@@ -1,7 +1,6 @@
 //! `minimalos bench` (`make bench`): boots the default image headless, types the shell's
 //! `bench` commands, reads the figures they print, and writes them to `build/bench/` as
-//! `results.json` and `results.md`. A second boot with `ktest=sched` gives the kernel-native
-//! IPC figure from its `ktest ipc:` log line. Only figures read off the console are written.
+//! `results.json` and `results.md`. Only figures read off the console are written.
 //!
 //! The parsers are public so that the QEMU test reads the shell's answer the same way.
 
@@ -22,6 +21,8 @@ const WARM_UP: u32 = 1000;
 pub const TRIPS: u32 = 10_000;
 /// Round trips of `bench preempt`: fewer, as each may wait for the spinner's time slices.
 const PREEMPT_TRIPS: u32 = 1000;
+/// Round trips of the kernel-native ping-pong.
+const NATIVE_TRIPS: u32 = 100_000;
 /// Actors `bench spawn` starts.
 const SPAWNS: u32 = 50;
 /// Generous for a UEFI boot under TCG on a loaded host.
@@ -33,9 +34,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Percentiles {
     pub min: u64,
-    /// Absent from the kernel's `ktest ipc:` line.
-    pub p90: Option<u64>,
     pub p50: u64,
+    pub p90: u64,
     pub p99: u64,
     pub max: u64,
 }
@@ -43,16 +43,26 @@ pub struct Percentiles {
 impl Percentiles {
     /// Whether they rise from min to max, as sorted samples must.
     pub fn ordered(&self) -> bool {
-        let p90 = self.p90.unwrap_or(self.p50);
-        self.min <= self.p50 && self.p50 <= p90 && p90 <= self.p99 && self.p99 <= self.max
+        self.min <= self.p50 && self.p50 <= self.p90 && self.p90 <= self.p99 && self.p99 <= self.max
     }
 
     fn json(&self) -> String {
-        let p90 = self.p90.map(|v| format!(", \"p90\": {v}")).unwrap_or_default();
         format!(
-            "{{\"min\": {}, \"p50\": {}{p90}, \"p99\": {}, \"max\": {}}}",
-            self.min, self.p50, self.p99, self.max
+            "{{\"min\": {}, \"p50\": {}, \"p90\": {}, \"p99\": {}, \"max\": {}}}",
+            self.min, self.p50, self.p90, self.p99, self.max
         )
+    }
+
+    /// The `ns:` line of a bench answer: `min A  p50 B  p90 C  p99 D  max E`.
+    fn parse(answer: &str) -> Option<Percentiles> {
+        let ns = answer.lines().find(|l| l.trim_start().starts_with("ns:"))?;
+        Some(Percentiles {
+            min: number_after(ns, "min ")?,
+            p50: number_after(ns, "p50 ")?,
+            p90: number_after(ns, "p90 ")?,
+            p99: number_after(ns, "p99 ")?,
+            max: number_after(ns, "max ")?,
+        })
     }
 }
 
@@ -105,16 +115,9 @@ pub fn parse_path(answer: &str) -> Option<PathFigures> {
 pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
     // Kernel log lines may land anywhere in the answer, even inside the echoed command.
     let header = answer.lines().find(|l| l.contains("ipc round trip: "))?;
-    let ns = answer.lines().find(|l| l.trim_start().starts_with("ns:"))?;
     Some(IpcFigures {
         trips: number_after(header, "round trip: ")?,
-        rt_ns: Percentiles {
-            min: number_after(ns, "min ")?,
-            p50: number_after(ns, "p50 ")?,
-            p90: Some(number_after(ns, "p90 ")?),
-            p99: number_after(ns, "p99 ")?,
-            max: number_after(ns, "max ")?,
-        },
+        rt_ns: Percentiles::parse(answer)?,
         messages_per_s: number_after(answer, "throughput: ")?,
         clock_ns: number_after(answer, "clock: ")?,
         tsc_mhz: number_after(answer, "tsc: ")?,
@@ -149,17 +152,10 @@ pub fn parse_spawn(answer: &str) -> Option<SpawnFigures> {
     })
 }
 
-/// The percentiles of the kernel's `ktest ipc: N round trips, none lost; rt p50 X ns p99 Y ns
-/// min A ns max B ns` line, if `log` has one.
-pub fn parse_native(log: &str) -> Option<Percentiles> {
-    let line = log.lines().find(|l| l.contains("ktest ipc: ") && l.contains("none lost"))?;
-    Some(Percentiles {
-        min: number_after(line, "min ")?,
-        p50: number_after(line, "p50 ")?,
-        p90: None,
-        p99: number_after(line, "p99 ")?,
-        max: number_after(line, "max ")?,
-    })
+/// The percentiles of a `bench ipc-native` answer, if it has them.
+pub fn parse_native(answer: &str) -> Option<Percentiles> {
+    answer.lines().find(|l| l.contains("ipc-native round trip: "))?;
+    Percentiles::parse(answer)
 }
 
 /// Types `line` into the shell and returns what it printed before its next prompt.
@@ -195,6 +191,12 @@ struct Results {
 }
 
 impl Results {
+    /// How many times slower the Wasm round trip is than the native one, at p50.
+    fn wasm_native_ratio(&self) -> Option<f64> {
+        let (wasm, native) = (self.ipc?.rt_ns.p50, self.native?.p50);
+        (native > 0).then(|| wasm as f64 / native as f64)
+    }
+
     fn json(&self) -> String {
         let mut fields = vec![format!("\"accel\": \"{}\"", self.accel)];
         if let Some(ipc) = &self.ipc {
@@ -206,6 +208,9 @@ impl Results {
         }
         if let Some(native) = &self.native {
             fields.push(format!("\"ipc_native_rt_ns\": {}", native.json()));
+        }
+        if let Some(ratio) = self.wasm_native_ratio() {
+            fields.push(format!("\"ipc_wasm_native_p50_ratio\": {ratio:.2}"));
         }
         if let Some(spawn) = &self.spawn {
             let [min, p50, mean, max] = spawn.start_us;
@@ -237,14 +242,13 @@ impl Results {
         let mut md = format!("# MinimalOS benchmarks\n\nAccelerator: {}.\n\n", self.accel);
         md += "| figure | min | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n";
         let row = |name: &str, p: &Percentiles| {
-            let p90 = p.p90.map_or("-".into(), |v| v.to_string());
-            format!("| {name} | {} | {} | {p90} | {} | {} |\n", p.min, p.p50, p.p99, p.max)
+            format!("| {name} | {} | {} | {} | {} | {} |\n", p.min, p.p50, p.p90, p.p99, p.max)
         };
         if let Some(ipc) = &self.ipc {
             md += &row(&format!("Wasm IPC round trip, ns ({} trips)", ipc.trips), &ipc.rt_ns);
         }
         if let Some(native) = &self.native {
-            md += &row("native IPC round trip, ns (ktest=sched)", native);
+            md += &row("native IPC round trip, ns (kernel tasks, bench ipc-native)", native);
         }
         if let Some(preempt) = &self.preempt {
             md += &row(
@@ -259,6 +263,9 @@ impl Results {
                  TSC {} MHz.\n",
                 ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz
             );
+        }
+        if let Some(ratio) = self.wasm_native_ratio() {
+            let _ = writeln!(md, "\nWasm / native round trip at p50: {ratio:.2}.");
         }
         if let Some(spawn) = &self.spawn {
             let [min, p50, mean, max] = spawn.start_us;
@@ -314,17 +321,6 @@ pub fn run() -> Result<PathBuf, String> {
     machine.kill();
     measured?;
 
-    eprintln!("bench: booting with ktest=sched for the kernel-native IPC figure");
-    let mut machine = boot("bench-ktest", Some("ktest=sched"), accel)?;
-    let line = machine.wait_for_line("ktest ipc: ", BOOT_TIMEOUT + ANSWER_TIMEOUT);
-    let _ = machine.save_log(&dir.join("bench-ktest.serial.log"));
-    machine.kill();
-    results.native = line.ok().as_deref().and_then(parse_native);
-    match &results.native {
-        Some(native) => eprintln!("bench: native IPC round trip p50 {} ns", native.p50),
-        None => eprintln!("bench: no `ktest ipc:` figure; see build/bench/bench-ktest.serial.log"),
-    }
-
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json = dir.join("results.json");
     std::fs::write(&json, results.json()).map_err(|e| format!("{}: {e}", json.display()))?;
@@ -344,6 +340,11 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     let ipc =
         parse_ipc(&answer).ok_or_else(|| format!("no figures in the answer to bench ipc: {answer:?}"))?;
     results.ipc = Some(ipc);
+
+    eprintln!("bench: bench ipc-native {NATIVE_TRIPS}");
+    let answer = ask(machine, &format!("bench ipc-native {NATIVE_TRIPS}"), ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    results.native = parse_native(&answer);
 
     eprintln!("bench: bench spawn {SPAWNS}");
     let answer = ask(machine, &format!("bench spawn {SPAWNS}"), ANSWER_TIMEOUT)?;
@@ -397,10 +398,7 @@ mod tests {
     fn the_shell_answer_gives_every_figure() {
         let ipc = parse_ipc(ANSWER).expect("figures");
         assert_eq!(ipc.trips, 200);
-        assert_eq!(
-            ipc.rt_ns,
-            Percentiles { min: 9000, p50: 11000, p90: Some(12000), p99: 15000, max: 40000 }
-        );
+        assert_eq!(ipc.rt_ns, Percentiles { min: 9000, p50: 11000, p90: 12000, p99: 15000, max: 40000 });
         assert!(ipc.rt_ns.ordered());
         assert_eq!((ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz), (170_000, 300, 2495));
         assert_eq!(parse_ipc("bench ipc: N must be 1 to 1000000\r\n"), None);
@@ -419,12 +417,13 @@ mod tests {
     }
 
     #[test]
-    fn the_kernel_line_gives_the_native_figure() {
-        let log = "[INFO ] ktest ipc: 100000 round trips, none lost; rt p50 700 ns p99 900 ns min 600 ns max 5000 ns\n";
-        let native = parse_native(log).expect("figures");
-        assert_eq!(native, Percentiles { min: 600, p50: 700, p90: None, p99: 900, max: 5000 });
-        assert_eq!(native.json(), "{\"min\": 600, \"p50\": 700, \"p99\": 900, \"max\": 5000}");
-        assert_eq!(parse_native("ktest ipc: FAILED lost one"), None);
+    fn the_native_answer_gives_its_percentiles() {
+        let answer = "bench ipc-native 1000\r\nipc-native round trip: 1000 x 8 bytes, ipc-ping <-> ipc-pong \
+                      (kernel tasks, no Wasm)\r\n  ns:     min 600  p50 700  p90 800  p99 900  max 5000\r\n";
+        let native = parse_native(answer).expect("figures");
+        assert_eq!(native, Percentiles { min: 600, p50: 700, p90: 800, p99: 900, max: 5000 });
+        assert_eq!(native.json(), "{\"min\": 600, \"p50\": 700, \"p90\": 800, \"p99\": 900, \"max\": 5000}");
+        assert_eq!(parse_native("bench ipc-native: no rights\r\n"), None);
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub const MAX_SPAWN_NAME: usize = 255;
 pub const KERNEL_LOG_MAX: usize = 32 * 1024;
 /// Bytes `sys_mem_info` writes.
 pub const MEM_INFO_LEN: usize = 32;
+/// Bytes `sys_bench_ipc_native` writes: five `u64` ns figures.
+pub const NATIVE_IPC_LEN: usize = 40;
+/// Most round trips `sys_bench_ipc_native` makes.
+pub const MAX_NATIVE_TRIPS: i32 = 1_000_000;
 
 /// Opcode of the messages the console service sends to `console.in` (payload: typed bytes).
 pub const CONSOLE_INPUT: u32 = 1;

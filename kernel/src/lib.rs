@@ -17,6 +17,7 @@
 //! - `cmdline`: boot options from the kernel command line.
 //! - `ramdisk`: the `ramdisk.tar` module.
 //! - `manifest`, `init`: the boot manifest, and starting the actors it lists.
+//! - `requests`: work actors ask of the executor loop (spawning, the native IPC benchmark).
 //! - `console`: the serial console as a service actors reach through endpoints.
 //! - `log_mirror`: the kernel log copied to an endpoint the manifest names.
 //! - `task`, `time`: the executor, fibers, time slices; the clock and sleeping.
@@ -47,6 +48,7 @@ pub mod manifest;
 pub mod mem;
 pub mod proc;
 pub mod ramdisk;
+pub mod requests;
 pub mod startup;
 pub mod task;
 pub mod time;

@@ -10,7 +10,7 @@ use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
 use crate::task::{Executor, preempt};
-use crate::{fatal, init, ipc, klog, ktest, manifest, println, proc, time};
+use crate::{fatal, init, ipc, klog, ktest, manifest, println, proc, requests, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -85,8 +85,13 @@ extern "C" fn on_kernel_stack() -> ! {
         Some(KernelTest::Fault) => ktest::fault(),
         Some(KernelTest::Sched) => {
             ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e));
-            ipc::selftest::ping_pong(&mut executor, &mut processes, ktest::IPC_ROUND_TRIPS)
-                .unwrap_or_else(|e| die("ktest", e));
+            ipc::selftest::ping_pong(
+                &mut executor,
+                &mut processes,
+                ktest::IPC_ROUND_TRIPS,
+                ipc::selftest::log_report,
+            )
+            .unwrap_or_else(|e| die("ktest", e));
         }
         None => {}
     }
@@ -128,13 +133,13 @@ fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>) -> ! {
     interrupts::enable();
     loop {
         time::timer::fire_expired(time::now());
-        init::serve_spawn_requests(&mut executor, disk.as_ref());
-        executor.run_ready(|tsc| time::timer::due_at(tsc) || init::spawn_requested());
+        requests::serve(&mut executor, disk.as_ref());
+        executor.run_ready(|tsc| time::timer::due_at(tsc) || requests::pending());
         // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
         // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
         interrupts::disable();
         let timer_due = time::timer::next_deadline().is_some_and(|d| d <= time::now());
-        if executor.has_ready() || timer_due || init::spawn_requested() {
+        if executor.has_ready() || timer_due || requests::pending() {
             interrupts::enable();
         } else {
             interrupts::enable_and_hlt();

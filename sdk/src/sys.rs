@@ -79,6 +79,8 @@ unsafe extern "C" {
     pub fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
     /// Writes the kernel's 32 bytes of memory figures into the buffer.
     pub fn sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
+    /// Runs the kernel-native IPC benchmark; writes min, p50, p90, p99, max round trip in ns.
+    pub fn sys_bench_ipc_native(handle: i64, round_trips: i32, buf_ptr: i32, buf_len: i32) -> i32;
 }
 
 /// The ABI's pointer to `bytes`, for a call that only reads them.
@@ -99,8 +101,8 @@ pub mod fake;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use fake::{
-    ptr, ptr_mut, sys_cap_call, sys_cap_close, sys_cap_derive, sys_cap_mem_read, sys_cap_mem_size,
-    sys_cap_mem_write, sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait, sys_clock_ns,
-    sys_endpoint_create, sys_exit, sys_fb_format, sys_fb_info, sys_kernel_log, sys_log, sys_mem_info,
-    sys_proc_kill, sys_proc_list, sys_proc_spawn, sys_sleep_ns, sys_tsc_hz, sys_yield,
+    ptr, ptr_mut, sys_bench_ipc_native, sys_cap_call, sys_cap_close, sys_cap_derive, sys_cap_mem_read,
+    sys_cap_mem_size, sys_cap_mem_write, sys_cap_recv, sys_cap_send, sys_cap_try_recv, sys_cap_wait,
+    sys_clock_ns, sys_endpoint_create, sys_exit, sys_fb_format, sys_fb_info, sys_kernel_log, sys_log,
+    sys_mem_info, sys_proc_kill, sys_proc_list, sys_proc_spawn, sys_sleep_ns, sys_tsc_hz, sys_yield,
 };

@@ -189,6 +189,17 @@ impl System {
             heap_used: word(3),
         })
     }
+
+    /// Runs the kernel's native IPC benchmark for `round_trips` and returns min, p50, p90, p99
+    /// and max round trip in ns (needs WRITE). The whole actor waits until it is done.
+    pub fn bench_ipc_native(&self, round_trips: u32) -> Result<[u64; 5], Error> {
+        let mut raw = [0u8; sys::NATIVE_IPC_LEN];
+        let (len, trips) = (raw.len() as i32, i32::try_from(round_trips).unwrap_or(i32::MAX));
+        // SAFETY: the kernel writes at most `len` bytes, all inside `raw`.
+        let result = unsafe { sys::sys_bench_ipc_native(self.0.raw(), trips, sys::ptr_mut(&mut raw), len) };
+        Error::check(result.into())?;
+        Ok(core::array::from_fn(|i| u64_at(&raw, i * 8)))
+    }
 }
 
 impl From<Capability> for System {
@@ -365,6 +376,8 @@ mod tests {
             [memory.physical_total, memory.physical_free, memory.heap_size, memory.heap_used],
             fake::MEMORY
         );
+        assert_eq!(system.bench_ipc_native(100), Ok(fake::NATIVE_IPC));
+        assert_eq!(system.bench_ipc_native(0), Err(Error::InvalidArgument));
     }
 
     #[test]
@@ -387,6 +400,7 @@ mod tests {
         assert!(reader.processes().is_ok());
         assert_eq!(reader.kill(fake::PID as u64), Err(Error::NoRights));
         assert_eq!(reader.spawn("hello.wasm").unwrap_err().code, Error::NoRights);
+        assert_eq!(reader.bench_ipc_native(10), Err(Error::NoRights));
 
         let endpoint = Endpoint::create(1).unwrap().derive(Rights::READ | Rights::WRITE).unwrap();
         let not_system = System::from(endpoint.into_capability());

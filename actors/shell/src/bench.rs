@@ -15,6 +15,8 @@ use sdk::{Endpoint, MemoryInfo, Rights, System, sys};
 
 /// Round trips `bench ipc` makes when none are given.
 pub const DEFAULT_TRIPS: u32 = 10_000;
+/// Round trips of `bench ipc-native` when none is given.
+pub const DEFAULT_NATIVE_TRIPS: u32 = 100_000;
 /// Payload bytes `bench ipc` sends when no size is given.
 pub const DEFAULT_SIZE: u32 = 8;
 /// Actors `bench spawn` starts when no count is given.
@@ -36,10 +38,22 @@ const SUMMARY_WORDS: usize = 9 + BUCKETS + 1;
 /// Widest histogram bar, in characters.
 const BAR: u64 = 40;
 
-/// Why `bench ipc-native` has nothing to show.
-pub const NATIVE_UNAVAILABLE: &str = "bench ipc-native: not available yet: the kernel has no way to \
-start its native ping-pong from an actor; boot with ktest=sched, whose log line `ktest ipc: ... \
-rt p50 ...` gives the native figure\n";
+/// One line of five percentiles, `min p50 p90 p99 max`, each through `f`.
+fn percentile_row(unit: &str, [min, p50, p90, p99, max]: [u64; 5], f: &dyn Fn(u64) -> u64) -> String {
+    format!("  {unit:<7} min {}  p50 {}  p90 {}  p99 {}  max {}\n", f(min), f(p50), f(p90), f(p99), f(max))
+}
+
+/// Runs `bench ipc-native`: the kernel's own ping-pong of `trips` round trips between two
+/// kernel tasks, without Wasm (the floor of `bench ipc`); returns what to print.
+pub fn native(system: &System, trips: u32) -> String {
+    match system.bench_ipc_native(trips) {
+        Ok(figures) => format!(
+            "ipc-native round trip: {trips} x 8 bytes, ipc-ping <-> ipc-pong (kernel tasks, no Wasm)\n{}",
+            percentile_row("ns:", figures, &|ns| ns)
+        ),
+        Err(error) => format!("bench ipc-native: {error}\n"),
+    }
+}
 
 /// What `bench_ping` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,21 +94,13 @@ impl IpcSummary {
 
     /// The summary as the shell shows it; cycles from the TSC frequency `tsc_hz`.
     pub fn show(&self, tsc_hz: u64) -> String {
-        let [min, p50, p90, p99, max] = self.percentiles;
+        let [min, _, _, p99, _] = self.percentiles;
         let mut text =
             format!("ipc round trip: {} x {} bytes, bench_ping <-> bench_pong\n", self.trips, self.size);
-        let row = |unit: &str, f: &dyn Fn(u64) -> u64| {
-            format!(
-                "  {unit:<7} min {}  p50 {}  p90 {}  p99 {}  max {}\n",
-                f(min),
-                f(p50),
-                f(p90),
-                f(p99),
-                f(max)
-            )
-        };
-        text += &row("ns:", &|ns| ns);
-        text += &row("cycles:", &|ns| (u128::from(ns) * u128::from(tsc_hz) / 1_000_000_000) as u64);
+        text += &percentile_row("ns:", self.percentiles, &|ns| ns);
+        text += &percentile_row("cycles:", self.percentiles, &|ns| {
+            (u128::from(ns) * u128::from(tsc_hz) / 1_000_000_000) as u64
+        });
         // Two messages per round trip.
         let per_second =
             |count: u64| (u128::from(count) * 1_000_000_000 / u128::from(self.elapsed_ns.max(1))) as u64;

@@ -6,7 +6,7 @@ use core::fmt;
 
 use sdk::Pid;
 
-use crate::bench::{DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS};
+use crate::bench::{DEFAULT_NATIVE_TRIPS, DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS};
 
 /// Every command, with a one-line description, as `help` lists them.
 pub const HELP: &[(&str, &str)] = &[
@@ -22,7 +22,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("cat FILE", "print a file (needs the vfs)"),
     ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
     ("bench ipc [N] [SIZE]", "time N Wasm IPC round trips of SIZE bytes (10000, 8)"),
-    ("bench ipc-native", "the kernel-native IPC figure (not available yet)"),
+    ("bench ipc-native [N]", "N round trips between two kernel tasks, no Wasm (100000)"),
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
     ("bench preempt [N]", "bench ipc N while test/spinner.wasm runs"),
     ("bench wasm", "interpreter speed: million Wasm instructions per second"),
@@ -34,8 +34,8 @@ pub const HELP: &[(&str, &str)] = &[
 pub enum Bench {
     /// `bench ipc [N] [SIZE]`: round trips and payload bytes.
     Ipc(u32, u32),
-    /// `bench ipc-native`.
-    IpcNative,
+    /// `bench ipc-native [N]`: round trips.
+    IpcNative(u32),
     /// `bench spawn [N]`: how many actors.
     Spawn(u32),
     /// `bench preempt [N]`: round trips.
@@ -138,7 +138,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 /// The benchmark the words after `bench` ask for.
 fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
     const USAGE: ParseError<'static> =
-        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native | spawn [N] | preempt [N] | wasm | path");
+        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native [N] | spawn [N] | preempt [N] | wasm | path");
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
         Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
@@ -149,7 +149,9 @@ fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, Pa
             let size = number(words.next(), "payload size", DEFAULT_SIZE)?;
             Bench::Ipc(trips, size)
         }
-        Some("ipc-native") => Bench::IpcNative,
+        Some("ipc-native") => {
+            Bench::IpcNative(number(words.next(), "round trip count", DEFAULT_NATIVE_TRIPS)?)
+        }
         Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
         Some("preempt") => Bench::Preempt(number(words.next(), "round trip count", DEFAULT_TRIPS)?),
         Some("wasm") => Bench::Wasm,
@@ -206,7 +208,8 @@ mod tests {
         assert_eq!(parse("bench ipc"), Ok(Command::Bench(Bench::Ipc(10_000, 8))));
         assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8))));
         assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64))));
-        assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative)));
+        assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative(100_000))));
+        assert_eq!(parse("bench ipc-native 500"), Ok(Command::Bench(Bench::IpcNative(500))));
         assert_eq!(parse("bench wasm"), Ok(Command::Bench(Bench::Wasm)));
         assert_eq!(parse("bench path"), Ok(Command::Bench(Bench::Path)));
         assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));

@@ -61,7 +61,7 @@ impl Shell {
             Command::Cat(path) => self.with_files(|files| files.cat(path)).await,
             Command::Write(path, text) => self.with_files(|files| files.write(path, text)).await,
             Command::Bench(Bench::Ipc(trips, size)) => bench::ipc(&self.system, trips, size).await,
-            Command::Bench(Bench::IpcNative) => bench::NATIVE_UNAVAILABLE.into(),
+            Command::Bench(Bench::IpcNative(trips)) => bench::native(&self.system, trips),
             Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
             Command::Bench(Bench::Preempt(trips)) => bench::preempt(&self.system, trips).await,
             Command::Bench(Bench::Wasm) => bench::wasm(&self.system).await,

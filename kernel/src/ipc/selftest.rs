@@ -1,9 +1,13 @@
-//! The IPC check for `ktest`: two processes ping-pong sequence numbers through a pair of
-//! endpoints, and the round trip is timed. The boot-time wiring is in `ktest`/`startup`.
+//! Kernel-native IPC: two processes ping-pong sequence numbers through a pair of endpoints,
+//! and the round trip is timed. `ktest=sched` runs it at boot (wired in `startup`), and the
+//! `system` capability's `sys_bench_ipc_native` on request (served in `init`): the floor of
+//! the Wasm figure, without the interpreter.
 //!
 //! One message is in flight at a time, so any loss, duplicate or reordering shows as a wrong
 //! sequence number (or, for a loss, as a report that never comes).
 
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -20,14 +24,27 @@ const PING: u32 = 1;
 /// Opcode of the echo.
 const PONG: u32 = 2;
 
+/// Round-trip figures of a native ping-pong, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundTrips {
+    /// Round trips made.
+    pub count: usize,
+    /// Fastest, median, 90th and 99th percentile, slowest.
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
 /// Spawns processes `ipc-ping` and `ipc-pong` into `processes`; ping sends `round_trips`
-/// 8-byte sequence numbers, pong checks and echoes each, and ping logs one line:
-/// `ktest ipc: <n> round trips, none lost; rt p50 <x> ns p99 <y> ns min <a> ns max <b> ns`.
-/// A failure is logged as `ktest ipc: FAILED ...` instead.
+/// 8-byte sequence numbers, pong checks and echoes each, and ping hands `report` the figures,
+/// or what went wrong (a lost, duplicated or reordered message).
 pub fn ping_pong(
     executor: &mut Executor,
     processes: &mut ProcessTable,
     round_trips: u32,
+    report: impl FnOnce(Result<RoundTrips, String>) + 'static,
 ) -> Result<(), Error> {
     let forth = Capability::endpoint(DEFAULT_CAPACITY)?;
     let back = Capability::endpoint(DEFAULT_CAPACITY)?;
@@ -39,7 +56,12 @@ pub fn ping_pong(
         (pong.insert(forth.derive(Rights::READ)?)?, pong.insert(back.derive(Rights::WRITE)?)?);
     let peer = pong.pid();
     let me = Arc::clone(&ping);
-    ping.start(executor, async move { run_ping(&me, ping_out, ping_in, peer, round_trips).await })?;
+    ping.start(executor, async move {
+        let result = run_ping(&me, ping_out, ping_in, peer, round_trips).await;
+        let exit = if result.is_ok() { Exit::Exited(0) } else { Exit::Exited(1) };
+        report(result);
+        exit
+    })?;
     let me = Arc::clone(&pong);
     // Without pong, ping's wait must end: ending pong closes its side.
     pong.start(executor, async move { run_pong(&me, pong_in, pong_out).await }).inspect_err(|_| {
@@ -48,8 +70,30 @@ pub fn ping_pong(
     Ok(())
 }
 
-async fn run_ping(me: &Process, out: Handle, inbox: Handle, peer: Pid, round_trips: u32) -> Exit {
-    let mut samples = Vec::with_capacity(round_trips as usize);
+/// The `ktest ipc:` log line for `result`.
+pub fn log_report(result: Result<RoundTrips, String>) {
+    match result {
+        Ok(t) => log::info!(
+            "ktest ipc: {} round trips, none lost; rt p50 {} ns p99 {} ns min {} ns max {} ns",
+            t.count,
+            t.p50,
+            t.p99,
+            t.min,
+            t.max
+        ),
+        Err(why) => log::error!("ktest ipc: FAILED: {why}"),
+    }
+}
+
+async fn run_ping(
+    me: &Process,
+    out: Handle,
+    inbox: Handle,
+    peer: Pid,
+    round_trips: u32,
+) -> Result<RoundTrips, String> {
+    let mut samples = Vec::new();
+    samples.try_reserve_exact(round_trips as usize).map_err(|_| "no memory for the samples".to_string())?;
     for seq in 0..u64::from(round_trips) {
         let start = cpu::rdtsc();
         let echo = match me.send(out, PING, &seq.to_le_bytes(), None) {
@@ -61,21 +105,13 @@ async fn run_ping(me: &Process, out: Handle, inbox: Handle, peer: Pid, round_tri
             Ok(m) if m.sender == peer && m.opcode == PONG && sequence(&m.payload) == Some(seq) => {
                 samples.push(cycles)
             }
-            Ok(m) => return failed(format_args!("round trip {seq} came back as {:?}", sequence(&m.payload))),
-            Err(e) => return failed(format_args!("round trip {seq}: {e}")),
+            Ok(m) => return Err(format!("round trip {seq} came back as {:?}", sequence(&m.payload))),
+            Err(e) => return Err(format!("round trip {seq}: {e}")),
         }
     }
     samples.sort_unstable();
     let ns = |pct| clock::cycles_to_nanos(percentile(&samples, pct), clock::tsc_hz());
-    log::info!(
-        "ktest ipc: {} round trips, none lost; rt p50 {} ns p99 {} ns min {} ns max {} ns",
-        samples.len(),
-        ns(50),
-        ns(99),
-        ns(0),
-        ns(100)
-    );
-    Exit::Exited(0)
+    Ok(RoundTrips { count: samples.len(), min: ns(0), p50: ns(50), p90: ns(90), p99: ns(99), max: ns(100) })
 }
 
 async fn run_pong(me: &Process, inbox: Handle, out: Handle) -> Exit {
@@ -95,7 +131,7 @@ async fn run_pong(me: &Process, inbox: Handle, out: Handle) -> Exit {
 }
 
 fn failed(why: core::fmt::Arguments<'_>) -> Exit {
-    log::error!("ktest ipc: FAILED: {why}");
+    log::error!("ipc-pong: {why}");
     Exit::Exited(1)
 }
 
@@ -118,6 +154,8 @@ mod tests {
     use super::*;
     use crate::proc::State;
     use crate::task::executor::tests::serial;
+    use alloc::rc::Rc;
+    use core::cell::RefCell;
 
     #[test]
     fn percentiles_by_nearest_rank() {
@@ -132,7 +170,9 @@ mod tests {
         let _turn = serial();
         let mut executor = Executor::new();
         let mut processes = ProcessTable::new();
-        ping_pong(&mut executor, &mut processes, 500).unwrap();
+        let report = Rc::new(RefCell::new(None));
+        let sink = report.clone();
+        ping_pong(&mut executor, &mut processes, 500, move |r| *sink.borrow_mut() = Some(r)).unwrap();
         for _ in 0..10_000 {
             if executor.is_empty() {
                 break;
@@ -140,6 +180,10 @@ mod tests {
             executor.run_ready(|_| false);
         }
         assert!(executor.is_empty(), "both processes ran to the end");
+        let figures = report.borrow_mut().take().expect("a report").expect("no message lost");
+        assert_eq!(figures.count, 500);
+        assert!(figures.min <= figures.p50 && figures.p50 <= figures.p90 && figures.p90 <= figures.p99);
+        assert!(figures.p99 <= figures.max);
         let infos = processes.list();
         assert_eq!(infos.len(), 2);
         for info in infos {

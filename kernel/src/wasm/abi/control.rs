@@ -10,8 +10,9 @@ use tinywasm::types::WasmValue;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
-    MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, PROC_BLOCKED, PROC_EXITED,
-    PROC_KILLED, PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED,
+    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, NATIVE_IPC_LEN,
+    PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD,
+    PROC_RUNNING, PROC_TRAPPED,
 };
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
@@ -21,7 +22,7 @@ use crate::task::fiber;
 use crate::time::clock;
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
-use crate::{init, klog, mem};
+use crate::{klog, mem, requests};
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 
@@ -135,7 +136,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
         Ok(copies) => copies,
         Err(e) => return i64_result(code(e).into()),
     };
-    match fiber::block_on(init::spawn_from_actor(String::from(file), copies)).map_err(|_| cancelled())? {
+    match fiber::block_on(requests::spawn(String::from(file), copies)).map_err(|_| cancelled())? {
         Ok(pid) => {
             for handle in handles {
                 // Only this actor changes its own table, and it was waiting: the handles are live.
@@ -152,8 +153,8 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
                 guest.write(end, &[0])?;
             }
             let code = match failure {
-                init::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
-                init::SpawnFailure::Refused(_) => E_INVALID_ARGUMENT,
+                requests::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
+                requests::SpawnFailure::Refused(_) => E_INVALID_ARGUMENT,
             };
             i64_result(code.into())
         }
@@ -194,6 +195,38 @@ pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     ]
     .into_iter()
     .enumerate()
+    {
+        bytes[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
+    }
+    guest.write(target, &bytes)?;
+    i32_result(0)
+}
+
+/// `sys_bench_ipc_native(handle: i64, round_trips: i32, buf_ptr: i32, buf_len: i32) -> i32`
+pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+    let (handle, trips, ptr, len) =
+        (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?);
+    if let Err(code) = require(ctx, handle, Rights::WRITE) {
+        return i32_result(code);
+    }
+    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    let Some(target) = buffer.sub(0, NATIVE_IPC_LEN) else {
+        return i32_result(super::errors::E_BUFFER_TOO_SMALL);
+    };
+    if !(1..=MAX_NATIVE_TRIPS).contains(&trips) {
+        return i32_result(E_INVALID_ARGUMENT);
+    }
+    let figures = match fiber::block_on(requests::native_ipc(trips as u32)).map_err(|_| cancelled())? {
+        Ok(figures) => figures,
+        Err(why) => {
+            log::warn!("{}[{}]: native IPC benchmark: {why}", ctx.process.name(), ctx.process.pid());
+            return i32_result(super::errors::E_NO_MEMORY);
+        }
+    };
+    let mut bytes = [0u8; NATIVE_IPC_LEN];
+    for (i, value) in
+        [figures.min, figures.p50, figures.p90, figures.p99, figures.max].into_iter().enumerate()
     {
         bytes[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
     }

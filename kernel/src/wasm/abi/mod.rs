@@ -117,6 +117,12 @@ pub const IMPORTS: &[Import] = &[
         results: &[I32],
         handler: control::sys_mem_info,
     },
+    Import {
+        name: "sys_bench_ipc_native",
+        params: &[I64, I32, I32, I32],
+        results: &[I32],
+        handler: control::sys_bench_ipc_native,
+    },
 ];
 
 /// The host function called `name`.

@@ -1,0 +1,132 @@
+//! Work actors ask of the executor loop: starting a ramdisk module, running the native IPC
+//! benchmark. Both need the executor, which is busy polling the asking actor, so a host call
+//! queues a request and waits; the loop serves the queue between rounds of polls.
+
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::task::Poll;
+use futures_util::task::AtomicWaker;
+
+use crate::cap::Capability;
+use crate::ipc::selftest::{self, RoundTrips};
+use crate::proc::{PROCESSES, Pid};
+use crate::ramdisk::Ramdisk;
+use crate::task::Executor;
+use crate::wasm::{self, limits::Limits};
+
+/// Why a module asked for could not be started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpawnFailure {
+    /// The ramdisk has no such file.
+    NoSuchFile(String),
+    /// The module was refused, for this reason.
+    Refused(String),
+}
+
+impl core::fmt::Display for SpawnFailure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoSuchFile(file) => write!(f, "no file `{file}` in the ramdisk"),
+            Self::Refused(why) => f.write_str(why),
+        }
+    }
+}
+
+/// One request and where its answer goes.
+enum Request {
+    Spawn { file: String, grants: Vec<Capability>, reply: Arc<Reply<Result<Pid, SpawnFailure>>> },
+    NativeIpc { round_trips: u32, reply: Arc<Reply<Result<RoundTrips, String>>> },
+}
+
+/// Where the loop leaves an answer; the first answer stands.
+struct Reply<T> {
+    result: spin::Mutex<Option<T>>,
+    waker: AtomicWaker,
+}
+
+impl<T> Reply<T> {
+    fn answer(&self, value: T) {
+        self.result.lock().get_or_insert(value);
+        self.waker.wake();
+    }
+}
+
+/// Requests not served yet.
+static REQUESTS: spin::Mutex<VecDeque<Request>> = spin::Mutex::new(VecDeque::new());
+
+/// Queues the request `make` builds around a fresh reply, and waits for the answer.
+async fn ask<T>(make: impl FnOnce(Arc<Reply<T>>) -> Request) -> T {
+    let reply = Arc::new(Reply { result: spin::Mutex::new(None), waker: AtomicWaker::new() });
+    REQUESTS.lock().push_back(make(reply.clone()));
+    core::future::poll_fn(|cx| {
+        reply.waker.register(cx.waker());
+        match reply.result.lock().take() {
+            Some(result) => Poll::Ready(result),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Starts the ramdisk module `file` as a new actor holding `grants` (at handles 0, 1, 2…), once
+/// the executor loop gets to it; the reason is returned when it cannot start.
+pub async fn spawn(file: String, grants: Vec<Capability>) -> Result<Pid, SpawnFailure> {
+    ask(|reply| Request::Spawn { file, grants, reply }).await
+}
+
+/// Runs the kernel-native ping-pong for `round_trips` and returns its figures, or what went
+/// wrong.
+pub async fn native_ipc(round_trips: u32) -> Result<RoundTrips, String> {
+    ask(|reply| Request::NativeIpc { round_trips, reply }).await
+}
+
+/// Whether a request waits to be served.
+pub fn pending() -> bool {
+    !REQUESTS.lock().is_empty()
+}
+
+/// Serves the pending requests (called by the executor loop between rounds).
+pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
+    loop {
+        let Some(request) = REQUESTS.lock().pop_front() else { return };
+        match request {
+            Request::Spawn { file, grants, reply } => {
+                reply.answer(serve_spawn(executor, disk, &file, grants))
+            }
+            Request::NativeIpc { round_trips, reply } => {
+                let sink = reply.clone();
+                let mut processes = PROCESSES.lock();
+                let started =
+                    selftest::ping_pong(executor, &mut processes, round_trips, move |r| sink.answer(r));
+                if let Err(e) = started {
+                    reply.answer(Err(format!("cannot start the native tasks: {e}")));
+                }
+            }
+        }
+    }
+}
+
+fn serve_spawn(
+    executor: &mut Executor,
+    disk: Option<&Ramdisk<'static>>,
+    file: &str,
+    grants: Vec<Capability>,
+) -> Result<Pid, SpawnFailure> {
+    let result = match disk.and_then(|d| d.get(file)) {
+        None => Err(SpawnFailure::NoSuchFile(file.into())),
+        Some(bytes) => {
+            let mut processes = PROCESSES.lock();
+            let name = file.trim_end_matches(".wasm");
+            wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), grants)
+                .map_err(|e| SpawnFailure::Refused(format!("`{file}` {e}")))
+        }
+    };
+    match &result {
+        Ok(pid) => log::info!("init: started {file} as pid {pid} on request"),
+        Err(why) => log::warn!("init: refused to start {why}"),
+    }
+    result
+}
