@@ -20,7 +20,7 @@ run: toolchain
 debug: toolchain
 	ACTORS="$(ACTORS)" $(RUNNER) debug
 
-# The benchmarks in QEMU (TCG unless ACCEL=kvm); figures in build/bench/results.{json,md}.
+# The benchmarks in QEMU (TCG unless ACCEL=kvm or icount); figures in build/bench/results.{json,md}.
 bench: toolchain
 	$(RUNNER) bench
 

@@ -32,23 +32,37 @@ pub enum Accel {
     Tcg,
     /// Hardware virtualisation, opt-in.
     Kvm,
+    /// TCG counting instructions: the guest clock advances 1 ns per instruction, so timings
+    /// read as instruction counts, the same on every run and every host.
+    Icount,
 }
 
 impl Accel {
-    /// Reads `ACCEL` (`tcg`, the default, or `kvm`).
+    /// Reads `ACCEL` (`tcg`, the default, `kvm` or `icount`).
     pub fn from_env() -> Result<Self, QemuError> {
         match std::env::var("ACCEL").as_deref() {
             Err(_) | Ok("") | Ok("tcg") => Ok(Self::Tcg),
             Ok("kvm") => Ok(Self::Kvm),
+            Ok("icount") => Ok(Self::Icount),
             Ok(other) => Err(QemuError::BadAccel(other.to_owned())),
         }
     }
 
-    /// The name QEMU and the benchmark files use.
+    /// The name the benchmark files use.
     pub fn name(self) -> &'static str {
         match self {
             Self::Tcg => "tcg",
             Self::Kvm => "kvm",
+            Self::Icount => "icount",
+        }
+    }
+
+    /// QEMU's options for it.
+    fn qemu_args(self) -> &'static [&'static str] {
+        match self {
+            Self::Tcg => &["-accel", "tcg"],
+            Self::Kvm => &["-accel", "kvm"],
+            Self::Icount => &["-accel", "tcg", "-icount", "shift=0,sleep=off"],
         }
     }
 }
@@ -98,7 +112,7 @@ impl fmt::Display for QemuError {
         match self {
             Self::Tools(e) => e.fmt(f),
             Self::BadAccel(a) => {
-                write!(f, "ACCEL={a} is not an accelerator we offer: use tcg (default) or kvm")
+                write!(f, "ACCEL={a} is not an accelerator we offer: use tcg (default), kvm or icount")
             }
             Self::Io { what, source } => write!(f, "{what}: {source}"),
             Self::Timeout { waiting_for, after } => {
@@ -127,7 +141,7 @@ pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError>
     let firmware = host::ovmf()?;
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.args(["-machine", "q35", "-cpu", "max", "-smp", "1", "-no-reboot"])
-        .args(["-accel", options.accel.name()])
+        .args(options.accel.qemu_args())
         .args(["-m", &format!("{}M", options.memory_mib)])
         .arg("-drive")
         .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={}", firmware.code.display()));
