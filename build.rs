@@ -123,7 +123,8 @@ fn test_modules(dir: &Path, out: &Path) -> Vec<(String, PathBuf)> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         match path.extension().and_then(|e| e.to_str()) {
             Some("wat") => {
-                let wasm = wat::parse_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let wasm = wat::parse_str(with_includes(&path, &dir.join("include")))
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 let built = out.join(name.replace(".wat", ".wasm"));
                 fs::write(&built, wasm).unwrap_or_else(|e| panic!("cannot write {}: {e}", built.display()));
                 files.push((format!("test/{}", name.replace(".wat", ".wasm")), built));
@@ -133,6 +134,21 @@ fn test_modules(dir: &Path, out: &Path) -> Vec<(String, PathBuf)> {
         }
     }
     files
+}
+
+/// The text of the WAT file `path` with each `;; include: NAME` line replaced by the text of
+/// `includes/NAME`: module fields several test modules share (the checkers' reporting).
+fn with_includes(path: &Path, includes: &Path) -> String {
+    let read =
+        |p: &Path| fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+    read(path)
+        .lines()
+        .map(|line| match line.trim().strip_prefix(";; include: ") {
+            Some(name) => read(&includes.join(name)),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes `files` (name in the archive, path on disk) into a ustar archive at `out`.

@@ -29,6 +29,8 @@ pub const E_BUFFER_TOO_SMALL: i32 = -11;
 pub const E_INVALID_ARGUMENT: i32 = -12;
 /// The named thing does not exist.
 pub const E_NOT_FOUND: i32 = -13;
+/// A limit the boot manifest sets for this actor would be passed (live children, queue depth).
+pub const E_LIMIT: i32 = -14;
 
 /// Right to receive from an endpoint or read memory.
 pub const RIGHT_READ: i32 = 1;
@@ -63,7 +65,7 @@ pub const READY_INVALID: u32 = 8;
 pub const FB_FORMAT_LEN: usize = 24;
 
 /// Bytes of one `sys_proc_list` record.
-pub const PROC_RECORD: usize = 64;
+pub const PROC_RECORD: usize = 96;
 /// Bytes of a `sys_proc_list` record's name field (the name is cut to fit, zero-padded).
 pub const PROC_NAME_LEN: usize = 12;
 /// Process state in a `sys_proc_list` record: ready to run.

@@ -4,6 +4,7 @@
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::arch::cpu;
@@ -11,8 +12,9 @@ use crate::boot::FramebufferInfo;
 use crate::cap::{Capability, Rights};
 use crate::manifest::{self, ActorDecl, GrantRights, Manifest, ObjectRef};
 use crate::mem;
-use crate::proc::{Pid, ProcessTable};
+use crate::proc::{Process, ProcessTable};
 use crate::ramdisk::Ramdisk;
+use crate::supervisor::Supervisor;
 use crate::task::Executor;
 use crate::time::clock;
 use crate::wasm::{self, limits::Limits};
@@ -32,20 +34,21 @@ pub struct System<'a> {
     pub console: Option<console::Console>,
 }
 
-/// Reads the manifest `path` from the ramdisk and starts what it lists; returns how many actors
-/// started.
-pub fn start_system(mut system: System<'_>, path: &str) -> usize {
+/// Reads the manifest `path` from the ramdisk and starts what it lists; returns the supervisor
+/// of the actors it marks `restart` (which holds what their grants are made from).
+pub fn start_system(mut system: System<'_>, path: &str) -> Supervisor {
     let Some(text) = system.disk.get(path) else {
         log::warn!("init: no `{path}` in the ramdisk: no actors started");
-        return 0;
+        return Supervisor::default();
     };
     let text = String::from_utf8_lossy(text);
     let (manifest, errors) = manifest::parse(&text);
     for error in &errors {
         log::error!("init: {error}");
     }
-    // Init holds every object with full rights while it hands out grants, then lets go, so
-    // the objects live exactly as long as the actors' capabilities.
+    // Init holds every object with full rights while it hands out grants, then lets go (but
+    // for what the supervisor keeps to restart actors with), so the objects live as long as
+    // the actors' capabilities.
     let objects = create_objects(&manifest, path);
     if let Some(name) = &manifest.log_to {
         let mirrored = objects
@@ -58,28 +61,42 @@ pub fn start_system(mut system: System<'_>, path: &str) -> usize {
             Err(e) => log::error!("init: {path}: cannot mirror the log to `{name}`: {e}"),
         }
     }
-    let mut started = 0;
+    let mut supervised = Vec::new();
     for actor in &manifest.actors {
-        let (tsc, heap) = (cpu::rdtsc(), mem::heap::allocated());
-        match start_actor(&mut system, &objects, actor) {
-            Ok(pid) => {
-                let micros = clock::cycles_to_nanos(cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
-                let heap_kib = mem::heap::allocated().saturating_sub(heap) / 1024;
-                let stack_kib = Limits::default().fiber_stack / 1024;
-                log::info!(
-                    "init: started {} ({}) as pid {pid} in {micros} us, {} KiB kernel memory (heap {heap_kib} KiB, stack {stack_kib} KiB)",
-                    actor.name,
-                    actor.file,
-                    heap_kib + stack_kib
-                );
-                started += 1;
-            }
+        match start_logged(&mut system, &objects, actor, 0) {
+            Ok(process) if actor.restart => supervised.push((actor.clone(), process)),
+            Ok(_) => {}
             Err(why) => {
                 log::error!("init: {path} line {}: actor {} not started: {why}", actor.line, actor.name)
             }
         }
     }
-    started
+    Supervisor::new(supervised, objects, system.console.take(), system.framebuffer)
+}
+
+/// Starts `actor` as [`start_actor`] does and logs it: the time it took and the kernel memory it
+/// cost, and which restart it is (0: its first start).
+pub fn start_logged(
+    system: &mut System<'_>,
+    objects: &BTreeMap<String, Capability>,
+    actor: &ActorDecl,
+    restart: u32,
+) -> Result<Arc<Process>, String> {
+    let (tsc, heap) = (cpu::rdtsc(), mem::heap::allocated());
+    let process = start_actor(system, objects, actor)?;
+    process.set_restarts(restart);
+    let micros = clock::cycles_to_nanos(cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
+    let heap_kib = mem::heap::allocated().saturating_sub(heap) / 1024;
+    let stack_kib = Limits::default().fiber_stack / 1024;
+    let again = if restart > 0 { format!(", restart {restart}") } else { String::new() };
+    log::info!(
+        "init: started {} ({}) as pid {} in {micros} us, {} KiB kernel memory (heap {heap_kib} KiB, stack {stack_kib} KiB){again}",
+        actor.name,
+        actor.file,
+        process.pid(),
+        heap_kib + stack_kib
+    );
+    Ok(process)
 }
 
 /// The endpoints and shared memory the manifest declares, by name (a failure is logged).
@@ -113,7 +130,7 @@ fn start_actor(
     system: &mut System<'_>,
     objects: &BTreeMap<String, Capability>,
     actor: &ActorDecl,
-) -> Result<Pid, String> {
+) -> Result<Arc<Process>, String> {
     let bytes =
         system.disk.get(&actor.file).ok_or_else(|| format!("no file `{}` in the ramdisk", actor.file))?;
     let mut grants = Vec::with_capacity(actor.grants.len());
@@ -144,8 +161,20 @@ fn start_actor(
         };
         grants.push(derived.map_err(|e| format!("grant {:?}: {e}", grant.object))?);
     }
-    let defaults = Limits::default();
-    let limits = Limits { memory_pages: actor.memory_pages.unwrap_or(defaults.memory_pages), ..defaults };
-    wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, limits, grants)
+    wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, limits(actor), grants, None)
         .map_err(|e| format!("`{}` {e}", actor.file))
+}
+
+/// The limits of `actor`: those its line sets, the defaults for the rest.
+fn limits(actor: &ActorDecl) -> Limits {
+    let (set, defaults) = (actor.limits, Limits::default());
+    Limits {
+        memory_pages: set.memory_pages.unwrap_or(defaults.memory_pages),
+        process: crate::proc::Limits {
+            handles: set.handles.unwrap_or(defaults.process.handles),
+            children: set.children.unwrap_or(defaults.process.children),
+            queue: set.queue.unwrap_or(defaults.process.queue),
+        },
+        ..defaults
+    }
 }

@@ -7,11 +7,16 @@
 //! ```text
 //! endpoint NAME [capacity=N]          an IPC endpoint (default capacity 64)
 //! shm NAME size=BYTES                 a shared-memory object
-//! actor NAME [file=FILE] [memory=PAGES] [grant=OBJECT:RIGHTS]...
+//! actor NAME [file=FILE] [memory=PAGES] [handles=N] [children=N] [queue=N] [restart]
+//!            [grant=OBJECT:RIGHTS]...
 //! log ENDPOINT                        copy the kernel log to this endpoint (at most one line)
 //! ```
 //!
-//! `file` defaults to `NAME.wasm`; `memory` caps the actor's linear memory in 64 KiB pages.
+//! `file` defaults to `NAME.wasm`. Limits, each with a default: `memory` caps the actor's linear
+//! memory in 64 KiB pages (256), `handles` its capabilities (1024), `children` the processes it
+//! started that are alive at once (128), `queue` the capacity of the endpoints it creates
+//! (4096). `restart` starts the actor again, with the same grants, after it ends, with a
+//! growing delay, until it has crashed too often in a row (see `supervisor`).
 //! OBJECT is an endpoint or shared-memory object the manifest declares, or one the kernel
 //! provides: `framebuffer`, `console.in` (serial input, as messages), `console.out` (raw
 //! serial output), `ramdisk` (the boot ramdisk's bytes, read-only) and `system` (process
@@ -95,10 +100,25 @@ pub struct ActorDecl {
     pub file: String,
     /// Its capabilities, in handle order.
     pub grants: Vec<Grant>,
-    /// Its largest linear memory in Wasm pages, when the line sets one.
-    pub memory_pages: Option<u32>,
+    /// The limits the line sets; the others keep their defaults.
+    pub limits: LimitDecl,
+    /// Whether it is started again after it ends.
+    pub restart: bool,
     /// The manifest line, for messages.
     pub line: usize,
+}
+
+/// Limits an actor line sets (`None`: the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LimitDecl {
+    /// `memory=PAGES`: largest linear memory, in Wasm pages.
+    pub memory_pages: Option<u32>,
+    /// `handles=N`: most capabilities.
+    pub handles: Option<usize>,
+    /// `children=N`: most live processes it started.
+    pub children: Option<u32>,
+    /// `queue=N`: largest capacity of an endpoint it creates.
+    pub queue: Option<usize>,
 }
 
 /// The valid declarations of a manifest.
@@ -142,6 +162,11 @@ const KERNEL_OBJECTS: [(&str, ObjectRef); 5] = [
 pub const MAX_SHARED_MEMORY: usize = 16 * 1024 * 1024;
 /// Largest linear memory an actor line may allow, in 64 KiB Wasm pages (4 GiB: all of Wasm32).
 pub const MAX_MEMORY_PAGES: usize = 65536;
+/// Largest `handles=`.
+pub const MAX_HANDLES: usize = crate::cap::MAX_HANDLES;
+/// Largest `children=`.
+pub const MAX_CHILDREN: usize = 4096;
+
 /// Largest endpoint capacity a manifest may declare.
 pub const MAX_CAPACITY: usize = minimalos_abi::MAX_CAPACITY;
 
@@ -247,17 +272,32 @@ fn parse_actor<'a>(
     if name.contains(['=', ':']) {
         return Err(format!("`{name}` is not a name"));
     }
-    let mut actor =
-        ActorDecl { file: format!("{name}.wasm"), name, grants: Vec::new(), memory_pages: None, line };
+    let mut actor = ActorDecl {
+        file: format!("{name}.wasm"),
+        name,
+        grants: Vec::new(),
+        limits: LimitDecl::default(),
+        restart: false,
+        line,
+    };
     for word in words {
+        let limits = &mut actor.limits;
         if let Some(pages) = number(word, "memory", MAX_MEMORY_PAGES)? {
-            actor.memory_pages = Some(pages as u32);
-            continue;
-        }
-        match word.split_once('=') {
-            Some(("file", file)) if !file.is_empty() => actor.file = file.to_string(),
-            Some(("grant", grant)) => actor.grants.push(parse_grant(grant, manifest)?),
-            _ => return Err(format!("unknown option `{word}`")),
+            limits.memory_pages = Some(pages as u32);
+        } else if let Some(n) = number(word, "handles", MAX_HANDLES)? {
+            limits.handles = Some(n);
+        } else if let Some(n) = number(word, "children", MAX_CHILDREN)? {
+            limits.children = Some(n as u32);
+        } else if let Some(n) = number(word, "queue", MAX_CAPACITY)? {
+            limits.queue = Some(n);
+        } else if word == "restart" {
+            actor.restart = true;
+        } else {
+            match word.split_once('=') {
+                Some(("file", file)) if !file.is_empty() => actor.file = file.to_string(),
+                Some(("grant", grant)) => actor.grants.push(parse_grant(grant, manifest)?),
+                _ => return Err(format!("unknown option `{word}`")),
+            }
         }
     }
     Ok(actor)
@@ -337,9 +377,33 @@ mod tests {
                 },
             ]
         );
-        assert_eq!((m.actors[1].file.as_str(), m.actors[1].memory_pages), ("ui_server.wasm", Some(32)));
-        assert_eq!(shell.memory_pages, None);
+        assert_eq!(
+            (m.actors[1].file.as_str(), m.actors[1].limits.memory_pages),
+            ("ui_server.wasm", Some(32))
+        );
+        assert_eq!(shell.limits.memory_pages, None);
         assert_eq!(m.log_to.as_deref(), Some("ui.req"));
+    }
+
+    #[test]
+    fn limits_and_restart_are_read_and_checked() {
+        let (m, errors) = parse(
+            "actor a memory=8 handles=16 children=2 queue=4 restart\n\
+             actor b\n\
+             actor c handles=0\n\
+             actor d children=99999\n\
+             actor e queue=5000\n\
+             actor f restart=yes\n",
+        );
+        let a = &m.actors[0];
+        assert_eq!(
+            a.limits,
+            LimitDecl { memory_pages: Some(8), handles: Some(16), children: Some(2), queue: Some(4) }
+        );
+        assert!(a.restart);
+        assert_eq!((m.actors[1].limits, m.actors[1].restart), (LimitDecl::default(), false));
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4, 5, 6]);
+        assert!(errors[0].message.contains("handles must be a number from 1 to 1024"), "{}", errors[0]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use futures_util::task::AtomicWaker;
 
 use crate::cap::Capability;
 use crate::ipc::selftest::{self, RoundTrips};
-use crate::proc::{PROCESSES, Pid};
+use crate::proc::{PROCESSES, Pid, Process};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
 use crate::wasm::{self, limits::Limits};
@@ -24,6 +24,8 @@ pub enum SpawnFailure {
     NoSuchFile(String),
     /// The module was refused, for this reason.
     Refused(String),
+    /// The asking actor already has as many live children as its limit allows.
+    TooManyChildren(u32),
 }
 
 impl core::fmt::Display for SpawnFailure {
@@ -31,14 +33,25 @@ impl core::fmt::Display for SpawnFailure {
         match self {
             Self::NoSuchFile(file) => write!(f, "no file `{file}` in the ramdisk"),
             Self::Refused(why) => f.write_str(why),
+            Self::TooManyChildren(limit) => {
+                write!(f, "the actor already has {limit} live children, its limit")
+            }
         }
     }
 }
 
 /// One request and where its answer goes.
 enum Request {
-    Spawn { file: String, grants: Vec<Capability>, reply: Arc<Reply<Result<Pid, SpawnFailure>>> },
-    NativeIpc { round_trips: u32, reply: Arc<Reply<Result<RoundTrips, String>>> },
+    Spawn {
+        file: String,
+        grants: Vec<Capability>,
+        parent: Arc<Process>,
+        reply: Arc<Reply<Result<Pid, SpawnFailure>>>,
+    },
+    NativeIpc {
+        round_trips: u32,
+        reply: Arc<Reply<Result<RoundTrips, String>>>,
+    },
 }
 
 /// Where the loop leaves an answer; the first answer stands.
@@ -71,10 +84,11 @@ async fn ask<T>(make: impl FnOnce(Arc<Reply<T>>) -> Request) -> T {
     .await
 }
 
-/// Starts the ramdisk module `file` as a new actor holding `grants` (at handles 0, 1, 2…), once
-/// the executor loop gets to it; the reason is returned when it cannot start.
-pub async fn spawn(file: String, grants: Vec<Capability>) -> Result<Pid, SpawnFailure> {
-    ask(|reply| Request::Spawn { file, grants, reply }).await
+/// Starts the ramdisk module `file` as a new actor holding `grants` (at handles 0, 1, 2…), a
+/// child of `parent`, once the executor loop gets to it; the reason is returned when it cannot
+/// start.
+pub async fn spawn(file: String, grants: Vec<Capability>, parent: Arc<Process>) -> Result<Pid, SpawnFailure> {
+    ask(|reply| Request::Spawn { file, grants, parent, reply }).await
 }
 
 /// Runs the kernel-native ping-pong for `round_trips` and returns its figures, or what went
@@ -93,8 +107,8 @@ pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
     loop {
         let Some(request) = REQUESTS.lock().pop_front() else { return };
         match request {
-            Request::Spawn { file, grants, reply } => {
-                reply.answer(serve_spawn(executor, disk, &file, grants))
+            Request::Spawn { file, grants, parent, reply } => {
+                reply.answer(serve_spawn(executor, disk, &file, grants, &parent))
             }
             Request::NativeIpc { round_trips, reply } => {
                 let sink = reply.clone();
@@ -114,19 +128,22 @@ fn serve_spawn(
     disk: Option<&Ramdisk<'static>>,
     file: &str,
     grants: Vec<Capability>,
+    parent: &Arc<Process>,
 ) -> Result<Pid, SpawnFailure> {
     let result = match disk.and_then(|d| d.get(file)) {
+        _ if !parent.may_start_child() => Err(SpawnFailure::TooManyChildren(parent.limits().children)),
         None => Err(SpawnFailure::NoSuchFile(file.into())),
         Some(bytes) => {
             let mut processes = PROCESSES.lock();
             let name = file.trim_end_matches(".wasm");
-            wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), grants)
+            wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), grants, Some(parent))
+                .map(|child| child.pid())
                 .map_err(|e| SpawnFailure::Refused(format!("`{file}` {e}")))
         }
     };
     match &result {
         Ok(pid) => log::info!("init: started {file} as pid {pid} on request"),
-        Err(why) => log::warn!("init: refused to start {why}"),
+        Err(why) => log::warn!("init: {}[{}] asked for {file}: {why}", parent.name(), parent.pid()),
     }
     result
 }

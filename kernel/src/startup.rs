@@ -9,6 +9,7 @@ use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
+use crate::supervisor::{self, Supervisor};
 use crate::task::{Executor, preempt};
 use crate::{fatal, init, ipc, klog, ktest, manifest, println, proc, requests, time};
 
@@ -95,7 +96,7 @@ extern "C" fn on_kernel_stack() -> ! {
         }
         None => {}
     }
-    if let Some(disk) = &disk {
+    let supervisor = if let Some(disk) = &disk {
         let manifest = cmdline::value(&info.cmdline, "manifest").unwrap_or(manifest::MANIFEST_FILE);
         let system = init::System {
             executor: &mut executor,
@@ -104,11 +105,13 @@ extern "C" fn on_kernel_stack() -> ! {
             framebuffer: info.framebuffer.as_ref(),
             console: None,
         };
-        init::start_system(system, manifest);
-    }
+        init::start_system(system, manifest)
+    } else {
+        Supervisor::default()
+    };
     drop(processes);
     log::info!("boot complete; {} tasks", executor.len());
-    run(executor, disk)
+    run(executor, disk, supervisor)
 }
 
 /// Routes device interrupts and starts the timer; the kernel cannot schedule without them.
@@ -128,18 +131,20 @@ fn start_interrupts(info: &BootInfo) {
 }
 
 /// The executor loop: fire due timers, poll what is runnable, sleep until the next interrupt.
-fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>) -> ! {
+fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>, mut supervisor: Supervisor) -> ! {
     // The loader entered the kernel with interrupts off; tasks run with them on.
     interrupts::enable();
     loop {
         time::timer::fire_expired(time::now());
         requests::serve(&mut executor, disk.as_ref());
-        executor.run_ready(|tsc| time::timer::due_at(tsc) || requests::pending());
+        supervisor.tick(&mut executor, disk.as_ref(), time::now());
+        executor.run_ready(|tsc| time::timer::due_at(tsc) || requests::pending() || supervisor::due_at(tsc));
         // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
         // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
         interrupts::disable();
-        let timer_due = time::timer::next_deadline().is_some_and(|d| d <= time::now());
-        if executor.has_ready() || timer_due || requests::pending() {
+        let tsc = cpu::rdtsc();
+        let due = time::timer::due_at(tsc) || supervisor::due_at(tsc);
+        if executor.has_ready() || due || requests::pending() {
             interrupts::enable();
         } else {
             interrupts::enable_and_hlt();

@@ -34,6 +34,8 @@ pub enum Error {
     InvalidArgument,
     /// The named thing does not exist.
     NotFound,
+    /// A limit the boot manifest sets for this actor would be passed.
+    Limit,
     /// A negative code this SDK does not know yet (codes only ever get added).
     Unknown(i32),
     /// A payload is not an encoding of the expected type (or a value cannot be encoded).
@@ -60,6 +62,7 @@ impl Error {
             sys::E_BUFFER_TOO_SMALL => Error::BufferTooSmall,
             sys::E_INVALID_ARGUMENT => Error::InvalidArgument,
             sys::E_NOT_FOUND => Error::NotFound,
+            sys::E_LIMIT => Error::Limit,
             _ if result < i32::MIN as i64 => Error::Unknown(i32::MIN),
             code => Error::Unknown(code),
         })
@@ -90,6 +93,7 @@ impl fmt::Display for Error {
             Error::BufferTooSmall => "buffer too small",
             Error::InvalidArgument => "invalid argument",
             Error::NotFound => "not found",
+            Error::Limit => "limit reached",
             Error::Unknown(code) => return write!(f, "error code {code}"),
             Error::Malformed => "malformed payload",
         };
@@ -119,13 +123,14 @@ mod tests {
             Error::BufferTooSmall,
             Error::InvalidArgument,
             Error::NotFound,
+            Error::Limit,
         ];
         for (i, error) in named.into_iter().enumerate() {
             assert_eq!(Error::from_code(-(i as i64) - 1), Some(error));
         }
         assert_eq!(Error::from_code(0), None);
         assert_eq!(Error::from_code(7), None);
-        assert_eq!(Error::from_code(-14), Some(Error::Unknown(-14)));
+        assert_eq!(Error::from_code(-15), Some(Error::Unknown(-15)));
         assert_eq!(Error::from_code(i64::MIN), Some(Error::Unknown(i32::MIN)));
     }
 }

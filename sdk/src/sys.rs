@@ -61,7 +61,7 @@ unsafe extern "C" {
     pub safe fn sys_fb_info() -> i64;
     /// Writes the boot framebuffer's 24-byte format into the buffer.
     pub fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32;
-    /// Writes a 64-byte record per process that fits into the buffer; returns how many there are.
+    /// Writes a 96-byte record per process that fits into the buffer; returns how many there are.
     pub fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32;
     /// Ends the live process `pid`.
     pub safe fn sys_proc_kill(handle: i64, pid: i64) -> i32;

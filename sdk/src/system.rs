@@ -68,6 +68,18 @@ pub struct ProcessInfo {
     pub memory_bytes: u64,
     /// Capabilities it holds.
     pub handles: u32,
+    /// How many capabilities it may hold.
+    pub handle_limit: u32,
+    /// Its Wasm linear memory now, in bytes (0 for a kernel task).
+    pub linear_memory: u64,
+    /// The most linear memory it may have, in bytes (0 for a kernel task).
+    pub linear_memory_limit: u64,
+    /// Processes it started that are alive.
+    pub children: u32,
+    /// How many of those it may have.
+    pub child_limit: u32,
+    /// Times its supervisor started it again.
+    pub restarts: u32,
 }
 
 /// The kernel's memory figures, in bytes.
@@ -261,6 +273,12 @@ impl ProcessInfo {
             cpu_ns: u64_at(record, 32),
             memory_bytes: u64_at(record, 40),
             handles: word(48),
+            linear_memory: u64_at(record, 64),
+            linear_memory_limit: u64_at(record, 72),
+            handle_limit: word(80),
+            children: word(84),
+            child_limit: word(88),
+            restarts: word(92),
         }
     }
 }
@@ -309,6 +327,12 @@ mod tests {
                 cpu_ns: me * 1_000_000,
                 memory_bytes: me * 4096,
                 handles: me as u32 + 2,
+                handle_limit: 1024,
+                linear_memory: me * 65536,
+                linear_memory_limit: me * 65536 * 4,
+                children: me as u32 + 3,
+                child_limit: 128,
+                restarts: me as u32 + 4,
             }]
         );
     }

@@ -12,17 +12,22 @@ const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;
 
-/// The process table, one row per process, under a header.
+/// The process table, one row per process, under a header: counters, then usage against
+/// limits (Wasm memory, capabilities, live children) and restarts.
 pub fn process_table(processes: &[ProcessInfo]) -> String {
     let mut table = format!(
-        "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>4}\n",
-        "PID", "NAME", "STATE", "SENT", "RECEIVED", "CPU", "MEMORY", "CAPS"
+        "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>19}  {:>9}  {:>7}  {:>3}\n",
+        "PID", "NAME", "STATE", "SENT", "RECEIVED", "CPU", "KERNEL", "WASM MEMORY", "CAPS", "KIDS", "RST"
     );
     for p in processes {
+        let wasm = match p.linear_memory_limit {
+            0 => String::from("-"),
+            limit => format!("{}/{}", size(p.linear_memory), size(limit)),
+        };
         // Writing to a String cannot fail.
         let _ = writeln!(
             table,
-            "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>4}",
+            "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>19}  {:>9}  {:>7}  {:>3}",
             p.pid,
             p.name,
             p.state,
@@ -30,7 +35,10 @@ pub fn process_table(processes: &[ProcessInfo]) -> String {
             p.messages_received,
             duration(p.cpu_ns),
             size(p.memory_bytes),
-            p.handles
+            wasm,
+            format!("{}/{}", p.handles, p.handle_limit),
+            format!("{}/{}", p.children, p.child_limit),
+            p.restarts
         );
     }
     table
@@ -133,6 +141,12 @@ mod tests {
             cpu_ns: 1_234_567,
             memory_bytes: 5 * KIB,
             handles: 4,
+            handle_limit: 1024,
+            linear_memory: if pid == 1 { 0 } else { 2 * 64 * KIB },
+            linear_memory_limit: if pid == 1 { 0 } else { 16 * MIB },
+            children: 0,
+            child_limit: 128,
+            restarts: if pid == 3 { 2 } else { 0 },
         }
     }
 
@@ -147,10 +161,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "  PID  NAME          STATE           SENT  RECEIVED          CPU     MEMORY  CAPS",
-                "    1  console       blocked            3     12345     1.234 ms      5 KiB     4",
-                "   12  test/spinner  killed             3     12345     1.234 ms      5 KiB     4",
-                "    3  hello         exited 0           3     12345     1.234 ms      5 KiB     4",
+                "  PID  NAME          STATE           SENT  RECEIVED          CPU     KERNEL          WASM MEMORY       CAPS     KIDS  RST",
+                "    1  console       blocked            3     12345     1.234 ms      5 KiB                    -     4/1024    0/128    0",
+                "   12  test/spinner  killed             3     12345     1.234 ms      5 KiB     128 KiB/16.0 MiB     4/1024    0/128    0",
+                "    3  hello         exited 0           3     12345     1.234 ms      5 KiB     128 KiB/16.0 MiB     4/1024    0/128    2",
             ]
         );
         assert!(table.ends_with('\n'));

@@ -23,8 +23,21 @@ pub mod table;
 
 pub use exit::{Exit, Trap};
 pub use pid::Pid;
-pub use process::{Process, ProcessInfo, Received, State, Stats, Wait};
-pub use table::ProcessTable;
+pub use process::{Limits, Process, ProcessInfo, Received, State, Stats, Wait};
+pub use table::{KEPT_DEAD, ProcessTable};
+
+/// Processes ended since boot, for the supervisor to notice an end without asking each one.
+static ENDED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// How many processes have ended since boot.
+pub fn ended() -> u64 {
+    ENDED.load(core::sync::atomic::Ordering::Acquire)
+}
+
+/// Counts one more ended process.
+fn note_end() {
+    ENDED.fetch_add(1, core::sync::atomic::Ordering::Release);
+}
 
 /// The kernel's process table. Task code and host functions lock it only briefly and never
 /// across a wait or while ending a process (take the `Arc<Process>` out, then act on it).

@@ -7,10 +7,10 @@
 //! endpoint's lock, never after.
 
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use core::future::{Future, poll_fn};
 use core::pin::{Pin, pin};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use core::task::{Context, Poll};
 use spin::Mutex;
 
@@ -54,6 +54,23 @@ pub struct Stats {
     pub memory_bytes: u64,
 }
 
+/// What a process may hold and start; the boot manifest sets them per actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most capabilities in its table.
+    pub handles: usize,
+    /// Most processes it has started that are alive at once.
+    pub children: u32,
+    /// Largest capacity of an endpoint it creates.
+    pub queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { handles: MAX_HANDLES, children: 128, queue: crate::ipc::MAX_CAPACITY }
+    }
+}
+
 /// What `ps` shows about a process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessInfo {
@@ -67,6 +84,15 @@ pub struct ProcessInfo {
     pub handles: usize,
     /// Its counters.
     pub stats: Stats,
+    /// Its limits.
+    pub limits: Limits,
+    /// Processes it started that are alive.
+    pub children: u32,
+    /// Bytes of Wasm linear memory it has now, and the most it may have (0 and 0 for a kernel
+    /// task).
+    pub linear_memory: (u64, u64),
+    /// Times it was started again after it ended (supervision).
+    pub restarts: u32,
 }
 
 /// A message as its receiver gets it: a transferred capability is already in its table.
@@ -91,6 +117,13 @@ pub struct Process {
     messages_sent: AtomicU64,
     messages_received: AtomicU64,
     cpu_cycles: AtomicU64,
+    limits: Limits,
+    /// The process that started it, if one did; its count of live children includes this one.
+    parent: Option<Weak<Process>>,
+    children: AtomicU32,
+    linear_memory: AtomicU64,
+    linear_memory_limit: AtomicU64,
+    restarts: AtomicU32,
 }
 
 struct Inner {
@@ -102,21 +135,52 @@ struct Inner {
 }
 
 impl Process {
-    /// A ready process with a fresh pid and no capabilities.
-    pub(super) fn new(name: String) -> Self {
+    /// A ready process with a fresh pid, no capabilities and `limits`, started by `parent`
+    /// (counted among its live children until it ends).
+    pub(super) fn new(name: String, limits: Limits, parent: Option<&Arc<Process>>) -> Self {
+        if let Some(parent) = parent {
+            parent.children.fetch_add(1, Ordering::Relaxed);
+        }
         Self {
             pid: Pid::next(),
             name,
             inner: Mutex::new(Inner {
                 state: State::Ready,
                 waiting: None,
-                caps: CapTable::new(MAX_HANDLES),
+                caps: CapTable::new(limits.handles),
                 task: None,
             }),
             messages_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
             cpu_cycles: AtomicU64::new(0),
+            limits,
+            parent: parent.map(Arc::downgrade),
+            children: AtomicU32::new(0),
+            linear_memory: AtomicU64::new(0),
+            linear_memory_limit: AtomicU64::new(0),
+            restarts: AtomicU32::new(0),
         }
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Whether it may start another process: fewer than its limit of children are alive.
+    pub fn may_start_child(&self) -> bool {
+        self.children.load(Ordering::Relaxed) < self.limits.children
+    }
+
+    /// Records the size of its Wasm linear memory (kept by the memory itself as it grows).
+    pub fn set_linear_memory(&self, bytes: u64, limit: u64) {
+        self.linear_memory.store(bytes, Ordering::Relaxed);
+        self.linear_memory_limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// Records that it is the `n`th restart of its actor.
+    pub fn set_restarts(&self, n: u32) {
+        self.restarts.store(n, Ordering::Relaxed);
     }
 
     /// Its pid.
@@ -127,6 +191,11 @@ impl Process {
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether it has ended.
+    pub fn is_dead(&self) -> bool {
+        matches!(self.inner.lock().state, State::Dead(_))
     }
 
     /// Where it is in its life.
@@ -148,6 +217,13 @@ impl Process {
                 cpu_cycles: self.cpu_cycles.load(Ordering::Relaxed),
                 memory_bytes: inner.caps.memory_bytes() as u64,
             },
+            limits: self.limits,
+            children: self.children.load(Ordering::Relaxed),
+            linear_memory: (
+                self.linear_memory.load(Ordering::Relaxed),
+                self.linear_memory_limit.load(Ordering::Relaxed),
+            ),
+            restarts: self.restarts.load(Ordering::Relaxed),
         }
     }
 
@@ -287,6 +363,10 @@ impl Process {
             (core::mem::replace(&mut inner.caps, CapTable::new(0)), inner.task)
         };
         log::info!("{}[{}] {exit}", self.name, self.pid);
+        super::note_end();
+        if let Some(parent) = self.parent.as_ref().and_then(Weak::upgrade) {
+            parent.children.fetch_sub(1, Ordering::Relaxed);
+        }
         drop(caps);
         if let Some(task) = task {
             wake::waker(task).wake();

@@ -6,8 +6,11 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::{Exit, Pid, Process, ProcessInfo, State};
+use super::{Exit, Limits, Pid, Process, ProcessInfo, State};
 use crate::error::Error;
+
+/// Ended processes kept listed (with how they ended) before the oldest are forgotten.
+pub const KEPT_DEAD: usize = 64;
 
 /// Processes by pid.
 #[derive(Default)]
@@ -21,12 +24,34 @@ impl ProcessTable {
         Self { processes: BTreeMap::new() }
     }
 
-    /// A new ready process called `name`, with a pid never used before and no capabilities;
-    /// grant it some with [`Process::insert`], then run it with [`Process::start`].
+    /// A new ready process called `name`, with a pid never used before, no capabilities and
+    /// the default limits; grant it some with [`Process::insert`], then run it with
+    /// [`Process::start`].
     pub fn create(&mut self, name: impl Into<String>) -> Arc<Process> {
-        let process = Arc::new(Process::new(name.into()));
+        self.create_with(name, Limits::default(), None)
+    }
+
+    /// As [`create`](Self::create), with `limits`, started by `parent`. The oldest ended
+    /// processes beyond [`KEPT_DEAD`] are forgotten, so a loop of short-lived spawns cannot
+    /// fill the kernel heap with their records.
+    pub fn create_with(
+        &mut self,
+        name: impl Into<String>,
+        limits: Limits,
+        parent: Option<&Arc<Process>>,
+    ) -> Arc<Process> {
+        let process = Arc::new(Process::new(name.into(), limits, parent));
         self.processes.insert(process.pid(), Arc::clone(&process));
+        self.forget_oldest_dead();
         process
+    }
+
+    fn forget_oldest_dead(&mut self) {
+        let dead: Vec<Pid> =
+            self.processes.iter().filter(|(_, p)| p.is_dead()).map(|(&pid, _)| pid).collect();
+        for pid in dead.iter().take(dead.len().saturating_sub(KEPT_DEAD)) {
+            self.processes.remove(pid);
+        }
     }
 
     /// The process `pid` names (`NoSuchProcess` if there is none, or it was reaped).
@@ -68,5 +93,37 @@ mod tests {
         assert_eq!(processes.reap(pids[1]), None, "gone");
         let again = processes.create("p1");
         assert!(again.pid() > pids[2], "a pid is never handed out twice");
+    }
+
+    #[test]
+    fn live_children_count_against_the_parents_limit() {
+        let mut processes = ProcessTable::new();
+        let parent = processes.create_with("parent", Limits { children: 2, ..Limits::default() }, None);
+        let first = processes.create_with("a", Limits::default(), Some(&parent));
+        assert!(parent.may_start_child());
+        let second = processes.create_with("b", Limits::default(), Some(&parent));
+        assert!(!parent.may_start_child(), "two of two alive");
+        assert_eq!(parent.info().children, 2);
+        first.end(Exit::Exited(0));
+        assert!(parent.may_start_child(), "an ended child frees its place");
+        second.end(Exit::Exited(0));
+        second.end(Exit::Exited(0));
+        assert_eq!(parent.info().children, 0, "ending twice counts once");
+    }
+
+    #[test]
+    fn only_the_newest_ended_processes_stay_listed() {
+        let mut processes = ProcessTable::new();
+        let alive = processes.create("alive");
+        for i in 0..KEPT_DEAD + 10 {
+            processes.create(alloc::format!("short{i}")).end(Exit::Exited(0));
+        }
+        // The last one ended after its own creation pruned the table.
+        processes.create("trigger");
+        let listed = processes.list();
+        let dead = listed.iter().filter(|p| matches!(p.state, State::Dead(_))).count();
+        assert_eq!(dead, KEPT_DEAD);
+        assert!(listed.iter().any(|p| p.pid == alive.pid()), "live processes are never forgotten");
+        assert!(listed.iter().any(|p| p.name == alloc::format!("short{}", KEPT_DEAD + 9)), "the newest stay");
     }
 }

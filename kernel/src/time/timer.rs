@@ -96,14 +96,6 @@ pub fn due_at(tsc: u64) -> bool {
     NEXT_DEADLINE.load(Ordering::Relaxed) <= super::clock::instant_at(tsc).as_nanos()
 }
 
-/// The earliest pending deadline.
-pub fn next_deadline() -> Option<Instant> {
-    match NEXT_DEADLINE.load(Ordering::Relaxed) {
-        u64::MAX => None,
-        ns => Some(Instant::from_nanos(ns)),
-    }
-}
-
 /// Completes at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline, key: None }

@@ -1,12 +1,17 @@
-//! What one actor may use: linear memory, interpreter stacks, fuel per slice, fiber stack.
+//! What one actor may use: linear memory, interpreter stacks, fuel per slice, fiber stack, and
+//! its process's limits (capabilities, children, queue depth).
 //!
 //! Memory is capped by a backend that refuses to grow past the limit, so `memory.grow` beyond it
-//! returns -1 to the actor (the Wasm way to say "no"), whatever maximum the module declares.
+//! returns -1 to the actor (the Wasm way to say "no"), whatever maximum the module declares. The
+//! backend keeps the process's record of its size current, for `ps`.
 
 use alloc::format;
+use alloc::sync::Arc;
 use tinywasm::engine::{Config, MemoryBackend, StackConfig};
 use tinywasm::types::MemoryType;
 use tinywasm::{Error, LinearMemory, Trap, VecMemory};
+
+use crate::proc::Process;
 
 /// Size of a Wasm page.
 pub const WASM_PAGE: usize = 64 * 1024;
@@ -24,6 +29,8 @@ pub struct Limits {
     pub fuel_slice: u32,
     /// Bytes of the fiber stack the interpreter and host calls run on.
     pub fiber_stack: u64,
+    /// What its process may hold and start.
+    pub process: crate::proc::Limits,
 }
 
 impl Default for Limits {
@@ -34,15 +41,20 @@ impl Default for Limits {
             value_slots: 64 * 1024,
             fuel_slice: 20_000,
             fiber_stack: 64 * 1024,
+            process: crate::proc::Limits::default(),
         }
     }
 }
 
 impl Limits {
-    /// The interpreter configuration for these limits. Stacks start small and grow on demand, so
-    /// an idle actor costs little; `trap_on_oom` stays off so a refused `memory.grow` returns -1.
-    pub fn engine_config(&self) -> Config {
+    /// The interpreter configuration for these limits, for the actor run as `process`. Stacks
+    /// start small and grow on demand, so an idle actor costs little; `trap_on_oom` stays off so
+    /// a refused `memory.grow` returns -1.
+    pub fn engine_config(&self, process: &Arc<Process>) -> Config {
         let max_bytes = self.memory_pages as usize * WASM_PAGE;
+        // Shown from the start; the size follows once the interpreter makes the memory.
+        process.set_linear_memory(0, max_bytes as u64);
+        let process = Arc::clone(process);
         Config::new()
             .with_value_stack(StackConfig::dynamic(256.min(self.value_slots), self.value_slots))
             .with_call_stack(StackConfig::dynamic(16.min(self.call_depth), self.call_depth))
@@ -55,7 +67,13 @@ impl Limits {
                         max_bytes / WASM_PAGE
                     )));
                 }
-                Ok(CappedMemory { inner: VecMemory::try_new(initial).map_err(Error::Trap)?, max_bytes })
+                let memory = CappedMemory {
+                    inner: VecMemory::try_new(initial).map_err(Error::Trap)?,
+                    max_bytes,
+                    process: Arc::clone(&process),
+                };
+                memory.record();
+                Ok(memory)
             }))
     }
 }
@@ -64,6 +82,13 @@ impl Limits {
 struct CappedMemory {
     inner: VecMemory,
     max_bytes: usize,
+    process: Arc<Process>,
+}
+
+impl CappedMemory {
+    fn record(&self) {
+        self.process.set_linear_memory(self.inner.len() as u64, self.max_bytes as u64);
+    }
 }
 
 impl LinearMemory for CappedMemory {
@@ -75,7 +100,9 @@ impl LinearMemory for CappedMemory {
         if new_len > self.max_bytes {
             return Err(Trap::OutOfMemory);
         }
-        self.inner.grow_to(new_len)
+        self.inner.grow_to(new_len)?;
+        self.record();
+        Ok(())
     }
 
     fn read(&self, addr: usize, dst: &mut [u8]) -> usize {

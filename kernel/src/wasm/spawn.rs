@@ -7,6 +7,7 @@
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, OnceCell};
 use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
@@ -19,7 +20,7 @@ use super::limits::Limits;
 use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::MemError;
-use crate::proc::{Exit, Pid, ProcessTable};
+use crate::proc::{Exit, Process, ProcessTable};
 use crate::task::Executor;
 
 /// The function every actor exports and the kernel calls once.
@@ -113,8 +114,9 @@ fn check_exports(module: &tinywasm::Module) -> Result<(), SpawnError> {
     Ok(())
 }
 
-/// Starts the Wasm module `bytes` as a new process `name` with `limits`; `grants` land in its
-/// capability table at handles 0, 1, 2… in order.
+/// Starts the Wasm module `bytes` as a new process `name` with `limits`, started by `parent`
+/// if an actor asked for it; `grants` land in its capability table at handles 0, 1, 2… in
+/// order. Returns the new process.
 pub fn spawn_wasm(
     executor: &mut Executor,
     processes: &mut ProcessTable,
@@ -122,12 +124,13 @@ pub fn spawn_wasm(
     bytes: &[u8],
     limits: Limits,
     grants: impl IntoIterator<Item = Capability>,
-) -> Result<Pid, SpawnError> {
+    parent: Option<&Arc<Process>>,
+) -> Result<Arc<Process>, SpawnError> {
     let module = tinywasm::parse_bytes(bytes).map_err(|e| SpawnError::Malformed(e.to_string()))?;
     check_imports(&module)?;
     check_exports(&module)?;
 
-    let process = processes.create(name);
+    let process = processes.create_with(name, limits.process, parent);
     // From here a failure must end the process, so it does not linger in the table as Ready.
     let fail = |e: SpawnError| {
         process.end(Exit::Killed { by: None });
@@ -141,7 +144,7 @@ pub fn spawn_wasm(
         exit_code: Cell::new(None),
         memory: OnceCell::new(),
     });
-    let mut store = Store::new(Engine::new(limits.engine_config()));
+    let mut store = Store::new(Engine::new(limits.engine_config(&process)));
     let imports = abi::link(&mut store, &context, module.imports().map(|i| i.name));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:
     // run here it could loop forever inside the spawner.
@@ -164,5 +167,5 @@ pub fn spawn_wasm(
     let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry)
         .map_err(|e| fail(SpawnError::NoMemory(e)))?;
     process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
-    Ok(process.pid())
+    Ok(process)
 }

@@ -451,8 +451,13 @@ pub unsafe fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
             slot[48..52].copy_from_slice(&(pid as u32 + 2).to_le_bytes());
             let name = process.name.as_bytes();
             let shown = name.len().min(PROC_NAME_LEN);
-            slot[52..].fill(0);
+            slot[52..64].fill(0);
             slot[52..52 + shown].copy_from_slice(&name[..shown]);
+            slot[64..72].copy_from_slice(&(pid * 65536).to_le_bytes());
+            slot[72..80].copy_from_slice(&(pid * 65536 * 4).to_le_bytes());
+            for (i, value) in [1024, pid as u32 + 3, 128, pid as u32 + 4].into_iter().enumerate() {
+                slot[80 + i * 4..84 + i * 4].copy_from_slice(&value.to_le_bytes());
+            }
         }
         Ok(k.processes.len() as i64)
     })

@@ -74,6 +74,13 @@ pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmV
         let name = info.name.as_bytes();
         let shown = name.len().min(NAME_BYTES);
         record[52..52 + shown].copy_from_slice(&name[..shown]);
+        let (linear, linear_limit) = info.linear_memory;
+        record[64..72].copy_from_slice(&linear.to_le_bytes());
+        record[72..80].copy_from_slice(&linear_limit.to_le_bytes());
+        record[80..84].copy_from_slice(&(info.limits.handles as u32).to_le_bytes());
+        record[84..88].copy_from_slice(&info.children.to_le_bytes());
+        record[88..92].copy_from_slice(&info.limits.children.to_le_bytes());
+        record[92..96].copy_from_slice(&info.restarts.to_le_bytes());
         guest.write(slot, &record)?;
     }
     i32_result(list.len() as i32)
@@ -136,7 +143,9 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
         Ok(copies) => copies,
         Err(e) => return i64_result(code(e).into()),
     };
-    match fiber::block_on(requests::spawn(String::from(file), copies)).map_err(|_| cancelled())? {
+    match fiber::block_on(requests::spawn(String::from(file), copies, ctx.process.clone()))
+        .map_err(|_| cancelled())?
+    {
         Ok(pid) => {
             for handle in handles {
                 // Only this actor changes its own table, and it was waiting: the handles are live.
@@ -155,6 +164,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
             let code = match failure {
                 requests::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
                 requests::SpawnFailure::Refused(_) => E_INVALID_ARGUMENT,
+                requests::SpawnFailure::TooManyChildren(_) => super::errors::E_LIMIT,
             };
             i64_result(code.into())
         }

@@ -12,7 +12,7 @@ use core::task::Poll;
 use tinywasm::FuncContext;
 use tinywasm::types::WasmValue;
 
-use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_OUT_OF_BOUNDS, code};
+use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_LIMIT, E_OUT_OF_BOUNDS, code};
 use minimalos_abi::{
     MAX_WAIT_ENTRIES, NO_CAP as NO_HANDLE, READABLE, READY_CLOSED as CLOSED, READY_INVALID as INVALID,
     RECV_HEADER, WAIT_ENTRY, WRITABLE,
@@ -254,6 +254,9 @@ pub fn sys_endpoint_create(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[Wa
     else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
+    if capacity.get() > ctx.process.limits().queue {
+        return i64_result(E_LIMIT.into());
+    }
     let created = Capability::endpoint(capacity).and_then(|cap| ctx.process.insert(cap));
     i64_result(created.map_or_else(|e| code(e).into(), Handle::raw))
 }
