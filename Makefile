@@ -8,7 +8,7 @@ RUNNER     := cargo run -q --bin minimalos --
 # Every crate under actors/ (the package is named like its folder): actors and their libraries.
 ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml))))
 
-.PHONY: iso run debug bench test host-test boot-test lint fmt toolchain clean
+.PHONY: iso run debug bench fuzz test host-test boot-test lint fmt toolchain clean
 
 # ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/).
 iso: toolchain
@@ -23,6 +23,21 @@ debug: toolchain
 # The benchmarks in QEMU (TCG unless ACCEL=kvm or icount); figures in build/bench/results.{json,md}.
 bench: toolchain
 	$(RUNNER) bench
+
+# Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the actor-facing code on the host:
+# FUZZ_SECONDS per target (default 60) after replaying the kept regressions. A crash stops it
+# with the input saved under fuzz/artifacts/; keep it in fuzz/regressions/TARGET/ once fixed.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := guest_range manifest ipc spawn host_calls
+fuzz: toolchain
+	@command -v cargo-fuzz >/dev/null || { echo "fuzz: installing cargo-fuzz from crates.io"; cargo install cargo-fuzz --locked; }
+	@mkdir -p fuzz/corpus/spawn && cp target/cross/wasm32-unknown-unknown/release/*.wasm fuzz/corpus/spawn/ 2>/dev/null || true
+	@cd fuzz && for t in $(FUZZ_TARGETS); do \
+		if [ -d regressions/$$t ]; then echo "fuzz: $$t: replaying regressions/$$t"; \
+			cargo fuzz run -s none $$t regressions/$$t -- -runs=0 || exit 1; fi; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		cargo fuzz run -s none $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 test: lint host-test boot-test
 
@@ -42,6 +57,7 @@ boot-test: toolchain
 
 lint: toolchain
 	cargo fmt --all --check
+	cd fuzz && cargo fmt --check && cargo clippy -q --all-targets -- -D warnings
 	cargo clippy -q -p minimalos -p limine-config -p minimalos-abi --all-targets -- -D warnings
 	cargo clippy -q -p kernel --target x86_64-unknown-none -- -D warnings
 	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings

@@ -30,7 +30,7 @@ static RING: Mutex<Ring> = Mutex::new(Ring { bytes: [0; RING_BYTES], written: 0 
 /// Copies the newest log text, up to `out.len()` bytes and starting at a line boundary when
 /// older text was cut, into `out`; returns how many bytes it copied.
 pub fn tail(out: &mut [u8]) -> usize {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         let ring = RING.lock();
         let kept = ring.written.min(RING_BYTES);
         let take = kept.min(out.len());
@@ -73,7 +73,7 @@ impl Log for SerialLogger {
 pub fn print(text: core::fmt::Arguments<'_>) {
     crate::arch::serial::write_fmt(text);
     // Interrupts off: the lock is never held when an interrupt handler might log.
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         let _ = RING.lock().write_fmt(text);
     });
 }
@@ -81,7 +81,7 @@ pub fn print(text: core::fmt::Arguments<'_>) {
 /// Copies log text from absolute byte `position` (bytes ever logged) into `out`; returns how
 /// many bytes it copied and the position after them. Text already overwritten is skipped.
 pub fn read_from(position: usize, out: &mut [u8]) -> (usize, usize) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         let ring = RING.lock();
         let start = position.max(ring.written.saturating_sub(RING_BYTES)).min(ring.written);
         let take = (ring.written - start).min(out.len());

@@ -29,7 +29,7 @@
 //! - `cap`: capabilities, rights and per-process handle tables.
 //! - `ipc`: endpoints, messages and shared memory, the objects capabilities name.
 //! - `error`: what capability, IPC and process operations fail with.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "host")), no_std)]
 
 extern crate alloc;
 

@@ -7,6 +7,17 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// Runs `f` with this CPU's interrupts masked (then restores them as they were), so an
+/// interrupt handler cannot find what `f` changes half done. Host builds (tests, fuzzing) have
+/// no interrupts to mask and run `f` as it is.
+#[inline]
+pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(not(any(test, feature = "host")))]
+    return x86_64::instructions::interrupts::without_interrupts(f);
+    #[cfg(any(test, feature = "host"))]
+    f()
+}
+
 /// Whether the TSC ticks at a constant rate in every power state (CPUID 0x8000_0007, EDX bit 8).
 pub fn has_invariant_tsc() -> bool {
     core::arch::x86_64::__cpuid(0x8000_0000).eax >= 0x8000_0007

@@ -26,7 +26,7 @@ pub fn init() {
 
 /// Writes formatted text to COM1 with interrupts off, so a handler cannot deadlock on the lock.
 pub fn write_fmt(args: fmt::Arguments<'_>) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         // A serial write cannot fail; fmt errors come only from the caller's Display impls.
         let _ = PORT.lock().write_fmt(args);
     });
@@ -108,7 +108,7 @@ pub fn try_read() -> Option<u8> {
 
 /// Writes `bytes` to COM1 as they are (console output of actors).
 pub fn write_bytes(bytes: &[u8]) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         let mut port = PORT.lock();
         // `send_raw`: `send` would turn backspace and DEL into erase sequences.
         for &byte in bytes {

@@ -45,9 +45,9 @@ impl OomHandler for GrowFromFrames {
     }
 }
 
-// Host tests run on std's allocator; this one only serves the kernel.
-#[cfg_attr(not(test), global_allocator)]
-#[cfg_attr(test, allow(dead_code))]
+// Host builds (tests, fuzzing) run on std's allocator; this one only serves the kernel.
+#[cfg_attr(not(any(test, feature = "host")), global_allocator)]
+#[cfg_attr(any(test, feature = "host"), allow(dead_code))]
 static ALLOCATOR: SmallBlocks<Talck<spin::Mutex<()>, GrowFromFrames>> =
     SmallBlocks::new(Talc::new(GrowFromFrames { heap: Span::empty() }).lock());
 

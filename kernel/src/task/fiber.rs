@@ -58,14 +58,14 @@ struct Control {
 /// The fiber running now (null while the executor's own stack runs).
 static CURRENT: AtomicPtr<Control> = AtomicPtr::new(ptr::null_mut());
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 type Stack = crate::mem::stack::KernelStack;
 
-/// Host tests run fibers on heap memory.
-#[cfg(test)]
+/// Host builds (tests, fuzzing) run fibers on heap memory.
+#[cfg(any(test, feature = "host"))]
 struct Stack(alloc::vec::Vec<u128>);
 
-#[cfg(test)]
+#[cfg(any(test, feature = "host"))]
 impl Stack {
     fn new(size: u64) -> Result<Self, MemError> {
         Ok(Self(alloc::vec![0; size as usize / 16]))

@@ -70,7 +70,8 @@ impl GuestRange {
 
     /// The `len` bytes at `offset` inside it, if they fit.
     pub fn sub(self, offset: usize, len: usize) -> Option<Self> {
-        (offset.checked_add(len)? <= self.len).then_some(Self { start: self.start + offset, len })
+        // `then`, not `then_some`: the start is computed only once the offset is known to fit.
+        (offset.checked_add(len)? <= self.len).then(|| Self { start: self.start + offset, len })
     }
 }
 
@@ -135,6 +136,9 @@ mod tests {
         assert_eq!(whole.sub(4, 4), Some(GuestRange { start: 12, len: 4 }));
         assert_eq!(whole.sub(4, 5), None);
         assert_eq!(whole.sub(usize::MAX, 2), None);
+        // Found by fuzzing: a huge offset with a length that wraps the sum to a small value.
+        assert_eq!(whole.sub(usize::MAX, 1), None);
+        assert_eq!(whole.sub(usize::MAX - 7, 0), None);
         assert_eq!(whole.split_at(3), (GuestRange { start: 8, len: 3 }, GuestRange { start: 11, len: 5 }));
         assert_eq!(whole.split_at(99).1.len(), 0);
         // Offsets are unsigned: a "negative" pointer is an address above 2 GiB.

@@ -1,0 +1,112 @@
+//! The capability and IPC core driven by arbitrary operations from two processes: creating,
+//! deriving, giving away, sending (with a capability moved along), receiving, closing and
+//! ending. Nothing panics; a process's table never holds more than its limit; a received
+//! message carries the bytes that were sent; an ended process can do nothing.
+#![no_main]
+
+use std::num::NonZeroUsize;
+
+use arbitrary::Arbitrary;
+use kernel::cap::{Capability, Handle, Rights};
+use kernel::proc::{Exit, Limits, Process, ProcessTable};
+use libfuzzer_sys::fuzz_target;
+
+/// One step; `who` picks the process, handles index the ones it was given (or are raw).
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Create { who: bool, capacity: u8 },
+    Derive { who: bool, handle: u8, rights: u8 },
+    Give { from: bool, handle: u8, rights: u8 },
+    Send { who: bool, handle: u8, opcode: u32, len: u16, moved: Option<u8> },
+    Receive { who: bool, handle: u8 },
+    Close { who: bool, handle: u8 },
+    End { who: bool },
+}
+
+/// A process and the handles it has been given, in order.
+struct Side {
+    process: std::sync::Arc<Process>,
+    handles: Vec<Handle>,
+}
+
+impl Side {
+    /// Handle `index` of those it holds, or a forged one.
+    fn handle(&self, index: u8) -> Handle {
+        match self.handles.get(usize::from(index)) {
+            Some(&handle) => handle,
+            None => Handle::from_raw(i64::from(index) - 8),
+        }
+    }
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let mut table = ProcessTable::new();
+    let limits = Limits { handles: 8, children: 1, queue: 16 };
+    let mut sides = [false, true].map(|_| {
+        let process = table.create_with("fuzz", limits, None);
+        Side { process, handles: Vec::new() }
+    });
+    for op in ops.into_iter().take(256) {
+        match op {
+            Op::Create { who, capacity } => {
+                let side = &mut sides[usize::from(who)];
+                let capacity = NonZeroUsize::new(usize::from(capacity % 20)).unwrap_or(NonZeroUsize::MIN);
+                if let Ok(handle) = Capability::endpoint(capacity).and_then(|cap| side.process.insert(cap)) {
+                    side.handles.push(handle);
+                }
+            }
+            Op::Derive { who, handle, rights } => {
+                let side = &mut sides[usize::from(who)];
+                let Some(rights) = Rights::from_bits(rights) else { continue };
+                let derived = side
+                    .process
+                    .with_caps(|caps| caps.get(side.handle(handle), Rights::empty())?.derive(rights));
+                if let Ok(handle) = derived.and_then(|cap| side.process.insert(cap)) {
+                    side.handles.push(handle);
+                }
+            }
+            Op::Give { from, handle, rights } => {
+                let Some(rights) = Rights::from_bits(rights) else { continue };
+                let giver = &sides[usize::from(from)];
+                let copy = giver
+                    .process
+                    .with_caps(|caps| caps.get(giver.handle(handle), Rights::GRANT)?.derive(rights));
+                let taker = &mut sides[usize::from(!from)];
+                if let Ok(handle) = copy.and_then(|cap| taker.process.insert(cap)) {
+                    taker.handles.push(handle);
+                }
+            }
+            Op::Send { who, handle, opcode, len, moved } => {
+                let side = &sides[usize::from(who)];
+                let payload = vec![opcode as u8; usize::from(len % 5000)];
+                let moved = moved.map(|m| side.handle(m));
+                let _ = side.process.send(side.handle(handle), opcode, &payload, moved);
+            }
+            Op::Receive { who, handle } => {
+                let side = &mut sides[usize::from(who)];
+                if let Ok(message) = side.process.try_recv(side.handle(handle), |_| Ok(())) {
+                    assert!(
+                        message.payload.iter().all(|&b| b == message.opcode as u8),
+                        "bytes changed in flight"
+                    );
+                    if let Some(Ok(handle)) = message.cap {
+                        side.handles.push(handle);
+                    }
+                }
+            }
+            Op::Close { who, handle } => {
+                let side = &sides[usize::from(who)];
+                let _ = side.process.close(side.handle(handle));
+            }
+            Op::End { who } => {
+                let side = &sides[usize::from(who)];
+                side.process.end(Exit::Killed { by: None });
+                assert_eq!(side.process.info().handles, 0, "an ended process holds nothing");
+                assert!(side.process.insert(Capability::system()).is_err(), "an ended process takes nothing");
+            }
+        }
+        for side in &sides {
+            assert!(side.process.info().handles <= limits.handles);
+        }
+    }
+});
