@@ -400,4 +400,28 @@ fn kernel_fault_is_reported_and_ends_the_run() {
         "the kernel went on after the fault; serial log: {}",
         log_path.display()
     );
+    // The backtrace names the faulting function and its caller from the kernel's own symbols.
+    let backtrace =
+        &log[log.find("backtrace:").unwrap_or_else(|| panic!("no backtrace; see {}", log_path.display()))..];
+    assert!(backtrace.contains("#0 ") && backtrace.contains("kernel::ktest::fault+0x"), "{backtrace}");
+    assert!(backtrace.contains("#1 ") && backtrace.contains("kernel::startup::"), "{backtrace}");
+}
+
+#[test]
+fn a_fiber_that_overflows_its_stack_is_abandoned_and_the_kernel_goes_on() {
+    let mut machine = boot(build_iso("overflow", "ktest=overflow on_fatal=exit"));
+    let went_on = machine.wait_for("ktest overflow: the kernel went on", BOOT_TIMEOUT);
+    let log_path = test_dir().join("overflow.serial.log");
+    let _ = machine.save_log(&log_path);
+    machine.kill();
+    let log = machine.output();
+    went_on.unwrap_or_else(|e| panic!("{e}; serial log: {}", log_path.display()));
+    let report = common::line_with(&log, "fiber stack overflow (", "overflow.serial.log");
+    assert!(report.contains("its task is resumed without it"), "{report}");
+    common::line_with(&log, "ktest overflow: fiber abandoned", "overflow.serial.log");
+    assert!(
+        !log.contains("CPU EXCEPTION"),
+        "the overflow was not survived; serial log: {}",
+        log_path.display()
+    );
 }

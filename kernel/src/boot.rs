@@ -112,6 +112,8 @@ pub struct BootInfo {
     pub framebuffer: Option<FramebufferInfo>,
     /// Files loaded beside the kernel.
     pub modules: Vec<Module>,
+    /// The kernel's own ELF file, as loaded (for its symbols), if the loader gave it.
+    pub kernel_file: Option<&'static [u8]>,
     /// Physical address of the ACPI RSDP, if the firmware has one.
     pub rsdp: Option<u64>,
     /// Physical and virtual base of the kernel image.
@@ -217,6 +219,11 @@ pub fn snapshot() -> Result<&'static BootInfo, BootError> {
                 data: unsafe { core::slice::from_raw_parts(m.addr(), m.size() as usize) },
             })
             .collect(),
+        // SAFETY: as for the modules: the loader placed the kernel file in executable-and-modules
+        // memory, which stays mapped by the HHDM and unused.
+        kernel_file: EXECUTABLE_FILE
+            .get_response()
+            .map(|r| unsafe { core::slice::from_raw_parts(r.file().addr(), r.file().size() as usize) }),
         rsdp: RSDP.get_response().map(|r| r.address() as u64),
         kernel_base: kernel_address()?,
         usable_bytes: memory_map.iter().filter(|e| e.entry_type == EntryType::USABLE).map(|e| e.length).sum(),

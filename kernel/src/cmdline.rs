@@ -32,6 +32,8 @@ pub enum KernelTest {
     Fault,
     /// Scheduling checks: a timed sleep, two CPU-bound tasks sharing the CPU, serial input.
     Sched,
+    /// A fiber recursing past the end of its stack: it must be abandoned, the kernel go on.
+    Overflow,
 }
 
 /// Default time slice.
@@ -93,6 +95,10 @@ pub fn parse<'a>(cmdline: &'a str, mut unknown: impl FnMut(UnknownOption<'a>)) -
             }
             Some(("ktest", "sched")) => {
                 options.ktest = Some(KernelTest::Sched);
+                true
+            }
+            Some(("ktest", "overflow")) => {
+                options.ktest = Some(KernelTest::Overflow);
                 true
             }
             Some(("manifest", path)) => !path.is_empty(),

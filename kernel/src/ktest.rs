@@ -5,7 +5,10 @@ use alloc::string::String;
 use core::time::Duration;
 use futures_util::StreamExt;
 
+use core::task::Poll;
+
 use crate::arch::serial;
+use crate::task::fiber::{Fiber, Resumed};
 use crate::task::{self, Executor};
 use crate::time::{self, sleep};
 
@@ -26,6 +29,49 @@ pub fn fault() {
     // stops the machine.
     let value = unsafe { unmapped.read_volatile() };
     log::error!("ktest fault: read {value:#x} from an unmapped address without a fault");
+}
+
+/// Spawns the stack-overflow check: a task runs a fiber that recurses until it hits the guard
+/// page below its stack; the fault handler must abandon the fiber and resume the task, which
+/// logs `ktest overflow: fiber abandoned`, and a second task must still run afterwards and log
+/// `ktest overflow: the kernel went on`.
+pub fn spawn_overflow(executor: &mut Executor) -> Result<(), task::SpawnError> {
+    executor.spawn("ktest-overflow", async {
+        let fiber = Fiber::new(OVERFLOW_STACK, || {
+            core::hint::black_box(descend(0));
+        });
+        let Ok(mut fiber) = fiber else {
+            log::error!("ktest overflow: FAILED: no memory for the fiber");
+            return;
+        };
+        log::info!("ktest overflow: running a fiber that recurses without end");
+        let outcome = core::future::poll_fn(|cx| match fiber.resume(cx.waker()) {
+            ended @ (Resumed::Overflowed | Resumed::Finished) => Poll::Ready(ended),
+            Resumed::Yielded | Resumed::Blocked => Poll::Pending,
+        })
+        .await;
+        match outcome {
+            Resumed::Overflowed => log::info!("ktest overflow: fiber abandoned"),
+            other => log::error!("ktest overflow: FAILED: the fiber ended as {other:?}"),
+        }
+    })?;
+    executor.spawn("ktest-after-overflow", async {
+        sleep(Duration::from_millis(20)).await;
+        log::info!("ktest overflow: the kernel went on");
+    })?;
+    Ok(())
+}
+
+/// Stack of the overflowing fiber: small, so it overflows soon.
+const OVERFLOW_STACK: u64 = 16 * 1024;
+
+/// Recurses until the stack runs out, with a frame the optimiser cannot remove.
+fn descend(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 32]);
+    if core::hint::black_box(depth) == u64::MAX {
+        return frame[0];
+    }
+    descend(depth + 1).wrapping_add(frame[31])
 }
 
 /// Spawns the scheduling checks: a timed sleep, two CPU-bound tasks that must share the CPU

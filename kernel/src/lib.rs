@@ -19,6 +19,7 @@
 //! - `manifest`, `init`: the boot manifest, and starting the actors it lists.
 //! - `requests`: work actors ask of the executor loop (spawning, the native IPC benchmark).
 //! - `supervisor`: restarting the actors the manifest marks `restart`.
+//! - `symbols`: the kernel's own function names, for fault reports.
 //! - `console`: the serial console as a service actors reach through endpoints.
 //! - `log_mirror`: the kernel log copied to an endpoint the manifest names.
 //! - `task`, `time`: the executor, fibers, time slices; the clock and sleeping.
@@ -52,6 +53,7 @@ pub mod ramdisk;
 pub mod requests;
 pub mod startup;
 pub mod supervisor;
+pub mod symbols;
 pub mod task;
 pub mod time;
 pub mod wasm;

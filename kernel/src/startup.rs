@@ -40,6 +40,7 @@ pub fn start() -> ! {
     boot::snapshot().unwrap_or_else(|e| die("cannot boot", e));
     let stack = KernelStack::new(KERNEL_STACK_SIZE).unwrap_or_else(|e| die("kernel stack", e));
     let top = stack.top();
+    arch::backtrace::set_main_stack(stack.bottom()..top);
     // The boot stack lives for the rest of the kernel's life.
     core::mem::forget(stack);
     // SAFETY: `top` is the top of a freshly mapped stack that nothing else uses and that is
@@ -61,6 +62,12 @@ extern "C" fn on_kernel_stack() -> ! {
         reclaimed / 1024,
         stats.heap_bytes / 1024
     );
+
+    match info.kernel_file.map(crate::symbols::init) {
+        Some(Ok(functions)) => log::info!("symbols: {functions} functions, for fault reports"),
+        Some(Err(e)) => log::warn!("symbols: {e}; fault reports show addresses only"),
+        None => log::warn!("symbols: the loader gave no kernel file; fault reports show addresses only"),
+    }
 
     let options = cmdline::get();
     let tsc_hz = time::clock::calibrate();
@@ -84,6 +91,9 @@ extern "C" fn on_kernel_stack() -> ! {
     let mut processes = proc::PROCESSES.lock();
     match options.ktest {
         Some(KernelTest::Fault) => ktest::fault(),
+        Some(KernelTest::Overflow) => {
+            ktest::spawn_overflow(&mut executor).unwrap_or_else(|e| die("ktest", e))
+        }
         Some(KernelTest::Sched) => {
             ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e));
             ipc::selftest::ping_pong(

@@ -32,6 +32,17 @@ pub unsafe extern "sysv64" fn switch(save_rsp: *mut u64, load_rsp: u64) {
     );
 }
 
+/// The second half of [`switch`] alone: with RSP at a context `switch` saved, restores it and
+/// returns into it. The fault handler resumes an abandoned fiber's task here.
+///
+/// # Safety
+/// Only as the target of an interrupt return whose RSP is a context saved by `switch` on a
+/// stack that is alive and not running.
+#[unsafe(naked)]
+pub unsafe extern "sysv64" fn resume_saved() {
+    core::arch::naked_asm!("pop r15", "pop r14", "pop r13", "pop r12", "pop rbx", "pop rbp", "ret");
+}
+
 /// First code on a fresh stack: calls the entry function (in r13) with its argument (in r12).
 #[unsafe(naked)]
 unsafe extern "sysv64" fn start_trampoline() {

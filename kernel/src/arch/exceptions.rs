@@ -1,5 +1,9 @@
 //! CPU exceptions (vectors 0–31): their names, their error codes in words, and the report the
-//! kernel prints before it stops.
+//! kernel prints before it stops, with a backtrace named from the kernel's own symbols.
+//!
+//! One fault is survived: a fiber running off the bottom of its stack (a page fault on its
+//! guard page, or the double fault that follows when the CPU cannot push the page fault's
+//! frame there). The fiber is abandoned and its task resumed, which ends that actor alone.
 //!
 //! Every exception is fatal, #BP included: QEMU's gdbstub catches a debugger's breakpoints
 //! before the guest sees them, and 0xCC is the padding between functions, so a #BP that
@@ -12,8 +16,14 @@ use x86_64::registers::control::Cr2;
 use x86_64::structures::idt::{DescriptorTable, PageFaultErrorCode, SelectorErrorCode};
 
 use super::idt::InterruptFrame;
-use super::{cpu, serial};
-use crate::fatal;
+use super::{backtrace, context, cpu, serial};
+use crate::{fatal, symbols};
+
+/// Frames a report lists at most.
+const BACKTRACE_FRAMES: usize = 24;
+
+/// The direction flag, which the ABI wants clear wherever Rust code runs.
+const RFLAGS_DF: u64 = 1 << 10;
 
 /// Vector of the non-maskable interrupt.
 pub const NMI: u8 = 2;
@@ -170,6 +180,18 @@ impl Display for Report<'_> {
                 write!(f, " {name:>3} {value:016x}")?;
             }
         }
+        let mut callers = [0u64; BACKTRACE_FRAMES];
+        let count = backtrace::walk(frame.rsp, frame.regs.rbp, &mut callers);
+        f.write_str("\n  backtrace:")?;
+        // A return address points after its call; the byte before it is inside the caller.
+        let addresses =
+            core::iter::once((frame.rip, frame.rip)).chain(callers[..count].iter().map(|&r| (r, r - 1)));
+        for (index, (shown, inside)) in addresses.enumerate() {
+            write!(f, "\n    #{index:<2} {shown:#018x}")?;
+            if let Some(name) = symbols::describe(inside) {
+                write!(f, "  {name}")?;
+            }
+        }
         f.write_str("\n")
     }
 }
@@ -177,11 +199,34 @@ impl Display for Report<'_> {
 /// Exceptions taken so far; more than one means that the report, or the stop, faulted.
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 
-/// Reports an exception and stops the machine; the IDT's dispatcher calls it for vectors 0–31.
-pub fn handle(frame: &InterruptFrame) -> ! {
+/// Handles exceptions (vectors 0–31), for the IDT's dispatcher: survives a fiber's stack
+/// overflow by resuming its task (it returns, and the entry path returns into that task), and
+/// reports anything else and stops the machine.
+pub fn handle(frame: &mut InterruptFrame) {
     let vector = frame.vector as u8;
-    // Read first: a nested page fault would overwrite CR2.
-    let cr2 = (vector == PAGE_FAULT).then(Cr2::read_raw);
+    // Read first: a nested page fault would overwrite CR2. A double fault's CR2 is that of the
+    // page fault the CPU could not deliver, if that was the cause.
+    let cr2 = matches!(vector, PAGE_FAULT | DOUBLE_FAULT).then(Cr2::read_raw);
+    if let Some(fault) = cr2
+        && let Some(resume_rsp) = crate::task::fiber::abandon_on_overflow(fault, frame.rsp)
+    {
+        // Lock-free output: the abandoned fiber may hold the log's lock.
+        serial::write_fmt_emergency(format_args!(
+            "\nfiber stack overflow ({}) at rip {:#x}, address {fault:#x}: its task is resumed without it\n",
+            VectorName(vector),
+            frame.rip
+        ));
+        frame.rip = context::resume_saved as *const () as u64;
+        frame.rsp = resume_rsp;
+        frame.rflags &= !RFLAGS_DF;
+        return;
+    }
+    report_and_stop(frame, cr2)
+}
+
+fn report_and_stop(frame: &InterruptFrame, cr2: Option<u64>) -> ! {
+    let vector = frame.vector as u8;
+    let cr2 = cr2.filter(|_| vector == PAGE_FAULT);
     // Only this CPU's own nesting counts, so no ordering with other memory is needed.
     match DEPTH.fetch_add(1, Ordering::Relaxed) {
         0 => serial::write_fmt_emergency(format_args!("{}", Report { frame, cr2 })),

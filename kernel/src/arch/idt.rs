@@ -163,7 +163,7 @@ unsafe extern "sysv64" fn common_entry() {
 }
 
 /// Routes every interrupt and exception by vector; only `common_entry` calls it.
-extern "sysv64" fn dispatch(frame: &InterruptFrame) {
+extern "sysv64" fn dispatch(frame: &mut InterruptFrame) {
     match frame.vector {
         0..=31 => exceptions::handle(frame),
         // Only the vectors in `EXCEPTION_STUBS` and `DEVICE_STUBS` have present gates.

@@ -3,6 +3,7 @@
 
 pub mod acpi;
 pub mod apic;
+pub mod backtrace;
 pub mod context;
 pub mod cpu;
 pub mod exceptions;

@@ -34,6 +34,11 @@ impl KernelStack {
     pub fn top(&self) -> u64 {
         self.top
     }
+
+    /// Its lowest address; the unmapped guard page lies just below.
+    pub fn bottom(&self) -> u64 {
+        self.bottom
+    }
 }
 
 impl Drop for KernelStack {

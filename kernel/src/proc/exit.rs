@@ -40,6 +40,9 @@ pub enum Trap {
     StackOverflow,
     /// The interpreter could not allocate for it.
     OutOfMemory,
+    /// The kernel stack its interpreter and host calls run on overflowed; what was on it is
+    /// leaked.
+    KernelStackOverflow,
     /// Anything else, as the interpreter said it.
     Other(String),
 }
@@ -66,6 +69,7 @@ impl fmt::Display for Trap {
             Self::InvalidConversion => "invalid conversion to integer",
             Self::StackOverflow => "stack overflow",
             Self::OutOfMemory => "out of memory",
+            Self::KernelStackOverflow => "overflowed its kernel stack (what was on it is leaked)",
             Self::Other(words) => words,
         })
     }

@@ -11,6 +11,12 @@
 //! and resumes it until it finishes, so `block_on` and `yield_slice` return `Err(Cancelled)` and
 //! the body unwinds through ordinary returns, dropping everything it owns.
 //!
+//! One exception: a fiber that runs off the bottom of its stack faults on the guard page below
+//! it. The fault handler then abandons it ([`abandon_on_overflow`]): its task gets
+//! [`Resumed::Overflowed`] as if the fiber had switched back, and the fiber never runs again.
+//! What its body owned is leaked (there is no unwinding through a broken stack), and a kernel
+//! lock it held stays held; the rest of the kernel goes on.
+//!
 //! [`cancel`]: Fiber::cancel
 
 use alloc::boxed::Box;
@@ -32,6 +38,8 @@ pub enum Resumed {
     Blocked,
     /// Its body returned; resuming it again does nothing.
     Finished,
+    /// It overflowed its stack and was abandoned; resuming it again does nothing.
+    Overflowed,
 }
 
 /// The fiber was cancelled while it waited: unwind and return.
@@ -53,6 +61,8 @@ struct Control {
     state: Resumed,
     cancelled: bool,
     body: Option<Box<dyn FnOnce()>>,
+    /// Where its stack is, lowest address first; the guard page lies just below.
+    stack: core::ops::Range<u64>,
 }
 
 /// The fiber running now (null while the executor's own stack runs).
@@ -69,6 +79,10 @@ struct Stack(alloc::vec::Vec<u128>);
 impl Stack {
     fn new(size: u64) -> Result<Self, MemError> {
         Ok(Self(alloc::vec![0; size as usize / 16]))
+    }
+
+    fn bottom(&self) -> u64 {
+        self.0.as_ptr_range().start as u64
     }
 
     fn top(&self) -> u64 {
@@ -93,6 +107,7 @@ impl Fiber {
             state: Resumed::Yielded,
             cancelled: false,
             body: Some(Box::new(body)),
+            stack: stack.bottom()..stack.top(),
         });
         let arg = &raw mut *control as u64;
         // SAFETY: the stack is fresh, owned by this fiber and outlives every switch into it.
@@ -103,8 +118,8 @@ impl Fiber {
     /// Runs the fiber until it yields, blocks or finishes. Call from a task's `poll`, passing
     /// its waker, never from another fiber.
     pub fn resume(&mut self, waker: &Waker) -> Resumed {
-        if self.control.state == Resumed::Finished {
-            return Resumed::Finished;
+        if matches!(self.control.state, Resumed::Finished | Resumed::Overflowed) {
+            return self.control.state;
         }
         let control = &raw mut *self.control;
         let previous = CURRENT.swap(control, Ordering::Relaxed);
@@ -130,9 +145,9 @@ impl Fiber {
         }
     }
 
-    /// Whether the body has returned.
+    /// Whether the body has returned, or the fiber was abandoned.
     pub fn is_finished(&self) -> bool {
-        self.control.state == Resumed::Finished
+        matches!(self.control.state, Resumed::Finished | Resumed::Overflowed)
     }
 }
 
@@ -140,7 +155,7 @@ impl Drop for Fiber {
     fn drop(&mut self) {
         // Dropping a fiber stopped inside its body would leak what that body owns.
         debug_assert!(
-            self.control.body.is_some() || self.control.state == Resumed::Finished,
+            self.control.body.is_some() || self.is_finished(),
             "a fiber was dropped while suspended; cancel and resume it first"
         );
     }
@@ -160,6 +175,36 @@ extern "sysv64" fn fiber_entry(arg: u64) -> ! {
         context::switch(&mut dead_rsp, (*control).caller_rsp);
     }
     unreachable!("a finished fiber was resumed")
+}
+
+/// The running fiber's stack, if a fiber runs: where a fault report may walk its frames.
+pub fn current_stack() -> Option<core::ops::Range<u64>> {
+    let control = CURRENT.load(Ordering::Relaxed);
+    // SAFETY: a non-null CURRENT is the running fiber's boxed control, alive while it runs.
+    (!control.is_null()).then(|| unsafe { (*control).stack.clone() })
+}
+
+/// For the fault handler: if `fault` (the faulting address) or `rsp` (the stack pointer of the
+/// faulting code) lies in the guard page below the running fiber's stack, abandons the fiber
+/// and returns the stack pointer of the task that resumed it, saved by `context::switch`; the
+/// handler resumes there with `context::resume_saved`, and the task sees
+/// [`Resumed::Overflowed`].
+pub fn abandon_on_overflow(fault: u64, rsp: u64) -> Option<u64> {
+    let control = CURRENT.load(Ordering::Relaxed);
+    if control.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null CURRENT is the running fiber's boxed control; the fiber is stopped
+    // in the fault, so nothing else touches it.
+    unsafe {
+        let bottom = (*control).stack.start;
+        let guard = bottom.saturating_sub(crate::mem::PAGE_SIZE)..bottom;
+        if !guard.contains(&fault) && !guard.contains(&rsp) {
+            return None;
+        }
+        (*control).state = Resumed::Overflowed;
+        Some((*control).caller_rsp)
+    }
 }
 
 /// Switches from the current fiber back to its task with `state`.

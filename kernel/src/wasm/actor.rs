@@ -121,6 +121,7 @@ impl Future for ActorTask {
                 Poll::Pending
             }
             Resumed::Blocked => Poll::Pending,
+            Resumed::Overflowed => Poll::Ready(Exit::Trapped(Trap::KernelStackOverflow)),
             Resumed::Finished => Poll::Ready(
                 self.exit
                     .borrow_mut()
@@ -137,6 +138,8 @@ impl Drop for ActorTask {
     /// fiber is dropped.
     fn drop(&mut self) {
         self.fiber.cancel();
-        while self.fiber.resume(Waker::noop()) != Resumed::Finished {}
+        while !self.fiber.is_finished() {
+            self.fiber.resume(Waker::noop());
+        }
     }
 }
