@@ -1,7 +1,8 @@
 //! Boots the hostile-actor manifest (`tests/wasm/hostile.manifest`): beside the usual system
 //! (vfs, display, shell), actors that loop for ever, recurse without end, grow their memory
 //! until refused, trap in every way the interpreter names, flood the file server's queue with
-//! garbage, spawn in a loop against their limit, and crash at once under supervision. Then it
+//! garbage, spawn in a loop against their limit, crash at once under supervision, and (an SDK
+//! actor) allocate until their memory limit refuses. Then it
 //! uses the shell as a person would: it must answer, list the processes, read the file server,
 //! and after the file server is killed, find it restarted.
 //!
@@ -58,7 +59,7 @@ fn session() -> &'static Session {
 fn drive(machine: &mut Machine) -> Result<Session, String> {
     machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
     // The last reports: the crash loop's end takes 100 + 200 + 400 + 800 ms of back-off.
-    for report in ["not restarting it again", "flood done: ", "]: spawned "] {
+    for report in ["not restarting it again", "flood done: ", "]: spawned ", "exited with status 101"] {
         machine.wait_for(report, WAIT).map_err(|e| e.to_string())?;
     }
     let echo = ask(machine, "echo alive", WAIT)?;
@@ -179,4 +180,14 @@ fn a_killed_server_is_restarted_with_its_grants_and_serves_again() {
         restarted.unwrap_or_else(|| panic!("the vfs was not started again; see build/test/{LOG}"));
     assert!(restarted.contains(", restart 1"), "{restarted}");
     assert!(session.ls_after_restart.contains("vfs.wasm"), "{:?}", session.ls_after_restart);
+}
+
+#[test]
+fn an_sdk_actor_allocating_without_end_panics_alone_at_its_memory_limit() {
+    let log = &session().log;
+    let hog = started_pid(log, "hog");
+    line_with(log, &format!("hog[{hog}]: holding 1024 KiB"));
+    let panic = line_with(log, &format!("hog[{hog}]: panic at "));
+    assert!(panic.contains("memory allocation of 65536 bytes failed"), "{panic}");
+    line_with(log, &format!("hog[{hog}] exited with status 101"));
 }
