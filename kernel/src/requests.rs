@@ -26,13 +26,15 @@ pub enum SpawnFailure {
     Refused(String),
     /// The asking actor already has as many live children as its limit allows.
     TooManyChildren(u32),
+    /// The kernel has too little memory left to load it.
+    NoMemory(String),
 }
 
 impl core::fmt::Display for SpawnFailure {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::NoSuchFile(file) => write!(f, "no file `{file}` in the ramdisk"),
-            Self::Refused(why) => f.write_str(why),
+            Self::Refused(why) | Self::NoMemory(why) => f.write_str(why),
             Self::TooManyChildren(limit) => {
                 write!(f, "the actor already has {limit} live children, its limit")
             }
@@ -138,7 +140,10 @@ fn serve_spawn(
             let name = file.trim_end_matches(".wasm");
             wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), grants, Some(parent))
                 .map(|child| child.pid())
-                .map_err(|e| SpawnFailure::Refused(format!("`{file}` {e}")))
+                .map_err(|e| match e {
+                    wasm::SpawnError::NoHeap { .. } => SpawnFailure::NoMemory(format!("`{file}` {e}")),
+                    e => SpawnFailure::Refused(format!("`{file}` {e}")),
+                })
         }
     };
     match &result {

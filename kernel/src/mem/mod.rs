@@ -86,6 +86,24 @@ pub fn stats() -> MemoryStats {
     MemoryStats { total_frames, free_frames, heap_bytes: heap::size(), heap_allocated: heap::allocated() }
 }
 
+impl MemoryStats {
+    /// Bytes the heap can still hand out: what it has free now, plus what free frames let it
+    /// grow by (an estimate: fragmentation and page tables take some).
+    pub fn heap_headroom(&self) -> u64 {
+        let grow = (self.free_frames * PAGE_SIZE).min(HEAP_MAX.saturating_sub(self.heap_bytes));
+        self.heap_bytes.saturating_sub(self.heap_allocated) + grow
+    }
+}
+
+/// Bytes the kernel heap can still hand out ([`MemoryStats::heap_headroom`]). Host builds
+/// (tests, fuzzing) allocate from std's heap, whose room the kernel cannot see: unbounded.
+pub fn heap_headroom() -> u64 {
+    #[cfg(any(test, feature = "host"))]
+    return u64::MAX;
+    #[cfg(not(any(test, feature = "host")))]
+    stats().heap_headroom()
+}
+
 /// Takes over memory from the loader: frames from the usable entries of `memory_map`, the
 /// kernel's own page tables (HHDM at `hhdm_offset`, kernel image), then the heap.
 pub fn init(memory_map: &[&limine::memory_map::Entry], hhdm_offset: u64) -> Result<(), MemError> {
@@ -114,4 +132,23 @@ pub unsafe fn reclaim_bootloader_memory(reclaimable: impl Iterator<Item = core::
         frames::add_region(range);
     }
     reclaimed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_headroom_is_what_is_free_plus_what_free_frames_can_add() {
+        let stats =
+            MemoryStats { total_frames: 100, free_frames: 10, heap_bytes: 1 << 20, heap_allocated: 1 << 19 };
+        assert_eq!(stats.heap_headroom(), (1 << 19) + 10 * PAGE_SIZE);
+        let full = MemoryStats {
+            free_frames: u64::MAX / PAGE_SIZE,
+            heap_bytes: HEAP_MAX,
+            heap_allocated: HEAP_MAX,
+            ..stats
+        };
+        assert_eq!(full.heap_headroom(), 0, "a heap at its largest cannot grow");
+    }
 }

@@ -165,6 +165,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
                 requests::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
                 requests::SpawnFailure::Refused(_) => E_INVALID_ARGUMENT,
                 requests::SpawnFailure::TooManyChildren(_) => super::errors::E_LIMIT,
+                requests::SpawnFailure::NoMemory(_) => super::errors::E_NO_MEMORY,
             };
             i64_result(code.into())
         }
