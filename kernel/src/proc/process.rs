@@ -303,8 +303,7 @@ impl Process {
         handle: Handle,
         accept: impl FnOnce(&Message) -> Result<(), Error>,
     ) -> Result<Received, Error> {
-        let endpoint = self.with_caps(|caps| caps.endpoint(handle, Rights::READ).cloned())?;
-        self.take(&endpoint, accept)
+        self.inbox(handle)?.try_recv(accept)
     }
 
     /// As [`try_recv`](Self::try_recv), but waits while the queue is empty, as
@@ -314,39 +313,20 @@ impl Process {
         handle: Handle,
         mut accept: impl FnMut(&Message) -> Result<(), Error>,
     ) -> Result<Received, Error> {
+        let inbox = self.inbox(handle)?;
         loop {
-            match self.try_recv(handle, &mut accept) {
-                Err(Error::Empty) => self.readable(handle).await?,
+            match inbox.try_recv(&mut accept) {
+                Err(Error::Empty) => inbox.readable().await?,
                 taken => return taken,
             }
         }
     }
 
-    /// Waits, as [`State::Blocked`], until the endpoint `handle` names (needs READ) has a
-    /// message queued (`Ok`) or never will (`Closed`). Code that must not move a message
-    /// through a future's state (a host call) waits with this and then takes with
-    /// [`try_recv`](Self::try_recv).
-    pub async fn readable(&self, handle: Handle) -> Result<(), Error> {
+    /// The endpoint `handle` names (needs READ), looked up once for any number of receives
+    /// and waits on it.
+    pub fn inbox(&self, handle: Handle) -> Result<Inbox<'_>, Error> {
         let endpoint = self.with_caps(|caps| caps.endpoint(handle, Rights::READ).cloned())?;
-        let _blocked = Blocked::new(self, Wait::Receive(handle));
-        endpoint.readable().await
-    }
-
-    fn take(
-        &self,
-        endpoint: &Endpoint,
-        accept: impl FnOnce(&Message) -> Result<(), Error>,
-    ) -> Result<Received, Error> {
-        // Read before the endpoint's lock (locks go process, then endpoint). Nothing runs between
-        // here and the insert below that could fill the table.
-        let room = !self.with_caps(CapTable::is_full);
-        let message = endpoint.try_recv_if(|message| match message.cap {
-            Some(_) if !room => Err(Error::TooManyHandles),
-            _ => accept(message),
-        })?;
-        self.messages_received.fetch_add(1, Ordering::Relaxed);
-        let Message { sender, opcode, payload, cap } = message;
-        Ok(Received { sender, opcode, payload, cap: cap.map(|cap| self.insert(cap)) })
+        Ok(Inbox { process: self, endpoint, handle })
     }
 
     /// Ends the process, unless it has ended already (then `false`): records `exit`, releases
@@ -418,6 +398,40 @@ impl Process {
             }
         }
         poll.map(Some)
+    }
+}
+
+/// An endpoint a process receives from, with the capability already checked (see
+/// [`Process::inbox`]). Holding it keeps the endpoint alive, not the right: closing the handle
+/// meanwhile does not stop a receive through it, which only its own process could do anyway.
+pub struct Inbox<'p> {
+    process: &'p Process,
+    endpoint: Arc<Endpoint>,
+    handle: Handle,
+}
+
+impl Inbox<'_> {
+    /// As [`Process::try_recv`].
+    pub fn try_recv(&self, accept: impl FnOnce(&Message) -> Result<(), Error>) -> Result<Received, Error> {
+        let process = self.process;
+        // Read before the endpoint's lock (locks go process, then endpoint). Nothing runs between
+        // here and the insert below that could fill the table.
+        let room = !process.with_caps(CapTable::is_full);
+        let message = self.endpoint.try_recv_if(|message| match message.cap {
+            Some(_) if !room => Err(Error::TooManyHandles),
+            _ => accept(message),
+        })?;
+        process.messages_received.fetch_add(1, Ordering::Relaxed);
+        let Message { sender, opcode, payload, cap } = message;
+        Ok(Received { sender, opcode, payload, cap: cap.map(|cap| process.insert(cap)) })
+    }
+
+    /// Waits, as [`State::Blocked`], until a message is queued (`Ok`) or none ever will be
+    /// (`Closed`). Code that must not move a message through a future's state (a host call)
+    /// waits with this and then takes with [`try_recv`](Self::try_recv).
+    pub async fn readable(&self) -> Result<(), Error> {
+        let _blocked = Blocked::new(self.process, Wait::Receive(self.handle));
+        self.endpoint.readable().await
     }
 }
 

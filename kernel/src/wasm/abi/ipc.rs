@@ -124,16 +124,19 @@ fn receive_into(
         }
     };
     // Waiting and taking are separate steps so the message is moved once, not through the
-    // states of a future.
-    let received = loop {
-        match ctx.process.try_recv(handle, fits) {
-            Err(Error::Empty) if block => {
-                if let Err(error) = fiber::block_on(ctx.process.readable(handle)).map_err(|_| cancelled())? {
-                    break Err(error);
+    // states of a future; the capability is looked up once for both.
+    let received = match ctx.process.inbox(handle) {
+        Err(error) => Err(error),
+        Ok(inbox) => loop {
+            match inbox.try_recv(fits) {
+                Err(Error::Empty) if block => {
+                    if let Err(error) = fiber::block_on(inbox.readable()).map_err(|_| cancelled())? {
+                        break Err(error);
+                    }
                 }
+                taken => break taken,
             }
-            taken => break taken,
-        }
+        },
     };
     let message = match received {
         Ok(message) => message,
