@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::Poll;
 use futures_util::task::AtomicWaker;
 
@@ -71,11 +72,18 @@ impl<T> Reply<T> {
 
 /// Requests not served yet.
 static REQUESTS: spin::Mutex<VecDeque<Request>> = spin::Mutex::new(VecDeque::new());
+/// Whether [`REQUESTS`] may hold one: the executor asks between every two polls, so it reads
+/// a flag rather than taking the lock.
+static PENDING: AtomicBool = AtomicBool::new(false);
 
 /// Queues the request `make` builds around a fresh reply, and waits for the answer.
 async fn ask<T>(make: impl FnOnce(Arc<Reply<T>>) -> Request) -> T {
     let reply = Arc::new(Reply { result: spin::Mutex::new(None), waker: AtomicWaker::new() });
-    REQUESTS.lock().push_back(make(reply.clone()));
+    {
+        let mut queue = REQUESTS.lock();
+        queue.push_back(make(reply.clone()));
+        PENDING.store(true, Ordering::Release);
+    }
     core::future::poll_fn(|cx| {
         reply.waker.register(cx.waker());
         match reply.result.lock().take() {
@@ -101,13 +109,22 @@ pub async fn native_ipc(round_trips: u32) -> Result<RoundTrips, String> {
 
 /// Whether a request waits to be served.
 pub fn pending() -> bool {
-    !REQUESTS.lock().is_empty()
+    PENDING.load(Ordering::Acquire)
 }
 
 /// Serves the pending requests (called by the executor loop between rounds).
 pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
     loop {
-        let Some(request) = REQUESTS.lock().pop_front() else { return };
+        let request = {
+            let mut queue = REQUESTS.lock();
+            let request = queue.pop_front();
+            // Cleared under the lock, so a request queued meanwhile sets it again after.
+            if queue.is_empty() {
+                PENDING.store(false, Ordering::Release);
+            }
+            request
+        };
+        let Some(request) = request else { return };
         match request {
             Request::Spawn { file, grants, parent, reply } => {
                 reply.answer(serve_spawn(executor, disk, &file, grants, &parent))

@@ -148,18 +148,21 @@ fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>, mut supervisor: S
         time::timer::fire_expired(time::now());
         requests::serve(&mut executor, disk.as_ref());
         supervisor.tick(&mut executor, disk.as_ref(), time::now());
-        executor.run_ready(|tsc| time::timer::due_at(tsc) || requests::pending() || supervisor::due_at(tsc));
+        executor.run_ready(|tsc| requests::pending() || kernel_work_due(time::clock::instant_at(tsc)));
         // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
         // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
         interrupts::disable();
-        let tsc = cpu::rdtsc();
-        let due = time::timer::due_at(tsc) || supervisor::due_at(tsc);
-        if executor.has_ready() || due || requests::pending() {
+        if executor.has_ready() || requests::pending() || kernel_work_due(time::now()) {
             interrupts::enable();
         } else {
             interrupts::enable_and_hlt();
         }
     }
+}
+
+/// Whether a sleeper's deadline or a supervised restart has come at `now`.
+fn kernel_work_due(now: time::Instant) -> bool {
+    time::timer::due(now) || supervisor::due(now)
 }
 
 /// Logs why the boot cannot go on, then stops.

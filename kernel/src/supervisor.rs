@@ -25,7 +25,7 @@ use crate::manifest::{ActorDecl, ObjectRef};
 use crate::proc::{self, PROCESSES, Process, State};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
-use crate::time::{Instant, clock};
+use crate::time::Instant;
 
 /// Delay before the first restart.
 pub const FIRST_DELAY: Duration = Duration::from_millis(100);
@@ -40,9 +40,9 @@ pub const GIVE_UP_AFTER: u32 = 5;
 /// check without the supervisor.
 static NEXT_RESTART: AtomicU64 = AtomicU64::new(u64::MAX);
 
-/// Whether a restart is due at TSC value `tsc` (cheap: no lock).
-pub fn due_at(tsc: u64) -> bool {
-    NEXT_RESTART.load(Ordering::Relaxed) <= clock::instant_at(tsc).as_nanos()
+/// Whether a restart is due at `now` (cheap: no lock).
+pub fn due(now: Instant) -> bool {
+    NEXT_RESTART.load(Ordering::Relaxed) <= now.as_nanos()
 }
 
 /// One supervised actor.

@@ -8,7 +8,6 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr;
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Block sizes of the classes, smallest first.
 const CLASS_SIZES: [usize; 5] = [16, 32, 64, 128, 256];
@@ -47,18 +46,13 @@ unsafe impl Send for FreeList {}
 pub struct SmallBlocks<A> {
     backing: A,
     lists: spin::Mutex<[FreeList; CLASS_SIZES.len()]>,
-    cached_bytes: AtomicUsize,
 }
 
 impl<A> SmallBlocks<A> {
     /// Small-block recycling over `backing`.
     pub const fn new(backing: A) -> Self {
         const EMPTY: FreeList = FreeList { head: ptr::null_mut(), len: 0 };
-        Self {
-            backing,
-            lists: spin::Mutex::new([EMPTY; CLASS_SIZES.len()]),
-            cached_bytes: AtomicUsize::new(0),
-        }
+        Self { backing, lists: spin::Mutex::new([EMPTY; CLASS_SIZES.len()]) }
     }
 
     /// The backing allocator.
@@ -68,7 +62,7 @@ impl<A> SmallBlocks<A> {
 
     /// Bytes in freed blocks kept for reuse (allocated as far as the backing allocator knows).
     pub fn cached_bytes(&self) -> usize {
-        self.cached_bytes.load(Ordering::Relaxed)
+        self.lists.lock().iter().zip(CLASS_SIZES).map(|(list, size)| list.len * size).sum()
     }
 }
 
@@ -104,7 +98,6 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
                 // SAFETY: `block` heads the list, so it is a freed class block holding a link.
                 list.head = unsafe { (*block).next };
                 list.len -= 1;
-                self.cached_bytes.fetch_sub(CLASS_SIZES[class], Ordering::Relaxed);
                 return block.cast();
             }
         }
@@ -126,7 +119,6 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
                 unsafe { freed.write(FreeBlock { next: list.head }) };
                 list.head = freed;
                 list.len += 1;
-                self.cached_bytes.fetch_add(CLASS_SIZES[class], Ordering::Relaxed);
                 return;
             }
         }
@@ -160,6 +152,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::sync::atomic::{AtomicUsize, Ordering};
     use std::alloc::System;
 
     /// The system allocator, counting what reaches it.

@@ -91,9 +91,9 @@ pub fn fire_expired(now: Instant) -> usize {
     count
 }
 
-/// Whether a sleeper's deadline has come at TSC value `tsc` (cheap: no lock).
-pub fn due_at(tsc: u64) -> bool {
-    NEXT_DEADLINE.load(Ordering::Relaxed) <= super::clock::instant_at(tsc).as_nanos()
+/// Whether a sleeper's deadline has come at `now` (cheap: no lock).
+pub fn due(now: Instant) -> bool {
+    NEXT_DEADLINE.load(Ordering::Relaxed) <= now.as_nanos()
 }
 
 /// Completes at `deadline`.
