@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use core::future::{Future, poll_fn};
 use core::pin::{Pin, pin};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use core::task::{Context, Poll};
 use spin::Mutex;
 
@@ -124,12 +124,30 @@ pub struct Process {
     linear_memory: AtomicU64,
     linear_memory_limit: AtomicU64,
     restarts: AtomicU32,
+    /// Where it is between Ready, Running, Blocked and Dead ([`Phase`]), kept apart from the
+    /// lock: the executor and every wait update it, several times per message.
+    phase: AtomicU8,
+    /// The raw handle its body waits to receive on, or [`NOT_WAITING`].
+    waiting_on: AtomicI64,
 }
 
+/// A process's phase as [`Process::phase`] stores it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Phase {
+    Ready,
+    Running,
+    Blocked,
+    /// Why is in `Inner::exit`.
+    Dead,
+}
+
+/// `waiting_on` when the body waits for nothing.
+const NOT_WAITING: i64 = i64::MIN;
+
 struct Inner {
-    state: State,
-    /// What its body waits for, while it does: the state it is in between polls.
-    waiting: Option<Wait>,
+    /// Why it ended, once it has.
+    exit: Option<Exit>,
     caps: CapTable,
     task: Option<TaskId>,
 }
@@ -144,12 +162,7 @@ impl Process {
         Self {
             pid: Pid::next(),
             name,
-            inner: Mutex::new(Inner {
-                state: State::Ready,
-                waiting: None,
-                caps: CapTable::new(limits.handles),
-                task: None,
-            }),
+            inner: Mutex::new(Inner { exit: None, caps: CapTable::new(limits.handles), task: None }),
             messages_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
             cpu_cycles: AtomicU64::new(0),
@@ -159,6 +172,8 @@ impl Process {
             linear_memory: AtomicU64::new(0),
             linear_memory_limit: AtomicU64::new(0),
             restarts: AtomicU32::new(0),
+            phase: AtomicU8::new(Phase::Ready as u8),
+            waiting_on: AtomicI64::new(NOT_WAITING),
         }
     }
 
@@ -195,12 +210,26 @@ impl Process {
 
     /// Whether it has ended.
     pub fn is_dead(&self) -> bool {
-        matches!(self.inner.lock().state, State::Dead(_))
+        self.phase.load(Ordering::Acquire) == Phase::Dead as u8
     }
 
     /// Where it is in its life.
     pub fn state(&self) -> State {
-        self.inner.lock().state.clone()
+        self.state_with(&self.inner.lock())
+    }
+
+    /// The state, from the phase and (for an ended process) `inner`'s exit.
+    fn state_with(&self, inner: &Inner) -> State {
+        match self.phase.load(Ordering::Acquire) {
+            p if p == Phase::Running as u8 => State::Running,
+            p if p == Phase::Blocked as u8 => {
+                State::Blocked(Wait::Receive(Handle::from_raw(self.waiting_on.load(Ordering::Relaxed))))
+            }
+            p if p == Phase::Dead as u8 => {
+                State::Dead(inner.exit.clone().unwrap_or(Exit::Killed { by: None }))
+            }
+            _ => State::Ready,
+        }
     }
 
     /// Its state and counters.
@@ -209,7 +238,7 @@ impl Process {
         ProcessInfo {
             pid: self.pid,
             name: self.name.clone(),
-            state: inner.state.clone(),
+            state: self.state_with(&inner),
             handles: inner.caps.count(),
             stats: Stats {
                 messages_sent: self.messages_sent.load(Ordering::Relaxed),
@@ -237,9 +266,9 @@ impl Process {
     pub fn insert(&self, cap: Capability) -> Result<Handle, Error> {
         let inserted = {
             let mut inner = self.inner.lock();
-            match inner.state {
-                State::Dead(_) => Err(Rejected { error: Error::NoSuchProcess, value: cap }),
-                _ => inner.caps.insert(cap),
+            match inner.exit {
+                Some(_) => Err(Rejected { error: Error::NoSuchProcess, value: cap }),
+                None => inner.caps.insert(cap),
             }
         };
         // A refused capability is dropped here, after the lock.
@@ -335,11 +364,11 @@ impl Process {
     pub fn end(&self, exit: Exit) -> bool {
         let (caps, task) = {
             let mut inner = self.inner.lock();
-            if let State::Dead(_) = inner.state {
+            if inner.exit.is_some() {
                 return false;
             }
-            inner.state = State::Dead(exit.clone());
-            inner.waiting = None;
+            inner.exit = Some(exit.clone());
+            self.phase.store(Phase::Dead as u8, Ordering::Release);
             (core::mem::replace(&mut inner.caps, CapTable::new(0)), inner.task)
         };
         log::info!("{}[{}] {exit}", self.name, self.pid);
@@ -381,21 +410,28 @@ impl Process {
         body: Pin<&mut F>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Exit>> {
-        {
-            let mut inner = self.inner.lock();
-            if let State::Dead(_) = inner.state {
-                return Poll::Ready(None);
-            }
-            inner.state = State::Running;
+        // One CPU: during a poll only the polled body runs, so nothing else can end the process
+        // between this check and the store (the body ending it itself is handled below).
+        if self.is_dead() {
+            return Poll::Ready(None);
         }
+        self.phase.store(Phase::Running as u8, Ordering::Release);
         let start = cpu::rdtsc();
         let poll = body.poll(cx);
         self.cpu_cycles.fetch_add(cpu::rdtsc().wrapping_sub(start), Ordering::Relaxed);
         if poll.is_pending() {
-            let mut inner = self.inner.lock();
-            if inner.state == State::Running {
-                inner.state = inner.waiting.map_or(State::Ready, State::Blocked);
-            }
+            let next = if self.waiting_on.load(Ordering::Relaxed) == NOT_WAITING {
+                Phase::Ready
+            } else {
+                Phase::Blocked
+            };
+            // Unless the body ended its own process meanwhile.
+            let _ = self.phase.compare_exchange(
+                Phase::Running as u8,
+                next as u8,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
         }
         poll.map(Some)
     }
@@ -440,14 +476,15 @@ struct Blocked<'a>(&'a Process);
 
 impl<'a> Blocked<'a> {
     fn new(process: &'a Process, wait: Wait) -> Self {
-        process.inner.lock().waiting = Some(wait);
+        let Wait::Receive(handle) = wait;
+        process.waiting_on.store(handle.raw(), Ordering::Relaxed);
         Self(process)
     }
 }
 
 impl Drop for Blocked<'_> {
     fn drop(&mut self) {
-        self.0.inner.lock().waiting = None;
+        self.0.waiting_on.store(NOT_WAITING, Ordering::Relaxed);
     }
 }
 
