@@ -111,6 +111,34 @@ impl Endpoint {
         self.receive::<true>()
     }
 
+    /// Sends a request, then waits for the answer on `reply`, parking the whole actor, in one
+    /// host call (`sys_cap_call`): a client's round trip for one kernel entry instead of two.
+    /// An answer larger than the first buffer stays queued and is taken with a second call.
+    /// An error before the request was queued means it was not sent (see `docs/ABI.md`).
+    pub fn call_blocking(&self, opcode: u32, payload: &[u8], reply: &Endpoint) -> Result<Message, Error> {
+        let mut buf = vec![0; sys::RECV_HEADER + FIRST_PAYLOAD];
+        let (ptr, len) = (sys::ptr_mut(&mut buf), buf.len() as i32);
+        // SAFETY: the kernel writes at most `len` bytes at `ptr`, all inside `buf`, which
+        // nothing else borrows during the call.
+        let result = unsafe {
+            sys::sys_cap_call(
+                self.raw(),
+                opcode as i32,
+                sys::ptr(payload),
+                payload.len() as i32,
+                sys::NO_CAP,
+                reply.raw(),
+                ptr,
+                len,
+            )
+        };
+        match Error::check(result) {
+            Ok(sender) => Ok(decode(buf, sender)),
+            Err(Error::BufferTooSmall) => reply.recv_blocking(),
+            Err(error) => Err(error),
+        }
+    }
+
     /// One receive, retried with a larger buffer as long as the message does not fit: the
     /// kernel then leaves it queued and reports the size it needs in the header. (A constant
     /// parameter, so an actor that never blocks does not import `sys_cap_recv`.)
@@ -129,26 +157,28 @@ impl Endpoint {
             };
             let payload_len = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
             match Error::check(result) {
-                Ok(sender) => {
-                    let opcode = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-                    let cap = i64::from_le_bytes([
-                        buf[8], buf[9], buf[10], buf[11], buf[12], buf[13], buf[14], buf[15],
-                    ]);
-                    buf.truncate(sys::RECV_HEADER + payload_len);
-                    buf.drain(..sys::RECV_HEADER);
-                    return Ok(Message {
-                        sender: sender as u64,
-                        opcode,
-                        payload: buf,
-                        cap: (cap != sys::NO_CAP).then(|| Capability::from_raw(cap)),
-                    });
-                }
+                Ok(sender) => return Ok(decode(buf, sender)),
                 // Grow to what the header asks for. Never shrink: if another receiver took that
                 // message meanwhile, the next one may need more than the header says.
                 Err(Error::BufferTooSmall) => buf.resize(buf.len().max(sys::RECV_HEADER + payload_len), 0),
                 Err(error) => return Err(error),
             }
         }
+    }
+}
+
+/// The message in `buf` as the kernel wrote it (header, then payload), from `sender`.
+fn decode(mut buf: Vec<u8>, sender: i64) -> Message {
+    let opcode = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let payload_len = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
+    let cap = i64::from_le_bytes([buf[8], buf[9], buf[10], buf[11], buf[12], buf[13], buf[14], buf[15]]);
+    buf.truncate(sys::RECV_HEADER + payload_len);
+    buf.drain(..sys::RECV_HEADER);
+    Message {
+        sender: sender as u64,
+        opcode,
+        payload: buf,
+        cap: (cap != sys::NO_CAP).then(|| Capability::from_raw(cap)),
     }
 }
 

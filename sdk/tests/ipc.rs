@@ -68,6 +68,25 @@ fn a_call_sends_then_receives_and_sends_nothing_when_its_receive_side_is_bad() {
 }
 
 #[test]
+fn call_blocking_sends_then_returns_the_answer_even_one_larger_than_its_first_buffer() {
+    fake::reset();
+    let requests = Endpoint::create(2).unwrap();
+    let replies = Endpoint::create(2).unwrap();
+    let big: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    replies.try_send(5, b"small", None).unwrap();
+    replies.try_send(6, &big, None).unwrap();
+    let answer = requests.call_blocking(1, b"first", &replies).unwrap();
+    assert_eq!((answer.opcode, answer.payload.as_slice()), (5, &b"small"[..]));
+    let answer = requests.call_blocking(2, b"second", &replies).unwrap();
+    assert_eq!((answer.opcode, answer.payload), (6, big));
+    let sent: Vec<Vec<u8>> = (0..2).map(|_| requests.try_recv().unwrap().payload).collect();
+    assert_eq!(sent, [b"first".to_vec(), b"second".to_vec()]);
+    let read_only = replies.derive(Rights::WRITE).unwrap();
+    assert_eq!(requests.call_blocking(3, b"x", &read_only).unwrap_err(), Error::NoRights);
+    assert_eq!(requests.try_recv().unwrap_err(), Error::Empty, "nothing sent");
+}
+
+#[test]
 fn sending_respects_capacity_rights_and_the_closed_rules() {
     fake::reset();
     let queue = Endpoint::create(1).unwrap();
