@@ -39,6 +39,30 @@ pub enum State {
 pub enum Wait {
     /// A message on the endpoint behind this handle.
     Receive(Handle),
+    /// One of several events, or a deadline (`sys_cap_wait`).
+    Events,
+    /// Time to pass (`sys_sleep_ns`).
+    Sleep,
+}
+
+impl Wait {
+    /// As `waiting_on` stores it: a handle is never negative, so the other kinds take
+    /// negative values.
+    fn to_raw(self) -> i64 {
+        match self {
+            Self::Receive(handle) => handle.raw(),
+            Self::Events => -2,
+            Self::Sleep => -3,
+        }
+    }
+
+    fn from_raw(raw: i64) -> Self {
+        match raw {
+            -2 => Self::Events,
+            -3 => Self::Sleep,
+            handle => Self::Receive(Handle::from_raw(handle)),
+        }
+    }
 }
 
 /// A process's counters.
@@ -208,6 +232,13 @@ impl Process {
         &self.name
     }
 
+    /// Marks it as waiting for `wait` until the marker is dropped: between polls it is then
+    /// [`State::Blocked`], not ready.
+    pub fn waiting(&self, wait: Wait) -> Blocked<'_> {
+        self.waiting_on.store(wait.to_raw(), Ordering::Relaxed);
+        Blocked(self)
+    }
+
     /// Whether it has ended.
     pub fn is_dead(&self) -> bool {
         self.phase.load(Ordering::Acquire) == Phase::Dead as u8
@@ -223,7 +254,7 @@ impl Process {
         match self.phase.load(Ordering::Acquire) {
             p if p == Phase::Running as u8 => State::Running,
             p if p == Phase::Blocked as u8 => {
-                State::Blocked(Wait::Receive(Handle::from_raw(self.waiting_on.load(Ordering::Relaxed))))
+                State::Blocked(Wait::from_raw(self.waiting_on.load(Ordering::Relaxed)))
             }
             p if p == Phase::Dead as u8 => {
                 State::Dead(inner.exit.clone().unwrap_or(Exit::Killed { by: None }))
@@ -466,21 +497,14 @@ impl Inbox<'_> {
     /// (`Closed`). Code that must not move a message through a future's state (a host call)
     /// waits with this and then takes with [`try_recv`](Self::try_recv).
     pub async fn readable(&self) -> Result<(), Error> {
-        let _blocked = Blocked::new(self.process, Wait::Receive(self.handle));
+        let _blocked = self.process.waiting(Wait::Receive(self.handle));
         self.endpoint.readable().await
     }
 }
 
-/// Marks its process as waiting, for as long as it lives (a future dropped mid-wait included).
-struct Blocked<'a>(&'a Process);
-
-impl<'a> Blocked<'a> {
-    fn new(process: &'a Process, wait: Wait) -> Self {
-        let Wait::Receive(handle) = wait;
-        process.waiting_on.store(handle.raw(), Ordering::Relaxed);
-        Self(process)
-    }
-}
+/// Marks its process as waiting, for as long as it lives (a future dropped mid-wait included);
+/// made by [`Process::waiting`].
+pub struct Blocked<'a>(&'a Process);
 
 impl Drop for Blocked<'_> {
     fn drop(&mut self) {
@@ -547,6 +571,28 @@ mod tests {
         assert!(executor.is_empty());
         assert_eq!(processes.reap(p.pid()), Some(Exit::Exited(7)));
         assert_eq!(processes.get(p.pid()).err(), Some(Error::NoSuchProcess));
+    }
+
+    #[test]
+    fn a_body_waiting_for_a_sleep_or_for_events_is_blocked_not_ready() {
+        let _turn = serial();
+        let mut executor = Executor::new();
+        let mut processes = ProcessTable::new();
+        for wait in [Wait::Sleep, Wait::Events] {
+            let p = processes.create("waiter");
+            let me = Arc::clone(&p);
+            p.start(&mut executor, async move {
+                let _blocked = me.waiting(wait);
+                core::future::pending::<Exit>().await
+            })
+            .unwrap();
+            run_until_idle(&mut executor);
+            assert_eq!(p.state(), State::Blocked(wait));
+            p.end(Exit::Killed { by: None });
+            run_until_idle(&mut executor);
+            assert!(p.is_dead());
+        }
+        assert!(executor.is_empty());
     }
 
     proptest! {

@@ -22,6 +22,7 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
+use crate::proc::Wait;
 use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -228,6 +229,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     }
     // A negative deadline waits for ever; one in the past only polls.
     let mut sleep = (deadline >= 0).then(|| time::timer::sleep_until(Instant::from_nanos(deadline as u64)));
+    let blocked = ctx.process.waiting(Wait::Events);
     let found = fiber::block_on(poll_fn(|cx| {
         for (index, bit, wait) in &mut waits {
             match Pin::new(wait).poll(cx) {
@@ -241,6 +243,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         if count > 0 || timed_out { Poll::Ready(count) } else { Poll::Pending }
     }))
     .map_err(|_| cancelled())?;
+    drop(blocked);
     for (index, bits) in ready.iter().enumerate() {
         if let Some(field) = list.sub(index * WAIT_ENTRY + 12, 4) {
             guest.write(field, &bits.to_le_bytes())?;

@@ -8,6 +8,7 @@ use tinywasm::types::WasmValue;
 
 use super::errors::E_INVALID_ARGUMENT;
 use super::{arg_i32, arg_i64, i32_result, i64_result};
+use crate::proc::Wait;
 use crate::task::fiber;
 use crate::time;
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -80,11 +81,12 @@ pub fn sys_tsc_hz(
 /// `sys_sleep_ns(ns: i64) -> i32`: blocks for at least `ns` nanoseconds; 0, or
 /// `E_INVALID_ARGUMENT` for a negative duration.
 pub fn sys_sleep_ns(
-    _ctx: &ActorContext,
+    ctx: &ActorContext,
     _fcx: FuncContext<'_>,
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
     let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return i32_result(E_INVALID_ARGUMENT) };
+    let _blocked = ctx.process.waiting(Wait::Sleep);
     fiber::block_on(time::sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
     i32_result(0)
 }
