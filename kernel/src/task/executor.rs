@@ -202,6 +202,9 @@ impl Drop for Executor {
         for task in self.tasks.iter().flatten() {
             table.retire(task.id.index());
         }
+        // Queued entries name this executor's slots; the next executor reuses the slots, and
+        // must not find its first tasks polled for wakes that were not theirs.
+        while table.pop_ready().or_else(|| table.pop_deferred()).is_some() {}
     }
 }
 
