@@ -22,7 +22,7 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
-use crate::proc::Wait;
+use crate::proc::{Inbox, Wait};
 use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -58,11 +58,12 @@ pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         (Handle::from_raw(arg_i64(args, 5)?), arg_i32(args, 6)?, arg_i32(args, 7)?);
     let mut guest = Guest::new(ctx, &mut fcx)?;
     let Ok(buffer) = guest.range(buf_ptr, buf_len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
-    if let Err(error) = ctx.process.with_caps(|caps| caps.endpoint(reply, Rights::READ).map(drop)) {
-        return i64_result(code(error).into());
-    }
+    let inbox = match ctx.process.inbox(reply) {
+        Ok(inbox) => inbox,
+        Err(error) => return i64_result(code(error).into()),
+    };
     match send(ctx, &guest, handle, opcode, ptr, len, cap)? {
-        0 => i64_result(receive_into(ctx, &mut guest, reply, buffer, true)?),
+        0 => i64_result(receive_into(&inbox, &mut guest, buffer, true)?),
         refused => i64_result(refused.into()),
     }
 }
@@ -102,15 +103,17 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
     let (handle, ptr, len) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?, arg_i32(args, 2)?);
     let mut guest = Guest::new(ctx, &mut fcx)?;
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
-    i64_result(receive_into(ctx, &mut guest, handle, buffer, block)?)
+    match ctx.process.inbox(handle) {
+        Ok(inbox) => i64_result(receive_into(&inbox, &mut guest, buffer, block)?),
+        Err(error) => i64_result(code(error).into()),
+    }
 }
 
-/// Receives from `handle` into `buffer` (header, then payload), waiting if `block`; returns the
+/// Receives from `inbox` into `buffer` (header, then payload), waiting if `block`; returns the
 /// sender's pid or the error code.
 fn receive_into(
-    ctx: &ActorContext,
+    inbox: &Inbox<'_>,
     guest: &mut Guest<'_, '_>,
-    handle: Handle,
     buffer: GuestRange,
     block: bool,
 ) -> Result<i64, tinywasm::Error> {
@@ -125,19 +128,16 @@ fn receive_into(
         }
     };
     // Waiting and taking are separate steps so the message is moved once, not through the
-    // states of a future; the capability is looked up once for both.
-    let received = match ctx.process.inbox(handle) {
-        Err(error) => Err(error),
-        Ok(inbox) => loop {
-            match inbox.try_recv(fits) {
-                Err(Error::Empty) if block => {
-                    if let Err(error) = fiber::block_on(inbox.readable()).map_err(|_| cancelled())? {
-                        break Err(error);
-                    }
+    // states of a future.
+    let received = loop {
+        match inbox.try_recv(fits) {
+            Err(Error::Empty) if block => {
+                if let Err(error) = fiber::block_on(inbox.readable()).map_err(|_| cancelled())? {
+                    break Err(error);
                 }
-                taken => break taken,
             }
-        },
+            taken => break taken,
+        }
     };
     let message = match received {
         Ok(message) => message,
