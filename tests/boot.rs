@@ -336,7 +336,7 @@ fn assert_checks(actor: &str, source: &str, count: usize) {
 
 #[test]
 fn every_bad_ipc_argument_gets_its_documented_code() {
-    assert_checks("ipcerrors", "ipc_errors.wat", 34);
+    assert_checks("ipcerrors", "ipc_errors.wat", 37);
 }
 
 #[test]

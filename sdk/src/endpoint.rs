@@ -116,22 +116,15 @@ impl Endpoint {
     /// An answer larger than the first buffer stays queued and is taken with a second call.
     /// An error before the request was queued means it was not sent (see `docs/ABI.md`).
     pub fn call_blocking(&self, opcode: u32, payload: &[u8], reply: &Endpoint) -> Result<Message, Error> {
-        let mut buf = vec![0; sys::RECV_HEADER + FIRST_PAYLOAD];
+        let mut buf = vec![0; sys::RECV_HEADER + payload.len().max(FIRST_PAYLOAD)];
+        buf[..4].copy_from_slice(&opcode.to_le_bytes());
+        buf[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        buf[8..16].copy_from_slice(&sys::NO_CAP.to_le_bytes());
+        buf[sys::RECV_HEADER..][..payload.len()].copy_from_slice(payload);
         let (ptr, len) = (sys::ptr_mut(&mut buf), buf.len() as i32);
-        // SAFETY: the kernel writes at most `len` bytes at `ptr`, all inside `buf`, which
-        // nothing else borrows during the call.
-        let result = unsafe {
-            sys::sys_cap_call(
-                self.raw(),
-                opcode as i32,
-                sys::ptr(payload),
-                payload.len() as i32,
-                sys::NO_CAP,
-                reply.raw(),
-                ptr,
-                len,
-            )
-        };
+        // SAFETY: the kernel reads and writes at most `len` bytes at `ptr`, all inside `buf`,
+        // which nothing else borrows during the call.
+        let result = unsafe { sys::sys_cap_call(self.raw(), reply.raw(), ptr, len) };
         match Error::check(result) {
             Ok(sender) => Ok(decode(buf, sender)),
             Err(Error::BufferTooSmall) => reply.recv_blocking(),

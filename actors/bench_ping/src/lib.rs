@@ -5,7 +5,8 @@
 //! `u32` payload size, little-endian), queued by the shell before either actor starts. Each
 //! round trip is timed alone with `sys_clock_ns` around one `sys_cap_call` (the request, then
 //! the wait for the echo, in one host call, as a client does); the clock call's own cost is
-//! measured beforehand and reported beside the figures, never subtracted.
+//! measured beforehand and reported beside the figures, never subtracted. The echo must come
+//! back byte for byte, or the run ends with status 4 and no figures.
 //!
 //! The summary (opcode [`RESULTS`]) is `u64`s, little-endian, in this order: round trips,
 //! payload bytes, min, p50, p90, p99, max (ns), the whole run's ns, the clock call's ns, then
@@ -46,8 +47,10 @@ const HEADER: usize = 16;
 pub extern "C" fn _start() {
     let mut buf = [0u8; HEADER + 4096];
     let Some((trips, size)) = params(&mut buf) else { sdk::exit(2) };
-    let payload = [0x5au8; 4096];
-    let payload = &payload[..size];
+    // The request, in the layout `sys_cap_call` sends from: opcode, payload length, no
+    // capability, payload. Each echo writes the same bytes back over it.
+    let request = request(size);
+    buf[..request.len()].copy_from_slice(&request);
     let mut samples = Vec::with_capacity(trips);
 
     let clock_start = sys::sys_clock_ns();
@@ -56,28 +59,23 @@ pub extern "C" fn _start() {
     }
     let clock_ns = (sys::sys_clock_ns() - clock_start) / (CLOCK_CALLS + 1);
 
+    let (ptr, len) = (sys::ptr_mut(&mut buf), buf.len() as i32);
     let start = sys::sys_clock_ns();
     for _ in 0..trips {
         let t0 = sys::sys_clock_ns();
-        // SAFETY: the kernel writes at most `buf.len()` bytes, inside `buf`.
-        let answered = unsafe {
-            sys::sys_cap_call(
-                OUT,
-                TRIP as i32,
-                sys::ptr(payload),
-                payload.len() as i32,
-                -1,
-                BACK,
-                sys::ptr_mut(&mut buf),
-                buf.len() as i32,
-            )
-        };
+        // SAFETY: the kernel reads and writes at most `len` bytes at `ptr`, inside `buf`, which
+        // nothing else borrows while the loop runs.
+        let answered = unsafe { sys::sys_cap_call(OUT, BACK, ptr, len) };
         if answered < 0 {
             sdk::exit(3);
         }
         samples.push((sys::sys_clock_ns() - t0).max(0) as u64);
     }
     let elapsed = (sys::sys_clock_ns() - start).max(0) as u64;
+    if buf[..request.len()] != request[..] {
+        // The echo came back different: the figures would be of something else.
+        sdk::exit(4);
+    }
 
     let summary = summarise(&mut samples, size as u64, elapsed, clock_ns.max(0) as u64);
     let bytes: Vec<u8> = summary.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -85,6 +83,16 @@ pub extern "C" fn _start() {
         sdk::exit(5);
     }
     sdk::exit(0);
+}
+
+/// The request of `size` payload bytes, header included.
+fn request(size: usize) -> Vec<u8> {
+    let mut request = Vec::with_capacity(HEADER + size);
+    request.extend_from_slice(&TRIP.to_le_bytes());
+    request.extend_from_slice(&(size as u32).to_le_bytes());
+    request.extend_from_slice(&sys::NO_CAP.to_le_bytes());
+    request.resize(HEADER + size, 0x5a);
+    request
 }
 
 /// The round trips and payload size of the parameters message, if it is one and they fit.

@@ -263,26 +263,21 @@ pub unsafe fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64 {
     })
 }
 
-/// A send, then a blocking receive; the receive side is checked before anything is sent.
+/// Sends the request in the buffer, then receives the answer over it; everything that could
+/// refuse the receive is checked before anything is sent.
 ///
 /// # Safety
-/// As [`sys_cap_recv`], for the reply buffer.
-#[allow(clippy::too_many_arguments)] // The import's signature, one-to-one.
-pub unsafe fn sys_cap_call(
-    handle: i64,
-    opcode: i32,
-    payload_ptr: i32,
-    payload_len: i32,
-    cap: i64,
-    reply: i64,
-    buf_ptr: i32,
-    buf_len: i32,
-) -> i64 {
+/// As [`sys_cap_recv`].
+pub unsafe fn sys_cap_call(handle: i64, reply: i64, buf_ptr: i32, buf_len: i32) -> i64 {
     call(|k| {
         // SAFETY: forwarded from this function's contract.
         let buf = unsafe { k.out(buf_ptr, buf_len) }?;
+        let (header, rest) = buf.split_at_checked(RECV_HEADER).ok_or(E_INVALID_ARGUMENT)?;
+        let word = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("16 bytes"));
+        let cap = i64::from_le_bytes(header[8..].try_into().expect("16 bytes"));
+        let payload = rest.get(..word(4) as usize).ok_or(E_INVALID_ARGUMENT)?.to_vec();
         k.endpoint(reply, RIGHT_READ)?;
-        k.send(handle, opcode, payload_ptr, payload_len, cap)?;
+        k.send_bytes(handle, word(0) as i32, payload, cap)?;
         k.recv(reply, buf, true)
     })
 }
@@ -722,6 +717,11 @@ impl Kernel {
         cap: i64,
     ) -> Result<i64, i32> {
         let payload = self.read(payload_ptr, payload_len)?;
+        self.send_bytes(handle, opcode, payload, cap)
+    }
+
+    /// As [`send`](Self::send), with the payload already read.
+    fn send_bytes(&mut self, handle: i64, opcode: i32, payload: Vec<u8>, cap: i64) -> Result<i64, i32> {
         let object = self.endpoint(handle, RIGHT_WRITE)?;
         if payload.len() > MAX_PAYLOAD {
             return Err(E_TOO_LARGE);

@@ -35,7 +35,8 @@ pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     let (handle, opcode, ptr, len, cap) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
     let guest = Guest::new(ctx, &mut fcx)?;
-    i32_result(send(ctx, &guest, handle, opcode, ptr, len, cap)?)
+    let Ok(payload) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    i32_result(send(ctx, &guest, handle, opcode as u32, payload, cap)?)
 }
 
 /// `sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
@@ -48,46 +49,58 @@ pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmVa
     receive(ctx, fcx, args, false)
 }
 
-/// `sys_cap_call(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64,
-/// reply_handle: i64, buf_ptr: i32, buf_len: i32) -> i64`: a send, then a blocking receive, in
-/// one host call. The receive side is checked first, so an argument error sends nothing.
+/// `sys_cap_call(handle: i64, reply_handle: i64, buf_ptr: i32, buf_len: i32) -> i64`: sends the
+/// request the buffer holds (in the layout a receive writes), then waits for the answer on
+/// `reply_handle` and writes it over the request, in one host call. Everything that could
+/// refuse the receive is checked first, so an argument error sends nothing.
 pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
-    let (handle, opcode, ptr, len, cap) =
-        (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
-    let (reply, buf_ptr, buf_len) =
-        (Handle::from_raw(arg_i64(args, 5)?), arg_i32(args, 6)?, arg_i32(args, 7)?);
+    let (handle, reply, ptr, len) =
+        (arg_i64(args, 0)?, Handle::from_raw(arg_i64(args, 1)?), arg_i32(args, 2)?, arg_i32(args, 3)?);
     let mut guest = Guest::new(ctx, &mut fcx)?;
-    let Ok(buffer) = guest.range(buf_ptr, buf_len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
+    let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
+    let Some(head) = buffer.sub(0, RECV_HEADER) else { return i64_result(E_INVALID_ARGUMENT.into()) };
+    let mut bytes = [0u8; RECV_HEADER];
+    guest.read(head, &mut bytes)?;
+    let (opcode, payload_len, cap) = parse_header(&bytes);
+    let Some(payload) = buffer.sub(RECV_HEADER, payload_len) else {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    };
     let inbox = match ctx.process.inbox(reply) {
         Ok(inbox) => inbox,
         Err(error) => return i64_result(code(error).into()),
     };
-    match send(ctx, &guest, handle, opcode, ptr, len, cap)? {
+    match send(ctx, &guest, handle, opcode, payload, cap)? {
         0 => i64_result(receive_into(&inbox, &mut guest, buffer, true)?),
         refused => i64_result(refused.into()),
     }
 }
 
-/// Sends the guest's `len` bytes at `ptr`; returns 0 or the error code.
+/// Sends the guest's bytes in `payload`; returns 0 or the error code.
 fn send(
     ctx: &ActorContext,
     guest: &Guest<'_, '_>,
     handle: i64,
-    opcode: i32,
-    ptr: i32,
-    len: i32,
+    opcode: u32,
+    payload: GuestRange,
     cap: i64,
 ) -> Result<i32, tinywasm::Error> {
-    let Ok(range) = guest.range(ptr, len) else { return Ok(E_OUT_OF_BOUNDS) };
     // The guest's bytes go straight into the message: no staging buffer to zero and copy.
-    let mut payload = match Payload::zeroed(range.len()) {
-        Ok(payload) => payload,
+    let mut bytes = match Payload::zeroed(payload.len()) {
+        Ok(bytes) => bytes,
         Err(error) => return Ok(code(error)),
     };
-    guest.read(range, &mut payload)?;
+    guest.read(payload, &mut bytes)?;
     let transfer = (cap != NO_HANDLE).then_some(Handle::from_raw(cap));
-    let sent = ctx.process.send_payload(Handle::from_raw(handle), opcode as u32, payload, transfer);
+    let sent = ctx.process.send_payload(Handle::from_raw(handle), opcode, bytes, transfer);
     Ok(sent.map_or_else(code, |()| 0))
+}
+
+/// The fields of a message header (the layout [`header`] writes): opcode, payload length,
+/// capability handle.
+fn parse_header(bytes: &[u8; RECV_HEADER]) -> (u32, usize, i64) {
+    let [o0, o1, o2, o3, l0, l1, l2, l3, c0, c1, c2, c3, c4, c5, c6, c7] = *bytes;
+    let len = u32::from_le_bytes([l0, l1, l2, l3]);
+    (u32::from_le_bytes([o0, o1, o2, o3]), len as usize, i64::from_le_bytes([c0, c1, c2, c3, c4, c5, c6, c7]))
 }
 
 /// The header `sys_cap_recv` writes: opcode, payload length, transferred handle.

@@ -64,7 +64,7 @@ pub const IMPORTS: &[Import] = &[
     },
     Import {
         name: "sys_cap_call",
-        params: &[I64, I32, I32, I32, I64, I64, I32, I32],
+        params: &[I64, I64, I32, I32],
         results: &[I64],
         handler: ipc::sys_cap_call,
     },
