@@ -4,7 +4,6 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::Cell;
 use core::future::{Future, poll_fn};
 use core::num::NonZeroUsize;
 use core::pin::Pin;
@@ -22,7 +21,7 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
-use crate::proc::{Inbox, Wait};
+use crate::proc::{Inbox, Received, Wait};
 use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -131,37 +130,43 @@ fn receive_into(
     block: bool,
 ) -> Result<i64, tinywasm::Error> {
     // A message that does not fit stays queued; its size is reported so the actor can retry.
-    let too_big = Cell::new(None);
-    let fits = |message: &Message| {
-        if RECV_HEADER + message.payload.len() <= buffer.len() {
-            Ok(())
-        } else {
-            too_big.set(Some((message.opcode, message.payload.len())));
-            Err(Error::BufferTooSmall)
-        }
-    };
-    // Waiting and taking are separate steps so the message is moved once, not through the
-    // states of a future.
-    let received = loop {
+    let mut too_big = None;
+    loop {
+        let fits = |message: &Message| {
+            if RECV_HEADER + message.payload.len() <= buffer.len() {
+                Ok(())
+            } else {
+                too_big = Some((message.opcode, message.payload.len()));
+                Err(Error::BufferTooSmall)
+            }
+        };
+        // Waiting and taking are separate steps so the message is moved once, not through the
+        // states of a future; it is delivered from where it was taken.
         match inbox.try_recv(fits) {
+            Ok(received) => return deliver(guest, buffer, &received),
             Err(Error::Empty) if block => {
                 if let Err(error) = fiber::block_on(inbox.readable()).map_err(|_| cancelled())? {
-                    break Err(error);
+                    return Ok(code(error).into());
                 }
             }
-            taken => break taken,
-        }
-    };
-    let message = match received {
-        Ok(message) => message,
-        Err(error) => {
-            let Some((opcode, needed)) = too_big.get() else { return Ok(code(error).into()) };
-            if let Some(head) = buffer.sub(0, RECV_HEADER) {
-                guest.write(head, &header(opcode, needed, NO_HANDLE))?;
+            Err(error) => {
+                let Some((opcode, needed)) = too_big else { return Ok(code(error).into()) };
+                if let Some(head) = buffer.sub(0, RECV_HEADER) {
+                    guest.write(head, &header(opcode, needed, NO_HANDLE))?;
+                }
+                return Ok(E_BUFFER_TOO_SMALL.into());
             }
-            return Ok(E_BUFFER_TOO_SMALL.into());
         }
-    };
+    }
+}
+
+/// Writes `message` into `buffer` (header, then payload, which fits: the receive checked it
+/// under the endpoint's lock); returns the sender's pid.
+fn deliver(
+    guest: &mut Guest<'_, '_>,
+    buffer: GuestRange,
+    message: &Received,
+) -> Result<i64, tinywasm::Error> {
     let cap = match message.cap {
         Some(Ok(handle)) => handle.raw(),
         // The capability could not be stored; the message still counts as delivered.
@@ -169,7 +174,6 @@ fn receive_into(
     };
     let payload = &message.payload[..];
     let header = header(message.opcode, payload.len(), cap);
-    // Both ranges fit: `fits` checked the length under the endpoint's lock.
     let Some(whole) = buffer.sub(0, RECV_HEADER + payload.len()) else {
         return Ok(E_BUFFER_TOO_SMALL.into());
     };
