@@ -1,5 +1,5 @@
 //! Boots the default image and runs the shell's `bench ipc` with few round trips: the answer
-//! must carry all five percentiles, in order. `bench spawn` with a few actors, `bench wasm`,
+//! must carry all five percentiles, in order, for the default, the largest and the empty payload. `bench spawn` with a few actors, `bench wasm`,
 //! `bench path` and `bench ipc-native` answer too. No timing is asserted (QEMU under TCG on a
 //! shared host is too noisy for that; `make bench` reports the figures). The serial log is saved as
 //! `build/test/bench.serial.log`.
@@ -28,18 +28,35 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     let accel = Accel::from_env().expect("ACCEL");
     let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) }).expect("starting QEMU");
     let answer = machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string()).and_then(|()| {
-        let lines = ["bench ipc 200", "bench spawn 3", "bench ipc-native 2000", "bench wasm", "bench path"];
+        let lines = [
+            "bench ipc 200",
+            "bench ipc 50 4096",
+            "bench ipc 50 0",
+            "bench spawn 3",
+            "bench ipc-native 2000",
+            "bench wasm",
+            "bench path",
+        ];
         lines.iter().map(|line| ask(&mut machine, line, ANSWER_TIMEOUT)).collect::<Result<Vec<_>, _>>()
     });
     let log = test_dir().join("bench.serial.log");
     let _ = machine.save_log(&log);
     machine.kill();
     let answers = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
-    let [answer, spawn, native, wasm, path] = &answers[..] else { unreachable!("five lines, five answers") };
+    let [answer, largest, empty, spawn, native, wasm, path] = &answers[..] else {
+        unreachable!("seven lines, seven answers")
+    };
     let ipc = parse_ipc(answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
     assert_eq!(ipc.trips, 200, "{answer}");
     assert!(ipc.rt_ns.ordered(), "{answer}");
     assert!(answer.contains("cycles:") && answer.contains(" >"), "{answer}");
+    // The largest and the empty payload: bench_ping reports no figures unless every byte of
+    // the last echo came back as sent.
+    for (answer, size) in [(largest, 4096), (empty, 0)] {
+        let ipc = parse_ipc(answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
+        assert_eq!(ipc.trips, 50, "{answer}");
+        assert!(ipc.rt_ns.ordered() && answer.contains(&format!("x {size} bytes")), "{answer}");
+    }
     let spawned = parse_spawn(spawn).unwrap_or_else(|| panic!("no figures in {spawn:?}"));
     assert_eq!(spawned.actors, 3, "{spawn}");
     assert!(!spawn.contains("could not be killed"), "{spawn}");
