@@ -45,7 +45,7 @@ test: lint host-test boot-test
 host-test: toolchain
 	cargo test -q -p limine-config
 	cargo test -q -p minimalos-loader --lib
-	cargo test -q -p sdk -p sdk-macros $(ACTOR_CRATES)
+	cargo test -q -p minimalos-abi -p sdk -p sdk-macros $(ACTOR_CRATES)
 	cargo test -q -p kernel --lib --target $(HOST)
 	cargo test -q -p minimalos --lib --bins
 

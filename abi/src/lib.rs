@@ -46,6 +46,46 @@ pub const MAX_PAYLOAD: usize = 4096;
 /// Bytes before the payload in a receive buffer: opcode `u32`, length `u32`, cap `i64`.
 pub const RECV_HEADER: usize = 16;
 
+/// The header before a message's payload: what a receive writes, and where `sys_cap_call` reads
+/// its request from. Little-endian, [`RECV_HEADER`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageHeader {
+    /// The sender's opcode.
+    pub opcode: u32,
+    /// Payload bytes after the header.
+    pub len: u32,
+    /// The capability moving with the message, or [`NO_CAP`].
+    pub cap: i64,
+}
+
+impl MessageHeader {
+    /// Its bytes.
+    #[inline]
+    pub fn to_bytes(self) -> [u8; RECV_HEADER] {
+        let [o0, o1, o2, o3] = self.opcode.to_le_bytes();
+        let [l0, l1, l2, l3] = self.len.to_le_bytes();
+        let [c0, c1, c2, c3, c4, c5, c6, c7] = self.cap.to_le_bytes();
+        [o0, o1, o2, o3, l0, l1, l2, l3, c0, c1, c2, c3, c4, c5, c6, c7]
+    }
+
+    /// The header these bytes hold.
+    #[inline]
+    pub fn from_bytes(bytes: &[u8; RECV_HEADER]) -> Self {
+        let [o0, o1, o2, o3, l0, l1, l2, l3, c0, c1, c2, c3, c4, c5, c6, c7] = *bytes;
+        Self {
+            opcode: u32::from_le_bytes([o0, o1, o2, o3]),
+            len: u32::from_le_bytes([l0, l1, l2, l3]),
+            cap: i64::from_le_bytes([c0, c1, c2, c3, c4, c5, c6, c7]),
+        }
+    }
+
+    /// The header at the start of `buf`, if it is long enough to hold one.
+    #[inline]
+    pub fn read(buf: &[u8]) -> Option<Self> {
+        buf.first_chunk().map(Self::from_bytes)
+    }
+}
+
 /// Bytes per `sys_cap_wait` entry: handle `i64`, interest `u32`, ready `u32`.
 pub const WAIT_ENTRY: usize = 16;
 /// Most entries one `sys_cap_wait` takes.
@@ -99,3 +139,21 @@ pub const LOG_TEXT: u32 = 1;
 pub const MAX_SPAWN_GRANTS: usize = 16;
 /// Largest endpoint capacity.
 pub const MAX_CAPACITY: usize = 4096;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_reads_back_as_written() {
+        let header = MessageHeader { opcode: 0x0102_0304, len: 4096, cap: NO_CAP };
+        let bytes = header.to_bytes();
+        assert_eq!(&bytes[..8], &[4, 3, 2, 1, 0, 16, 0, 0]);
+        assert_eq!(&bytes[8..], &[0xff; 8]);
+        assert_eq!(MessageHeader::from_bytes(&bytes), header);
+        assert_eq!(MessageHeader::read(&bytes[..15]), None);
+        let mut longer = [0u8; 2 * RECV_HEADER];
+        longer[..RECV_HEADER].copy_from_slice(&bytes);
+        assert_eq!(MessageHeader::read(&longer), Some(header));
+    }
+}

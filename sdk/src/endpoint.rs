@@ -117,9 +117,8 @@ impl Endpoint {
     /// An error before the request was queued means it was not sent (see `docs/ABI.md`).
     pub fn call_blocking(&self, opcode: u32, payload: &[u8], reply: &Endpoint) -> Result<Message, Error> {
         let mut buf = vec![0; sys::RECV_HEADER + payload.len().max(FIRST_PAYLOAD)];
-        buf[..4].copy_from_slice(&opcode.to_le_bytes());
-        buf[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        buf[8..16].copy_from_slice(&sys::NO_CAP.to_le_bytes());
+        let request = sys::MessageHeader { opcode, len: payload.len() as u32, cap: sys::NO_CAP };
+        buf[..sys::RECV_HEADER].copy_from_slice(&request.to_bytes());
         buf[sys::RECV_HEADER..][..payload.len()].copy_from_slice(payload);
         let (ptr, len) = (sys::ptr_mut(&mut buf), buf.len() as i32);
         // SAFETY: the kernel reads and writes at most `len` bytes at `ptr`, all inside `buf`,
@@ -148,12 +147,14 @@ impl Endpoint {
                     sys::sys_cap_try_recv(self.raw(), ptr, len)
                 }
             };
-            let payload_len = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
             match Error::check(result) {
                 Ok(sender) => return Ok(decode(buf, sender)),
                 // Grow to what the header asks for. Never shrink: if another receiver took that
                 // message meanwhile, the next one may need more than the header says.
-                Err(Error::BufferTooSmall) => buf.resize(buf.len().max(sys::RECV_HEADER + payload_len), 0),
+                Err(Error::BufferTooSmall) => {
+                    let needed = sys::MessageHeader::read(&buf).map_or(0, |header| header.len as usize);
+                    buf.resize(buf.len().max(sys::RECV_HEADER + needed), 0);
+                }
                 Err(error) => return Err(error),
             }
         }
@@ -162,16 +163,14 @@ impl Endpoint {
 
 /// The message in `buf` as the kernel wrote it (header, then payload), from `sender`.
 fn decode(mut buf: Vec<u8>, sender: i64) -> Message {
-    let opcode = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-    let payload_len = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
-    let cap = i64::from_le_bytes([buf[8], buf[9], buf[10], buf[11], buf[12], buf[13], buf[14], buf[15]]);
-    buf.truncate(sys::RECV_HEADER + payload_len);
+    let header = sys::MessageHeader::read(&buf).expect("every receive buffer holds a header");
+    buf.truncate(sys::RECV_HEADER + header.len as usize);
     buf.drain(..sys::RECV_HEADER);
     Message {
         sender: sender as u64,
-        opcode,
+        opcode: header.opcode,
         payload: buf,
-        cap: (cap != sys::NO_CAP).then(|| Capability::from_raw(cap)),
+        cap: (header.cap != sys::NO_CAP).then(|| Capability::from_raw(header.cap)),
     }
 }
 

@@ -20,7 +20,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use sdk::sys;
+use sdk::sys::{self, RECV_HEADER};
 
 const OUT: i64 = 0;
 const BACK: i64 = 1;
@@ -39,13 +39,10 @@ const MAX_TRIPS: u32 = 1_000_000;
 /// Clock calls timed to learn the clock's cost.
 const CLOCK_CALLS: i64 = 1000;
 
-/// Header the kernel writes before the payload (docs/ABI.md, `sys_cap_recv`).
-const HEADER: usize = 16;
-
 /// The actor's entry point: read the parameters, run, report, exit.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() {
-    let mut buf = [0u8; HEADER + 4096];
+    let mut buf = [0u8; RECV_HEADER + 4096];
     let Some((trips, size)) = params(&mut buf) else { sdk::exit(2) };
     // The request, in the layout `sys_cap_call` sends from: opcode, payload length, no
     // capability, payload. Each echo writes the same bytes back over it.
@@ -87,11 +84,9 @@ pub extern "C" fn _start() {
 
 /// The request of `size` payload bytes, header included.
 fn request(size: usize) -> Vec<u8> {
-    let mut request = Vec::with_capacity(HEADER + size);
-    request.extend_from_slice(&TRIP.to_le_bytes());
-    request.extend_from_slice(&(size as u32).to_le_bytes());
-    request.extend_from_slice(&sys::NO_CAP.to_le_bytes());
-    request.resize(HEADER + size, 0x5a);
+    let mut request =
+        sys::MessageHeader { opcode: TRIP, len: size as u32, cap: sys::NO_CAP }.to_bytes().to_vec();
+    request.resize(RECV_HEADER + size, 0x5a);
     request
 }
 
@@ -101,11 +96,12 @@ fn params(buf: &mut [u8]) -> Option<(usize, usize)> {
     if unsafe { sys::sys_cap_recv(BACK, sys::ptr_mut(buf), buf.len() as i32) } < 0 {
         return None;
     }
-    let word = |at: usize| u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
-    if word(0) != PARAMS || word(4) != 8 {
+    let header = sys::MessageHeader::read(buf)?;
+    if header.opcode != PARAMS || header.len != 8 {
         return None;
     }
-    let (trips, size) = (word(HEADER), word(HEADER + 4));
+    let word = |at: usize| u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
+    let (trips, size) = (word(RECV_HEADER), word(RECV_HEADER + 4));
     ((1..=MAX_TRIPS).contains(&trips) && size <= 4096).then_some((trips as usize, size as usize))
 }
 

@@ -272,12 +272,10 @@ pub unsafe fn sys_cap_call(handle: i64, reply: i64, buf_ptr: i32, buf_len: i32) 
     call(|k| {
         // SAFETY: forwarded from this function's contract.
         let buf = unsafe { k.out(buf_ptr, buf_len) }?;
-        let (header, rest) = buf.split_at_checked(RECV_HEADER).ok_or(E_INVALID_ARGUMENT)?;
-        let word = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("16 bytes"));
-        let cap = i64::from_le_bytes(header[8..].try_into().expect("16 bytes"));
-        let payload = rest.get(..word(4) as usize).ok_or(E_INVALID_ARGUMENT)?.to_vec();
+        let request = MessageHeader::read(buf).ok_or(E_INVALID_ARGUMENT)?;
+        let payload = buf[RECV_HEADER..].get(..request.len as usize).ok_or(E_INVALID_ARGUMENT)?.to_vec();
         k.endpoint(reply, RIGHT_READ)?;
-        k.send_bytes(handle, word(0) as i32, payload, cap)?;
+        k.send_bytes(handle, request.opcode as i32, payload, request.cap)?;
         k.recv(reply, buf, true)
     })
 }
@@ -580,11 +578,7 @@ pub unsafe fn sys_bench_ipc_native(handle: i64, round_trips: i32, buf_ptr: i32, 
 
 /// The receive header of `message` with `cap` in the cap field.
 fn header(message: &Message, cap: i64) -> [u8; RECV_HEADER] {
-    let mut header = [0; RECV_HEADER];
-    header[..4].copy_from_slice(&message.opcode.to_le_bytes());
-    header[4..8].copy_from_slice(&(message.payload.len() as u32).to_le_bytes());
-    header[8..].copy_from_slice(&cap.to_le_bytes());
-    header
+    MessageHeader { opcode: message.opcode, len: message.payload.len() as u32, cap }.to_bytes()
 }
 
 impl Kernel {

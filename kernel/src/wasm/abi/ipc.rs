@@ -13,8 +13,8 @@ use tinywasm::types::WasmValue;
 
 use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_LIMIT, E_OUT_OF_BOUNDS, code};
 use minimalos_abi::{
-    MAX_WAIT_ENTRIES, NO_CAP as NO_HANDLE, READABLE, READY_CLOSED as CLOSED, READY_INVALID as INVALID,
-    RECV_HEADER, WAIT_ENTRY, WRITABLE,
+    MAX_WAIT_ENTRIES, MessageHeader, NO_CAP as NO_HANDLE, READABLE, READY_CLOSED as CLOSED,
+    READY_INVALID as INVALID, RECV_HEADER, WAIT_ENTRY, WRITABLE,
 };
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
@@ -60,15 +60,15 @@ pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     let Some(head) = buffer.sub(0, RECV_HEADER) else { return i64_result(E_INVALID_ARGUMENT.into()) };
     let mut bytes = [0u8; RECV_HEADER];
     guest.read(head, &mut bytes)?;
-    let (opcode, payload_len, cap) = parse_header(&bytes);
-    let Some(payload) = buffer.sub(RECV_HEADER, payload_len) else {
+    let request = MessageHeader::from_bytes(&bytes);
+    let Some(payload) = buffer.sub(RECV_HEADER, request.len as usize) else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
     let inbox = match ctx.process.inbox(reply) {
         Ok(inbox) => inbox,
         Err(error) => return i64_result(code(error).into()),
     };
-    match send(ctx, &guest, handle, opcode, payload, cap)? {
+    match send(ctx, &guest, handle, request.opcode, payload, request.cap)? {
         0 => i64_result(receive_into(&inbox, &mut guest, buffer, true)?),
         refused => i64_result(refused.into()),
     }
@@ -94,21 +94,9 @@ fn send(
     Ok(sent.map_or_else(code, |()| 0))
 }
 
-/// The fields of a message header (the layout [`header`] writes): opcode, payload length,
-/// capability handle.
-fn parse_header(bytes: &[u8; RECV_HEADER]) -> (u32, usize, i64) {
-    let [o0, o1, o2, o3, l0, l1, l2, l3, c0, c1, c2, c3, c4, c5, c6, c7] = *bytes;
-    let len = u32::from_le_bytes([l0, l1, l2, l3]);
-    (u32::from_le_bytes([o0, o1, o2, o3]), len as usize, i64::from_le_bytes([c0, c1, c2, c3, c4, c5, c6, c7]))
-}
-
 /// The header `sys_cap_recv` writes: opcode, payload length, transferred handle.
 fn header(opcode: u32, len: usize, cap: i64) -> [u8; RECV_HEADER] {
-    let mut bytes = [0u8; RECV_HEADER];
-    bytes[0..4].copy_from_slice(&opcode.to_le_bytes());
-    bytes[4..8].copy_from_slice(&(len as u32).to_le_bytes());
-    bytes[8..16].copy_from_slice(&cap.to_le_bytes());
-    bytes
+    MessageHeader { opcode, len: len as u32, cap }.to_bytes()
 }
 
 fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], block: bool) -> HostResult {
