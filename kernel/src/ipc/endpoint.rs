@@ -209,6 +209,41 @@ impl Endpoint {
         taken
     }
 
+    /// As [`try_recv_if`](Self::try_recv_if), but when nothing is queued and a message can
+    /// still come, `listener` is listed to be woken by `waker` in the same lock round, and
+    /// `Empty` comes back: a blocking receive looks and waits with one lock round, and takes
+    /// with one more once woken. A listed `listener` leaves the list when a call ends otherwise.
+    pub fn try_recv_or_listen(
+        &self,
+        accept: impl FnOnce(&Message) -> Result<(), Error>,
+        listener: &mut Listener<'_>,
+        waker: &Waker,
+    ) -> Result<Message, Error> {
+        let mut room = Wakeups::new(Side::Send);
+        let taken = {
+            let mut state = self.state.lock();
+            let taken = match state.queue.front().map(accept) {
+                Some(Err(refused)) => Err(refused),
+                _ => take_message(&mut state, &mut room).unwrap_or_else(|| {
+                    state.recv_waiters.register(&mut listener.key, waker).and(Err(Error::Empty))
+                }),
+            };
+            if !matches!(taken, Err(Error::Empty))
+                && let Some(key) = listener.key.take()
+            {
+                state.recv_waiters.remove(key);
+            }
+            taken
+        };
+        self.wake(&mut room);
+        taken
+    }
+
+    /// A place on the receive side's wait list for [`try_recv_or_listen`](Self::try_recv_or_listen).
+    pub fn listener(&self) -> Listener<'_> {
+        Listener { endpoint: self, key: None }
+    }
+
     /// Waits for the oldest message; `Closed` once none will ever come.
     pub fn recv(&self) -> Waiting<'_, Message> {
         self.waiting(Side::Receive, take_message)
@@ -317,6 +352,21 @@ impl<T> Drop for Waiting<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
             self.endpoint.state.lock().waiters(self.side).remove(key);
+        }
+    }
+}
+
+/// A receiver's entry on an endpoint's wait list, kept across the calls of one blocking
+/// receive; dropped, it leaves the list (a receive abandoned mid-wait included).
+pub struct Listener<'a> {
+    endpoint: &'a Endpoint,
+    key: Option<u64>,
+}
+
+impl Drop for Listener<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.endpoint.state.lock().recv_waiters.remove(key);
         }
     }
 }
@@ -555,6 +605,42 @@ pub(crate) mod tests {
         assert_eq!(*got.borrow(), Some(9));
         drop(abandoned);
         drop(writer);
+    }
+
+    #[test]
+    fn a_look_at_an_empty_queue_lists_the_listener_until_it_takes_or_goes() {
+        let (reader, writer) = pair(4);
+        let endpoint = endpoint_of(&reader);
+        let listed = || endpoint.state.lock().recv_waiters.len();
+        let any = |_: &Message| Ok(());
+        let mut listener = endpoint.listener();
+        let waker = Waker::noop();
+        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        assert_eq!(listed(), 1);
+        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        assert_eq!(listed(), 1, "looking again refreshes the entry, it does not add one");
+        endpoint.send(message(Pid::next(), 7, b"x")).unwrap();
+        assert_eq!(listed(), 0, "the send took the waiter to wake it");
+        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap().opcode, 7);
+        // Listed again, then a message arrives and is refused: the entry goes with the answer.
+        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        assert_eq!(listed(), 1);
+        let refuse = |_: &Message| Err(Error::BufferTooSmall);
+        endpoint.state.lock().queue.push_back(message(Pid::next(), 8, b"y"));
+        assert_eq!(
+            endpoint.try_recv_or_listen(refuse, &mut listener, waker).unwrap_err(),
+            Error::BufferTooSmall
+        );
+        assert_eq!(listed(), 0);
+        assert_eq!(endpoint.try_recv().unwrap().opcode, 8, "a refused message stays queued");
+        // A listener dropped while listed leaves the list; one that ends with Closed does too.
+        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        drop(listener);
+        assert_eq!(listed(), 0);
+        drop(writer);
+        let mut listener = endpoint.listener();
+        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Closed);
+        assert_eq!(listed(), 0);
     }
 
     #[test]

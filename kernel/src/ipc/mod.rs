@@ -22,6 +22,6 @@ pub mod selftest;
 pub mod shared_memory;
 mod wait;
 
-pub use endpoint::{DEFAULT_CAPACITY, Endpoint, MAX_CAPACITY, Waiting};
+pub use endpoint::{DEFAULT_CAPACITY, Endpoint, Listener, MAX_CAPACITY, Waiting};
 pub use message::{INLINE_PAYLOAD, MAX_PAYLOAD, Message, Payload};
 pub use shared_memory::{MAX_SHARED_MEMORY, SharedMemory};

@@ -11,14 +11,14 @@ use alloc::sync::{Arc, Weak};
 use core::future::{Future, poll_fn};
 use core::pin::{Pin, pin};
 use core::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering};
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 use spin::Mutex;
 
 use super::{Exit, Pid};
 use crate::arch::cpu;
 use crate::cap::{CapTable, Capability, Handle, MAX_HANDLES, Rights};
 use crate::error::{Error, Rejected};
-use crate::ipc::{Endpoint, Message, Payload};
+use crate::ipc::{Endpoint, Listener, Message, Payload};
 use crate::task::{Executor, TaskId, wake};
 
 /// Where a process is in its life.
@@ -371,15 +371,9 @@ impl Process {
     pub async fn recv(
         &self,
         handle: Handle,
-        mut accept: impl FnMut(&Message) -> Result<(), Error>,
+        accept: impl FnMut(&Message) -> Result<(), Error>,
     ) -> Result<Received, Error> {
-        let inbox = self.inbox(handle)?;
-        loop {
-            match inbox.try_recv(&mut accept) {
-                Err(Error::Empty) => inbox.readable().await?,
-                taken => return taken,
-            }
-        }
+        self.inbox(handle)?.recv(accept).await
     }
 
     /// The endpoint `handle` names (needs READ), looked up once for any number of receives
@@ -480,25 +474,48 @@ pub struct Inbox<'p> {
 impl Inbox<'_> {
     /// As [`Process::try_recv`].
     pub fn try_recv(&self, accept: impl FnOnce(&Message) -> Result<(), Error>) -> Result<Received, Error> {
+        self.take(accept, None)
+    }
+
+    /// Takes the oldest message `accept` agrees to, waiting as [`State::Blocked`] while none is
+    /// queued; `Closed` once none ever will be.
+    pub fn recv(
+        &self,
+        mut accept: impl FnMut(&Message) -> Result<(), Error>,
+    ) -> impl Future<Output = Result<Received, Error>> {
+        let mut listener = self.endpoint.listener();
+        let mut blocked = None;
+        poll_fn(move |cx| match self.take(&mut accept, Some((&mut listener, cx.waker()))) {
+            Err(Error::Empty) => {
+                blocked.get_or_insert_with(|| self.process.waiting(Wait::Receive(self.handle)));
+                Poll::Pending
+            }
+            taken => Poll::Ready(taken),
+        })
+    }
+
+    /// Takes the oldest message if `accept` agrees; with a listener, an empty queue lists it in
+    /// the same look (see [`Endpoint::try_recv_or_listen`]).
+    fn take(
+        &self,
+        accept: impl FnOnce(&Message) -> Result<(), Error>,
+        listen: Option<(&mut Listener<'_>, &Waker)>,
+    ) -> Result<Received, Error> {
         let process = self.process;
         // Read before the endpoint's lock (locks go process, then endpoint). Nothing runs between
         // here and the insert below that could fill the table.
         let room = !process.with_caps(CapTable::is_full);
-        let message = self.endpoint.try_recv_if(|message| match message.cap {
+        let accept = |message: &Message| match message.cap {
             Some(_) if !room => Err(Error::TooManyHandles),
             _ => accept(message),
-        })?;
+        };
+        let message = match listen {
+            Some((listener, waker)) => self.endpoint.try_recv_or_listen(accept, listener, waker),
+            None => self.endpoint.try_recv_if(accept),
+        }?;
         process.messages_received.fetch_add(1, Ordering::Relaxed);
         let Message { sender, opcode, payload, cap } = message;
         Ok(Received { sender, opcode, payload, cap: cap.map(|cap| process.insert(cap)) })
-    }
-
-    /// Waits, as [`State::Blocked`], until a message is queued (`Ok`) or none ever will be
-    /// (`Closed`). Code that must not move a message through a future's state (a host call)
-    /// waits with this and then takes with [`try_recv`](Self::try_recv).
-    pub async fn readable(&self) -> Result<(), Error> {
-        let _blocked = self.process.waiting(Wait::Receive(self.handle));
-        self.endpoint.readable().await
     }
 }
 

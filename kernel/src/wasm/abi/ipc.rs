@@ -119,31 +119,27 @@ fn receive_into(
 ) -> Result<i64, tinywasm::Error> {
     // A message that does not fit stays queued; its size is reported so the actor can retry.
     let mut too_big = None;
-    loop {
-        let fits = |message: &Message| {
-            if RECV_HEADER + message.payload.len() <= buffer.len() {
-                Ok(())
-            } else {
-                too_big = Some((message.opcode, message.payload.len()));
-                Err(Error::BufferTooSmall)
+    let fits = |message: &Message| {
+        if RECV_HEADER + message.payload.len() <= buffer.len() {
+            Ok(())
+        } else {
+            too_big = Some((message.opcode, message.payload.len()));
+            Err(Error::BufferTooSmall)
+        }
+    };
+    let received = if block {
+        fiber::block_on(inbox.recv(fits)).map_err(|_| cancelled())?
+    } else {
+        inbox.try_recv(fits)
+    };
+    match received {
+        Ok(received) => deliver(guest, buffer, &received),
+        Err(error) => {
+            let Some((opcode, needed)) = too_big else { return Ok(code(error).into()) };
+            if let Some(head) = buffer.sub(0, RECV_HEADER) {
+                guest.write(head, &header(opcode, needed, NO_HANDLE))?;
             }
-        };
-        // Waiting and taking are separate steps so the message is moved once, not through the
-        // states of a future; it is delivered from where it was taken.
-        match inbox.try_recv(fits) {
-            Ok(received) => return deliver(guest, buffer, &received),
-            Err(Error::Empty) if block => {
-                if let Err(error) = fiber::block_on(inbox.readable()).map_err(|_| cancelled())? {
-                    return Ok(code(error).into());
-                }
-            }
-            Err(error) => {
-                let Some((opcode, needed)) = too_big else { return Ok(code(error).into()) };
-                if let Some(head) = buffer.sub(0, RECV_HEADER) {
-                    guest.write(head, &header(opcode, needed, NO_HANDLE))?;
-                }
-                return Ok(E_BUFFER_TOO_SMALL.into());
-            }
+            Ok(E_BUFFER_TOO_SMALL.into())
         }
     }
 }
