@@ -17,8 +17,11 @@ use crate::qemu::{Accel, Machine, QemuOptions};
 pub const PROMPT: &str = "msh> ";
 /// Round trips of the warm-up run, whose figures are dropped.
 const WARM_UP: u32 = 1000;
-/// Round trips of the measured run.
+/// Round trips of a measured run.
 pub const TRIPS: u32 = 10_000;
+/// Measured runs of `bench ipc` and `bench ipc-native`; the run with the median p50 is reported
+/// (under TCG a run's figures move by several percent with the host's load).
+const RUNS: usize = 5;
 /// Round trips of `bench preempt`: fewer, as each may wait for the spinner's time slices.
 const PREEMPT_TRIPS: u32 = 1000;
 /// Round trips of the kernel-native ping-pong.
@@ -183,7 +186,11 @@ pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<Strin
 struct Results {
     accel: &'static str,
     ipc: Option<IpcFigures>,
+    /// The p50 of every `bench ipc` run, in the order they ran.
+    ipc_p50s: Vec<u64>,
     native: Option<Percentiles>,
+    /// The p50 of every `bench ipc-native` run.
+    native_p50s: Vec<u64>,
     spawn: Option<SpawnFigures>,
     preempt: Option<IpcFigures>,
     wasm_mips: Option<[u64; 2]>,
@@ -203,11 +210,13 @@ impl Results {
             fields.push(format!("\"tsc_mhz\": {}", ipc.tsc_mhz));
             fields.push(format!("\"n\": {}", ipc.trips));
             fields.push(format!("\"ipc_wasm_rt_ns\": {}", ipc.rt_ns.json()));
+            fields.push(format!("\"ipc_wasm_p50_runs_ns\": {:?}", self.ipc_p50s));
             fields.push(format!("\"ipc_wasm_messages_per_s\": {}", ipc.messages_per_s));
             fields.push(format!("\"clock_call_ns\": {}", ipc.clock_ns));
         }
         if let Some(native) = &self.native {
             fields.push(format!("\"ipc_native_rt_ns\": {}", native.json()));
+            fields.push(format!("\"ipc_native_p50_runs_ns\": {:?}", self.native_p50s));
         }
         if let Some(ratio) = self.wasm_native_ratio() {
             fields.push(format!("\"ipc_wasm_native_p50_ratio\": {ratio:.2}"));
@@ -262,6 +271,16 @@ impl Results {
                 "\nWasm IPC: {} messages/s; one sys_clock_ns call costs {} ns and is inside every sample; \
                  TSC {} MHz.\n",
                 ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz
+            );
+        }
+        if !self.ipc_p50s.is_empty() {
+            let _ = write!(
+                md,
+                "\nEach IPC row is the run with the median p50 of {} runs; the p50s of the runs: Wasm {:?}, \
+                 native {:?}.\n",
+                self.ipc_p50s.len(),
+                self.ipc_p50s,
+                self.native_p50s
             );
         }
         if let Some(ratio) = self.wasm_native_ratio() {
@@ -329,22 +348,45 @@ pub fn run() -> Result<PathBuf, String> {
     Ok(json)
 }
 
+/// The figures of [`RUNS`] runs of `line`, or `None` if an answer had none.
+fn repeat<T>(
+    machine: &mut Machine,
+    line: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<Vec<T>>, String> {
+    let mut runs = Vec::with_capacity(RUNS);
+    for run in 1..=RUNS {
+        eprintln!("bench: {line} (run {run} of {RUNS})");
+        let answer = ask(machine, line, ANSWER_TIMEOUT)?;
+        eprint!("{answer}");
+        runs.push(parse(&answer));
+    }
+    Ok(runs.into_iter().collect())
+}
+
+/// The run whose `key` is the median (the upper one of an even count).
+fn median_by<T>(mut runs: Vec<T>, key: impl Fn(&T) -> u64) -> Option<T> {
+    runs.sort_by_key(|run| key(run));
+    let middle = runs.len() / 2;
+    runs.into_iter().nth(middle)
+}
+
 /// The benchmarks typed into the shell of `machine`.
 fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), String> {
     machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
     eprintln!("bench: warm-up, bench ipc {WARM_UP}");
     ask(machine, &format!("bench ipc {WARM_UP}"), ANSWER_TIMEOUT)?;
-    eprintln!("bench: bench ipc {TRIPS}");
-    let answer = ask(machine, &format!("bench ipc {TRIPS}"), ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
-    let ipc =
-        parse_ipc(&answer).ok_or_else(|| format!("no figures in the answer to bench ipc: {answer:?}"))?;
-    results.ipc = Some(ipc);
+    let line = format!("bench ipc {TRIPS}");
+    let runs =
+        repeat(machine, &line, parse_ipc)?.ok_or_else(|| format!("no figures in an answer to {line}"))?;
+    results.ipc_p50s = runs.iter().map(|ipc| ipc.rt_ns.p50).collect();
+    results.ipc = median_by(runs, |ipc| ipc.rt_ns.p50);
 
-    eprintln!("bench: bench ipc-native {NATIVE_TRIPS}");
-    let answer = ask(machine, &format!("bench ipc-native {NATIVE_TRIPS}"), ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
-    results.native = parse_native(&answer);
+    let native = repeat(machine, &format!("bench ipc-native {NATIVE_TRIPS}"), parse_native)?;
+    if let Some(runs) = native {
+        results.native_p50s = runs.iter().map(|native| native.p50).collect();
+        results.native = median_by(runs, |native| native.p50);
+    }
 
     eprintln!("bench: bench spawn {SPAWNS}");
     let answer = ask(machine, &format!("bench spawn {SPAWNS}"), ANSWER_TIMEOUT)?;
@@ -414,6 +456,23 @@ mod tests {
         assert_eq!(spawn, SpawnFigures { actors: 4, start_us: [1, 3, 2, 4], heap_kib: 8, physical_kib: 96 });
         let results = Results { accel: "tcg", spawn: Some(spawn), ..Results::default() };
         assert!(results.json().contains("\"spawn_kib\": {\"kernel_heap\": 8, \"physical\": 96}"));
+    }
+
+    #[test]
+    fn the_median_run_is_reported_and_every_run_listed() {
+        let p50 = |p: &Percentiles| p.p50;
+        let runs = [7, 3, 9, 5, 4].map(|p50| Percentiles { p50, ..Percentiles::default() }).to_vec();
+        assert_eq!(median_by(runs, p50).map(|p| p.p50), Some(5));
+        assert_eq!(median_by(Vec::new(), p50), None);
+        let results = Results {
+            accel: "tcg",
+            ipc_p50s: vec![7, 3],
+            native: Some(Percentiles::default()),
+            native_p50s: vec![1, 2],
+            ..Results::default()
+        };
+        assert!(results.json().contains("\"ipc_native_p50_runs_ns\": [1, 2]"));
+        assert!(results.markdown().contains("Wasm [7, 3], native [1, 2]"));
     }
 
     #[test]
