@@ -10,9 +10,9 @@ use core::time::Duration;
 use crate::cap::{Capability, Handle};
 use crate::error::Error;
 use crate::ipc::MAX_PAYLOAD;
+use crate::klog;
 use crate::proc::{Exit, Pid, Process, ProcessTable};
 use crate::task::Executor;
-use crate::{klog, time};
 
 /// Opcode of the messages carrying log text.
 pub const TEXT_OPCODE: u32 = minimalos_abi::LOG_TEXT;
@@ -40,13 +40,13 @@ async fn mirror(me: &Process, out: Handle) -> Exit {
     loop {
         let (len, next) = klog::read_from(position, &mut chunk);
         if len == 0 {
-            time::sleep(PERIOD).await;
+            me.sleep(PERIOD).await;
             continue;
         }
         match me.send(out, TEXT_OPCODE, &chunk[..len], None) {
             Ok(()) => position = next,
             // A busy reader: try the same text again later (the ring keeps 32 KiB).
-            Err(Error::Full) => time::sleep(PERIOD).await,
+            Err(Error::Full) => me.sleep(PERIOD).await,
             // Nobody reads it any more.
             Err(_) => return Exit::Exited(0),
         }

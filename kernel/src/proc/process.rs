@@ -239,6 +239,12 @@ impl Process {
         Blocked(self)
     }
 
+    /// Waits for `duration` to pass, as [`State::Blocked`] on [`Wait::Sleep`].
+    pub async fn sleep(&self, duration: core::time::Duration) {
+        let _blocked = self.waiting(Wait::Sleep);
+        crate::time::sleep(duration).await;
+    }
+
     /// Whether it has ended.
     pub fn is_dead(&self) -> bool {
         self.phase.load(Ordering::Acquire) == Phase::Dead as u8
@@ -610,6 +616,25 @@ mod tests {
             assert!(p.is_dead());
         }
         assert!(executor.is_empty());
+    }
+
+    #[test]
+    fn a_process_sleeping_through_its_own_sleep_is_blocked_on_it() {
+        let _turn = serial();
+        let mut executor = Executor::new();
+        let mut processes = ProcessTable::new();
+        let p = processes.create("sleeper");
+        let me = Arc::clone(&p);
+        p.start(&mut executor, async move {
+            me.sleep(core::time::Duration::from_secs(3600)).await;
+            Exit::Exited(0)
+        })
+        .unwrap();
+        run_until_idle(&mut executor);
+        assert_eq!(p.state(), State::Blocked(Wait::Sleep));
+        p.end(Exit::Killed { by: None });
+        run_until_idle(&mut executor);
+        assert!(p.is_dead() && executor.is_empty());
     }
 
     proptest! {

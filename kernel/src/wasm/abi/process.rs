@@ -8,7 +8,6 @@ use tinywasm::types::WasmValue;
 
 use super::errors::E_INVALID_ARGUMENT;
 use super::{arg_i32, arg_i64, i32_result, i64_result};
-use crate::proc::Wait;
 use crate::task::fiber;
 use crate::time;
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -86,7 +85,6 @@ pub fn sys_sleep_ns(
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
     let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return i32_result(E_INVALID_ARGUMENT) };
-    let _blocked = ctx.process.waiting(Wait::Sleep);
-    fiber::block_on(time::sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
+    fiber::block_on(ctx.process.sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
     i32_result(0)
 }
