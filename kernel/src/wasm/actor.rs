@@ -5,11 +5,13 @@
 use alloc::rc::Rc;
 use alloc::string::ToString;
 use alloc::sync::Arc;
-use core::cell::{Cell, OnceCell, RefCell};
+use core::cell::{Cell, RefCell};
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
-use tinywasm::{ExecProgress, Function, Memory, Store};
+use tinywasm::{ExecProgress, Function, Store};
+
+use super::linear_memory::MemoryView;
 
 use crate::proc::{Exit, Process, Trap};
 use crate::task::fiber::{self, Fiber, Resumed};
@@ -21,8 +23,8 @@ pub struct ActorContext {
     pub process: Arc<Process>,
     /// Set by `sys_exit` before it stops the interpreter.
     pub exit_code: Cell<Option<i32>>,
-    /// Its exported memory, resolved once at instantiation rather than by name in every call.
-    pub memory: OnceCell<Memory>,
+    /// Its linear memory, as its backend publishes it.
+    pub memory: Arc<MemoryView>,
 }
 
 /// The body of an actor's process: polls its fiber.

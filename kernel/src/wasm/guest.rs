@@ -4,9 +4,10 @@
 //! constructor before a single byte moves. Do not add another constructor or loosen the check:
 //! it is what keeps an actor from making the kernel read or write outside the actor's memory.
 
-use tinywasm::{FuncContext, Memory};
+use tinywasm::FuncContext;
 
 use super::actor::ActorContext;
+use super::linear_memory::MemoryView;
 
 /// Name of the memory every actor exports.
 pub const MEMORY_EXPORT: &str = "memory";
@@ -75,41 +76,41 @@ impl GuestRange {
     }
 }
 
-/// The calling actor's memory, seen from inside one host call.
-pub struct Guest<'c, 'a> {
-    ctx: &'c mut FuncContext<'a>,
-    memory: Memory,
+/// The calling actor's memory, seen from inside one host call: the `FuncContext` borrow is
+/// what shows the actor is stopped in that call, so its memory holds still.
+pub struct Guest<'c> {
+    memory: &'c MemoryView,
 }
 
-impl<'c, 'a> Guest<'c, 'a> {
-    /// The memory of the actor making the call (`actor`, resolved when it was spawned).
-    pub fn new(actor: &ActorContext, ctx: &'c mut FuncContext<'a>) -> Result<Self, tinywasm::Error> {
-        let memory = *actor.memory.get().ok_or_else(|| tinywasm::Error::Other(NO_MEMORY.into()))?;
-        Ok(Self { ctx, memory })
+impl<'c> Guest<'c> {
+    /// The memory of the actor making the call (`actor`).
+    pub fn new(actor: &'c ActorContext, _call: &'c mut FuncContext<'_>) -> Self {
+        Self { memory: &actor.memory }
     }
 
     /// Checks `ptr`/`len` against the memory as it is now.
     pub fn range(&self, ptr: i32, len: i32) -> Result<GuestRange, OutOfBounds> {
-        let memory_len = self.memory.len(self.ctx.store()).unwrap_or(0);
-        GuestRange::new(ptr, len, memory_len)
+        GuestRange::new(ptr, len, self.memory.len())
     }
 
     /// Copies `range` into the start of `dst`, which must be at least as long.
     pub fn read(&self, range: GuestRange, dst: &mut [u8]) -> Result<(), tinywasm::Error> {
         let dst = dst.get_mut(..range.len).ok_or_else(|| short_buffer(range))?;
-        self.memory.read_exact(self.ctx.store(), range.start, dst)
+        self.memory.read(range.start, dst).ok_or_else(|| moved(range))
     }
 
     /// Copies the start of `src`, which must be at least as long, into `range`.
     pub fn write(&mut self, range: GuestRange, src: &[u8]) -> Result<(), tinywasm::Error> {
         let src = src.get(..range.len).ok_or_else(|| short_buffer(range))?;
-        self.memory.copy_from_slice(self.ctx.store_mut(), range.start, src)
+        self.memory.write(range.start, src).ok_or_else(|| moved(range))
     }
 }
 
-/// A kernel bug, reported as an error rather than a panic: a host call before the memory was
-/// resolved.
-const NO_MEMORY: &str = "host call before the actor's memory was resolved";
+/// A kernel bug, reported as an error rather than a panic: a range checked against the memory
+/// no longer inside it (an actor's memory never shrinks).
+fn moved(range: GuestRange) -> tinywasm::Error {
+    tinywasm::Error::Other(alloc::format!("a checked {}-byte guest range left the memory", range.len))
+}
 
 /// A kernel bug, reported as an error rather than a panic: a host function passed a buffer
 /// shorter than the range it checked.

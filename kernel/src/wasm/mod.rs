@@ -4,12 +4,14 @@
 //! - `actor`: the task that runs an actor on its own fiber, in fuel slices.
 //! - `abi`: the host functions (module `"env"`); `docs/ABI.md` is their contract.
 //! - `guest`: checked access to an actor's linear memory.
+//! - `linear_memory`: the memory itself, capped, and where the kernel sees it.
 //! - `limits`: memory, stack and fuel limits per actor.
 
 pub mod abi;
 pub mod actor;
 pub mod guest;
 pub mod limits;
+pub mod linear_memory;
 pub mod spawn;
 
 pub use spawn::{SpawnError, spawn_wasm};

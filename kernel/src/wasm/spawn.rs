@@ -9,7 +9,8 @@ use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::{Cell, OnceCell};
+use core::cell::Cell;
+use tinywasm::parser::{Parser, ParserOptions};
 use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
 use tinywasm::{Engine, ModuleInstance, Store};
 
@@ -17,6 +18,7 @@ use super::abi;
 use super::actor::{ActorContext, ActorTask};
 use super::guest::MEMORY_EXPORT;
 use super::limits::Limits;
+use super::linear_memory::MemoryView;
 use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::MemError;
@@ -146,7 +148,13 @@ pub fn spawn_wasm(
     if needed > available {
         return Err(SpawnError::NoHeap { needed, available });
     }
-    let module = tinywasm::parse_bytes(bytes).map_err(|e| SpawnError::Malformed(e.to_string()))?;
+    // Memories made at instantiation, not at first use: a memory the backend refuses (above the
+    // limit, no heap) is then a spawn error, where a lazy one would panic inside the
+    // interpreter, and the kernel sees the memory from the first host call.
+    let options = ParserOptions::default().with_local_memory_allocation_optimization(false);
+    let module = Parser::with_options(options)
+        .parse_module_bytes(bytes)
+        .map_err(|e| SpawnError::Malformed(e.to_string()))?;
     check_imports(&module)?;
     check_exports(&module)?;
 
@@ -162,17 +170,16 @@ pub fn spawn_wasm(
     let context = Rc::new(ActorContext {
         process: process.clone(),
         exit_code: Cell::new(None),
-        memory: OnceCell::new(),
+        memory: MemoryView::new(),
     });
-    let mut store = Store::new(Engine::new(limits.engine_config(&process)));
+    let mut store = Store::new(Engine::new(limits.engine_config(&process, &context.memory)));
     let imports = abi::link(&mut store, &context, module.imports().map(|i| i.name));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:
     // run here it could loop forever inside the spawner.
     let instance = ModuleInstance::instantiate_no_start(&mut store, &module, Some(imports))
         .map_err(|e| fail(SpawnError::Instantiate(e.to_string())))?;
-    let memory =
-        instance.memory(MEMORY_EXPORT).map_err(|_| fail(SpawnError::MissingExport(MEMORY_EXPORT)))?;
-    let _ = context.memory.set(memory);
+    // The memory it exports is the one its backend made: an actor has one.
+    instance.memory(MEMORY_EXPORT).map_err(|_| fail(SpawnError::MissingExport(MEMORY_EXPORT)))?;
     let mut entry = Vec::new();
     if let Some(start) =
         instance.start_func(&store).map_err(|e| fail(SpawnError::Instantiate(e.to_string())))?

@@ -55,7 +55,7 @@ pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmV
     if let Err(code) = require(ctx, handle, Rights::READ) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let list = PROCESSES.lock().list();
     for (index, info) in list.iter().enumerate() {
@@ -110,7 +110,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     if let Err(code) = require(ctx, handle, Rights::WRITE) {
         return i64_result(code.into());
     }
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let (Ok(name), Ok(err)) = (guest.range(name_ptr, name_len), guest.range(err_ptr, err_len)) else {
         return i64_result(E_OUT_OF_BOUNDS.into());
     };
@@ -178,7 +178,7 @@ pub fn sys_kernel_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     if let Err(code) = require(ctx, handle, Rights::READ) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let mut text = alloc::vec![0u8; buffer.len().min(klog::RING_BYTES)];
     let copied = klog::tail(&mut text);
@@ -193,7 +193,7 @@ pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     if let Err(code) = require(ctx, handle, Rights::READ) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(target) = buffer.sub(0, MEM_INFO) else { return i32_result(super::errors::E_BUFFER_TOO_SMALL) };
     let stats = mem::stats();
@@ -220,7 +220,7 @@ pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: 
     if let Err(code) = require(ctx, handle, Rights::WRITE) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(target) = buffer.sub(0, NATIVE_IPC_LEN) else {
         return i32_result(super::errors::E_BUFFER_TOO_SMALL);

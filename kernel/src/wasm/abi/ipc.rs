@@ -33,7 +33,7 @@ type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let (handle, opcode, ptr, len, cap) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
-    let guest = Guest::new(ctx, &mut fcx)?;
+    let guest = Guest::new(ctx, &mut fcx);
     let Ok(payload) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     i32_result(send(ctx, &guest, handle, opcode as u32, payload, cap)?)
 }
@@ -55,7 +55,7 @@ pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmVa
 pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let (handle, reply, ptr, len) =
         (arg_i64(args, 0)?, Handle::from_raw(arg_i64(args, 1)?), arg_i32(args, 2)?, arg_i32(args, 3)?);
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
     let Some(head) = buffer.sub(0, RECV_HEADER) else { return i64_result(E_INVALID_ARGUMENT.into()) };
     let mut bytes = [0u8; RECV_HEADER];
@@ -77,7 +77,7 @@ pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
 /// Sends the guest's bytes in `payload`; returns 0 or the error code.
 fn send(
     ctx: &ActorContext,
-    guest: &Guest<'_, '_>,
+    guest: &Guest<'_>,
     handle: i64,
     opcode: u32,
     payload: GuestRange,
@@ -101,7 +101,7 @@ fn header(opcode: u32, len: usize, cap: i64) -> [u8; RECV_HEADER] {
 
 fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], block: bool) -> HostResult {
     let (handle, ptr, len) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?, arg_i32(args, 2)?);
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
     match ctx.process.inbox(handle) {
         Ok(inbox) => i64_result(receive_into(&inbox, &mut guest, buffer, block)?),
@@ -113,7 +113,7 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
 /// sender's pid or the error code.
 fn receive_into(
     inbox: &Inbox<'_>,
-    guest: &mut Guest<'_, '_>,
+    guest: &mut Guest<'_>,
     buffer: GuestRange,
     block: bool,
 ) -> Result<i64, tinywasm::Error> {
@@ -146,11 +146,7 @@ fn receive_into(
 
 /// Writes `message` into `buffer` (header, then payload, which fits: the receive checked it
 /// under the endpoint's lock); returns the sender's pid.
-fn deliver(
-    guest: &mut Guest<'_, '_>,
-    buffer: GuestRange,
-    message: &Received,
-) -> Result<i64, tinywasm::Error> {
+fn deliver(guest: &mut Guest<'_>, buffer: GuestRange, message: &Received) -> Result<i64, tinywasm::Error> {
     let cap = match message.cap {
         Some(Ok(handle)) => handle.raw(),
         // The capability could not be stored; the message still counts as delivered.
@@ -189,7 +185,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         Ok(n @ 1..=MAX_WAIT_ENTRIES) => n,
         _ => return i32_result(E_INVALID_ARGUMENT),
     };
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(list) = guest.range(ptr, (count * WAIT_ENTRY) as i32) else { return i32_result(E_OUT_OF_BOUNDS) };
     let mut raw = [0u8; MAX_WAIT_ENTRIES * WAIT_ENTRY];
     guest.read(list, &mut raw)?;

@@ -74,7 +74,7 @@ fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_obj
         Ok(object) => object,
         Err(code) => return i32_result(code),
     };
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     // Offsets are unsigned, like pointers.
     let offset = offset as u32 as usize;
@@ -129,7 +129,7 @@ pub fn sys_fb_info(_ctx: &ActorContext, _fcx: FuncContext<'_>, _args: &[WasmValu
 /// `sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32`
 pub fn sys_fb_format(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
-    let mut guest = Guest::new(ctx, &mut fcx)?;
+    let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(fb) = boot::info().and_then(|i| i.framebuffer.as_ref()) else { return i32_result(E_NOT_FOUND) };
     let Some(target) = range.sub(0, FB_FORMAT) else { return i32_result(E_BUFFER_TOO_SMALL) };

@@ -23,7 +23,7 @@ pub fn sys_log(
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
     let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
-    let guest = Guest::new(ctx, &mut fcx)?;
+    let guest = Guest::new(ctx, &mut fcx);
     match guest.range(ptr, len) {
         Ok(range) => {
             let mut text = [0u8; MAX_LOG_BYTES];

@@ -1,0 +1,359 @@
+//! An actor's linear memory: the buffer the interpreter runs on, capped at the actor's limit,
+//! and the [`MemoryView`] through which the kernel copies bytes in and out of it.
+//!
+//! The kernel does not reach the memory through the interpreter's store (a lookup chain and a
+//! virtual call per copy): the backend publishes where its bytes are, and host functions copy
+//! through [`Guest`](super::guest::Guest), which checks every range against the published
+//! length. Every access, the interpreter's and the kernel's, goes through raw pointers derived
+//! from the buffer with `Vec::as_mut_ptr`, never through a slice reference that would claim the
+//! bytes for itself, so the two kinds of access may interleave. They never overlap in time: the
+//! kernel touches an actor's memory only while that actor is stopped in a host call, or is
+//! parked in a blocking receive (see `ipc::endpoint`), and only the actor's own instructions
+//! grow its memory.
+
+use alloc::format;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use tinywasm::engine::MemoryBackend;
+use tinywasm::types::MemoryType;
+use tinywasm::{Error, LinearMemory, Trap};
+
+use crate::proc::Process;
+
+/// Size of a Wasm page.
+pub const WASM_PAGE: usize = 64 * 1024;
+
+/// Where an actor's memory is and how long it is, published by its backend.
+#[derive(Debug, Default)]
+pub struct MemoryView {
+    base: AtomicPtr<u8>,
+    /// Bytes at `base`; 0 until the memory exists and once it is gone.
+    len: AtomicUsize,
+    /// Set by the first memory the backend makes: an actor has one.
+    bound: AtomicBool,
+}
+
+impl MemoryView {
+    /// A view of no memory yet.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Its length in bytes now.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether it has no bytes (no memory yet, or none left).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Copies `dst.len()` bytes from offset `start`; `None` if they are not all inside.
+    pub fn read(&self, start: usize, dst: &mut [u8]) -> Option<()> {
+        let base = self.span(start, dst.len())?;
+        // SAFETY: `span` checked `start..start + dst.len()` against the published length, and the
+        // buffer stays where it is while its actor is stopped (see the module documentation);
+        // `dst` is kernel memory, apart from it.
+        unsafe { ptr::copy_nonoverlapping(base, dst.as_mut_ptr(), dst.len()) };
+        Some(())
+    }
+
+    /// Copies `src` to offset `start`; `None` if it does not all fit inside.
+    pub fn write(&self, start: usize, src: &[u8]) -> Option<()> {
+        let base = self.span(start, src.len())?;
+        // SAFETY: as in `read`, with `src` kernel memory apart from the buffer.
+        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), base, src.len()) };
+        Some(())
+    }
+
+    /// The address of `len` bytes at `start`, if they lie inside.
+    fn span(&self, start: usize, len: usize) -> Option<*mut u8> {
+        let end = start.checked_add(len)?;
+        if end > self.len() {
+            return None;
+        }
+        // `wrapping_add` stays inside the allocation: `start` is at most the length.
+        Some(self.base.load(Ordering::Relaxed).wrapping_add(start))
+    }
+
+    fn publish(&self, bytes: &mut Vec<u8>) {
+        self.base.store(bytes.as_mut_ptr(), Ordering::Relaxed);
+        self.len.store(bytes.len(), Ordering::Relaxed);
+    }
+}
+
+/// The interpreter's memory backend for an actor run as `process`: memories that never grow past
+/// `max_bytes`, published through `view` and recorded for `ps`.
+pub fn backend(view: &Arc<MemoryView>, max_bytes: usize, process: &Arc<Process>) -> MemoryBackend {
+    let (view, process) = (Arc::clone(view), Arc::clone(process));
+    MemoryBackend::custom(move |ty: MemoryType| {
+        let initial = usize::try_from(ty.initial_size()).unwrap_or(usize::MAX);
+        if initial > max_bytes {
+            return Err(Error::Other(format!(
+                "its memory starts at {} pages, above the limit of {} pages",
+                initial / WASM_PAGE,
+                max_bytes / WASM_PAGE
+            )));
+        }
+        if view.bound.swap(true, Ordering::Relaxed) {
+            return Err(Error::Other("it defines more than one memory; an actor has one".into()));
+        }
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(initial).map_err(|_| Error::Trap(Trap::OutOfMemory))?;
+        bytes.resize(initial, 0);
+        let mut memory =
+            CappedMemory { bytes, max_bytes, view: Arc::clone(&view), process: Arc::clone(&process) };
+        memory.publish();
+        Ok(memory)
+    })
+}
+
+/// A linear memory that never grows past `max_bytes` and publishes where it is.
+struct CappedMemory {
+    /// Reached only through `as_ptr`/`as_mut_ptr` (see the module documentation).
+    bytes: Vec<u8>,
+    max_bytes: usize,
+    view: Arc<MemoryView>,
+    process: Arc<Process>,
+}
+
+impl CappedMemory {
+    /// Tells the kernel where the bytes are now, and `ps` how many there are.
+    fn publish(&mut self) {
+        self.view.publish(&mut self.bytes);
+        self.process.set_linear_memory(self.bytes.len() as u64, self.max_bytes as u64);
+    }
+
+    /// Whether `len` bytes at `addr` lie inside.
+    fn inside(&self, addr: usize, len: usize) -> bool {
+        addr.checked_add(len).is_some_and(|end| end <= self.bytes.len())
+    }
+
+    fn read_fixed<const N: usize>(&self, addr: usize) -> Result<[u8; N], Trap> {
+        if !self.inside(addr, N) {
+            return Err(out_of_bounds(addr, N, self.bytes.len()));
+        }
+        // SAFETY: `addr..addr + N` lies inside the buffer; nothing writes it during this call.
+        Ok(unsafe { ptr::read_unaligned(self.bytes.as_ptr().add(addr).cast::<[u8; N]>()) })
+    }
+
+    fn write_fixed(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Trap> {
+        self.write_all(addr, bytes).ok_or_else(|| out_of_bounds(addr, bytes.len(), self.bytes.len()))
+    }
+}
+
+impl Drop for CappedMemory {
+    fn drop(&mut self) {
+        // Nothing may copy through the view into a buffer that is gone.
+        self.view.len.store(0, Ordering::Relaxed);
+    }
+}
+
+fn out_of_bounds(offset: usize, len: usize, max: usize) -> Trap {
+    Trap::MemoryOutOfBounds { offset, len, max }
+}
+
+impl LinearMemory for CappedMemory {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn grow_to(&mut self, new_len: usize) -> Result<(), Trap> {
+        if new_len > self.max_bytes || new_len < self.bytes.len() {
+            return Err(Trap::OutOfMemory);
+        }
+        self.bytes.try_reserve_exact(new_len - self.bytes.len()).map_err(|_| Trap::OutOfMemory)?;
+        self.bytes.resize(new_len, 0);
+        self.publish();
+        Ok(())
+    }
+
+    fn read(&self, addr: usize, dst: &mut [u8]) -> usize {
+        let len = dst.len().min(self.bytes.len().saturating_sub(addr));
+        let _ = self.read_exact(addr, &mut dst[..len]);
+        len
+    }
+
+    fn write(&mut self, addr: usize, src: &[u8]) -> usize {
+        let len = src.len().min(self.bytes.len().saturating_sub(addr));
+        let _ = self.write_all(addr, &src[..len]);
+        len
+    }
+
+    fn read_exact(&self, addr: usize, dst: &mut [u8]) -> Option<()> {
+        if !self.inside(addr, dst.len()) {
+            return None;
+        }
+        // SAFETY: the range lies inside the buffer; `dst` is not part of it (the interpreter
+        // passes its own buffers).
+        unsafe { ptr::copy_nonoverlapping(self.bytes.as_ptr().add(addr), dst.as_mut_ptr(), dst.len()) };
+        Some(())
+    }
+
+    fn write_all(&mut self, addr: usize, src: &[u8]) -> Option<()> {
+        if !self.inside(addr, src.len()) {
+            return None;
+        }
+        // SAFETY: as in `read_exact`.
+        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.bytes.as_mut_ptr().add(addr), src.len()) };
+        Some(())
+    }
+
+    fn read_vec(&self, addr: usize, len: usize) -> Option<Vec<u8>> {
+        let mut data = alloc::vec![0; len];
+        self.read_exact(addr, &mut data)?;
+        Some(data)
+    }
+
+    fn fill(&mut self, addr: usize, len: usize, val: u8) -> Option<()> {
+        if !self.inside(addr, len) {
+            return None;
+        }
+        // SAFETY: the range lies inside the buffer.
+        unsafe { ptr::write_bytes(self.bytes.as_mut_ptr().add(addr), val, len) };
+        Some(())
+    }
+
+    fn copy_within(&mut self, dst: usize, src: usize, len: usize) -> Option<()> {
+        if !self.inside(src, len) || !self.inside(dst, len) {
+            return None;
+        }
+        let base = self.bytes.as_mut_ptr();
+        // SAFETY: both ranges lie inside the buffer; `ptr::copy` allows them to overlap.
+        unsafe { ptr::copy(base.add(src), base.add(dst), len) };
+        Some(())
+    }
+
+    fn read_8(&self, addr: usize) -> Result<[u8; 1], Trap> {
+        self.read_fixed(addr)
+    }
+
+    fn read_16(&self, addr: usize) -> Result<[u8; 2], Trap> {
+        self.read_fixed(addr)
+    }
+
+    fn read_32(&self, addr: usize) -> Result<[u8; 4], Trap> {
+        self.read_fixed(addr)
+    }
+
+    fn read_64(&self, addr: usize) -> Result<[u8; 8], Trap> {
+        self.read_fixed(addr)
+    }
+
+    fn read_128(&self, addr: usize) -> Result<[u8; 16], Trap> {
+        self.read_fixed(addr)
+    }
+
+    fn write_8(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Trap> {
+        self.write_fixed(addr, bytes)
+    }
+
+    fn write_16(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Trap> {
+        self.write_fixed(addr, bytes)
+    }
+
+    fn write_32(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Trap> {
+        self.write_fixed(addr, bytes)
+    }
+
+    fn write_64(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Trap> {
+        self.write_fixed(addr, bytes)
+    }
+
+    fn write_128(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Trap> {
+        self.write_fixed(addr, bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proc::ProcessTable;
+    use crate::wasm::limits::Limits;
+    use tinywasm::parser::{Parser, ParserOptions};
+    use tinywasm::{Engine, ModuleInstance, Store};
+
+    /// Instantiates `wat` as an actor with `pages` pages of memory allowed, eagerly as spawning
+    /// does; returns the store, the instance and the view.
+    fn instantiate(
+        wat: &str,
+        pages: u32,
+    ) -> Result<(Store, ModuleInstance, Arc<MemoryView>), tinywasm::Error> {
+        let bytes = wat::parse_str(wat).unwrap();
+        let options = ParserOptions::default().with_local_memory_allocation_optimization(false);
+        let module = Parser::with_options(options).parse_module_bytes(bytes).unwrap();
+        let process = ProcessTable::new().create("memory-test");
+        let view = MemoryView::new();
+        let limits = Limits { memory_pages: pages, ..Limits::default() };
+        let mut store = Store::new(Engine::new(limits.engine_config(&process, &view)));
+        let instance = ModuleInstance::instantiate_no_start(&mut store, &module, None)?;
+        Ok((store, instance, view))
+    }
+
+    const STORE_AND_GROW: &str = r#"(module
+        (memory (export "memory") 1)
+        (data (i32.const 16) "hi")
+        (func (export "store") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+
+    #[test]
+    fn the_kernel_sees_what_the_actor_wrote_and_the_actor_what_the_kernel_wrote() {
+        let (mut store, instance, view) = instantiate(STORE_AND_GROW, 4).unwrap();
+        assert_eq!(view.len(), WASM_PAGE, "published at instantiation");
+        let mut hi = [0; 2];
+        view.read(16, &mut hi).unwrap();
+        assert_eq!(&hi, b"hi", "the data segment is in the published bytes");
+
+        let store_fn = instance.func::<(i32, i64), ()>(&store, "store").unwrap();
+        store_fn.call(&mut store, (8, 0x0102_0304_0506_0708)).unwrap();
+        let mut word = [0; 8];
+        view.read(8, &mut word).unwrap();
+        assert_eq!(u64::from_le_bytes(word), 0x0102_0304_0506_0708);
+
+        view.write(100, b"from the kernel").unwrap();
+        let memory = instance.memory("memory").unwrap();
+        let mut seen = [0; 15];
+        memory.read_exact(&store, 100, &mut seen).unwrap();
+        assert_eq!(&seen, b"from the kernel");
+    }
+
+    #[test]
+    fn growing_republishes_keeps_the_bytes_and_stops_at_the_limit() {
+        let (mut store, instance, view) = instantiate(STORE_AND_GROW, 3).unwrap();
+        let grow = instance.func::<i32, i32>(&store, "grow").unwrap();
+        assert_eq!(grow.call(&mut store, 2).unwrap(), 1, "old size in pages");
+        assert_eq!(view.len(), 3 * WASM_PAGE);
+        let mut hi = [0; 2];
+        view.read(16, &mut hi).unwrap();
+        assert_eq!(&hi, b"hi", "moved along with the buffer");
+        view.write(3 * WASM_PAGE - 4, &[7; 4]).unwrap();
+        assert_eq!(grow.call(&mut store, 1).unwrap(), -1, "past the limit: refused, not trapped");
+        assert_eq!(view.len(), 3 * WASM_PAGE);
+    }
+
+    #[test]
+    fn ranges_outside_the_memory_move_nothing() {
+        let (_store, _instance, view) = instantiate(STORE_AND_GROW, 1).unwrap();
+        let mut two = [0; 2];
+        assert_eq!(view.read(WASM_PAGE - 1, &mut two), None);
+        assert_eq!(view.write(WASM_PAGE - 1, &two), None);
+        assert_eq!(view.write(usize::MAX, &two), None);
+        assert_eq!(view.read(WASM_PAGE, &mut []), Some(()), "an empty range at the end is inside");
+    }
+
+    #[test]
+    fn a_memory_above_the_limit_fails_instantiation_and_a_dropped_one_shows_no_bytes() {
+        let big = r#"(module (memory (export "memory") 5))"#;
+        let refused = instantiate(big, 4).err().expect("refused");
+        assert!(refused.to_string().contains("above the limit of 4 pages"), "{refused}");
+
+        let (store, instance, view) = instantiate(big, 5).unwrap();
+        assert_eq!(view.len(), 5 * WASM_PAGE);
+        drop((instance, store));
+        assert!(view.is_empty(), "nothing may be copied into a freed buffer");
+        assert_eq!(view.write(0, &[1]), None);
+    }
+}
