@@ -15,7 +15,6 @@ use core::task::{Context, Poll, Waker};
 use spin::Mutex;
 
 use super::{Exit, Pid};
-use crate::arch::cpu;
 use crate::cap::{CapTable, Capability, Handle, MAX_HANDLES, Rights};
 use crate::error::{Error, Rejected};
 use crate::ipc::{Endpoint, Listener, Message, Payload};
@@ -140,7 +139,8 @@ pub struct Process {
     inner: Mutex<Inner>,
     messages_sent: AtomicU64,
     messages_received: AtomicU64,
-    cpu_cycles: AtomicU64,
+    /// TSC cycles its task was polled for, counted by the executor.
+    cpu_cycles: Arc<AtomicU64>,
     limits: Limits,
     /// The process that started it, if one did; its count of live children includes this one.
     parent: Option<Weak<Process>>,
@@ -189,7 +189,7 @@ impl Process {
             inner: Mutex::new(Inner { exit: None, caps: CapTable::new(limits.handles), task: None }),
             messages_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
-            cpu_cycles: AtomicU64::new(0),
+            cpu_cycles: Arc::default(),
             limits,
             parent: parent.map(Arc::downgrade),
             children: AtomicU32::new(0),
@@ -422,19 +422,20 @@ impl Process {
         body: impl Future<Output = Exit> + 'static,
     ) -> Result<TaskId, Error> {
         let process = Arc::clone(self);
+        let body = async move {
+            let mut body = pin!(body);
+            if let Some(exit) = poll_fn(|cx| process.poll_body(body.as_mut(), cx)).await {
+                process.end(exit);
+            }
+        };
         let task = executor
-            .spawn(self.name.clone(), async move {
-                let mut body = pin!(body);
-                if let Some(exit) = poll_fn(|cx| process.poll_body(body.as_mut(), cx)).await {
-                    process.end(exit);
-                }
-            })
+            .spawn_counted(self.name.clone(), body, Arc::clone(&self.cpu_cycles))
             .map_err(|_| Error::TooManyTasks)?;
         self.inner.lock().task = Some(task);
         Ok(task)
     }
 
-    /// Polls the body once, keeping the state and the CPU count; `Ready(None)` if the process
+    /// Polls the body once, keeping the state (the executor counts the CPU); `Ready(None)` if the process
     /// was ended from outside.
     fn poll_body<F: Future<Output = Exit>>(
         &self,
@@ -447,9 +448,7 @@ impl Process {
             return Poll::Ready(None);
         }
         self.phase.store(Phase::Running as u8, Ordering::Release);
-        let start = cpu::rdtsc();
         let poll = body.poll(cx);
-        self.cpu_cycles.fetch_add(cpu::rdtsc().wrapping_sub(start), Ordering::Relaxed);
         if poll.is_pending() {
             let next = if self.waiting_on.load(Ordering::Relaxed) == NOT_WAITING {
                 Phase::Ready

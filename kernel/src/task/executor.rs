@@ -9,10 +9,11 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use core::task::Context;
 
 use super::preempt;
@@ -54,7 +55,9 @@ struct Task {
     name: String,
     future: Pin<Box<dyn Future<Output = ()>>>,
     polls: u64,
-    cpu_cycles: u64,
+    /// TSC cycles spent polling it, shared with whoever started it (a process counts its CPU
+    /// time here, without reading the TSC again around its own poll).
+    cpu_cycles: Arc<AtomicU64>,
 }
 
 /// The kernel's tasks.
@@ -84,6 +87,16 @@ impl Executor {
         name: impl Into<String>,
         future: impl Future<Output = ()> + 'static,
     ) -> Result<TaskId, SpawnError> {
+        self.spawn_counted(name, future, Arc::default())
+    }
+
+    /// As [`spawn`](Self::spawn), adding the TSC cycles spent polling the task to `cpu_cycles`.
+    pub fn spawn_counted(
+        &mut self,
+        name: impl Into<String>,
+        future: impl Future<Output = ()> + 'static,
+        cpu_cycles: Arc<AtomicU64>,
+    ) -> Result<TaskId, SpawnError> {
         let index = match self.free.pop() {
             Some(index) => index,
             None if self.tasks.len() < MAX_TASKS => {
@@ -95,7 +108,7 @@ impl Executor {
         let table = wake::table();
         let id = table.id_for(index);
         self.tasks[index] =
-            Some(Task { id, name: name.into(), future: Box::pin(future), polls: 0, cpu_cycles: 0 });
+            Some(Task { id, name: name.into(), future: Box::pin(future), polls: 0, cpu_cycles });
         table.wake(id);
         Ok(id)
     }
@@ -107,28 +120,31 @@ impl Executor {
     pub fn run_ready(&mut self, stop: impl Fn(u64) -> bool) -> usize {
         let table = wake::table();
         let mut polls = 0;
+        // One TSC read per poll: the end of one poll is the start of the next decision.
+        let mut now = cpu::rdtsc();
         loop {
-            let start = cpu::rdtsc();
-            if stop(start) {
+            if stop(now) {
                 break;
             }
-            let aged = start.wrapping_sub(self.deferred_served) >= preempt::slice_cycles();
+            let aged = now.wrapping_sub(self.deferred_served) >= preempt::slice_cycles();
             let deferred = table.has_deferred() && (aged || !table.has_ready());
             let popped = if deferred { table.pop_deferred() } else { table.pop_ready() };
             let Some(index) = popped else { break };
-            polls += self.poll(index, start);
+            let Some(end) = self.poll(index, now) else { continue };
+            polls += 1;
+            now = end;
             if deferred {
-                self.deferred_served = cpu::rdtsc();
+                self.deferred_served = now;
                 break;
             }
         }
         polls
     }
 
-    /// Polls the task in slot `index` once, from TSC `start`; returns the polls made (0 for a
-    /// stale queue entry whose task has ended).
-    fn poll(&mut self, index: usize, start: u64) -> usize {
-        let Some(task) = self.tasks.get_mut(index).and_then(Option::as_mut) else { return 0 };
+    /// Polls the task in slot `index` once, from TSC `start`; returns the TSC when the poll
+    /// ended, or `None` for a stale queue entry whose task has ended.
+    fn poll(&mut self, index: usize, start: u64) -> Option<u64> {
+        let task = self.tasks.get_mut(index).and_then(Option::as_mut)?;
         let waker = wake::waker(task.id);
         let mut cx = Context::from_waker(&waker);
         preempt::begin_slice(start);
@@ -137,14 +153,15 @@ impl Executor {
         let done = task.future.as_mut().poll(&mut cx).is_ready();
         CURRENT_NAME_LEN.store(0, Ordering::Relaxed);
         preempt::end_slice();
+        let end = cpu::rdtsc();
         task.polls += 1;
-        task.cpu_cycles += cpu::rdtsc().wrapping_sub(start);
+        task.cpu_cycles.fetch_add(end.wrapping_sub(start), Ordering::Relaxed);
         if done {
             self.tasks[index] = None;
             wake::table().retire(index);
             self.free.push(index);
         }
-        1
+        Some(end)
     }
 
     /// Whether a task is runnable now.
@@ -173,7 +190,7 @@ impl Executor {
                 name: t.name.clone(),
                 polls: t.polls,
                 wakeups: table.wakeups(t.id.index()),
-                cpu_cycles: t.cpu_cycles,
+                cpu_cycles: t.cpu_cycles.load(Ordering::Relaxed),
             })
             .collect()
     }
