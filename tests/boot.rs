@@ -291,6 +291,12 @@ fn memory_grow_past_the_limit_returns_minus_one() {
 }
 
 #[test]
+fn a_memory_starting_above_the_limit_fails_the_spawn_by_name() {
+    let line = line_with(abi_boot(), "actor toobig not started");
+    assert!(line.contains("its memory starts at 8 pages, above the limit of 4 pages"), "{line}");
+}
+
+#[test]
 fn bad_log_buffers_are_refused_and_the_actor_goes_on() {
     let log = abi_boot();
     let pid = abi_pid("badlog");

@@ -148,9 +148,9 @@ pub fn spawn_wasm(
     if needed > available {
         return Err(SpawnError::NoHeap { needed, available });
     }
-    // Memories made at instantiation, not at first use: a memory the backend refuses (above the
-    // limit, no heap) is then a spawn error, where a lazy one would panic inside the
-    // interpreter, and the kernel sees the memory from the first host call.
+    // Memories made at instantiation, not at first write: a memory the backend refuses (above
+    // the limit, no heap) is then a spawn error (tinywasm panics when a lazy one it makes on a
+    // write is refused), and the kernel sees the memory from the first host call.
     let options = ParserOptions::default().with_local_memory_allocation_optimization(false);
     let module = Parser::with_options(options)
         .parse_module_bytes(bytes)
