@@ -6,10 +6,10 @@
 //! through [`Guest`](super::guest::Guest), which checks every range against the published
 //! length. Every access, the interpreter's and the kernel's, goes through raw pointers derived
 //! from the buffer with `Vec::as_mut_ptr`, never through a slice reference that would claim the
-//! bytes for itself, so the two kinds of access may interleave. They never overlap in time: the
-//! kernel touches an actor's memory only while that actor is stopped in a host call, or is
-//! parked in a blocking receive (see `ipc::endpoint`), and only the actor's own instructions
-//! grow its memory.
+//! bytes for itself, so the two kinds of access may interleave. They never overlap in time: one
+//! CPU runs the kernel, no interrupt handler touches actor memory, the kernel copies only while
+//! the actor is stopped in a host call (`Guest` is the only caller, outside tests), and only the
+//! actor's own instructions grow its memory.
 
 use alloc::format;
 use alloc::sync::Arc;
@@ -52,7 +52,7 @@ impl MemoryView {
     }
 
     /// Copies `dst.len()` bytes from offset `start`; `None` if they are not all inside.
-    pub fn read(&self, start: usize, dst: &mut [u8]) -> Option<()> {
+    pub(super) fn read(&self, start: usize, dst: &mut [u8]) -> Option<()> {
         let base = self.span(start, dst.len())?;
         // SAFETY: `span` checked `start..start + dst.len()` against the published length, and the
         // buffer stays where it is while its actor is stopped (see the module documentation);
@@ -62,7 +62,7 @@ impl MemoryView {
     }
 
     /// Copies `src` to offset `start`; `None` if it does not all fit inside.
-    pub fn write(&self, start: usize, src: &[u8]) -> Option<()> {
+    pub(super) fn write(&self, start: usize, src: &[u8]) -> Option<()> {
         let base = self.span(start, src.len())?;
         // SAFETY: as in `read`, with `src` kernel memory apart from the buffer.
         unsafe { ptr::copy_nonoverlapping(src.as_ptr(), base, src.len()) };
