@@ -8,7 +8,7 @@ RUNNER     := cargo run -q --bin minimalos --
 # Every crate under actors/ (the package is named like its folder): actors and their libraries.
 ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml))))
 
-.PHONY: iso run debug bench fuzz test host-test boot-test lint fmt toolchain clean
+.PHONY: iso run debug bench profile fuzz test host-test boot-test lint fmt toolchain clean
 
 # ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/).
 iso: toolchain
@@ -23,6 +23,10 @@ debug: toolchain
 # The benchmarks in QEMU (TCG unless ACCEL=kvm or icount); figures in build/bench/results.{json,md}.
 bench: toolchain
 	$(RUNNER) bench
+
+# One Wasm IPC round trip stepped under icount with gdb: instructions by kernel symbol.
+profile: toolchain
+	$(RUNNER) profile
 
 # Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the actor-facing code on the host:
 # FUZZ_SECONDS per target (default 60) after replaying the kept regressions. A crash stops it

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::artifacts;
 use crate::iso::{self, IsoOptions};
-use crate::qemu::{Accel, Machine, QemuOptions};
+use crate::qemu::{Accel, GdbServer, Machine, QemuOptions};
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
@@ -314,8 +314,13 @@ impl Results {
     }
 }
 
-/// Boots an image built with `cmdline` under `accel`.
-fn boot(name: &str, cmdline: Option<&str>, accel: Accel) -> Result<Machine, String> {
+/// Boots an image built with `cmdline` under `accel`, with `gdb`'s server.
+pub(crate) fn boot(
+    name: &str,
+    cmdline: Option<&str>,
+    accel: Accel,
+    gdb: GdbServer,
+) -> Result<Machine, String> {
     let dir = artifacts::repo_root().join("build/bench");
     let options = IsoOptions {
         out: dir.join(format!("{name}.iso")),
@@ -323,7 +328,7 @@ fn boot(name: &str, cmdline: Option<&str>, accel: Accel) -> Result<Machine, Stri
         ..IsoOptions::default()
     };
     let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
-    Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) })
+    Machine::boot(&QemuOptions { accel, gdb, ..QemuOptions::new(iso) })
         .map_err(|e| format!("cannot start QEMU: {e}"))
 }
 
@@ -334,7 +339,7 @@ pub fn run() -> Result<PathBuf, String> {
     let mut results = Results { accel: accel.name(), ..Results::default() };
 
     eprintln!("bench: booting the default image under {}", accel.name());
-    let mut machine = boot("bench", None, accel)?;
+    let mut machine = boot("bench", None, accel, GdbServer::Off)?;
     let measured = shell_benchmarks(&mut machine, &mut results);
     let _ = machine.save_log(&dir.join("bench.serial.log"));
     machine.kill();

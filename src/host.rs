@@ -37,6 +37,8 @@ pub const XORRISO: Requirement =
 /// mtools, which writes the FAT image the firmware boots from.
 pub const MTOOLS: Requirement =
     Requirement { what: "mtools (mformat, mcopy)", package: "mtools", probe: Probe::Program("mcopy") };
+/// gdb with Python, which steps the guest for `make profile`.
+pub const GDB: Requirement = Requirement { what: "gdb", package: "gdb", probe: Probe::Program("gdb") };
 /// OVMF, UEFI firmware for QEMU.
 pub const OVMF: Requirement =
     Requirement { what: "OVMF UEFI firmware", package: "ovmf", probe: Probe::AnyFile(OVMF_CODE_PATHS) };

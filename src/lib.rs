@@ -4,6 +4,7 @@
 //! - [`artifacts`]: where `build.rs` put the kernel, the loader and the ramdisk.
 //! - [`host`]: the host programs the image and QEMU need, installed when possible.
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
+//! - [`profile`]: `make profile`: one IPC round trip's instructions by kernel symbol.
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
 //!   and type into.
 //! - [`screen`]: screenshots of the display, as images tests can look at.
@@ -12,5 +13,6 @@ pub mod artifacts;
 pub mod bench;
 pub mod host;
 pub mod iso;
+pub mod profile;
 pub mod qemu;
 pub mod screen;

@@ -76,8 +76,8 @@ pub struct QemuOptions {
     pub accel: Accel,
     /// Guest memory in MiB.
     pub memory_mib: u32,
-    /// Start paused with a gdb server on `localhost:1234`.
-    pub gdb: bool,
+    /// A gdb server on `localhost:1234`, and whether the machine waits for it.
+    pub gdb: GdbServer,
     /// Show the framebuffer in a window (needs a display); otherwise run headless.
     pub window: bool,
     /// A Unix socket path for QEMU's machine protocol (QMP), which [`Machine::screendump`]
@@ -88,7 +88,14 @@ pub struct QemuOptions {
 impl QemuOptions {
     /// Headless TCG defaults for `iso`.
     pub fn new(iso: impl Into<PathBuf>) -> Self {
-        Self { iso: iso.into(), accel: Accel::Tcg, memory_mib: 512, gdb: false, window: false, qmp: None }
+        Self {
+            iso: iso.into(),
+            accel: Accel::Tcg,
+            memory_mib: 512,
+            gdb: GdbServer::Off,
+            window: false,
+            qmp: None,
+        }
     }
 }
 
@@ -133,6 +140,17 @@ impl From<host::MissingTools> for QemuError {
     }
 }
 
+/// QEMU's gdb server (`make debug`, `make profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GdbServer {
+    /// None.
+    Off,
+    /// On `localhost:1234`, the machine paused until gdb continues it.
+    Paused,
+    /// On `localhost:1234`, the machine running meanwhile.
+    Running,
+}
+
 /// The QEMU command for `options`, serial console on QEMU's stdio.
 ///
 /// `vars` is this machine's private copy of the OVMF variable store (the firmware writes it).
@@ -156,8 +174,14 @@ pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError>
     if !options.window {
         cmd.args(["-display", "none"]);
     }
-    if options.gdb {
-        cmd.args(["-s", "-S"]);
+    match options.gdb {
+        GdbServer::Off => {}
+        GdbServer::Paused => {
+            cmd.args(["-s", "-S"]);
+        }
+        GdbServer::Running => {
+            cmd.arg("-s");
+        }
     }
     if let Some(socket) = &options.qmp {
         // QEMU replaces a stale socket file; `wait=off` boots without waiting for a client.

@@ -1,0 +1,238 @@
+//! `make profile`: where the instructions of one Wasm IPC round trip go, by kernel symbol.
+//!
+//! Boots the default image under `ACCEL=icount` (so the count is exact and no host timing
+//! enters it) with QEMU's gdb server, starts a long `bench ipc` at the shell, then has gdb stop
+//! at a `sys_cap_call` and single-step until that call begins for the second time: one whole
+//! period of the exchange, one iteration of `bench_ping`'s loop. In it `bench_ping` reads the
+//! clock twice; the stretch from the clock call that starts a sample to the one that ends it
+//! (taken around the period's end, where it wraps) is exactly what one `bench ipc` sample
+//! measures, and the rest is the loop storing the sample. Each instruction of the sample is
+//! counted under the kernel symbol it lies in, so inlined code counts in its caller; the table
+//! goes to the console and to `build/profile/round_trip.txt`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::artifacts;
+use crate::bench::{PROMPT, boot};
+use crate::host;
+use crate::qemu::{Accel, GdbServer};
+
+/// Where the period starts and ends.
+const START: &str = "kernel::wasm::abi::ipc::sys_cap_call";
+/// The clock call around each sample.
+const CLOCK: &str = "kernel::wasm::abi::process::sys_clock_ns";
+/// How the gdb script marks the first instruction of a clock call.
+const CLOCK_MARK: &str = "> ";
+/// The load that keeps round trips going while gdb attaches.
+const LOAD: &str = "bench ipc 1000000";
+/// Most instructions stepped before giving up (a round trip is about 4 000).
+const MAX_STEPS: u32 = 50_000;
+/// How long the stepping may take (gdb steps a few hundred instructions a second).
+const GDB_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Profiles one round trip; returns the report's path.
+pub fn run() -> Result<PathBuf, String> {
+    host::ensure(&[host::GDB]).map_err(|e| e.to_string())?;
+    let dir = artifacts::repo_root().join("build/profile");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let steps_file = dir.join("steps.txt");
+    let _ = std::fs::remove_file(&steps_file);
+
+    eprintln!("profile: booting the default image under icount with a gdb server");
+    let mut machine = boot("profile", None, Accel::Icount, GdbServer::Running)?;
+    machine.wait_for(PROMPT, Duration::from_secs(180)).map_err(|e| e.to_string())?;
+    machine.send(&format!("{LOAD}\r")).map_err(|e| e.to_string())?;
+    // Past the actors' start, into the steady exchange.
+    thread::sleep(Duration::from_secs(2));
+    eprintln!("profile: stepping one round trip from `{START}` (a minute or two)");
+    let stepped = step(&dir, &steps_file);
+    machine.kill();
+    stepped?;
+
+    let steps = std::fs::read_to_string(&steps_file).map_err(|e| format!("{}: {e}", steps_file.display()))?;
+    let period: Vec<&str> = steps.lines().filter(|l| !l.is_empty()).collect();
+    if period.len() as u32 >= MAX_STEPS {
+        return Err(format!("`{START}` did not come round again within {MAX_STEPS} instructions"));
+    }
+    let report = report(&sample(&period)?, period.len());
+    print!("{report}");
+    let path = dir.join("round_trip.txt");
+    std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Runs gdb against the running machine, writing each stepped instruction's symbol to `out`.
+fn step(dir: &Path, out: &Path) -> Result<(), String> {
+    let script = dir.join("step.gdb");
+    std::fs::write(&script, gdb_script(out)).map_err(|e| format!("{}: {e}", script.display()))?;
+    let mut gdb = Command::new("gdb")
+        .args(["-q", "-batch", "-x"])
+        .arg(&script)
+        .arg(artifacts::kernel())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run gdb: {e}"))?;
+    let deadline = Instant::now() + GDB_TIMEOUT;
+    loop {
+        match gdb.try_wait().map_err(|e| e.to_string())? {
+            Some(_) if out.is_file() => return Ok(()),
+            Some(status) => {
+                let mut why = String::new();
+                if let Some(mut stderr) = gdb.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
+                }
+                return Err(format!("gdb ended ({status}) without a trace: {}", why.trim()));
+            }
+            None if Instant::now() >= deadline => {
+                let _ = gdb.kill();
+                return Err(format!("gdb did not finish within {} s", GDB_TIMEOUT.as_secs()));
+            }
+            None => thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// The gdb script: stop at [`START`], then step until it begins again twice later.
+fn gdb_script(out: &Path) -> String {
+    format!(
+        r#"set pagination off
+set confirm off
+target remote localhost:1234
+python
+import gdb
+def address(name):
+    symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
+    if symbol is None:
+        raise gdb.GdbError("no symbol %s in the kernel" % name)
+    return int(symbol.value().address)
+start = address("{START}")
+clock = address("{CLOCK}")
+gdb.execute("hbreak *%d" % start)
+gdb.execute("continue")
+gdb.execute("delete")
+names = {{}}
+lines = []
+hits = 0
+while len(lines) < {MAX_STEPS}:
+    pc = int(gdb.parse_and_eval("$pc"))
+    if pc == start and lines:
+        hits += 1
+        if hits == 2:
+            break
+    if pc not in names:
+        names[pc] = gdb.execute("info symbol %d" % pc, to_string=True).split(" + ")[0].split(" in section")[0].strip()
+    lines.append(("{CLOCK_MARK}" if pc == clock else "") + names[pc])
+    gdb.execute("stepi", to_string=True)
+with open("{out}.part", "w") as f:
+    f.write("\n".join(lines) + "\n")
+import os
+os.rename("{out}.part", "{out}")
+end
+detach
+"#,
+        out = out.display()
+    )
+}
+
+/// The instructions of one sample, from the period's trace: from the second clock call's start
+/// to the end, then from the beginning to the first one's.
+fn sample<'a>(period: &[&'a str]) -> Result<Vec<&'a str>, String> {
+    let clocks: Vec<usize> =
+        period.iter().enumerate().filter(|(_, line)| line.starts_with(CLOCK_MARK)).map(|(i, _)| i).collect();
+    let [end, start] = clocks[..] else {
+        return Err(format!("expected two clock calls in one period, found {}", clocks.len()));
+    };
+    let symbols: Vec<&str> = period[start..]
+        .iter()
+        .chain(&period[..end])
+        .map(|line| line.strip_prefix(CLOCK_MARK).unwrap_or(line))
+        .collect();
+    if !symbols.iter().any(|s| s.starts_with(START)) {
+        return Err(format!("the stretch between the clock calls has no `{START}`"));
+    }
+    Ok(symbols)
+}
+
+/// The table: instructions per symbol, most first, with their share.
+fn report(symbols: &[&str], period: usize) -> String {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for symbol in symbols {
+        *counts.entry(simplify(symbol)).or_default() += 1;
+    }
+    let mut rows: Vec<(String, usize)> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let total = symbols.len();
+    let mut text = format!(
+        "One `{LOAD}` sample (a round trip between two clock reads): {total} instructions under\n\
+         icount, by kernel symbol (inlined code counts in its caller). The whole loop iteration\n\
+         takes {period}; the rest stores the sample.\n\n"
+    );
+    for (symbol, count) in rows {
+        let _ = writeln!(text, "{count:6} {:5.1}%  {symbol}", 100.0 * count as f64 / total.max(1) as f64);
+    }
+    text
+}
+
+/// A symbol without its hash suffix and generic arguments, so instances of one function add up.
+fn simplify(symbol: &str) -> String {
+    let mut out = String::with_capacity(symbol.len());
+    let mut depth = 0usize;
+    for c in symbol.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    match out.rfind("::h") {
+        Some(at) if out.len() - at == 19 && out[at + 3..].chars().all(|c| c.is_ascii_hexdigit()) => {
+            out.truncate(at);
+            out
+        }
+        _ => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_lose_their_hash_and_generic_arguments() {
+        assert_eq!(
+            simplify("kernel::proc::process::Process::send_payload::hf85fe8e322e9df24"),
+            "kernel::proc::process::Process::send_payload"
+        );
+        assert_eq!(
+            simplify("<talc::Talck<R,O> as core::alloc::GlobalAlloc>::dealloc::h0123456789abcdef"),
+            "::dealloc"
+        );
+        assert_eq!(simplify("memcpy"), "memcpy");
+        assert_eq!(simplify("a::hash_map"), "a::hash_map", "only a real hash suffix goes");
+    }
+
+    #[test]
+    fn the_sample_wraps_from_the_second_clock_call_to_the_first() {
+        let period = [START, "pong", "> clock", "clock", "store", "> clock", "clock", "ping"];
+        let stretch = sample(&period).unwrap();
+        assert_eq!(stretch, ["clock", "clock", "ping", START, "pong"]);
+        assert!(sample(&period[..3]).is_err(), "one clock call is not a period");
+        assert!(sample(&["> clock", "x", "> clock"]).is_err(), "a sample without the call");
+    }
+
+    #[test]
+    fn the_report_counts_per_symbol_most_first() {
+        let report = report(&["b::h0123456789abcdef", "a", "b::hfedcba9876543210", "c"], 6);
+        let rows: Vec<&str> = report.lines().skip(4).collect();
+        assert!(report.contains(": 4 instructions"), "{report}");
+        assert!(report.contains("takes 6;"), "{report}");
+        assert_eq!(rows, ["     2  50.0%  b", "     1  25.0%  a", "     1  25.0%  c"]);
+    }
+}
