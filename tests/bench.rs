@@ -9,22 +9,16 @@ mod common;
 use std::time::Duration;
 
 use minimalos::bench::{PROMPT, ask, parse_ipc, parse_native, parse_path, parse_spawn, parse_wasm};
-use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, test_dir};
+use common::{BOOT_TIMEOUT, image, test_dir};
 
 /// Longest wait for the benchmark's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
 fn bench_ipc_answers_with_ordered_percentiles() {
-    let options = IsoOptions {
-        out: test_dir().join("bench.iso"),
-        cmdline: Some("on_fatal=exit".into()),
-        ..IsoOptions::default()
-    };
-    let iso = iso::build(&options).expect("building the image");
+    let iso = image("bench", "on_fatal=exit").unwrap_or_else(|e| panic!("{e}"));
     let accel = Accel::from_env().expect("ACCEL");
     let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) }).expect("starting QEMU");
     let answer = machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string()).and_then(|()| {

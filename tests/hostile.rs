@@ -15,10 +15,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use minimalos::bench::{PROMPT, ask};
-use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, number_after, test_dir};
+use common::{BOOT_TIMEOUT, image, number_after, test_dir};
 
 /// Longest wait for a report or an answer; the endless loop takes half the CPU meanwhile.
 const WAIT: Duration = Duration::from_secs(60);
@@ -39,12 +38,7 @@ struct Session {
 fn session() -> &'static Session {
     static SESSION: OnceLock<Result<Session, String>> = OnceLock::new();
     let result = SESSION.get_or_init(|| {
-        let options = IsoOptions {
-            out: test_dir().join("hostile.iso"),
-            cmdline: Some("on_fatal=exit manifest=test/hostile.manifest".into()),
-            ..IsoOptions::default()
-        };
-        let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
+        let iso = image("hostile", "on_fatal=exit manifest=test/hostile.manifest")?;
         let accel = Accel::from_env().map_err(|e| e.to_string())?;
         let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) })
             .map_err(|e| format!("cannot start QEMU: {e}"))?;

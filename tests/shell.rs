@@ -14,11 +14,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use minimalos::artifacts;
-use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 use minimalos::screen::Image;
 
-use common::{BOOT_TIMEOUT, test_dir};
+use common::{BOOT_TIMEOUT, image, test_dir};
 
 /// Longest wait for the answer to one line.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,12 +62,7 @@ struct Transcript {
 fn transcript() -> &'static Transcript {
     static SESSION: OnceLock<Result<Transcript, String>> = OnceLock::new();
     let session = SESSION.get_or_init(|| {
-        let options = IsoOptions {
-            out: test_dir().join("shell.iso"),
-            cmdline: Some("on_fatal=exit".into()),
-            ..IsoOptions::default()
-        };
-        let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
+        let iso = image("shell", "on_fatal=exit")?;
         let options = QemuOptions {
             accel: Accel::from_env().map_err(|e| e.to_string())?,
             qmp: Some(artifacts::repo_root().join("build/qemu/shell.qmp")),

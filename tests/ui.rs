@@ -8,11 +8,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use minimalos::artifacts;
-use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 use minimalos::screen::Image;
 
-use common::{BOOT_TIMEOUT, number_after, test_dir};
+use common::{BOOT_TIMEOUT, image, number_after, test_dir};
 
 /// Longest wait for the client once the server has started.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,12 +42,7 @@ fn is_ink([_, green, _]: [u8; 3]) -> bool {
 fn ui_boot() -> &'static Result<Boot, String> {
     static BOOT: OnceLock<Result<Boot, String>> = OnceLock::new();
     BOOT.get_or_init(|| {
-        let iso = iso::build(&IsoOptions {
-            out: test_dir().join("ui.iso"),
-            cmdline: Some("on_fatal=exit manifest=test/ui.manifest".into()),
-            ..IsoOptions::default()
-        })
-        .map_err(|e| format!("building the ui image failed: {e}"))?;
+        let iso = image("ui", "on_fatal=exit manifest=test/ui.manifest")?;
         let options = QemuOptions {
             accel: Accel::from_env().map_err(|e| e.to_string())?,
             qmp: Some(artifacts::repo_root().join("build/qemu/ui.qmp")),

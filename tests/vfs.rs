@@ -7,10 +7,9 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, number_after, test_dir};
+use common::{BOOT_TIMEOUT, image, number_after, test_dir};
 
 /// Longest wait for the client to finish once it has started.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -26,12 +25,7 @@ const LOG: &str = "build/test/vfs.serial.log";
 fn vfs_boot() -> &'static Result<String, String> {
     static BOOT: OnceLock<Result<String, String>> = OnceLock::new();
     BOOT.get_or_init(|| {
-        let iso = iso::build(&IsoOptions {
-            out: test_dir().join("vfs.iso"),
-            cmdline: Some("on_fatal=exit manifest=test/vfs.manifest".into()),
-            ..IsoOptions::default()
-        })
-        .map_err(|e| format!("building the vfs image failed: {e}"))?;
+        let iso = image("vfs", "on_fatal=exit manifest=test/vfs.manifest")?;
         let options =
             QemuOptions { accel: Accel::from_env().map_err(|e| e.to_string())?, ..QemuOptions::new(iso) };
         let mut machine = Machine::boot(&options).map_err(|e| format!("cannot start QEMU: {e}"))?;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use minimalos::artifacts;
+use minimalos::iso::{self, IsoOptions};
 
 /// Generous for a UEFI boot under TCG on a loaded two-core host.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -15,6 +16,16 @@ pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Where tests put their images, serial logs and screenshots.
 pub fn test_dir() -> PathBuf {
     artifacts::repo_root().join("build/test")
+}
+
+/// Builds `build/test/NAME.iso`, the default image booting with kernel options `cmdline`.
+pub fn image(name: &str, cmdline: &str) -> Result<PathBuf, String> {
+    let options = IsoOptions {
+        out: test_dir().join(format!("{name}.iso")),
+        cmdline: Some(cmdline.into()),
+        ..IsoOptions::default()
+    };
+    iso::build(&options).map_err(|e| format!("building the {name} image failed: {e}"))
 }
 
 /// The console line of `log` that contains `needle`; fails naming `saved_as`, the serial log's
