@@ -8,7 +8,9 @@
 //! (taken around the period's end, where it wraps) is exactly what one `bench ipc` sample
 //! measures, and the rest is the loop storing the sample. Each instruction of the sample is
 //! counted under the kernel symbol it lies in, so inlined code counts in its caller; the table
-//! goes to the console and to `build/profile/round_trip.txt`.
+//! goes to the console and to `build/profile/round_trip.txt`. The trace itself stays in
+//! `build/profile/steps.txt`, one instruction a line with its address (`symbol @address`),
+//! for a finer look by source line: `addr2line -i -f -C -e <kernel> <addresses>`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -28,6 +30,8 @@ const START: &str = "kernel::wasm::abi::ipc::sys_cap_call";
 const CLOCK: &str = "kernel::wasm::abi::process::sys_clock_ns";
 /// How the gdb script marks the first instruction of a clock call.
 const CLOCK_MARK: &str = "> ";
+/// What separates an instruction's symbol from its address in the trace.
+const AT: &str = " @";
 /// The load that keeps round trips going while gdb attaches.
 const LOAD: &str = "bench ipc 1000000";
 /// Most instructions stepped before giving up (a round trip is about 4 000).
@@ -127,7 +131,7 @@ while len(lines) < {MAX_STEPS}:
             break
     if pc not in names:
         names[pc] = gdb.execute("info symbol %d" % pc, to_string=True).split(" + ")[0].split(" in section")[0].strip()
-    lines.append(("{CLOCK_MARK}" if pc == clock else "") + names[pc])
+    lines.append(("{CLOCK_MARK}" if pc == clock else "") + names[pc] + "{AT}%x" % pc)
     gdb.execute("stepi", to_string=True)
 with open("{out}.part", "w") as f:
     f.write("\n".join(lines) + "\n")
@@ -162,7 +166,8 @@ fn sample<'a>(period: &[&'a str]) -> Result<Vec<&'a str>, String> {
 /// The table: instructions per symbol, most first, with their share.
 fn report(symbols: &[&str], period: usize) -> String {
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for symbol in symbols {
+    for line in symbols {
+        let symbol = line.split_once(AT).map_or(*line, |(symbol, _address)| symbol);
         *counts.entry(simplify(symbol)).or_default() += 1;
     }
     let mut rows: Vec<(String, usize)> = counts.into_iter().collect();
@@ -229,7 +234,7 @@ mod tests {
 
     #[test]
     fn the_report_counts_per_symbol_most_first() {
-        let report = report(&["b::h0123456789abcdef", "a", "b::hfedcba9876543210", "c"], 6);
+        let report = report(&["b::h0123456789abcdef @ff10", "a", "b::hfedcba9876543210 @ff20", "c"], 6);
         let rows: Vec<&str> = report.lines().skip(4).collect();
         assert!(report.contains(": 4 instructions"), "{report}");
         assert!(report.contains("takes 6;"), "{report}");
