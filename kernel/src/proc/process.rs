@@ -148,8 +148,8 @@ pub struct Process {
     linear_memory: AtomicU64,
     linear_memory_limit: AtomicU64,
     restarts: AtomicU32,
-    /// Where it is between Ready, Running, Blocked and Dead ([`Phase`]), kept apart from the
-    /// lock: the executor and every wait update it, several times per message.
+    /// Whether it is running, idle (ready or blocked) or dead ([`Phase`]), kept apart from the
+    /// lock: the executor updates it around every poll.
     phase: AtomicU8,
     /// The raw handle its body waits to receive on, or [`NOT_WAITING`].
     waiting_on: AtomicI64,
@@ -159,9 +159,9 @@ pub struct Process {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Phase {
-    Ready,
+    /// Not running: ready or blocked, as `waiting_on` says.
+    Idle,
     Running,
-    Blocked,
     /// Why is in `Inner::exit`.
     Dead,
 }
@@ -196,9 +196,14 @@ impl Process {
             linear_memory: AtomicU64::new(0),
             linear_memory_limit: AtomicU64::new(0),
             restarts: AtomicU32::new(0),
-            phase: AtomicU8::new(Phase::Ready as u8),
+            phase: AtomicU8::new(Phase::Idle as u8),
             waiting_on: AtomicI64::new(NOT_WAITING),
         }
+    }
+
+    /// Counts `cycles` more TSC cycles of CPU time (the executor counts its polls itself).
+    pub fn add_cpu_cycles(&self, cycles: u64) {
+        self.cpu_cycles.fetch_add(cycles, Ordering::Relaxed);
     }
 
     /// Its limits.
@@ -259,13 +264,15 @@ impl Process {
     fn state_with(&self, inner: &Inner) -> State {
         match self.phase.load(Ordering::Acquire) {
             p if p == Phase::Running as u8 => State::Running,
-            p if p == Phase::Blocked as u8 => {
-                State::Blocked(Wait::from_raw(self.waiting_on.load(Ordering::Relaxed)))
-            }
             p if p == Phase::Dead as u8 => {
                 State::Dead(inner.exit.clone().unwrap_or(Exit::Killed { by: None }))
             }
-            _ => State::Ready,
+            // Between polls, what its body waits for (if anything) says it: a body run directly
+            // by another's fiber (`wasm::handoff`) passes through no poll of its own.
+            _ => match self.waiting_on.load(Ordering::Relaxed) {
+                NOT_WAITING => State::Ready,
+                raw => State::Blocked(Wait::from_raw(raw)),
+            },
         }
     }
 
@@ -450,15 +457,10 @@ impl Process {
         self.phase.store(Phase::Running as u8, Ordering::Release);
         let poll = body.poll(cx);
         if poll.is_pending() {
-            let next = if self.waiting_on.load(Ordering::Relaxed) == NOT_WAITING {
-                Phase::Ready
-            } else {
-                Phase::Blocked
-            };
             // Unless the body ended its own process meanwhile.
             let _ = self.phase.compare_exchange(
                 Phase::Running as u8,
-                next as u8,
+                Phase::Idle as u8,
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             );

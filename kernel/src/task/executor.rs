@@ -5,7 +5,9 @@
 //! slice; tasks that used up their slice (`wake::defer`) run when no woken task is left, or
 //! once they have waited a slice's length, so a busy exchange of messages cannot starve them
 //! (and takes at most about half the CPU from them). Each poll gets a fresh time slice (see
-//! `preempt`), and the executor records per-task statistics.
+//! `preempt`), and the executor records per-task statistics. Within one poll, a waiting actor
+//! may run the next woken actor directly (`wasm::handoff`); the poll's time slice then covers
+//! both, and the CPU time is split between them (`switch_running`).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -148,14 +150,18 @@ impl Executor {
         let waker = wake::waker(task.id);
         let mut cx = Context::from_waker(&waker);
         preempt::begin_slice(start);
-        CURRENT_NAME.store(task.name.as_ptr().cast_mut(), Ordering::Relaxed);
-        CURRENT_NAME_LEN.store(task.name.len(), Ordering::Relaxed);
+        note_running(index, &task.name, start);
         let done = task.future.as_mut().poll(&mut cx).is_ready();
         CURRENT_NAME_LEN.store(0, Ordering::Relaxed);
         preempt::end_slice();
         let end = cpu::rdtsc();
         task.polls += 1;
-        task.cpu_cycles.fetch_add(end.wrapping_sub(start), Ordering::Relaxed);
+        // The poll's last stretch belongs to whichever task ran it: another one if the polled
+        // task's fiber switched to it directly (`switch_running`).
+        let (last, since) = (RUNNING.load(Ordering::Relaxed), RUNNING_SINCE.load(Ordering::Relaxed));
+        if let Some(ran) = self.tasks.get(last).and_then(Option::as_ref) {
+            ran.cpu_cycles.fetch_add(end.wrapping_sub(since), Ordering::Relaxed);
+        }
         if done {
             self.tasks[index] = None;
             wake::table().retire(index);
@@ -196,9 +202,31 @@ impl Executor {
     }
 }
 
-/// Name of the task being polled (length 0: none), for the panic report.
+/// Name of the task running (length 0: none), for the panic report.
 static CURRENT_NAME: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
 static CURRENT_NAME_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Slot of the task running, and the TSC since when its CPU time is not counted yet.
+static RUNNING: AtomicUsize = AtomicUsize::new(usize::MAX);
+static RUNNING_SINCE: AtomicU64 = AtomicU64::new(0);
+
+/// Records that the task in slot `index`, called `name`, runs from TSC `now`.
+fn note_running(index: usize, name: &str, now: u64) {
+    CURRENT_NAME.store(name.as_ptr().cast_mut(), Ordering::Relaxed);
+    CURRENT_NAME_LEN.store(name.len(), Ordering::Relaxed);
+    RUNNING.store(index, Ordering::Relaxed);
+    RUNNING_SINCE.store(now, Ordering::Relaxed);
+}
+
+/// For a direct switch, inside one poll, from the running task's fiber to the task `next`'s
+/// (called `name`, which must stay alive until the poll returns): `next` runs from TSC `now`
+/// on. Returns the TSC cycles the task running until now used since it began, which the
+/// caller charges to it (the executor charges the poll's last stretch to `next`, or to
+/// whichever task runs when the poll returns).
+pub fn switch_running(next: TaskId, name: &str, now: u64) -> u64 {
+    let since = RUNNING_SINCE.load(Ordering::Relaxed);
+    note_running(next.index(), name, now);
+    now.wrapping_sub(since)
+}
 
 /// Calls `f` with the name of the task being polled, if any: the panic handler names the
 /// culprit with it.
@@ -207,8 +235,10 @@ pub fn with_current_task_name(f: impl FnOnce(Option<&str>)) {
     if len == 0 {
         return f(None);
     }
-    // SAFETY: while the length is non-zero the pointer is the name of the task being polled,
-    // whose `String` is not touched until its poll returns (and the length is cleared first).
+    // SAFETY: while the length is non-zero the pointer is the name of the task running: the
+    // polled task's `String`, not touched until its poll returns, or the name given to
+    // `switch_running`, which its caller keeps alive until then (the length is cleared as the
+    // poll returns).
     let bytes = unsafe { core::slice::from_raw_parts(CURRENT_NAME.load(Ordering::Relaxed), len) };
     f(core::str::from_utf8(bytes).ok())
 }

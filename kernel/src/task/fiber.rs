@@ -7,6 +7,10 @@
 //! exactly where it stopped when the task is polled again. [`yield_slice`] gives the CPU away
 //! without waiting for anything. This is how wasmtime runs async host functions.
 //!
+//! A fiber that waits may also run another waiting fiber in its place ([`block_on_then`]), as
+//! if that one's task had been polled: the switch goes fiber to fiber, and whichever fiber
+//! gives the CPU back returns from the executor's `resume` (`wasm::handoff` decides when).
+//!
 //! A fiber is never dropped while suspended in the middle of its body: the owner [`cancel`]s it
 //! and resumes it until it finishes, so `block_on` and `yield_slice` return `Err(Cancelled)` and
 //! the body unwinds through ordinary returns, dropping everything it owns.
@@ -56,8 +60,9 @@ impl core::fmt::Display for Cancelled {
 struct Control {
     caller_rsp: u64,
     fiber_rsp: u64,
-    /// The waker of the poll that resumed the fiber; valid while the fiber runs.
-    waker: *const Waker,
+    /// Its task's waker: the one the last poll that resumed it passed, or the one given to the
+    /// switch that ran it directly.
+    waker: Waker,
     state: Resumed,
     cancelled: bool,
     body: Option<Box<dyn FnOnce()>>,
@@ -103,7 +108,7 @@ impl Fiber {
         let mut control = Box::new(Control {
             caller_rsp: 0,
             fiber_rsp: 0,
-            waker: ptr::null(),
+            waker: Waker::noop().clone(),
             state: Resumed::Yielded,
             cancelled: false,
             body: Some(Box::new(body)),
@@ -117,6 +122,12 @@ impl Fiber {
 
     /// Runs the fiber until it yields, blocks or finishes. Call from a task's `poll`, passing
     /// its waker, never from another fiber.
+    ///
+    /// The fiber may hand the CPU to another fiber directly ([`block_on_then`]), and that one
+    /// to a third; whichever gives the CPU back ends this call. If that is not this fiber, its
+    /// task learns here what its own poll would have: it is deferred if it yielded, and woken
+    /// if it finished or was abandoned (its next poll then reports that); this fiber itself
+    /// stays blocked where it switched away.
     pub fn resume(&mut self, waker: &Waker) -> Resumed {
         if matches!(self.control.state, Resumed::Finished | Resumed::Overflowed) {
             return self.control.state;
@@ -125,14 +136,30 @@ impl Fiber {
         let previous = CURRENT.swap(control, Ordering::Relaxed);
         assert!(previous.is_null(), "a fiber resumed another fiber");
         // SAFETY: `control` is boxed and outlives the switch; the fiber's stack is alive and
-        // suspended (or fresh), and it switches back to `caller_rsp` before this returns.
+        // suspended (or fresh), and it (or a fiber it switched to) switches back to
+        // `caller_rsp` before this returns.
         unsafe {
-            (*control).waker = waker;
+            (*control).waker.clone_from(waker);
             context::switch(&raw mut (*control).caller_rsp, (*control).fiber_rsp);
-            (*control).waker = ptr::null();
         }
-        CURRENT.store(ptr::null_mut(), Ordering::Relaxed);
+        let back = CURRENT.swap(ptr::null_mut(), Ordering::Relaxed);
+        if back != control {
+            // SAFETY: `back` is the control of a fiber entered by `switch_to`, whose owner
+            // cannot drop it before this poll returns (its task is not being polled).
+            let (state, waker) = unsafe { ((*back).state, &(*back).waker) };
+            match state {
+                Resumed::Blocked => {}
+                Resumed::Yielded => super::wake::defer(waker),
+                Resumed::Finished | Resumed::Overflowed => waker.wake_by_ref(),
+            }
+        }
         self.control.state
+    }
+
+    /// A reference through which another fiber may switch to this one directly
+    /// ([`Successor`]); valid as long as the fiber lives.
+    pub fn handle(&self) -> FiberRef {
+        FiberRef(ptr::NonNull::from(&*self.control))
     }
 
     /// Asks the fiber to unwind: its pending and later waits return [`Cancelled`]. Resume it
@@ -227,20 +254,86 @@ pub fn yield_slice() -> Result<(), Cancelled> {
 
 /// On a fiber: waits for `future`, letting other tasks run meanwhile.
 pub fn block_on<F: Future>(future: F) -> Result<F::Output, Cancelled> {
+    block_on_then(future, || None)
+}
+
+/// On a fiber: as [`block_on`], but whenever the future is pending, `next` may name a fiber
+/// to run in this one's place instead of going back to the executor (L4's direct process
+/// switch): a fiber waiting in a wait of its own, whose task the executor would have polled
+/// next (see `wasm::handoff`, which decides, and does the executor's bookkeeping of who
+/// runs). If that fiber can no longer be switched to, its task is woken instead.
+pub fn block_on_then<F: Future>(
+    future: F,
+    mut next: impl FnMut() -> Option<Successor>,
+) -> Result<F::Output, Cancelled> {
     let mut future = pin!(future);
     loop {
         let control = CURRENT.load(Ordering::Relaxed);
         assert!(!control.is_null(), "fiber wait outside a fiber");
-        // SAFETY: while the fiber runs, `waker` points at the waker of the poll that resumed
-        // it; `cancelled` is only written by the owner while the fiber is suspended.
-        let (waker, cancelled) = unsafe { (&*(*control).waker, (*control).cancelled) };
+        // SAFETY: `control` is the running fiber's; its `waker` and `cancelled` are only
+        // written while it is suspended (by the owner or a switch to it).
+        let (waker, cancelled) = unsafe { (&(*control).waker, (*control).cancelled) };
         if cancelled {
             return Err(Cancelled);
         }
         if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(waker)) {
             return Ok(output);
         }
-        suspend(Resumed::Blocked)?;
+        match next() {
+            Some(successor) => switch_to(control, successor)?,
+            None => suspend(Resumed::Blocked)?,
+        }
+    }
+}
+
+/// A fiber, as [`Successor`] names it; see [`Fiber::handle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiberRef(ptr::NonNull<Control>);
+
+/// A fiber suspended in a wait, to run in place of the one that waits next, with its task's
+/// waker.
+pub struct Successor {
+    fiber: FiberRef,
+    waker: Waker,
+}
+
+impl Successor {
+    /// `fiber`, woken by `waker`, if it is suspended in a wait; else the waker comes back.
+    ///
+    /// # Safety
+    /// 1. `fiber` is alive, and stays alive until the poll running now returns (its owner
+    ///    keeps it while its task lives, and that task is not the one being polled).
+    /// 2. Its task is not queued to run: a switch to it stands for the poll it would get.
+    pub unsafe fn new(fiber: FiberRef, waker: Waker) -> Result<Self, Waker> {
+        let target = fiber.0.as_ptr();
+        // SAFETY: alive by (1); not running (only the current fiber runs, and it is not
+        // suspended in a wait), so nothing writes these meanwhile.
+        let waits = unsafe {
+            target != CURRENT.load(Ordering::Relaxed)
+                && (*target).state == Resumed::Blocked
+                && (*target).body.is_none()
+                && !(*target).cancelled
+        };
+        if waits { Ok(Self { fiber, waker }) } else { Err(waker) }
+    }
+}
+
+/// Suspends the fiber of `control` (the running one) as blocked and runs `next` in its place,
+/// returning to the same executor poll when it gives the CPU back; continues when this fiber
+/// is resumed again, by its task or by another switch.
+fn switch_to(control: *mut Control, next: Successor) -> Result<(), Cancelled> {
+    let target = next.fiber.0.as_ptr();
+    // SAFETY: `control` is the running fiber's boxed control; `target` is a live fiber
+    // suspended in a wait (`Successor::new`), whose saved `fiber_rsp` resumes it there. It
+    // inherits the executor context this fiber was to return to, so when it suspends,
+    // `Fiber::resume` returns as if this fiber had.
+    unsafe {
+        (*control).state = Resumed::Blocked;
+        (*target).caller_rsp = (*control).caller_rsp;
+        (*target).waker = next.waker;
+        CURRENT.store(target, Ordering::Relaxed);
+        context::switch(&raw mut (*control).fiber_rsp, (*target).fiber_rsp);
+        if (*control).cancelled { Err(Cancelled) } else { Ok(()) }
     }
 }
 
@@ -331,5 +424,106 @@ mod tests {
         fiber.cancel();
         assert_eq!(fiber.resume(&waker), Resumed::Finished);
         assert_eq!(Rc::strong_count(&owned), 1, "the body's captures were dropped");
+    }
+
+    /// A waker that counts its wakes.
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn counting_waker() -> (std::sync::Arc<Counter>, Waker) {
+        let counter = std::sync::Arc::new(Counter(std::sync::atomic::AtomicUsize::new(0)));
+        (counter.clone(), Waker::from(counter))
+    }
+
+    /// Pending until `open` is set, then ready once (and closed again).
+    fn gate(open: &Cell<bool>) -> impl Future<Output = ()> + '_ {
+        core::future::poll_fn(move |_| if open.replace(false) { Poll::Ready(()) } else { Poll::Pending })
+    }
+
+    #[test]
+    fn a_waiting_fiber_runs_another_in_its_place_and_the_one_that_stops_ends_the_poll() {
+        let _turn = serial();
+        let (a_open, b_open) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+        let trace = Rc::new(RefCell::new(alloc::vec::Vec::new()));
+        let (b_gate, b_trace) = (b_open.clone(), trace.clone());
+        let mut b = Fiber::new(STACK, move || {
+            for round in 0..2 {
+                block_on(gate(&b_gate)).unwrap();
+                b_trace.borrow_mut().push(("b", round));
+            }
+        })
+        .unwrap();
+        let (b_count, b_waker) = counting_waker();
+        assert_eq!(b.resume(&b_waker), Resumed::Blocked);
+
+        let successor = Cell::new(Some(b.handle()));
+        let (a_gate, a_trace, hand_b, b_ready, successor_waker) =
+            (a_open.clone(), trace.clone(), b.handle(), b_open.clone(), b_waker.clone());
+        let mut a = Fiber::new(STACK, move || {
+            for round in 0..2 {
+                // B's turn comes with A's wait: switch to it directly, once per round.
+                b_ready.set(true);
+                successor.set(Some(hand_b));
+                let next = || {
+                    let fiber = successor.take()?;
+                    // SAFETY: B lives until the end of the test and is not being polled.
+                    unsafe { Successor::new(fiber, successor_waker.clone()) }.ok()
+                };
+                block_on_then(gate(&a_gate), next).unwrap();
+                a_trace.borrow_mut().push(("a", round));
+            }
+        })
+        .unwrap();
+        let (_, a_waker) = counting_waker();
+
+        // A waits and switches to B, which runs one round and waits: A's poll ends, blocked.
+        assert_eq!(a.resume(&a_waker), Resumed::Blocked);
+        assert_eq!(*trace.borrow(), [("b", 0)]);
+        assert_eq!(b_count.0.load(Ordering::Relaxed), 0, "B ran directly, unwoken");
+        // A's turn through its own poll; it waits again, and B's last round ends B's body.
+        a_open.set(true);
+        assert_eq!(a.resume(&a_waker), Resumed::Blocked);
+        assert_eq!(*trace.borrow(), [("b", 0), ("a", 0), ("b", 1)]);
+        assert!(b.is_finished());
+        assert_eq!(b_count.0.load(Ordering::Relaxed), 1, "B's task is woken to learn it finished");
+        assert_eq!(b.resume(&b_waker), Resumed::Finished);
+        // With nothing to switch to, A waits as `block_on` does.
+        a_open.set(true);
+        assert_eq!(a.resume(&a_waker), Resumed::Finished);
+        assert_eq!(*trace.borrow(), [("b", 0), ("a", 0), ("b", 1), ("a", 1)]);
+    }
+
+    #[test]
+    fn only_a_fiber_suspended_in_a_wait_can_be_switched_to() {
+        let _turn = serial();
+        let waker = noop_waker();
+        let mut fresh = Fiber::new(STACK, || {}).unwrap();
+        // SAFETY: the fibers live until the end of the test and are not being polled.
+        assert!(unsafe { Successor::new(fresh.handle(), waker.clone()) }.is_err(), "never started");
+        let mut yielding = Fiber::new(STACK, || {
+            let _ = yield_slice();
+        })
+        .unwrap();
+        assert_eq!(yielding.resume(&waker), Resumed::Yielded);
+        assert!(unsafe { Successor::new(yielding.handle(), waker.clone()) }.is_err(), "yielded");
+        let mut waiting = Fiber::new(STACK, || {
+            let _ = block_on(core::future::pending::<()>());
+        })
+        .unwrap();
+        assert_eq!(waiting.resume(&waker), Resumed::Blocked);
+        assert!(unsafe { Successor::new(waiting.handle(), waker.clone()) }.is_ok(), "waiting");
+        waiting.cancel();
+        assert!(unsafe { Successor::new(waiting.handle(), waker.clone()) }.is_err(), "cancelled");
+        for fiber in [&mut fresh, &mut yielding, &mut waiting] {
+            fiber.cancel();
+            while !fiber.is_finished() {
+                fiber.resume(&waker);
+            }
+        }
     }
 }

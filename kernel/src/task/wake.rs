@@ -60,9 +60,16 @@ struct Slot {
 /// The slots and the run queues; one per kernel, created by the first executor.
 pub(super) struct WakeTable {
     slots: alloc::boxed::Box<[Slot]>,
+    /// The head of the ready queue when a wake found it empty ([`NO_SLOT`] otherwise): the
+    /// common case, one task woken at a time, takes a swap instead of a trip through `ready`.
+    first: AtomicU32,
+    /// The rest of the ready queue, behind `first`.
     ready: ArrayQueue<u32>,
     deferred: ArrayQueue<u32>,
 }
+
+/// `first` when it holds no slot.
+const NO_SLOT: u32 = u32::MAX;
 
 static TABLE: conquer_once::spin::OnceCell<WakeTable> = conquer_once::spin::OnceCell::uninit();
 
@@ -76,6 +83,7 @@ pub(super) fn table() -> &'static WakeTable {
                 wakeups: AtomicU64::new(0),
             })
             .collect(),
+        first: AtomicU32::new(NO_SLOT),
         ready: ArrayQueue::new(MAX_TASKS),
         deferred: ArrayQueue::new(MAX_TASKS),
     })
@@ -89,31 +97,63 @@ impl WakeTable {
 
     /// Marks `id` runnable (ready queue), unless it is queued already or has ended.
     pub(super) fn wake(&self, id: TaskId) {
-        self.enqueue(id, &self.ready);
+        if self.mark_queued(id) {
+            // Into `first` only while the queue behind it is empty, so it is always the oldest.
+            // An interrupt's wake between the look and the exchange only changes which of two
+            // simultaneous wakes runs first.
+            let first = self.ready.is_empty()
+                && self
+                    .first
+                    .compare_exchange(NO_SLOT, id.index, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok();
+            if !first {
+                // Cannot fail: each slot is in at most one queue, once, and a queue holds every
+                // slot.
+                let _ = self.ready.push(id.index);
+            }
+        }
     }
 
     /// Marks `id` runnable behind the tasks woken by events (deferred queue), unless it is
     /// queued already or has ended.
     pub(super) fn defer(&self, id: TaskId) {
-        self.enqueue(id, &self.deferred);
+        if self.mark_queued(id) {
+            // Cannot fail, as above.
+            let _ = self.deferred.push(id.index);
+        }
     }
 
-    fn enqueue(&self, id: TaskId, queue: &ArrayQueue<u32>) {
-        let Some(slot) = self.slots.get(id.index()) else { return };
-        if slot.generation.load(Ordering::Acquire) != id.generation {
-            return;
+    /// Sets `id`'s `queued` flag; whether it was clear (then the caller queues it).
+    fn mark_queued(&self, id: TaskId) -> bool {
+        let Some(slot) = self.slots.get(id.index()) else { return false };
+        if slot.generation.load(Ordering::Acquire) != id.generation
+            || slot.queued.swap(true, Ordering::AcqRel)
+        {
+            return false;
         }
-        if !slot.queued.swap(true, Ordering::AcqRel) {
-            slot.wakeups.fetch_add(1, Ordering::Relaxed);
-            // Cannot fail: each slot is in at most one queue, once, and a queue holds every slot.
-            let _ = queue.push(id.index);
-        }
+        slot.wakeups.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
     /// The next slot woken by an event, with its `queued` flag cleared so a wake during the
     /// poll queues it again.
     pub(super) fn pop_ready(&self) -> Option<usize> {
-        self.take(self.ready.pop()?)
+        match self.first.swap(NO_SLOT, Ordering::AcqRel) {
+            NO_SLOT => self.take(self.ready.pop()?),
+            index => self.take(index),
+        }
+    }
+
+    /// As [`pop_ready`](Self::pop_ready), but only if that task is the only one woken by an
+    /// event.
+    fn pop_lone_ready(&self) -> Option<usize> {
+        if !self.ready.is_empty() {
+            return None;
+        }
+        match self.first.swap(NO_SLOT, Ordering::AcqRel) {
+            NO_SLOT => None,
+            index => self.take(index),
+        }
     }
 
     /// The next deferred slot, likewise.
@@ -129,12 +169,12 @@ impl WakeTable {
 
     /// Whether any task is runnable.
     pub(super) fn is_empty(&self) -> bool {
-        self.ready.is_empty() && self.deferred.is_empty()
+        !self.has_ready() && self.deferred.is_empty()
     }
 
     /// Whether a task woken by an event waits to run.
     pub(super) fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
+        self.first.load(Ordering::Acquire) != NO_SLOT || !self.ready.is_empty()
     }
 
     /// Whether a deferred task waits to run.
@@ -165,6 +205,27 @@ pub fn defer(waker: &Waker) {
     }
 }
 
+/// The live task `waker` wakes, if it is one of the executor's wakers and its task has not
+/// ended.
+pub fn task_of(waker: &Waker) -> Option<TaskId> {
+    if !core::ptr::eq(waker.vtable(), &VTABLE) {
+        return None;
+    }
+    let id = TaskId::from_bits(waker.data() as usize);
+    let slot = table().slots.get(id.index())?;
+    (slot.generation.load(Ordering::Acquire) == id.generation).then_some(id)
+}
+
+/// The task woken by an event that the executor would poll next, taken off the ready queue
+/// (with its waker), if it is the only one waiting there; a caller that does not run it must
+/// wake it again.
+pub fn take_lone_ready() -> Option<(TaskId, Waker)> {
+    let table = table();
+    let index = table.pop_lone_ready()?;
+    let id = table.id_for(index);
+    Some((id, waker(id)))
+}
+
 /// A waker for `id`.
 pub fn waker(id: TaskId) -> Waker {
     // SAFETY: the vtable functions treat the data as a plain integer (a packed TaskId) and never
@@ -182,3 +243,31 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(
     |data| table().wake(TaskId::from_bits(data as usize)),
     |_| {},
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::executor::tests::serial;
+
+    #[test]
+    fn woken_tasks_run_in_wake_order_whether_or_not_the_queue_was_empty() {
+        let _turn = serial();
+        let table = table();
+        while table.pop_ready().or_else(|| table.pop_deferred()).is_some() {}
+        let ids: alloc::vec::Vec<TaskId> = (MAX_TASKS - 4..MAX_TASKS).map(|i| table.id_for(i)).collect();
+        let [a, b, c, d] = ids[..] else { unreachable!() };
+        let next = || table.pop_ready().map(|i| table.id_for(i));
+
+        table.wake(a);
+        assert_eq!(take_lone_ready().map(|(id, _)| id), Some(a), "a lone wake is taken at once");
+        table.wake(a);
+        table.wake(b);
+        assert!(take_lone_ready().is_none(), "two are waiting");
+        table.wake(c);
+        table.wake(b);
+        assert_eq!(next(), Some(a));
+        table.wake(d);
+        assert_eq!([next(), next(), next(), next()], [Some(b), Some(c), Some(d), None]);
+        assert_eq!(table.wakeups(b.index()), 1, "a second wake of a queued task counts once");
+    }
+}

@@ -11,6 +11,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use tinywasm::{ExecProgress, Function, Store};
 
+use super::handoff::Registration;
 use super::linear_memory::MemoryView;
 
 use crate::proc::{Exit, Process, Trap};
@@ -29,6 +30,8 @@ pub struct ActorContext {
 
 /// The body of an actor's process: polls its fiber.
 pub struct ActorTask {
+    /// Its entry in the table of direct-switch targets (`handoff`).
+    registration: Registration,
     fiber: Fiber,
     exit: Rc<RefCell<Option<Exit>>>,
 }
@@ -44,10 +47,11 @@ impl ActorTask {
     ) -> Result<Self, crate::mem::MemError> {
         let exit = Rc::new(RefCell::new(None));
         let result = exit.clone();
+        let target = context.clone();
         let fiber = Fiber::new(stack_size, move || {
             *result.borrow_mut() = Some(run(&context, &mut store, &entry, fuel_slice));
         })?;
-        Ok(Self { fiber, exit })
+        Ok(Self { registration: Registration::new(target, fiber.handle()), fiber, exit })
     }
 }
 
@@ -117,6 +121,7 @@ impl Future for ActorTask {
     type Output = Exit;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Exit> {
+        self.registration.list(cx.waker());
         match self.fiber.resume(cx.waker()) {
             Resumed::Yielded => {
                 crate::task::wake::defer(cx.waker());
@@ -139,6 +144,8 @@ impl Drop for ActorTask {
     /// the interpreter stops at the next host call or slice boundary, and everything on the
     /// fiber is dropped.
     fn drop(&mut self) {
+        // No other actor's fiber may switch to this one from here on.
+        self.registration.unlist();
         self.fiber.cancel();
         while !self.fiber.is_finished() {
             self.fiber.resume(Waker::noop());

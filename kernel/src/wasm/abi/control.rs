@@ -18,10 +18,10 @@ use minimalos_abi::{
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State};
-use crate::task::fiber;
 use crate::time::clock;
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
+use crate::wasm::handoff;
 use crate::{klog, mem, requests};
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
@@ -143,7 +143,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
         Ok(copies) => copies,
         Err(e) => return i64_result(code(e).into()),
     };
-    match fiber::block_on(requests::spawn(String::from(file), copies, ctx.process.clone()))
+    match handoff::block_on(ctx, requests::spawn(String::from(file), copies, ctx.process.clone()))
         .map_err(|_| cancelled())?
     {
         Ok(pid) => {
@@ -228,7 +228,7 @@ pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: 
     if !(1..=MAX_NATIVE_TRIPS).contains(&trips) {
         return i32_result(E_INVALID_ARGUMENT);
     }
-    let figures = match fiber::block_on(requests::native_ipc(trips as u32)).map_err(|_| cancelled())? {
+    let figures = match handoff::block_on(ctx, requests::native_ipc(trips as u32)).map_err(|_| cancelled())? {
         Ok(figures) => figures,
         Err(why) => {
             log::warn!("{}[{}]: native IPC benchmark: {why}", ctx.process.name(), ctx.process.pid());

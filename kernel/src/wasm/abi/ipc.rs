@@ -22,10 +22,10 @@ use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
 use crate::proc::{Inbox, Received, Wait};
-use crate::task::fiber;
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::{Guest, GuestRange};
+use crate::wasm::handoff;
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 
@@ -69,7 +69,7 @@ pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         Err(error) => return i64_result(code(error).into()),
     };
     match send(ctx, &guest, handle, request.opcode, payload, request.cap)? {
-        0 => i64_result(receive_into(&inbox, &mut guest, buffer, true)?),
+        0 => i64_result(receive_into(ctx, &inbox, &mut guest, buffer, true)?),
         refused => i64_result(refused.into()),
     }
 }
@@ -104,7 +104,7 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
     let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
     match ctx.process.inbox(handle) {
-        Ok(inbox) => i64_result(receive_into(&inbox, &mut guest, buffer, block)?),
+        Ok(inbox) => i64_result(receive_into(ctx, &inbox, &mut guest, buffer, block)?),
         Err(error) => i64_result(code(error).into()),
     }
 }
@@ -112,6 +112,7 @@ fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], blo
 /// Receives from `inbox` into `buffer` (header, then payload), waiting if `block`; returns the
 /// sender's pid or the error code.
 fn receive_into(
+    ctx: &ActorContext,
     inbox: &Inbox<'_>,
     guest: &mut Guest<'_>,
     buffer: GuestRange,
@@ -128,7 +129,7 @@ fn receive_into(
         }
     };
     let received = if block {
-        fiber::block_on(inbox.recv(fits)).map_err(|_| cancelled())?
+        handoff::block_on(ctx, inbox.recv(fits)).map_err(|_| cancelled())?
     } else {
         inbox.try_recv(fits)
     };
@@ -227,18 +228,21 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     // A negative deadline waits for ever; one in the past only polls.
     let mut sleep = (deadline >= 0).then(|| time::timer::sleep_until(Instant::from_nanos(deadline as u64)));
     let blocked = ctx.process.waiting(Wait::Events);
-    let found = fiber::block_on(poll_fn(|cx| {
-        for (index, bit, wait) in &mut waits {
-            match Pin::new(wait).poll(cx) {
-                Poll::Ready(Ok(())) => ready[*index] |= *bit,
-                Poll::Ready(Err(_)) => ready[*index] |= *bit | CLOSED,
-                Poll::Pending => {}
+    let found = handoff::block_on(
+        ctx,
+        poll_fn(|cx| {
+            for (index, bit, wait) in &mut waits {
+                match Pin::new(wait).poll(cx) {
+                    Poll::Ready(Ok(())) => ready[*index] |= *bit,
+                    Poll::Ready(Err(_)) => ready[*index] |= *bit | CLOSED,
+                    Poll::Pending => {}
+                }
             }
-        }
-        let count = ready.iter().filter(|&&r| r != 0).count();
-        let timed_out = sleep.as_mut().is_some_and(|s| Pin::new(s).poll(cx).is_ready());
-        if count > 0 || timed_out { Poll::Ready(count) } else { Poll::Pending }
-    }))
+            let count = ready.iter().filter(|&&r| r != 0).count();
+            let timed_out = sleep.as_mut().is_some_and(|s| Pin::new(s).poll(cx).is_ready());
+            if count > 0 || timed_out { Poll::Ready(count) } else { Poll::Pending }
+        }),
+    )
     .map_err(|_| cancelled())?;
     drop(blocked);
     for (index, bits) in ready.iter().enumerate() {

@@ -12,6 +12,7 @@ use crate::task::fiber;
 use crate::time;
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
+use crate::wasm::handoff;
 
 /// Longest log line kept; the rest is cut and the cut is marked.
 pub const MAX_LOG_BYTES: usize = 1024;
@@ -85,6 +86,6 @@ pub fn sys_sleep_ns(
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
     let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return i32_result(E_INVALID_ARGUMENT) };
-    fiber::block_on(ctx.process.sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
+    handoff::block_on(ctx, ctx.process.sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
     i32_result(0)
 }
