@@ -272,6 +272,9 @@ impl Endpoint {
     }
 
     /// Wakes what `wakeups` took, then the rest of the waiters it counted, one by one.
+    // Inlined, as `take_message`: out of line, these two move the message and the wakers
+    // through memory (measured: 300 instructions more per Wasm round trip).
+    #[inline]
     fn wake(&self, wakeups: &mut Wakeups) {
         while let Some(waker) = wakeups.next.take() {
             waker.wake();
@@ -301,6 +304,7 @@ impl fmt::Debug for Endpoint {
 }
 
 /// Takes the oldest message and lets senders waiting for room know; `None` means wait.
+#[inline]
 fn take_message(state: &mut State, room: &mut Wakeups) -> Option<Result<Message, Error>> {
     match state.queue.pop_front() {
         Some(message) => {
