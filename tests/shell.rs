@@ -102,6 +102,9 @@ fn settled_screen(machine: &Machine) -> Result<Vec<u8>, String> {
 /// Types the session's lines, one after the other, each once the previous one was answered.
 fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), String> {
     machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    // The vfs indexes the ramdisk as it starts, and may say it serves after the prompt: on the
+    // same console, its line would land in an answer.
+    machine.wait_for_line("]: serving ", BOOT_TIMEOUT).map_err(|e| e.to_string())?;
     for (label, typed) in [
         ("help", "help"),
         ("echo", "echo hi there"),
