@@ -299,11 +299,12 @@ pub struct Successor {
 
 impl Successor {
     /// `fiber`, woken by `waker`, if it is suspended in a wait; else the waker comes back.
+    /// Nothing is woken or dequeued here.
     ///
     /// # Safety
     /// 1. `fiber` is alive, and stays alive until the poll running now returns (its owner
     ///    keeps it while its task lives, and that task is not the one being polled).
-    /// 2. Its task is not queued to run: a switch to it stands for the poll it would get.
+    /// 2. Its task was taken off the run queues: the switch stands for the poll it would get.
     pub unsafe fn new(fiber: FiberRef, waker: Waker) -> Result<Self, Waker> {
         let target = fiber.0.as_ptr();
         // SAFETY: alive by (1); not running (only the current fiber runs, and it is not

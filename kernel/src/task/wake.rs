@@ -156,6 +156,24 @@ impl WakeTable {
         }
     }
 
+    /// Queues `index` again at the head, where `pop_lone_ready` took it from, without counting
+    /// a wake (unless a wake queued it meanwhile).
+    fn put_back(&self, index: usize) {
+        if self.slots[index].queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let first = self.ready.is_empty()
+            && self
+                .first
+                .compare_exchange(NO_SLOT, index as u32, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok();
+        if !first {
+            // An interrupt woke another task meanwhile; this one goes behind it. Cannot fail,
+            // as in `wake`.
+            let _ = self.ready.push(index as u32);
+        }
+    }
+
     /// The next deferred slot, likewise.
     pub(super) fn pop_deferred(&self) -> Option<usize> {
         self.take(self.deferred.pop()?)
@@ -216,14 +234,16 @@ pub fn task_of(waker: &Waker) -> Option<TaskId> {
     (slot.generation.load(Ordering::Acquire) == id.generation).then_some(id)
 }
 
-/// The task woken by an event that the executor would poll next, taken off the ready queue
-/// (with its waker), if it is the only one waiting there; a caller that does not run it must
-/// wake it again.
-pub fn take_lone_ready() -> Option<(TaskId, Waker)> {
+/// The task woken by an event that the executor would poll next, taken off the ready queue,
+/// if it is the only one waiting there; a caller that does not run it [`put_back`]s it.
+pub fn take_lone_ready() -> Option<TaskId> {
     let table = table();
-    let index = table.pop_lone_ready()?;
-    let id = table.id_for(index);
-    Some((id, waker(id)))
+    Some(table.id_for(table.pop_lone_ready()?))
+}
+
+/// Queues `id`, taken by [`take_lone_ready`], where it was: the executor polls it next.
+pub fn put_back(id: TaskId) {
+    table().put_back(id.index());
 }
 
 /// A waker for `id`.
@@ -259,10 +279,11 @@ mod tests {
         let next = || table.pop_ready().map(|i| table.id_for(i));
 
         table.wake(a);
-        assert_eq!(take_lone_ready().map(|(id, _)| id), Some(a), "a lone wake is taken at once");
-        table.wake(a);
+        assert_eq!(take_lone_ready(), Some(a), "a lone wake is taken at once");
+        put_back(a);
+        assert_eq!(table.wakeups(a.index()), 1, "putting it back is not a wake");
         table.wake(b);
-        assert!(take_lone_ready().is_none(), "two are waiting");
+        assert_eq!(take_lone_ready(), None, "two are waiting");
         table.wake(c);
         table.wake(b);
         assert_eq!(next(), Some(a));

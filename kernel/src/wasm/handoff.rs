@@ -91,33 +91,28 @@ pub fn block_on<F: Future>(caller: &ActorContext, future: F) -> Result<F::Output
 }
 
 /// The actor to switch to from `caller`, which is about to wait, taken off the ready queue
-/// with the executor's bookkeeping done; `None` leaves the choice to the executor.
+/// with the executor's bookkeeping done; `None` leaves the choice (and the queue) to the
+/// executor.
 fn successor(caller: &ActorContext) -> Option<Successor> {
     if preempt::should_yield() || requests::pending() {
         return None;
     }
-    let (task, waker) = wake::take_lone_ready()?;
+    let task = wake::take_lone_ready()?;
     let target = TARGETS[task.index()].load(Ordering::Relaxed);
     // SAFETY: a non-null entry is the boxed target of the live actor task holding the slot
     // (its `Registration` takes it off before the box goes); that task cannot be dropped
     // while the caller's poll runs, and the reference is not kept past this call.
-    let target = unsafe { target.as_ref() }.filter(|t| !t.context.process.is_dead());
     // An ended actor's task is left to the executor, which drops it.
-    let next = match target {
-        // SAFETY: the fiber is the live actor's (above), and its task was just taken off the
-        // ready queue.
-        Some(target) => unsafe { Successor::new(target.fiber, waker) }.map(|next| (target, next)),
-        None => Err(waker),
+    let target = unsafe { target.as_ref() }.filter(|t| !t.context.process.is_dead());
+    // SAFETY: the fiber is the live actor's (above), and its task was just taken off the
+    // ready queue.
+    let next =
+        target.and_then(|t| unsafe { Successor::new(t.fiber, wake::waker(task)) }.ok().map(|n| (t, n)));
+    let Some((target, next)) = next else {
+        wake::put_back(task);
+        return None;
     };
-    match next {
-        Ok((target, next)) => {
-            let used = executor::switch_running(task, target.context.process.name(), cpu::rdtsc());
-            caller.process.add_cpu_cycles(used);
-            Some(next)
-        }
-        Err(waker) => {
-            waker.wake();
-            None
-        }
-    }
+    let used = executor::switch_running(task, target.context.process.name(), cpu::rdtsc());
+    caller.process.add_cpu_cycles(used);
+    Some(next)
 }
