@@ -98,19 +98,19 @@ impl WakeTable {
     /// Marks `id` runnable (ready queue), unless it is queued already or has ended.
     pub(super) fn wake(&self, id: TaskId) {
         if self.mark_queued(id) {
-            // Into `first` only while the queue behind it is empty, so it is always the oldest.
-            // An interrupt's wake between the look and the exchange only changes which of two
-            // simultaneous wakes runs first.
-            let first = self.ready.is_empty()
-                && self
-                    .first
-                    .compare_exchange(NO_SLOT, id.index, Ordering::AcqRel, Ordering::Relaxed)
-                    .is_ok();
-            if !first {
-                // Cannot fail: each slot is in at most one queue, once, and a queue holds every
-                // slot.
-                let _ = self.ready.push(id.index);
-            }
+            self.push_ready(id.index);
+        }
+    }
+
+    /// Appends `index` to the ready queue: into `first` only while the queue behind it is
+    /// empty, so it is always the oldest. An interrupt's wake between the look and the
+    /// exchange only changes which of two simultaneous wakes runs first.
+    fn push_ready(&self, index: u32) {
+        let first = self.ready.is_empty()
+            && self.first.compare_exchange(NO_SLOT, index, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        if !first {
+            // Cannot fail: each slot is in at most one queue, once, and a queue holds every slot.
+            let _ = self.ready.push(index);
         }
     }
 
@@ -159,18 +159,9 @@ impl WakeTable {
     /// Queues `index` again at the head, where `pop_lone_ready` took it from, without counting
     /// a wake (unless a wake queued it meanwhile).
     fn put_back(&self, index: usize) {
-        if self.slots[index].queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let first = self.ready.is_empty()
-            && self
-                .first
-                .compare_exchange(NO_SLOT, index as u32, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok();
-        if !first {
-            // An interrupt woke another task meanwhile; this one goes behind it. Cannot fail,
-            // as in `wake`.
-            let _ = self.ready.push(index as u32);
+        if !self.slots[index].queued.swap(true, Ordering::AcqRel) {
+            // Behind any task an interrupt woke meanwhile.
+            self.push_ready(index as u32);
         }
     }
 
