@@ -197,38 +197,42 @@ impl Endpoint {
     /// so; refused, it stays queued and `accept`'s error comes back. `accept` runs under the
     /// endpoint's lock: it must only look.
     pub fn try_recv_if(&self, accept: impl FnOnce(&Message) -> Result<(), Error>) -> Result<Message, Error> {
-        let mut room = Wakeups::new(Side::Send);
-        let taken = {
-            let mut state = self.state.lock();
-            match state.queue.front().map(accept) {
-                Some(Err(refused)) => Err(refused),
-                _ => take_message(&mut state, &mut room).unwrap_or(Err(Error::Empty)),
-            }
-        };
-        self.wake(&mut room);
-        taken
+        self.take_with(accept, None, |message| message)
     }
 
-    /// As [`try_recv_if`](Self::try_recv_if), but when nothing is queued and a message can
-    /// still come, `listener` is listed to be woken by `waker` in the same lock round, and
-    /// `Empty` comes back: a blocking receive looks and waits with one lock round, and takes
-    /// with one more once woken. A listed `listener` leaves the list when a call ends otherwise.
-    pub fn try_recv_or_listen(
+    /// As [`try_recv_if`](Self::try_recv_if), but the taken message goes to `take`, which runs
+    /// under the lock and must only put it somewhere (a receive that delivers the message from
+    /// where `take` leaves it moves it no further). With a `listen`er, when nothing is queued
+    /// and a message can still come, the listener is listed to be woken by the waker in the
+    /// same lock round and `Empty` comes back: a blocking receive looks and waits with one lock
+    /// round, and takes with one more once woken. A listed listener leaves the list when a
+    /// call ends otherwise.
+    pub fn take_with<T>(
         &self,
         accept: impl FnOnce(&Message) -> Result<(), Error>,
-        listener: &mut Listener<'_>,
-        waker: &Waker,
-    ) -> Result<Message, Error> {
+        mut listen: Option<(&mut Listener<'_>, &Waker)>,
+        take: impl FnOnce(Message) -> T,
+    ) -> Result<T, Error> {
         let mut room = Wakeups::new(Side::Send);
         let taken = {
             let mut state = self.state.lock();
             let taken = match state.queue.front().map(accept) {
                 Some(Err(refused)) => Err(refused),
-                _ => take_message(&mut state, &mut room).unwrap_or_else(|| {
-                    state.recv_waiters.register(&mut listener.key, waker).and(Err(Error::Empty))
-                }),
+                Some(Ok(())) => {
+                    let taken = state.queue.pop_front().map(take).ok_or(Error::Empty);
+                    room.take(&mut state);
+                    taken
+                }
+                None if state.drained() => Err(Error::Closed),
+                None => match &mut listen {
+                    Some((listener, waker)) => {
+                        state.recv_waiters.register(&mut listener.key, waker).and(Err(Error::Empty))
+                    }
+                    None => Err(Error::Empty),
+                },
             };
             if !matches!(taken, Err(Error::Empty))
+                && let Some((listener, _)) = listen
                 && let Some(key) = listener.key.take()
             {
                 state.recv_waiters.remove(key);
@@ -239,7 +243,7 @@ impl Endpoint {
         taken
     }
 
-    /// A place on the receive side's wait list for [`try_recv_or_listen`](Self::try_recv_or_listen).
+    /// A place on the receive side's wait list for [`take_with`](Self::take_with).
     pub fn listener(&self) -> Listener<'_> {
         Listener { endpoint: self, key: None }
     }
@@ -616,34 +620,34 @@ pub(crate) mod tests {
         let (reader, writer) = pair(4);
         let endpoint = endpoint_of(&reader);
         let listed = || endpoint.state.lock().recv_waiters.len();
-        let any = |_: &Message| Ok(());
+        let any: fn(&Message) -> Result<(), Error> = |_| Ok(());
         let mut listener = endpoint.listener();
         let waker = Waker::noop();
-        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        let look = |accept: fn(&Message) -> Result<(), Error>, listener: &mut Listener<'_>| {
+            endpoint.take_with(accept, Some((listener, waker)), |message| message)
+        };
+        assert_eq!(look(any, &mut listener).unwrap_err(), Error::Empty);
         assert_eq!(listed(), 1);
-        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        assert_eq!(look(any, &mut listener).unwrap_err(), Error::Empty);
         assert_eq!(listed(), 1, "looking again refreshes the entry, it does not add one");
         endpoint.send(message(Pid::next(), 7, b"x")).unwrap();
         assert_eq!(listed(), 0, "the send took the waiter to wake it");
-        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap().opcode, 7);
+        assert_eq!(look(any, &mut listener).unwrap().opcode, 7);
         // Listed again, then a message arrives and is refused: the entry goes with the answer.
-        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        assert_eq!(look(any, &mut listener).unwrap_err(), Error::Empty);
         assert_eq!(listed(), 1);
-        let refuse = |_: &Message| Err(Error::BufferTooSmall);
+        let refuse: fn(&Message) -> Result<(), Error> = |_| Err(Error::BufferTooSmall);
         endpoint.state.lock().queue.push_back(message(Pid::next(), 8, b"y"));
-        assert_eq!(
-            endpoint.try_recv_or_listen(refuse, &mut listener, waker).unwrap_err(),
-            Error::BufferTooSmall
-        );
+        assert_eq!(look(refuse, &mut listener).unwrap_err(), Error::BufferTooSmall);
         assert_eq!(listed(), 0);
         assert_eq!(endpoint.try_recv().unwrap().opcode, 8, "a refused message stays queued");
         // A listener dropped while listed leaves the list; one that ends with Closed does too.
-        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Empty);
+        assert_eq!(look(any, &mut listener).unwrap_err(), Error::Empty);
         drop(listener);
         assert_eq!(listed(), 0);
         drop(writer);
         let mut listener = endpoint.listener();
-        assert_eq!(endpoint.try_recv_or_listen(any, &mut listener, waker).unwrap_err(), Error::Closed);
+        assert_eq!(look(any, &mut listener).unwrap_err(), Error::Closed);
         assert_eq!(listed(), 0);
     }
 

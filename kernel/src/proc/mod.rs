@@ -23,7 +23,7 @@ pub mod table;
 
 pub use exit::{Exit, Trap};
 pub use pid::Pid;
-pub use process::{Blocked, Inbox, Limits, Process, ProcessInfo, Received, State, Stats, Wait};
+pub use process::{Blocked, Inbox, Limits, Process, ProcessInfo, Received, State, Stats, Transferred, Wait};
 pub use table::{KEPT_DEAD, ProcessTable};
 
 /// Processes ended since boot, for the supervisor to notice an end without asking each one.

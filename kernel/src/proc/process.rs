@@ -127,9 +127,8 @@ pub struct Received {
     pub opcode: u32,
     /// Its bytes.
     pub payload: Payload,
-    /// The handle of the capability that came with it; an error if the heap could not grow the
-    /// receiver's table (the capability is then dropped, the message still delivered).
-    pub cap: Option<Result<Handle, Error>>,
+    /// The capability that came with it (see [`Transferred`]).
+    pub cap: Transferred,
 }
 
 /// One process.
@@ -481,7 +480,17 @@ pub struct Inbox<'p> {
 impl Inbox<'_> {
     /// As [`Process::try_recv`].
     pub fn try_recv(&self, accept: impl FnOnce(&Message) -> Result<(), Error>) -> Result<Received, Error> {
-        self.take(accept, None)
+        self.take(accept, None, |message| message).map(|message| self.received(message))
+    }
+
+    /// As [`try_recv`](Self::try_recv), but the message is left in `into`, as
+    /// [`recv_into`](Self::recv_into) leaves it.
+    pub fn try_recv_into(
+        &self,
+        accept: impl FnOnce(&Message) -> Result<(), Error>,
+        into: &mut Option<Message>,
+    ) -> Result<Transferred, Error> {
+        self.take(accept, None, |message| *into = Some(message)).map(|()| self.transfer(into))
     }
 
     /// Takes the oldest message `accept` agrees to, waiting as [`State::Blocked`] while none is
@@ -490,41 +499,83 @@ impl Inbox<'_> {
         &self,
         mut accept: impl FnMut(&Message) -> Result<(), Error>,
     ) -> impl Future<Output = Result<Received, Error>> {
-        let mut listener = self.endpoint.listener();
-        let mut blocked = None;
-        poll_fn(move |cx| match self.take(&mut accept, Some((&mut listener, cx.waker()))) {
+        let (mut listener, mut blocked) = (self.endpoint.listener(), None);
+        poll_fn(move |cx| {
+            self.poll_take(&mut accept, &mut listener, &mut blocked, cx, |message| message)
+                .map(|taken| taken.map(|message| self.received(message)))
+        })
+    }
+
+    /// As [`recv`](Self::recv), but the message is left in `into`, moved there once from the
+    /// queue (a host call delivers it from there), with its capability (if it carried one)
+    /// taken out and moved into the table: the future's output is where it went.
+    pub fn recv_into(
+        &self,
+        mut accept: impl FnMut(&Message) -> Result<(), Error>,
+        into: &mut Option<Message>,
+    ) -> impl Future<Output = Result<Transferred, Error>> {
+        let (mut listener, mut blocked) = (self.endpoint.listener(), None);
+        poll_fn(move |cx| {
+            self.poll_take(&mut accept, &mut listener, &mut blocked, cx, |message| *into = Some(message))
+                .map(|taken| taken.map(|()| self.transfer(into)))
+        })
+    }
+
+    /// One poll of a blocking receive: takes the message to `take`, or lists `listener` and
+    /// marks the process blocked (for as long as `blocked` lives).
+    fn poll_take<'a, T>(
+        &'a self,
+        accept: impl FnOnce(&Message) -> Result<(), Error>,
+        listener: &mut Listener<'_>,
+        blocked: &mut Option<Blocked<'a>>,
+        cx: &mut Context<'_>,
+        take: impl FnOnce(Message) -> T,
+    ) -> Poll<Result<T, Error>> {
+        match self.take(accept, Some((listener, cx.waker())), take) {
             Err(Error::Empty) => {
                 blocked.get_or_insert_with(|| self.process.waiting(Wait::Receive(self.handle)));
                 Poll::Pending
             }
             taken => Poll::Ready(taken),
-        })
+        }
     }
 
-    /// Takes the oldest message if `accept` agrees; with a listener, an empty queue lists it in
-    /// the same look (see [`Endpoint::try_recv_or_listen`]).
-    fn take(
+    /// Takes the oldest message to `take` if `accept` agrees (see [`Endpoint::take_with`],
+    /// which also lists a listener in the same look).
+    fn take<T>(
         &self,
         accept: impl FnOnce(&Message) -> Result<(), Error>,
         listen: Option<(&mut Listener<'_>, &Waker)>,
-    ) -> Result<Received, Error> {
-        let process = self.process;
+        take: impl FnOnce(Message) -> T,
+    ) -> Result<T, Error> {
         // Read before the endpoint's lock (locks go process, then endpoint). Nothing runs between
-        // here and the insert below that could fill the table.
-        let room = !process.with_caps(CapTable::is_full);
+        // here and the insert that follows the take that could fill the table.
+        let room = !self.process.with_caps(CapTable::is_full);
         let accept = |message: &Message| match message.cap {
             Some(_) if !room => Err(Error::TooManyHandles),
             _ => accept(message),
         };
-        let message = match listen {
-            Some((listener, waker)) => self.endpoint.try_recv_or_listen(accept, listener, waker),
-            None => self.endpoint.try_recv_if(accept),
-        }?;
-        process.messages_received.fetch_add(1, Ordering::Relaxed);
+        let taken = self.endpoint.take_with(accept, listen, take)?;
+        self.process.messages_received.fetch_add(1, Ordering::Relaxed);
+        Ok(taken)
+    }
+
+    /// `message` as its receiver gets it, its capability moved into the table.
+    fn received(&self, message: Message) -> Received {
         let Message { sender, opcode, payload, cap } = message;
-        Ok(Received { sender, opcode, payload, cap: cap.map(|cap| process.insert(cap)) })
+        Received { sender, opcode, payload, cap: cap.map(|cap| self.process.insert(cap)) }
+    }
+
+    /// Moves the capability of the message in `taken`, if it carries one, into the table.
+    fn transfer(&self, taken: &mut Option<Message>) -> Transferred {
+        taken.as_mut().and_then(|message| message.cap.take()).map(|cap| self.process.insert(cap))
     }
 }
+
+/// A received capability's handle in the receiver's table (`None` if the message carried
+/// none); an error if the heap could not grow the table (the capability is then dropped, the
+/// message still delivered).
+pub type Transferred = Option<Result<Handle, Error>>;
 
 /// Marks its process as waiting, for as long as it lives (a future dropped mid-wait included);
 /// made by [`Process::waiting`].

@@ -21,7 +21,7 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
-use crate::proc::{Inbox, Received, Wait};
+use crate::proc::{Inbox, Transferred, Wait};
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::{Guest, GuestRange};
@@ -128,14 +128,18 @@ fn receive_into(
             Err(Error::BufferTooSmall)
         }
     };
+    // The message stays where the take put it and is delivered from there.
+    let mut taken = None;
     let received = if block {
-        handoff::block_on(ctx, inbox.recv(fits)).map_err(|_| cancelled())?
+        handoff::block_on(ctx, inbox.recv_into(fits, &mut taken)).map_err(|_| cancelled())?
     } else {
-        inbox.try_recv(fits)
+        inbox.try_recv_into(fits, &mut taken)
     };
-    match received {
-        Ok(received) => deliver(guest, buffer, &received),
-        Err(error) => {
+    match (received, &taken) {
+        (Ok(cap), Some(message)) => deliver(guest, buffer, message, cap),
+        // A take that succeeded left its message; `Empty` stands for the case that cannot be.
+        (Ok(_), None) => Ok(code(Error::Empty).into()),
+        (Err(error), _) => {
             let Some((opcode, needed)) = too_big else { return Ok(code(error).into()) };
             if let Some(head) = buffer.sub(0, RECV_HEADER) {
                 guest.write(head, &header(opcode, needed, NO_HANDLE))?;
@@ -146,9 +150,15 @@ fn receive_into(
 }
 
 /// Writes `message` into `buffer` (header, then payload, which fits: the receive checked it
-/// under the endpoint's lock); returns the sender's pid.
-fn deliver(guest: &mut Guest<'_>, buffer: GuestRange, message: &Received) -> Result<i64, tinywasm::Error> {
-    let cap = match message.cap {
+/// under the endpoint's lock), with the handle of the capability it brought; returns the
+/// sender's pid.
+fn deliver(
+    guest: &mut Guest<'_>,
+    buffer: GuestRange,
+    message: &Message,
+    cap: Transferred,
+) -> Result<i64, tinywasm::Error> {
+    let cap = match cap {
         Some(Ok(handle)) => handle.raw(),
         // The capability could not be stored; the message still counts as delivered.
         Some(Err(_)) | None => NO_HANDLE,
