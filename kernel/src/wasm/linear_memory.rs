@@ -52,6 +52,7 @@ impl MemoryView {
     }
 
     /// Copies `dst.len()` bytes from offset `start`; `None` if they are not all inside.
+    #[inline]
     pub(super) fn read(&self, start: usize, dst: &mut [u8]) -> Option<()> {
         let base = self.span(start, dst.len())?;
         // SAFETY: `span` checked `start..start + dst.len()` against the published length, and the
@@ -62,6 +63,7 @@ impl MemoryView {
     }
 
     /// Copies `src` to offset `start`; `None` if it does not all fit inside.
+    #[inline]
     pub(super) fn write(&self, start: usize, src: &[u8]) -> Option<()> {
         let base = self.span(start, src.len())?;
         // SAFETY: as in `read`, with `src` kernel memory apart from the buffer.
@@ -70,6 +72,7 @@ impl MemoryView {
     }
 
     /// The address of `len` bytes at `start`, if they lie inside.
+    #[inline]
     fn span(&self, start: usize, len: usize) -> Option<*mut u8> {
         let end = start.checked_add(len)?;
         if end > self.len() {
