@@ -34,9 +34,14 @@ pub struct Message {
 pub struct Payload(Repr);
 
 enum Repr {
-    Inline { len: u8, bytes: [u8; INLINE_PAYLOAD] },
+    Inline { len: u8, bytes: Aligned },
     Heap(Box<[u8]>),
 }
+
+/// Inline bytes on an 8-byte boundary: a copy into them starts with whole words (`memcpy`
+/// moves the bytes before the first boundary one at a time).
+#[repr(align(8))]
+struct Aligned([u8; INLINE_PAYLOAD]);
 
 impl Payload {
     /// A copy of `bytes`: `TooLarge` above [`MAX_PAYLOAD`], `NoMemory` if the heap is out.
@@ -53,7 +58,7 @@ impl Payload {
             return Err(Error::TooLarge);
         }
         if len <= INLINE_PAYLOAD {
-            return Ok(Self(Repr::Inline { len: len as u8, bytes: [0; INLINE_PAYLOAD] }));
+            return Ok(Self(Repr::Inline { len: len as u8, bytes: Aligned([0; INLINE_PAYLOAD]) }));
         }
         let mut heap = Vec::new();
         heap.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
@@ -67,7 +72,7 @@ impl Deref for Payload {
 
     fn deref(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Inline { len, bytes } => &bytes.0[..usize::from(*len)],
             Repr::Heap(bytes) => bytes,
         }
     }
@@ -76,7 +81,7 @@ impl Deref for Payload {
 impl DerefMut for Payload {
     fn deref_mut(&mut self) -> &mut [u8] {
         match &mut self.0 {
-            Repr::Inline { len, bytes } => &mut bytes[..usize::from(*len)],
+            Repr::Inline { len, bytes } => &mut bytes.0[..usize::from(*len)],
             Repr::Heap(bytes) => bytes,
         }
     }
