@@ -340,6 +340,8 @@ impl Process {
     }
 
     /// As [`send`](Self::send), with the payload already built.
+    // Inlined, so the payload is built where the message is.
+    #[inline(always)]
     pub fn send_payload(
         &self,
         handle: Handle,
