@@ -74,7 +74,18 @@ const NO_SLOT: u32 = u32::MAX;
 static TABLE: conquer_once::spin::OnceCell<WakeTable> = conquer_once::spin::OnceCell::uninit();
 
 /// The kernel's wake table, created on first use.
+// Inlined: every wake and every pop comes here, and once the table exists the look is a load
+// and a compare.
+#[inline]
 pub(super) fn table() -> &'static WakeTable {
+    match TABLE.try_get() {
+        Ok(table) => table,
+        Err(_) => create_table(),
+    }
+}
+
+#[cold]
+fn create_table() -> &'static WakeTable {
     TABLE.get_or_init(|| WakeTable {
         slots: (0..MAX_TASKS)
             .map(|_| Slot {
