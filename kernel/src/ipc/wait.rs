@@ -51,10 +51,19 @@ impl WaitList {
     }
 
     /// Stops waiting under `key` (a no-op once a wake took it).
+    // Inlined: a receive woken by a send ends here with its key already taken off, and the
+    // look at `first` is all that runs then.
+    #[inline(always)]
     pub(super) fn remove(&mut self, key: u64) {
-        if self.first.as_ref().is_some_and(|(listed, _)| *listed == key) {
-            self.first = None;
-        } else if let Some(i) = self.rest.iter().position(|(listed, _)| *listed == key) {
+        match &self.first {
+            Some((listed, _)) if *listed == key => self.first = None,
+            _ if self.rest.is_empty() => {}
+            _ => self.remove_from_rest(key),
+        }
+    }
+
+    fn remove_from_rest(&mut self, key: u64) {
+        if let Some(i) = self.rest.iter().position(|(listed, _)| *listed == key) {
             self.rest.remove(i);
         }
     }
