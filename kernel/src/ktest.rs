@@ -21,6 +21,8 @@ pub const IPC_ROUND_TRIPS: u32 = 100_000;
 const SLEEP_FOR: Duration = Duration::from_millis(10);
 
 /// Reads an unmapped address; the page-fault report must follow and stop the machine.
+// Never inlined: the boot test checks that the report's backtrace names this function.
+#[inline(never)]
 pub fn fault() {
     log::info!("ktest fault: reading an unmapped address; a page-fault report must follow");
     // Just below the top of the lower canonical half: nothing maps it.
