@@ -20,7 +20,7 @@ use minimalos_abi::{
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
-use crate::ipc::{INLINE_PAYLOAD, MAX_CAPACITY, Message, Payload, Waiting};
+use crate::ipc::{MAX_CAPACITY, Message, Payload, Waiting};
 use crate::proc::{Inbox, Transferred, Wait};
 use crate::time::{self, Instant};
 use crate::wasm::actor::{ActorContext, cancelled};
@@ -168,17 +168,9 @@ fn deliver(
     let Some(whole) = buffer.sub(0, RECV_HEADER + payload.len()) else {
         return Ok(E_BUFFER_TOO_SMALL.into());
     };
-    if payload.len() <= INLINE_PAYLOAD {
-        // A small message reaches the guest in one copy.
-        let mut bytes = [0u8; RECV_HEADER + INLINE_PAYLOAD];
-        bytes[..RECV_HEADER].copy_from_slice(&header);
-        bytes[RECV_HEADER..whole.len()].copy_from_slice(payload);
-        guest.write(whole, &bytes)?;
-    } else {
-        let (head, body) = whole.split_at(RECV_HEADER);
-        guest.write(head, &header)?;
-        guest.write(body, payload)?;
-    }
+    let (head, body) = whole.split_at(RECV_HEADER);
+    guest.write(head, &header)?;
+    guest.write(body, payload)?;
     Ok(message.sender.raw() as i64)
 }
 
