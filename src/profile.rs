@@ -36,6 +36,8 @@ const CLOCK_MARK: &str = "> ";
 const AT: &str = " @";
 /// The load that keeps round trips going while gdb attaches.
 const LOAD: &str = "bench ipc 1000000";
+/// Ends the trace line of an indirect jump (a return, `call *`, `jmp *`).
+const INDIRECT: &str = " *";
 /// Periods stepped; the shortest sample is reported.
 const PERIODS: usize = 2;
 /// Most instructions stepped before giving up (a period is about 5 000).
@@ -70,15 +72,14 @@ pub fn run() -> Result<PathBuf, String> {
             2 * PERIODS
         ));
     }
-    let samples = periods(&trace)
-        .into_iter()
-        .map(|p| sample(p).map(|s| (s, p.len())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let samples =
+        periods(&trace).into_iter().map(|p| sample(p).map(|s| (s, p))).collect::<Result<Vec<_>, _>>()?;
     let lengths: Vec<usize> = samples.iter().map(|(s, _)| s.len()).collect();
     let Some((shortest, period)) = samples.into_iter().min_by_key(|(s, _)| s.len()) else {
         return Err("the trace holds no whole period".into());
     };
-    let report = report(&shortest, period, &lengths);
+    let steps: Vec<Step> = period.iter().filter_map(|line| Step::parse(line)).collect();
+    let report = report(&shortest, period.len(), &lengths, tcg_lookups(&steps));
     print!("{report}");
     let path = dir.join("round_trip.txt");
     std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -137,6 +138,7 @@ gdb.execute("continue")
 gdb.execute("delete")
 names = {{}}
 lines = []
+arch = gdb.selected_frame().architecture()
 hits = 0
 while len(lines) < {MAX_STEPS}:
     pc = int(gdb.parse_and_eval("$pc"))
@@ -146,7 +148,12 @@ while len(lines) < {MAX_STEPS}:
             break
     if pc not in names:
         names[pc] = gdb.execute("info symbol %d" % pc, to_string=True).split(" + ")[0].split(" in section")[0].strip()
-    lines.append(("{CLOCK_MARK}" if pc == clock else "") + names[pc] + "{AT}%x" % pc)
+        asm = arch.disassemble(pc)[0]["asm"]
+        if asm.startswith("ret") or ("*" in asm and asm.startswith(("call", "jmp"))):
+            names[pc] += "{AT}%x{INDIRECT}" % pc
+        else:
+            names[pc] += "{AT}%x" % pc
+    lines.append(("{CLOCK_MARK}" if pc == clock else "") + names[pc])
     gdb.execute("stepi", to_string=True)
 with open("{out}.part", "w") as f:
     f.write("\n".join(lines) + "\n")
@@ -163,13 +170,13 @@ detach
 /// The trace cut into its periods: each starts where the first line's instruction (the entry of
 /// [`START`]) comes round for the first, third... time and takes two calls.
 fn periods<'a, 'b>(trace: &'b [&'a str]) -> Vec<&'b [&'a str]> {
-    let Some(entry) = trace.first().and_then(|line| line.split_once(AT)).map(|(_, at)| at) else {
+    let Some(entry) = trace.first().and_then(|line| Step::parse(line)) else {
         return Vec::new();
     };
     let mut starts: Vec<usize> = trace
         .iter()
         .enumerate()
-        .filter(|(_, line)| line.split_once(AT).is_some_and(|(_, at)| at == entry))
+        .filter(|(_, line)| Step::parse(line).is_some_and(|step| step.address == entry.address))
         .map(|(i, _)| i)
         .step_by(2)
         .collect();
@@ -196,9 +203,55 @@ fn sample<'a>(period: &[&'a str]) -> Result<Vec<&'a str>, String> {
     Ok(symbols)
 }
 
+/// One traced instruction: where it is, and whether it jumps indirectly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Step {
+    address: u64,
+    indirect: bool,
+}
+
+impl Step {
+    /// The instruction of a trace line (`symbol @address`, then [`INDIRECT`] if it is one).
+    fn parse(line: &str) -> Option<Step> {
+        let (_, at) = line.split_once(AT)?;
+        let (address, indirect) = at.strip_suffix(INDIRECT).map_or((at, false), |a| (a, true));
+        Some(Step { address: u64::from_str_radix(address, 16).ok()?, indirect })
+    }
+}
+
+/// Block lookups in `period` run over and over, and how many miss QEMU's jump cache.
+///
+/// QEMU's TCG chains a translated block straight to the next only for a direct jump inside the
+/// page the block began in. Every other step (a return, an indirect call or jump, a jump or
+/// fall-through into another page) looks its target up in a per-CPU cache of 4096 blocks, and
+/// on a miss in a global hash table. Two targets of the period that hash to one slot evict each
+/// other on every pass: a layout accident that slows the same instructions by 15-20 ns a miss
+/// (measured), so a change anywhere in the kernel can move the TCG round trip by hundreds of
+/// nanoseconds. Page bits 12-23 and offset bits 0-11 hash as in QEMU 7.2 to 9.
+fn tcg_lookups(period: &[Step]) -> (usize, usize) {
+    let next = period.iter().cycle().skip(1);
+    let targets: Vec<u64> = period
+        .iter()
+        .zip(next)
+        .filter(|(from, to)| from.indirect || from.address >> 12 != to.address >> 12)
+        .map(|(_, to)| to.address)
+        .collect();
+    let slot = |pc: u64| {
+        let mixed = pc ^ (pc >> 6);
+        ((mixed >> 6) & 0xfc0) | (mixed & 0x3f)
+    };
+    let mut cache = HashMap::new();
+    let mut misses = 0;
+    // The first pass fills the cache; the second counts what a steady exchange misses.
+    for _pass in 0..2 {
+        misses = targets.iter().filter(|&&target| cache.insert(slot(target), target) != Some(target)).count();
+    }
+    (targets.len(), misses)
+}
+
 /// The table: instructions per symbol, most first, with their share; `lengths` are every
-/// stepped period's sample.
-fn report(symbols: &[&str], period: usize, lengths: &[usize]) -> String {
+/// stepped period's sample, `tcg` the period's block lookups and jump-cache misses.
+fn report(symbols: &[&str], period: usize, lengths: &[usize], tcg: (usize, usize)) -> String {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for line in symbols {
         let symbol = line.split_once(AT).map_or(*line, |(symbol, _address)| symbol);
@@ -211,7 +264,10 @@ fn report(symbols: &[&str], period: usize, lengths: &[usize]) -> String {
         "One `{LOAD}` sample (a round trip between two clock reads): {total} instructions under\n\
          icount, by kernel symbol (inlined code counts in its caller). The whole loop iteration\n\
          takes {period}; the rest stores the sample. Samples stepped: {lengths:?}, the shortest\n\
-         shown.\n\n"
+         shown. Under QEMU's TCG the iteration makes {lookups} block lookups, of which {misses}\n\
+         miss the jump cache (simulated; see `tcg_lookups` in src/profile.rs).\n\n",
+        lookups = tcg.0,
+        misses = tcg.1
     );
     for (symbol, count) in rows {
         let _ = writeln!(text, "{count:6} {:5.1}%  {symbol}", 100.0 * count as f64 / total.max(1) as f64);
@@ -276,10 +332,35 @@ mod tests {
     }
 
     #[test]
+    fn trace_lines_give_the_address_and_whether_the_jump_is_indirect() {
+        assert_eq!(Step::parse("f @ff10"), Some(Step { address: 0xff10, indirect: false }));
+        assert_eq!(Step::parse("f @ff10 *"), Some(Step { address: 0xff10, indirect: true }));
+        assert_eq!(Step::parse("no address"), None);
+    }
+
+    #[test]
+    fn lookups_are_indirect_or_cross_page_steps_and_shared_slots_miss() {
+        let step = |address, indirect| Step { address, indirect };
+        // Straight-line code in one page: the blocks chain, nothing is looked up.
+        assert_eq!(tcg_lookups(&[step(0x1000, false), step(0x1004, false)]), (0, 0));
+        // A return and a jump into another page are looked up; distinct slots all hit.
+        let hits = [step(0x1000, true), step(0x1040, false), step(0x2000, false), step(0x2004, false)];
+        assert_eq!(tcg_lookups(&hits), (3, 0));
+        // 0x1000 and 0x1041 share a slot (offset bits 0-5 xor 6-11 agree): each evicts the other.
+        let shared = [step(0x3000, true), step(0x1000, false), step(0x3000, true), step(0x1041, false)];
+        assert_eq!(tcg_lookups(&shared), (4, 2));
+    }
+
+    #[test]
     fn the_report_counts_per_symbol_most_first() {
-        let report =
-            report(&["b::h0123456789abcdef @ff10", "a", "b::hfedcba9876543210 @ff20", "c"], 6, &[4, 9]);
-        let rows: Vec<&str> = report.lines().skip(5).collect();
+        let report = report(
+            &["b::h0123456789abcdef @ff10", "a", "b::hfedcba9876543210 @ff20", "c"],
+            6,
+            &[4, 9],
+            (7, 2),
+        );
+        let rows: Vec<&str> = report.lines().skip(6).collect();
+        assert!(report.contains("7 block lookups, of which 2"), "{report}");
         assert!(report.contains(": 4 instructions"), "{report}");
         assert!(report.contains("takes 6;"), "{report}");
         assert!(report.contains("[4, 9]"), "{report}");
