@@ -80,6 +80,14 @@ pub struct IpcFigures {
     pub tsc_mhz: u64,
 }
 
+impl IpcFigures {
+    /// The p50 less one clock call: about the round trip alone, as every sample holds the part
+    /// of one `sys_clock_ns` call after its clock read and the part of the next before its read.
+    fn p50_less_clock(&self) -> u64 {
+        self.rt_ns.p50.saturating_sub(self.clock_ns)
+    }
+}
+
 /// The number right after `label` in `text`.
 fn number_after(text: &str, label: &str) -> Option<u64> {
     let rest = &text[text.find(label)? + label.len()..];
@@ -213,6 +221,7 @@ impl Results {
             fields.push(format!("\"ipc_wasm_p50_runs_ns\": {:?}", self.ipc_p50s));
             fields.push(format!("\"ipc_wasm_messages_per_s\": {}", ipc.messages_per_s));
             fields.push(format!("\"clock_call_ns\": {}", ipc.clock_ns));
+            fields.push(format!("\"ipc_wasm_p50_less_clock_ns\": {}", ipc.p50_less_clock()));
         }
         if let Some(native) = &self.native {
             fields.push(format!("\"ipc_native_rt_ns\": {}", native.json()));
@@ -268,9 +277,12 @@ impl Results {
         if let Some(ipc) = &self.ipc {
             let _ = write!(
                 md,
-                "\nWasm IPC: {} messages/s; one sys_clock_ns call costs {} ns and is inside every sample; \
-                 TSC {} MHz.\n",
-                ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz
+                "\nWasm IPC: {} messages/s; one sys_clock_ns call costs {} ns and is inside every sample \
+                 (the p50 less one call: {} ns); TSC {} MHz.\n",
+                ipc.messages_per_s,
+                ipc.clock_ns,
+                ipc.p50_less_clock(),
+                ipc.tsc_mhz
             );
         }
         if !self.ipc_p50s.is_empty() {
@@ -448,6 +460,7 @@ mod tests {
         assert_eq!(ipc.rt_ns, Percentiles { min: 9000, p50: 11000, p90: 12000, p99: 15000, max: 40000 });
         assert!(ipc.rt_ns.ordered());
         assert_eq!((ipc.messages_per_s, ipc.clock_ns, ipc.tsc_mhz), (170_000, 300, 2495));
+        assert_eq!(ipc.p50_less_clock(), 10_700);
         assert_eq!(parse_ipc("bench ipc: N must be 1 to 1000000\r\n"), None);
         let preempt = format!("bench preempt [INFO ] init: started x\r\n1000\r\npreempt: {}", &ANSWER[15..]);
         assert_eq!(parse_ipc(&preempt).map(|p| p.rt_ns), Some(ipc.rt_ns));
