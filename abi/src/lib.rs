@@ -47,7 +47,7 @@ pub const MAX_PAYLOAD: usize = 4096;
 pub const RECV_HEADER: usize = 16;
 
 /// The header before a message's payload: what a receive writes, and where `sys_cap_call` reads
-/// its request from. Little-endian, [`RECV_HEADER`] bytes.
+/// its request from (after the [`CallRoute`]). Little-endian, [`RECV_HEADER`] bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageHeader {
     /// The sender's opcode.
@@ -83,6 +83,39 @@ impl MessageHeader {
     #[inline]
     pub fn read(buf: &[u8]) -> Option<Self> {
         buf.first_chunk().map(Self::from_bytes)
+    }
+}
+
+/// Bytes before the message in a `sys_cap_call` buffer: the [`CallRoute`].
+pub const CALL_ROUTE: usize = 16;
+
+/// Where a `sys_cap_call` goes: the first [`CALL_ROUTE`] bytes of its buffer, little-endian.
+/// The answer is written after it, so a loop of calls sets it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallRoute {
+    /// The endpoint the request is sent on (needs WRITE).
+    pub handle: i64,
+    /// The endpoint the answer is awaited on (needs READ).
+    pub reply: i64,
+}
+
+impl CallRoute {
+    /// Its bytes.
+    #[inline]
+    pub fn to_bytes(self) -> [u8; CALL_ROUTE] {
+        let [h0, h1, h2, h3, h4, h5, h6, h7] = self.handle.to_le_bytes();
+        let [r0, r1, r2, r3, r4, r5, r6, r7] = self.reply.to_le_bytes();
+        [h0, h1, h2, h3, h4, h5, h6, h7, r0, r1, r2, r3, r4, r5, r6, r7]
+    }
+
+    /// The route these bytes hold.
+    #[inline]
+    pub fn from_bytes(bytes: &[u8; CALL_ROUTE]) -> Self {
+        let [h0, h1, h2, h3, h4, h5, h6, h7, r0, r1, r2, r3, r4, r5, r6, r7] = *bytes;
+        Self {
+            handle: i64::from_le_bytes([h0, h1, h2, h3, h4, h5, h6, h7]),
+            reply: i64::from_le_bytes([r0, r1, r2, r3, r4, r5, r6, r7]),
+        }
     }
 }
 
@@ -155,5 +188,14 @@ mod tests {
         let mut longer = [0u8; 2 * RECV_HEADER];
         longer[..RECV_HEADER].copy_from_slice(&bytes);
         assert_eq!(MessageHeader::read(&longer), Some(header));
+    }
+
+    #[test]
+    fn a_call_route_reads_back_as_written() {
+        let route = CallRoute { handle: 0x0102, reply: -1 };
+        let bytes = route.to_bytes();
+        assert_eq!(&bytes[..8], &[2, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&bytes[8..], &[0xff; 8]);
+        assert_eq!(CallRoute::from_bytes(&bytes), route);
     }
 }

@@ -116,16 +116,19 @@ impl Endpoint {
     /// An answer larger than the first buffer stays queued and is taken with a second call.
     /// An error before the request was queued means it was not sent (see `docs/ABI.md`).
     pub fn call_blocking(&self, opcode: u32, payload: &[u8], reply: &Endpoint) -> Result<Message, Error> {
-        let mut buf = vec![0; sys::RECV_HEADER + payload.len().max(FIRST_PAYLOAD)];
+        let mut buf = vec![0; sys::CALL_ROUTE + sys::RECV_HEADER + payload.len().max(FIRST_PAYLOAD)];
+        let route = sys::CallRoute { handle: self.raw(), reply: reply.raw() };
         let request = sys::MessageHeader { opcode, len: payload.len() as u32, cap: sys::NO_CAP };
-        buf[..sys::RECV_HEADER].copy_from_slice(&request.to_bytes());
-        buf[sys::RECV_HEADER..][..payload.len()].copy_from_slice(payload);
+        let (head, message) = buf.split_at_mut(sys::CALL_ROUTE);
+        head.copy_from_slice(&route.to_bytes());
+        message[..sys::RECV_HEADER].copy_from_slice(&request.to_bytes());
+        message[sys::RECV_HEADER..][..payload.len()].copy_from_slice(payload);
         let (ptr, len) = (sys::ptr_mut(&mut buf), buf.len() as i32);
         // SAFETY: the kernel reads and writes at most `len` bytes at `ptr`, all inside `buf`,
         // which nothing else borrows during the call.
-        let result = unsafe { sys::sys_cap_call(self.raw(), reply.raw(), ptr, len) };
+        let result = unsafe { sys::sys_cap_call(ptr, len) };
         match Error::check(result) {
-            Ok(sender) => Ok(decode(buf, sender)),
+            Ok(sender) => Ok(decode(buf.split_off(sys::CALL_ROUTE), sender)),
             Err(Error::BufferTooSmall) => reply.recv_blocking(),
             Err(error) => Err(error),
         }

@@ -31,11 +31,11 @@ unsafe extern "C" {
     pub fn sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64;
     /// As [`sys_cap_recv`], but `E_EMPTY` instead of blocking.
     pub fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64;
-    /// Sends the request the buffer holds (header, then payload: the layout [`sys_cap_recv`]
-    /// writes) on `handle`, then waits on `reply` and writes the answer over it, in one call;
-    /// everything that could refuse the receive is checked first, so an argument error sends
-    /// nothing.
-    pub fn sys_cap_call(handle: i64, reply: i64, buf_ptr: i32, buf_len: i32) -> i64;
+    /// Sends the request the buffer holds after its [`CallRoute`] (header, then payload: the
+    /// layout [`sys_cap_recv`] writes) on the route's `handle`, then waits on its `reply` and
+    /// writes the answer over the request, in one call; everything that could refuse the
+    /// receive is checked first, so an argument error sends nothing.
+    pub fn sys_cap_call(buf_ptr: i32, buf_len: i32) -> i64;
     /// Blocks until one of `count` wait entries is ready or the clock reaches `deadline_ns`.
     pub fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32;
     /// Creates an endpoint of `capacity` messages; returns a handle with every right.

@@ -25,12 +25,14 @@ fn a_message_too_large_for_the_buffer_stays_queued_and_is_received_whole() {
 }
 
 /// A request in the layout a receive writes: opcode, payload length, no capability, payload.
-fn request(opcode: u32, payload: &[u8]) -> [u8; 64] {
+/// A `sys_cap_call` buffer of 64 bytes: the route, then the request (no capability moves).
+fn call_buffer(route: (&Endpoint, &Endpoint), opcode: u32, payload: &[u8]) -> [u8; 64] {
     let mut buf = [0u8; 64];
-    buf[..4].copy_from_slice(&opcode.to_le_bytes());
-    buf[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-    buf[8..16].copy_from_slice(&sys::NO_CAP.to_le_bytes());
-    buf[16..16 + payload.len()].copy_from_slice(payload);
+    let route = sys::CallRoute { handle: route.0.raw(), reply: route.1.raw() };
+    buf[..16].copy_from_slice(&route.to_bytes());
+    let header = sys::MessageHeader { opcode, len: payload.len() as u32, cap: sys::NO_CAP };
+    buf[16..32].copy_from_slice(&header.to_bytes());
+    buf[32..32 + payload.len()].copy_from_slice(payload);
     buf
 }
 
@@ -40,29 +42,30 @@ fn a_call_sends_then_receives_and_sends_nothing_when_its_receive_side_is_bad() {
     let requests = Endpoint::create(2).unwrap();
     let replies = Endpoint::create(2).unwrap();
     replies.try_send(7, b"answer", None).unwrap();
-    let mut buf = request(3, b"ask");
+    let mut buf = call_buffer((&requests, &replies), 3, b"ask");
+    let route = buf[..16].to_vec();
     // SAFETY: the fake reads and writes at most 64 bytes of `buf`.
-    let sender = unsafe { sys::sys_cap_call(requests.raw(), replies.raw(), sys::ptr_mut(&mut buf), 64) };
+    let sender = unsafe { sys::sys_cap_call(sys::ptr_mut(&mut buf), 64) };
     assert_eq!(sender, fake::PID);
-    assert_eq!((buf[0], buf[4], &buf[16..22]), (7, 6, &b"answer"[..]), "the answer is over the request");
+    assert_eq!((buf[16], buf[20], &buf[32..38]), (7, 6, &b"answer"[..]), "the answer is over the request");
+    assert_eq!(&buf[..16], &route[..], "the route stays for the next call");
     let asked = requests.try_recv().unwrap();
     assert_eq!((asked.opcode, &asked.payload[..]), (3, &b"ask"[..]));
 
     // A reply handle without READ: refused before the send.
     let write_only = replies.derive(Rights::WRITE).unwrap();
-    let mut buf = request(3, b"ask");
+    let mut buf = call_buffer((&requests, &write_only), 3, b"ask");
     // SAFETY: as above.
-    let refused = unsafe { sys::sys_cap_call(requests.raw(), write_only.raw(), sys::ptr_mut(&mut buf), 64) };
+    let refused = unsafe { sys::sys_cap_call(sys::ptr_mut(&mut buf), 64) };
     assert_eq!(refused, i64::from(sys::E_NO_RIGHTS));
-    // A payload length beyond the buffer, or a buffer shorter than a header: refused too.
-    let mut buf = request(3, b"ask");
-    buf[4] = 49;
+    // A payload length beyond the buffer, or a buffer shorter than route and header: refused too.
+    let mut buf = call_buffer((&requests, &replies), 3, b"ask");
+    buf[20] = 33;
     // SAFETY: as above.
-    let refused = unsafe { sys::sys_cap_call(requests.raw(), replies.raw(), sys::ptr_mut(&mut buf), 64) };
+    let refused = unsafe { sys::sys_cap_call(sys::ptr_mut(&mut buf), 64) };
     assert_eq!(refused, i64::from(sys::E_INVALID_ARGUMENT));
-    // SAFETY: as above, 15 bytes.
-    let refused =
-        unsafe { sys::sys_cap_call(requests.raw(), replies.raw(), sys::ptr_mut(&mut buf[..15]), 15) };
+    // SAFETY: as above, 31 bytes.
+    let refused = unsafe { sys::sys_cap_call(sys::ptr_mut(&mut buf[..31]), 31) };
     assert_eq!(refused, i64::from(sys::E_INVALID_ARGUMENT));
     assert_eq!(requests.try_recv().unwrap_err(), Error::Empty, "nothing was sent");
 }

@@ -7,7 +7,7 @@
   (import "env" "sys_cap_recv" (func $recv (param i64 i32 i32) (result i64)))
   (import "env" "sys_cap_try_recv" (func $try_recv (param i64 i32 i32) (result i64)))
   (import "env" "sys_cap_wait" (func $wait (param i32 i32 i64) (result i32)))
-  (import "env" "sys_cap_call" (func $call (param i64 i64 i32 i32) (result i64)))
+  (import "env" "sys_cap_call" (func $call (param i32 i32) (result i64)))
   (import "env" "sys_endpoint_create" (func $create (param i32) (result i64)))
   (import "env" "sys_cap_derive" (func $derive (param i64 i32) (result i64)))
   (import "env" "sys_cap_close" (func $close (param i64) (result i32)))
@@ -72,27 +72,33 @@
     (call $check (call $close (local.get $small)) (i32.const 0))
     (call $check (call $close (local.get $small)) (i32.const -2))
 ;; 27-28: sys_cap_call with its buffer outside memory -> E_OUT_OF_BOUNDS, nothing sent
-    (call $check (i32.wrap_i64 (call $call (local.get $rw) (local.get $rw) (i32.const -1) (i32.const 64))) (i32.const -1))
+    (call $check (i32.wrap_i64 (call $call (i32.const -1) (i32.const 64))) (i32.const -1))
     (call $check (i32.wrap_i64 (call $try_recv (local.get $rw) (i32.const 1024) (i32.const 64))) (i32.const -9))
-    ;; the request from here on: opcode 5, 4 payload bytes, no capability
+    ;; the call buffer from here on: the route at 1008, then the request at 1024: opcode 5,
+    ;; 4 payload bytes, no capability
     (i32.store (i32.const 1024) (i32.const 5))
     (i32.store (i32.const 1028) (i32.const 4))
     (i64.store (i32.const 1032) (i64.const -1))
     ;; 29-30: a reply handle without READ -> E_NO_RIGHTS, nothing sent
     (local.set $wo (call $derive (local.get $rw) (i32.const 2)))
-    (call $check (i32.wrap_i64 (call $call (local.get $rw) (local.get $wo) (i32.const 1024) (i32.const 64))) (i32.const -4))
+    (i64.store (i32.const 1008) (local.get $rw))
+    (i64.store (i32.const 1016) (local.get $wo))
+    (call $check (i32.wrap_i64 (call $call (i32.const 1008) (i32.const 80))) (i32.const -4))
     (call $check (i32.wrap_i64 (call $try_recv (local.get $rw) (i32.const 1024) (i32.const 64))) (i32.const -9))
     ;; 31: a send error comes back as is (no WRITE on handle 0)
-    (call $check (i32.wrap_i64 (call $call (i64.const 0) (local.get $rw) (i32.const 1024) (i32.const 64))) (i32.const -4))
-    ;; 32-33: a buffer shorter than a header, or a payload length past the buffer's end
-    ;; -> E_INVALID_ARGUMENT
-    (call $check (i32.wrap_i64 (call $call (local.get $rw) (local.get $rw) (i32.const 1024) (i32.const 15))) (i32.const -12))
-    (call $check (i32.wrap_i64 (call $call (local.get $rw) (local.get $rw) (i32.const 1024) (i32.const 19))) (i32.const -12))
+    (i64.store (i32.const 1008) (i64.const 0))
+    (i64.store (i32.const 1016) (local.get $rw))
+    (call $check (i32.wrap_i64 (call $call (i32.const 1008) (i32.const 80))) (i32.const -4))
+    ;; 32-33: a buffer shorter than route and header, or a payload length past the buffer's
+    ;; end -> E_INVALID_ARGUMENT
+    (i64.store (i32.const 1008) (local.get $rw))
+    (call $check (i32.wrap_i64 (call $call (i32.const 1008) (i32.const 31))) (i32.const -12))
+    (call $check (i32.wrap_i64 (call $call (i32.const 1008) (i32.const 35))) (i32.const -12))
     ;; 34: nothing was sent by any of them
     (call $check (i32.wrap_i64 (call $try_recv (local.get $rw) (i32.const 2048) (i32.const 64))) (i32.const -9))
     ;; 35-37: a call to itself sends, then receives its own message over the request: its pid,
     ;; opcode 5, 4 bytes
-    (call $check (i32.wrap_i64 (i64.shr_s (call $call (local.get $rw) (local.get $rw) (i32.const 1024) (i32.const 64))
+    (call $check (i32.wrap_i64 (i64.shr_s (call $call (i32.const 1008) (i32.const 80))
       (i64.const 63))) (i32.const 0))
     (call $check (i32.load (i32.const 1024)) (i32.const 5))
     (call $check (i32.load (i32.const 1028)) (i32.const 4))

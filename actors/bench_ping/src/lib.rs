@@ -20,7 +20,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use sdk::sys::{self, RECV_HEADER};
+use sdk::sys::{self, CALL_ROUTE, CallRoute, RECV_HEADER};
 
 const OUT: i64 = 0;
 const BACK: i64 = 1;
@@ -42,12 +42,15 @@ const CLOCK_CALLS: i64 = 1000;
 /// The actor's entry point: read the parameters, run, report, exit.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() {
-    let mut buf = [0u8; RECV_HEADER + 4096];
+    let mut buf = [0u8; CALL_ROUTE + RECV_HEADER + 4096];
     let Some((trips, size)) = params(&mut buf) else { sdk::exit(2) };
-    // The request, in the layout `sys_cap_call` sends from: opcode, payload length, no
-    // capability, payload. Each echo writes the same bytes back over it.
+    // The call buffer: the route (requests out on `out`, echoes back on `back`), then the
+    // request in the layout a receive writes: opcode, payload length, no capability, payload.
+    // Each echo writes the same bytes back over the request.
     let request = request(size);
-    buf[..request.len()].copy_from_slice(&request);
+    buf[..CALL_ROUTE].copy_from_slice(&CallRoute { handle: OUT, reply: BACK }.to_bytes());
+    let message = &mut buf[CALL_ROUTE..];
+    message[..request.len()].copy_from_slice(&request);
     let mut samples = Vec::with_capacity(trips);
 
     let clock_start = sys::sys_clock_ns();
@@ -62,14 +65,14 @@ pub extern "C" fn _start() {
         let t0 = sys::sys_clock_ns();
         // SAFETY: the kernel reads and writes at most `len` bytes at `ptr`, inside `buf`, which
         // nothing else borrows while the loop runs.
-        let answered = unsafe { sys::sys_cap_call(OUT, BACK, ptr, len) };
+        let answered = unsafe { sys::sys_cap_call(ptr, len) };
         if answered < 0 {
             sdk::exit(3);
         }
         samples.push((sys::sys_clock_ns() - t0).max(0) as u64);
     }
     let elapsed = (sys::sys_clock_ns() - start).max(0) as u64;
-    if buf[..request.len()] != request[..] {
+    if buf[CALL_ROUTE..][..request.len()] != request[..] {
         // The echo came back different: the figures would be of something else.
         sdk::exit(4);
     }

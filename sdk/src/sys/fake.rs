@@ -263,20 +263,22 @@ pub unsafe fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64 {
     })
 }
 
-/// Sends the request in the buffer, then receives the answer over it; everything that could
-/// refuse the receive is checked before anything is sent.
+/// Sends the request in the buffer after its route, then receives the answer over it;
+/// everything that could refuse the receive is checked before anything is sent.
 ///
 /// # Safety
 /// As [`sys_cap_recv`].
-pub unsafe fn sys_cap_call(handle: i64, reply: i64, buf_ptr: i32, buf_len: i32) -> i64 {
+pub unsafe fn sys_cap_call(buf_ptr: i32, buf_len: i32) -> i64 {
     call(|k| {
         // SAFETY: forwarded from this function's contract.
         let buf = unsafe { k.out(buf_ptr, buf_len) }?;
-        let request = MessageHeader::read(buf).ok_or(E_INVALID_ARGUMENT)?;
-        let payload = buf[RECV_HEADER..].get(..request.len as usize).ok_or(E_INVALID_ARGUMENT)?.to_vec();
-        k.endpoint(reply, RIGHT_READ)?;
-        k.send_bytes(handle, request.opcode as i32, payload, request.cap)?;
-        k.recv(reply, buf, true)
+        let route = buf.first_chunk().map(CallRoute::from_bytes).ok_or(E_INVALID_ARGUMENT)?;
+        let message = &mut buf[CALL_ROUTE..];
+        let request = MessageHeader::read(message).ok_or(E_INVALID_ARGUMENT)?;
+        let payload = message[RECV_HEADER..].get(..request.len as usize).ok_or(E_INVALID_ARGUMENT)?.to_vec();
+        k.endpoint(route.reply, RIGHT_READ)?;
+        k.send_bytes(route.handle, request.opcode as i32, payload, request.cap)?;
+        k.recv(route.reply, message, true)
     })
 }
 

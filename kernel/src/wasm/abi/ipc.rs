@@ -13,8 +13,8 @@ use tinywasm::types::WasmValue;
 
 use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_LIMIT, E_OUT_OF_BOUNDS, code};
 use minimalos_abi::{
-    MAX_WAIT_ENTRIES, MessageHeader, NO_CAP as NO_HANDLE, READABLE, READY_CLOSED as CLOSED,
-    READY_INVALID as INVALID, RECV_HEADER, WAIT_ENTRY, WRITABLE,
+    CALL_ROUTE, CallRoute, MAX_WAIT_ENTRIES, MessageHeader, NO_CAP as NO_HANDLE, READABLE,
+    READY_CLOSED as CLOSED, READY_INVALID as INVALID, RECV_HEADER, WAIT_ENTRY, WRITABLE,
 };
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
@@ -48,28 +48,34 @@ pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmVa
     receive(ctx, fcx, args, false)
 }
 
-/// `sys_cap_call(handle: i64, reply_handle: i64, buf_ptr: i32, buf_len: i32) -> i64`: sends the
-/// request the buffer holds (in the layout a receive writes), then waits for the answer on
-/// `reply_handle` and writes it over the request, in one host call. Everything that could
-/// refuse the receive is checked first, so an argument error sends nothing.
+/// `sys_cap_call(buf_ptr: i32, buf_len: i32) -> i64`: the buffer holds the route (the handle to
+/// send on, the one to wait on), then the request in the layout a receive writes; sends the
+/// request, then waits for the answer and writes it over the request, in one host call. The
+/// handles travel in the buffer, not as arguments: the interpreter pops each argument through
+/// a call of its own. Everything that could refuse the receive is checked first, so an
+/// argument error sends nothing.
 pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
-    let (handle, reply, ptr, len) =
-        (arg_i64(args, 0)?, Handle::from_raw(arg_i64(args, 1)?), arg_i32(args, 2)?, arg_i32(args, 3)?);
+    let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
     let mut guest = Guest::new(ctx, &mut fcx);
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
-    let Some(head) = buffer.sub(0, RECV_HEADER) else { return i64_result(E_INVALID_ARGUMENT.into()) };
-    let mut bytes = [0u8; RECV_HEADER];
-    guest.read(head, &mut bytes)?;
-    let request = MessageHeader::from_bytes(&bytes);
-    let Some(payload) = buffer.sub(RECV_HEADER, request.len as usize) else {
+    let (Some(route), Some(head)) = (buffer.sub(0, CALL_ROUTE), buffer.sub(CALL_ROUTE, RECV_HEADER)) else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
-    let inbox = match ctx.process.inbox(reply) {
+    let (mut route_bytes, mut head_bytes) = ([0u8; CALL_ROUTE], [0u8; RECV_HEADER]);
+    guest.read(route, &mut route_bytes)?;
+    guest.read(head, &mut head_bytes)?;
+    let (route, request) = (CallRoute::from_bytes(&route_bytes), MessageHeader::from_bytes(&head_bytes));
+    // The message area: the request now, the answer once it comes.
+    let (_, message) = buffer.split_at(CALL_ROUTE);
+    let Some(payload) = message.sub(RECV_HEADER, request.len as usize) else {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    };
+    let inbox = match ctx.process.inbox(Handle::from_raw(route.reply)) {
         Ok(inbox) => inbox,
         Err(error) => return i64_result(code(error).into()),
     };
-    match send(ctx, &guest, handle, request.opcode, payload, request.cap)? {
-        0 => i64_result(receive_into(ctx, &inbox, &mut guest, buffer, true)?),
+    match send(ctx, &guest, route.handle, request.opcode, payload, request.cap)? {
+        0 => i64_result(receive_into(ctx, &inbox, &mut guest, message, true)?),
         refused => i64_result(refused.into()),
     }
 }

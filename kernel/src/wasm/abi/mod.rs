@@ -62,12 +62,7 @@ pub const IMPORTS: &[Import] = &[
         results: &[I64],
         handler: ipc::sys_cap_try_recv,
     },
-    Import {
-        name: "sys_cap_call",
-        params: &[I64, I64, I32, I32],
-        results: &[I64],
-        handler: ipc::sys_cap_call,
-    },
+    Import { name: "sys_cap_call", params: &[I32, I32], results: &[I64], handler: ipc::sys_cap_call },
     Import { name: "sys_cap_wait", params: &[I32, I32, I64], results: &[I32], handler: ipc::sys_cap_wait },
     Import {
         name: "sys_endpoint_create",
