@@ -6,14 +6,15 @@ use alloc::collections::VecDeque;
 use core::task::Waker;
 
 use crate::error::Error;
+use crate::task::WakeTarget;
 
 /// Waiters in the order they arrived, each under a key its future keeps.
 pub(super) struct WaitList {
     /// The longest-waiting waiter, if it came to an empty list: one waiter at a time (a
     /// request/reply pair) is the common case, and takes no trip through `rest`.
-    first: Option<(u64, Waker)>,
+    first: Option<(u64, WakeTarget)>,
     /// The waiters behind `first`, in the order they came.
-    rest: VecDeque<(u64, Waker)>,
+    rest: VecDeque<(u64, WakeTarget)>,
     next_key: u64,
 }
 
@@ -35,18 +36,18 @@ impl WaitList {
     #[inline(always)]
     pub(super) fn register(&mut self, key: &mut Option<u64>, waker: &Waker) -> Result<(), Error> {
         if let Some(entry) = key.and_then(|k| self.entry(k)) {
-            entry.1.clone_from(waker);
+            entry.1.set(waker);
             return Ok(());
         }
         let k = self.next_key;
         // Into `first` only while nobody waits behind it, so it is always the oldest.
         if self.first.is_none() && self.rest.is_empty() {
-            self.first = Some((k, waker.clone()));
+            self.first = Some((k, WakeTarget::of(waker)));
         } else {
             // The list only grows past its high-water mark here; a failed growth is an error
             // the waiter sees, not a kernel panic.
             self.rest.try_reserve(1).map_err(|_| Error::NoMemory)?;
-            self.rest.push_back((k, waker.clone()));
+            self.rest.push_back((k, WakeTarget::of(waker)));
         }
         self.next_key += 1;
         *key = Some(k);
@@ -71,13 +72,13 @@ impl WaitList {
         }
     }
 
-    /// Takes the longest-waiting waker off the list.
-    pub(super) fn pop(&mut self) -> Option<Waker> {
+    /// Takes the longest-waiting waiter off the list.
+    pub(super) fn pop(&mut self) -> Option<WakeTarget> {
         self.first.take().or_else(|| self.rest.pop_front()).map(|(_, waker)| waker)
     }
 
     /// The waiter listed under `key`, if it still is.
-    fn entry(&mut self, key: u64) -> Option<&mut (u64, Waker)> {
+    fn entry(&mut self, key: u64) -> Option<&mut (u64, WakeTarget)> {
         match &mut self.first {
             Some(entry) if entry.0 == key => Some(entry),
             _ => self.rest.iter_mut().find(|(listed, _)| *listed == key),

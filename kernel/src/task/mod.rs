@@ -14,4 +14,4 @@ pub mod wake;
 
 pub use executor::{Executor, SpawnError, TaskInfo};
 pub use preempt::{should_yield, yield_now};
-pub use wake::TaskId;
+pub use wake::{TaskId, WakeTarget};

@@ -218,20 +218,16 @@ impl WakeTable {
 /// Runs the task behind `waker` again once the tasks woken by events have run: what a task
 /// does when its time slice is used up. A waker that is not the executor's is simply woken.
 pub fn defer(waker: &Waker) {
-    if core::ptr::eq(waker.vtable(), &VTABLE) {
-        table().defer(TaskId::from_bits(waker.data() as usize));
-    } else {
-        waker.wake_by_ref();
+    match id_of(waker) {
+        Some(id) => table().defer(id),
+        None => waker.wake_by_ref(),
     }
 }
 
 /// The live task `waker` wakes, if it is one of the executor's wakers and its task has not
 /// ended.
 pub fn task_of(waker: &Waker) -> Option<TaskId> {
-    if !core::ptr::eq(waker.vtable(), &VTABLE) {
-        return None;
-    }
-    let id = TaskId::from_bits(waker.data() as usize);
+    let id = id_of(waker)?;
     let slot = table().slots.get(id.index())?;
     (slot.generation.load(Ordering::Acquire) == id.generation).then_some(id)
 }
@@ -255,6 +251,54 @@ pub fn waker(id: TaskId) -> Waker {
     unsafe { Waker::from_raw(raw_waker(id.to_bits())) }
 }
 
+/// Whom a wake reaches, as a wait list keeps it: one of this kernel's tasks by id, or any other
+/// waker. A [`Waker`] of ours is a task id behind a vtable, so keeping, refreshing and waking
+/// it by id are plain calls instead of an indirect call each (which QEMU's TCG, the emulator
+/// the benchmarks run under, resolves with a lookup every time).
+#[derive(Debug)]
+pub enum WakeTarget {
+    /// A task of this kernel's executor.
+    Task(TaskId),
+    /// A waker from elsewhere (a test's, another executor's).
+    Other(Waker),
+}
+
+impl WakeTarget {
+    /// Whom `waker` wakes.
+    #[inline(always)]
+    pub fn of(waker: &Waker) -> Self {
+        match id_of(waker) {
+            Some(id) => Self::Task(id),
+            None => Self::Other(waker.clone()),
+        }
+    }
+
+    /// Points it at whom `waker` wakes (unchanged if that is already so).
+    #[inline(always)]
+    pub fn set(&mut self, waker: &Waker) {
+        match (&mut *self, id_of(waker)) {
+            (Self::Task(id), Some(new)) => *id = new,
+            (Self::Other(old), None) => old.clone_from(waker),
+            (target, _) => *target = Self::of(waker),
+        }
+    }
+
+    /// Wakes it.
+    #[inline(always)]
+    pub fn wake(self) {
+        match self {
+            Self::Task(id) => table().wake(id),
+            Self::Other(waker) => waker.wake(),
+        }
+    }
+}
+
+/// The task `waker` names, if it is one of [`waker`]'s (the task may have ended since).
+#[inline(always)]
+fn id_of(waker: &Waker) -> Option<TaskId> {
+    core::ptr::eq(waker.vtable(), &VTABLE).then(|| TaskId::from_bits(waker.data() as usize))
+}
+
 fn raw_waker(bits: usize) -> RawWaker {
     RawWaker::new(core::ptr::without_provenance(bits), &VTABLE)
 }
@@ -270,6 +314,23 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(
 mod tests {
     use super::*;
     use crate::task::executor::tests::serial;
+
+    #[test]
+    fn a_wake_target_keeps_our_tasks_by_id_and_other_wakers_as_they_are() {
+        let _turn = serial();
+        let table = table();
+        while table.pop_ready().or_else(|| table.pop_deferred()).is_some() {}
+        let (a, b) = (table.id_for(MAX_TASKS - 6), table.id_for(MAX_TASKS - 5));
+        let mut target = WakeTarget::of(&waker(a));
+        assert!(matches!(target, WakeTarget::Task(id) if id == a));
+        target.set(Waker::noop());
+        assert!(matches!(target, WakeTarget::Other(_)));
+        target.set(&waker(b));
+        assert!(matches!(target, WakeTarget::Task(id) if id == b));
+        target.wake();
+        assert_eq!(table.pop_ready().map(|i| table.id_for(i)), Some(b), "woken as its waker would");
+        assert_eq!(table.pop_ready(), None);
+    }
 
     #[test]
     fn woken_tasks_run_in_wake_order_whether_or_not_the_queue_was_empty() {
