@@ -293,6 +293,15 @@ impl WakeTarget {
     }
 }
 
+/// Drops `waker`, without the call through its vtable when it is one of [`waker`]'s: dropping
+/// those does nothing (a task id, no reference held), and the call is an indirect jump.
+#[inline(always)]
+pub fn discard(waker: Waker) {
+    if id_of(&waker).is_some() {
+        core::mem::forget(waker);
+    }
+}
+
 /// The task `waker` names, if it is one of [`waker`]'s (the task may have ended since).
 #[inline(always)]
 fn id_of(waker: &Waker) -> Option<TaskId> {
@@ -330,6 +339,18 @@ mod tests {
         target.wake();
         assert_eq!(table.pop_ready().map(|i| table.id_for(i)), Some(b), "woken as its waker would");
         assert_eq!(table.pop_ready(), None);
+    }
+
+    #[test]
+    fn discarding_drops_a_foreign_waker_and_skips_ours() {
+        struct Counted;
+        impl alloc::task::Wake for Counted {
+            fn wake(self: alloc::sync::Arc<Self>) {}
+        }
+        let shared = alloc::sync::Arc::new(Counted);
+        discard(Waker::from(alloc::sync::Arc::clone(&shared)));
+        assert_eq!(alloc::sync::Arc::strong_count(&shared), 1, "a foreign waker is dropped");
+        discard(waker(table().id_for(MAX_TASKS - 7)));
     }
 
     #[test]
