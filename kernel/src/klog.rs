@@ -1,6 +1,8 @@
 //! The `log` backend: every kernel log line goes to the serial console as `[level] message`,
-//! and into a ring of the most recent lines that `dmesg` reads ([`tail`]).
+//! and into a ring of the most recent lines that `dmesg` reads ([`tail`]). Text that comes from
+//! an actor goes through [`escape`] first, so it can never end a line or steer the terminal.
 
+use alloc::string::String;
 use core::fmt::Write;
 use log::{LevelFilter, Log, Metadata, Record};
 use spin::Mutex;
@@ -92,6 +94,26 @@ pub fn read_from(position: usize, out: &mut [u8]) -> (usize, usize) {
     })
 }
 
+/// Appends `text` to `out` with every control character shown as its Rust escape (`\n`, `\r`,
+/// `\t`, `\u{1b}`) and backslashes doubled, so text an actor logs stays on its one line and
+/// cannot pass for kernel output or steer the terminal; stops before `out` would pass `max`
+/// bytes. Returns whether all of `text` went in.
+pub fn escape(text: &str, out: &mut String, max: usize) -> bool {
+    for c in text.chars() {
+        let before = out.len();
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        if out.len() > max {
+            out.truncate(before);
+            return false;
+        }
+    }
+    true
+}
+
 /// Installs the serial logger at `level`.
 pub fn init(level: LevelFilter) {
     // `set_logger` fails only if called twice; the first logger stays, which is what we want.
@@ -105,4 +127,32 @@ macro_rules! println {
     ($($arg:tt)*) => {
         $crate::klog::print(format_args!("{}\n", format_args!($($arg)*)))
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(text: &str, max: usize) -> (String, bool) {
+        let mut out = String::new();
+        let whole = escape(text, &mut out, max);
+        (out, whole)
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        let forged = "ok\n[ERROR] supervisor: shell[6] not restarting it again\r\x1b[2J\u{9b}\\";
+        let (out, whole) = escaped(forged, 1024);
+        assert!(whole);
+        assert_eq!(out, r"ok\n[ERROR] supervisor: shell[6] not restarting it again\r\u{1b}[2J\u{9b}\\");
+        assert!(!out.chars().any(char::is_control));
+        assert_eq!(escaped("tab\there é ✓", 1024), (String::from("tab\\there é ✓"), true));
+    }
+
+    #[test]
+    fn the_escaped_text_stops_whole_at_the_limit() {
+        assert_eq!(escaped("abc\x07", 7), (String::from("abc"), false), "no half escape");
+        assert_eq!(escaped("abcé", 4), (String::from("abc"), false), "no half character");
+        assert_eq!(escaped("abcd", 4), (String::from("abcd"), true));
+    }
 }

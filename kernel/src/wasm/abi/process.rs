@@ -9,15 +9,16 @@ use tinywasm::types::WasmValue;
 use super::errors::E_INVALID_ARGUMENT;
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::task::fiber;
-use crate::time;
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
 use crate::wasm::handoff;
+use crate::{klog, time};
 
-/// Longest log line kept; the rest is cut and the cut is marked.
+/// Longest log text shown, in bytes, after escaping; the rest is cut and the cut is marked.
 pub const MAX_LOG_BYTES: usize = 1024;
 
-/// `sys_log(ptr: i32, len: i32)`: one line on the console, attributed to the actor.
+/// `sys_log(ptr: i32, len: i32)`: one line on the console, attributed to the actor, its control
+/// characters shown escaped so it can neither end the line nor pass for the kernel's.
 pub fn sys_log(
     ctx: &ActorContext,
     mut fcx: FuncContext<'_>,
@@ -27,11 +28,16 @@ pub fn sys_log(
     let guest = Guest::new(ctx, &mut fcx);
     match guest.range(ptr, len) {
         Ok(range) => {
-            let mut text = [0u8; MAX_LOG_BYTES];
+            let mut raw = [0u8; MAX_LOG_BYTES];
             let kept = range.prefix(MAX_LOG_BYTES);
-            guest.read(kept, &mut text)?;
-            let text = alloc::string::String::from_utf8_lossy(&text[..kept.len()]);
-            let cut = if kept.len() < range.len() { " [cut]" } else { "" };
+            guest.read(kept, &mut raw)?;
+            let mut text = alloc::string::String::new();
+            let whole = klog::escape(
+                &alloc::string::String::from_utf8_lossy(&raw[..kept.len()]),
+                &mut text,
+                MAX_LOG_BYTES,
+            );
+            let cut = if whole && kept.len() == range.len() { "" } else { " [cut]" };
             log::info!("{}[{}]: {text}{cut}", ctx.process.name(), ctx.process.pid());
         }
         // The import returns nothing, so the only answer to a bad buffer is a kernel warning.
