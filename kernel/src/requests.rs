@@ -155,7 +155,8 @@ fn serve_spawn(
         Some(bytes) => {
             let mut processes = PROCESSES.lock();
             let name = file.trim_end_matches(".wasm");
-            wasm::spawn_wasm(executor, &mut processes, name, bytes, Limits::default(), grants, Some(parent))
+            let limits = Limits::for_child_of(parent);
+            wasm::spawn_wasm(executor, &mut processes, name, bytes, limits, grants, Some(parent))
                 .map(|child| child.pid())
                 .map_err(|e| match e {
                     wasm::SpawnError::NoHeap { .. } => SpawnFailure::NoMemory(format!("`{file}` {e}")),

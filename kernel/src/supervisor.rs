@@ -8,7 +8,9 @@
 //!
 //! The supervisor holds, with full rights, the objects the supervised actors' grants are made
 //! from, so an endpoint a restarted server reads from stays open while it is down: clients'
-//! messages wait in its queue instead of failing with `E_CLOSED`.
+//! messages wait in its queue instead of failing with `E_CLOSED`. Once it gives an actor up,
+//! it lets go of reading the endpoints only that actor read, so their clients get `E_CLOSED`
+//! instead of waiting for ever.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -18,7 +20,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
 use crate::boot::FramebufferInfo;
-use crate::cap::Capability;
+use crate::cap::{Capability, Rights};
 use crate::console::Console;
 use crate::init::{self, System};
 use crate::manifest::{ActorDecl, ObjectRef};
@@ -122,6 +124,7 @@ impl Supervisor {
                     schedule(actor, now);
                 }
             }
+            self.close_given_up();
         }
         if !self.actors.iter().any(|a| a.restart_at.is_some_and(|at| at <= now)) {
             return;
@@ -154,7 +157,34 @@ impl Supervisor {
         }
         self.console = system.console.take();
         drop(processes);
+        self.close_given_up();
         self.publish_next();
+    }
+
+    /// Closes the endpoints that only given-up actors read from. The supervisor kept them open
+    /// for a restart that will not come, so their clients would wait for ever; it keeps a copy
+    /// without READ, from which writers' grants are still made (their sends get `E_CLOSED`).
+    fn close_given_up(&mut self) {
+        let reads = |actor: &Supervised, name: &str| {
+            actor
+                .decl
+                .grants
+                .iter()
+                .any(|g| g.rights.read && matches!(&g.object, ObjectRef::Endpoint(n) if n == name))
+        };
+        for (name, object) in &mut self.objects {
+            let readers = || self.actors.iter().filter(|a| reads(a, name));
+            let orphaned = readers().any(|a| a.given_up) && readers().all(|a| a.given_up);
+            if orphaned && object.rights().contains(Rights::READ) {
+                match object.derive(object.rights() - Rights::READ) {
+                    Ok(writer) => {
+                        *object = writer;
+                        log::warn!("supervisor: `{name}` closed: nobody is left to read it");
+                    }
+                    Err(e) => log::error!("supervisor: cannot close `{name}`: {e}"),
+                }
+            }
+        }
     }
 
     fn publish_next(&self) {
@@ -199,6 +229,34 @@ fn delay_after(quick_ends: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn giving_up_on_a_server_closes_what_only_it_read() {
+        let (manifest, errors) = crate::manifest::parse(
+            "endpoint req\nendpoint shared\nactor server restart grant=req:r grant=shared:r\n\
+             actor other restart grant=shared:r\nactor client restart grant=req:w grant=shared:w\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut processes = crate::proc::ProcessTable::new();
+        let objects: BTreeMap<String, Capability> = ["req", "shared"]
+            .into_iter()
+            .map(|name| (name.into(), Capability::endpoint(crate::ipc::DEFAULT_CAPACITY).unwrap()))
+            .collect();
+        let actors =
+            manifest.actors.iter().map(|decl| (decl.clone(), processes.create(decl.name.as_str()))).collect();
+        let mut supervisor = Supervisor::new(actors, objects, None, None);
+        let client = processes.create("client-instance");
+        let [req, shared] = ["req", "shared"]
+            .map(|name| client.insert(supervisor.objects[name].derive(Rights::WRITE).unwrap()).unwrap());
+        supervisor.close_given_up();
+        assert_eq!(client.send(req, 1, b"", None), Ok(()), "open while the server may come back");
+
+        supervisor.actors[0].given_up = true;
+        supervisor.close_given_up();
+        assert_eq!(client.send(req, 1, b"", None), Err(crate::error::Error::Closed), "nobody will read it");
+        assert_eq!(client.send(shared, 1, b"", None), Ok(()), "another reader is still supervised");
+        assert!(supervisor.objects["req"].derive(Rights::WRITE).is_ok(), "writers' grants can still be made");
+    }
 
     #[test]
     fn delays_double_while_the_actor_keeps_crashing_and_are_capped() {

@@ -56,10 +56,11 @@ pub fn ping_pong(
         (pong.insert(forth.derive(Rights::READ)?)?, pong.insert(back.derive(Rights::WRITE)?)?);
     let peer = pong.pid();
     let me = Arc::clone(&ping);
+    let mut report = Report(Some(report));
     ping.start(executor, async move {
         let result = run_ping(&me, ping_out, ping_in, peer, round_trips).await;
         let exit = if result.is_ok() { Exit::Exited(0) } else { Exit::Exited(1) };
-        report(result);
+        report.send(result);
         exit
     })?;
     let me = Arc::clone(&pong);
@@ -68,6 +69,24 @@ pub fn ping_pong(
         pong.end(Exit::Killed { by: None });
     })?;
     Ok(())
+}
+
+/// Hands the figures to whoever asked, once. Dropped unsent (ping's task ended before it got
+/// there), it sends an error, so the caller never waits for a report that cannot come.
+struct Report<F: FnOnce(Result<RoundTrips, String>)>(Option<F>);
+
+impl<F: FnOnce(Result<RoundTrips, String>)> Report<F> {
+    fn send(&mut self, result: Result<RoundTrips, String>) {
+        if let Some(report) = self.0.take() {
+            report(result);
+        }
+    }
+}
+
+impl<F: FnOnce(Result<RoundTrips, String>)> Drop for Report<F> {
+    fn drop(&mut self) {
+        self.send(Err("its tasks ended before it finished".into()));
+    }
 }
 
 /// The `ktest ipc:` log line for `result`.
@@ -158,6 +177,30 @@ mod tests {
     use core::cell::RefCell;
 
     #[test]
+    fn the_caller_hears_of_a_benchmark_whose_tasks_ended_early() {
+        let _turn = serial();
+        let mut executor = Executor::new();
+        let mut processes = ProcessTable::new();
+        let report = Rc::new(RefCell::new(None));
+        let sink = report.clone();
+        ping_pong(&mut executor, &mut processes, 1_000_000, move |r| *sink.borrow_mut() = Some(r)).unwrap();
+        // A few polls, then the benchmark is cut short.
+        let polls = core::cell::Cell::new(0);
+        executor.run_ready(|_| {
+            polls.set(polls.get() + 1);
+            polls.get() > 10
+        });
+        let ping = processes.list().into_iter().find(|info| info.name == "ipc-ping").unwrap();
+        processes.get(ping.pid).unwrap().end(Exit::Killed { by: None });
+        for _ in 0..100 {
+            executor.run_ready(|_| false);
+        }
+        assert!(executor.is_empty());
+        let report = report.borrow_mut().take().expect("a report, not silence");
+        assert_eq!(report, Err(String::from("its tasks ended before it finished")));
+    }
+
+    #[test]
     fn percentiles_by_nearest_rank() {
         let samples: Vec<u64> = (1..=100).collect();
         assert_eq!([0, 50, 99, 100].map(|p| percentile(&samples, p)), [1, 50, 99, 100]);
@@ -185,6 +228,10 @@ mod tests {
         assert!(figures.min <= figures.p50 && figures.p50 <= figures.p90 && figures.p90 <= figures.p99);
         assert!(figures.p99 <= figures.max);
         let infos = processes.list();
+        assert!(
+            infos.iter().all(|info| processes.get(info.pid).unwrap().is_kernel()),
+            "no actor may end them"
+        );
         assert_eq!(infos.len(), 2);
         for info in infos {
             assert_eq!(info.state, State::Dead(Exit::Exited(0)), "{}", info.name);

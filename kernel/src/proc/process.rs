@@ -42,6 +42,8 @@ pub enum Wait {
     Events,
     /// Time to pass (`sys_sleep_ns`).
     Sleep,
+    /// Work the kernel does for it: a spawn, the native IPC benchmark.
+    Kernel,
 }
 
 impl Wait {
@@ -52,6 +54,7 @@ impl Wait {
             Self::Receive(handle) => handle.raw(),
             Self::Events => -2,
             Self::Sleep => -3,
+            Self::Kernel => -4,
         }
     }
 
@@ -59,6 +62,7 @@ impl Wait {
         match raw {
             -2 => Self::Events,
             -3 => Self::Sleep,
+            -4 => Self::Kernel,
             handle => Self::Receive(Handle::from_raw(handle)),
         }
     }
@@ -152,6 +156,9 @@ pub struct Process {
     phase: AtomicU8,
     /// The raw handle its body waits to receive on, or [`NOT_WAITING`].
     waiting_on: AtomicI64,
+    /// A kernel service (the console, the log mirror, the native benchmark's tasks): no actor
+    /// may end it.
+    kernel: bool,
 }
 
 /// A process's phase as [`Process::phase`] stores it.
@@ -177,8 +184,8 @@ struct Inner {
 
 impl Process {
     /// A ready process with a fresh pid, no capabilities and `limits`, started by `parent`
-    /// (counted among its live children until it ends).
-    pub(super) fn new(name: String, limits: Limits, parent: Option<&Arc<Process>>) -> Self {
+    /// (counted among its live children until it ends); `kernel` for a kernel service.
+    pub(super) fn new(name: String, limits: Limits, parent: Option<&Arc<Process>>, kernel: bool) -> Self {
         if let Some(parent) = parent {
             parent.children.fetch_add(1, Ordering::Relaxed);
         }
@@ -197,7 +204,13 @@ impl Process {
             restarts: AtomicU32::new(0),
             phase: AtomicU8::new(Phase::Idle as u8),
             waiting_on: AtomicI64::new(NOT_WAITING),
+            kernel,
         }
+    }
+
+    /// Whether it is a kernel service, which no actor may end.
+    pub fn is_kernel(&self) -> bool {
+        self.kernel
     }
 
     /// Counts `cycles` more TSC cycles of CPU time (the executor counts its polls itself).
@@ -219,6 +232,11 @@ impl Process {
     pub fn set_linear_memory(&self, bytes: u64, limit: u64) {
         self.linear_memory.store(bytes, Ordering::Relaxed);
         self.linear_memory_limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// The most Wasm linear memory it may have, in bytes (0 for a kernel task).
+    pub fn linear_memory_limit(&self) -> u64 {
+        self.linear_memory_limit.load(Ordering::Relaxed)
     }
 
     /// Records that it is the `n`th restart of its actor.

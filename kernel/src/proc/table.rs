@@ -24,23 +24,28 @@ impl ProcessTable {
         Self { processes: BTreeMap::new() }
     }
 
-    /// A new ready process called `name`, with a pid never used before, no capabilities and
-    /// the default limits; grant it some with [`Process::insert`], then run it with
-    /// [`Process::start`].
+    /// A new ready kernel process called `name` (a service no actor may end), with a pid never
+    /// used before, no capabilities and the default limits; grant it some with
+    /// [`Process::insert`], then run it with [`Process::start`].
     pub fn create(&mut self, name: impl Into<String>) -> Arc<Process> {
-        self.create_with(name, Limits::default(), None)
+        self.insert(Process::new(name.into(), Limits::default(), None, true))
     }
 
-    /// As [`create`](Self::create), with `limits`, started by `parent`. The oldest ended
-    /// processes beyond [`KEPT_DEAD`] are forgotten, so a loop of short-lived spawns cannot
-    /// fill the kernel heap with their records.
+    /// A new actor's process, as [`create`](Self::create) but with `limits`, started by
+    /// `parent`, and open to `sys_proc_kill`.
     pub fn create_with(
         &mut self,
         name: impl Into<String>,
         limits: Limits,
         parent: Option<&Arc<Process>>,
     ) -> Arc<Process> {
-        let process = Arc::new(Process::new(name.into(), limits, parent));
+        self.insert(Process::new(name.into(), limits, parent, false))
+    }
+
+    /// Lists `process`. The oldest ended processes beyond [`KEPT_DEAD`] are forgotten, so a
+    /// loop of short-lived spawns cannot fill the kernel heap with their records.
+    fn insert(&mut self, process: Process) -> Arc<Process> {
+        let process = Arc::new(process);
         self.processes.insert(process.pid(), Arc::clone(&process));
         self.forget_oldest_dead();
         process

@@ -42,6 +42,22 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The limits of an actor that `parent` starts: the defaults, each capped at the parent's
+    /// own, so starting children never gets an actor more than it was given.
+    pub fn for_child_of(parent: &Process) -> Self {
+        let (defaults, own) = (Self::default(), parent.limits());
+        let parent_pages = u32::try_from(parent.linear_memory_limit() / WASM_PAGE as u64).unwrap_or(u32::MAX);
+        Self {
+            memory_pages: defaults.memory_pages.min(parent_pages),
+            process: crate::proc::Limits {
+                handles: defaults.process.handles.min(own.handles),
+                children: defaults.process.children.min(own.children),
+                queue: defaults.process.queue.min(own.queue),
+            },
+            ..defaults
+        }
+    }
+
     /// The interpreter configuration for these limits, for the actor run as `process` whose
     /// memory `view` will show. Stacks start small and grow on demand, so an idle actor costs
     /// little; `trap_on_oom` stays off so a refused `memory.grow` returns -1.

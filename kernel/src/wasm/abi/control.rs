@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use tinywasm::FuncContext;
 use tinywasm::types::WasmValue;
 
-use super::errors::{E_INVALID_ARGUMENT, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
+use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
     MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, NATIVE_IPC_LEN,
     PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD,
@@ -17,7 +17,7 @@ use minimalos_abi::{
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
-use crate::proc::{Exit, PROCESSES, Process, State};
+use crate::proc::{Exit, PROCESSES, Process, State, Wait};
 use crate::time::clock;
 use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
@@ -96,7 +96,14 @@ pub fn sys_proc_kill(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValu
     // wakes tasks, which must not happen under the table's lock.
     let target: Option<Arc<Process>> = PROCESSES.lock().find(pid).cloned();
     let Some(target) = target else { return i32_result(E_NOT_FOUND) };
+    if target.is_kernel() {
+        return i32_result(E_NO_RIGHTS);
+    }
     let ended = target.end(Exit::Killed { by: Some(ctx.process.pid()) });
+    if ended && Arc::ptr_eq(&target, &ctx.process) {
+        // Killed by its own hand: like `sys_exit`, not one more instruction runs.
+        return Err(cancelled());
+    }
     i32_result(if ended { 0 } else { E_NOT_FOUND })
 }
 
@@ -136,6 +143,10 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
         .chunks_exact(8)
         .map(|h| Handle::from_raw(i64::from_le_bytes(h.try_into().unwrap_or_default())))
         .collect();
+    // A capability moves once: the same handle twice would give the child two copies of it.
+    if handles.iter().enumerate().any(|(i, h)| handles[..i].contains(h)) {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    }
     let copies = ctx.process.with_caps(|caps| {
         handles.iter().map(|&h| caps.get(h, Rights::GRANT).and_then(|cap| cap.derive(cap.rights()))).collect()
     });
@@ -143,9 +154,12 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
         Ok(copies) => copies,
         Err(e) => return i64_result(code(e).into()),
     };
-    match handoff::block_on(ctx, requests::spawn(String::from(file), copies, ctx.process.clone()))
-        .map_err(|_| cancelled())?
-    {
+    let spawned = {
+        let _blocked = ctx.process.waiting(Wait::Kernel);
+        handoff::block_on(ctx, requests::spawn(String::from(file), copies, ctx.process.clone()))
+            .map_err(|_| cancelled())?
+    };
+    match spawned {
         Ok(pid) => {
             for handle in handles {
                 // Only this actor changes its own table, and it was waiting: the handles are live.
@@ -228,7 +242,11 @@ pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: 
     if !(1..=MAX_NATIVE_TRIPS).contains(&trips) {
         return i32_result(E_INVALID_ARGUMENT);
     }
-    let figures = match handoff::block_on(ctx, requests::native_ipc(trips as u32)).map_err(|_| cancelled())? {
+    let done = {
+        let _blocked = ctx.process.waiting(Wait::Kernel);
+        handoff::block_on(ctx, requests::native_ipc(trips as u32)).map_err(|_| cancelled())?
+    };
+    let figures = match done {
         Ok(figures) => figures,
         Err(why) => {
             log::warn!("{}[{}]: native IPC benchmark: {why}", ctx.process.name(), ctx.process.pid());
