@@ -31,6 +31,9 @@ pub const E_INVALID_ARGUMENT: i32 = -12;
 pub const E_NOT_FOUND: i32 = -13;
 /// A limit the boot manifest sets for this actor would be passed (live children, queue depth).
 pub const E_LIMIT: i32 = -14;
+/// The capability may not travel in a message: it can receive from an endpoint, and a queue
+/// holding it could keep that endpoint alive for ever.
+pub const E_NOT_MOVABLE: i32 = -15;
 
 /// Right to receive from an endpoint or read memory.
 pub const RIGHT_READ: i32 = 1;

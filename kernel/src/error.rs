@@ -32,6 +32,8 @@ pub enum Error {
     NoSuchProcess,
     /// The executor has no room for another task.
     TooManyTasks,
+    /// The capability may not travel in a message: it can receive from an endpoint.
+    NotMovable,
 }
 
 impl fmt::Display for Error {
@@ -50,6 +52,7 @@ impl fmt::Display for Error {
             Self::BufferTooSmall => "the buffer cannot hold the message",
             Self::NoSuchProcess => "no such process",
             Self::TooManyTasks => "the executor has no room for another task",
+            Self::NotMovable => "a receiving capability cannot travel in a message",
         })
     }
 }

@@ -36,6 +36,8 @@ pub enum Error {
     NotFound,
     /// A limit the boot manifest sets for this actor would be passed.
     Limit,
+    /// The capability may not travel in a message (it can receive from an endpoint).
+    NotMovable,
     /// A negative code this SDK does not know yet (codes only ever get added).
     Unknown(i32),
     /// A payload is not an encoding of the expected type (or a value cannot be encoded).
@@ -63,6 +65,7 @@ impl Error {
             sys::E_INVALID_ARGUMENT => Error::InvalidArgument,
             sys::E_NOT_FOUND => Error::NotFound,
             sys::E_LIMIT => Error::Limit,
+            sys::E_NOT_MOVABLE => Error::NotMovable,
             _ if result < i32::MIN as i64 => Error::Unknown(i32::MIN),
             code => Error::Unknown(code),
         })
@@ -94,6 +97,7 @@ impl fmt::Display for Error {
             Error::InvalidArgument => "invalid argument",
             Error::NotFound => "not found",
             Error::Limit => "limit reached",
+            Error::NotMovable => "a receiving capability cannot travel in a message",
             Error::Unknown(code) => return write!(f, "error code {code}"),
             Error::Malformed => "malformed payload",
         };
@@ -124,13 +128,14 @@ mod tests {
             Error::InvalidArgument,
             Error::NotFound,
             Error::Limit,
+            Error::NotMovable,
         ];
         for (i, error) in named.into_iter().enumerate() {
             assert_eq!(Error::from_code(-(i as i64) - 1), Some(error));
         }
         assert_eq!(Error::from_code(0), None);
         assert_eq!(Error::from_code(7), None);
-        assert_eq!(Error::from_code(-15), Some(Error::Unknown(-15)));
+        assert_eq!(Error::from_code(-16), Some(Error::Unknown(-16)));
         assert_eq!(Error::from_code(i64::MIN), Some(Error::Unknown(i32::MIN)));
     }
 }

@@ -138,8 +138,16 @@ fn a_capability_moves_with_its_message() {
     let kept = refused.cap.expect("a failed send gives the capability back");
     assert_eq!(Endpoint::from(kept).try_recv().unwrap().opcode, 5);
 
+    let receiving = queue.try_send(
+        1,
+        b"",
+        Some(carried.derive(Rights::READ | Rights::WRITE | Rights::GRANT).unwrap().into_capability()),
+    );
+    assert_eq!(receiving.unwrap_err().error, Error::NotMovable, "a receiving capability stays in tables");
+
+    let sending = carried.derive(Rights::WRITE | Rights::GRANT).unwrap();
     let before = fake::open_handles();
-    queue.try_send(1, b"", Some(carried.into_capability())).unwrap();
+    queue.try_send(1, b"", Some(sending.into_capability())).unwrap();
     assert_eq!(fake::open_handles(), before - 1, "the sent handle left this table");
     let message = queue.try_recv().unwrap();
     let received = Endpoint::from(message.cap.expect("the capability arrived"));
@@ -150,7 +158,8 @@ fn a_capability_moves_with_its_message() {
 fn a_message_for_a_full_table_stays_queued() {
     fake::reset();
     let queue = Endpoint::create(1).unwrap();
-    queue.try_send(0, b"", Some(Endpoint::create(1).unwrap().into_capability())).unwrap();
+    let sending = Endpoint::create(1).unwrap().derive(Rights::WRITE | Rights::GRANT).unwrap();
+    queue.try_send(0, b"", Some(sending.into_capability())).unwrap();
     let filler: Vec<Endpoint> = std::iter::from_fn(|| Endpoint::create(1).ok()).collect();
     assert_eq!(fake::open_handles(), 1024);
     assert_eq!(queue.try_recv().unwrap_err(), Error::TooManyHandles);

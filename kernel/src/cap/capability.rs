@@ -3,7 +3,6 @@
 //! keeps or drops rights and never adds one. Per-process storage is in `table`; what the objects
 //! do is in `ipc`.
 
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::fmt;
 use core::num::NonZeroUsize;
@@ -11,7 +10,7 @@ use core::num::NonZeroUsize;
 use super::Rights;
 use crate::boot::FramebufferInfo;
 use crate::error::Error;
-use crate::ipc::{Endpoint, Message, SharedMemory, endpoint};
+use crate::ipc::{Endpoint, SharedMemory};
 
 /// The object a capability refers to.
 #[derive(Clone)]
@@ -81,6 +80,11 @@ impl Capability {
         self.rights
     }
 
+    /// Whether it can receive from an endpoint: such a capability never travels in a message.
+    pub fn receives(&self) -> bool {
+        matches!(self.object, Object::Endpoint(_)) && self.rights.contains(Rights::READ)
+    }
+
     /// A copy with `rights`, which must be among this capability's own (`NoRights` otherwise).
     pub fn derive(&self, rights: Rights) -> Result<Self, Error> {
         if !self.rights.contains(rights) {
@@ -88,21 +92,16 @@ impl Capability {
         }
         Ok(Self::new(self.object.clone(), rights))
     }
-
-    /// Gives the rights up now and returns the messages an endpoint dropped because of it; the
-    /// capability keeps no rights, so dropping it afterwards does nothing more.
-    pub(crate) fn take_orphans(&mut self) -> VecDeque<Message> {
-        let rights = core::mem::replace(&mut self.rights, Rights::empty());
-        match &self.object {
-            Object::Endpoint(endpoint) => endpoint.detach(rights),
-            _ => VecDeque::new(),
-        }
-    }
 }
 
 impl Drop for Capability {
     fn drop(&mut self) {
-        endpoint::release(self.take_orphans());
+        if let Object::Endpoint(endpoint) = &self.object {
+            // The messages the last receiver orphans are dropped here, after the endpoint's
+            // lock. Their capabilities never receive (see `Endpoint::send`), so dropping them
+            // orphans no further queue.
+            drop(endpoint.detach(self.rights));
+        }
     }
 }
 

@@ -15,9 +15,11 @@
 //! costs nothing when one task waits, as in a request/reply pair, and cannot lose a wake-up when
 //! a woken future is dropped before it looks.
 //!
-//! A message may carry a capability, even one to the endpoint it travels on; an endpoint whose
-//! only receiving capabilities sit in queues that nobody will ever receive from is not
-//! reclaimed (the cycle Unix descriptor passing has too).
+//! A message may carry a capability, but never one that can receive from an endpoint (READ on
+//! an endpoint: `NotMovable`). Receiving capabilities therefore live only in processes' tables
+//! and the kernel's hands, so a queue is dropped once no table can reach it, and no endpoint is
+//! kept alive by a cycle of queues that nobody will ever receive from (the leak Unix descriptor
+//! passing has).
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -30,7 +32,7 @@ use spin::Mutex;
 
 use super::Message;
 use super::wait::WaitList;
-use crate::cap::Rights;
+use crate::cap::{Capability, Rights};
 use crate::error::{Error, Rejected};
 use crate::task::WakeTarget;
 
@@ -141,7 +143,7 @@ impl Endpoint {
     }
 
     /// Forgets a capability with `rights`; returns the queued messages it orphaned (the last
-    /// receiver took them along) for the caller to drop with [`release`].
+    /// receiver took them along) for the caller to drop once the lock is released.
     pub(crate) fn detach(&self, rights: Rights) -> VecDeque<Message> {
         if !rights.intersects(Rights::READ | Rights::WRITE) {
             return VecDeque::new();
@@ -164,11 +166,15 @@ impl Endpoint {
         orphans
     }
 
-    /// Queues `message`. On a full queue (`Full`), with no receiver left (`Closed`) or no memory
+    /// Queues `message`. Carrying a capability that can receive from an endpoint
+    /// (`NotMovable`), on a full queue (`Full`), with no receiver left (`Closed`) or no memory
     /// to grow the queue (`NoMemory`) the message comes back.
     pub fn send(&self, message: Message) -> Result<(), Rejected<Message>> {
         let mut arrived = Wakeups::new(Side::Receive);
         {
+            if message.cap.as_ref().is_some_and(Capability::receives) {
+                return Err(Rejected { error: Error::NotMovable, value: message });
+            }
             let mut state = self.state.lock();
             let refused = if state.receivers == 0 {
                 Some(Error::Closed)
@@ -381,20 +387,6 @@ impl Drop for Listener<'_> {
     }
 }
 
-/// Drops messages an endpoint let go of. Their capabilities may be the last receivers of other
-/// endpoints, whose queues then go too: this walks that chain in a loop, because a chain built
-/// by actors could be deep enough to overflow the kernel stack by recursion. (Only if the heap
-/// cannot extend the worklist does a batch fall back to recursion.)
-pub(crate) fn release(mut orphans: VecDeque<Message>) {
-    while let Some(message) = orphans.pop_front() {
-        let Some(mut cap) = message.cap else { continue };
-        let mut more = cap.take_orphans();
-        if orphans.try_reserve(more.len()).is_ok() {
-            orphans.append(&mut more);
-        }
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -544,19 +536,30 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_deep_chain_of_orphaned_endpoints_is_released_without_recursion() {
-        // Recursion this deep would overflow the test thread's stack many times over.
-        const DEPTH: usize = 20_000;
+    fn a_receiving_capability_never_travels_so_no_queue_keeps_its_endpoint_alive() {
         let pid = Pid::next();
-        let mut cap = sized(1);
-        let deepest = Arc::downgrade(&endpoint_of(&cap));
-        for _ in 0..DEPTH {
-            let outer = sized(1);
-            endpoint_of(&outer).send(Message { cap: Some(cap), ..message(pid, 0, b"") }).unwrap();
-            cap = outer;
+        let cap = sized(1);
+        let endpoint = endpoint_of(&cap);
+        for rights in [Rights::all(), Rights::READ | Rights::GRANT, Rights::READ] {
+            let refused =
+                endpoint.send(Message { cap: Some(cap.derive(rights).unwrap()), ..message(pid, 0, b"") });
+            assert_eq!(refused.unwrap_err().error, Error::NotMovable, "{rights:?}");
         }
-        drop(cap);
-        assert!(deepest.upgrade().is_none(), "every endpoint of the chain was freed");
+        let other = sized(1);
+        let refused = endpoint_of(&other)
+            .send(Message { cap: Some(cap.derive(Rights::READ).unwrap()), ..message(pid, 0, b"") });
+        assert_eq!(refused.unwrap_err().error, Error::NotMovable, "nor on another endpoint");
+        // A sending copy may sit in its own endpoint's queue: it keeps nothing alive once the
+        // receivers are gone.
+        endpoint
+            .send(Message {
+                cap: Some(cap.derive(Rights::WRITE | Rights::GRANT).unwrap()),
+                ..message(pid, 0, b"")
+            })
+            .unwrap();
+        let weak = Arc::downgrade(&endpoint);
+        drop((endpoint, cap));
+        assert!(weak.upgrade().is_none(), "freed with its last capability outside the queue");
     }
 
     #[test]

@@ -722,8 +722,14 @@ impl Kernel {
         if payload.len() > MAX_PAYLOAD {
             return Err(E_TOO_LARGE);
         }
-        if cap != NO_CAP && self.cap(cap)?.rights & RIGHT_GRANT == 0 {
-            return Err(E_NO_RIGHTS);
+        if cap != NO_CAP {
+            let moved = self.cap(cap)?;
+            if moved.rights & RIGHT_GRANT == 0 {
+                return Err(E_NO_RIGHTS);
+            }
+            if moved.rights & RIGHT_READ != 0 && matches!(self.objects[moved.object], Object::Endpoint(_)) {
+                return Err(E_NOT_MOVABLE);
+            }
         }
         let endpoint = self.endpoint_mut(object);
         if endpoint.readers == 0 {
