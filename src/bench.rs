@@ -22,8 +22,15 @@ pub const TRIPS: u32 = 10_000;
 /// Measured runs of `bench ipc` and `bench ipc-native`; the run with the median p50 is reported
 /// (under TCG a run's figures move by several percent with the host's load).
 const RUNS: usize = 5;
-/// Round trips of `bench preempt`: fewer, as each may wait for the spinner's time slices.
+/// Round trips of `bench preempt`: fewer, as each may wait for the hog's time slices.
 const PREEMPT_TRIPS: u32 = 1000;
+/// The hogs `bench preempt` runs beside the round trips (the shell's words), with the JSON key
+/// and the table row of each.
+const HOGS: [(&str, &str, &str); 3] = [
+    ("spin", "preempt_rt_ns", "a spinning loop"),
+    ("bulk", "preempt_bulk_rt_ns", "a loop of 16 MiB memory.fill and memory.copy"),
+    ("log", "preempt_log_rt_ns", "a flood of 1 KiB sys_log lines"),
+];
 /// Round trips of the kernel-native ping-pong.
 const NATIVE_TRIPS: u32 = 100_000;
 /// Actors `bench spawn` starts.
@@ -200,7 +207,8 @@ struct Results {
     /// The p50 of every `bench ipc-native` run.
     native_p50s: Vec<u64>,
     spawn: Option<SpawnFigures>,
-    preempt: Option<IpcFigures>,
+    /// `bench preempt` beside each of [`HOGS`], in that order.
+    preempt: Vec<Option<IpcFigures>>,
     wasm_mips: Option<[u64; 2]>,
     path: Option<PathFigures>,
 }
@@ -241,8 +249,10 @@ impl Results {
                 spawn.heap_kib, spawn.physical_kib
             ));
         }
-        if let Some(preempt) = &self.preempt {
-            fields.push(format!("\"preempt_rt_ns\": {}", preempt.rt_ns.json()));
+        for ((_, key, _), preempt) in HOGS.iter().zip(&self.preempt) {
+            if let Some(preempt) = preempt {
+                fields.push(format!("\"{key}\": {}", preempt.rt_ns.json()));
+            }
         }
         if let Some([integer, float]) = self.wasm_mips {
             fields.push(format!("\"wasm_mips\": {{\"integer\": {integer}, \"float\": {float}}}"));
@@ -268,11 +278,13 @@ impl Results {
         if let Some(native) = &self.native {
             md += &row("native IPC round trip, ns (kernel tasks, bench ipc-native)", native);
         }
-        if let Some(preempt) = &self.preempt {
-            md += &row(
-                &format!("Wasm IPC round trip with a spinner, ns ({} trips)", preempt.trips),
-                &preempt.rt_ns,
-            );
+        for ((_, _, hog), preempt) in HOGS.iter().zip(&self.preempt) {
+            if let Some(preempt) = preempt {
+                md += &row(
+                    &format!("Wasm IPC round trip beside {hog}, ns ({} trips)", preempt.trips),
+                    &preempt.rt_ns,
+                );
+            }
         }
         if let Some(ipc) = &self.ipc {
             let _ = write!(
@@ -410,10 +422,15 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     eprint!("{answer}");
     results.spawn = parse_spawn(&answer);
 
-    eprintln!("bench: bench preempt {PREEMPT_TRIPS}");
-    let answer = ask(machine, &format!("bench preempt {PREEMPT_TRIPS}"), ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
-    results.preempt = parse_ipc(&answer);
+    for (hog, _, _) in HOGS {
+        eprintln!("bench: bench preempt {PREEMPT_TRIPS} {hog}");
+        let answer = ask(machine, &format!("bench preempt {PREEMPT_TRIPS} {hog}"), ANSWER_TIMEOUT)?;
+        // The log flood's own lines are the hog's, not the answer's.
+        let answer: String =
+            answer.lines().filter(|l| !l.contains("attack_log[")).map(|l| format!("{l}\n")).collect();
+        eprint!("{answer}");
+        results.preempt.push(parse_ipc(&answer));
+    }
 
     eprintln!("bench: bench wasm");
     let answer = ask(machine, "bench wasm", ANSWER_TIMEOUT)?;

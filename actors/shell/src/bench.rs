@@ -2,7 +2,8 @@
 //! their summary and shows it. `bench ipc` times round trips between `bench_ping` and
 //! `bench_pong` (raw system calls on both sides, so the path is the kernel's and the
 //! interpreter's); the summary's layout is `actors/bench_ping`'s. `bench preempt` does the same
-//! while `test/spinner.wasm` spins, and `bench spawn` starts and kills copies of `bench_idle`.
+//! beside a CPU hog (a loop, bulk memory, a log flood), and `bench spawn` starts and kills copies
+//! of `bench_idle`.
 
 use alloc::format;
 use alloc::string::String;
@@ -12,6 +13,8 @@ use core::fmt::Write;
 
 use sdk::rt::Instant;
 use sdk::{Endpoint, MemoryInfo, Rights, System, sys};
+
+use crate::command::Hog;
 
 /// Round trips `bench ipc` makes when none are given.
 pub const DEFAULT_TRIPS: u32 = 10_000;
@@ -23,8 +26,6 @@ pub const DEFAULT_SIZE: u32 = 8;
 pub const DEFAULT_SPAWNS: u32 = 10;
 /// Most actors `bench spawn` starts (each takes a capability table and linear memory).
 pub const MAX_SPAWNS: u32 = 200;
-/// The CPU-bound actor `bench preempt` runs beside the pair.
-const SPINNER: &str = "test/spinner.wasm";
 /// Most round trips one run takes (`bench_ping` keeps every sample).
 pub const MAX_TRIPS: u32 = 1_000_000;
 
@@ -137,16 +138,17 @@ pub async fn ipc(system: &System, trips: u32, size: u32) -> String {
     }
 }
 
-/// Runs `bench preempt`: `bench ipc` with [`SPINNER`] running, which is killed after.
-pub async fn preempt(system: &System, trips: u32) -> String {
-    let spinner = match system.spawn(SPINNER) {
+/// Runs `bench preempt`: `bench ipc` with `hog` running, which is killed after.
+pub async fn preempt(system: &System, trips: u32, hog: Hog) -> String {
+    let file = hog.file();
+    let spinner = match system.spawn(file) {
         Ok(pid) => pid,
-        Err(error) => return format!("bench preempt: {error}\n"),
+        Err(error) => return format!("bench preempt: {file}: {error}\n"),
     };
     let measured = run_ipc(system, trips, DEFAULT_SIZE).await;
     let killed = match system.kill(spinner) {
-        Ok(()) => format!("  {SPINNER} (pid {spinner}) ran throughout and is killed\n"),
-        Err(error) => format!("  could not kill {SPINNER} (pid {spinner}): {error}\n"),
+        Ok(()) => format!("  {file} (pid {spinner}) ran throughout and is killed\n"),
+        Err(error) => format!("  could not kill {file} (pid {spinner}): {error}\n"),
     };
     match measured {
         Ok(summary) => format!("preempt: {}{killed}", summary.show(sys::sys_tsc_hz().max(0) as u64)),

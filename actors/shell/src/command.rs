@@ -24,7 +24,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("bench ipc [N] [SIZE]", "time N Wasm IPC round trips of SIZE bytes (10000, 8)"),
     ("bench ipc-native [N]", "N round trips between two kernel tasks, no Wasm (100000)"),
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
-    ("bench preempt [N]", "bench ipc N while test/spinner.wasm runs"),
+    ("bench preempt [N] [spin|bulk|log]", "bench ipc N beside a CPU hog: a loop, bulk memory, a log flood"),
     ("bench wasm", "interpreter speed: million Wasm instructions per second"),
     ("bench path", "what a host call, a send + receive and a yield cost on their own"),
 ];
@@ -38,12 +38,43 @@ pub enum Bench {
     IpcNative(u32),
     /// `bench spawn [N]`: how many actors.
     Spawn(u32),
-    /// `bench preempt [N]`: round trips.
-    Preempt(u32),
+    /// `bench preempt [N] [spin|bulk|log]`: round trips, and the hog beside them.
+    Preempt(u32, Hog),
     /// `bench wasm`.
     Wasm,
     /// `bench path`.
     Path,
+}
+
+/// The CPU hog `bench preempt` runs beside the round trips: each holds the CPU a different way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hog {
+    /// A loop of plain instructions (`test/spinner.wasm`).
+    Spin,
+    /// A loop of 16 MiB `memory.fill` and `memory.copy` (`test/attack_bulk.wasm`).
+    Bulk,
+    /// A loop of 1 KiB `sys_log` calls (`test/attack_log.wasm`).
+    Log,
+}
+
+impl Hog {
+    /// Its word on the command line.
+    pub fn word(self) -> &'static str {
+        match self {
+            Hog::Spin => "spin",
+            Hog::Bulk => "bulk",
+            Hog::Log => "log",
+        }
+    }
+
+    /// The module it runs.
+    pub fn file(self) -> &'static str {
+        match self {
+            Hog::Spin => "test/spinner.wasm",
+            Hog::Bulk => "test/attack_bulk.wasm",
+            Hog::Log => "test/attack_log.wasm",
+        }
+    }
 }
 
 /// What a line asks the shell to do.
@@ -137,8 +168,9 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 
 /// The benchmark the words after `bench` ask for.
 fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
-    const USAGE: ParseError<'static> =
-        ParseError::Usage("bench ipc [N] [SIZE] | ipc-native [N] | spawn [N] | preempt [N] | wasm | path");
+    const USAGE: ParseError<'static> = ParseError::Usage(
+        "bench ipc [N] [SIZE] | ipc-native [N] | spawn [N] | preempt [N] [spin|bulk|log] | wasm | path",
+    );
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
         Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
@@ -153,7 +185,16 @@ fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, Pa
             Bench::IpcNative(number(words.next(), "round trip count", DEFAULT_NATIVE_TRIPS)?)
         }
         Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
-        Some("preempt") => Bench::Preempt(number(words.next(), "round trip count", DEFAULT_TRIPS)?),
+        Some("preempt") => {
+            let trips = number(words.next(), "round trip count", DEFAULT_TRIPS)?;
+            let hog = match words.next() {
+                None | Some("spin") => Hog::Spin,
+                Some("bulk") => Hog::Bulk,
+                Some("log") => Hog::Log,
+                Some(_) => return Err(USAGE),
+            };
+            Bench::Preempt(trips, hog)
+        }
         Some("wasm") => Bench::Wasm,
         Some("path") => Bench::Path,
         _ => return Err(USAGE),
@@ -214,7 +255,10 @@ mod tests {
         assert_eq!(parse("bench path"), Ok(Command::Bench(Bench::Path)));
         assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
         assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
-        assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50))));
+        assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50, Hog::Spin))));
+        assert_eq!(parse("bench preempt 50 bulk"), Ok(Command::Bench(Bench::Preempt(50, Hog::Bulk))));
+        assert_eq!(parse("bench preempt 50 log"), Ok(Command::Bench(Bench::Preempt(50, Hog::Log))));
+        assert!(parse("bench preempt 50 nap").is_err());
         assert_eq!(parse("bench ipc x"), Err(ParseError::NotANumber("round trip count", "x")));
         assert!(parse("bench").is_err() && parse("bench ipc 1 2 3").is_err() && parse("bench fly").is_err());
     }
@@ -276,6 +320,7 @@ mod tests {
                 .replace("[LINES]", "3")
                 .replace("[N]", "5")
                 .replace("[SIZE]", "8")
+                .replace("[spin|bulk|log]", "bulk")
                 .replace("[PATH]", "/")
                 .replace("PID", "1")
                 .replace("NAME", "a")

@@ -63,7 +63,7 @@ impl Shell {
             Command::Bench(Bench::Ipc(trips, size)) => bench::ipc(&self.system, trips, size).await,
             Command::Bench(Bench::IpcNative(trips)) => bench::native(&self.system, trips),
             Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
-            Command::Bench(Bench::Preempt(trips)) => bench::preempt(&self.system, trips).await,
+            Command::Bench(Bench::Preempt(trips, hog)) => bench::preempt(&self.system, trips, hog).await,
             Command::Bench(Bench::Wasm) => bench::wasm(&self.system).await,
             Command::Bench(Bench::Path) => bench::path(&self.system).await,
         }

@@ -252,6 +252,18 @@ pub fn yield_slice() -> Result<(), Cancelled> {
     suspend(Resumed::Yielded)
 }
 
+/// Gives the CPU away, as [`yield_slice`], if this is a fiber and its time slice is used up;
+/// otherwise returns at once. Work whose cost grows with its arguments (a bulk memory
+/// instruction, a host call that copies) asks between steps, so no single step of an actor
+/// holds the CPU past its slice.
+pub fn yield_if_expired() -> Result<(), Cancelled> {
+    if super::preempt::should_yield() && !CURRENT.load(Ordering::Relaxed).is_null() {
+        yield_slice()
+    } else {
+        Ok(())
+    }
+}
+
 /// On a fiber: waits for `future`, letting other tasks run meanwhile.
 pub fn block_on<F: Future>(future: F) -> Result<F::Output, Cancelled> {
     block_on_then(future, || None)

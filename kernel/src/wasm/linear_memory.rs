@@ -9,7 +9,10 @@
 //! bytes for itself, so the two kinds of access may interleave. They never overlap in time: one
 //! CPU runs the kernel, no interrupt handler touches actor memory, the kernel copies only while
 //! the actor is stopped in a host call (`Guest` is the only caller, outside tests), and only the
-//! actor's own instructions grow its memory.
+//! actor's own instructions grow its memory. A bulk instruction (`memory.fill`, `memory.copy`,
+//! `memory.init`, `memory.grow`) may give the CPU away between steps when the time slice is
+//! used up; its actor is then stopped inside that instruction, where nothing else touches its
+//! memory.
 
 use alloc::format;
 use alloc::sync::Arc;
@@ -21,6 +24,7 @@ use tinywasm::types::MemoryType;
 use tinywasm::{Error, LinearMemory, Trap};
 
 use crate::proc::Process;
+use crate::task::fiber;
 
 /// Size of a Wasm page.
 pub const WASM_PAGE: usize = 64 * 1024;
@@ -193,6 +197,27 @@ unsafe fn copy_bytes(src: *const u8, dst: *mut u8, len: usize) {
     }
 }
 
+/// Bytes a bulk memory operation handles between looks at the time slice (a few microseconds of
+/// work on hardware; tens under emulation).
+const STEP: usize = 64 * 1024;
+
+/// Runs `step` over `0..len` in pieces of at most [`STEP`] bytes, in order, giving the CPU away
+/// between pieces once the time slice is used up: the interpreter charges one unit of fuel for
+/// a `memory.fill` of 16 MiB, so the work itself must look at the clock. `false` if the actor
+/// was ended meanwhile (the rest is not done; the instruction traps, and nobody sees it).
+fn in_steps(len: usize, mut step: impl FnMut(core::ops::Range<usize>)) -> bool {
+    let mut done = 0;
+    while done < len {
+        let end = len.min(done + STEP);
+        step(done..end);
+        done = end;
+        if done < len && fiber::yield_if_expired().is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 fn out_of_bounds(offset: usize, len: usize, max: usize) -> Trap {
     Trap::MemoryOutOfBounds { offset, len, max }
 }
@@ -203,11 +228,17 @@ impl LinearMemory for CappedMemory {
     }
 
     fn grow_to(&mut self, new_len: usize) -> Result<(), Trap> {
-        if new_len > self.max_bytes || new_len < self.bytes.len() {
+        let old_len = self.bytes.len();
+        if new_len > self.max_bytes || new_len < old_len {
             return Err(Trap::OutOfMemory);
         }
-        self.bytes.try_reserve_exact(new_len - self.bytes.len()).map_err(|_| Trap::OutOfMemory)?;
-        self.bytes.resize(new_len, 0);
+        self.bytes.try_reserve_exact(new_len - old_len).map_err(|_| Trap::OutOfMemory)?;
+        // Zeroing up to 16 MiB is long work: in steps, the memory published only once whole.
+        let zeroed = in_steps(new_len - old_len, |step| self.bytes.resize(old_len + step.end, 0));
+        if !zeroed {
+            self.bytes.truncate(old_len);
+            return Err(Trap::OutOfMemory);
+        }
         self.publish();
         Ok(())
     }
@@ -238,9 +269,19 @@ impl LinearMemory for CappedMemory {
         if !self.inside(addr, src.len()) {
             return None;
         }
-        // SAFETY: as in `read_exact`.
-        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.bytes.as_mut_ptr().add(addr), src.len()) };
-        Some(())
+        let base = self.bytes.as_mut_ptr();
+        // In steps: `memory.init` copies a data segment of any size in one instruction.
+        in_steps(src.len(), |step| {
+            // SAFETY: as in `read_exact`; `step` lies inside `src`.
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    src.as_ptr().add(step.start),
+                    base.add(addr + step.start),
+                    step.len(),
+                )
+            }
+        })
+        .then_some(())
     }
 
     fn read_vec(&self, addr: usize, len: usize) -> Option<Vec<u8>> {
@@ -253,9 +294,12 @@ impl LinearMemory for CappedMemory {
         if !self.inside(addr, len) {
             return None;
         }
-        // SAFETY: the range lies inside the buffer.
-        unsafe { ptr::write_bytes(self.bytes.as_mut_ptr().add(addr), val, len) };
-        Some(())
+        let base = self.bytes.as_mut_ptr();
+        in_steps(len, |step| {
+            // SAFETY: the range lies inside the buffer, and `step` inside the range.
+            unsafe { ptr::write_bytes(base.add(addr + step.start), val, step.len()) }
+        })
+        .then_some(())
     }
 
     fn copy_within(&mut self, dst: usize, src: usize, len: usize) -> Option<()> {
@@ -263,9 +307,17 @@ impl LinearMemory for CappedMemory {
             return None;
         }
         let base = self.bytes.as_mut_ptr();
-        // SAFETY: both ranges lie inside the buffer; `ptr::copy` allows them to overlap.
-        unsafe { ptr::copy(base.add(src), base.add(dst), len) };
-        Some(())
+        // Overlapping ranges are copied in the order a whole `memmove` would take: front first
+        // when moving down, back first when moving up, so no step reads bytes a step before it
+        // overwrote.
+        let backwards = dst > src;
+        in_steps(len, |step| {
+            let at = if backwards { len - step.end } else { step.start };
+            // SAFETY: both ranges lie inside the buffer, `at..at + step.len()` inside them;
+            // `ptr::copy` allows overlap.
+            unsafe { ptr::copy(base.add(src + at), base.add(dst + at), step.len()) }
+        })
+        .then_some(())
     }
 
     fn read_8(&self, addr: usize) -> Result<[u8; 1], Trap> {
@@ -410,5 +462,31 @@ mod tests {
         drop((instance, store));
         assert!(view.is_empty(), "nothing may be copied into a freed buffer");
         assert_eq!(view.write(0, &[1]), None);
+    }
+
+    /// Fills and copies longer than a step, overlapping either way, leave what one `memset` or
+    /// `memmove` would.
+    #[test]
+    fn bulk_operations_in_steps_match_one_whole_operation() {
+        let len = 3 * STEP + 123;
+        let pattern: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+        let process = ProcessTable::new().create("bulk-test");
+        let mut memory =
+            CappedMemory { bytes: pattern.clone(), max_bytes: 2 * len, view: MemoryView::new(), process };
+        for (dst, src, n) in [(0, STEP / 2, 2 * STEP + 5), (STEP / 2 + 1, 0, 2 * STEP + 7), (9, 9, len - 9)] {
+            let mut expected = memory.bytes.clone();
+            expected.copy_within(src..src + n, dst);
+            memory.copy_within(dst, src, n).unwrap();
+            assert!(memory.bytes == expected, "copy {n} bytes from {src} to {dst}");
+        }
+        memory.fill(5, len - 10, 0xab).unwrap();
+        assert!(memory.bytes[5..len - 5].iter().all(|&b| b == 0xab));
+        assert_eq!(memory.copy_within(1, 0, len), None, "out of bounds moves nothing");
+        assert!(memory.grow_to(2 * len).is_ok());
+        assert_eq!(memory.bytes.len(), 2 * len);
+        assert!(memory.bytes[len..].iter().all(|&b| b == 0), "grown bytes are zero");
+        assert_eq!(memory.view.len(), 2 * len, "and published");
+        memory.write_all(len - 4, &pattern[..STEP + 9]).unwrap();
+        assert_eq!(&memory.bytes[len - 4..len + STEP + 5], &pattern[..STEP + 9]);
     }
 }

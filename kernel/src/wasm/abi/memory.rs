@@ -12,7 +12,8 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::boot;
 use crate::cap::{Handle, Object, Rights};
 use crate::error::Error;
-use crate::wasm::actor::ActorContext;
+use crate::task::fiber;
+use crate::wasm::actor::{ActorContext, cancelled};
 use crate::wasm::guest::Guest;
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
@@ -98,6 +99,9 @@ fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_obj
             guest.write(part, &chunk[..n])?;
         }
         done += n;
+        // A copy of up to 16 MiB is long work: it gives way between steps once the slice is
+        // used up (the object may change meanwhile; the actor's memory cannot).
+        fiber::yield_if_expired().map_err(|_| cancelled())?;
     }
     i32_result(0)
 }

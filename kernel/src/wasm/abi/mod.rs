@@ -16,7 +16,8 @@ use alloc::vec::Vec;
 use tinywasm::types::{FuncType, WasmType, WasmValue};
 use tinywasm::{FuncContext, HostFunction, Imports, Store};
 
-use super::actor::ActorContext;
+use super::actor::{ActorContext, cancelled};
+use crate::task::fiber;
 
 /// The import module every host function lives in.
 pub const MODULE: &str = "env";
@@ -132,8 +133,14 @@ pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<
     for import in names.filter_map(find) {
         let ctx = ctx.clone();
         let handler = import.handler;
-        let function =
-            HostFunction::from_untyped(store, &import.func_type(), move |fcx, args| handler(&ctx, fcx, args));
+        let function = HostFunction::from_untyped(store, &import.func_type(), move |fcx, args| {
+            let results = handler(&ctx, fcx, args)?;
+            // The interpreter counts a host call as one instruction of fuel, whatever it cost:
+            // the slice is looked at after each one, so a loop of costly calls (a log flood)
+            // gives way as a loop of instructions does.
+            fiber::yield_if_expired().map_err(|_| cancelled())?;
+            Ok(results)
+        });
         imports.define(MODULE, import.name, function);
     }
     imports
