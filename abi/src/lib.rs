@@ -141,7 +141,7 @@ pub const READY_INVALID: u32 = 8;
 pub const FB_FORMAT_LEN: usize = 24;
 
 /// Bytes of one `sys_proc_list` record.
-pub const PROC_RECORD: usize = 96;
+pub const PROC_RECORD: usize = 104;
 /// Bytes of a `sys_proc_list` record's name field (the name is cut to fit, zero-padded).
 pub const PROC_NAME_LEN: usize = 12;
 /// Process state in a `sys_proc_list` record: ready to run.
@@ -161,7 +161,7 @@ pub const MAX_SPAWN_NAME: usize = 255;
 /// Bytes of kernel log text the kernel keeps for `sys_kernel_log`.
 pub const KERNEL_LOG_MAX: usize = 32 * 1024;
 /// Bytes `sys_mem_info` writes.
-pub const MEM_INFO_LEN: usize = 32;
+pub const MEM_INFO_LEN: usize = 48;
 /// Bytes `sys_bench_ipc_native` writes: five `u64` ns figures.
 pub const NATIVE_IPC_LEN: usize = 40;
 /// Most round trips `sys_bench_ipc_native` makes.

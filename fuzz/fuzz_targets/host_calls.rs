@@ -79,7 +79,7 @@ fuzz_target!(|calls: Vec<Call>| {
         format!("(module\n{imports}(memory (export \"memory\") 1)\n(func (export \"_start\")\n{body}))");
     let module = wat::parse_str(&text).expect("the generated module is valid");
     let grants = [
-        Capability::endpoint(NonZeroUsize::new(4).expect("non-zero")),
+        Capability::endpoint(NonZeroUsize::new(4).expect("non-zero"), None),
         Capability::shared_memory(4096),
         Ok(Capability::ramdisk(&RAMDISK)),
         Capability::system().derive(Rights::READ),

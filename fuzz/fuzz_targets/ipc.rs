@@ -3,6 +3,11 @@
 //! waiting: blocking receives polled now and then, or abandoned), closing and ending. Nothing
 //! panics; a process's table never holds more than its limit; a received message carries the
 //! bytes that were sent; an ended process can do nothing.
+//!
+//! Each process has a small kernel memory limit, which endpoints (charged with room for a full
+//! queue) and payloads of up to 5000 bytes soon reach: the kernel memory charged to a process
+//! never passes its limit, and once both have ended and everything they made is gone, every
+//! charge has been given back.
 #![no_main]
 
 use std::future::Future;
@@ -71,6 +76,9 @@ enum Op {
 /// A blocking receive in progress.
 type Waiting = Pin<Box<dyn Future<Output = Result<Received, Error>>>>;
 
+/// Each process's kernel memory limit: a few endpoints and payloads reach it.
+const KMEM: u64 = 48 * 1024;
+
 /// Waiting receives a side keeps at most.
 const MAX_WAITING: usize = 4;
 
@@ -116,7 +124,7 @@ impl Side {
 
 fuzz_target!(|ops: Vec<Op>| {
     let mut table = ProcessTable::new();
-    let limits = Limits { handles: 8, children: 1, queue: 16 };
+    let limits = Limits { handles: 8, children: 1, queue: 16, kmem: KMEM };
     let mut sides = [false, true].map(|_| {
         let process = table.create_with("fuzz", limits, None);
         Side { process, handles: Vec::new(), waiting: Vec::new() }
@@ -126,7 +134,10 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Create { who, capacity } => {
                 let side = &mut sides[usize::from(who)];
                 let capacity = NonZeroUsize::new(usize::from(capacity % 20)).unwrap_or(NonZeroUsize::MIN);
-                if let Ok(handle) = Capability::endpoint(capacity).and_then(|cap| side.process.insert(cap)) {
+                let account = Some(side.process.account());
+                if let Ok(handle) =
+                    Capability::endpoint(capacity, account).and_then(|cap| side.process.insert(cap))
+                {
                     side.handles.push(handle);
                 }
             }
@@ -191,6 +202,15 @@ fuzz_target!(|ops: Vec<Op>| {
         }
         for side in &sides {
             assert!(side.process.info().handles <= limits.handles);
+            assert!(side.process.account().used() <= KMEM, "a charge passed the limit");
         }
+    }
+    let accounts = sides.each_ref().map(|side| side.process.account().clone());
+    for side in &sides {
+        side.process.end(Exit::Killed { by: None });
+    }
+    drop(sides);
+    for account in accounts {
+        assert_eq!(account.used(), 0, "every charge is given back once its object is gone");
     }
 });

@@ -30,8 +30,8 @@ pub struct Console {
 
 /// Starts the console process.
 pub fn start(executor: &mut Executor, processes: &mut ProcessTable) -> Result<Console, Error> {
-    let input = Capability::endpoint(DEFAULT_CAPACITY)?;
-    let output = Capability::endpoint(DEFAULT_CAPACITY)?;
+    let input = Capability::endpoint(DEFAULT_CAPACITY, None)?;
+    let output = Capability::endpoint(DEFAULT_CAPACITY, None)?;
     let process = processes.create("console");
     let to_actors = process.insert(input.derive(Rights::WRITE)?)?;
     let from_actors = process.insert(output.derive(Rights::READ)?)?;

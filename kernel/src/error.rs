@@ -34,6 +34,8 @@ pub enum Error {
     TooManyTasks,
     /// The capability may not travel in a message: it can receive from an endpoint.
     NotMovable,
+    /// The kernel memory charged to the process would pass its limit.
+    KernelMemoryLimit,
 }
 
 impl fmt::Display for Error {
@@ -53,6 +55,7 @@ impl fmt::Display for Error {
             Self::NoSuchProcess => "no such process",
             Self::TooManyTasks => "the executor has no room for another task",
             Self::NotMovable => "a receiving capability cannot travel in a message",
+            Self::KernelMemoryLimit => "its kernel memory limit would be passed",
         })
     }
 }

@@ -104,7 +104,7 @@ fn create_objects(manifest: &Manifest, path: &str) -> BTreeMap<String, Capabilit
     let mut objects = BTreeMap::new();
     let endpoints = manifest.endpoints.iter().map(|e| {
         let capacity = core::num::NonZeroUsize::new(e.capacity).unwrap_or(crate::ipc::DEFAULT_CAPACITY);
-        (&e.name, Capability::endpoint(capacity))
+        (&e.name, Capability::endpoint(capacity, None))
     });
     let shared = manifest.shared_memory.iter().map(|s| (&s.name, Capability::shared_memory(s.size)));
     for (name, created) in endpoints.chain(shared) {
@@ -174,6 +174,7 @@ fn limits(actor: &ActorDecl) -> Limits {
             handles: set.handles.unwrap_or(defaults.process.handles),
             children: set.children.unwrap_or(defaults.process.children),
             queue: set.queue.unwrap_or(defaults.process.queue),
+            kmem: set.kmem_kib.map_or(defaults.process.kmem, |kib| kib as u64 * 1024),
         },
         ..defaults
     }

@@ -7,15 +7,16 @@
 //! ```text
 //! endpoint NAME [capacity=N]          an IPC endpoint (default capacity 64)
 //! shm NAME size=BYTES                 a shared-memory object
-//! actor NAME [file=FILE] [memory=PAGES] [handles=N] [children=N] [queue=N] [restart]
-//!            [grant=OBJECT:RIGHTS]...
+//! actor NAME [file=FILE] [memory=PAGES] [handles=N] [children=N] [queue=N] [kmem=KIB]
+//!            [restart] [grant=OBJECT:RIGHTS]...
 //! log ENDPOINT                        copy the kernel log to this endpoint (at most one line)
 //! ```
 //!
 //! `file` defaults to `NAME.wasm`. Limits, each with a default: `memory` caps the actor's linear
 //! memory in 64 KiB pages (256), `handles` its capabilities (1024), `children` the processes it
 //! started that are alive at once (128), `queue` the capacity of the endpoints it creates
-//! (4096). `restart` starts the actor again, with the same grants, after it ends, with a
+//! (4096), `kmem` the kernel memory charged to it, in KiB (an eighth of the pool, see
+//! `mem::kmem`). `restart` starts the actor again, with the same grants, after it ends, with a
 //! growing delay, until it has crashed too often in a row (see `supervisor`).
 //! OBJECT is an endpoint or shared-memory object the manifest declares, or one the kernel
 //! provides: `framebuffer`, `console.in` (serial input, as messages), `console.out` (raw
@@ -119,6 +120,8 @@ pub struct LimitDecl {
     pub children: Option<u32>,
     /// `queue=N`: largest capacity of an endpoint it creates.
     pub queue: Option<usize>,
+    /// `kmem=KIB`: most kernel memory charged to it, in KiB.
+    pub kmem_kib: Option<usize>,
 }
 
 /// The valid declarations of a manifest.
@@ -166,6 +169,8 @@ pub const MAX_MEMORY_PAGES: usize = 65536;
 pub const MAX_HANDLES: usize = crate::cap::MAX_HANDLES;
 /// Largest `children=`.
 pub const MAX_CHILDREN: usize = 4096;
+/// Largest `kmem=` an actor line may set, in KiB (64 GiB, the kernel heap's virtual range).
+pub const MAX_KMEM_KIB: usize = 64 * 1024 * 1024;
 
 /// Largest endpoint capacity a manifest may declare.
 pub const MAX_CAPACITY: usize = minimalos_abi::MAX_CAPACITY;
@@ -290,6 +295,8 @@ fn parse_actor<'a>(
             limits.children = Some(n as u32);
         } else if let Some(n) = number(word, "queue", MAX_CAPACITY)? {
             limits.queue = Some(n);
+        } else if let Some(kib) = number(word, "kmem", MAX_KMEM_KIB)? {
+            limits.kmem_kib = Some(kib);
         } else if word == "restart" {
             actor.restart = true;
         } else {
@@ -388,7 +395,7 @@ mod tests {
     #[test]
     fn limits_and_restart_are_read_and_checked() {
         let (m, errors) = parse(
-            "actor a memory=8 handles=16 children=2 queue=4 restart\n\
+            "actor a memory=8 handles=16 children=2 queue=4 kmem=2048 restart\n\
              actor b\n\
              actor c handles=0\n\
              actor d children=99999\n\
@@ -398,7 +405,13 @@ mod tests {
         let a = &m.actors[0];
         assert_eq!(
             a.limits,
-            LimitDecl { memory_pages: Some(8), handles: Some(16), children: Some(2), queue: Some(4) }
+            LimitDecl {
+                memory_pages: Some(8),
+                handles: Some(16),
+                children: Some(2),
+                queue: Some(4),
+                kmem_kib: Some(2048)
+            }
         );
         assert!(a.restart);
         assert_eq!((m.actors[1].limits, m.actors[1].restart), (LimitDecl::default(), false));

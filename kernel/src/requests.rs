@@ -159,7 +159,9 @@ fn serve_spawn(
             wasm::spawn_wasm(executor, &mut processes, name, bytes, limits, grants, Some(parent))
                 .map(|child| child.pid())
                 .map_err(|e| match e {
-                    wasm::SpawnError::NoHeap { .. } => SpawnFailure::NoMemory(format!("`{file}` {e}")),
+                    wasm::SpawnError::NoHeap { .. } | wasm::SpawnError::KernelMemory { .. } => {
+                        SpawnFailure::NoMemory(format!("`{file}` {e}"))
+                    }
                     e => SpawnFailure::Refused(format!("`{file}` {e}")),
                 })
         }

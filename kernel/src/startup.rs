@@ -87,6 +87,13 @@ extern "C" fn on_kernel_stack() -> ! {
     if let Some(disk) = &disk {
         list_ramdisk(disk);
     }
+    // Actors draw their kernel memory from what is free now; the rest stays the kernel's.
+    mem::kmem::POOL.set(mem::heap_headroom());
+    log::info!(
+        "kernel memory: {} MiB for actors (an actor may hold {} MiB unless its manifest line says kmem=)",
+        mem::kmem::POOL.capacity() / MIB,
+        mem::kmem::POOL.default_limit() / MIB
+    );
     let mut executor = Executor::new();
     let mut processes = proc::PROCESSES.lock();
     match options.ktest {

@@ -240,7 +240,7 @@ mod tests {
         let mut processes = crate::proc::ProcessTable::new();
         let objects: BTreeMap<String, Capability> = ["req", "shared"]
             .into_iter()
-            .map(|name| (name.into(), Capability::endpoint(crate::ipc::DEFAULT_CAPACITY).unwrap()))
+            .map(|name| (name.into(), Capability::endpoint(crate::ipc::DEFAULT_CAPACITY, None).unwrap()))
             .collect();
         let actors =
             manifest.actors.iter().map(|decl| (decl.clone(), processes.create(decl.name.as_str()))).collect();

@@ -64,8 +64,10 @@ pub struct ProcessInfo {
     pub messages_received: u64,
     /// CPU time it used, in nanoseconds.
     pub cpu_ns: u64,
-    /// Kernel memory it reaches (its capability table and shared memory), in bytes.
+    /// Kernel memory charged to it now, in bytes.
     pub memory_bytes: u64,
+    /// The most kernel memory that may be charged to it, in bytes (0 for a kernel task).
+    pub memory_limit: u64,
     /// Capabilities it holds.
     pub handles: u32,
     /// How many capabilities it may hold.
@@ -93,6 +95,10 @@ pub struct MemoryInfo {
     pub heap_size: u64,
     /// What is allocated from the kernel heap.
     pub heap_used: u64,
+    /// Kernel memory charged to actors now.
+    pub charged: u64,
+    /// The most kernel memory actors may be charged in all (the rest is the kernel's reserve).
+    pub charge_capacity: u64,
 }
 
 /// Why [`System::spawn`] started nothing.
@@ -199,6 +205,8 @@ impl System {
             physical_free: word(1),
             heap_size: word(2),
             heap_used: word(3),
+            charged: word(4),
+            charge_capacity: word(5),
         })
     }
 
@@ -279,6 +287,7 @@ impl ProcessInfo {
             children: word(84),
             child_limit: word(88),
             restarts: word(92),
+            memory_limit: u64_at(record, 96),
         }
     }
 }
@@ -326,6 +335,7 @@ mod tests {
                 messages_received: me * 10 + 1,
                 cpu_ns: me * 1_000_000,
                 memory_bytes: me * 4096,
+                memory_limit: me << 20,
                 handles: me as u32 + 2,
                 handle_limit: 1024,
                 linear_memory: me * 65536,
@@ -397,7 +407,14 @@ mod tests {
         assert_eq!(system.kernel_log().unwrap(), "MinimalOS banner\nactor[1]: hi\n");
         let memory = system.memory().unwrap();
         assert_eq!(
-            [memory.physical_total, memory.physical_free, memory.heap_size, memory.heap_used],
+            [
+                memory.physical_total,
+                memory.physical_free,
+                memory.heap_size,
+                memory.heap_used,
+                memory.charged,
+                memory.charge_capacity
+            ],
             fake::MEMORY
         );
         assert_eq!(system.bench_ipc_native(100), Ok(fake::NATIVE_IPC));

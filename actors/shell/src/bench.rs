@@ -367,6 +367,8 @@ mod tests {
             physical_free: 1 << 29,
             heap_size: 1 << 24,
             heap_used: 1 << 20,
+            charged: 0,
+            charge_capacity: 1 << 28,
         };
         let after = MemoryInfo {
             physical_free: before.physical_free - 4 * 96 * 1024,

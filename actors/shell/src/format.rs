@@ -13,28 +13,32 @@ const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;
 
 /// The process table, one row per process, under a header: counters, then usage against
-/// limits (Wasm memory, capabilities, live children) and restarts.
+/// limits (kernel memory charged, Wasm memory, capabilities, live children) and restarts.
 pub fn process_table(processes: &[ProcessInfo]) -> String {
     let mut table = format!(
-        "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>19}  {:>9}  {:>7}  {:>3}\n",
+        "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>19}  {:>19}  {:>9}  {:>7}  {:>3}\n",
         "PID", "NAME", "STATE", "SENT", "RECEIVED", "CPU", "KERNEL", "WASM MEMORY", "CAPS", "KIDS", "RST"
     );
+    let used_of = |used: u64, limit: u64| match limit {
+        0 => size(used),
+        limit => format!("{}/{}", size(used), size(limit)),
+    };
     for p in processes {
         let wasm = match p.linear_memory_limit {
             0 => String::from("-"),
-            limit => format!("{}/{}", size(p.linear_memory), size(limit)),
+            limit => used_of(p.linear_memory, limit),
         };
         // Writing to a String cannot fail.
         let _ = writeln!(
             table,
-            "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>9}  {:>19}  {:>9}  {:>7}  {:>3}",
+            "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>19}  {:>19}  {:>9}  {:>7}  {:>3}",
             p.pid,
             p.name,
             p.state,
             p.messages_sent,
             p.messages_received,
             duration(p.cpu_ns),
-            size(p.memory_bytes),
+            used_of(p.memory_bytes, p.memory_limit),
             wasm,
             format!("{}/{}", p.handles, p.handle_limit),
             format!("{}/{}", p.children, p.child_limit),
@@ -44,16 +48,20 @@ pub fn process_table(processes: &[ProcessInfo]) -> String {
     table
 }
 
-/// The memory figures, physical then kernel heap.
+/// The memory figures: physical, kernel heap, and kernel memory charged to actors.
 pub fn memory(info: &MemoryInfo) -> String {
     format!(
-        "physical memory: {} managed, {} free ({}%)\nkernel heap:     {} used of {} ({}%)\n",
+        "physical memory: {} managed, {} free ({}%)\nkernel heap:     {} used of {} ({}%)\n\
+         charged:         {} to actors of {} they may hold ({}%)\n",
         size(info.physical_total),
         size(info.physical_free),
         percent(info.physical_free, info.physical_total),
         size(info.heap_used),
         size(info.heap_size),
         percent(info.heap_used, info.heap_size),
+        size(info.charged),
+        size(info.charge_capacity),
+        percent(info.charged, info.charge_capacity),
     )
 }
 
@@ -140,6 +148,7 @@ mod tests {
             messages_received: 12345,
             cpu_ns: 1_234_567,
             memory_bytes: 5 * KIB,
+            memory_limit: if pid == 1 { 0 } else { 56 * MIB },
             handles: 4,
             handle_limit: 1024,
             linear_memory: if pid == 1 { 0 } else { 2 * 64 * KIB },
@@ -161,10 +170,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "  PID  NAME          STATE           SENT  RECEIVED          CPU     KERNEL          WASM MEMORY       CAPS     KIDS  RST",
-                "    1  console       blocked            3     12345     1.234 ms      5 KiB                    -     4/1024    0/128    0",
-                "   12  test/spinner  killed             3     12345     1.234 ms      5 KiB     128 KiB/16.0 MiB     4/1024    0/128    0",
-                "    3  hello         exited 0           3     12345     1.234 ms      5 KiB     128 KiB/16.0 MiB     4/1024    0/128    2",
+                "  PID  NAME          STATE           SENT  RECEIVED          CPU               KERNEL          WASM MEMORY       CAPS     KIDS  RST",
+                "    1  console       blocked            3     12345     1.234 ms                5 KiB                    -     4/1024    0/128    0",
+                "   12  test/spinner  killed             3     12345     1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024    0/128    0",
+                "    3  hello         exited 0           3     12345     1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024    0/128    2",
             ]
         );
         assert!(table.ends_with('\n'));
@@ -199,12 +208,22 @@ mod tests {
             physical_free: 128 * MIB,
             heap_size: 8 * MIB,
             heap_used: 2 * MIB,
+            charged: 112 * MIB,
+            charge_capacity: 448 * MIB,
         };
         assert_eq!(
             memory(&info),
-            "physical memory: 512.0 MiB managed, 128.0 MiB free (25%)\nkernel heap:     2.0 MiB used of 8.0 MiB (25%)\n"
+            "physical memory: 512.0 MiB managed, 128.0 MiB free (25%)\nkernel heap:     2.0 MiB used of 8.0 MiB (25%)\n\
+             charged:         112.0 MiB to actors of 448.0 MiB they may hold (25%)\n"
         );
-        let empty = MemoryInfo { physical_total: 0, physical_free: 0, heap_size: 0, heap_used: 0 };
+        let empty = MemoryInfo {
+            physical_total: 0,
+            physical_free: 0,
+            heap_size: 0,
+            heap_used: 0,
+            charged: 0,
+            charge_capacity: 0,
+        };
         assert!(memory(&empty).contains("0 B managed, 0 B free (0%)"));
     }
 

@@ -11,6 +11,7 @@ use super::Rights;
 use crate::boot::FramebufferInfo;
 use crate::error::Error;
 use crate::ipc::{Endpoint, SharedMemory};
+use crate::mem::kmem::Account;
 
 /// The object a capability refers to.
 #[derive(Clone)]
@@ -44,9 +45,10 @@ impl Capability {
         Self { object, rights }
     }
 
-    /// A new endpoint that queues up to `capacity` messages, with every right.
-    pub fn endpoint(capacity: NonZeroUsize) -> Result<Self, Error> {
-        Ok(Self::new(Object::Endpoint(Endpoint::new(capacity)?), Rights::all()))
+    /// A new endpoint that queues up to `capacity` messages, with every right, charged to
+    /// `charge_to` (`None`: the kernel's own).
+    pub fn endpoint(capacity: NonZeroUsize, charge_to: Option<&Arc<Account>>) -> Result<Self, Error> {
+        Ok(Self::new(Object::Endpoint(Endpoint::new(capacity, charge_to)?), Rights::all()))
     }
 
     /// A new zeroed shared-memory object of `size` bytes, with every right.

@@ -8,7 +8,7 @@
 //! is in `proc`. Typical use, granting at spawn and then narrowing for a peer:
 //!
 //! ```ignore
-//! let endpoint = Capability::endpoint(ipc::DEFAULT_CAPACITY)?;
+//! let endpoint = Capability::endpoint(ipc::DEFAULT_CAPACITY, None)?;
 //! let server_inbox = server.insert(endpoint.derive(Rights::READ)?)?;
 //! let client_outbox = client.insert(endpoint.derive(Rights::WRITE)?)?;
 //! ```

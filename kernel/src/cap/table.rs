@@ -21,6 +21,12 @@ use crate::ipc::{Endpoint, SharedMemory};
 /// Most capabilities a process may hold at once.
 pub const MAX_HANDLES: usize = 1024;
 
+/// Kernel memory a table of `limit` capabilities may hold at its largest: its slots and its
+/// free list, grown by doubling.
+pub fn kernel_bytes(limit: usize) -> u64 {
+    (limit.next_power_of_two() * (size_of::<Slot>() + size_of::<u32>())) as u64
+}
+
 /// Highest slot generation: keeps the handle's top bit clear.
 const MAX_GENERATION: u32 = i32::MAX as u32;
 

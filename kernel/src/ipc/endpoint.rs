@@ -34,6 +34,7 @@ use super::Message;
 use super::wait::WaitList;
 use crate::cap::{Capability, Rights};
 use crate::error::{Error, Rejected};
+use crate::mem::kmem::{Account, Charge};
 use crate::task::WakeTarget;
 
 /// Queue capacity for endpoints nobody sized.
@@ -45,6 +46,8 @@ pub const MAX_CAPACITY: usize = minimalos_abi::MAX_CAPACITY;
 /// A bounded message queue between processes.
 pub struct Endpoint {
     state: Mutex<State>,
+    /// What it costs its creator, room for a full queue included (`None`: the kernel's own).
+    _charge: Option<Charge>,
 }
 
 struct State {
@@ -115,12 +118,15 @@ impl Wakeups {
 }
 
 impl Endpoint {
-    /// An endpoint with no capabilities yet (`cap::Capability::endpoint` makes the first).
-    pub(crate) fn new(capacity: NonZeroUsize) -> Result<Arc<Self>, Error> {
+    /// An endpoint with no capabilities yet (`cap::Capability::endpoint` makes the first),
+    /// charged to `charge_to` for itself and a full queue (`None`: the kernel's own).
+    pub(crate) fn new(capacity: NonZeroUsize, charge_to: Option<&Arc<Account>>) -> Result<Arc<Self>, Error> {
         if capacity.get() > MAX_CAPACITY {
             return Err(Error::TooLarge);
         }
+        let _charge = charge_to.map(|account| account.charge(Self::kernel_bytes(capacity))).transpose()?;
         Ok(Arc::new(Self {
+            _charge,
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 capacity: capacity.get(),
@@ -130,6 +136,13 @@ impl Endpoint {
                 send_waiters: WaitList::new(),
             }),
         }))
+    }
+
+    /// Kernel memory an endpoint of `capacity` may hold: itself with its reference counts, and
+    /// a queue grown (by doubling) to hold `capacity` messages.
+    pub fn kernel_bytes(capacity: NonZeroUsize) -> u64 {
+        let queue = capacity.get().next_power_of_two() * size_of::<Message>();
+        (size_of::<Self>() + 2 * size_of::<usize>() + queue) as u64
     }
 
     /// Counts a new capability with `rights`.
@@ -410,7 +423,7 @@ pub(crate) mod tests {
 
     /// A message without a capability.
     pub(crate) fn message(sender: Pid, opcode: u32, bytes: &[u8]) -> Message {
-        Message { sender, opcode, payload: Payload::new(bytes).unwrap(), cap: None }
+        Message { sender, opcode, payload: Payload::new(bytes, None).unwrap(), cap: None }
     }
 
     /// Runs the executor until no task is runnable.
@@ -424,7 +437,7 @@ pub(crate) mod tests {
     }
 
     fn sized(capacity: usize) -> Capability {
-        Capability::endpoint(NonZeroUsize::new(capacity).unwrap()).unwrap()
+        Capability::endpoint(NonZeroUsize::new(capacity).unwrap(), None).unwrap()
     }
 
     /// A receiving and a sending capability to one new endpoint (and no other).

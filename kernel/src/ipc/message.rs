@@ -1,14 +1,19 @@
 //! Messages: what an endpoint queues. The payload of a typical request (an opcode's arguments,
 //! a few words) lives inside the message itself; only larger payloads take a heap buffer, so
-//! the common send costs no allocation. The queue that carries messages is in `endpoint`.
+//! the common send costs no allocation. The room for the message itself was charged with its
+//! endpoint; a heap buffer is charged to the sender (`mem::kmem`) until the message is taken.
+//! The queue that carries messages is in `endpoint`.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
+use alloc::sync::Arc;
+
 use crate::cap::Capability;
 use crate::error::Error;
+use crate::mem::kmem::{Account, Charge};
 use crate::proc::Pid;
 
 /// Largest payload a message carries, in bytes.
@@ -34,9 +39,19 @@ pub struct Message {
 pub struct Payload(Repr);
 
 enum Repr {
-    Inline { len: u8, bytes: Aligned },
-    Heap(Box<[u8]>),
+    Inline {
+        len: u8,
+        bytes: Aligned,
+    },
+    /// The bytes, and what they cost their sender while they are held.
+    Heap {
+        bytes: Box<[u8]>,
+        _charge: Option<Charge>,
+    },
 }
+
+/// What the heap allocator adds to every buffer (talc's chunk header, rounded up).
+const HEAP_OVERHEAD: u64 = 16;
 
 /// Inline bytes on an 8-byte boundary: a copy into them starts with whole words (`memcpy`
 /// moves the bytes before the first boundary one at a time).
@@ -44,26 +59,29 @@ enum Repr {
 struct Aligned([u8; INLINE_PAYLOAD]);
 
 impl Payload {
-    /// A copy of `bytes`: `TooLarge` above [`MAX_PAYLOAD`], `NoMemory` if the heap is out.
-    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
-        let mut payload = Self::zeroed(bytes.len())?;
+    /// A copy of `bytes`, a heap buffer charged to `charge_to` (`None`: the kernel's own):
+    /// `TooLarge` above [`MAX_PAYLOAD`], as [`Account::charge`] if the charge is refused,
+    /// `NoMemory` if the heap is out.
+    pub fn new(bytes: &[u8], charge_to: Option<&Arc<Account>>) -> Result<Self, Error> {
+        let mut payload = Self::zeroed(bytes.len(), charge_to)?;
         payload.copy_from_slice(bytes);
         Ok(payload)
     }
 
-    /// `len` zero bytes to fill in place (a host call copies the guest's bytes straight in):
-    /// `TooLarge` above [`MAX_PAYLOAD`], `NoMemory` if the heap is out.
-    pub fn zeroed(len: usize) -> Result<Self, Error> {
+    /// `len` zero bytes to fill in place (a host call copies the guest's bytes straight in),
+    /// charged as [`new`](Self::new) charges.
+    pub fn zeroed(len: usize, charge_to: Option<&Arc<Account>>) -> Result<Self, Error> {
         if len > MAX_PAYLOAD {
             return Err(Error::TooLarge);
         }
         if len <= INLINE_PAYLOAD {
             return Ok(Self(Repr::Inline { len: len as u8, bytes: Aligned([0; INLINE_PAYLOAD]) }));
         }
+        let charge = charge_to.map(|account| account.charge(len as u64 + HEAP_OVERHEAD)).transpose()?;
         let mut heap = Vec::new();
         heap.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
         heap.resize(len, 0);
-        Ok(Self(Repr::Heap(heap.into_boxed_slice())))
+        Ok(Self(Repr::Heap { bytes: heap.into_boxed_slice(), _charge: charge }))
     }
 }
 
@@ -73,7 +91,7 @@ impl Deref for Payload {
     fn deref(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, bytes } => &bytes.0[..usize::from(*len)],
-            Repr::Heap(bytes) => bytes,
+            Repr::Heap { bytes, .. } => bytes,
         }
     }
 }
@@ -82,7 +100,7 @@ impl DerefMut for Payload {
     fn deref_mut(&mut self) -> &mut [u8] {
         match &mut self.0 {
             Repr::Inline { len, bytes } => &mut bytes.0[..usize::from(*len)],
-            Repr::Heap(bytes) => bytes,
+            Repr::Heap { bytes, .. } => bytes,
         }
     }
 }
@@ -101,13 +119,13 @@ mod tests {
     fn payloads_keep_their_bytes_inline_or_not() {
         for len in [0, 1, 8, INLINE_PAYLOAD, INLINE_PAYLOAD + 1, MAX_PAYLOAD] {
             let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let payload = Payload::new(&bytes).unwrap();
+            let payload = Payload::new(&bytes, None).unwrap();
             assert_eq!(&*payload, &bytes[..]);
             assert_eq!(matches!(payload.0, Repr::Inline { .. }), len <= INLINE_PAYLOAD);
         }
-        assert_eq!(Payload::new(&[0; MAX_PAYLOAD + 1]).unwrap_err(), Error::TooLarge);
-        assert_eq!(Payload::zeroed(MAX_PAYLOAD + 1).unwrap_err(), Error::TooLarge);
-        let mut filled = Payload::zeroed(INLINE_PAYLOAD + 3).unwrap();
+        assert_eq!(Payload::new(&[0; MAX_PAYLOAD + 1], None).unwrap_err(), Error::TooLarge);
+        assert_eq!(Payload::zeroed(MAX_PAYLOAD + 1, None).unwrap_err(), Error::TooLarge);
+        let mut filled = Payload::zeroed(INLINE_PAYLOAD + 3, None).unwrap();
         filled[INLINE_PAYLOAD + 2] = 7;
         assert_eq!((filled.len(), filled[INLINE_PAYLOAD + 2]), (INLINE_PAYLOAD + 3, 7));
     }

@@ -11,7 +11,7 @@
 //! calls the host ABI makes. Kernel code may also use an endpoint directly:
 //!
 //! ```ignore
-//! let message = Message { sender: me.pid(), opcode: 1, payload: Payload::new(b"hi")?, cap: None };
+//! let message = Message { sender: me.pid(), opcode: 1, payload: Payload::new(b"hi", None)?, cap: None };
 //! if let Err(rejected) = endpoint.send(message) { /* rejected.value is the message */ }
 //! let reply = endpoint.recv().await?;
 //! ```

@@ -46,8 +46,8 @@ pub fn ping_pong(
     round_trips: u32,
     report: impl FnOnce(Result<RoundTrips, String>) + 'static,
 ) -> Result<(), Error> {
-    let forth = Capability::endpoint(DEFAULT_CAPACITY)?;
-    let back = Capability::endpoint(DEFAULT_CAPACITY)?;
+    let forth = Capability::endpoint(DEFAULT_CAPACITY, None)?;
+    let back = Capability::endpoint(DEFAULT_CAPACITY, None)?;
     let ping = processes.create("ipc-ping");
     let pong = processes.create("ipc-pong");
     let (ping_out, ping_in) =

@@ -1,5 +1,5 @@
-//! Memory: physical frames, the kernel's page tables (edited through the HHDM), kernel stacks
-//! and the kernel heap.
+//! Memory: physical frames, the kernel's page tables (edited through the HHDM), kernel stacks,
+//! the kernel heap, and the kernel memory charged to actors (`kmem`).
 //!
 //! Virtual layout (4-level paging):
 //! - the HHDM, at the offset the loader chose (`0xffff_8000_0000_0000` for 4-level paging):
@@ -15,6 +15,7 @@
 
 pub mod frames;
 pub mod heap;
+pub mod kmem;
 pub mod paging;
 pub mod small_blocks;
 pub mod stack;

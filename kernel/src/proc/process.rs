@@ -18,6 +18,7 @@ use super::{Exit, Pid};
 use crate::cap::{CapTable, Capability, Handle, MAX_HANDLES, Rights};
 use crate::error::{Error, Rejected};
 use crate::ipc::{Endpoint, Listener, Message, Payload};
+use crate::mem::kmem::{self, Account, Tier};
 use crate::task::{Executor, TaskId, wake};
 
 /// Where a process is in its life.
@@ -77,7 +78,7 @@ pub struct Stats {
     pub messages_received: u64,
     /// TSC cycles its task was polled for.
     pub cpu_cycles: u64,
-    /// Kernel heap bytes its capability table uses, plus the shared memory it reaches.
+    /// Kernel memory charged to it now (`mem::kmem`).
     pub memory_bytes: u64,
 }
 
@@ -90,11 +91,18 @@ pub struct Limits {
     pub children: u32,
     /// Largest capacity of an endpoint it creates.
     pub queue: usize,
+    /// Most kernel memory that may be charged to it, in bytes.
+    pub kmem: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { handles: MAX_HANDLES, children: 128, queue: crate::ipc::MAX_CAPACITY }
+        Self {
+            handles: MAX_HANDLES,
+            children: 128,
+            queue: crate::ipc::MAX_CAPACITY,
+            kmem: kmem::POOL.default_limit(),
+        }
     }
 }
 
@@ -120,6 +128,8 @@ pub struct ProcessInfo {
     pub linear_memory: (u64, u64),
     /// Times it was started again after it ended (supervision).
     pub restarts: u32,
+    /// Whether it is a kernel service (its kernel memory counts but has no limit).
+    pub kernel: bool,
 }
 
 /// A message as its receiver gets it: a transferred capability is already in its table.
@@ -159,6 +169,8 @@ pub struct Process {
     /// A kernel service (the console, the log mirror, the native benchmark's tasks): no actor
     /// may end it.
     kernel: bool,
+    /// The kernel memory charged to it.
+    account: Arc<Account>,
 }
 
 /// A process's phase as [`Process::phase`] stores it.
@@ -189,6 +201,11 @@ impl Process {
         if let Some(parent) = parent {
             parent.children.fetch_add(1, Ordering::Relaxed);
         }
+        let tier = match (kernel, parent) {
+            (true, _) => Tier::Kernel,
+            (false, None) => Tier::System,
+            (false, Some(_)) => Tier::Spawned,
+        };
         Self {
             pid: Pid::next(),
             name,
@@ -205,7 +222,13 @@ impl Process {
             phase: AtomicU8::new(Phase::Idle as u8),
             waiting_on: AtomicI64::new(NOT_WAITING),
             kernel,
+            account: Account::new(&kmem::POOL, tier, limits.kmem),
         }
+    }
+
+    /// The kernel memory charged to it.
+    pub fn account(&self) -> &Arc<Account> {
+        &self.account
     }
 
     /// Whether it is a kernel service, which no actor may end.
@@ -305,7 +328,7 @@ impl Process {
                 messages_sent: self.messages_sent.load(Ordering::Relaxed),
                 messages_received: self.messages_received.load(Ordering::Relaxed),
                 cpu_cycles: self.cpu_cycles.load(Ordering::Relaxed),
-                memory_bytes: inner.caps.memory_bytes() as u64,
+                memory_bytes: self.account.used(),
             },
             limits: self.limits,
             children: self.children.load(Ordering::Relaxed),
@@ -314,6 +337,7 @@ impl Process {
                 self.linear_memory_limit.load(Ordering::Relaxed),
             ),
             restarts: self.restarts.load(Ordering::Relaxed),
+            kernel: self.kernel,
         }
     }
 
@@ -354,7 +378,7 @@ impl Process {
         payload: &[u8],
         transfer: Option<Handle>,
     ) -> Result<(), Error> {
-        self.send_payload(handle, opcode, Payload::new(payload)?, transfer)
+        self.send_payload(handle, opcode, Payload::new(payload, Some(&self.account))?, transfer)
     }
 
     /// As [`send`](Self::send), with the payload already built.
@@ -634,7 +658,7 @@ mod tests {
         b_rights: Rights,
         capacity: usize,
     ) -> (Handle, Handle) {
-        let cap = Capability::endpoint(NonZeroUsize::new(capacity).unwrap()).unwrap();
+        let cap = Capability::endpoint(NonZeroUsize::new(capacity).unwrap(), None).unwrap();
         (a.insert(cap.derive(a_rights).unwrap()).unwrap(), b.insert(cap.derive(b_rights).unwrap()).unwrap())
     }
 
@@ -644,7 +668,7 @@ mod tests {
         let mut executor = Executor::new();
         let mut processes = ProcessTable::new();
         let p = processes.create("echo");
-        let kernel_side = Capability::endpoint(DEFAULT_CAPACITY).unwrap();
+        let kernel_side = Capability::endpoint(DEFAULT_CAPACITY, None).unwrap();
         let inbox = p.insert(kernel_side.derive(Rights::READ).unwrap()).unwrap();
         let me = Arc::clone(&p);
         p.start(&mut executor, async move {
@@ -655,7 +679,7 @@ mod tests {
         assert_eq!(p.state(), State::Ready);
         run_until_idle(&mut executor);
         assert_eq!(p.state(), State::Blocked(Wait::Receive(inbox)));
-        assert!(p.info().stats.memory_bytes > 0);
+        assert_eq!(p.info().stats.memory_bytes, 0, "nothing it holds is charged yet");
 
         endpoint_of(&kernel_side).send(message(Pid::next(), 7, b"")).unwrap();
         run_until_idle(&mut executor);
@@ -752,7 +776,7 @@ mod tests {
                 .unwrap();
             }
             // The victim itself waits on an endpoint whose sender nobody will use.
-            let keep_open = Capability::endpoint(DEFAULT_CAPACITY).unwrap();
+            let keep_open = Capability::endpoint(DEFAULT_CAPACITY, None).unwrap();
             let own = victim.insert(keep_open.derive(Rights::READ).unwrap()).unwrap();
             let me = Arc::clone(&victim);
             victim.start(&mut executor, async move {
@@ -815,6 +839,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Kernel memory an actor makes the kernel hold is charged to it until the object goes:
+    /// the endpoints it creates, and its queued payloads until they are received. Past its
+    /// limit a call fails with `KernelMemoryLimit`, and the kernel allocates nothing for it.
+    #[test]
+    fn kernel_memory_is_charged_to_the_actor_until_the_object_goes() {
+        let mut processes = ProcessTable::new();
+        let kmem = 64 * 1024;
+        let sender = processes.create_with("sender", Limits { kmem, ..Limits::default() }, None);
+        let receiver = processes.create("receiver");
+        let account = sender.account().clone();
+        let endpoint = Capability::endpoint(NonZeroUsize::new(64).unwrap(), Some(&account)).unwrap();
+        let endpoint_bytes = Endpoint::kernel_bytes(NonZeroUsize::new(64).unwrap());
+        assert_eq!(account.used(), endpoint_bytes);
+        let out = sender.insert(endpoint.derive(Rights::WRITE).unwrap()).unwrap();
+        let inbox = receiver.insert(endpoint.derive(Rights::READ).unwrap()).unwrap();
+        drop(endpoint);
+
+        sender.send(out, 1, &[7; 8], None).unwrap();
+        assert_eq!(account.used(), endpoint_bytes, "an inline payload sits in room already paid for");
+        let mut sent = 0;
+        let refused = loop {
+            match sender.send(out, 2, &[7; 4096], None) {
+                Ok(()) => sent += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(refused, Error::KernelMemoryLimit);
+        assert!(sent > 0 && account.used() <= kmem, "{sent} sent, {} charged", account.used());
+        assert_eq!(sender.info().stats.memory_bytes, account.used(), "ps shows the charge");
+        let before = account.used();
+        receiver.try_recv(inbox, any).unwrap();
+        assert_eq!(account.used(), before, "the inline message was charged nothing");
+        receiver.try_recv(inbox, any).unwrap();
+        assert!(account.used() < before, "a received payload is no longer the sender's");
+        sender.send(out, 2, &[7; 4096], None).unwrap();
+
+        // Every charge goes with its object: the queue dies with its last reader, the endpoint
+        // with its last capability.
+        receiver.end(Exit::Killed { by: None });
+        assert_eq!(account.used(), endpoint_bytes, "the queued payloads went with the queue");
+        sender.end(Exit::Exited(0));
+        assert_eq!(account.used(), 0);
     }
 
     #[test]

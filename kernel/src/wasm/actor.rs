@@ -14,6 +14,7 @@ use tinywasm::{ExecProgress, Function, Store};
 use super::handoff::Registration;
 use super::linear_memory::MemoryView;
 
+use crate::mem::kmem::Charge;
 use crate::proc::{Exit, Process, Trap};
 use crate::task::fiber::{self, Fiber, Resumed};
 use crate::task::preempt;
@@ -34,6 +35,8 @@ pub struct ActorTask {
     registration: Registration,
     fiber: Fiber,
     exit: Rc<RefCell<Option<Exit>>>,
+    /// What its interpreter, stacks, tables and code cost its actor, returned when it goes.
+    _charge: Charge,
 }
 
 impl ActorTask {
@@ -44,6 +47,7 @@ impl ActorTask {
         fuel_slice: u32,
         mut store: Store,
         entry: alloc::vec::Vec<Function>,
+        charge: Charge,
     ) -> Result<Self, crate::mem::MemError> {
         let exit = Rc::new(RefCell::new(None));
         let result = exit.clone();
@@ -51,7 +55,7 @@ impl ActorTask {
         let fiber = Fiber::new(stack_size, move || {
             *result.borrow_mut() = Some(run(&context, &mut store, &entry, fuel_slice));
         })?;
-        Ok(Self { registration: Registration::new(target, fiber.handle()), fiber, exit })
+        Ok(Self { registration: Registration::new(target, fiber.handle()), fiber, exit, _charge: charge })
     }
 }
 

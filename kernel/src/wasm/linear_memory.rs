@@ -23,6 +23,7 @@ use tinywasm::engine::MemoryBackend;
 use tinywasm::types::MemoryType;
 use tinywasm::{Error, LinearMemory, Trap};
 
+use crate::mem::kmem::Charge;
 use crate::proc::Process;
 use crate::task::fiber;
 
@@ -108,11 +109,15 @@ pub fn backend(view: &Arc<MemoryView>, max_bytes: usize, process: &Arc<Process>)
         if view.bound.swap(true, Ordering::Relaxed) {
             return Err(Error::Other("it defines more than one memory; an actor has one".into()));
         }
+        let charge = process
+            .account()
+            .charge(initial as u64)
+            .map_err(|e| Error::Other(format!("its memory of {} pages: {e}", initial / WASM_PAGE)))?;
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(initial).map_err(|_| Error::Trap(Trap::OutOfMemory))?;
         bytes.resize(initial, 0);
         let mut memory =
-            CappedMemory { bytes, max_bytes, view: Arc::clone(&view), process: Arc::clone(&process) };
+            CappedMemory { bytes, max_bytes, view: Arc::clone(&view), process: Arc::clone(&process), charge };
         memory.publish();
         Ok(memory)
     })
@@ -125,6 +130,8 @@ struct CappedMemory {
     max_bytes: usize,
     view: Arc<MemoryView>,
     process: Arc<Process>,
+    /// Its bytes, charged to its actor's kernel memory.
+    charge: Charge,
 }
 
 impl CappedMemory {
@@ -232,6 +239,8 @@ impl LinearMemory for CappedMemory {
         if new_len > self.max_bytes || new_len < old_len {
             return Err(Trap::OutOfMemory);
         }
+        // Charged first: past the actor's kernel memory limit, `memory.grow` returns -1.
+        self.charge.grow((new_len - old_len) as u64).map_err(|_| Trap::OutOfMemory)?;
         self.bytes.try_reserve_exact(new_len - old_len).map_err(|_| Trap::OutOfMemory)?;
         // Zeroing up to 16 MiB is long work: in steps, the memory published only once whole.
         let zeroed = in_steps(new_len - old_len, |step| self.bytes.resize(old_len + step.end, 0));
@@ -471,8 +480,14 @@ mod tests {
         let len = 3 * STEP + 123;
         let pattern: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
         let process = ProcessTable::new().create("bulk-test");
-        let mut memory =
-            CappedMemory { bytes: pattern.clone(), max_bytes: 2 * len, view: MemoryView::new(), process };
+        let charge = process.account().charge(len as u64).unwrap();
+        let mut memory = CappedMemory {
+            bytes: pattern.clone(),
+            max_bytes: 2 * len,
+            view: MemoryView::new(),
+            process,
+            charge,
+        };
         for (dst, src, n) in [(0, STEP / 2, 2 * STEP + 5), (STEP / 2 + 1, 0, 2 * STEP + 7), (9, 9, len - 9)] {
             let mut expected = memory.bytes.clone();
             expected.copy_within(src..src + n, dst);

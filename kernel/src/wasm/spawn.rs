@@ -11,7 +11,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use tinywasm::parser::{Parser, ParserOptions};
-use tinywasm::types::{ExportType, FuncType, ImportType, WasmType};
+use tinywasm::types::{ExportType, FuncType, ImportType, Module, ModuleInner, WasmType};
 use tinywasm::{Engine, ModuleInstance, Store};
 
 use super::abi;
@@ -47,6 +47,8 @@ pub enum SpawnError {
     NoHeap { needed: u64, available: u64 },
     /// Its grants or its task could not be set up.
     Process(Error),
+    /// What it would hold passes its kernel memory limit, or the pool actors draw from.
+    KernelMemory { needed: u64, error: Error },
 }
 
 impl core::fmt::Display for SpawnError {
@@ -67,6 +69,9 @@ impl core::fmt::Display for SpawnError {
                 available / 1024
             ),
             Self::Process(e) => write!(f, "cannot be set up: {e}"),
+            Self::KernelMemory { needed, error } => {
+                write!(f, "needs {} KiB more kernel memory: {error}", needed.div_ceil(1024))
+            }
         }
     }
 }
@@ -77,6 +82,42 @@ impl core::fmt::Display for SpawnError {
 /// fail gracefully when the heap runs out.
 fn load_headroom(len: usize) -> u64 {
     16 * len as u64 + 1024 * 1024
+}
+
+/// Most elements a Wasm table may hold: `table.grow` past it returns -1, as `memory.grow` does
+/// past the memory limit, and a table that starts above it refuses the module. Small enough
+/// that a table instruction's work stays a short step.
+pub const MAX_TABLE_ELEMENTS: u64 = 65_536;
+
+/// Kernel memory one table element takes (tinywasm's `TableElement`: a tag and an address).
+const TABLE_ELEMENT_BYTES: u64 = 8;
+
+/// `module` with every table capped at [`MAX_TABLE_ELEMENTS`] (a declared maximum above it
+/// lowered, a missing one set), and the kernel memory its tables may take at their largest.
+/// Modules whose tables are within the cap (a Rust actor's one table is) are not copied.
+fn cap_tables(module: Module) -> Result<(Module, u64), SpawnError> {
+    let capped = |max: Option<u64>| max.is_some_and(|max| max <= MAX_TABLE_ELEMENTS);
+    let module = if module.table_types.iter().all(|table| capped(table.size_max)) {
+        module
+    } else {
+        let mut inner = ModuleInner::clone(&module);
+        for table in inner.table_types.iter_mut() {
+            table.size_max =
+                Some(table.size_max.map_or(MAX_TABLE_ELEMENTS, |max| max.min(MAX_TABLE_ELEMENTS)));
+        }
+        Module::from(inner)
+    };
+    let mut bytes = 0;
+    for table in module.table_types.iter() {
+        if table.size_initial > MAX_TABLE_ELEMENTS {
+            return Err(SpawnError::Instantiate(format!(
+                "a table starts at {} elements, above the limit of {MAX_TABLE_ELEMENTS}",
+                table.size_initial
+            )));
+        }
+        bytes += table.size_max.unwrap_or(MAX_TABLE_ELEMENTS) * TABLE_ELEMENT_BYTES;
+    }
+    Ok((module, bytes))
 }
 
 /// Checks that every import is a host function of [`abi::IMPORTS`] with the right signature.
@@ -148,6 +189,8 @@ pub fn spawn_wasm(
     if needed > available {
         return Err(SpawnError::NoHeap { needed, available });
     }
+    // What the module's code and instance take is measured, from here to its instantiation.
+    let heap_before = crate::mem::heap::allocated();
     // Memories made at instantiation, not at first write: a memory the backend refuses (above
     // the limit, no heap) is then a spawn error (tinywasm panics when a lazy one it makes on a
     // write is refused), and the kernel sees the memory from the first host call.
@@ -157,6 +200,7 @@ pub fn spawn_wasm(
         .map_err(|e| SpawnError::Malformed(e.to_string()))?;
     check_imports(&module)?;
     check_exports(&module)?;
+    let (module, table_bytes) = cap_tables(module)?;
 
     let process = processes.create_with(name, limits.process, parent);
     // From here a failure must end the process, so it does not linger in the table as Ready.
@@ -164,6 +208,12 @@ pub fn spawn_wasm(
         process.end(Exit::Killed { by: None });
         e
     };
+    // What it may hold at its largest, charged before any of it is taken.
+    let fixed = limits.fixed_kernel_bytes() + table_bytes;
+    let mut charge = process
+        .account()
+        .charge(fixed)
+        .map_err(|error| fail(SpawnError::KernelMemory { needed: fixed, error }))?;
     for grant in grants {
         process.insert(grant).map_err(|e| fail(SpawnError::Process(e)))?;
     }
@@ -190,8 +240,13 @@ pub fn spawn_wasm(
         .func_untyped(&store, ENTRY_EXPORT)
         .map_err(|_| fail(SpawnError::MissingExport(ENTRY_EXPORT)))?;
     entry.push(main);
+    // The code and instance, as measured (its memory is charged by its backend; the table
+    // that holds its grants is counted twice, a few bytes).
+    let code =
+        crate::mem::heap::allocated().saturating_sub(heap_before).saturating_sub(context.memory.len() as u64);
+    charge.grow(code).map_err(|error| fail(SpawnError::KernelMemory { needed: code, error }))?;
 
-    let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry)
+    let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry, charge)
         .map_err(|e| fail(SpawnError::NoMemory(e)))?;
     process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
     Ok(process)

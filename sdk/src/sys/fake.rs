@@ -31,7 +31,7 @@ pub const BOOT_NS: i64 = 1_000_000;
 /// The name the actor under test has in the process table.
 pub const NAME: &str = "actor";
 /// What `sys_mem_info` reports: managed, free, heap span, heap allocated (bytes).
-pub const MEMORY: [u64; 4] = [512 << 20, 300 << 20, 8 << 20, 3 << 20];
+pub const MEMORY: [u64; 6] = [512 << 20, 300 << 20, 8 << 20, 3 << 20, 1 << 20, 448 << 20];
 /// What `sys_bench_ipc_native` reports (it runs no kernel tasks): min, p50, p90, p99, max ns.
 pub const NATIVE_IPC: [u64; 5] = [1800, 2000, 2100, 2400, 9000];
 
@@ -453,6 +453,7 @@ pub unsafe fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
             for (i, value) in [1024, pid as u32 + 3, 128, pid as u32 + 4].into_iter().enumerate() {
                 slot[80 + i * 4..84 + i * 4].copy_from_slice(&value.to_le_bytes());
             }
+            slot[96..104].copy_from_slice(&(pid << 20).to_le_bytes());
         }
         Ok(k.processes.len() as i64)
     })
@@ -541,7 +542,7 @@ pub unsafe fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
     })
 }
 
-/// Writes [`MEMORY`] as the kernel's 32 bytes of memory figures.
+/// Writes [`MEMORY`] as the kernel's 48 bytes of memory figures.
 ///
 /// # Safety
 /// As [`sys_cap_recv`].

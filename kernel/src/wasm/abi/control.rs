@@ -81,6 +81,8 @@ pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmV
         record[84..88].copy_from_slice(&info.children.to_le_bytes());
         record[88..92].copy_from_slice(&info.limits.children.to_le_bytes());
         record[92..96].copy_from_slice(&info.restarts.to_le_bytes());
+        let kmem_limit = if info.kernel { 0 } else { info.limits.kmem };
+        record[96..104].copy_from_slice(&kmem_limit.to_le_bytes());
         guest.write(slot, &record)?;
     }
     i32_result(list.len() as i32)
@@ -217,6 +219,8 @@ pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
         stats.free_frames * mem::PAGE_SIZE,
         stats.heap_bytes,
         stats.heap_allocated,
+        mem::kmem::POOL.charged(),
+        mem::kmem::POOL.capacity(),
     ]
     .into_iter()
     .enumerate()

@@ -25,5 +25,6 @@ pub fn code(error: Error) -> i32 {
         Error::BufferTooSmall => E_BUFFER_TOO_SMALL,
         Error::NoSuchProcess => E_NOT_FOUND,
         Error::NotMovable => E_NOT_MOVABLE,
+        Error::KernelMemoryLimit => E_LIMIT,
     }
 }

@@ -90,7 +90,7 @@ fn send(
     cap: i64,
 ) -> Result<i32, tinywasm::Error> {
     // The guest's bytes go straight into the message: no staging buffer to zero and copy.
-    let mut bytes = match Payload::zeroed(payload.len()) {
+    let mut bytes = match Payload::zeroed(payload.len(), Some(ctx.process.account())) {
         Ok(bytes) => bytes,
         Err(error) => return Ok(code(error)),
     };
@@ -272,7 +272,8 @@ pub fn sys_endpoint_create(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[Wa
     if capacity.get() > ctx.process.limits().queue {
         return i64_result(E_LIMIT.into());
     }
-    let created = Capability::endpoint(capacity).and_then(|cap| ctx.process.insert(cap));
+    let created =
+        Capability::endpoint(capacity, Some(ctx.process.account())).and_then(|cap| ctx.process.insert(cap));
     i64_result(created.map_or_else(|e| code(e).into(), Handle::raw))
 }
 
