@@ -70,12 +70,20 @@ impl Payload {
 
     /// `len` zero bytes to fill in place (a host call copies the guest's bytes straight in),
     /// charged as [`new`](Self::new) charges.
+    // Inlined, with the heap case out of line: a request of a few words is built in place.
+    #[inline]
     pub fn zeroed(len: usize, charge_to: Option<&Arc<Account>>) -> Result<Self, Error> {
-        if len > MAX_PAYLOAD {
-            return Err(Error::TooLarge);
-        }
         if len <= INLINE_PAYLOAD {
             return Ok(Self(Repr::Inline { len: len as u8, bytes: Aligned([0; INLINE_PAYLOAD]) }));
+        }
+        Self::on_heap(len, charge_to)
+    }
+
+    /// As [`zeroed`](Self::zeroed), for a payload too long to keep inline.
+    #[inline(never)]
+    fn on_heap(len: usize, charge_to: Option<&Arc<Account>>) -> Result<Self, Error> {
+        if len > MAX_PAYLOAD {
+            return Err(Error::TooLarge);
         }
         let charge = charge_to.map(|account| account.charge(len as u64 + HEAP_OVERHEAD)).transpose()?;
         let mut heap = Vec::new();

@@ -256,6 +256,8 @@ pub fn yield_slice() -> Result<(), Cancelled> {
 /// otherwise returns at once. Work whose cost grows with its arguments (a bulk memory
 /// instruction, a host call that copies) asks between steps, so no single step of an actor
 /// holds the CPU past its slice.
+// Inlined: every host call asks on its way out, and the answer is almost always no.
+#[inline]
 pub fn yield_if_expired() -> Result<(), Cancelled> {
     if super::preempt::should_yield() && !CURRENT.load(Ordering::Relaxed).is_null() {
         yield_slice()
