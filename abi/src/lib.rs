@@ -1,7 +1,15 @@
-//! The numbers of the MinimalOS host ABI (`docs/ABI.md`): error codes, rights, limits,
-//! buffer layouts and the opcodes of the kernel's services. The kernel (`kernel/src/wasm/abi`)
-//! and the SDK (`sdk::sys`) both take them from here, so the two sides cannot drift apart.
+//! The MinimalOS host ABI (`docs/ABI.md`) as one crate: every host function (`host`), error
+//! codes, rights, limits, buffer layouts and the opcodes of the kernel's services. The kernel
+//! (`kernel/src/wasm/abi`) and the SDK (`sdk::sys`) both take them from here, so the two sides
+//! cannot drift apart; tests hold `docs/ABI.md` to it.
 #![no_std]
+
+mod host;
+
+pub use host::{HOST_FUNCTIONS, HostFunction, ValType, host_function};
+
+/// The import module every host function lives in.
+pub const MODULE: &str = "env";
 
 /// A range lies outside the caller's memory or the object.
 pub const E_OUT_OF_BOUNDS: i32 = -1;
@@ -34,6 +42,25 @@ pub const E_LIMIT: i32 = -14;
 /// The capability may not travel in a message: it can receive from an endpoint, and a queue
 /// holding it could keep that endpoint alive for ever.
 pub const E_NOT_MOVABLE: i32 = -15;
+
+/// Every error code with its name, as `docs/ABI.md`'s table lists them.
+pub const ERROR_CODES: &[(&str, i32)] = &[
+    ("E_OUT_OF_BOUNDS", E_OUT_OF_BOUNDS),
+    ("E_INVALID_HANDLE", E_INVALID_HANDLE),
+    ("E_WRONG_KIND", E_WRONG_KIND),
+    ("E_NO_RIGHTS", E_NO_RIGHTS),
+    ("E_FULL", E_FULL),
+    ("E_CLOSED", E_CLOSED),
+    ("E_TOO_LARGE", E_TOO_LARGE),
+    ("E_NO_MEMORY", E_NO_MEMORY),
+    ("E_EMPTY", E_EMPTY),
+    ("E_TOO_MANY_HANDLES", E_TOO_MANY_HANDLES),
+    ("E_BUFFER_TOO_SMALL", E_BUFFER_TOO_SMALL),
+    ("E_INVALID_ARGUMENT", E_INVALID_ARGUMENT),
+    ("E_NOT_FOUND", E_NOT_FOUND),
+    ("E_LIMIT", E_LIMIT),
+    ("E_NOT_MOVABLE", E_NOT_MOVABLE),
+];
 
 /// Right to receive from an endpoint or read memory.
 pub const RIGHT_READ: i32 = 1;

@@ -10,8 +10,9 @@ use std::num::NonZeroUsize;
 
 use arbitrary::Arbitrary;
 use kernel::cap::{Capability, Rights};
-use kernel::wasm::abi::IMPORTS;
+use kernel::wasm::abi::func_type;
 use libfuzzer_sys::fuzz_target;
+use minimalos_abi::HOST_FUNCTIONS;
 use tinywasm::types::WasmType;
 
 /// Values an argument may take, by index.
@@ -49,8 +50,8 @@ fuzz_target!(|calls: Vec<Call>| {
     let mut body = String::new();
     let mut used = Vec::new();
     for call in calls.iter().take(32) {
-        let import = &IMPORTS[usize::from(call.import) % IMPORTS.len()];
-        let ty = import.func_type();
+        let import = &HOST_FUNCTIONS[usize::from(call.import) % HOST_FUNCTIONS.len()];
+        let ty = func_type(import);
         if !used.contains(&import.name) {
             used.push(import.name);
             let types =

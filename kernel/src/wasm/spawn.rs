@@ -120,15 +120,15 @@ fn cap_tables(module: Module) -> Result<(Module, u64), SpawnError> {
     Ok((module, bytes))
 }
 
-/// Checks that every import is a host function of [`abi::IMPORTS`] with the right signature.
+/// Checks that every import is a host function of the ABI with the right signature.
 fn check_imports(module: &tinywasm::Module) -> Result<(), SpawnError> {
     for import in module.imports() {
-        let known = (import.module == abi::MODULE).then(|| abi::find(import.name)).flatten();
+        let known = (import.module == abi::MODULE).then(|| abi::find(import.name)).flatten().map(|(f, _)| f);
         let unknown =
             || SpawnError::UnknownImport { module: import.module.to_string(), name: import.name.to_string() };
         let host = known.ok_or_else(unknown)?;
         let ImportType::Func(found) = import.ty else { return Err(unknown()) };
-        let expected = host.func_type();
+        let expected = abi::func_type(host);
         if *found != expected {
             return Err(SpawnError::WrongSignature {
                 name: host.name,

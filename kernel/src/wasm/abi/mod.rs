@@ -1,5 +1,6 @@
-//! The host ABI: every import an actor may use, in module `"env"`, with its Wasm signature and
-//! its handler, in one table. `docs/ABI.md` is the contract; this table implements it.
+//! The host ABI: a handler for every host function the `minimalos-abi` crate declares (module
+//! `"env"`), registered under its name with the signature the crate gives it. `docs/ABI.md` is
+//! the contract; the crate is its one machine-readable copy, and tests hold the two together.
 //!
 //! Handlers decode their arguments in Wasm signature order, check every pointer, length and
 //! handle (pointers through `guest`), and answer bad input with a negative code from [`errors`];
@@ -13,127 +14,71 @@ mod process;
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
+use minimalos_abi::{HostFunction, ValType};
 use tinywasm::types::{FuncType, WasmType, WasmValue};
-use tinywasm::{FuncContext, HostFunction, Imports, Store};
+use tinywasm::{FuncContext, HostFunction as Host, Imports, Store};
 
 use super::actor::{ActorContext, cancelled};
 use crate::task::fiber;
 
-/// The import module every host function lives in.
-pub const MODULE: &str = "env";
+pub use minimalos_abi::MODULE;
 
 type Handler = fn(&ActorContext, FuncContext<'_>, &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error>;
 
-/// One host function.
-pub struct Import {
-    /// Its import name.
-    pub name: &'static str,
-    params: &'static [WasmType],
-    results: &'static [WasmType],
-    handler: Handler,
-}
-
-impl Import {
-    /// Its Wasm signature.
-    pub fn func_type(&self) -> FuncType {
-        FuncType::new(self.params, self.results)
-    }
-}
-
-use WasmType::{I32, I64};
-
-/// Every host function, in the order `docs/ABI.md` lists them.
-pub const IMPORTS: &[Import] = &[
-    Import { name: "sys_log", params: &[I32, I32], results: &[], handler: process::sys_log },
-    Import { name: "sys_exit", params: &[I32], results: &[], handler: process::sys_exit },
-    Import { name: "sys_yield", params: &[], results: &[], handler: process::sys_yield },
-    Import { name: "sys_clock_ns", params: &[], results: &[I64], handler: process::sys_clock_ns },
-    Import { name: "sys_sleep_ns", params: &[I64], results: &[I32], handler: process::sys_sleep_ns },
-    Import { name: "sys_tsc_hz", params: &[], results: &[I64], handler: process::sys_tsc_hz },
-    Import {
-        name: "sys_cap_send",
-        params: &[I64, I32, I32, I32, I64],
-        results: &[I32],
-        handler: ipc::sys_cap_send,
-    },
-    Import { name: "sys_cap_recv", params: &[I64, I32, I32], results: &[I64], handler: ipc::sys_cap_recv },
-    Import {
-        name: "sys_cap_try_recv",
-        params: &[I64, I32, I32],
-        results: &[I64],
-        handler: ipc::sys_cap_try_recv,
-    },
-    Import { name: "sys_cap_call", params: &[I32, I32], results: &[I64], handler: ipc::sys_cap_call },
-    Import { name: "sys_cap_wait", params: &[I32, I32, I64], results: &[I32], handler: ipc::sys_cap_wait },
-    Import {
-        name: "sys_endpoint_create",
-        params: &[I32],
-        results: &[I64],
-        handler: ipc::sys_endpoint_create,
-    },
-    Import { name: "sys_cap_derive", params: &[I64, I32], results: &[I64], handler: ipc::sys_cap_derive },
-    Import { name: "sys_cap_close", params: &[I64], results: &[I32], handler: ipc::sys_cap_close },
-    Import {
-        name: "sys_cap_mem_read",
-        params: &[I64, I32, I32, I32],
-        results: &[I32],
-        handler: memory::sys_cap_mem_read,
-    },
-    Import {
-        name: "sys_cap_mem_write",
-        params: &[I64, I32, I32, I32],
-        results: &[I32],
-        handler: memory::sys_cap_mem_write,
-    },
-    Import { name: "sys_cap_mem_size", params: &[I64], results: &[I64], handler: memory::sys_cap_mem_size },
-    Import { name: "sys_fb_info", params: &[], results: &[I64], handler: memory::sys_fb_info },
-    Import { name: "sys_fb_format", params: &[I32, I32], results: &[I32], handler: memory::sys_fb_format },
-    Import {
-        name: "sys_proc_list",
-        params: &[I64, I32, I32],
-        results: &[I32],
-        handler: control::sys_proc_list,
-    },
-    Import { name: "sys_proc_kill", params: &[I64, I64], results: &[I32], handler: control::sys_proc_kill },
-    Import {
-        name: "sys_proc_spawn",
-        params: &[I64, I32, I32, I32, I32, I32, I32],
-        results: &[I64],
-        handler: control::sys_proc_spawn,
-    },
-    Import {
-        name: "sys_kernel_log",
-        params: &[I64, I32, I32],
-        results: &[I32],
-        handler: control::sys_kernel_log,
-    },
-    Import {
-        name: "sys_mem_info",
-        params: &[I64, I32, I32],
-        results: &[I32],
-        handler: control::sys_mem_info,
-    },
-    Import {
-        name: "sys_bench_ipc_native",
-        params: &[I64, I32, I32, I32],
-        results: &[I32],
-        handler: control::sys_bench_ipc_native,
-    },
+/// The handler of every host function, by name.
+const HANDLERS: &[(&str, Handler)] = &[
+    ("sys_log", process::sys_log),
+    ("sys_exit", process::sys_exit),
+    ("sys_yield", process::sys_yield),
+    ("sys_clock_ns", process::sys_clock_ns),
+    ("sys_sleep_ns", process::sys_sleep_ns),
+    ("sys_tsc_hz", process::sys_tsc_hz),
+    ("sys_cap_send", ipc::sys_cap_send),
+    ("sys_cap_recv", ipc::sys_cap_recv),
+    ("sys_cap_try_recv", ipc::sys_cap_try_recv),
+    ("sys_cap_call", ipc::sys_cap_call),
+    ("sys_cap_wait", ipc::sys_cap_wait),
+    ("sys_endpoint_create", ipc::sys_endpoint_create),
+    ("sys_cap_derive", ipc::sys_cap_derive),
+    ("sys_cap_close", ipc::sys_cap_close),
+    ("sys_cap_mem_read", memory::sys_cap_mem_read),
+    ("sys_cap_mem_write", memory::sys_cap_mem_write),
+    ("sys_cap_mem_size", memory::sys_cap_mem_size),
+    ("sys_fb_info", memory::sys_fb_info),
+    ("sys_fb_format", memory::sys_fb_format),
+    ("sys_proc_list", control::sys_proc_list),
+    ("sys_proc_kill", control::sys_proc_kill),
+    ("sys_proc_spawn", control::sys_proc_spawn),
+    ("sys_kernel_log", control::sys_kernel_log),
+    ("sys_mem_info", control::sys_mem_info),
+    ("sys_bench_ipc_native", control::sys_bench_ipc_native),
 ];
 
-/// The host function called `name`.
-pub fn find(name: &str) -> Option<&'static Import> {
-    IMPORTS.iter().find(|i| i.name == name)
+/// The host function called `name`, with its handler: `None` if the ABI has no such function
+/// (or, which a test rules out, the kernel no handler for it).
+pub fn find(name: &str) -> Option<(&'static HostFunction, Handler)> {
+    let function = minimalos_abi::host_function(name)?;
+    HANDLERS.iter().find(|(n, _)| *n == name).map(|&(_, handler)| (function, handler))
 }
 
-/// Host functions for the imports `names` (already checked against [`IMPORTS`]), bound to the
+/// The interpreter's type for `function`'s signature.
+pub fn func_type(function: &HostFunction) -> FuncType {
+    let wasm = |ty: &ValType| match ty {
+        ValType::I32 => WasmType::I32,
+        ValType::I64 => WasmType::I64,
+    };
+    let params: Vec<WasmType> = function.params.iter().map(|(_, ty)| wasm(ty)).collect();
+    let results: Vec<WasmType> = function.results.iter().map(wasm).collect();
+    FuncType::new(&params, &results)
+}
+
+/// Host functions for the imports `names` (already checked against the ABI), bound to the
 /// actor `ctx`.
 pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<Item = &'n str>) -> Imports {
     let mut imports = Imports::new();
-    for import in names.filter_map(find) {
+    for (function, handler) in names.filter_map(find) {
         let ctx = ctx.clone();
-        let handler = import.handler;
-        let function = HostFunction::from_untyped(store, &import.func_type(), move |fcx, args| {
+        let host = Host::from_untyped(store, &func_type(function), move |fcx, args| {
             let results = handler(&ctx, fcx, args)?;
             // The interpreter counts a host call as one instruction of fuel, whatever it cost:
             // the slice is looked at after each one, so a loop of costly calls (a log flood)
@@ -142,7 +87,7 @@ pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<
             fiber::yield_if_expired().map_err(|_| cancelled())?;
             Ok(results)
         });
-        imports.define(MODULE, import.name, function);
+        imports.define(MODULE, function.name, host);
     }
     imports
 }
@@ -183,4 +128,21 @@ fn i64_result(value: i64) -> Result<Vec<WasmValue>, tinywasm::Error> {
 #[cold]
 fn bad_argument(index: usize) -> tinywasm::Error {
     tinywasm::Error::Other(alloc::format!("host call argument {index} has the wrong type"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minimalos_abi::HOST_FUNCTIONS;
+
+    #[test]
+    fn every_host_function_of_the_abi_has_one_handler_and_no_handler_is_extra() {
+        for function in HOST_FUNCTIONS {
+            let handlers = HANDLERS.iter().filter(|(name, _)| *name == function.name).count();
+            assert_eq!(handlers, 1, "{} has {handlers} handlers", function.name);
+        }
+        for (name, _) in HANDLERS {
+            assert!(minimalos_abi::host_function(name).is_some(), "{name} is not in the ABI crate");
+        }
+    }
 }

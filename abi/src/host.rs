@@ -1,0 +1,183 @@
+//! Every host function of the ABI, declared once: its name in module `"env"`, its Wasm
+//! signature, whether the SDK may call it without `unsafe` (it writes nothing into the actor's
+//! memory), what the caller needs, and a one-line doc. The kernel registers its handlers from
+//! [`HOST_FUNCTIONS`]; the SDK declares its imports with [`with_host_functions!`]; tests hold
+//! both, the actors the build produces and `docs/ABI.md` to the same list.
+
+/// A Wasm value type a host function takes or returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValType {
+    /// `i32`: a pointer, a length, a small number or a result code.
+    I32,
+    /// `i64`: a handle, a pid, nanoseconds, or a result that may be any of these.
+    I64,
+}
+
+impl ValType {
+    /// How `docs/ABI.md` and Wasm text write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+        }
+    }
+}
+
+/// One host function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostFunction {
+    /// Its import name (module [`MODULE`](crate::MODULE)).
+    pub name: &'static str,
+    /// Its parameters' names, as `docs/ABI.md` gives them, and types.
+    pub params: &'static [(&'static str, ValType)],
+    /// Its results (none or one).
+    pub results: &'static [ValType],
+    /// Whether it writes into the caller's memory (the SDK's declaration is `unsafe` then).
+    pub writes_memory: bool,
+    /// What the caller needs: a capability and its rights, or nothing (`""`).
+    pub needs: &'static str,
+    /// One line on what it does.
+    pub doc: &'static str,
+}
+
+/// Calls `$m!` with every host function, in the order `docs/ABI.md` lists them, each as
+///
+/// ```text
+/// /// One-line doc.
+/// safe|writes fn NAME(PARAM: TYPE, ...) [-> TYPE]; needs "WHAT";
+/// ```
+///
+/// where `writes` marks a function that writes into the caller's memory (the SDK declares it
+/// `unsafe`). The SDK turns the list
+/// into its `extern` block, this crate into [`HOST_FUNCTIONS`].
+#[macro_export]
+macro_rules! with_host_functions {
+    ($m:ident) => {
+        $m! {
+            /// Logs `len` bytes of UTF-8 at `ptr` as one console line.
+            safe fn sys_log(ptr: i32, len: i32); needs "";
+            /// Ends the actor with status `code`.
+            safe fn sys_exit(code: i32); needs "";
+            /// Gives the CPU away: woken tasks run first, then those that gave way before.
+            safe fn sys_yield(); needs "";
+            /// Nanoseconds since boot on the monotonic clock.
+            safe fn sys_clock_ns() -> i64; needs "";
+            /// The TSC frequency the kernel measured at boot, in Hz.
+            safe fn sys_tsc_hz() -> i64; needs "";
+            /// Blocks the actor for at least `ns` nanoseconds.
+            safe fn sys_sleep_ns(ns: i64) -> i32; needs "";
+            /// Queues a message on endpoint `handle`, moving `cap` (or `-1`) with it; never blocks.
+            safe fn sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32;
+                needs "WRITE on the endpoint; GRANT on the moved capability";
+            /// Takes the oldest message into the buffer (header, then payload), blocking until one is queued.
+            writes fn sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64; needs "READ on the endpoint";
+            /// As `sys_cap_recv`, but `E_EMPTY` instead of blocking.
+            writes fn sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64; needs "READ on the endpoint";
+            /// Sends the request after the buffer's route, then waits for the answer and writes it over the request.
+            writes fn sys_cap_call(buf_ptr: i32, buf_len: i32) -> i64;
+                needs "WRITE on the route's endpoint, READ on its reply endpoint";
+            /// Blocks until one of `count` wait entries is ready or the clock reaches `deadline_ns`.
+            writes fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32; needs "";
+            /// Creates an endpoint of `capacity` messages; returns a handle with every right.
+            safe fn sys_endpoint_create(capacity: i32) -> i64; needs "";
+            /// Returns a new handle to the same object with `rights`, a subset of the handle's own.
+            safe fn sys_cap_derive(handle: i64, rights: i32) -> i64; needs "";
+            /// Closes the handle.
+            safe fn sys_cap_close(handle: i64) -> i32; needs "";
+            /// Copies `len` bytes at `offset` of a memory object into the actor's memory.
+            writes fn sys_cap_mem_read(handle: i64, offset: i32, buf_ptr: i32, len: i32) -> i32;
+                needs "READ on the memory object";
+            /// Copies `len` bytes of the actor's memory to `offset` of a memory object.
+            safe fn sys_cap_mem_write(handle: i64, offset: i32, data_ptr: i32, len: i32) -> i32;
+                needs "WRITE on the memory object";
+            /// Size in bytes of a memory object.
+            safe fn sys_cap_mem_size(handle: i64) -> i64; needs "READ or WRITE on the memory object";
+            /// The boot framebuffer's size as `(width << 32) | height`.
+            safe fn sys_fb_info() -> i64; needs "";
+            /// Writes the boot framebuffer's 24-byte format into the buffer.
+            writes fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32; needs "";
+            /// Writes a record per process that fits into the buffer; returns how many there are.
+            writes fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32; needs "READ on `system`";
+            /// Ends the live process `pid`.
+            safe fn sys_proc_kill(handle: i64, pid: i64) -> i32; needs "WRITE on `system`";
+            /// Starts the named ramdisk module as a new actor; returns its pid, or writes why not to `err`.
+            writes fn sys_proc_spawn(
+                handle: i64,
+                name_ptr: i32,
+                name_len: i32,
+                grants_ptr: i32,
+                grants_count: i32,
+                err_ptr: i32,
+                err_len: i32
+            ) -> i64;
+                needs "WRITE on `system`; GRANT on each grant";
+            /// Copies the newest kernel log text, from a line boundary; returns how many bytes.
+            writes fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32; needs "READ on `system`";
+            /// Writes the kernel's memory figures into the buffer.
+            writes fn sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32; needs "READ on `system`";
+            /// Runs the kernel-native IPC benchmark; writes min, p50, p90, p99, max round trip in ns.
+            writes fn sys_bench_ipc_native(handle: i64, round_trips: i32, buf_ptr: i32, buf_len: i32) -> i32;
+                needs "WRITE on `system`";
+        }
+    };
+}
+
+/// The Wasm type `i32` or `i64` names.
+macro_rules! val_type {
+    (i32) => {
+        ValType::I32
+    };
+    (i64) => {
+        ValType::I64
+    };
+}
+
+/// Whether a declaration's safety marks a function that writes into the caller's memory.
+macro_rules! writes_memory {
+    (safe) => {
+        false
+    };
+    (writes) => {
+        true
+    };
+}
+
+/// [`HOST_FUNCTIONS`] from the list.
+macro_rules! table {
+    ($($(#[doc = $doc:literal])* $safety:ident fn $name:ident($($arg:ident: $ty:ident),* $(,)?) $(-> $ret:ident)?;
+        needs $needs:literal;)*) => {
+        /// Every host function, in the order `docs/ABI.md` lists them.
+        pub const HOST_FUNCTIONS: &[HostFunction] = &[$(HostFunction {
+            name: stringify!($name),
+            params: &[$((stringify!($arg), val_type!($ty))),*],
+            results: &[$(val_type!($ret))?],
+            writes_memory: writes_memory!($safety),
+            needs: $needs,
+            doc: concat!($($doc),*),
+        }),*];
+    };
+}
+
+with_host_functions!(table);
+
+/// The host function called `name`.
+pub fn host_function(name: &str) -> Option<&'static HostFunction> {
+    HOST_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_results_at_most_one() {
+        for (i, f) in HOST_FUNCTIONS.iter().enumerate() {
+            assert!(HOST_FUNCTIONS[..i].iter().all(|g| g.name != f.name), "{} twice", f.name);
+            assert!(f.results.len() <= 1, "{}", f.name);
+            assert!(f.name.starts_with("sys_") && !f.doc.trim().is_empty(), "{}", f.name);
+        }
+        assert_eq!(host_function("sys_cap_call").map(|f| f.params.len()), Some(2));
+        assert!(host_function("sys_cap_recv").is_some_and(|f| f.writes_memory));
+        assert!(host_function("sys_cap_send").is_some_and(|f| !f.writes_memory));
+    }
+}
