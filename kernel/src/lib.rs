@@ -31,6 +31,7 @@
 //! - `ipc`: endpoints, messages and shared memory, the objects capabilities name.
 //! - `error`: what capability, IPC and process operations fail with.
 #![cfg_attr(not(any(test, feature = "host")), no_std)]
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 

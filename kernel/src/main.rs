@@ -2,6 +2,7 @@
 //! Everything else lives in the library (`lib.rs`), which also builds on the host for tests.
 #![no_std]
 #![no_main]
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 /// Entry point named by `linker.ld`; the loader calls it in long mode with interrupts off.
 #[unsafe(no_mangle)]

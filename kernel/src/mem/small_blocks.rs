@@ -162,13 +162,17 @@ mod tests {
         frees: AtomicUsize,
     }
 
+    // SAFETY: every call goes to the system allocator with the caller's own arguments, so its
+    // contract is the system allocator's.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             self.allocs.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: forwarded from this function's contract.
             unsafe { System.alloc(layout) }
         }
         unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
             self.frees.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: forwarded from this function's contract.
             unsafe { System.dealloc(block, layout) }
         }
     }
@@ -180,6 +184,7 @@ mod tests {
     #[test]
     fn a_freed_small_block_is_reused_without_the_backing_allocator() {
         let heap = SmallBlocks::new(Counting::default());
+        // SAFETY: every block is freed once, with the layout it was allocated with.
         unsafe {
             let a = heap.alloc(layout(24, 8));
             heap.dealloc(a, layout(24, 8));
@@ -196,6 +201,7 @@ mod tests {
     #[test]
     fn large_or_overaligned_requests_go_to_the_backing_allocator() {
         let heap = SmallBlocks::new(Counting::default());
+        // SAFETY: every block is freed once, with the layout it was allocated with.
         unsafe {
             for l in [layout(LARGEST + 1, 8), layout(8, 64)] {
                 let p = heap.alloc(l);
@@ -211,8 +217,10 @@ mod tests {
     fn the_lists_are_bounded() {
         let heap = SmallBlocks::new(Counting::default());
         let l = layout(LARGEST, 16);
+        // SAFETY: a layout of non-zero size.
         let blocks: Vec<_> = (0..MAX_PER_CLASS + 10).map(|_| unsafe { heap.alloc(l) }).collect();
         for &b in &blocks {
+            // SAFETY: each block once, with the layout it was allocated with.
             unsafe { heap.dealloc(b, l) };
         }
         assert_eq!(heap.backing().frees.load(Ordering::Relaxed), 10, "the overflow went back");
@@ -223,6 +231,8 @@ mod tests {
     #[test]
     fn realloc_keeps_the_contents_across_classes_and_sizes() {
         let heap = SmallBlocks::new(Counting::default());
+        // SAFETY: each access lies within the block's current size; each block is reallocated
+        // or freed once, with the layout it has.
         unsafe {
             let mut p = heap.alloc(layout(8, 1));
             for i in 0..8 {

@@ -525,14 +525,17 @@ mod tests {
         })
         .unwrap();
         assert_eq!(yielding.resume(&waker), Resumed::Yielded);
+        // SAFETY: as above.
         assert!(unsafe { Successor::new(yielding.handle(), waker.clone()) }.is_err(), "yielded");
         let mut waiting = Fiber::new(STACK, || {
             let _ = block_on(core::future::pending::<()>());
         })
         .unwrap();
         assert_eq!(waiting.resume(&waker), Resumed::Blocked);
+        // SAFETY: as above.
         assert!(unsafe { Successor::new(waiting.handle(), waker.clone()) }.is_ok(), "waiting");
         waiting.cancel();
+        // SAFETY: as above.
         assert!(unsafe { Successor::new(waiting.handle(), waker.clone()) }.is_err(), "cancelled");
         for fiber in [&mut fresh, &mut yielding, &mut waiting] {
             fiber.cancel();

@@ -3,6 +3,7 @@
 //! tested on the host with `cargo test -p minimalos-loader --lib`; `main.rs` and its modules
 //! do the firmware and hardware work around them.
 #![cfg_attr(not(test), no_std)]
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 

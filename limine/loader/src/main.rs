@@ -3,6 +3,7 @@
 //! boot sequence; each step lives in its own module.
 #![no_std]
 #![no_main]
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
