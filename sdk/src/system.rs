@@ -84,22 +84,8 @@ pub struct ProcessInfo {
     pub restarts: u32,
 }
 
-/// The kernel's memory figures, in bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemoryInfo {
-    /// Physical memory the kernel manages.
-    pub physical_total: u64,
-    /// Physical memory free.
-    pub physical_free: u64,
-    /// What the kernel heap spans.
-    pub heap_size: u64,
-    /// What is allocated from the kernel heap.
-    pub heap_used: u64,
-    /// Kernel memory charged to actors now.
-    pub charged: u64,
-    /// The most kernel memory actors may be charged in all (the rest is the kernel's reserve).
-    pub charge_capacity: u64,
-}
+/// The kernel's memory figures, in bytes, as the ABI crate lays them out.
+pub use crate::sys::MemInfo as MemoryInfo;
 
 /// Why [`System::spawn`] started nothing.
 #[derive(Debug)]
@@ -199,15 +185,7 @@ impl System {
         let len = raw.len() as i32;
         // SAFETY: the kernel writes at most `len` bytes, all inside `raw`.
         Error::check(unsafe { sys::sys_mem_info(self.0.raw(), sys::ptr_mut(&mut raw), len) }.into())?;
-        let word = |i: usize| u64_at(&raw, i * 8);
-        Ok(MemoryInfo {
-            physical_total: word(0),
-            physical_free: word(1),
-            heap_size: word(2),
-            heap_used: word(3),
-            charged: word(4),
-            charge_capacity: word(5),
-        })
+        Ok(MemoryInfo::from_bytes(&raw))
     }
 
     /// Runs the kernel's native IPC benchmark for `round_trips` and returns min, p50, p90, p99
@@ -267,27 +245,24 @@ impl fmt::Display for ProcState {
 
 impl ProcessInfo {
     /// The process a `sys_proc_list` record describes.
-    fn decode(record: &[u8]) -> ProcessInfo {
-        let word =
-            |at: usize| u32::from_le_bytes([record[at], record[at + 1], record[at + 2], record[at + 3]]);
-        let name = &record[52..52 + sys::PROC_NAME_LEN];
-        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+    fn decode(bytes: &[u8]) -> ProcessInfo {
+        let record = sys::ProcRecord::from_bytes(bytes.try_into().expect("chunks of a record's size"));
         ProcessInfo {
-            pid: u64_at(record, 0),
-            name: String::from_utf8_lossy(name).into_owned(),
-            state: ProcState::from_raw(word(8), word(12) as i32),
-            messages_sent: u64_at(record, 16),
-            messages_received: u64_at(record, 24),
-            cpu_ns: u64_at(record, 32),
-            memory_bytes: u64_at(record, 40),
-            handles: word(48),
-            linear_memory: u64_at(record, 64),
-            linear_memory_limit: u64_at(record, 72),
-            handle_limit: word(80),
-            children: word(84),
-            child_limit: word(88),
-            restarts: word(92),
-            memory_limit: u64_at(record, 96),
+            pid: record.pid,
+            name: String::from_utf8_lossy(record.name_bytes()).into_owned(),
+            state: ProcState::from_raw(record.state, record.status),
+            messages_sent: record.messages_sent,
+            messages_received: record.messages_received,
+            cpu_ns: record.cpu_ns,
+            memory_bytes: record.kernel_memory,
+            memory_limit: record.kernel_memory_limit,
+            handles: record.handles,
+            linear_memory: record.linear_memory,
+            linear_memory_limit: record.linear_memory_limit,
+            handle_limit: record.handle_limit,
+            children: record.children,
+            child_limit: record.child_limit,
+            restarts: record.restarts,
         }
     }
 }
@@ -406,17 +381,7 @@ mod tests {
         crate::log("hi");
         assert_eq!(system.kernel_log().unwrap(), "MinimalOS banner\nactor[1]: hi\n");
         let memory = system.memory().unwrap();
-        assert_eq!(
-            [
-                memory.physical_total,
-                memory.physical_free,
-                memory.heap_size,
-                memory.heap_used,
-                memory.charged,
-                memory.charge_capacity
-            ],
-            fake::MEMORY
-        );
+        assert_eq!(memory, fake::MEMORY);
         assert_eq!(system.bench_ipc_native(100), Ok(fake::NATIVE_IPC));
         assert_eq!(system.bench_ipc_native(0), Err(Error::InvalidArgument));
     }

@@ -154,15 +154,19 @@ impl Reactor {
         for wait in self.waits.iter().flatten().filter(|wait| wait.waker.is_some()) {
             match wait.source {
                 Source::Handle { handle, interest } => {
-                    match list.chunks_exact_mut(sys::WAIT_ENTRY).find(|entry| entry_handle(entry) == handle) {
+                    match list
+                        .chunks_exact_mut(sys::WAIT_ENTRY)
+                        .find(|entry| entry_of(entry).handle == handle)
+                    {
                         Some(entry) => {
-                            let merged = entry_word(entry, 8) | interest;
-                            entry[8..12].copy_from_slice(&merged.to_le_bytes());
+                            let merged = sys::WaitEntry {
+                                interest: entry_of(entry).interest | interest,
+                                ..entry_of(entry)
+                            };
+                            entry.copy_from_slice(&merged.to_bytes());
                         }
                         None => {
-                            list.extend_from_slice(&handle.to_le_bytes());
-                            list.extend_from_slice(&interest.to_le_bytes());
-                            list.extend_from_slice(&0u32.to_le_bytes());
+                            list.extend_from_slice(&sys::WaitEntry { handle, interest, ready: 0 }.to_bytes())
                         }
                     }
                 }
@@ -181,8 +185,9 @@ impl Reactor {
                 Source::Handle { handle, interest } => {
                     let ready = list
                         .chunks_exact(sys::WAIT_ENTRY)
-                        .find(|entry| entry_handle(entry) == handle)
-                        .map_or(0, |entry| entry_word(entry, 12));
+                        .map(entry_of)
+                        .find(|entry| entry.handle == handle)
+                        .map_or(0, |entry| entry.ready);
                     ready & (interest | sys::READY_CLOSED | sys::READY_INVALID) != 0
                 }
                 Source::Deadline(at) => at <= now,
@@ -195,10 +200,7 @@ impl Reactor {
     }
 }
 
-fn entry_handle(entry: &[u8]) -> i64 {
-    i64::from_le_bytes([entry[0], entry[1], entry[2], entry[3], entry[4], entry[5], entry[6], entry[7]])
-}
-
-fn entry_word(entry: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([entry[at], entry[at + 1], entry[at + 2], entry[at + 3]])
+/// The wait entry in `bytes`, a [`sys::WAIT_ENTRY`]-byte chunk of a list.
+fn entry_of(bytes: &[u8]) -> sys::WaitEntry {
+    sys::WaitEntry::from_bytes(bytes.try_into().expect("chunks of a wait entry's size"))
 }

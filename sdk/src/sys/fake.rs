@@ -31,7 +31,14 @@ pub const BOOT_NS: i64 = 1_000_000;
 /// The name the actor under test has in the process table.
 pub const NAME: &str = "actor";
 /// What `sys_mem_info` reports: managed, free, heap span, heap allocated (bytes).
-pub const MEMORY: [u64; 6] = [512 << 20, 300 << 20, 8 << 20, 3 << 20, 1 << 20, 448 << 20];
+pub const MEMORY: MemInfo = MemInfo {
+    physical_total: 512 << 20,
+    physical_free: 300 << 20,
+    heap_size: 8 << 20,
+    heap_used: 3 << 20,
+    charged: 1 << 20,
+    charge_capacity: 448 << 20,
+};
 /// What `sys_bench_ipc_native` reports (it runs no kernel tasks): min, p50, p90, p99, max ns.
 pub const NATIVE_IPC: [u64; 5] = [1800, 2000, 2100, 2400, 9000];
 
@@ -296,10 +303,8 @@ pub unsafe fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i3
         let list = unsafe { k.out(entries_ptr, count * WAIT_ENTRY as i32) }?;
         let entries: Vec<(i64, u32)> = list
             .chunks_exact(WAIT_ENTRY)
-            .map(|entry| {
-                let handle = i64::from_le_bytes(entry[..8].try_into().expect("16-byte entries"));
-                (handle, u32::from_le_bytes(entry[8..12].try_into().expect("16-byte entries")))
-            })
+            .map(|entry| WaitEntry::from_bytes(entry.try_into().expect("16-byte entries")))
+            .map(|entry| (entry.handle, entry.interest))
             .collect();
         // An entry interested in nothing (or in unknown bits) could never become ready.
         if entries.iter().any(|&(_, interest)| interest == 0 || interest & !(READABLE | WRITABLE) != 0) {
@@ -308,7 +313,7 @@ pub unsafe fn sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i3
         let mut ready_count = 0;
         for (entry, &(handle, interest)) in list.chunks_exact_mut(WAIT_ENTRY).zip(&entries) {
             let ready = k.readiness(handle, interest);
-            entry[12..].copy_from_slice(&ready.to_le_bytes());
+            entry[WaitEntry::READY_AT..].copy_from_slice(&ready.to_le_bytes());
             ready_count += i64::from(ready != 0);
         }
         k.waits.push(WaitCall { entries, deadline: deadline_ns });
@@ -437,23 +442,25 @@ pub unsafe fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
         k.system(handle, RIGHT_READ)?;
         for (process, slot) in k.processes.iter().zip(buf.chunks_exact_mut(PROC_RECORD)) {
             let pid = process.pid;
-            slot[..8].copy_from_slice(&pid.to_le_bytes());
-            slot[8..12].copy_from_slice(&process.state.to_le_bytes());
-            slot[12..16].copy_from_slice(&process.status.to_le_bytes());
-            for (i, value) in [pid * 10, pid * 10 + 1, pid * 1_000_000, pid * 4096].into_iter().enumerate() {
-                slot[16 + i * 8..24 + i * 8].copy_from_slice(&value.to_le_bytes());
-            }
-            slot[48..52].copy_from_slice(&(pid as u32 + 2).to_le_bytes());
-            let name = process.name.as_bytes();
-            let shown = name.len().min(PROC_NAME_LEN);
-            slot[52..64].fill(0);
-            slot[52..52 + shown].copy_from_slice(&name[..shown]);
-            slot[64..72].copy_from_slice(&(pid * 65536).to_le_bytes());
-            slot[72..80].copy_from_slice(&(pid * 65536 * 4).to_le_bytes());
-            for (i, value) in [1024, pid as u32 + 3, 128, pid as u32 + 4].into_iter().enumerate() {
-                slot[80 + i * 4..84 + i * 4].copy_from_slice(&value.to_le_bytes());
-            }
-            slot[96..104].copy_from_slice(&(pid << 20).to_le_bytes());
+            let record = ProcRecord {
+                pid,
+                state: process.state,
+                status: process.status,
+                messages_sent: pid * 10,
+                messages_received: pid * 10 + 1,
+                cpu_ns: pid * 1_000_000,
+                kernel_memory: pid * 4096,
+                handles: pid as u32 + 2,
+                name: ProcRecord::name_field(&process.name),
+                linear_memory: pid * 65536,
+                linear_memory_limit: pid * 65536 * 4,
+                handle_limit: 1024,
+                children: pid as u32 + 3,
+                child_limit: 128,
+                restarts: pid as u32 + 4,
+                kernel_memory_limit: pid << 20,
+            };
+            slot.copy_from_slice(&record.to_bytes());
         }
         Ok(k.processes.len() as i64)
     })
@@ -552,9 +559,7 @@ pub unsafe fn sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32 {
         let buf = unsafe { k.out(buf_ptr, buf_len) }?;
         k.system(handle, RIGHT_READ)?;
         let out = buf.get_mut(..MEM_INFO_LEN).ok_or(E_BUFFER_TOO_SMALL)?;
-        for (slot, value) in out.chunks_exact_mut(8).zip(MEMORY) {
-            slot.copy_from_slice(&value.to_le_bytes());
-        }
+        out.copy_from_slice(&MEMORY.to_bytes());
         Ok(0)
     })
 }

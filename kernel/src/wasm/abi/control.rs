@@ -10,9 +10,9 @@ use tinywasm::types::WasmValue;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
-    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, NATIVE_IPC_LEN,
-    PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_NAME_LEN as NAME_BYTES, PROC_READY, PROC_RECORD,
-    PROC_RUNNING, PROC_TRAPPED,
+    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, MemInfo,
+    NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_READY, PROC_RECORD, PROC_RUNNING,
+    PROC_TRAPPED, ProcRecord,
 };
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
@@ -61,29 +61,26 @@ pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmV
     for (index, info) in list.iter().enumerate() {
         let Some(slot) = buffer.sub(index * PROC_RECORD, PROC_RECORD) else { break };
         let (state, status) = state_code(&info.state);
-        let mut record = [0u8; PROC_RECORD];
-        record[0..8].copy_from_slice(&info.pid.raw().to_le_bytes());
-        record[8..12].copy_from_slice(&state.to_le_bytes());
-        record[12..16].copy_from_slice(&status.to_le_bytes());
-        record[16..24].copy_from_slice(&info.stats.messages_sent.to_le_bytes());
-        record[24..32].copy_from_slice(&info.stats.messages_received.to_le_bytes());
-        let cpu_ns = clock::cycles_to_nanos(info.stats.cpu_cycles, clock::tsc_hz());
-        record[32..40].copy_from_slice(&cpu_ns.to_le_bytes());
-        record[40..48].copy_from_slice(&info.stats.memory_bytes.to_le_bytes());
-        record[48..52].copy_from_slice(&(info.handles as u32).to_le_bytes());
-        let name = info.name.as_bytes();
-        let shown = name.len().min(NAME_BYTES);
-        record[52..52 + shown].copy_from_slice(&name[..shown]);
-        let (linear, linear_limit) = info.linear_memory;
-        record[64..72].copy_from_slice(&linear.to_le_bytes());
-        record[72..80].copy_from_slice(&linear_limit.to_le_bytes());
-        record[80..84].copy_from_slice(&(info.limits.handles as u32).to_le_bytes());
-        record[84..88].copy_from_slice(&info.children.to_le_bytes());
-        record[88..92].copy_from_slice(&info.limits.children.to_le_bytes());
-        record[92..96].copy_from_slice(&info.restarts.to_le_bytes());
-        let kmem_limit = if info.kernel { 0 } else { info.limits.kmem };
-        record[96..104].copy_from_slice(&kmem_limit.to_le_bytes());
-        guest.write(slot, &record)?;
+        let (linear_memory, linear_memory_limit) = info.linear_memory;
+        let record = ProcRecord {
+            pid: info.pid.raw(),
+            state,
+            status,
+            messages_sent: info.stats.messages_sent,
+            messages_received: info.stats.messages_received,
+            cpu_ns: clock::cycles_to_nanos(info.stats.cpu_cycles, clock::tsc_hz()),
+            kernel_memory: info.stats.memory_bytes,
+            handles: info.handles as u32,
+            name: ProcRecord::name_field(&info.name),
+            linear_memory,
+            linear_memory_limit,
+            handle_limit: info.limits.handles as u32,
+            children: info.children,
+            child_limit: info.limits.children,
+            restarts: info.restarts,
+            kernel_memory_limit: if info.kernel { 0 } else { info.limits.kmem },
+        };
+        guest.write(slot, &record.to_bytes())?;
     }
     i32_result(list.len() as i32)
 }
@@ -213,21 +210,15 @@ pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(target) = buffer.sub(0, MEM_INFO) else { return i32_result(super::errors::E_BUFFER_TOO_SMALL) };
     let stats = mem::stats();
-    let mut bytes = [0u8; MEM_INFO];
-    for (i, value) in [
-        stats.total_frames * mem::PAGE_SIZE,
-        stats.free_frames * mem::PAGE_SIZE,
-        stats.heap_bytes,
-        stats.heap_allocated,
-        mem::kmem::POOL.charged(),
-        mem::kmem::POOL.capacity(),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        bytes[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-    }
-    guest.write(target, &bytes)?;
+    let info = MemInfo {
+        physical_total: stats.total_frames * mem::PAGE_SIZE,
+        physical_free: stats.free_frames * mem::PAGE_SIZE,
+        heap_size: stats.heap_bytes,
+        heap_used: stats.heap_allocated,
+        charged: mem::kmem::POOL.charged(),
+        charge_capacity: mem::kmem::POOL.capacity(),
+    };
+    guest.write(target, &info.to_bytes())?;
     i32_result(0)
 }
 

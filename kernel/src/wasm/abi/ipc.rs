@@ -14,7 +14,7 @@ use tinywasm::types::WasmValue;
 use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_LIMIT, E_OUT_OF_BOUNDS, code};
 use minimalos_abi::{
     CALL_ROUTE, CallRoute, MAX_WAIT_ENTRIES, MessageHeader, NO_CAP as NO_HANDLE, READABLE,
-    READY_CLOSED as CLOSED, READY_INVALID as INVALID, RECV_HEADER, WAIT_ENTRY, WRITABLE,
+    READY_CLOSED as CLOSED, READY_INVALID as INVALID, RECV_HEADER, WAIT_ENTRY, WRITABLE, WaitEntry,
 };
 
 use super::{arg_i32, arg_i64, i32_result, i64_result};
@@ -180,13 +180,6 @@ fn deliver(
     Ok(message.sender.raw() as i64)
 }
 
-/// One wait-list entry as the actor wrote it.
-#[derive(Clone, Copy)]
-struct WaitEntry {
-    handle: Handle,
-    interest: u32,
-}
-
 /// `sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32`
 pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
     let (ptr, count, deadline) = (arg_i32(args, 0)?, arg_i32(args, 1)?, arg_i64(args, 2)?);
@@ -200,10 +193,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     guest.read(list, &mut raw)?;
     let entries: Vec<WaitEntry> = raw[..list.len()]
         .chunks_exact(WAIT_ENTRY)
-        .map(|e| WaitEntry {
-            handle: Handle::from_raw(i64::from_le_bytes(e[0..8].try_into().unwrap_or_default())),
-            interest: u32::from_le_bytes(e[8..12].try_into().unwrap_or_default()),
-        })
+        .filter_map(|e| e.try_into().ok().map(WaitEntry::from_bytes))
         .collect();
     // An entry interested in nothing could never become ready.
     if entries.iter().any(|e| e.interest == 0 || e.interest & !(READABLE | WRITABLE) != 0) {
@@ -213,7 +203,9 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     // Each entry's endpoint, or INVALID when its handle names none.
     let endpoints: Vec<_> = entries
         .iter()
-        .map(|e| ctx.process.with_caps(|caps| caps.endpoint(e.handle, Rights::empty()).cloned()))
+        .map(|e| {
+            ctx.process.with_caps(|caps| caps.endpoint(Handle::from_raw(e.handle), Rights::empty()).cloned())
+        })
         .collect();
     // Readiness futures, with the entry and the bit each answers for.
     let mut waits: Vec<(usize, u32, Waiting<'_, ()>)> = Vec::new();
@@ -254,7 +246,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     .map_err(|_| cancelled())?;
     drop(blocked);
     for (index, bits) in ready.iter().enumerate() {
-        if let Some(field) = list.sub(index * WAIT_ENTRY + 12, 4) {
+        if let Some(field) = list.sub(index * WAIT_ENTRY + WaitEntry::READY_AT, 4) {
             guest.write(field, &bits.to_le_bytes())?;
         }
     }

@@ -1,0 +1,254 @@
+//! The records host calls read from and write into an actor's memory, beyond the message header
+//! and the call route: each a type with its little-endian layout at fixed offsets, encoded and
+//! decoded here only, so the kernel and the SDK cannot disagree on a byte.
+
+use crate::{MEM_INFO_LEN, PROC_NAME_LEN, PROC_RECORD, WAIT_ENTRY};
+
+/// Reads little-endian fields at fixed offsets.
+struct Fields<'a>(&'a [u8]);
+
+impl Fields<'_> {
+    fn u32(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.0[at..at + 4].try_into().unwrap_or_default())
+    }
+
+    fn u64(&self, at: usize) -> u64 {
+        u64::from_le_bytes(self.0[at..at + 8].try_into().unwrap_or_default())
+    }
+}
+
+/// One process as `sys_proc_list` reports it ([`PROC_RECORD`] bytes; the table in
+/// `docs/ABI.md` gives the offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProcRecord {
+    /// Its pid.
+    pub pid: u64,
+    /// Its state, one of the `PROC_*` numbers.
+    pub state: u32,
+    /// Its exit status once it exited, else `-1`.
+    pub status: i32,
+    /// Messages it sent.
+    pub messages_sent: u64,
+    /// Messages it received.
+    pub messages_received: u64,
+    /// CPU time it used, in ns.
+    pub cpu_ns: u64,
+    /// Kernel memory charged to it now, in bytes.
+    pub kernel_memory: u64,
+    /// Capabilities it holds.
+    pub handles: u32,
+    /// Its name, cut to [`PROC_NAME_LEN`] bytes, zero-padded.
+    pub name: [u8; PROC_NAME_LEN],
+    /// Its Wasm linear memory now, in bytes (`0` for a kernel task).
+    pub linear_memory: u64,
+    /// The most linear memory it may have, in bytes (`0` for a kernel task).
+    pub linear_memory_limit: u64,
+    /// The most capabilities it may hold.
+    pub handle_limit: u32,
+    /// Processes it started that are alive.
+    pub children: u32,
+    /// The most of those it may have.
+    pub child_limit: u32,
+    /// Times its supervisor restarted it.
+    pub restarts: u32,
+    /// The most kernel memory that may be charged to it, in bytes (`0` for a kernel task).
+    pub kernel_memory_limit: u64,
+}
+
+impl ProcRecord {
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; PROC_RECORD] {
+        let mut out = [0u8; PROC_RECORD];
+        let mut put = |at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, &self.pid.to_le_bytes());
+        put(8, &self.state.to_le_bytes());
+        put(12, &self.status.to_le_bytes());
+        put(16, &self.messages_sent.to_le_bytes());
+        put(24, &self.messages_received.to_le_bytes());
+        put(32, &self.cpu_ns.to_le_bytes());
+        put(40, &self.kernel_memory.to_le_bytes());
+        put(48, &self.handles.to_le_bytes());
+        put(52, &self.name);
+        put(64, &self.linear_memory.to_le_bytes());
+        put(72, &self.linear_memory_limit.to_le_bytes());
+        put(80, &self.handle_limit.to_le_bytes());
+        put(84, &self.children.to_le_bytes());
+        put(88, &self.child_limit.to_le_bytes());
+        put(92, &self.restarts.to_le_bytes());
+        put(96, &self.kernel_memory_limit.to_le_bytes());
+        out
+    }
+
+    /// The record these bytes hold.
+    pub fn from_bytes(bytes: &[u8; PROC_RECORD]) -> Self {
+        let f = Fields(bytes);
+        let mut name = [0u8; PROC_NAME_LEN];
+        name.copy_from_slice(&bytes[52..52 + PROC_NAME_LEN]);
+        Self {
+            pid: f.u64(0),
+            state: f.u32(8),
+            status: f.u32(12) as i32,
+            messages_sent: f.u64(16),
+            messages_received: f.u64(24),
+            cpu_ns: f.u64(32),
+            kernel_memory: f.u64(40),
+            handles: f.u32(48),
+            name,
+            linear_memory: f.u64(64),
+            linear_memory_limit: f.u64(72),
+            handle_limit: f.u32(80),
+            children: f.u32(84),
+            child_limit: f.u32(88),
+            restarts: f.u32(92),
+            kernel_memory_limit: f.u64(96),
+        }
+    }
+
+    /// `name` cut to the record's name field, zero-padded.
+    pub fn name_field(name: &str) -> [u8; PROC_NAME_LEN] {
+        let mut field = [0u8; PROC_NAME_LEN];
+        let shown = name.len().min(PROC_NAME_LEN);
+        field[..shown].copy_from_slice(&name.as_bytes()[..shown]);
+        field
+    }
+
+    /// The name field up to its padding.
+    pub fn name_bytes(&self) -> &[u8] {
+        let end = self.name.iter().position(|&b| b == 0).unwrap_or(PROC_NAME_LEN);
+        &self.name[..end]
+    }
+}
+
+/// One entry of a `sys_cap_wait` list ([`WAIT_ENTRY`] bytes): the actor writes handle and
+/// interest, the kernel the ready bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitEntry {
+    /// The endpoint handle.
+    pub handle: i64,
+    /// `READABLE` and/or `WRITABLE`.
+    pub interest: u32,
+    /// What is ready: `READABLE`, `WRITABLE`, `READY_CLOSED`, `READY_INVALID`.
+    pub ready: u32,
+}
+
+impl WaitEntry {
+    /// Offset of the ready bits, the one field the kernel writes.
+    pub const READY_AT: usize = 12;
+
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; WAIT_ENTRY] {
+        let mut out = [0u8; WAIT_ENTRY];
+        out[..8].copy_from_slice(&self.handle.to_le_bytes());
+        out[8..12].copy_from_slice(&self.interest.to_le_bytes());
+        out[Self::READY_AT..].copy_from_slice(&self.ready.to_le_bytes());
+        out
+    }
+
+    /// The entry these bytes hold.
+    pub fn from_bytes(bytes: &[u8; WAIT_ENTRY]) -> Self {
+        let f = Fields(bytes);
+        Self { handle: f.u64(0) as i64, interest: f.u32(8), ready: f.u32(Self::READY_AT) }
+    }
+}
+
+/// The kernel's memory figures as `sys_mem_info` writes them ([`MEM_INFO_LEN`] bytes), in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemInfo {
+    /// Physical memory the kernel manages.
+    pub physical_total: u64,
+    /// Physical memory free.
+    pub physical_free: u64,
+    /// What the kernel heap spans.
+    pub heap_size: u64,
+    /// What is allocated from it.
+    pub heap_used: u64,
+    /// Kernel memory charged to actors now.
+    pub charged: u64,
+    /// The most that may be charged to actors in all.
+    pub charge_capacity: u64,
+}
+
+impl MemInfo {
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; MEM_INFO_LEN] {
+        let mut out = [0u8; MEM_INFO_LEN];
+        let words = [
+            self.physical_total,
+            self.physical_free,
+            self.heap_size,
+            self.heap_used,
+            self.charged,
+            self.charge_capacity,
+        ];
+        for (slot, word) in out.chunks_exact_mut(8).zip(words) {
+            slot.copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// The figures these bytes hold.
+    pub fn from_bytes(bytes: &[u8; MEM_INFO_LEN]) -> Self {
+        let f = Fields(bytes);
+        Self {
+            physical_total: f.u64(0),
+            physical_free: f.u64(8),
+            heap_size: f.u64(16),
+            heap_used: f.u64(24),
+            charged: f.u64(32),
+            charge_capacity: f.u64(40),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_record_reads_back_as_written_at_the_documented_offsets() {
+        let record = ProcRecord {
+            pid: 7,
+            state: 3,
+            status: -1,
+            messages_sent: 1,
+            messages_received: 2,
+            cpu_ns: 3,
+            kernel_memory: 4,
+            handles: 5,
+            name: ProcRecord::name_field("a-long-process-name"),
+            linear_memory: 6,
+            linear_memory_limit: 7,
+            handle_limit: 8,
+            children: 9,
+            child_limit: 10,
+            restarts: 11,
+            kernel_memory_limit: 12,
+        };
+        let bytes = record.to_bytes();
+        assert_eq!(&bytes[..8], &7u64.to_le_bytes());
+        assert_eq!(&bytes[12..16], &(-1i32).to_le_bytes());
+        assert_eq!(&bytes[52..64], b"a-long-proce");
+        assert_eq!(&bytes[96..], &12u64.to_le_bytes());
+        assert_eq!(ProcRecord::from_bytes(&bytes), record);
+        assert_eq!(ProcRecord { name: ProcRecord::name_field("ps"), ..record }.name_bytes(), b"ps");
+    }
+
+    #[test]
+    fn wait_entries_and_memory_figures_read_back_as_written() {
+        let entry = WaitEntry { handle: -2, interest: 3, ready: 4 };
+        let bytes = entry.to_bytes();
+        assert_eq!(&bytes[8..12], &3u32.to_le_bytes());
+        assert_eq!(WaitEntry::from_bytes(&bytes), entry);
+        let info = MemInfo {
+            physical_total: 1,
+            physical_free: 2,
+            heap_size: 3,
+            heap_used: 4,
+            charged: 5,
+            charge_capacity: 6,
+        };
+        let bytes = info.to_bytes();
+        assert_eq!(&bytes[32..40], &5u64.to_le_bytes());
+        assert_eq!(MemInfo::from_bytes(&bytes), info);
+    }
+}
