@@ -23,10 +23,34 @@ use crate::task::preempt;
 pub struct ActorContext {
     /// Its process: pid, name, capabilities.
     pub process: Arc<Process>,
-    /// Set by `sys_exit` before it stops the interpreter.
-    pub exit_code: Cell<Option<i32>>,
+    /// Why a host call stopped the interpreter, set before it returns the error that stops it.
+    pub stop: Cell<Option<Stop>>,
     /// Its linear memory, as its backend publishes it.
     pub memory: Arc<MemoryView>,
+}
+
+/// Why a host call stops its actor's interpreter (it returns an error to do so, whose words
+/// decide nothing: this does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// `sys_exit` with this status.
+    Exit(i32),
+    /// The actor was ended while in the call (its fiber cancelled, or it killed itself); the
+    /// process has recorded why.
+    Ended,
+}
+
+impl ActorContext {
+    /// Records `why` and returns the error the host call stops the interpreter with.
+    pub fn stop(&self, why: Stop) -> tinywasm::Error {
+        self.stop.set(Some(why));
+        tinywasm::Error::Other(alloc::format!("stopped by a host call: {why:?}"))
+    }
+
+    /// The error a host call returns when its actor was ended while it waited.
+    pub fn ended(&self) -> tinywasm::Error {
+        self.stop(Stop::Ended)
+    }
 }
 
 /// The body of an actor's process: polls its fiber.
@@ -74,11 +98,11 @@ fn run(ctx: &ActorContext, store: &mut Store, entry: &[Function], fuel_slice: u3
                         return Exit::Killed { by: None };
                     }
                 }
-                // `sys_exit` ends the interpreter with an error after recording the code.
+                // A host call that stops the interpreter records why before its error.
                 Err(e) => {
-                    return match ctx.exit_code.get() {
-                        Some(code) => Exit::Exited(code),
-                        None if is_cancellation(&e) => Exit::Killed { by: None },
+                    return match ctx.stop.take() {
+                        Some(Stop::Exit(code)) => Exit::Exited(code),
+                        Some(Stop::Ended) => Exit::Killed { by: None },
                         None => Exit::Trapped(trap(&e)),
                     };
                 }
@@ -86,17 +110,6 @@ fn run(ctx: &ActorContext, store: &mut Store, entry: &[Function], fuel_slice: u3
         }
     }
     Exit::Exited(0)
-}
-
-/// The error host functions return when their fiber was cancelled (the actor is being ended).
-pub fn cancelled() -> tinywasm::Error {
-    tinywasm::Error::Other(CANCELLED.into())
-}
-
-const CANCELLED: &str = "actor cancelled";
-
-fn is_cancellation(e: &tinywasm::Error) -> bool {
-    matches!(e, tinywasm::Error::Other(m) if m == CANCELLED)
 }
 
 /// The sandbox's reason, in the process table's terms.

@@ -217,11 +217,8 @@ pub fn spawn_wasm(
     for grant in grants {
         process.insert(grant).map_err(|e| fail(SpawnError::Process(e)))?;
     }
-    let context = Rc::new(ActorContext {
-        process: process.clone(),
-        exit_code: Cell::new(None),
-        memory: MemoryView::new(),
-    });
+    let context =
+        Rc::new(ActorContext { process: process.clone(), stop: Cell::new(None), memory: MemoryView::new() });
     let mut store = Store::new(Engine::new(limits.engine_config(&process, &context.memory)));
     let imports = abi::link(&mut store, &context, module.imports().map(|i| i.name));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:

@@ -19,7 +19,7 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
 use crate::time::clock;
-use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::actor::ActorContext;
 use crate::wasm::guest::Guest;
 use crate::wasm::handoff;
 use crate::{klog, mem, requests};
@@ -101,7 +101,7 @@ pub fn sys_proc_kill(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValu
     let ended = target.end(Exit::Killed { by: Some(ctx.process.pid()) });
     if ended && Arc::ptr_eq(&target, &ctx.process) {
         // Killed by its own hand: like `sys_exit`, not one more instruction runs.
-        return Err(cancelled());
+        return Err(ctx.ended());
     }
     i32_result(if ended { 0 } else { E_NOT_FOUND })
 }
@@ -156,7 +156,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     let spawned = {
         let _blocked = ctx.process.waiting(Wait::Kernel);
         handoff::block_on(ctx, requests::spawn(String::from(file), copies, ctx.process.clone()))
-            .map_err(|_| cancelled())?
+            .map_err(|_| ctx.ended())?
     };
     match spawned {
         Ok(pid) => {
@@ -239,7 +239,7 @@ pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: 
     }
     let done = {
         let _blocked = ctx.process.waiting(Wait::Kernel);
-        handoff::block_on(ctx, requests::native_ipc(trips as u32)).map_err(|_| cancelled())?
+        handoff::block_on(ctx, requests::native_ipc(trips as u32)).map_err(|_| ctx.ended())?
     };
     let figures = match done {
         Ok(figures) => figures,

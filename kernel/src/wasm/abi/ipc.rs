@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::ipc::{MAX_CAPACITY, Message, Payload, Waiting};
 use crate::proc::{Inbox, Transferred, Wait};
 use crate::time::{self, Instant};
-use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::actor::ActorContext;
 use crate::wasm::guest::{Guest, GuestRange};
 use crate::wasm::handoff;
 
@@ -137,7 +137,7 @@ fn receive_into(
     // The message stays where the take put it and is delivered from there.
     let mut taken = None;
     let received = if block {
-        handoff::block_on(ctx, inbox.recv_into(fits, &mut taken)).map_err(|_| cancelled())?
+        handoff::block_on(ctx, inbox.recv_into(fits, &mut taken)).map_err(|_| ctx.ended())?
     } else {
         inbox.try_recv_into(fits, &mut taken)
     };
@@ -243,7 +243,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
             if count > 0 || timed_out { Poll::Ready(count) } else { Poll::Pending }
         }),
     )
-    .map_err(|_| cancelled())?;
+    .map_err(|_| ctx.ended())?;
     drop(blocked);
     for (index, bits) in ready.iter().enumerate() {
         if let Some(field) = list.sub(index * WAIT_ENTRY + WaitEntry::READY_AT, 4) {

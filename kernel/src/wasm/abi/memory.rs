@@ -13,7 +13,7 @@ use crate::boot;
 use crate::cap::{Handle, Object, Rights};
 use crate::error::Error;
 use crate::task::fiber;
-use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::actor::ActorContext;
 use crate::wasm::guest::Guest;
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
@@ -101,7 +101,7 @@ fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_obj
         done += n;
         // A copy of up to 16 MiB is long work: it gives way between steps once the slice is
         // used up (the object may change meanwhile; the actor's memory cannot).
-        fiber::yield_if_expired().map_err(|_| cancelled())?;
+        fiber::yield_if_expired().map_err(|_| ctx.ended())?;
     }
     i32_result(0)
 }

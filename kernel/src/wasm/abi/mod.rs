@@ -18,7 +18,7 @@ use minimalos_abi::{HostFunction, ValType};
 use tinywasm::types::{FuncType, WasmType, WasmValue};
 use tinywasm::{FuncContext, HostFunction as Host, Imports, Store};
 
-use super::actor::{ActorContext, cancelled};
+use super::actor::ActorContext;
 use crate::task::fiber;
 
 pub use minimalos_abi::MODULE;
@@ -84,7 +84,7 @@ pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<
             // the slice is looked at after each one, so a loop of costly calls (a log flood)
             // gives way as a loop of instructions does. (Looked at before the call instead,
             // the round trip measured 3 instructions more.)
-            fiber::yield_if_expired().map_err(|_| cancelled())?;
+            fiber::yield_if_expired().map_err(|_| ctx.ended())?;
             Ok(results)
         });
         imports.define(MODULE, function.name, host);

@@ -9,7 +9,7 @@ use tinywasm::types::WasmValue;
 use super::errors::E_INVALID_ARGUMENT;
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::task::fiber;
-use crate::wasm::actor::{ActorContext, cancelled};
+use crate::wasm::actor::{ActorContext, Stop};
 use crate::wasm::guest::Guest;
 use crate::wasm::handoff;
 use crate::{klog, time};
@@ -52,17 +52,16 @@ pub fn sys_exit(
     _fcx: FuncContext<'_>,
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    ctx.exit_code.set(Some(arg_i32(args, 0)?));
-    Err(tinywasm::Error::Other("sys_exit".into()))
+    Err(ctx.stop(Stop::Exit(arg_i32(args, 0)?)))
 }
 
 /// `sys_yield()`: lets other tasks run, then continues.
 pub fn sys_yield(
-    _ctx: &ActorContext,
+    ctx: &ActorContext,
     _fcx: FuncContext<'_>,
     _args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    fiber::yield_slice().map_err(|_| cancelled())?;
+    fiber::yield_slice().map_err(|_| ctx.ended())?;
     Ok(vec![])
 }
 
@@ -92,6 +91,6 @@ pub fn sys_sleep_ns(
     args: &[WasmValue],
 ) -> Result<Vec<WasmValue>, tinywasm::Error> {
     let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return i32_result(E_INVALID_ARGUMENT) };
-    handoff::block_on(ctx, ctx.process.sleep(Duration::from_nanos(ns))).map_err(|_| cancelled())?;
+    handoff::block_on(ctx, ctx.process.sleep(Duration::from_nanos(ns))).map_err(|_| ctx.ended())?;
     i32_result(0)
 }
