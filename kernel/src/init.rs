@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use crate::arch::cpu;
 use crate::boot::FramebufferInfo;
 use crate::cap::{Capability, Rights};
+use crate::error::Error;
 use crate::manifest::{self, ActorDecl, GrantRights, Manifest, ObjectRef};
 use crate::mem;
 use crate::proc::{Process, ProcessTable};
@@ -19,6 +20,36 @@ use crate::task::Executor;
 use crate::time::clock;
 use crate::wasm::{self, limits::Limits};
 use crate::{console, log_mirror};
+
+/// Why an actor of the manifest could not be started.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LaunchError {
+    /// The ramdisk has no such file.
+    NoFile(String),
+    /// A grant names an object whose creation failed (reported when it was made).
+    NotCreated(String),
+    /// A grant of the framebuffer on a machine without one.
+    NoFramebuffer,
+    /// The console service, which a grant needs, could not start.
+    Console(Error),
+    /// A grant's capability could not be made.
+    Grant { object: ObjectRef, error: Error },
+    /// The module could not be started.
+    Spawn { file: String, error: wasm::SpawnError },
+}
+
+impl core::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoFile(file) => write!(f, "no file `{file}` in the ramdisk"),
+            Self::NotCreated(name) => write!(f, "`{name}` could not be created"),
+            Self::NoFramebuffer => write!(f, "the machine has no framebuffer to grant"),
+            Self::Console(e) => write!(f, "the console service cannot start: {e}"),
+            Self::Grant { object, error } => write!(f, "grant {object:?}: {error}"),
+            Self::Spawn { file, error } => write!(f, "`{file}` {error}"),
+        }
+    }
+}
 
 /// What actors are started with: the kernel objects and devices the manifest can grant.
 pub struct System<'a> {
@@ -81,7 +112,7 @@ pub fn start_logged(
     objects: &BTreeMap<String, Capability>,
     actor: &ActorDecl,
     restart: u32,
-) -> Result<Arc<Process>, String> {
+) -> Result<Arc<Process>, LaunchError> {
     let (tsc, heap) = (cpu::rdtsc(), mem::heap::allocated());
     let process = start_actor(system, objects, actor)?;
     process.set_restarts(restart);
@@ -130,39 +161,39 @@ fn start_actor(
     system: &mut System<'_>,
     objects: &BTreeMap<String, Capability>,
     actor: &ActorDecl,
-) -> Result<Arc<Process>, String> {
-    let bytes =
-        system.disk.get(&actor.file).ok_or_else(|| format!("no file `{}` in the ramdisk", actor.file))?;
+) -> Result<Arc<Process>, LaunchError> {
+    let bytes = system.disk.get(&actor.file).ok_or_else(|| LaunchError::NoFile(actor.file.clone()))?;
     let mut grants = Vec::with_capacity(actor.grants.len());
     for grant in &actor.grants {
         let rights = rights(grant.rights);
         let derived = match &grant.object {
             ObjectRef::Endpoint(name) | ObjectRef::SharedMemory(name) => {
-                objects.get(name).ok_or_else(|| format!("`{name}` could not be created"))?.derive(rights)
+                objects.get(name).ok_or_else(|| LaunchError::NotCreated(name.clone()))?.derive(rights)
             }
             ObjectRef::Framebuffer => {
-                let fb = system.framebuffer.ok_or("the machine has no framebuffer to grant")?;
+                let fb = system.framebuffer.ok_or(LaunchError::NoFramebuffer)?;
                 Capability::framebuffer(fb).derive(rights)
             }
             ObjectRef::Ramdisk => Capability::ramdisk(system.disk.bytes()).derive(rights),
             ObjectRef::System => Capability::system().derive(rights),
             ObjectRef::ConsoleIn | ObjectRef::ConsoleOut => {
-                if system.console.is_none() {
-                    let console = console::start(system.executor, system.processes)
-                        .map_err(|e| format!("the console service cannot start: {e}"))?;
-                    system.console = Some(console);
-                }
-                let console = system.console.as_ref().ok_or("no console service")?;
+                let console = match system.console.take() {
+                    Some(console) => console,
+                    None => {
+                        console::start(system.executor, system.processes).map_err(LaunchError::Console)?
+                    }
+                };
+                let console = system.console.insert(console);
                 match grant.object {
                     ObjectRef::ConsoleIn => console.input.derive(rights),
                     _ => console.output.derive(rights),
                 }
             }
         };
-        grants.push(derived.map_err(|e| format!("grant {:?}: {e}", grant.object))?);
+        grants.push(derived.map_err(|error| LaunchError::Grant { object: grant.object.clone(), error })?);
     }
     wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, limits(actor), grants, None)
-        .map_err(|e| format!("`{}` {e}", actor.file))
+        .map_err(|error| LaunchError::Spawn { file: actor.file.clone(), error })
 }
 
 /// The limits of `actor`: those its line sets, the defaults for the rest.

@@ -143,7 +143,67 @@ pub struct LineError {
     /// 1-based line number.
     pub line: usize,
     /// What is wrong with it.
-    pub message: String,
+    pub message: Problem,
+}
+
+/// What is wrong with a manifest line; the words it names are the line's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The first word is no declaration.
+    UnknownDeclaration(String),
+    /// A declaration without the name it needs (`"name"` or `"endpoint name"`).
+    MissingName(&'static str),
+    /// A word that cannot be a name (it holds `=` or `:`).
+    NotAName(String),
+    /// A name declared before, or one of the kernel's.
+    AlreadyDeclared(String),
+    /// `key=value` whose value is no number from 1 to `max`.
+    BadNumber { word: String, key: &'static str, max: usize },
+    /// A word the declaration does not take.
+    UnknownOption(String),
+    /// An `shm` line without `size=`.
+    MissingSize,
+    /// A `log` line with more than one name.
+    LogTakesOneName,
+    /// A second `log` line.
+    LogAlreadySet,
+    /// `log` names no declared endpoint.
+    NotAnEndpoint(String),
+    /// A grant without `:`.
+    GrantWithoutRights(String),
+    /// A grant of an object no line declares.
+    Undeclared(String),
+    /// A letter that is no right.
+    NotARight { letter: char, grant: String },
+    /// A grant of no rights at all.
+    NoRights(String),
+}
+
+impl core::fmt::Display for Problem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::UnknownDeclaration(word) => {
+                write!(f, "unknown declaration `{word}` (expected endpoint, shm, actor or log)")
+            }
+            Self::MissingName(what) => write!(f, "missing {what}"),
+            Self::NotAName(word) => write!(f, "`{word}` is not a name"),
+            Self::AlreadyDeclared(name) => write!(f, "`{name}` is already declared"),
+            Self::BadNumber { word, key, max } => {
+                write!(f, "`{word}`: {key} must be a number from 1 to {max}")
+            }
+            Self::UnknownOption(word) => write!(f, "unknown option `{word}`"),
+            Self::MissingSize => write!(f, "missing size=BYTES"),
+            Self::LogTakesOneName => write!(f, "`log` takes one endpoint name"),
+            Self::LogAlreadySet => write!(f, "the log already goes to an endpoint"),
+            Self::NotAnEndpoint(name) => write!(f, "`{name}` is not a declared endpoint"),
+            Self::GrantWithoutRights(grant) => write!(f, "grant `{grant}` needs OBJECT:RIGHTS"),
+            Self::Undeclared(object) => write!(f, "grant of `{object}`, which no line declares"),
+            Self::NotARight { letter, grant } => {
+                write!(f, "`{letter}` in `{grant}` is not a right (use r, w, g)")
+            }
+            Self::NoRights(grant) => write!(f, "grant `{grant}` gives no rights"),
+        }
+    }
 }
 
 impl core::fmt::Display for LineError {
@@ -194,7 +254,7 @@ pub fn parse(text: &str) -> (Manifest, Vec<LineError>) {
                 deferred.push((line, kind, content));
                 Ok(())
             }
-            other => Err(format!("unknown declaration `{other}` (expected endpoint, shm, actor or log)")),
+            other => Err(Problem::UnknownDeclaration(other.into())),
         };
         if let Err(message) = result {
             errors.push(LineError { line, message });
@@ -220,23 +280,26 @@ fn is_name_taken(manifest: &Manifest, name: &str) -> bool {
         || manifest.shared_memory.iter().any(|s| s.name == name)
 }
 
-fn object_name<'a>(words: &mut impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<String, String> {
-    let name = words.next().ok_or("missing name")?;
+fn object_name<'a>(
+    words: &mut impl Iterator<Item = &'a str>,
+    manifest: &Manifest,
+) -> Result<String, Problem> {
+    let name = words.next().ok_or(Problem::MissingName("name"))?;
     if name.contains(['=', ':']) {
-        return Err(format!("`{name}` is not a name"));
+        return Err(Problem::NotAName(name.into()));
     }
     if is_name_taken(manifest, name) {
-        return Err(format!("`{name}` is already declared"));
+        return Err(Problem::AlreadyDeclared(name.into()));
     }
     Ok(name.to_string())
 }
 
 /// Splits `key=value`, with the value parsed as a number in `1..=max`.
-fn number(word: &str, key: &str, max: usize) -> Result<Option<usize>, String> {
+fn number(word: &str, key: &'static str, max: usize) -> Result<Option<usize>, Problem> {
     match word.split_once('=') {
         Some((k, value)) if k == key => match value.parse::<usize>() {
             Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(format!("`{word}`: {key} must be a number from 1 to {max}")),
+            _ => Err(Problem::BadNumber { word: word.into(), key, max }),
         },
         _ => Ok(None),
     }
@@ -245,12 +308,12 @@ fn number(word: &str, key: &str, max: usize) -> Result<Option<usize>, String> {
 fn parse_endpoint<'a>(
     mut words: impl Iterator<Item = &'a str>,
     manifest: &Manifest,
-) -> Result<EndpointDecl, String> {
+) -> Result<EndpointDecl, Problem> {
     let name = object_name(&mut words, manifest)?;
     let mut capacity = DEFAULT_CAPACITY;
     for word in words {
         capacity =
-            number(word, "capacity", MAX_CAPACITY)?.ok_or_else(|| format!("unknown option `{word}`"))?;
+            number(word, "capacity", MAX_CAPACITY)?.ok_or_else(|| Problem::UnknownOption(word.into()))?;
     }
     Ok(EndpointDecl { name, capacity })
 }
@@ -258,24 +321,25 @@ fn parse_endpoint<'a>(
 fn parse_shared_memory<'a>(
     mut words: impl Iterator<Item = &'a str>,
     manifest: &Manifest,
-) -> Result<SharedMemoryDecl, String> {
+) -> Result<SharedMemoryDecl, Problem> {
     let name = object_name(&mut words, manifest)?;
     let mut size = None;
     for word in words {
-        size =
-            Some(number(word, "size", MAX_SHARED_MEMORY)?.ok_or_else(|| format!("unknown option `{word}`"))?);
+        size = Some(
+            number(word, "size", MAX_SHARED_MEMORY)?.ok_or_else(|| Problem::UnknownOption(word.into()))?,
+        );
     }
-    Ok(SharedMemoryDecl { name, size: size.ok_or("missing size=BYTES")? })
+    Ok(SharedMemoryDecl { name, size: size.ok_or(Problem::MissingSize)? })
 }
 
 fn parse_actor<'a>(
     mut words: impl Iterator<Item = &'a str>,
     line: usize,
     manifest: &Manifest,
-) -> Result<ActorDecl, String> {
-    let name = words.next().ok_or("missing name")?.to_string();
+) -> Result<ActorDecl, Problem> {
+    let name = words.next().ok_or(Problem::MissingName("name"))?.to_string();
     if name.contains(['=', ':']) {
-        return Err(format!("`{name}` is not a name"));
+        return Err(Problem::NotAName(name));
     }
     let mut actor = ActorDecl {
         file: format!("{name}.wasm"),
@@ -303,30 +367,29 @@ fn parse_actor<'a>(
             match word.split_once('=') {
                 Some(("file", file)) if !file.is_empty() => actor.file = file.to_string(),
                 Some(("grant", grant)) => actor.grants.push(parse_grant(grant, manifest)?),
-                _ => return Err(format!("unknown option `{word}`")),
+                _ => return Err(Problem::UnknownOption(word.into())),
             }
         }
     }
     Ok(actor)
 }
 
-fn parse_log<'a>(mut words: impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<String, String> {
-    let name = words.next().ok_or("missing endpoint name")?;
+fn parse_log<'a>(mut words: impl Iterator<Item = &'a str>, manifest: &Manifest) -> Result<String, Problem> {
+    let name = words.next().ok_or(Problem::MissingName("endpoint name"))?;
     if words.next().is_some() {
-        return Err("`log` takes one endpoint name".into());
+        return Err(Problem::LogTakesOneName);
     }
     if manifest.log_to.is_some() {
-        return Err("the log already goes to an endpoint".into());
+        return Err(Problem::LogAlreadySet);
     }
     if !manifest.endpoints.iter().any(|e| e.name == name) {
-        return Err(format!("`{name}` is not a declared endpoint"));
+        return Err(Problem::NotAnEndpoint(name.into()));
     }
     Ok(name.to_string())
 }
 
-fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
-    let (object, letters) =
-        grant.split_once(':').ok_or_else(|| format!("grant `{grant}` needs OBJECT:RIGHTS"))?;
+fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, Problem> {
+    let (object, letters) = grant.split_once(':').ok_or_else(|| Problem::GrantWithoutRights(grant.into()))?;
     let object = if let Some((_, kernel)) = KERNEL_OBJECTS.iter().find(|(name, _)| *name == object) {
         kernel.clone()
     } else if manifest.endpoints.iter().any(|e| e.name == object) {
@@ -334,7 +397,7 @@ fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
     } else if manifest.shared_memory.iter().any(|s| s.name == object) {
         ObjectRef::SharedMemory(object.to_string())
     } else {
-        return Err(format!("grant of `{object}`, which no line declares"));
+        return Err(Problem::Undeclared(object.into()));
     };
     let mut rights = GrantRights::default();
     for letter in letters.chars() {
@@ -342,11 +405,11 @@ fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, String> {
             'r' => rights.read = true,
             'w' => rights.write = true,
             'g' => rights.grant = true,
-            _ => return Err(format!("`{letter}` in `{grant}` is not a right (use r, w, g)")),
+            _ => return Err(Problem::NotARight { letter, grant: grant.into() }),
         }
     }
     if rights == GrantRights::default() {
-        return Err(format!("grant `{grant}` gives no rights"));
+        return Err(Problem::NoRights(grant.into()));
     }
     Ok(Grant { object, rights })
 }
@@ -416,7 +479,13 @@ mod tests {
         assert!(a.restart);
         assert_eq!((m.actors[1].limits, m.actors[1].restart), (LimitDecl::default(), false));
         assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4, 5, 6]);
-        assert!(errors[0].message.contains("handles must be a number from 1 to 1024"), "{}", errors[0]);
+        assert_eq!(
+            errors[0].message,
+            Problem::BadNumber { word: "handles=0".into(), key: "handles", max: 1024 },
+            "{}",
+            errors[0]
+        );
+        assert!(errors[0].to_string().contains("handles must be a number from 1 to 1024"), "{}", errors[0]);
     }
 
     #[test]
@@ -440,8 +509,11 @@ mod tests {
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14]);
         assert_eq!(m.log_to.as_deref(), Some("a"));
-        assert!(errors[0].message.contains("already declared"), "{}", errors[0]);
-        assert!(errors[4].message.contains("nowhere"), "{}", errors[4]);
+        assert_eq!(errors[0].message, Problem::AlreadyDeclared("a".into()));
+        assert_eq!(errors[4].message, Problem::Undeclared("nowhere".into()));
+        let words: Vec<String> = errors.iter().map(|e| e.message.to_string()).collect();
+        assert_eq!(words[1], "unknown declaration `frobnicate` (expected endpoint, shm, actor or log)");
+        assert_eq!(words[5], "`x` in `a:rx` is not a right (use r, w, g)");
         assert_eq!(m.endpoints.len(), 1);
         assert_eq!(m.actors.len(), 1);
         assert_eq!(m.actors[0].name, "ok");

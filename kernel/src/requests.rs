@@ -3,7 +3,6 @@
 //! queues a request and waits; the loop serves the queue between rounds of polls.
 
 use alloc::collections::VecDeque;
-use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -12,30 +11,28 @@ use core::task::Poll;
 use futures_util::task::AtomicWaker;
 
 use crate::cap::Capability;
-use crate::ipc::selftest::{self, RoundTrips};
+use crate::ipc::selftest::{self, PingPongError, RoundTrips};
 use crate::proc::{PROCESSES, Pid, Process};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
 use crate::wasm::{self, limits::Limits};
 
 /// Why a module asked for could not be started.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SpawnFailure {
     /// The ramdisk has no such file.
     NoSuchFile(String),
-    /// The module was refused, for this reason.
-    Refused(String),
+    /// The kernel refused the module, or had too little memory to load it.
+    Spawn { file: String, error: wasm::SpawnError },
     /// The asking actor already has as many live children as its limit allows.
     TooManyChildren(u32),
-    /// The kernel has too little memory left to load it.
-    NoMemory(String),
 }
 
 impl core::fmt::Display for SpawnFailure {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::NoSuchFile(file) => write!(f, "no file `{file}` in the ramdisk"),
-            Self::Refused(why) | Self::NoMemory(why) => f.write_str(why),
+            Self::Spawn { file, error } => write!(f, "`{file}` {error}"),
             Self::TooManyChildren(limit) => {
                 write!(f, "the actor already has {limit} live children, its limit")
             }
@@ -53,7 +50,7 @@ enum Request {
     },
     NativeIpc {
         round_trips: u32,
-        reply: Arc<Reply<Result<RoundTrips, String>>>,
+        reply: Arc<Reply<Result<RoundTrips, PingPongError>>>,
     },
 }
 
@@ -103,7 +100,7 @@ pub async fn spawn(file: String, grants: Vec<Capability>, parent: Arc<Process>) 
 
 /// Runs the kernel-native ping-pong for `round_trips` and returns its figures, or what went
 /// wrong.
-pub async fn native_ipc(round_trips: u32) -> Result<RoundTrips, String> {
+pub async fn native_ipc(round_trips: u32) -> Result<RoundTrips, PingPongError> {
     ask(|reply| Request::NativeIpc { round_trips, reply }).await
 }
 
@@ -135,7 +132,7 @@ pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
                 let started =
                     selftest::ping_pong(executor, &mut processes, round_trips, move |r| sink.answer(r));
                 if let Err(e) = started {
-                    reply.answer(Err(format!("cannot start the native tasks: {e}")));
+                    reply.answer(Err(PingPongError::Start(e)));
                 }
             }
         }
@@ -158,12 +155,7 @@ fn serve_spawn(
             let limits = Limits::for_child_of(parent);
             wasm::spawn_wasm(executor, &mut processes, name, bytes, limits, grants, Some(parent))
                 .map(|child| child.pid())
-                .map_err(|e| match e {
-                    wasm::SpawnError::NoHeap { .. } | wasm::SpawnError::KernelMemory { .. } => {
-                        SpawnFailure::NoMemory(format!("`{file}` {e}"))
-                    }
-                    e => SpawnFailure::Refused(format!("`{file}` {e}")),
-                })
+                .map_err(|error| SpawnFailure::Spawn { file: file.into(), error })
         }
     };
     match &result {

@@ -6,8 +6,6 @@
 //! One message is in flight at a time, so any loss, duplicate or reordering shows as a wrong
 //! sequence number (or, for a loss, as a report that never comes).
 
-use alloc::format;
-use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -23,6 +21,36 @@ use crate::time::clock;
 const PING: u32 = 1;
 /// Opcode of the echo.
 const PONG: u32 = 2;
+
+/// Why a native ping-pong has no figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PingPongError {
+    /// Its tasks could not be started.
+    Start(Error),
+    /// The heap had no room for a sample per round trip.
+    NoMemoryForSamples,
+    /// A round trip's echo carried another sequence number (a lost, duplicated or reordered
+    /// message), or none.
+    WrongEcho { round_trip: u64, carried: Option<u64> },
+    /// A round trip's send or receive failed.
+    Failed { round_trip: u64, error: Error },
+    /// Its tasks ended before it finished.
+    Unfinished,
+}
+
+impl core::fmt::Display for PingPongError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Start(e) => write!(f, "cannot start the native tasks: {e}"),
+            Self::NoMemoryForSamples => write!(f, "no memory for the samples"),
+            Self::WrongEcho { round_trip, carried } => {
+                write!(f, "round trip {round_trip} came back as {carried:?}")
+            }
+            Self::Failed { round_trip, error } => write!(f, "round trip {round_trip}: {error}"),
+            Self::Unfinished => write!(f, "its tasks ended before it finished"),
+        }
+    }
+}
 
 /// Round-trip figures of a native ping-pong, in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +72,7 @@ pub fn ping_pong(
     executor: &mut Executor,
     processes: &mut ProcessTable,
     round_trips: u32,
-    report: impl FnOnce(Result<RoundTrips, String>) + 'static,
+    report: impl FnOnce(Result<RoundTrips, PingPongError>) + 'static,
 ) -> Result<(), Error> {
     let forth = Capability::endpoint(DEFAULT_CAPACITY, None)?;
     let back = Capability::endpoint(DEFAULT_CAPACITY, None)?;
@@ -73,24 +101,24 @@ pub fn ping_pong(
 
 /// Hands the figures to whoever asked, once. Dropped unsent (ping's task ended before it got
 /// there), it sends an error, so the caller never waits for a report that cannot come.
-struct Report<F: FnOnce(Result<RoundTrips, String>)>(Option<F>);
+struct Report<F: FnOnce(Result<RoundTrips, PingPongError>)>(Option<F>);
 
-impl<F: FnOnce(Result<RoundTrips, String>)> Report<F> {
-    fn send(&mut self, result: Result<RoundTrips, String>) {
+impl<F: FnOnce(Result<RoundTrips, PingPongError>)> Report<F> {
+    fn send(&mut self, result: Result<RoundTrips, PingPongError>) {
         if let Some(report) = self.0.take() {
             report(result);
         }
     }
 }
 
-impl<F: FnOnce(Result<RoundTrips, String>)> Drop for Report<F> {
+impl<F: FnOnce(Result<RoundTrips, PingPongError>)> Drop for Report<F> {
     fn drop(&mut self) {
-        self.send(Err("its tasks ended before it finished".into()));
+        self.send(Err(PingPongError::Unfinished));
     }
 }
 
 /// The `ktest ipc:` log line for `result`.
-pub fn log_report(result: Result<RoundTrips, String>) {
+pub fn log_report(result: Result<RoundTrips, PingPongError>) {
     match result {
         Ok(t) => log::info!(
             "ktest ipc: {} round trips, none lost; rt p50 {} ns p99 {} ns min {} ns max {} ns",
@@ -110,9 +138,9 @@ async fn run_ping(
     inbox: Handle,
     peer: Pid,
     round_trips: u32,
-) -> Result<RoundTrips, String> {
+) -> Result<RoundTrips, PingPongError> {
     let mut samples = Vec::new();
-    samples.try_reserve_exact(round_trips as usize).map_err(|_| "no memory for the samples".to_string())?;
+    samples.try_reserve_exact(round_trips as usize).map_err(|_| PingPongError::NoMemoryForSamples)?;
     for seq in 0..u64::from(round_trips) {
         let start = cpu::rdtsc();
         let echo = match me.send(out, PING, &seq.to_le_bytes(), None) {
@@ -124,8 +152,10 @@ async fn run_ping(
             Ok(m) if m.sender == peer && m.opcode == PONG && sequence(&m.payload) == Some(seq) => {
                 samples.push(cycles)
             }
-            Ok(m) => return Err(format!("round trip {seq} came back as {:?}", sequence(&m.payload))),
-            Err(e) => return Err(format!("round trip {seq}: {e}")),
+            Ok(m) => {
+                return Err(PingPongError::WrongEcho { round_trip: seq, carried: sequence(&m.payload) });
+            }
+            Err(error) => return Err(PingPongError::Failed { round_trip: seq, error }),
         }
     }
     samples.sort_unstable();
@@ -197,7 +227,7 @@ mod tests {
         }
         assert!(executor.is_empty());
         let report = report.borrow_mut().take().expect("a report, not silence");
-        assert_eq!(report, Err(String::from("its tasks ended before it finished")));
+        assert_eq!(report, Err(PingPongError::Unfinished));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
 use crate::time::clock;
+use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
 use crate::wasm::guest::Guest;
 use crate::wasm::handoff;
@@ -176,9 +177,12 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
             }
             let code = match failure {
                 requests::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
-                requests::SpawnFailure::Refused(_) => E_INVALID_ARGUMENT,
                 requests::SpawnFailure::TooManyChildren(_) => super::errors::E_LIMIT,
-                requests::SpawnFailure::NoMemory(_) => super::errors::E_NO_MEMORY,
+                requests::SpawnFailure::Spawn {
+                    error: SpawnError::NoHeap { .. } | SpawnError::KernelMemory { .. },
+                    ..
+                } => super::errors::E_NO_MEMORY,
+                requests::SpawnFailure::Spawn { .. } => E_INVALID_ARGUMENT,
             };
             i64_result(code.into())
         }
