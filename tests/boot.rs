@@ -409,7 +409,7 @@ fn kernel_fault_is_reported_and_ends_the_run() {
     // The backtrace names the faulting function and its caller from the kernel's own symbols.
     let backtrace =
         &log[log.find("backtrace:").unwrap_or_else(|| panic!("no backtrace; see {}", log_path.display()))..];
-    assert!(backtrace.contains("#0 ") && backtrace.contains("kernel::ktest::fault+0x"), "{backtrace}");
+    assert!(backtrace.contains("#0 ") && backtrace.contains("kernel::system::ktest::fault+0x"), "{backtrace}");
     assert!(backtrace.contains("#1 ") && backtrace.contains("kernel::startup::"), "{backtrace}");
 }
 

@@ -2,7 +2,7 @@
 //! the text, and every actor it accepts has a name and a file.
 #![no_main]
 
-use kernel::manifest;
+use kernel::system::manifest;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

@@ -47,7 +47,7 @@ pub fn run_actor(bytes: &[u8], grants: Vec<Capability>) {
             break;
         }
         executor.run_ready(|_| false);
-        kernel::requests::serve(&mut executor, None);
+        kernel::system::requests::serve(&mut executor, None);
     }
     process.end(Exit::Killed { by: None });
     for _ in 0..ROUNDS {

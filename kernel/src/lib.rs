@@ -8,28 +8,30 @@
 //! - Hardware glue and pure logic are apart: the logic builds and is tested on the host.
 //! - Faults name their cause. Nothing an actor does may panic the kernel.
 //!
-//! Rooms, one job each:
-//! - `startup`: the boot sequence, in order.
-//! - `boot`: Limine requests and what their responses say about the machine.
-//! - `arch`: x86_64 glue (serial port, GDT/TSS, IDT and exception reports, QEMU exit).
-//! - `mem`: physical frames, page tables through the HHDM, the kernel heap.
-//! - `klog`: the `log` backend on the serial console.
-//! - `cmdline`: boot options from the kernel command line.
-//! - `ramdisk`: the `ramdisk.tar` module.
-//! - `manifest`, `init`: the boot manifest, and starting the actors it lists.
-//! - `requests`: work actors ask of the executor loop (spawning, the native IPC benchmark).
-//! - `supervisor`: restarting the actors the manifest marks `restart`.
-//! - `symbols`: the kernel's own function names, for fault reports.
-//! - `console`: the serial console as a service actors reach through endpoints.
-//! - `log_mirror`: the kernel log copied to an endpoint the manifest names.
+//! - Mechanism apart from policy: the folders below `system` say how things work, `system`
+//!   what runs and when. Every byte the kernel holds for an actor is charged to it (`mem::kmem`).
+//!
+//! Mechanisms, each a folder whose `mod.rs` says what it owns and what it may use (the arrows
+//! point one way: `arch` ← `task`, `time` ← `ipc` ← `proc` ← `wasm`; `cap` and `ipc` name each
+//! other, as a capability names an endpoint and a message carries a capability):
+//! - `arch`: x86_64 glue (serial port, GDT/TSS, IDT and exception reports, APICs, QEMU exit).
+//! - `mem`: physical frames, page tables through the HHDM, the kernel heap, kernel memory
+//!   charged to actors.
 //! - `task`, `time`: the executor, fibers, time slices; the clock and sleeping.
-//! - `cap`, `ipc`, `proc`: capabilities, endpoints and shared memory, processes.
-//! - `wasm`: the Wasm actor runtime and its host ABI.
-//! - `fatal`: what happens when the kernel cannot go on.
-//! - `proc`: processes: pids, state, why each ended, statistics.
 //! - `cap`: capabilities, rights and per-process handle tables.
-//! - `ipc`: endpoints, messages and shared memory, the objects capabilities name.
-//! - `error`: what capability, IPC and process operations fail with.
+//! - `ipc`: endpoints, messages and shared memory, the objects capabilities name; pids.
+//! - `proc`: processes: state, capability tables, sending and receiving, why each ended.
+//! - `wasm`: the Wasm actor runtime and its host ABI (the contract is the `minimalos-abi`
+//!   crate).
+//!
+//! Policy: `system` (the boot manifest, init, the supervisor, the services and the requests
+//! actors make of the executor loop, the kernel's self-checks).
+//!
+//! Around them: `startup` (the boot sequence, in order), `boot` (Limine requests and what
+//! their responses say), `cmdline` (boot options), `klog` (the log on the serial console),
+//! `ramdisk` (the `ramdisk.tar` module), `symbols` (the kernel's own function names, for fault
+//! reports), `fatal` (what happens when the kernel cannot go on), `error` (what capability,
+//! IPC and process operations fail with).
 #![cfg_attr(not(any(test, feature = "host")), no_std)]
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
@@ -39,22 +41,16 @@ pub mod arch;
 pub mod boot;
 pub mod cap;
 pub mod cmdline;
-pub mod console;
 pub mod error;
 pub mod fatal;
-pub mod init;
 pub mod ipc;
 pub mod klog;
-pub mod ktest;
-pub mod log_mirror;
-pub mod manifest;
 pub mod mem;
 pub mod proc;
 pub mod ramdisk;
-pub mod requests;
 pub mod startup;
-pub mod supervisor;
 pub mod symbols;
+pub mod system;
 pub mod task;
 pub mod time;
 pub mod wasm;

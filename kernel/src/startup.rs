@@ -9,9 +9,10 @@ use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
-use crate::supervisor::{self, Supervisor};
-use crate::task::{Executor, preempt};
-use crate::{fatal, init, ipc, klog, ktest, manifest, println, proc, requests, time};
+use crate::system::supervisor::{self, Supervisor};
+use crate::system::{init, ktest, launch, manifest, native_ipc, requests};
+use crate::task::{Executor, fiber, preempt};
+use crate::{fatal, klog, println, proc, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -41,6 +42,10 @@ pub fn start() -> ! {
     let stack = KernelStack::new(KERNEL_STACK_SIZE).unwrap_or_else(|e| die("kernel stack", e));
     let top = stack.top();
     arch::backtrace::set_main_stack(stack.bottom()..top);
+    // What the hardware glue tells the scheduler, and asks it: `arch` knows nothing of `task`.
+    arch::backtrace::set_fiber_stack(fiber::current_stack);
+    arch::exceptions::on_stack_overflow(fiber::abandon_on_overflow);
+    irq::on_tick(preempt::on_tick);
     // The boot stack lives for the rest of the kernel's life.
     core::mem::forget(stack);
     // SAFETY: `top` is the top of a freshly mapped stack that nothing else uses and that is
@@ -103,11 +108,11 @@ extern "C" fn on_kernel_stack() -> ! {
         }
         Some(KernelTest::Sched) => {
             ktest::spawn_sched(&mut executor).unwrap_or_else(|e| die("ktest", e));
-            ipc::selftest::ping_pong(
+            native_ipc::ping_pong(
                 &mut executor,
                 &mut processes,
                 ktest::IPC_ROUND_TRIPS,
-                ipc::selftest::log_report,
+                native_ipc::log_report,
             )
             .unwrap_or_else(|e| die("ktest", e));
         }
@@ -115,7 +120,7 @@ extern "C" fn on_kernel_stack() -> ! {
     }
     let supervisor = if let Some(disk) = &disk {
         let manifest = cmdline::value(&info.cmdline, "manifest").unwrap_or(manifest::MANIFEST_FILE);
-        let system = init::System {
+        let system = launch::System {
             executor: &mut executor,
             processes: &mut processes,
             disk,

@@ -126,11 +126,7 @@ impl LocalApic {
         self.write(REG_TIMER_INITIAL, u32::MAX);
         let (start, end) = pit::measure(CALIBRATION_TICKS, || self.read(REG_TIMER_CURRENT));
         self.write(REG_TIMER_INITIAL, 0);
-        crate::time::clock::cycles_per_second(
-            u64::from(start - end),
-            u64::from(CALIBRATION_TICKS),
-            pit::PIT_HZ,
-        )
+        pit::rate(u64::from(start - end), CALIBRATION_TICKS)
     }
 
     /// Starts the timer raising `vector` every `ticks` (at the calibrated rate).

@@ -15,10 +15,20 @@ pub fn set_main_stack(stack: Range<u64>) {
     MAIN_STACK[1].store(stack.end, Ordering::Relaxed);
 }
 
+/// Where the running fiber's stack is, if one runs: set once at boot ([`set_fiber_stack`]),
+/// so this module needs nothing of the scheduler.
+static FIBER_STACK: spin::Once<fn() -> Option<Range<u64>>> = spin::Once::new();
+
+/// Has backtraces ask `current` for the running fiber's stack.
+pub fn set_fiber_stack(current: fn() -> Option<Range<u64>>) {
+    FIBER_STACK.call_once(|| current);
+}
+
 /// The known stack that `rsp` points into.
 fn stack_of(rsp: u64) -> Option<Range<u64>> {
     let main = MAIN_STACK[0].load(Ordering::Relaxed)..MAIN_STACK[1].load(Ordering::Relaxed);
-    [crate::task::fiber::current_stack(), Some(main)].into_iter().flatten().find(|s| s.contains(&rsp))
+    let fiber = FIBER_STACK.get().and_then(|current| current());
+    [fiber, Some(main)].into_iter().flatten().find(|s| s.contains(&rsp))
 }
 
 /// Return addresses of the frames from `rbp` up, innermost first, into `out`; how many. The

@@ -199,6 +199,17 @@ impl Display for Report<'_> {
 /// Exceptions taken so far; more than one means that the report, or the stop, faulted.
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 
+/// Who may survive a fault on a stack's guard page, set once at boot ([`on_stack_overflow`]):
+/// given the faulting address and stack pointer, the stack pointer to resume at instead.
+static OVERFLOW: spin::Once<fn(u64, u64) -> Option<u64>> = spin::Once::new();
+
+/// Has a page or double fault ask `abandon` first whether it is a stack overflow it can
+/// survive (a fiber's, which the scheduler abandons), so this module needs nothing of the
+/// scheduler.
+pub fn on_stack_overflow(abandon: fn(u64, u64) -> Option<u64>) {
+    OVERFLOW.call_once(|| abandon);
+}
+
 /// Handles exceptions (vectors 0–31), for the IDT's dispatcher: survives a fiber's stack
 /// overflow by resuming its task (it returns, and the entry path returns into that task), and
 /// reports anything else and stops the machine.
@@ -208,7 +219,8 @@ pub fn handle(frame: &mut InterruptFrame) {
     // page fault the CPU could not deliver, if that was the cause.
     let cr2 = matches!(vector, PAGE_FAULT | DOUBLE_FAULT).then(Cr2::read_raw);
     if let Some(fault) = cr2
-        && let Some(resume_rsp) = crate::task::fiber::abandon_on_overflow(fault, frame.rsp)
+        && let Some(abandon) = OVERFLOW.get()
+        && let Some(resume_rsp) = abandon(fault, frame.rsp)
     {
         // Lock-free output: the abandoned fiber may hold the log's lock.
         serial::write_fmt_emergency(format_args!(

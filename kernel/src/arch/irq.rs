@@ -84,6 +84,15 @@ pub fn init(model: &InterruptModel) -> Result<InterruptSetup, IrqError> {
     Ok(InterruptSetup { apic_mode: lapic.mode(), timer_hz, serial_gsi })
 }
 
+/// What the timer interrupt tells the scheduler, with the TSC at the tick; set once at boot
+/// ([`on_tick`]), so this module needs nothing of the scheduler.
+static TICK: spin::Once<fn(u64)> = spin::Once::new();
+
+/// Has the timer interrupt call `handler` with the TSC at each tick.
+pub fn on_tick(handler: fn(u64)) {
+    TICK.call_once(|| handler);
+}
+
 /// Timer interrupts since [`init`].
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
@@ -94,7 +103,9 @@ pub fn handle(vector: u8) {
     match vector {
         TIMER_VECTOR => {
             TICKS.fetch_add(1, Ordering::Relaxed);
-            crate::task::preempt::on_tick(cpu::rdtsc());
+            if let Some(tick) = TICK.get() {
+                tick(cpu::rdtsc());
+            }
         }
         SERIAL_VECTOR => serial::on_receive_interrupt(),
         // Spurious interrupts are not in service, so they take no EOI.

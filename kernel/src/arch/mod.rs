@@ -1,5 +1,9 @@
 //! x86_64 glue: everything here touches hardware registers, ports or descriptor tables.
 //! The rest of the kernel reaches the machine only through these modules.
+//!
+//! May use: `mem` (device registers and stacks are mapped through it). It knows nothing of
+//! the scheduler or the clock: `startup` hooks them in (`irq::on_tick`,
+//! `backtrace::set_fiber_stack`, `exceptions::on_stack_overflow`).
 
 pub mod acpi;
 pub mod apic;

@@ -13,6 +13,15 @@ const COMMAND: u16 = 0x43;
 /// reads channel 2's output.
 const PORT_B: u16 = 0x61;
 
+/// Rate, in counts per second, of a counter that advanced `counted` while the PIT counted
+/// `ticks` (0 for no ticks).
+pub fn rate(counted: u64, ticks: u16) -> u64 {
+    if ticks == 0 {
+        return 0;
+    }
+    u64::try_from(u128::from(counted) * u128::from(PIT_HZ) / u128::from(ticks)).unwrap_or(u64::MAX)
+}
+
 /// Runs `during` once while the PIT counts `ticks` input-clock ticks (at most 65535, about
 /// 55 ms) and returns what `during` returned at the start and at the end.
 pub fn measure<T>(ticks: u16, mut during: impl FnMut() -> T) -> (T, T) {
@@ -36,5 +45,18 @@ pub fn measure<T>(ticks: u16, mut during: impl FnMut() -> T) -> (T, T) {
         let end = during();
         port_b.write(b & !0x01);
         (start, end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_do_not_overflow() {
+        // A 3 GHz TSC over 10 ms of PIT ticks.
+        assert_eq!(rate(30_000_000, 11_931), 3_000_206_185);
+        assert_eq!(rate(5, 0), 0);
+        assert_eq!(rate(u64::MAX, 1), u64::MAX);
     }
 }

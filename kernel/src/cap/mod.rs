@@ -12,6 +12,9 @@
 //! let server_inbox = server.insert(endpoint.derive(Rights::READ)?)?;
 //! let client_outbox = client.insert(endpoint.derive(Rights::WRITE)?)?;
 //! ```
+//!
+//! May use: `ipc` (the objects capabilities name), `mem` (kernel memory charges), `boot` (the
+//! framebuffer's description).
 
 pub mod capability;
 pub mod rights;

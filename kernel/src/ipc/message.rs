@@ -11,10 +11,10 @@ use core::ops::{Deref, DerefMut};
 
 use alloc::sync::Arc;
 
+use super::Pid;
 use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::kmem::{Account, Charge};
-use crate::proc::Pid;
 
 /// Largest payload a message carries, in bytes.
 pub const MAX_PAYLOAD: usize = minimalos_abi::MAX_PAYLOAD;

@@ -12,6 +12,8 @@
 //!
 //! [`init`] replaces the loader's page tables with the kernel's own; after
 //! [`reclaim_bootloader_memory`] the loader's tables, stack and responses are gone.
+//!
+//! May use: nothing of the kernel but `error`.
 
 pub mod frames;
 pub mod heap;

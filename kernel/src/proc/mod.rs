@@ -1,7 +1,9 @@
 //! Processes: who holds capabilities, sends and receives, and why each one ended.
 //!
-//! - `pid`: process ids, never reused.
-//! - `process`: one process (state, capability table, statistics) run as one executor task.
+//! - `Pid`: process ids, never reused (in `ipc`, as a message's sender).
+//! - `process`: one process (capability table, lifecycle, sending) run as one executor task.
+//! - `inbox`: receiving, and messages as a process gets them.
+//! - `state`: what `ps` shows: state and what it waits for, counters, limits.
 //! - `exit`: why a process ended, the one enum `ps`, the log and supervision read.
 //! - `table`: every process by pid.
 //!
@@ -15,15 +17,20 @@
 //! server.start(executor, async move { serve(&me, inbox).await })?;
 //! processes.get(pid)?.end(Exit::Killed { by: Some(supervisor) });
 //! ```
+//!
+//! May use: `cap`, `ipc`, `task`, `time`, `mem`.
 
 pub mod exit;
-pub mod pid;
+pub mod inbox;
 pub mod process;
+pub mod state;
 pub mod table;
 
+pub use crate::ipc::Pid;
 pub use exit::{Exit, Trap};
-pub use pid::Pid;
-pub use process::{Blocked, Inbox, Limits, Process, ProcessInfo, Received, State, Stats, Transferred, Wait};
+pub use inbox::{Inbox, Received, Transferred};
+pub use process::{Blocked, Process};
+pub use state::{Limits, ProcessInfo, State, Stats, Wait};
 pub use table::{KEPT_DEAD, ProcessTable};
 
 /// Processes ended since boot, for the supervisor to notice an end without asking each one.

@@ -6,6 +6,8 @@
 //! - `fiber`: stacks of their own for code that must block inside a call (Wasm host functions).
 //!
 //! Sleeping lives in `time`; the executor's idle loop and timer interrupt in `startup`/`arch`.
+//!
+//! May use: `arch` (context switches, the TSC), `mem` (fiber stacks).
 
 pub mod executor;
 pub mod fiber;

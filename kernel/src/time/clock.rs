@@ -49,7 +49,7 @@ pub fn calibrate() -> u64 {
     let mut runs = [0u64; CALIBRATION_RUNS];
     for run in &mut runs {
         let (start, end) = pit::measure(CALIBRATION_TICKS, cpu::rdtsc);
-        *run = cycles_per_second(end.wrapping_sub(start), u64::from(CALIBRATION_TICKS), pit::PIT_HZ);
+        *run = pit::rate(end.wrapping_sub(start), CALIBRATION_TICKS);
     }
     runs.sort_unstable();
     let hz = runs[CALIBRATION_RUNS / 2];
@@ -95,15 +95,6 @@ pub fn duration_to_cycles(d: Duration) -> u64 {
     u64::try_from(cycles).unwrap_or(u64::MAX)
 }
 
-/// Rate of a counter that advanced `counted` while a reference clock of `reference_hz`
-/// advanced `reference` ticks.
-pub fn cycles_per_second(counted: u64, reference: u64, reference_hz: u64) -> u64 {
-    if reference == 0 {
-        return 0;
-    }
-    u64::try_from(u128::from(counted) * u128::from(reference_hz) / u128::from(reference)).unwrap_or(u64::MAX)
-}
-
 /// `cycles` of a `hz` clock in nanoseconds (0 when `hz` is unknown).
 pub fn cycles_to_nanos(cycles: u64, hz: u64) -> u64 {
     if hz == 0 {
@@ -118,9 +109,6 @@ mod tests {
 
     #[test]
     fn rates_and_conversions_do_not_overflow() {
-        // A 3 GHz TSC over 10 ms of PIT ticks.
-        assert_eq!(cycles_per_second(30_000_000, 11_931, pit::PIT_HZ), 3_000_206_185);
-        assert_eq!(cycles_per_second(5, 0, pit::PIT_HZ), 0);
         assert_eq!(cycles_to_nanos(3_000_000_000, 3_000_000_000), 1_000_000_000);
         // Ten years of a 5 GHz TSC still converts.
         let ten_years = 5_000_000_000u64 * 3600 * 24 * 3650;

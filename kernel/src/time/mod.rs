@@ -2,6 +2,8 @@
 //!
 //! [`Instant`] counts nanoseconds since the clock was calibrated. Sleeping (`sleep`,
 //! `sleep_until`) is in [`timer`].
+//!
+//! May use: `arch` (the TSC and the PIT).
 
 pub mod clock;
 pub mod timer;

@@ -25,7 +25,7 @@ use core::task::Waker;
 
 use super::actor::ActorContext;
 use crate::arch::cpu;
-use crate::requests;
+use crate::system::requests;
 use crate::task::executor;
 use crate::task::fiber::{self, Cancelled, FiberRef, Successor};
 use crate::task::preempt;

@@ -7,6 +7,9 @@
 //! - `guest`: checked access to an actor's linear memory.
 //! - `linear_memory`: the memory itself, capped, and where the kernel sees it.
 //! - `limits`: memory, stack and fuel limits per actor.
+//!
+//! May use: every mechanism, and of the policy only `system::requests`, where the host calls
+//! that need the executor loop (spawning, the native benchmark) queue their work.
 
 pub mod abi;
 pub mod actor;

@@ -1,6 +1,6 @@
 //! Host functions of the `system` capability: listing, starting and killing processes, and
 //! reading the kernel log and memory figures (what a shell's `ps`, `run`, `kill`, `dmesg` and
-//! `mem` need). The process table is in `proc`; starting modules in `init`.
+//! `mem` need). The process table is in `proc`; starting modules in `system::launch` and `system::requests`.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -18,12 +18,13 @@ use minimalos_abi::{
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
+use crate::system::requests;
 use crate::time::clock;
 use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
 use crate::wasm::guest::Guest;
 use crate::wasm::handoff;
-use crate::{klog, mem, requests};
+use crate::{klog, mem};
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 

@@ -10,8 +10,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::Poll;
 use futures_util::task::AtomicWaker;
 
+use super::native_ipc::{self, PingPongError, RoundTrips};
 use crate::cap::Capability;
-use crate::ipc::selftest::{self, PingPongError, RoundTrips};
 use crate::proc::{PROCESSES, Pid, Process};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
@@ -130,7 +130,7 @@ pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
                 let sink = reply.clone();
                 let mut processes = PROCESSES.lock();
                 let started =
-                    selftest::ping_pong(executor, &mut processes, round_trips, move |r| sink.answer(r));
+                    native_ipc::ping_pong(executor, &mut processes, round_trips, move |r| sink.answer(r));
                 if let Err(e) = started {
                     reply.answer(Err(PingPongError::Start(e)));
                 }

@@ -1,4 +1,5 @@
-//! Process ids. The table that maps them to processes is in `table`.
+//! Process ids: who sent a message. They name processes (`proc`, whose table maps them), and
+//! live here because a message carries one and IPC must not depend on processes.
 //!
 //! Pids come from one counter that only goes up, so a pid is never reused: a stale pid kept by a
 //! supervisor, a log line or a message's sender field can never name a newer process, and at one

@@ -19,11 +19,11 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
+use super::console::Console;
+use super::launch::{self, System};
+use super::manifest::{ActorDecl, ObjectRef};
 use crate::boot::FramebufferInfo;
 use crate::cap::{Capability, Rights};
-use crate::console::Console;
-use crate::init::{self, System};
-use crate::manifest::{ActorDecl, ObjectRef};
 use crate::proc::{self, PROCESSES, Process, State};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
@@ -144,7 +144,7 @@ impl Supervisor {
             }
             actor.restart_at = None;
             actor.restarts += 1;
-            match init::start_logged(&mut system, &self.objects, &actor.decl, actor.restarts) {
+            match launch::start_logged(&mut system, &self.objects, &actor.decl, actor.restarts) {
                 Ok(process) => {
                     actor.process = process;
                     actor.started = now;
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn giving_up_on_a_server_closes_what_only_it_read() {
-        let (manifest, errors) = crate::manifest::parse(
+        let (manifest, errors) = crate::system::manifest::parse(
             "endpoint req\nendpoint shared\nactor server restart grant=req:r grant=shared:r\n\
              actor other restart grant=shared:r\nactor client restart grant=req:w grant=shared:w\n",
         );
