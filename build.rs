@@ -1,9 +1,10 @@
 //! Cross-builds everything that boots: the kernel (`x86_64-unknown-none`), the project's
 //! Limine-protocol loader (`x86_64-unknown-uefi`) and every actor under `actors/`
-//! (`wasm32-unknown-unknown`), then packs `ramdisk.tar`: the actors, the boot manifest
-//! (`actors/boot.manifest`), and the raw ABI test modules of `tests/wasm/` (`*.wat`, assembled
-//! here, under `test/`, with their manifests), which only run when a boot option names their
-//! manifest. The runner finds the results through the `MINIMALOS_*` environment variables.
+//! (`wasm32-unknown-unknown`), then packs two ramdisks: `ramdisk.tar`, the default image's,
+//! with the actors, the boot manifest (`actors/boot.manifest`) and the few raw modules the
+//! shell's `bench` commands run; and `ramdisk-test.tar`, which adds every raw ABI test module of
+//! `tests/wasm/` (`*.wat`, assembled here, under `test/`, with their manifests) for the boot
+//! tests. The runner finds the results through the `MINIMALOS_*` environment variables.
 //!
 //! Cargo's artifact dependencies are nightly-only, so this runs nested `cargo build`s. They use
 //! their own target directory: the outer build holds the lock on `target/`, and a nested build
@@ -16,6 +17,10 @@ use std::process::Command;
 
 /// Target directory of the nested builds, inside the outer one.
 const CROSS_DIR: &str = "target/cross";
+
+/// The raw modules of `tests/wasm/` the shell's `bench` commands run, so the default image has
+/// them: the interpreter and path benchmarks, and the hogs of `bench preempt`.
+const BENCH_MODULES: [&str; 5] = ["bench_cpu", "bench_path", "spinner", "attack_bulk", "attack_log"];
 
 /// Kernel, loader, actor targets.
 const KERNEL_TARGET: &str = "x86_64-unknown-none";
@@ -48,13 +53,20 @@ fn main() {
         files.push((format!("{name}.wasm"), built));
     }
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
-    files.extend(test_modules(&root.join("tests/wasm"), &out_dir.join("test-wasm")));
+    let tests = test_modules(&root.join("tests/wasm"), &out_dir.join("test-wasm"));
+    let for_bench = |name: &String| BENCH_MODULES.iter().any(|m| *name == format!("test/{m}.wasm"));
+    let default: Vec<_> =
+        files.iter().cloned().chain(tests.iter().filter(|(n, _)| for_bench(n)).cloned()).collect();
     let ramdisk = out_dir.join("ramdisk.tar");
-    pack_ramdisk(&ramdisk, &files);
+    pack_ramdisk(&ramdisk, &default);
+    files.extend(tests);
+    let test_ramdisk = out_dir.join("ramdisk-test.tar");
+    pack_ramdisk(&test_ramdisk, &files);
 
     println!("cargo:rustc-env=MINIMALOS_KERNEL={}", kernel.display());
     println!("cargo:rustc-env=MINIMALOS_LOADER={}", loader.display());
     println!("cargo:rustc-env=MINIMALOS_RAMDISK={}", ramdisk.display());
+    println!("cargo:rustc-env=MINIMALOS_TEST_RAMDISK={}", test_ramdisk.display());
 }
 
 /// Builds `package` for `target` in release mode and returns the directory holding its output.

@@ -12,9 +12,16 @@ pub fn loader() -> &'static Path {
     Path::new(env!("MINIMALOS_LOADER"))
 }
 
-/// `ramdisk.tar` with every actor under `actors/`.
+/// `ramdisk.tar` with every actor under `actors/` and the modules the shell's `bench` runs:
+/// the default image's.
 pub fn ramdisk() -> &'static Path {
     Path::new(env!("MINIMALOS_RAMDISK"))
+}
+
+/// The default ramdisk plus every raw test module of `tests/wasm/` (under `test/`): the boot
+/// tests' image.
+pub fn test_ramdisk() -> &'static Path {
+    Path::new(env!("MINIMALOS_TEST_RAMDISK"))
 }
 
 /// `limine/limine.conf`, the boot configuration both loaders read.

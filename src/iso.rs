@@ -40,6 +40,9 @@ pub struct IsoOptions {
     pub limine_dir: Option<PathBuf>,
     /// Extra `.wasm` modules to pack into the ramdisk, each under its file name.
     pub extra_actors: Vec<PathBuf>,
+    /// Whether the ramdisk holds every raw test module ([`artifacts::test_ramdisk`]), as the boot
+    /// tests need, or only the default image's ([`artifacts::ramdisk`]).
+    pub test_modules: bool,
 }
 
 /// Why an image could not be built.
@@ -99,7 +102,8 @@ pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
     let root = options.out.with_extension("root");
     remove_dir(&root)?;
     write(&root.join("boot/kernel"), &read_bytes(artifacts::kernel())?)?;
-    let ramdisk = with_extra_actors(read_bytes(artifacts::ramdisk())?, &options.extra_actors)?;
+    let source = if options.test_modules { artifacts::test_ramdisk() } else { artifacts::ramdisk() };
+    let ramdisk = with_extra_actors(source, read_bytes(source)?, &options.extra_actors)?;
     write(&root.join("boot/ramdisk.tar"), &ramdisk)?;
     write(&root.join(CONF_PATH), conf.as_bytes())?;
 
@@ -209,32 +213,23 @@ pub fn extra_actors(list: &str) -> Vec<PathBuf> {
     found
 }
 
-/// `ramdisk` (a ustar archive) with `extras` added under their file names.
-fn with_extra_actors(ramdisk: Vec<u8>, extras: &[PathBuf]) -> Result<Vec<u8>, IsoError> {
+/// `ramdisk` (a ustar archive, read from `source`) with `extras` added under their file names.
+fn with_extra_actors(source: &Path, ramdisk: Vec<u8>, extras: &[PathBuf]) -> Result<Vec<u8>, IsoError> {
     if extras.is_empty() {
         return Ok(ramdisk);
     }
     let mut names = Vec::new();
-    for entry in tar::Archive::new(ramdisk.as_slice())
-        .entries()
-        .map_err(|e| io_error(artifacts::ramdisk(), "read", e))?
-    {
-        let entry = entry.map_err(|e| io_error(artifacts::ramdisk(), "read", e))?;
-        names.push(
-            entry
-                .path()
-                .map_err(|e| io_error(artifacts::ramdisk(), "read", e))?
-                .to_string_lossy()
-                .into_owned(),
-        );
+    for entry in tar::Archive::new(ramdisk.as_slice()).entries().map_err(|e| io_error(source, "read", e))? {
+        let entry = entry.map_err(|e| io_error(source, "read", e))?;
+        names.push(entry.path().map_err(|e| io_error(source, "read", e))?.to_string_lossy().into_owned());
     }
     let mut builder = tar::Builder::new(Vec::new());
     builder.mode(tar::HeaderMode::Deterministic);
     let mut archive = tar::Archive::new(ramdisk.as_slice());
-    for entry in archive.entries().map_err(|e| io_error(artifacts::ramdisk(), "read", e))? {
-        let mut entry = entry.map_err(|e| io_error(artifacts::ramdisk(), "read", e))?;
+    for entry in archive.entries().map_err(|e| io_error(source, "read", e))? {
+        let mut entry = entry.map_err(|e| io_error(source, "read", e))?;
         let header = entry.header().clone();
-        builder.append(&header, &mut entry).map_err(|e| io_error(artifacts::ramdisk(), "copy", e))?;
+        builder.append(&header, &mut entry).map_err(|e| io_error(source, "copy", e))?;
     }
     for path in extras {
         let name = path.file_name().and_then(|n| n.to_str()).filter(|n| n.ends_with(".wasm"));
@@ -248,7 +243,7 @@ fn with_extra_actors(ramdisk: Vec<u8>, extras: &[PathBuf]) -> Result<Vec<u8>, Is
         names.push(name.to_owned());
         builder.append_path_with_name(path, name).map_err(|e| io_error(path, "read", e))?;
     }
-    builder.into_inner().map_err(|e| io_error(artifacts::ramdisk(), "write", e))
+    builder.into_inner().map_err(|e| io_error(source, "write", e))
 }
 
 /// `conf` with the value of every `cmdline:` (or `kernel_cmdline:`) line replaced by

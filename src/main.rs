@@ -49,6 +49,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
         cmdline: None,
         limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
         extra_actors: iso::extra_actors(&std::env::var("ACTORS").unwrap_or_default()),
+        test_modules: false,
     };
     let mut flags = flags.iter();
     while let Some(flag) = flags.next() {

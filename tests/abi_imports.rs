@@ -80,7 +80,7 @@ fn mismatch(import: &Imported) -> Option<String> {
 
 #[test]
 fn every_module_in_the_ramdisk_imports_only_what_the_abi_crate_declares() {
-    let tar = std::fs::File::open(artifacts::ramdisk()).expect("the build wrote ramdisk.tar");
+    let tar = std::fs::File::open(artifacts::test_ramdisk()).expect("the build wrote ramdisk-test.tar");
     let mut archive = tar::Archive::new(tar);
     let (mut checked, mut problems) = (0, Vec::new());
     for entry in archive.entries().expect("a tar archive") {

@@ -1,8 +1,10 @@
-//! Boots the default image and runs the shell's `bench ipc` with few round trips: the answer
-//! must carry all five percentiles, in order, for the default, the largest and the empty payload. `bench spawn` with a few actors, `bench wasm`,
-//! `bench path` and `bench ipc-native` answer too. No timing is asserted (QEMU under TCG on a
-//! shared host is too noisy for that; `make bench` reports the figures). The serial log is saved as
-//! `build/test/bench.serial.log`.
+//! Boots the default image, the one `make run` boots: its console is quiet (at most 15 lines
+//! before the prompt, firmware's and loader's included), and the shell's `bench ipc` with few
+//! round trips must carry all five percentiles, in order, for the default, the largest and the
+//! empty payload. `bench spawn` with a few actors, `bench wasm`, `bench path`, `bench
+//! ipc-native` and `bench preempt` beside each hog answer too: the modules they run are in the
+//! default image. No timing is asserted (QEMU under TCG on a shared host is too noisy for that;
+//! `make bench` reports the figures). The serial log is saved as `build/test/bench.serial.log`.
 
 mod common;
 
@@ -11,14 +13,17 @@ use std::time::Duration;
 use minimalos::bench::{PROMPT, ask, parse_ipc, parse_native, parse_path, parse_spawn, parse_wasm};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, image, test_dir};
+use common::{BOOT_TIMEOUT, default_image, test_dir};
+
+/// Most serial lines before the first prompt of a default boot.
+const QUIET_BOOT_LINES: usize = 15;
 
 /// Longest wait for the benchmark's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
 fn bench_ipc_answers_with_ordered_percentiles() {
-    let iso = image("bench", "on_fatal=exit").unwrap_or_else(|e| panic!("{e}"));
+    let iso = default_image("bench", "on_fatal=exit").unwrap_or_else(|e| panic!("{e}"));
     let accel = Accel::from_env().expect("ACCEL");
     let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) }).expect("starting QEMU");
     let answer = machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string()).and_then(|()| {
@@ -30,6 +35,9 @@ fn bench_ipc_answers_with_ordered_percentiles() {
             "bench ipc-native 2000",
             "bench wasm",
             "bench path",
+            "bench preempt 20 spin",
+            "bench preempt 20 bulk",
+            "bench preempt 20 log",
         ];
         lines.iter().map(|line| ask(&mut machine, line, ANSWER_TIMEOUT)).collect::<Result<Vec<_>, _>>()
     });
@@ -37,9 +45,20 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     let _ = machine.save_log(&log);
     machine.kill();
     let answers = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
-    let [answer, largest, empty, spawn, native, wasm, path] = &answers[..] else {
-        unreachable!("seven lines, seven answers")
+    let [answer, largest, empty, spawn, native, wasm, path, preempts @ ..] = &answers[..] else {
+        unreachable!("ten lines, ten answers")
     };
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    let before_prompt = log_text.find(PROMPT).map(|at| log_text[..at].lines().count());
+    assert!(
+        before_prompt.is_some_and(|lines| lines <= QUIET_BOOT_LINES),
+        "{before_prompt:?} lines before the first prompt (at most {QUIET_BOOT_LINES}); see {}",
+        log.display()
+    );
+    for preempt in preempts {
+        let ipc = parse_ipc(preempt).unwrap_or_else(|| panic!("no figures in {preempt:?}"));
+        assert!(ipc.trips == 20 && ipc.rt_ns.ordered(), "{preempt}");
+    }
     let ipc = parse_ipc(answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
     assert_eq!(ipc.trips, 200, "{answer}");
     assert!(ipc.rt_ns.ordered(), "{answer}");

@@ -44,6 +44,7 @@ fn build_iso_with(name: &str, cmdline: &str, extra_actors: Vec<PathBuf>) -> Path
         cmdline: Some(cmdline.to_owned()),
         limine_dir: None,
         extra_actors,
+        test_modules: true,
     };
     iso::build(&options).unwrap_or_else(|e| panic!("building the {name} image failed: {e}"))
 }
@@ -81,7 +82,8 @@ fn boot(iso: PathBuf) -> Machine {
 fn normal_boot() -> &'static Result<String, String> {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     LOG.get_or_init(|| {
-        let mut machine = boot(build_iso("boot", "on_fatal=exit ktest=sched manifest=test/kernel.manifest"));
+        let mut machine =
+            boot(build_iso("boot", "on_fatal=exit ktest=sched manifest=test/kernel.manifest log=debug"));
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         if waited.is_ok() {
             // Typed once the input task runs; each check below looks for its own report, so a
@@ -212,7 +214,8 @@ fn a_manifest_starts_the_hello_actor() {
 fn abi_boot() -> &'static str {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     let log = LOG.get_or_init(|| {
-        let iso = build_iso_with("abi", "on_fatal=exit manifest=test/abi.manifest", vec![extra_actor()]);
+        let iso =
+            build_iso_with("abi", "on_fatal=exit manifest=test/abi.manifest log=debug", vec![extra_actor()]);
         let mut machine = boot(iso);
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         if waited.is_ok() {
@@ -409,7 +412,10 @@ fn kernel_fault_is_reported_and_ends_the_run() {
     // The backtrace names the faulting function and its caller from the kernel's own symbols.
     let backtrace =
         &log[log.find("backtrace:").unwrap_or_else(|| panic!("no backtrace; see {}", log_path.display()))..];
-    assert!(backtrace.contains("#0 ") && backtrace.contains("kernel::system::ktest::fault+0x"), "{backtrace}");
+    assert!(
+        backtrace.contains("#0 ") && backtrace.contains("kernel::system::ktest::fault+0x"),
+        "{backtrace}"
+    );
     assert!(backtrace.contains("#1 ") && backtrace.contains("kernel::startup::"), "{backtrace}");
 }
 

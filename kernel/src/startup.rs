@@ -60,7 +60,7 @@ extern "C" fn on_kernel_stack() -> ! {
     // the CPU runs on the kernel's own tables and stack.
     let reclaimed = unsafe { mem::reclaim_bootloader_memory(info.reclaimable.iter().cloned()) };
     let stats = mem::stats();
-    log::info!(
+    log::debug!(
         "memory: {} MiB managed, {} MiB free ({} KiB reclaimed from the loader), heap {} KiB",
         stats.total_frames * mem::PAGE_SIZE / MIB,
         stats.free_frames * mem::PAGE_SIZE / MIB,
@@ -69,7 +69,7 @@ extern "C" fn on_kernel_stack() -> ! {
     );
 
     match info.kernel_file.map(crate::symbols::init) {
-        Some(Ok(functions)) => log::info!("symbols: {functions} functions, for fault reports"),
+        Some(Ok(functions)) => log::debug!("symbols: {functions} functions, for fault reports"),
         Some(Err(e)) => log::warn!("symbols: {e}; fault reports show addresses only"),
         None => log::warn!("symbols: the loader gave no kernel file; fault reports show addresses only"),
     }
@@ -79,7 +79,7 @@ extern "C" fn on_kernel_stack() -> ! {
     serial::enable_input();
     start_interrupts(info);
     preempt::set_slice_cycles(time::clock::duration_to_cycles(Duration::from_micros(options.slice_us)));
-    log::info!(
+    log::debug!(
         "time: TSC {}.{:03} MHz (invariant: {}), tick {} Hz, slice {} us",
         tsc_hz / 1_000_000,
         tsc_hz / 1_000 % 1_000,
@@ -94,7 +94,7 @@ extern "C" fn on_kernel_stack() -> ! {
     }
     // Actors draw their kernel memory from what is free now; the rest stays the kernel's.
     mem::kmem::POOL.set(mem::heap_headroom());
-    log::info!(
+    log::debug!(
         "kernel memory: {} MiB for actors (an actor may hold {} MiB unless its manifest line says kmem=)",
         mem::kmem::POOL.capacity() / MIB,
         mem::kmem::POOL.default_limit() / MIB
@@ -143,7 +143,7 @@ fn start_interrupts(info: &BootInfo) {
     let rsdp = rsdp.checked_sub(info.hhdm_offset).unwrap_or(rsdp);
     let model = acpi::interrupt_model(rsdp).unwrap_or_else(|e| die("interrupts", e));
     let setup = irq::init(&model).unwrap_or_else(|e| die("interrupts", e));
-    log::info!(
+    log::debug!(
         "interrupts: local APIC in {} mode, {} I/O APIC(s), COM1 on GSI {}, APIC timer {} kHz",
         setup.apic_mode,
         model.io_apics.len(),
@@ -208,7 +208,7 @@ fn find_ramdisk(info: &BootInfo) -> Option<Ramdisk<'static>> {
         log::warn!("ramdisk: {}", ramdisk::RamdiskError::Missing);
         return None;
     };
-    log::info!("ramdisk: {} bytes from {}", module.data.len(), module.path);
+    log::debug!("ramdisk: {} bytes from {}", module.data.len(), module.path);
     Ramdisk::new(module.data).inspect_err(|e| log::error!("ramdisk: {e}")).ok()
 }
 
@@ -216,6 +216,6 @@ fn find_ramdisk(info: &BootInfo) -> Option<Ramdisk<'static>> {
 fn list_ramdisk(disk: &Ramdisk<'_>) {
     for entry in disk.entries() {
         let name = entry.filename();
-        log::info!("ramdisk: {:<24} {:>8} bytes", name.as_str().unwrap_or("<non-UTF-8 name>"), entry.size());
+        log::debug!("ramdisk: {:<24} {:>8} bytes", name.as_str().unwrap_or("<non-UTF-8 name>"), entry.size());
     }
 }

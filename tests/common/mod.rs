@@ -18,11 +18,22 @@ pub fn test_dir() -> PathBuf {
     artifacts::repo_root().join("build/test")
 }
 
-/// Builds `build/test/NAME.iso`, the default image booting with kernel options `cmdline`.
+/// Builds `build/test/NAME.iso`, the test image (every raw test module in its ramdisk) booting
+/// with kernel options `cmdline`.
 pub fn image(name: &str, cmdline: &str) -> Result<PathBuf, String> {
+    build_image(name, cmdline, true)
+}
+
+/// As [`image`], but the image `make run` boots: only the modules the shell needs.
+pub fn default_image(name: &str, cmdline: &str) -> Result<PathBuf, String> {
+    build_image(name, cmdline, false)
+}
+
+fn build_image(name: &str, cmdline: &str, test_modules: bool) -> Result<PathBuf, String> {
     let options = IsoOptions {
         out: test_dir().join(format!("{name}.iso")),
         cmdline: Some(cmdline.into()),
+        test_modules,
         ..IsoOptions::default()
     };
     iso::build(&options).map_err(|e| format!("building the {name} image failed: {e}"))

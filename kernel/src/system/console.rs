@@ -40,7 +40,7 @@ pub fn start(executor: &mut Executor, processes: &mut ProcessTable) -> Result<Co
         join(forward_input(&me, to_actors), print_output(&me, from_actors)).await;
         Exit::Exited(0)
     })?;
-    log::info!("init: started console service as pid {}", process.pid());
+    log::debug!("init: started console service as pid {}", process.pid());
     Ok(Console { input, output })
 }
 

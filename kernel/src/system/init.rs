@@ -35,7 +35,7 @@ pub fn start_system(mut system: System<'_>, path: &str) -> Supervisor {
             .and_then(|endpoint| endpoint.derive(Rights::WRITE))
             .and_then(|target| log_mirror::start(system.executor, system.processes, target));
         match mirrored {
-            Ok(pid) => log::info!("init: log mirrored to `{name}` by pid {pid}"),
+            Ok(pid) => log::debug!("init: log mirrored to `{name}` by pid {pid}"),
             Err(e) => log::error!("init: {path}: cannot mirror the log to `{name}`: {e}"),
         }
     }

@@ -78,14 +78,13 @@ pub fn start_logged(
     process.set_restarts(restart);
     let micros = clock::cycles_to_nanos(cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
     let heap_kib = mem::heap::allocated().saturating_sub(heap) / 1024;
-    let stack_kib = Limits::default().fiber_stack / 1024;
+    let charged_kib = process.account().used() / 1024;
     let again = if restart > 0 { format!(", restart {restart}") } else { String::new() };
     log::info!(
-        "init: started {} ({}) as pid {} in {micros} us, {} KiB kernel memory (heap {heap_kib} KiB, stack {stack_kib} KiB){again}",
+        "init: started {} ({}) as pid {} in {micros} us, {charged_kib} KiB kernel memory charged (heap {heap_kib} KiB){again}",
         actor.name,
         actor.file,
         process.pid(),
-        heap_kib + stack_kib
     );
     Ok(process)
 }

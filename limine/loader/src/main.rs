@@ -72,7 +72,8 @@ fn boot() -> Result<Infallible, Error> {
     let config_error = |error| Error::Config { path: config_path, error };
     let config = limine_config::parse(&text).map_err(config_error)?;
     let entry = config.boot_entry().map_err(config_error)?;
-    println!("{NAME}: {config_path}, entry {} ({})", entry.index, entry.name);
+    // One line says what booted, once everything is loaded: a quiet console before the kernel's.
+    let chosen = format!("{config_path}, entry {} ({})", entry.index, entry.name);
     if let Timeout::Seconds(seconds @ 1..) = config.timeout {
         println!("{NAME}: booting in {seconds} s (timeout)");
         boot::stall(usize::try_from(seconds).unwrap_or(usize::MAX).saturating_mul(1_000_000));
@@ -87,8 +88,8 @@ fn boot() -> Result<Infallible, Error> {
         let path = volume.resolve(&module.path)?;
         modules.push(FileAnswer { file: volume.load(path, "module")?, path, cmdline: &module.cmdline });
     }
-    println!(
-        "{NAME}: kernel {kernel_path} ({} KiB), {} module{}",
+    let loaded = format!(
+        "kernel {kernel_path} ({} KiB), {} module{}",
         kernel_file.size().div_ceil(1024),
         modules.len(),
         if modules.len() == 1 { "" } else { "s" }
@@ -153,7 +154,7 @@ fn boot() -> Result<Infallible, Error> {
         .as_ref()
         .map_or("none".into(), |fb| format!("{}x{}", fb.current.width, fb.current.height));
     println!(
-        "{NAME}: base revision {}, {} requests answered{unsupported}, framebuffer {screen}; starting the kernel",
+        "{NAME}: {chosen}: {loaded}; base revision {}, {} requests answered{unsupported}, framebuffer {screen}; starting the kernel",
         scan.revision, answers.answered,
     );
 
