@@ -35,6 +35,8 @@ const HOGS: [(&str, &str, &str); 3] = [
 const NATIVE_TRIPS: u32 = 100_000;
 /// Actors `bench spawn` starts.
 const SPAWNS: u32 = 50;
+/// Lines `bench console` draws.
+const CONSOLE_LINES: u32 = 1000;
 /// Generous for a UEFI boot under TCG on a loaded host.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest wait for one benchmark's answer.
@@ -176,6 +178,25 @@ pub fn parse_native(answer: &str) -> Option<Percentiles> {
     Percentiles::parse(answer)
 }
 
+/// What the shell's `bench console` printed: lines drawn, their wall time and `ui_server`'s
+/// CPU time, in ms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsoleFigures {
+    pub lines: u64,
+    pub wall_ms: u64,
+    pub ui_server_cpu_ms: u64,
+}
+
+/// The figures of a `bench console` answer, if it has them all.
+pub fn parse_console(answer: &str) -> Option<ConsoleFigures> {
+    let line = |label: &str| answer.lines().find(|l| l.trim_start().starts_with(label));
+    Some(ConsoleFigures {
+        lines: number_after(line("console: ")?, "console: ")?,
+        wall_ms: number_after(line("wall: ")?, "wall: ")?,
+        ui_server_cpu_ms: number_after(line("ui_server CPU: ")?, "CPU: ")?,
+    })
+}
+
 /// Types `line` into the shell and returns what it printed before its next prompt.
 pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<String, String> {
     let before = machine.output();
@@ -211,6 +232,7 @@ struct Results {
     preempt: Vec<Option<IpcFigures>>,
     wasm_mips: Option<[u64; 2]>,
     path: Option<PathFigures>,
+    console: Option<ConsoleFigures>,
 }
 
 impl Results {
@@ -261,6 +283,12 @@ impl Results {
             fields.push(format!(
                 "\"path_ns\": {{\"host_call\": {}, \"send_try_recv\": {}, \"yield\": {}}}",
                 path.host_call_ns, path.send_try_recv_ns, path.yield_ns
+            ));
+        }
+        if let Some(console) = &self.console {
+            fields.push(format!(
+                "\"console_{}_lines\": {{\"wall_ms\": {}, \"ui_server_cpu_ms\": {}}}",
+                console.lines, console.wall_ms, console.ui_server_cpu_ms
             ));
         }
         format!("{{\n  {}\n}}\n", fields.join(",\n  "))
@@ -332,6 +360,13 @@ impl Results {
                 "\nPieces of the path (bench path): a host call {} ns, sys_cap_send + sys_cap_try_recv of 8 \
                  bytes {} ns, a lone sys_yield {} ns.\n",
                 path.host_call_ns, path.send_try_recv_ns, path.yield_ns
+            );
+        }
+        if let Some(console) = &self.console {
+            let _ = write!(
+                md,
+                "\nConsole (bench console): {} lines drawn by ui_server in {} ms, {} ms of its CPU.\n",
+                console.lines, console.wall_ms, console.ui_server_cpu_ms
             );
         }
         md
@@ -441,6 +476,11 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     let answer = ask(machine, "bench path", ANSWER_TIMEOUT)?;
     eprint!("{answer}");
     results.path = parse_path(&answer);
+
+    eprintln!("bench: bench console {CONSOLE_LINES}");
+    let answer = ask(machine, &format!("bench console {CONSOLE_LINES}"), ANSWER_TIMEOUT)?;
+    eprint!("{answer}");
+    results.console = parse_console(&answer);
     Ok(())
 }
 
@@ -455,6 +495,18 @@ mod tests {
         let path = parse_path(answer).unwrap();
         assert_eq!((path.host_call_ns, path.send_try_recv_ns, path.yield_ns), (265, 2661, 563));
         assert_eq!(parse_path("bench path: test/bench_path.wasm ended without figures\r\n"), None);
+    }
+
+    #[test]
+    fn console_figures_parse_from_their_lines() {
+        let answer = "bench console 1000\r\nconsole: 1000 lines of 76 characters drawn by ui_server, one \
+                      message each\r\n  wall: 5120 ms, 5120 us per line\r\n  ui_server CPU: 4800 ms, 4800 us \
+                      per line\r\n";
+        let console = parse_console(answer).unwrap();
+        assert_eq!(console, ConsoleFigures { lines: 1000, wall_ms: 5120, ui_server_cpu_ms: 4800 });
+        let json = Results { accel: "tcg", console: Some(console), ..Results::default() }.json();
+        assert!(json.contains("\"console_1000_lines\": {\"wall_ms\": 5120, \"ui_server_cpu_ms\": 4800}"));
+        assert_eq!(parse_console("bench console: no ui_server is running\r\n"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! before the prompt, firmware's and loader's included), and the shell's `bench ipc` with few
 //! round trips must carry all five percentiles, in order, for the default, the largest and the
 //! empty payload. `bench spawn` with a few actors, `bench wasm`, `bench path`, `bench
-//! ipc-native` and `bench preempt` beside each hog answer too: the modules they run are in the
+//! ipc-native`, `bench console` and `bench preempt` beside each hog answer too: the modules they run are in the
 //! default image. No timing is asserted (QEMU under TCG on a shared host is too noisy for that;
 //! `make bench` reports the figures). The serial log is saved as `build/test/bench.serial.log`.
 
@@ -35,6 +35,7 @@ fn bench_ipc_answers_with_ordered_percentiles() {
             "bench ipc-native 2000",
             "bench wasm",
             "bench path",
+            "bench console 20",
             "bench preempt 20 spin",
             "bench preempt 20 bulk",
             "bench preempt 20 log",
@@ -45,9 +46,10 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     let _ = machine.save_log(&log);
     machine.kill();
     let answers = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
-    let [answer, largest, empty, spawn, native, wasm, path, preempts @ ..] = &answers[..] else {
-        unreachable!("ten lines, ten answers")
+    let [answer, largest, empty, spawn, native, wasm, path, console, preempts @ ..] = &answers[..] else {
+        unreachable!("eleven lines, eleven answers")
     };
+    assert!(console.contains("console: 20 lines") && console.contains("ui_server CPU: "), "{console}");
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let before_prompt = log_text.find(PROMPT).map(|at| log_text[..at].lines().count());
     assert!(

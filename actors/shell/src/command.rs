@@ -6,7 +6,9 @@ use core::fmt;
 
 use sdk::Pid;
 
-use crate::bench::{DEFAULT_NATIVE_TRIPS, DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS};
+use crate::bench::{
+    DEFAULT_CONSOLE_LINES, DEFAULT_NATIVE_TRIPS, DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS,
+};
 
 /// Every command, with a one-line description, as `help` lists them.
 pub const HELP: &[(&str, &str)] = &[
@@ -27,6 +29,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("bench preempt [N] [spin|bulk|log]", "bench ipc N beside a CPU hog: a loop, bulk memory, a log flood"),
     ("bench wasm", "interpreter speed: million Wasm instructions per second"),
     ("bench path", "what a host call, a send + receive and a yield cost on their own"),
+    ("bench console [N]", "N log lines on the display (1000): wall time, ui_server's CPU"),
 ];
 
 /// What `bench` measures.
@@ -44,6 +47,8 @@ pub enum Bench {
     Wasm,
     /// `bench path`.
     Path,
+    /// `bench console [N]`: how many lines.
+    Console(u32),
 }
 
 /// The CPU hog `bench preempt` runs beside the round trips: each holds the CPU a different way.
@@ -169,7 +174,8 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 /// The benchmark the words after `bench` ask for.
 fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
     const USAGE: ParseError<'static> = ParseError::Usage(
-        "bench ipc [N] [SIZE] | ipc-native [N] | spawn [N] | preempt [N] [spin|bulk|log] | wasm | path",
+        "bench ipc [N] [SIZE] | ipc-native [N] | spawn [N] | preempt [N] [spin|bulk|log] | wasm | path \
+         | console [N]",
     );
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
@@ -197,6 +203,7 @@ fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, Pa
         }
         Some("wasm") => Bench::Wasm,
         Some("path") => Bench::Path,
+        Some("console") => Bench::Console(number(words.next(), "line count", DEFAULT_CONSOLE_LINES)?),
         _ => return Err(USAGE),
     };
     match words.next() {
@@ -253,6 +260,9 @@ mod tests {
         assert_eq!(parse("bench ipc-native 500"), Ok(Command::Bench(Bench::IpcNative(500))));
         assert_eq!(parse("bench wasm"), Ok(Command::Bench(Bench::Wasm)));
         assert_eq!(parse("bench path"), Ok(Command::Bench(Bench::Path)));
+        assert_eq!(parse("bench console"), Ok(Command::Bench(Bench::Console(1000))));
+        assert_eq!(parse("bench console 20"), Ok(Command::Bench(Bench::Console(20))));
+        assert_eq!(parse("bench console x"), Err(ParseError::NotANumber("line count", "x")));
         assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
         assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
         assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50, Hog::Spin))));

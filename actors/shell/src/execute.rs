@@ -66,6 +66,7 @@ impl Shell {
             Command::Bench(Bench::Preempt(trips, hog)) => bench::preempt(&self.system, trips, hog).await,
             Command::Bench(Bench::Wasm) => bench::wasm(&self.system).await,
             Command::Bench(Bench::Path) => bench::path(&self.system).await,
+            Command::Bench(Bench::Console(lines)) => bench::console(&self.system, lines).await,
         }
     }
 

@@ -1,6 +1,8 @@
 //! [`Console`]: the text [`Grid`] kept on a [`Screen`]. Text changes only the grid; [`flush`]
-//! then redraws the rows that differ from what the screen shows, so a burst of text costs one
-//! redraw, and a scroll redraws every row that changed while blank rows stay as they are.
+//! then brings the screen up to date: it moves the screen's rows up as far as the text
+//! scrolled, draws the cells that differ from what the screen shows in the rows that were
+//! written, and presents the result. A burst of text costs one flush, a scroll renders only
+//! the cells that came in, and a typed character one cell.
 //!
 //! [`flush`]: Console::flush
 
@@ -16,7 +18,7 @@ use crate::screen::{Screen, Surface};
 pub struct Console<S> {
     screen: Screen<S>,
     grid: Grid,
-    /// What the screen shows, cell for cell, as of the last successful draw of each row.
+    /// What the screen's frame shows, cell for cell.
     shown: Vec<char>,
 }
 
@@ -44,37 +46,53 @@ impl<S: Surface> Console<S> {
         self.grid.clear();
     }
 
-    /// Draws every row whose text differs from what the screen shows. A row that fails to draw
-    /// stays different, so a later flush tries it again.
+    /// Shows the grid on the display. The frame is brought up to date whatever happens; what
+    /// fails to reach the display is presented again by the next flush.
     pub fn flush(&mut self) -> Result<(), Error> {
-        let columns = self.grid.columns();
-        for (row, shown) in self.shown.chunks_exact_mut(columns).enumerate() {
-            let cells = self.grid.row(row);
-            if cells != shown {
-                self.screen.draw_row(row, cells)?;
-                shown.copy_from_slice(cells);
+        let (columns, rows) = self.size();
+        let scrolled = self.grid.take_scrolled().min(rows);
+        if scrolled > 0 {
+            self.screen.scroll(scrolled);
+            self.shown.copy_within(scrolled * columns.., 0);
+            let kept = (rows - scrolled) * columns;
+            self.shown[kept..].fill(' ');
+        }
+        for row in 0..rows {
+            if !self.grid.take_changed(row) {
+                continue;
+            }
+            let shown = &mut self.shown[row * columns..][..columns];
+            for (column, (&c, shown)) in self.grid.row(row).iter().zip(shown).enumerate() {
+                if c != *shown {
+                    self.screen.draw_cell(column, row, c);
+                    *shown = c;
+                }
             }
         }
-        Ok(())
+        self.screen.present()
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use alloc::string::String;
     use alloc::vec::Vec;
     use core::cell::{Cell, RefCell};
+    use core::ops::Range;
 
     use sdk::{Channel, FbFormat};
 
     use super::*;
+    use crate::glyphs::{CELL_HEIGHT, CELL_WIDTH};
     use crate::pixel::{Layout, Rgb};
-    use crate::screen::{BACKGROUND, CELL_HEIGHT, CELL_WIDTH, FOREGROUND};
+    use crate::screen::{BACKGROUND, FOREGROUND};
 
-    /// Display memory in a byte vector; counts the writes and can be made to fail them. Shared
+    /// Display memory in a byte vector; lists the writes and can be made to fail them. Shared
     /// (`&FakeDisplay` is the surface), so a test can look inside while a console draws on it.
     pub(crate) struct FakeDisplay {
         pub(crate) memory: RefCell<Vec<u8>>,
-        pub(crate) writes: Cell<usize>,
+        /// The bytes each write covered, in order.
+        pub(crate) writes: RefCell<Vec<Range<usize>>>,
         pub(crate) broken: Cell<bool>,
     }
 
@@ -87,7 +105,7 @@ pub(crate) mod tests {
                 return Err(Error::NoMemory);
             }
             target.copy_from_slice(bytes);
-            self.writes.set(self.writes.get() + 1);
+            self.writes.borrow_mut().push(start..start + bytes.len());
             Ok(())
         }
     }
@@ -108,7 +126,7 @@ pub(crate) mod tests {
         let [red, green, blue] = channels.map(|(size, shift)| Channel { size, shift });
         let format = FbFormat { width, height, pitch, bpp, red, green, blue };
         let memory = RefCell::new(vec![UNTOUCHED; (pitch * height) as usize]);
-        (format, FakeDisplay { memory, writes: Cell::new(0), broken: Cell::new(false) })
+        (format, FakeDisplay { memory, writes: RefCell::default(), broken: Cell::new(false) })
     }
 
     /// Channel layouts as `(size, shift)` of red, green, blue: `0x00RRGGBB` (also the usual
@@ -224,25 +242,116 @@ pub(crate) mod tests {
         assert_only_text_in(&format, &memory, &[(0, 0)]);
     }
 
-    #[test]
-    fn flush_draws_only_changed_rows_with_one_write_each() {
-        let (format, fake) = display(32, XRGB, 6, 3);
-        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
-        // Clearing takes one write per band of 16 lines: 3 rows and the 5-line strip below.
-        assert_eq!(fake.writes.get(), 4);
-        console.flush().unwrap();
-        assert_eq!(fake.writes.get(), 4, "nothing changed");
-        console.write("a");
-        console.write("b\nc");
-        console.flush().unwrap();
-        assert_eq!(fake.writes.get(), 4 + 2, "rows 0 and 1");
-        console.write("\n\n");
-        console.flush().unwrap();
-        assert_eq!(fake.writes.get(), 4 + 2 + 2, "the scroll changes rows 0 and 1; row 2 stays blank");
+    /// The bytes of `format`'s memory from the first pixel of cell `(column, row)` to the last
+    /// of cell `(last_column, last_row)`.
+    fn cells(
+        format: &FbFormat,
+        (column, row): (u32, u32),
+        (last_column, last_row): (u32, u32),
+    ) -> Range<usize> {
+        let (width, height) = (CELL_WIDTH as u32, CELL_HEIGHT as u32);
+        let start = format.offset(column * width, row * height);
+        let end = format.offset((last_column + 1) * width, (last_row + 1) * height - 1);
+        start as usize..end as usize
+    }
+
+    /// The bytes of pixel lines `lines` of `format`, the last one up to its last pixel.
+    fn lines(format: &FbFormat, lines: Range<u32>) -> Range<usize> {
+        format.offset(0, lines.start) as usize..format.offset(format.width, lines.end - 1) as usize
+    }
+
+    /// The writes made since the last call.
+    fn writes(fake: &FakeDisplay) -> Vec<Range<usize>> {
+        fake.writes.take()
     }
 
     #[test]
-    fn a_row_that_failed_to_draw_is_drawn_by_the_next_flush() {
+    fn a_flush_writes_what_changed_in_one_write() {
+        let (format, fake) = display(32, XRGB, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        let cell_lines = 3 * CELL_HEIGHT as u32;
+        let clearing = [lines(&format, 0..cell_lines), lines(&format, cell_lines..format.height)];
+        assert_eq!(writes(&fake), clearing, "the cell rows, then the strip below them");
+        console.flush().unwrap();
+        assert_eq!(writes(&fake), [], "nothing changed");
+        console.write("a");
+        console.write("b\nc");
+        console.flush().unwrap();
+        // From the first pixel of cell (0, 0) to the last of cell (0, 1), past cell (1, 0)'s.
+        assert_eq!(writes(&fake), [cells(&format, (0, 0), (0, 1))]);
+        assert_only_text_in(&format, &fake.memory.borrow(), &[(0, 0), (1, 0), (0, 1)]);
+    }
+
+    #[test]
+    fn only_cells_that_changed_are_drawn() {
+        let (format, fake) = display(32, XRGB, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        console.write("abc\nxyz");
+        console.flush().unwrap();
+        writes(&fake);
+        console.write("\rxyZ");
+        console.flush().unwrap();
+        assert_eq!(writes(&fake), [cells(&format, (2, 1), (2, 1))], "the one cell whose character changed");
+        console.write("\rxyZ\x08Z");
+        console.flush().unwrap();
+        assert_eq!(writes(&fake), [], "the row was written, but every cell shows what it did");
+    }
+
+    #[test]
+    fn a_scroll_moves_the_rows_pixels_up_without_drawing_them() {
+        let (format, fake) = display(32, XRGB, 6, 3);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        console.write("a\nbc\ndef");
+        console.flush().unwrap();
+        writes(&fake);
+        let height = CELL_HEIGHT as u32;
+        let rows = |memory: &[u8], rows: Range<u32>| {
+            memory[lines(&format, rows.start * height..rows.end * height)].to_vec()
+        };
+        let below_the_first = rows(&fake.memory.borrow(), 1..3);
+        console.write("\n");
+        console.flush().unwrap();
+        // The rows that moved up, then the one that came in below them.
+        let (band, end) = ((format.pitch * height) as usize, lines(&format, 0..3 * height).end);
+        assert_eq!(writes(&fake), [0..2 * band, 2 * band..end]);
+        assert_eq!(rows(&fake.memory.borrow(), 0..2), below_the_first);
+        assert_only_text_in(&format, &fake.memory.borrow(), &[(0, 0), (1, 0), (0, 1), (1, 1), (2, 1)]);
+        console.write("\n\n\n\n\ng");
+        console.flush().unwrap();
+        assert_only_text_in(&format, &fake.memory.borrow(), &[(0, 2)]);
+        writes(&fake);
+        console.write("h");
+        console.flush().unwrap();
+        assert_eq!(writes(&fake), [cells(&format, (1, 2), (1, 2))], "a cell after a scroll is a cell");
+        assert_only_text_in(&format, &fake.memory.borrow(), &[(0, 2), (1, 2)]);
+    }
+
+    #[test]
+    fn a_display_kept_up_to_date_is_the_display_drawn_at_once() {
+        let pieces =
+            ["ab\ncd", "\n\n\nxyz", "\x08\x08q", "\n1\n2\n3", "\rZ", "abcdefghij\n", "\t!", "\n\n\n\n\nlast"];
+        for (bpp, channels) in [(32, XRGB), (24, XRGB), (16, RGB565)] {
+            let (format, fake) = display(bpp, channels, 6, 3);
+            let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+            for (n, piece) in pieces.iter().enumerate() {
+                console.write(piece);
+                // Some flushes catch up with two pieces.
+                if n % 3 == 1 {
+                    continue;
+                }
+                console.flush().unwrap();
+                let (_, again) = display(bpp, channels, 6, 3);
+                let mut at_once = Console::new(Screen::new(&again, format).unwrap()).unwrap();
+                let rows: Vec<String> = (0..3).map(|r| console.grid.row(r).iter().collect()).collect();
+                at_once.write(&rows.iter().map(|row| row.trim_end()).collect::<Vec<_>>().join("\n"));
+                at_once.flush().unwrap();
+                assert!(*fake.memory.borrow() == *again.memory.borrow(), "{bpp} bits, after {piece:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn what_failed_to_reach_the_display_is_written_by_the_next_flush() {
         let (format, fake) = display(32, XRGB, 6, 3);
         let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
         console.write("T");

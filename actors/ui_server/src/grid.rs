@@ -1,5 +1,7 @@
 //! [`Grid`]: the console's text, one `char` per cell, and its cursor. Pure text: what the
-//! control characters do, wrapping and scrolling are decided here, without pixels.
+//! control characters do, wrapping and scrolling are decided here, without pixels. The grid
+//! also keeps what a display needs to catch up with it cheaply: how many rows it scrolled, and
+//! which rows were written, since the display last asked.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -18,13 +20,19 @@ pub struct Grid {
     /// that exactly fills the width and then ends does not leave an empty line behind it.
     column: usize,
     row: usize,
+    /// Rows scrolled up since [`Self::take_scrolled`] last looked.
+    scrolled: usize,
+    /// Per row, whether a cell of it was written since [`Self::take_changed`] last looked at
+    /// it. A mark moves up with its row when the grid scrolls.
+    changed: Vec<bool>,
 }
 
 impl Grid {
     /// An empty grid of `columns` × `rows` cells (each at least 1), cursor at the top left.
     pub fn new(columns: usize, rows: usize) -> Grid {
         let (columns, rows) = (columns.max(1), rows.max(1));
-        Grid { columns, rows, cells: vec![' '; columns * rows], column: 0, row: 0 }
+        let cells = vec![' '; columns * rows];
+        Grid { columns, rows, cells, column: 0, row: 0, scrolled: 0, changed: vec![false; rows] }
     }
 
     /// Cells across.
@@ -59,7 +67,21 @@ impl Grid {
     /// Blanks every cell and puts the cursor at the top left.
     pub fn clear(&mut self) {
         self.cells.fill(' ');
+        self.changed.fill(true);
         (self.column, self.row) = (0, 0);
+    }
+
+    /// How many rows the text moved up since the last call: a display that moves its rows up
+    /// as many, blanking those that come in at the bottom, then differs only in the rows
+    /// [`Self::take_changed`] reports.
+    pub fn take_scrolled(&mut self) -> usize {
+        core::mem::take(&mut self.scrolled)
+    }
+
+    /// Whether a cell of row `row` was written since the last call for it (or, for a row that
+    /// came up from below, for the row it was then).
+    pub fn take_changed(&mut self, row: usize) -> bool {
+        core::mem::take(&mut self.changed[row])
     }
 
     /// Puts `c` at the cursor, wrapping first if the line is full.
@@ -68,6 +90,7 @@ impl Grid {
             self.new_line();
         }
         self.cells[self.row * self.columns + self.column] = c;
+        self.changed[self.row] = true;
         self.column += 1;
     }
 
@@ -80,6 +103,9 @@ impl Grid {
             self.cells.copy_within(self.columns.., 0);
             let last = (self.rows - 1) * self.columns;
             self.cells[last..].fill(' ');
+            self.changed.copy_within(1.., 0);
+            self.changed[self.rows - 1] = false;
+            self.scrolled += 1;
         }
     }
 
@@ -93,6 +119,7 @@ impl Grid {
             return;
         }
         self.cells[self.row * self.columns + self.column] = ' ';
+        self.changed[self.row] = true;
     }
 }
 
@@ -158,6 +185,41 @@ mod tests {
         let mut grid = Grid::new(20, 2);
         grid.write("a\tb\x1b\x07\x7fc\t\td");
         assert_eq!(text(&grid), ["a       bc", "d"]);
+    }
+
+    /// The rows marked changed, each mark taken.
+    fn changed(grid: &mut Grid) -> Vec<usize> {
+        (0..grid.rows()).filter(|&row| grid.take_changed(row)).collect()
+    }
+
+    #[test]
+    fn written_rows_are_marked_once() {
+        let mut grid = Grid::new(4, 4);
+        assert_eq!(changed(&mut grid), [0; 0], "a new grid is blank, as a cleared display");
+        grid.write("ab\n\ncdefg");
+        assert_eq!(changed(&mut grid), [0, 2, 3]);
+        assert_eq!(changed(&mut grid), [0; 0], "taken");
+        grid.write("\r\t\x1b");
+        assert_eq!(changed(&mut grid), [0; 0], "moving the cursor writes nothing");
+        grid.write("\x08");
+        assert_eq!(changed(&mut grid), [3]);
+        assert_eq!(grid.take_scrolled(), 0);
+    }
+
+    #[test]
+    fn scrolling_is_counted_and_the_marks_move_up_with_their_rows() {
+        let mut grid = Grid::new(5, 3);
+        grid.write("1\n2\n3");
+        changed(&mut grid);
+        grid.write("x\n4\n");
+        // Both were written on the bottom row: "3x" is two rows up now, "4" one.
+        assert_eq!(text(&grid), ["3x", "4", ""]);
+        assert_eq!(grid.take_scrolled(), 2);
+        assert_eq!(changed(&mut grid), [0, 1], "the blank row that came in last is not written");
+        assert_eq!(grid.take_scrolled(), 0, "taken");
+        grid.write("5");
+        grid.clear();
+        assert_eq!(changed(&mut grid), [0, 1, 2]);
     }
 
     #[test]

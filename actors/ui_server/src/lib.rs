@@ -6,15 +6,18 @@
 //!
 //! Layers, each plain Rust tested on the host against a fake display:
 //! - [`pixel`]: colours packed for the display's format (16, 24 or 32 bits, any channel layout);
-//! - [`screen`]: character cells drawn with a bitmap font, a cell row per host call;
+//! - [`glyphs`]: the bitmap font's characters as cells of pixels in that format;
+//! - [`screen`]: character cells in a frame kept in the actor's memory, a ring of cell rows a
+//!   scroll turns; what changed reaches the framebuffer in one or two host calls;
 //! - [`grid`]: the text and cursor: control characters, wrapping, scrolling;
-//! - [`console`]: the grid kept on the screen, redrawing only rows that changed;
+//! - [`console`]: the grid kept on the screen, redrawing only cells that changed;
 //! - [`server`]: one message of the protocol, carried out and answered.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
 mod console;
+mod glyphs;
 mod grid;
 mod pixel;
 mod screen;
