@@ -258,8 +258,9 @@ impl Process {
     }
 
     /// As [`send`](Self::send), with the payload already built.
-    // Inlined, so the payload is built where the message is.
-    #[inline(always)]
+    // A hint, so the payload may be built where the message is (forced, it saved 60
+    // instructions of a Wasm round trip's 3078: under 3%, not worth forcing).
+    #[inline]
     pub fn send_payload(
         &self,
         handle: Handle,

@@ -265,7 +265,7 @@ pub enum WakeTarget {
 
 impl WakeTarget {
     /// Whom `waker` wakes.
-    #[inline(always)]
+    #[inline]
     pub fn of(waker: &Waker) -> Self {
         match id_of(waker) {
             Some(id) => Self::Task(id),
@@ -274,7 +274,7 @@ impl WakeTarget {
     }
 
     /// Points it at whom `waker` wakes (unchanged if that is already so).
-    #[inline(always)]
+    #[inline]
     pub fn set(&mut self, waker: &Waker) {
         match (&mut *self, id_of(waker)) {
             (Self::Task(id), Some(new)) => *id = new,
@@ -284,7 +284,7 @@ impl WakeTarget {
     }
 
     /// Wakes it.
-    #[inline(always)]
+    #[inline]
     pub fn wake(self) {
         match self {
             Self::Task(id) => table().wake(id),
@@ -295,7 +295,7 @@ impl WakeTarget {
 
 /// Drops `waker`, without the call through its vtable when it is one of [`waker`]'s: dropping
 /// those does nothing (a task id, no reference held), and the call is an indirect jump.
-#[inline(always)]
+#[inline]
 pub fn discard(waker: Waker) {
     if id_of(&waker).is_some() {
         core::mem::forget(waker);
@@ -303,7 +303,7 @@ pub fn discard(waker: Waker) {
 }
 
 /// The task `waker` names, if it is one of [`waker`]'s (the task may have ended since).
-#[inline(always)]
+#[inline]
 fn id_of(waker: &Waker) -> Option<TaskId> {
     core::ptr::eq(waker.vtable(), &VTABLE).then(|| TaskId::from_bits(waker.data() as usize))
 }

@@ -94,15 +94,15 @@ impl<'c> Guest<'c> {
     }
 
     /// Copies `range` into the start of `dst`, which must be at least as long.
-    // Inlined, so a copy of a size known at the call (a header) is a few moves, not a call.
-    #[inline(always)]
+    // A hint, so a copy of a size known at the call (a header) can be a few moves, not a call.
+    #[inline]
     pub fn read(&self, range: GuestRange, dst: &mut [u8]) -> Result<(), tinywasm::Error> {
         let dst = dst.get_mut(..range.len).ok_or_else(|| short_buffer(range))?;
         self.memory.read(range.start, dst).ok_or_else(|| moved(range))
     }
 
     /// Copies the start of `src`, which must be at least as long, into `range`.
-    #[inline(always)]
+    #[inline]
     pub fn write(&mut self, range: GuestRange, src: &[u8]) -> Result<(), tinywasm::Error> {
         let src = src.get(..range.len).ok_or_else(|| short_buffer(range))?;
         self.memory.write(range.start, src).ok_or_else(|| moved(range))

@@ -93,9 +93,8 @@ pub fn block_on<F: Future>(caller: &ActorContext, future: F) -> Result<F::Output
 /// The actor to switch to from `caller`, which is about to wait, taken off the ready queue
 /// with the executor's bookkeeping done; `None` leaves the choice (and the queue) to the
 /// executor.
-// Inlined into the wait: out of line, its answer went back through memory (14 instructions
-// more per Wasm round trip, measured).
-#[inline(always)]
+// A hint: forced inline, it saved 16 of a Wasm round trip's 3078 instructions.
+#[inline]
 fn successor(caller: &ActorContext) -> Option<Successor> {
     if preempt::should_yield() || requests::pending() {
         return None;

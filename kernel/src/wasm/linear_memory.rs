@@ -173,7 +173,7 @@ impl Drop for CappedMemory {
 ///
 /// # Safety
 /// `src..src + len` is readable, `dst..dst + len` writable, and the two do not overlap.
-#[inline(always)]
+#[inline]
 unsafe fn copy_bytes(src: *const u8, dst: *mut u8, len: usize) {
     let word = |at: usize| {
         // SAFETY: callers pass `at + 8 <= len`, inside the source.
