@@ -6,15 +6,14 @@ use alloc::collections::VecDeque;
 use core::task::Waker;
 
 use crate::error::Error;
-use crate::task::WakeTarget;
 
 /// Waiters in the order they arrived, each under a key its future keeps.
 pub(super) struct WaitList {
     /// The longest-waiting waiter, if it came to an empty list: one waiter at a time (a
     /// request/reply pair) is the common case, and takes no trip through `rest`.
-    first: Option<(u64, WakeTarget)>,
+    first: Option<(u64, Waker)>,
     /// The waiters behind `first`, in the order they came.
-    rest: VecDeque<(u64, WakeTarget)>,
+    rest: VecDeque<(u64, Waker)>,
     next_key: u64,
 }
 
@@ -31,23 +30,23 @@ impl WaitList {
 
     /// Waits with `waker`: refreshes the waker under `key` if it is still listed, or lists it
     /// anew (after a wake took it) and stores the new key.
-    // Inlined: a blocking receive lists itself on every wait (out of line: 90 instructions more
-    // per Wasm round trip, measured).
+    // Forced inline: a blocking receive lists itself on every wait (this and `remove` with only
+    // the hint: 116 instructions more of a Wasm round trip's 3078, measured).
     #[inline(always)]
     pub(super) fn register(&mut self, key: &mut Option<u64>, waker: &Waker) -> Result<(), Error> {
         if let Some(entry) = key.and_then(|k| self.entry(k)) {
-            entry.1.set(waker);
+            entry.1.clone_from(waker);
             return Ok(());
         }
         let k = self.next_key;
         // Into `first` only while nobody waits behind it, so it is always the oldest.
         if self.first.is_none() && self.rest.is_empty() {
-            self.first = Some((k, WakeTarget::of(waker)));
+            self.first = Some((k, waker.clone()));
         } else {
             // The list only grows past its high-water mark here; a failed growth is an error
             // the waiter sees, not a kernel panic.
             self.rest.try_reserve(1).map_err(|_| Error::NoMemory)?;
-            self.rest.push_back((k, WakeTarget::of(waker)));
+            self.rest.push_back((k, waker.clone()));
         }
         self.next_key += 1;
         *key = Some(k);
@@ -73,12 +72,12 @@ impl WaitList {
     }
 
     /// Takes the longest-waiting waiter off the list.
-    pub(super) fn pop(&mut self) -> Option<WakeTarget> {
+    pub(super) fn pop(&mut self) -> Option<Waker> {
         self.first.take().or_else(|| self.rest.pop_front()).map(|(_, waker)| waker)
     }
 
     /// The waiter listed under `key`, if it still is.
-    fn entry(&mut self, key: u64) -> Option<&mut (u64, WakeTarget)> {
+    fn entry(&mut self, key: u64) -> Option<&mut (u64, Waker)> {
         match &mut self.first {
             Some(entry) if entry.0 == key => Some(entry),
             _ => self.rest.iter_mut().find(|(listed, _)| *listed == key),

@@ -345,7 +345,7 @@ fn switch_to(control: *mut Control, next: Successor) -> Result<(), Cancelled> {
     unsafe {
         (*control).state = Resumed::Blocked;
         (*target).caller_rsp = (*control).caller_rsp;
-        super::wake::discard(core::mem::replace(&mut (*target).waker, next.waker));
+        drop(core::mem::replace(&mut (*target).waker, next.waker));
         CURRENT.store(target, Ordering::Relaxed);
         context::switch(&raw mut (*control).fiber_rsp, (*target).fiber_rsp);
         if (*control).cancelled { Err(Cancelled) } else { Ok(()) }

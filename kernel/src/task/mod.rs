@@ -16,4 +16,4 @@ pub mod wake;
 
 pub use executor::{Executor, SpawnError, TaskInfo};
 pub use preempt::{should_yield, yield_now};
-pub use wake::{TaskId, WakeTarget};
+pub use wake::TaskId;

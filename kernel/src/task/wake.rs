@@ -251,57 +251,6 @@ pub fn waker(id: TaskId) -> Waker {
     unsafe { Waker::from_raw(raw_waker(id.to_bits())) }
 }
 
-/// Whom a wake reaches, as a wait list keeps it: one of this kernel's tasks by id, or any other
-/// waker. A [`Waker`] of ours is a task id behind a vtable, so keeping, refreshing and waking
-/// it by id are plain calls instead of an indirect call each (which QEMU's TCG, the emulator
-/// the benchmarks run under, resolves with a lookup every time).
-#[derive(Debug)]
-pub enum WakeTarget {
-    /// A task of this kernel's executor.
-    Task(TaskId),
-    /// A waker from elsewhere (a test's, another executor's).
-    Other(Waker),
-}
-
-impl WakeTarget {
-    /// Whom `waker` wakes.
-    #[inline]
-    pub fn of(waker: &Waker) -> Self {
-        match id_of(waker) {
-            Some(id) => Self::Task(id),
-            None => Self::Other(waker.clone()),
-        }
-    }
-
-    /// Points it at whom `waker` wakes (unchanged if that is already so).
-    #[inline]
-    pub fn set(&mut self, waker: &Waker) {
-        match (&mut *self, id_of(waker)) {
-            (Self::Task(id), Some(new)) => *id = new,
-            (Self::Other(old), None) => old.clone_from(waker),
-            (target, _) => *target = Self::of(waker),
-        }
-    }
-
-    /// Wakes it.
-    #[inline]
-    pub fn wake(self) {
-        match self {
-            Self::Task(id) => table().wake(id),
-            Self::Other(waker) => waker.wake(),
-        }
-    }
-}
-
-/// Drops `waker`, without the call through its vtable when it is one of [`waker`]'s: dropping
-/// those does nothing (a task id, no reference held), and the call is an indirect jump.
-#[inline]
-pub fn discard(waker: Waker) {
-    if id_of(&waker).is_some() {
-        core::mem::forget(waker);
-    }
-}
-
 /// The task `waker` names, if it is one of [`waker`]'s (the task may have ended since).
 #[inline]
 fn id_of(waker: &Waker) -> Option<TaskId> {
@@ -323,35 +272,6 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(
 mod tests {
     use super::*;
     use crate::task::executor::tests::serial;
-
-    #[test]
-    fn a_wake_target_keeps_our_tasks_by_id_and_other_wakers_as_they_are() {
-        let _turn = serial();
-        let table = table();
-        while table.pop_ready().or_else(|| table.pop_deferred()).is_some() {}
-        let (a, b) = (table.id_for(MAX_TASKS - 6), table.id_for(MAX_TASKS - 5));
-        let mut target = WakeTarget::of(&waker(a));
-        assert!(matches!(target, WakeTarget::Task(id) if id == a));
-        target.set(Waker::noop());
-        assert!(matches!(target, WakeTarget::Other(_)));
-        target.set(&waker(b));
-        assert!(matches!(target, WakeTarget::Task(id) if id == b));
-        target.wake();
-        assert_eq!(table.pop_ready().map(|i| table.id_for(i)), Some(b), "woken as its waker would");
-        assert_eq!(table.pop_ready(), None);
-    }
-
-    #[test]
-    fn discarding_drops_a_foreign_waker_and_skips_ours() {
-        struct Counted;
-        impl alloc::task::Wake for Counted {
-            fn wake(self: alloc::sync::Arc<Self>) {}
-        }
-        let shared = alloc::sync::Arc::new(Counted);
-        discard(Waker::from(alloc::sync::Arc::clone(&shared)));
-        assert_eq!(alloc::sync::Arc::strong_count(&shared), 1, "a foreign waker is dropped");
-        discard(waker(table().id_for(MAX_TASKS - 7)));
-    }
 
     #[test]
     fn woken_tasks_run_in_wake_order_whether_or_not_the_queue_was_empty() {
