@@ -49,7 +49,7 @@ test: lint host-test boot-test
 host-test: toolchain
 	cargo test -q -p limine-config
 	cargo test -q -p minimalos-loader --lib
-	cargo test -q -p minimalos-abi -p sdk -p sdk-macros $(ACTOR_CRATES)
+	cargo test -q -p minimalos-abi -p sdk -p sdk-macros -p sdk-host $(ACTOR_CRATES)
 	cargo test -q -p kernel --lib --target $(HOST)
 	cargo test -q -p minimalos --lib --bins
 
@@ -68,7 +68,7 @@ lint: toolchain
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
 	cargo clippy -q -p minimalos-loader --lib --tests -- -D warnings
 	cargo clippy -q -p sdk $(ACTOR_CRATES) --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -q -p sdk -p sdk-macros $(ACTOR_CRATES) --all-targets -- -D warnings
+	cargo clippy -q -p sdk -p sdk-macros -p sdk-host $(ACTOR_CRATES) --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all

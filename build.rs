@@ -55,8 +55,13 @@ fn main() {
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
     let tests = test_modules(&root.join("tests/wasm"), &out_dir.join("test-wasm"));
     let for_bench = |name: &String| BENCH_MODULES.iter().any(|m| *name == format!("test/{m}.wasm"));
-    let default: Vec<_> =
-        files.iter().cloned().chain(tests.iter().filter(|(n, _)| for_bench(n)).cloned()).collect();
+    // The checks (`*_check` actors) drive tests; the default image leaves them out.
+    let default: Vec<_> = files
+        .iter()
+        .filter(|(n, _)| !n.ends_with("_check.wasm"))
+        .chain(tests.iter().filter(|(n, _)| for_bench(n)))
+        .cloned()
+        .collect();
     let ramdisk = out_dir.join("ramdisk.tar");
     pack_ramdisk(&ramdisk, &default);
     files.extend(tests);

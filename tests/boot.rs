@@ -234,6 +234,7 @@ fn abi_boot() -> &'static str {
             ("control", "exited"),
             ("extra", "exited"),
             ("logreader", "exited"),
+            ("abicheck", "exited"),
         ] {
             if waited.is_ok() {
                 let started = machine.output();
@@ -252,6 +253,26 @@ fn abi_boot() -> &'static str {
 /// The pid init gave the actor called `name` in the ABI boot.
 fn abi_pid(name: &str) -> u64 {
     number_after(line_with(abi_boot(), &format!("init: started {name} (")), "as pid ")
+}
+
+/// The ABI's behaviour cases (`actors/abi_check`) pass as a Wasm actor, as they do as host
+/// tests (`cargo test -p abi_check`): every case the suite declares logged `CASE ok`.
+#[test]
+fn the_abi_behaviour_cases_pass_in_qemu_as_on_the_host() {
+    let source = include_str!("../actors/abi_check/src/cases.rs");
+    let list = &source[source.find("cases! {").expect("the suite declares its cases")..];
+    let names: Vec<&str> =
+        list.lines().filter_map(|line| line.trim_start().strip_prefix("fn ")?.strip_suffix("() {")).collect();
+    assert!(names.len() >= 10, "the suite has its cases: {names:?}");
+    let log = abi_boot();
+    let me = format!("abicheck[{}]: ", abi_pid("abicheck"));
+    if let Some(panic) = log.lines().find(|l| l.contains(&me) && l.contains("panic")) {
+        panic!("{panic} (the cases are in actors/abi_check/src/cases.rs)");
+    }
+    for name in &names {
+        line_with(log, &format!("{me}{name} ok"));
+    }
+    line_with(log, &format!("{me}all {} cases ok", names.len()));
 }
 
 #[test]

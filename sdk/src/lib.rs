@@ -3,9 +3,9 @@
 //! Principles: the raw ABI (`docs/ABI.md`) lives in one module and everything else is safe code
 //! over it; handles are owned values that close themselves; an actor is single-threaded, so the
 //! runtime shares state through plain cells instead of atomics; and the same code runs on the
-//! host against an in-process kernel, so it is tested there.
+//! host against the kernel's own logic (`sdk-host`), so it is tested there.
 //!
-//! - [`sys`]: the raw host imports and the ABI's constants (on the host: a fake kernel).
+//! - [`sys`]: the raw host imports and the ABI's constants.
 //! - [`Error`]: every documented error code as a variant.
 //! - [`Capability`], [`Rights`]; [`Endpoint`] and [`Message`]; [`SharedMem`]; [`Framebuffer`].
 //! - [`rt`]: the async runtime: tasks, `recv().await`, `send().await`, `sleep().await`.
@@ -69,8 +69,8 @@ pub const PANIC_EXIT_CODE: i32 = 101;
 /// Ends this actor with `code`; never returns.
 pub fn exit(code: i32) -> ! {
     sys::sys_exit(code);
-    // The kernel never resumes an actor after sys_exit; trap if it somehow does. (The host's
-    // fake kernel panics instead of returning.)
+    // The kernel never resumes an actor after sys_exit; trap if it somehow does. (On the host,
+    // `sdk-host` unwinds out of the call instead of returning.)
     #[cfg(target_arch = "wasm32")]
     core::arch::wasm32::unreachable();
     #[cfg(not(target_arch = "wasm32"))]

@@ -1,4 +1,4 @@
-//! The runtime against the fake kernel: tasks, wakeups, time, and the single blocking wait.
+//! The runtime against the kernel (`sdk-host`): tasks, wakeups, time, and the single blocking wait.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -9,12 +9,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use sdk::rt::{Either, Instant, block_on, join, select, sleep, spawn};
-use sdk::sys::{READABLE, WRITABLE, fake};
+use sdk::sys::{READABLE, WRITABLE};
 use sdk::{Endpoint, Error, Rights};
+use sdk_host::{Kernel, WaitCall};
 
 /// Runs `future` as a fresh actor.
 fn actor<F: Future>(future: F) -> F::Output {
-    fake::reset();
+    let _kernel = Kernel::start();
     block_on(future)
 }
 
@@ -22,9 +23,9 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// Nanoseconds since the fake kernel's boot value.
-fn since_boot() -> i64 {
-    Instant::now().as_nanos() - fake::BOOT_NS
+/// Nanoseconds since `start`.
+fn since(start: Instant) -> i64 {
+    Instant::now().as_nanos() - start.as_nanos()
 }
 
 /// Counts how often the wrapped future is polled.
@@ -69,7 +70,7 @@ fn spawned_tasks_run_and_join() {
 
 #[test]
 fn tasks_left_pending_are_dropped_with_block_on() {
-    fake::reset();
+    let _kernel = Kernel::start();
     let dropped = Rc::new(Cell::new(false));
     struct Flag(Rc<Cell<bool>>);
     impl Drop for Flag {
@@ -111,7 +112,8 @@ fn recv_wakes_only_its_task() {
 
 #[test]
 fn send_waits_while_full_and_completes_when_drained() {
-    let log = actor(async {
+    let (log, took) = actor(async {
+        let start = Instant::now();
         let queue = Endpoint::create(1).unwrap();
         let writer = queue.derive(Rights::WRITE).unwrap();
         let log = Rc::new(RefCell::new(Vec::new()));
@@ -119,26 +121,26 @@ fn send_waits_while_full_and_completes_when_drained() {
         let producer = spawn(async move {
             for i in 0..3u32 {
                 writer.send(i, b"x", None).await.unwrap();
-                producer_log.borrow_mut().push(format!("sent {i} at {}", since_boot() / 1_000_000));
+                producer_log.borrow_mut().push(format!("sent {i}"));
             }
         });
         for _ in 0..3 {
             sleep(ms(10)).await;
             let message = queue.recv().await.unwrap();
-            log.borrow_mut().push(format!("got {} at {}", message.opcode, since_boot() / 1_000_000));
+            log.borrow_mut().push(format!("got {}", message.opcode));
         }
         producer.await;
-        log.take()
+        (log.take(), since(start))
     });
-    assert_eq!(
-        log,
-        ["sent 0 at 0", "got 0 at 10", "sent 1 at 10", "got 1 at 20", "sent 2 at 20", "got 2 at 30"]
-    );
+    assert_eq!(log, ["sent 0", "got 0", "sent 1", "got 1", "sent 2", "got 2"]);
+    assert!(took >= 30_000_000, "three sleeps of 10 ms took {took} ns");
 }
 
 #[test]
-fn sleepers_wake_in_deadline_order_on_the_fake_clock() {
-    let order = actor(async {
+fn sleepers_wake_in_deadline_order() {
+    let kernel = Kernel::start();
+    let order = block_on(async {
+        let start = Instant::now();
         let order = Rc::new(RefCell::new(Vec::new()));
         let sleepers: Vec<_> = [30u64, 10, 20]
             .into_iter()
@@ -146,7 +148,7 @@ fn sleepers_wake_in_deadline_order_on_the_fake_clock() {
                 let order = Rc::clone(&order);
                 spawn(async move {
                     sleep(ms(n)).await;
-                    order.borrow_mut().push((n, since_boot()));
+                    order.borrow_mut().push((n, since(start)));
                 })
             })
             .collect();
@@ -155,14 +157,16 @@ fn sleepers_wake_in_deadline_order_on_the_fake_clock() {
         }
         order.take()
     });
-    assert_eq!(order, [(10, 10_000_000), (20, 20_000_000), (30, 30_000_000)]);
+    assert_eq!(order.iter().map(|&(n, _)| n).collect::<Vec<_>>(), [10, 20, 30]);
+    assert!(order.iter().all(|&(n, at)| at >= n as i64 * 1_000_000), "none woke early: {order:?}");
     // Deadlines alone need no wait list: the actor just sleeps.
-    assert!(fake::wait_calls().is_empty());
+    assert!(kernel.wait_calls().is_empty());
 }
 
 #[test]
 fn every_waiting_task_shares_one_blocking_wait() {
-    let (a_handle, b_handle) = actor(async {
+    let kernel = Kernel::start();
+    let (a_handle, b_handle) = block_on(async {
         let a = Endpoint::create(4).unwrap();
         let b = Endpoint::create(4).unwrap();
         let handles = (a.raw(), b.raw());
@@ -171,27 +175,25 @@ fn every_waiting_task_shares_one_blocking_wait() {
         let on_b = spawn(async move { b.recv().await.map(|m| m.opcode) });
         let far = spawn(sleep(ms(9)));
         sleep(ms(5)).await;
-        assert_eq!(fake::wait_calls().len(), 1, "one wait until the nearest deadline");
+        assert_eq!(kernel.wait_calls().len(), 1, "one wait until the nearest deadline");
         a_writer.try_send(1, b"", None).unwrap();
         b_writer.try_send(2, b"", None).unwrap();
         assert_eq!(join(on_a, on_b).await, (Ok(1), Ok(2)));
         far.await;
         handles
     });
-    let boot = fake::BOOT_NS;
     let both = vec![(a_handle, READABLE), (b_handle, READABLE)];
-    assert_eq!(
-        fake::wait_calls(),
-        [
-            fake::WaitCall { entries: both.clone(), deadline: boot + 5_000_000 },
-            fake::WaitCall { entries: both, deadline: boot + 9_000_000 },
-        ]
-    );
+    let waits = kernel.wait_calls();
+    assert_eq!(waits.iter().map(|w| &w.entries).collect::<Vec<_>>(), [&both, &both]);
+    // The nearest deadline first (5 ms from the first poll), then the far sleeper's (9 ms from
+    // its own first poll, just after).
+    assert!(waits[1].deadline - waits[0].deadline >= 4_000_000, "{waits:?}");
 }
 
 #[test]
 fn interests_on_one_handle_merge_and_wake_only_the_matching_task() {
-    let (handle, receiver_polls, sender_polls) = actor(async {
+    let kernel = Kernel::start();
+    let (handle, receiver_polls, sender_polls) = block_on(async {
         let queue = Rc::new(Endpoint::create(1).unwrap());
         let handle = queue.raw();
         let shared = Rc::clone(&queue);
@@ -210,21 +212,25 @@ fn interests_on_one_handle_merge_and_wake_only_the_matching_task() {
         assert_eq!(queue.try_recv().unwrap().opcode, 2);
         (handle, receiver_polls.get(), sender_polls.get())
     });
+    let waits = kernel.wait_calls();
     assert_eq!(
-        fake::wait_calls(),
+        waits[1..],
         [
-            fake::WaitCall { entries: vec![(handle, READABLE)], deadline: fake::BOOT_NS + 1_000_000 },
-            fake::WaitCall { entries: vec![(handle, READABLE | WRITABLE)], deadline: -1 },
-            fake::WaitCall { entries: vec![(handle, WRITABLE)], deadline: -1 },
+            WaitCall { entries: vec![(handle, READABLE | WRITABLE)], deadline: -1 },
+            WaitCall { entries: vec![(handle, WRITABLE)], deadline: -1 },
         ]
     );
+    assert_eq!(waits[0].entries, [(handle, READABLE)], "with the sleep's deadline");
+    assert!(waits[0].deadline > 0);
     // Readable woke the receiver alone; the sender was polled again only once writable.
     assert_eq!((receiver_polls, sender_polls), (2, 2));
 }
 
 #[test]
 fn select_drops_the_loser_and_its_registration() {
-    actor(async {
+    let kernel = Kernel::start();
+    let took = block_on(async {
+        let start = Instant::now();
         let idle = Endpoint::create(1).unwrap();
         let _writer = idle.derive(Rights::WRITE).unwrap();
         let winner = match select(pin!(idle.recv()), pin!(sleep(ms(3)))).await {
@@ -233,10 +239,11 @@ fn select_drops_the_loser_and_its_registration() {
         };
         assert_eq!(winner, "sleep");
         sleep(ms(1)).await;
+        since(start)
     });
     // The later sleep waited alone: the dropped recv no longer held the idle handle.
-    assert_eq!(fake::wait_calls().len(), 1);
-    assert_eq!(since_boot(), 4_000_000);
+    assert_eq!(kernel.wait_calls().len(), 1);
+    assert!(took >= 4_000_000, "{took} ns");
 }
 
 #[test]
@@ -281,17 +288,18 @@ mod failing_actor {
     }
 }
 
-/// The panic message of `_start`, which the fake kernel's `sys_exit` raises.
-fn exit_of(start: fn()) -> String {
-    fake::reset();
+/// How `_start` ended the actor (the panic `sys_exit` raises on the host), and what it logged.
+fn exit_of(start: fn()) -> (String, Vec<String>) {
+    let kernel = Kernel::start();
     let panic = catch_unwind(AssertUnwindSafe(start)).expect_err("sys_exit never returns");
-    panic.downcast_ref::<String>().cloned().unwrap_or_default()
+    (panic.downcast_ref::<String>().cloned().unwrap_or_default(), kernel.logs())
 }
 
 #[test]
 fn main_macro_runs_main_and_exits_with_its_status() {
-    assert_eq!(exit_of(ok_actor::_start), "actor exited with status 0");
-    assert_eq!(fake::logs(), ["done"]);
-    assert_eq!(exit_of(failing_actor::_start), "actor exited with status 1");
-    assert_eq!(fake::logs(), ["main failed: invalid argument"]);
+    assert_eq!(exit_of(ok_actor::_start), ("the actor exited with status 0".into(), vec!["done".into()]));
+    assert_eq!(
+        exit_of(failing_actor::_start),
+        ("the actor exited with status 1".into(), vec!["main failed: invalid argument".into()])
+    );
 }

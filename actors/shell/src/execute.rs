@@ -131,7 +131,7 @@ fn failed(what: &'static str) -> impl FnOnce(Error) -> String {
 #[cfg(test)]
 mod tests {
     use sdk::rt::block_on;
-    use sdk::sys::fake;
+    use sdk_host::{BROKEN, HELLO, Kernel, SPINNER};
 
     use super::*;
 
@@ -140,25 +140,33 @@ mod tests {
         block_on(shell.execute(line))
     }
 
-    /// A shell on a fresh fake kernel with `hello.wasm` and a module the kernel refuses.
-    fn shell() -> Shell {
-        fake::reset();
-        fake::add_module("hello.wasm", None);
-        fake::add_module("bad.wasm", Some("imports unknown function `env.nope`"));
-        fake::kernel_print("MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
-        let handle = fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
-        Shell::new(System::from_grant(handle), None, own_pid())
+    /// A shell on a fresh kernel with `hello.wasm`, `spinner.wasm` (runs until killed) and a
+    /// module the kernel refuses, after the kernel printed a banner.
+    fn shell() -> (Kernel, Shell) {
+        let kernel = Kernel::start();
+        kernel.add_module("hello.wasm", HELLO);
+        kernel.add_module("spinner.wasm", SPINNER);
+        kernel.add_module("bad.wasm", BROKEN);
+        kernel.print("MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
+        let handle = kernel.grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
+        let shell = Shell::new(System::from_grant(handle), None, own_pid());
+        (kernel, shell)
+    }
+
+    /// The row `ps` shows for process `pid` named `name`, up to its state.
+    fn row(pid: Pid, name: &str, state: &str) -> String {
+        format!("{pid:>5}  {name:<12}  {state}")
     }
 
     #[test]
     fn the_shell_learns_its_own_pid() {
-        fake::reset();
-        assert_eq!(own_pid(), Some(fake::PID as Pid));
+        let kernel = Kernel::start();
+        assert_eq!(own_pid(), Some(kernel.pid()));
     }
 
     #[test]
     fn simple_commands() {
-        let shell = shell();
+        let (_kernel, shell) = shell();
         assert_eq!(run(&shell, ""), "");
         assert_eq!(run(&shell, "echo hi there"), "hi there\n");
         assert_eq!(run(&shell, "bogus"), "unknown command: bogus (try help)\n");
@@ -167,27 +175,50 @@ mod tests {
         for (usage, _) in HELP {
             assert!(help.contains(usage), "{usage} missing from help");
         }
-        assert!(run(&shell, "uptime").starts_with("up 0.001s (1000000 ns since boot)"));
-        assert!(run(&shell, "mem").starts_with("physical memory: 512.0 MiB managed, 300.0 MiB free (58%)\n"));
+
+        let before = Instant::now().as_nanos();
+        let uptime = run(&shell, "uptime");
+        let after = Instant::now().as_nanos();
+        let ns: u64 = uptime
+            .strip_suffix(" ns since boot)\n")
+            .and_then(|rest| rest.rsplit_once(" ("))
+            .and_then(|(_, ns)| ns.parse().ok())
+            .unwrap_or_else(|| panic!("no ns figure in {uptime:?}"));
+        assert!(before as u64 <= ns && ns <= after as u64, "{before} <= {ns} <= {after}");
+        assert_eq!(uptime, format::uptime(ns), "the clock's reading, formatted");
+
+        let mem = run(&shell, "mem");
+        let lines: alloc::vec::Vec<&str> = mem.lines().collect();
+        assert_eq!(lines.len(), 3, "{mem}");
+        assert!(lines[0].starts_with("physical memory: ") && lines[0].contains(" managed, "), "{mem}");
+        assert!(lines[1].starts_with("kernel heap:     ") && lines[1].contains(" used of "), "{mem}");
+        assert!(lines[2].starts_with("charged:         ") && lines[2].contains(" to actors of "), "{mem}");
+        assert!(lines.iter().all(|line| line.ends_with("%)")) && mem.ends_with('\n'), "{mem}");
     }
 
     #[test]
     fn run_starts_a_module_and_ps_lists_it() {
-        let shell = shell();
-        assert_eq!(run(&shell, "run hello"), "started hello as pid 2\n");
-        assert_eq!(run(&shell, "run hello.wasm"), "started hello.wasm as pid 3\n");
+        let (kernel, shell) = shell();
+        // Pids come from one counter, and the hosted actor was the last process created.
+        let (first, second) = (kernel.pid() + 1, kernel.pid() + 2);
+        assert_eq!(run(&shell, "run hello"), format!("started hello as pid {first}\n"));
+        assert_eq!(run(&shell, "run spinner.wasm"), format!("started spinner.wasm as pid {second}\n"));
         let table = run(&shell, "ps");
         assert!(table.starts_with("  PID  NAME"), "{table}");
-        assert!(table.lines().any(|row| row.starts_with("    2  hello         ready ")), "{table}");
-        assert!(
-            table.lines().any(|row| row.starts_with(&format!("    1  {:<12}  running", fake::NAME))),
-            "{table}"
-        );
+        assert_eq!(table.lines().count(), 4, "the header, the actor and the two started: {table}");
+        let me = row(kernel.pid(), sdk_host::NAME, "running ");
+        assert!(table.lines().any(|line| line.starts_with(&me)), "{table}");
+        // `hello` logs a line and ends, most likely before `ps` asks; it must not have failed.
+        let hello = table.lines().find_map(|line| line.strip_prefix(&row(first, "hello", "")));
+        let state = hello.and_then(|rest| rest.split("  ").next()).map(str::trim_end);
+        assert!(matches!(state, Some("exited 0" | "ready")), "{table}");
+        // The spinner computes for ever; the shell holds the one CPU while `ps` runs.
+        assert!(table.lines().any(|line| line.starts_with(&row(second, "spinner", "ready "))), "{table}");
     }
 
     #[test]
     fn run_reports_the_kernels_reason() {
-        let shell = shell();
+        let (_kernel, shell) = shell();
         assert_eq!(run(&shell, "run nothing"), "run: no file `nothing.wasm` in the ramdisk\n");
         assert_eq!(run(&shell, "run bad"), "run: `bad.wasm` imports unknown function `env.nope`\n");
         let long = "x".repeat(252);
@@ -196,27 +227,36 @@ mod tests {
 
     #[test]
     fn kill_ends_a_process_by_pid_and_spares_the_shell_and_its_console() {
-        let mut shell = shell();
-        run(&shell, "run hello");
-        assert_eq!(run(&shell, "kill 2"), "killed hello (pid 2)\n");
-        assert!(run(&shell, "ps").lines().any(|row| row.starts_with("    2  hello         killed ")));
-        assert_eq!(run(&shell, "kill 2"), "kill: no live process has pid 2\n");
-        assert_eq!(run(&shell, "kill 77"), "kill: no live process has pid 77\n");
-        assert_eq!(run(&shell, "kill 1"), "kill: 1 is this shell\n");
-        shell.set_console(40);
-        assert!(run(&shell, "kill 40").starts_with("kill: 40 is the console service"));
+        let (kernel, mut shell) = shell();
+        let spinner = kernel.pid() + 1;
+        assert_eq!(run(&shell, "run spinner"), format!("started spinner as pid {spinner}\n"));
+        assert!(run(&shell, "ps").lines().any(|r| r.starts_with(&row(spinner, "spinner", "ready "))));
+        assert_eq!(run(&shell, &format!("kill {spinner}")), format!("killed spinner (pid {spinner})\n"));
+        assert!(run(&shell, "ps").lines().any(|r| r.starts_with(&row(spinner, "spinner", "killed "))));
+        let again = run(&shell, &format!("kill {spinner}"));
+        assert_eq!(again, format!("kill: no live process has pid {spinner}\n"));
+        let never = kernel.pid() + 77;
+        assert_eq!(run(&shell, &format!("kill {never}")), format!("kill: no live process has pid {never}\n"));
+        let me = kernel.pid();
+        assert_eq!(run(&shell, &format!("kill {me}")), format!("kill: {me} is this shell\n"));
+        let console = kernel.pid() + 40;
+        shell.set_console(console);
+        let refused = run(&shell, &format!("kill {console}"));
+        assert!(refused.starts_with(&format!("kill: {console} is the console service")), "{refused}");
     }
 
     #[test]
     fn dmesg_prints_the_kernel_log_or_its_tail() {
-        let shell = shell();
-        assert_eq!(run(&shell, "dmesg"), "MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
+        let (_kernel, shell) = shell();
+        let log = run(&shell, "dmesg");
+        assert!(log.ends_with("MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n"), "{log}");
         assert_eq!(run(&shell, "dmesg 1"), "[INFO ] boot complete\n");
+        assert_eq!(run(&shell, "dmesg 2"), "MinimalOS 0.1.0 | banner\n[INFO ] boot complete\n");
     }
 
     #[test]
     fn file_commands_need_the_vfs() {
-        let shell = shell();
+        let (_kernel, shell) = shell();
         for line in ["ls", "ls /", "cat notes", "write notes hello"] {
             assert_eq!(run(&shell, line), NO_VFS, "{line}");
         }
@@ -225,11 +265,12 @@ mod tests {
 
     #[test]
     fn kernel_errors_become_messages() {
-        fake::reset();
-        let reader = fake::grant_system(sys::RIGHT_READ) as u32;
+        let kernel = Kernel::start();
+        kernel.add_module("hello.wasm", HELLO);
+        let reader = kernel.grant_system(sys::RIGHT_READ) as u32;
         let shell = Shell::new(System::from_grant(reader), None, None);
         assert_eq!(run(&shell, "run hello"), "run: missing rights\n");
-        assert_eq!(run(&shell, "kill 5"), "kill: missing rights\n");
+        assert_eq!(run(&shell, &format!("kill {}", kernel.pid())), "kill: missing rights\n");
         let nothing = Shell::new(System::from_grant(reader + 1), None, None);
         for (line, what) in [("ps", "ps"), ("mem", "mem"), ("dmesg", "dmesg")] {
             assert_eq!(run(&nothing, line), format!("{what}: invalid handle\n"));

@@ -164,12 +164,12 @@ mod tests {
     use alloc::vec;
 
     use sdk::rt::{block_on, spawn};
-    use sdk::sys::fake;
     use sdk::{Rights, msg};
+    use sdk_host::Kernel;
 
     use super::*;
 
-    /// Files of the fake vfs: `/notes` (short text), `/big` (longer than [`CAT_MAX`]),
+    /// Files of the test's vfs: `/notes` (short text), `/big` (longer than [`CAT_MAX`]),
     /// `/blob` (binary), and `/tmp`, writable.
     fn files() -> BTreeMap<String, Vec<u8>> {
         let mut files = BTreeMap::new();
@@ -213,9 +213,10 @@ mod tests {
         }
     }
 
-    /// Runs `client` against the fake vfs; returns what it returned.
+    /// Runs `client` on a fresh kernel against a vfs served by [`answer`] in a task of the
+    /// same actor; returns what it returned.
     fn with_vfs<F: Future<Output = String> + 'static>(client: impl FnOnce(Files) -> F) -> String {
-        fake::reset();
+        let _kernel = Kernel::start();
         block_on(async move {
             let requests = Endpoint::create(8).unwrap();
             let vfs = Files::new(requests.derive(Rights::WRITE).unwrap());
@@ -280,14 +281,14 @@ mod tests {
 
     #[test]
     fn a_vfs_that_is_gone_is_not_available() {
-        fake::reset();
+        let _kernel = Kernel::start();
         let gone = Files::new(Endpoint::create(1).unwrap().derive(Rights::WRITE).unwrap());
         assert_eq!(block_on(gone.list("/")), NO_VFS);
     }
 
     #[test]
     fn a_vfs_that_answers_nonsense_is_reported() {
-        fake::reset();
+        let _kernel = Kernel::start();
         let shown = block_on(async {
             let requests = Endpoint::create(8).unwrap();
             let vfs = Files::new(requests.derive(Rights::WRITE).unwrap());

@@ -17,8 +17,8 @@
 //! - [`session`]: typed bytes in, terminal output out: the above put together.
 //! - [`terminal`]: output to `console.out`, mirrored to the display.
 //!
-//! All of it is plain code over the SDK, tested on the host against its fake kernel
-//! (`cargo test -p shell`).
+//! All of it is plain code over the SDK, tested on the host against the kernel's own logic
+//! (`sdk-host`; `cargo test -p shell`).
 #![no_std]
 
 extern crate alloc;

@@ -62,14 +62,17 @@ pub fn terminal_text(text: &str) -> String {
 mod tests {
     use sdk::System;
     use sdk::rt::block_on;
-    use sdk::sys::{self, fake};
+    use sdk::sys;
+    use sdk_host::Kernel;
 
     use super::*;
 
-    fn session() -> Session {
-        fake::reset();
-        let handle = fake::grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
-        Session::new(Shell::new(System::from_grant(handle), None, Some(fake::PID as u64)))
+    /// A session on a fresh kernel, whose shell acts through `system` with every right.
+    fn session() -> (Kernel, Session) {
+        let kernel = Kernel::start();
+        let handle = kernel.grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32;
+        let session = Session::new(Shell::new(System::from_grant(handle), None, Some(kernel.pid())));
+        (kernel, session)
     }
 
     fn shown(session: &mut Session, typed: &[u8]) -> String {
@@ -78,7 +81,7 @@ mod tests {
 
     #[test]
     fn a_command_is_echoed_answered_and_prompted_for() {
-        let mut session = session();
+        let (_kernel, mut session) = session();
         assert_eq!(shown(&mut session, b"echo hi there\r"), "echo hi there\r\nhi there\r\nmsh> ");
         assert_eq!(shown(&mut session, b"\r"), "\r\nmsh> ");
         assert_eq!(shown(&mut session, b"ec"), "ec");
@@ -90,7 +93,7 @@ mod tests {
 
     #[test]
     fn a_long_line_is_refused_and_the_next_one_runs() {
-        let mut session = session();
+        let (_kernel, mut session) = session();
         let mut typed = alloc::vec![b'a'; 300];
         typed.extend_from_slice(b"\recho still here\r");
         let text = shown(&mut session, &typed);
@@ -103,7 +106,7 @@ mod tests {
 
     #[test]
     fn ctrl_c_gives_a_new_prompt() {
-        let mut session = session();
+        let (_kernel, mut session) = session();
         assert_eq!(shown(&mut session, b"ps\x03"), "ps^C\r\nmsh> ");
     }
 

@@ -54,8 +54,8 @@ mod tests {
     use alloc::vec::Vec;
 
     use protocol::ui;
-    use sdk::sys::fake;
     use sdk::{Endpoint, Rights, msg};
+    use sdk_host::Kernel;
 
     use super::*;
     use crate::console::tests::{FakeDisplay, UNTOUCHED, XRGB, display, pixel_at, stored};
@@ -82,8 +82,8 @@ mod tests {
     }
 
     /// Whether any pixel of the display differs from the background.
-    fn anything_drawn(fake: &FakeDisplay, format: &sdk::FbFormat) -> bool {
-        let memory = fake.memory.borrow();
+    fn anything_drawn(display: &FakeDisplay, format: &sdk::FbFormat) -> bool {
+        let memory = display.memory.borrow();
         assert_ne!(memory[0], UNTOUCHED, "the console clears the display first");
         let background = stored(format, BACKGROUND);
         (0..format.height).any(|y| (0..format.width).any(|x| pixel_at(format, &memory, x, y) != background))
@@ -91,25 +91,25 @@ mod tests {
 
     #[test]
     fn a_write_request_draws_and_is_answered_ok() {
-        fake::reset();
-        let (format, fake) = display(32, XRGB, 8, 2);
-        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        let _kernel = Kernel::start();
+        let (format, fb) = display(32, XRGB, 8, 2);
+        let mut console = Console::new(Screen::new(&fb, format).unwrap()).unwrap();
         let (message, reply) = request(&msg::encode(&ui::Request::Write("MinimalOS")).unwrap());
         handle(&mut console, message);
         assert_eq!(answer(&reply), Ok(()));
-        assert!(anything_drawn(&fake, &format));
+        assert!(anything_drawn(&fb, &format));
 
         let (message, reply) = request(&msg::encode(&ui::Request::Clear).unwrap());
         handle(&mut console, message);
         assert_eq!(answer(&reply), Ok(()));
-        assert!(!anything_drawn(&fake, &format));
+        assert!(!anything_drawn(&fb, &format));
     }
 
     #[test]
     fn a_malformed_request_is_answered_with_an_error_and_draws_nothing() {
-        fake::reset();
-        let (format, fake) = display(16, [(5, 11), (6, 5), (5, 0)], 8, 2);
-        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        let _kernel = Kernel::start();
+        let (format, fb) = display(16, [(5, 11), (6, 5), (5, 0)], 8, 2);
+        let mut console = Console::new(Screen::new(&fb, format).unwrap()).unwrap();
         let valid = msg::encode(&ui::Request::Write("abc")).unwrap();
         let mut too_long = valid.clone();
         too_long.push(0);
@@ -119,37 +119,38 @@ mod tests {
             handle(&mut console, message);
             assert_eq!(answer(&reply), Err(UiError::Malformed), "{body:?}");
         }
-        assert!(!anything_drawn(&fake, &format));
+        assert!(!anything_drawn(&fb, &format));
     }
 
     #[test]
     fn one_way_text_is_drawn_and_other_messages_are_ignored() {
-        fake::reset();
-        let (format, fake) = display(24, XRGB, 8, 2);
-        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        let kernel = Kernel::start();
+        let (format, fb) = display(24, XRGB, 8, 2);
+        let mut console = Console::new(Screen::new(&fb, format).unwrap()).unwrap();
         let plain =
             |opcode, payload: &[u8]| Message { sender: 3, opcode, payload: payload.to_vec(), cap: None };
         handle(&mut console, plain(99, b"not drawn"));
         handle(&mut console, plain(msg::REQUEST, b"a request without a reply capability"));
         handle(&mut console, plain(msg::REPLY, b""));
-        assert!(!anything_drawn(&fake, &format));
-        let logs: Vec<_> = fake::logs();
+        assert!(!anything_drawn(&fb, &format));
+        let logs: Vec<_> = kernel.logs();
         assert_eq!(logs.len(), 3, "{logs:?}");
         assert!(logs[0].contains("ignored a message with opcode 0x63 from pid 3"), "{logs:?}");
 
         handle(&mut console, plain(ui::TEXT, b"ok \xff"));
-        assert!(anything_drawn(&fake, &format));
+        assert!(anything_drawn(&fb, &format));
     }
 
     #[test]
     fn a_caller_that_went_away_does_not_stop_the_server() {
-        fake::reset();
-        let (format, fake) = display(32, XRGB, 8, 2);
-        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        let kernel = Kernel::start();
+        let (format, fb) = display(32, XRGB, 8, 2);
+        let mut console = Console::new(Screen::new(&fb, format).unwrap()).unwrap();
         let (message, reply) = request(&msg::encode(&ui::Request::Write("x")).unwrap());
         drop(reply);
         handle(&mut console, message);
-        assert!(anything_drawn(&fake, &format));
-        assert!(fake::logs().iter().any(|l| l.contains("cannot reply to pid 7")), "{:?}", fake::logs());
+        assert!(anything_drawn(&fb, &format));
+        let logs = kernel.logs();
+        assert!(logs.iter().any(|l| l.contains("cannot reply to pid 7")), "{logs:?}");
     }
 }

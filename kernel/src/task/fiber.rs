@@ -82,8 +82,13 @@ struct Stack(alloc::vec::Vec<u128>);
 
 #[cfg(any(test, feature = "host"))]
 impl Stack {
+    /// At least this much: host builds are often unoptimised, and an unoptimised interpreter
+    /// and host call take several times the stack of the kernel's release build. The kernel
+    /// still charges the size it asked for.
+    const HOST_MIN: u64 = 1 << 20;
+
     fn new(size: u64) -> Result<Self, MemError> {
-        Ok(Self(alloc::vec![0; size as usize / 16]))
+        Ok(Self(alloc::vec![0; size.max(Self::HOST_MIN) as usize / 16]))
     }
 
     fn bottom(&self) -> u64 {

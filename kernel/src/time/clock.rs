@@ -53,10 +53,16 @@ pub fn calibrate() -> u64 {
     }
     runs.sort_unstable();
     let hz = runs[CALIBRATION_RUNS / 2];
+    start(hz);
+    hz
+}
+
+/// Starts the clock at zero now, for a TSC of `hz` (measured by [`calibrate`], or by the host
+/// process that runs the kernel's logic in tests).
+pub fn start(hz: u64) {
     EPOCH.store(cpu::rdtsc(), Ordering::Relaxed);
     TSC_HZ.store(hz, Ordering::Relaxed);
     NS_PER_CYCLE_FX.store(nanos_per_cycle_fixed(hz), Ordering::Relaxed);
-    hz
 }
 
 /// `10⁹ / hz` in 32.32 fixed point (0 for a zero or absurdly slow rate).

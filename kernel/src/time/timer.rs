@@ -96,6 +96,14 @@ pub fn due(now: Instant) -> bool {
     NEXT_DEADLINE.load(Ordering::Relaxed) <= now.as_nanos()
 }
 
+/// The earliest sleeper's deadline, if one sleeps.
+pub fn next_deadline() -> Option<Instant> {
+    match NEXT_DEADLINE.load(Ordering::Relaxed) {
+        u64::MAX => None,
+        ns => Some(Instant::from_nanos(ns)),
+    }
+}
+
 /// Completes at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline, key: None }

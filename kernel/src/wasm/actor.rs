@@ -64,27 +64,23 @@ pub struct ActorTask {
 }
 
 impl ActorTask {
-    /// An actor whose fiber runs `entry` (the start function, if any, then `_start`).
+    /// An actor whose fiber runs `program` (for a Wasm actor, [`run`] over its entry
+    /// functions) and ends as it returns.
     pub fn new(
         context: Rc<ActorContext>,
         stack_size: u64,
-        fuel_slice: u32,
-        mut store: Store,
-        entry: alloc::vec::Vec<Function>,
+        program: impl FnOnce() -> Exit + 'static,
         charge: Charge,
     ) -> Result<Self, crate::mem::MemError> {
         let exit = Rc::new(RefCell::new(None));
         let result = exit.clone();
-        let target = context.clone();
-        let fiber = Fiber::new(stack_size, move || {
-            *result.borrow_mut() = Some(run(&context, &mut store, &entry, fuel_slice));
-        })?;
-        Ok(Self { registration: Registration::new(target, fiber.handle()), fiber, exit, _charge: charge })
+        let fiber = Fiber::new(stack_size, move || *result.borrow_mut() = Some(program()))?;
+        Ok(Self { registration: Registration::new(context, fiber.handle()), fiber, exit, _charge: charge })
     }
 }
 
 /// Runs each function in fuel slices, giving way when the time slice is used up.
-fn run(ctx: &ActorContext, store: &mut Store, entry: &[Function], fuel_slice: u32) -> Exit {
+pub fn run(ctx: &ActorContext, store: &mut Store, entry: &[Function], fuel_slice: u32) -> Exit {
     for function in entry {
         let mut execution = match function.call_resumable(store, &[]) {
             Ok(execution) => execution,

@@ -12,16 +12,17 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use tinywasm::parser::{Parser, ParserOptions};
 use tinywasm::types::{ExportType, FuncType, ImportType, Module, ModuleInner, WasmType};
-use tinywasm::{Engine, ModuleInstance, Store};
+use tinywasm::{Engine, Function, ModuleInstance, Store};
 
 use super::abi;
-use super::actor::{ActorContext, ActorTask};
+use super::actor::{self, ActorContext, ActorTask};
 use super::guest::MEMORY_EXPORT;
 use super::limits::Limits;
 use super::linear_memory::MemoryView;
 use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::MemError;
+use crate::mem::kmem::Charge;
 use crate::proc::{Exit, Process, ProcessTable};
 use crate::task::Executor;
 
@@ -185,6 +186,62 @@ pub fn spawn_wasm(
     grants: impl IntoIterator<Item = Capability>,
     parent: Option<&Arc<Process>>,
 ) -> Result<Arc<Process>, SpawnError> {
+    let fuel_slice = limits.fuel_slice;
+    load(processes, name, bytes, limits, grants, parent)?.start(executor, move |mut actor| {
+        actor::run(&actor.context, &mut actor.store, &actor.entry, fuel_slice)
+    })
+}
+
+/// An actor loaded and instantiated, its process created and charged, not running yet.
+pub struct Loaded {
+    instance: Instance,
+    charge: Charge,
+    fiber_stack: u64,
+}
+
+/// What an actor's program runs with, on its fiber.
+pub struct Instance {
+    /// What its host functions know of it.
+    pub context: Rc<ActorContext>,
+    /// The interpreter's state.
+    pub store: Store,
+    /// The module, instantiated.
+    pub module: ModuleInstance,
+    /// What it runs: its start function, if any, then `_start`.
+    pub entry: Vec<Function>,
+}
+
+impl Loaded {
+    /// Hands the actor to `executor` on a fiber of its own that runs `program` (for a Wasm
+    /// actor, its entry functions) and ends the process as it returns.
+    pub fn start(
+        self,
+        executor: &mut Executor,
+        program: impl FnOnce(Instance) -> Exit + 'static,
+    ) -> Result<Arc<Process>, SpawnError> {
+        let Self { instance, charge, fiber_stack } = self;
+        let process = instance.context.process.clone();
+        let fail = |e: SpawnError| {
+            process.end(Exit::Killed { by: None });
+            e
+        };
+        let context = instance.context.clone();
+        let task = ActorTask::new(context, fiber_stack, move || program(instance), charge)
+            .map_err(|e| fail(SpawnError::NoMemory(e)))?;
+        process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
+        Ok(process)
+    }
+}
+
+/// Loads the Wasm module `bytes` as the process `name` (see [`spawn_wasm`]), ready to start.
+pub fn load(
+    processes: &mut ProcessTable,
+    name: &str,
+    bytes: &[u8],
+    limits: Limits,
+    grants: impl IntoIterator<Item = Capability>,
+    parent: Option<&Arc<Process>>,
+) -> Result<Loaded, SpawnError> {
     let (needed, available) = (load_headroom(bytes.len()), crate::mem::heap_headroom());
     if needed > available {
         return Err(SpawnError::NoHeap { needed, available });
@@ -242,9 +299,6 @@ pub fn spawn_wasm(
     let code =
         crate::mem::heap::allocated().saturating_sub(heap_before).saturating_sub(context.memory.len() as u64);
     charge.grow(code).map_err(|error| fail(SpawnError::KernelMemory { needed: code, error }))?;
-
-    let task = ActorTask::new(context, limits.fiber_stack, limits.fuel_slice, store, entry, charge)
-        .map_err(|e| fail(SpawnError::NoMemory(e)))?;
-    process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
-    Ok(process)
+    let instance = Instance { context, store, module: instance, entry };
+    Ok(Loaded { instance, charge, fiber_stack: limits.fiber_stack })
 }

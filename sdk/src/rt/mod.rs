@@ -11,6 +11,8 @@
 //! ```
 //! use core::time::Duration;
 //! use sdk::rt::{block_on, join, sleep, spawn};
+//! # // On the host the calls go to the kernel's logic (`sdk-host`).
+//! # let _kernel = sdk_host::Kernel::start();
 //!
 //! let ticks = block_on(async {
 //!     let ticker = spawn(async {
