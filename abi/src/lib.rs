@@ -8,7 +8,7 @@ mod host;
 mod records;
 
 pub use host::{HOST_FUNCTIONS, HostFunction, ValType, host_function};
-pub use records::{MemInfo, ProcRecord, WaitEntry};
+pub use records::{IpcFigures, MemInfo, ProcRecord, WaitEntry};
 
 /// The import module every host function lives in.
 pub const MODULE: &str = "env";

@@ -2,7 +2,7 @@
 //! and the call route: each a type with its little-endian layout at fixed offsets, encoded and
 //! decoded here only, so the kernel and the SDK cannot disagree on a byte.
 
-use crate::{MEM_INFO_LEN, PROC_NAME_LEN, PROC_RECORD, WAIT_ENTRY};
+use crate::{MEM_INFO_LEN, NATIVE_IPC_LEN, PROC_NAME_LEN, PROC_RECORD, WAIT_ENTRY};
 
 /// Reads little-endian fields at fixed offsets.
 struct Fields<'a>(&'a [u8]);
@@ -200,6 +200,38 @@ impl MemInfo {
     }
 }
 
+/// The round-trip figures `sys_bench_ipc_native` writes ([`NATIVE_IPC_LEN`] bytes), in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IpcFigures {
+    /// The fastest round trip.
+    pub min: u64,
+    /// The median.
+    pub p50: u64,
+    /// The 90th percentile.
+    pub p90: u64,
+    /// The 99th percentile.
+    pub p99: u64,
+    /// The slowest.
+    pub max: u64,
+}
+
+impl IpcFigures {
+    /// Its bytes: the five figures in order.
+    pub fn to_bytes(&self) -> [u8; NATIVE_IPC_LEN] {
+        let mut out = [0u8; NATIVE_IPC_LEN];
+        for (slot, word) in out.chunks_exact_mut(8).zip([self.min, self.p50, self.p90, self.p99, self.max]) {
+            slot.copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// The figures these bytes hold.
+    pub fn from_bytes(bytes: &[u8; NATIVE_IPC_LEN]) -> Self {
+        let f = Fields(bytes);
+        Self { min: f.u64(0), p50: f.u64(8), p90: f.u64(16), p99: f.u64(24), max: f.u64(32) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +282,13 @@ mod tests {
         let bytes = info.to_bytes();
         assert_eq!(&bytes[32..40], &5u64.to_le_bytes());
         assert_eq!(MemInfo::from_bytes(&bytes), info);
+    }
+
+    #[test]
+    fn native_ipc_figures_read_back_in_the_documented_order() {
+        let figures = IpcFigures { min: 1, p50: 2, p90: 3, p99: 4, max: 5 };
+        let bytes = figures.to_bytes();
+        assert_eq!(&bytes[24..32], &4u64.to_le_bytes(), "p99 is the fourth word");
+        assert_eq!(IpcFigures::from_bytes(&bytes), figures);
     }
 }

@@ -188,15 +188,15 @@ impl System {
         Ok(MemoryInfo::from_bytes(&raw))
     }
 
-    /// Runs the kernel's native IPC benchmark for `round_trips` and returns min, p50, p90, p99
-    /// and max round trip in ns (needs WRITE). The whole actor waits until it is done.
-    pub fn bench_ipc_native(&self, round_trips: u32) -> Result<[u64; 5], Error> {
+    /// Runs the kernel's native IPC benchmark for `round_trips` and returns its round-trip
+    /// figures in ns (needs WRITE). The whole actor waits until it is done.
+    pub fn bench_ipc_native(&self, round_trips: u32) -> Result<sys::IpcFigures, Error> {
         let mut raw = [0u8; sys::NATIVE_IPC_LEN];
         let (len, trips) = (raw.len() as i32, i32::try_from(round_trips).unwrap_or(i32::MAX));
         // SAFETY: the kernel writes at most `len` bytes, all inside `raw`.
         let result = unsafe { sys::sys_bench_ipc_native(self.0.raw(), trips, sys::ptr_mut(&mut raw), len) };
         Error::check(result.into())?;
-        Ok(core::array::from_fn(|i| u64_at(&raw, i * 8)))
+        Ok(sys::IpcFigures::from_bytes(&raw))
     }
 }
 
@@ -274,13 +274,6 @@ impl fmt::Display for SpawnError {
 }
 
 impl core::error::Error for SpawnError {}
-
-/// The little-endian `u64` at `at` of `bytes`.
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
-}
 
 #[cfg(test)]
 mod tests {
@@ -374,7 +367,7 @@ mod tests {
         let memory = system.memory().unwrap();
         assert!(memory.charged <= memory.charge_capacity, "{memory:?}");
         assert!(memory.heap_used <= memory.heap_size, "{memory:?}");
-        let [min, p50, p90, p99, max] = system.bench_ipc_native(100).unwrap();
+        let sys::IpcFigures { min, p50, p90, p99, max } = system.bench_ipc_native(100).unwrap();
         assert!(
             0 < min && min <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max,
             "{min} {p50} {p90} {p99} {max}"

@@ -55,9 +55,9 @@ fn percentile_row(unit: &str, [min, p50, p90, p99, max]: [u64; 5], f: &dyn Fn(u6
 /// kernel tasks, without Wasm (the floor of `bench ipc`); returns what to print.
 pub fn native(system: &System, trips: u32) -> String {
     match system.bench_ipc_native(trips) {
-        Ok(figures) => format!(
+        Ok(sdk::sys::IpcFigures { min, p50, p90, p99, max }) => format!(
             "ipc-native round trip: {trips} x 8 bytes, ipc-ping <-> ipc-pong (kernel tasks, no Wasm)\n{}",
-            percentile_row("ns:", figures, &|ns| ns)
+            percentile_row("ns:", [min, p50, p90, p99, max], &|ns| ns)
         ),
         Err(error) => format!("bench ipc-native: {error}\n"),
     }

@@ -5,14 +5,15 @@
 //! - `launch`: starting one actor with its grants (for `init` and the supervisor alike).
 //! - `init`: the objects and actors the manifest declares, at boot.
 //! - `supervisor`: restarting the actors marked `restart`, giving up on crash loops.
-//! - `requests`: work actors ask of the executor loop (spawns, the native IPC benchmark).
+//! - `requests`: serving the work host calls ask of the executor loop (spawns, the native IPC
+//!   benchmark).
 //! - `console`: the serial console as a service actors reach through endpoints.
 //! - `log_mirror`: the kernel log copied to an endpoint the manifest names.
 //! - `native_ipc`: two kernel tasks ping-ponging, timed: the floor of the Wasm figure.
 //! - `ktest`: the checks boot options ask for (faults, scheduling, stack overflow).
 //!
 //! It may use every mechanism (`arch`, `mem`, `task`, `time`, `cap`, `ipc`, `proc`, `wasm`);
-//! the mechanisms use nothing of it, but for `wasm`'s host calls that queue work in `requests`.
+//! the mechanisms use nothing of it.
 
 pub mod console;
 pub mod init;

@@ -1,6 +1,6 @@
 //! Kernel-native IPC: two processes ping-pong sequence numbers through a pair of endpoints,
 //! and the round trip is timed. `ktest=sched` runs it at boot (wired in `startup`), and the
-//! `system` capability's `sys_bench_ipc_native` on request (served in `init`): the floor of
+//! `system` capability's `sys_bench_ipc_native` on request (served in `requests`): the floor of
 //! the Wasm figure, without the interpreter.
 //!
 //! One message is in flight at a time, so any loss, duplicate or reordering shows as a wrong
@@ -8,6 +8,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use minimalos_abi::IpcFigures;
 
 use crate::arch::cpu;
 use crate::cap::{Capability, Handle, Rights};
@@ -63,6 +64,13 @@ pub struct RoundTrips {
     pub p90: u64,
     pub p99: u64,
     pub max: u64,
+}
+
+impl RoundTrips {
+    /// The figures `sys_bench_ipc_native` reports.
+    pub fn figures(&self) -> IpcFigures {
+        IpcFigures { min: self.min, p50: self.p50, p90: self.p90, p99: self.p99, max: self.max }
+    }
 }
 
 /// Spawns processes `ipc-ping` and `ipc-pong` into `processes`; ping sends `round_trips`

@@ -24,8 +24,8 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use core::task::Waker;
 
 use super::actor::ActorContext;
+use super::requests;
 use crate::arch::cpu;
-use crate::system::requests;
 use crate::task::executor;
 use crate::task::fiber::{self, Cancelled, FiberRef, Successor};
 use crate::task::preempt;

@@ -7,9 +7,11 @@
 //! - `guest`: checked access to an actor's linear memory.
 //! - `linear_memory`: the memory itself, capped, and where the kernel sees it.
 //! - `limits`: memory, stack and fuel limits per actor.
+//! - `requests`: the queue where host calls that need the executor loop (spawning, the native
+//!   benchmark) leave their work; the loop's owner serves it (`system::requests`).
 //!
-//! May use: every mechanism, and of the policy only `system::requests`, where the host calls
-//! that need the executor loop (spawning, the native benchmark) queue their work.
+//! May use: every mechanism below it (`arch`, `mem`, `task`, `time`, `cap`, `ipc`, `proc`);
+//! nothing of the policy in `system`.
 
 pub mod abi;
 pub mod actor;
@@ -17,6 +19,7 @@ pub mod guest;
 pub mod handoff;
 pub mod limits;
 pub mod linear_memory;
+pub mod requests;
 pub mod spawn;
 
 pub use spawn::{SpawnError, spawn_wasm};

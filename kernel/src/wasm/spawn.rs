@@ -221,15 +221,21 @@ impl Loaded {
     ) -> Result<Arc<Process>, SpawnError> {
         let Self { instance, charge, fiber_stack } = self;
         let process = instance.context.process.clone();
-        let fail = |e: SpawnError| {
-            process.end(Exit::Killed { by: None });
-            e
-        };
+        let fail = failing(process.clone());
         let context = instance.context.clone();
         let task = ActorTask::new(context, fiber_stack, move || program(instance), charge)
             .map_err(|e| fail(SpawnError::NoMemory(e)))?;
         process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
         Ok(process)
+    }
+}
+
+/// What a failure after `process` was created does first: ends it, so it does not linger in
+/// the table as Ready.
+fn failing(process: Arc<Process>) -> impl Fn(SpawnError) -> SpawnError {
+    move |e| {
+        process.end(Exit::Killed { by: None });
+        e
     }
 }
 
@@ -260,11 +266,7 @@ pub fn load(
     let (module, table_bytes) = cap_tables(module)?;
 
     let process = processes.create_with(name, limits.process, parent);
-    // From here a failure must end the process, so it does not linger in the table as Ready.
-    let fail = |e: SpawnError| {
-        process.end(Exit::Killed { by: None });
-        e
-    };
+    let fail = failing(process.clone());
     // What it may hold at its largest, charged before any of it is taken.
     let fixed = limits.fixed_kernel_bytes() + table_bytes;
     let mut charge = process

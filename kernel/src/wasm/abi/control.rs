@@ -18,12 +18,12 @@ use minimalos_abi::{
 use super::{arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
-use crate::system::requests;
 use crate::time::clock;
 use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
 use crate::wasm::guest::Guest;
 use crate::wasm::handoff;
+use crate::wasm::requests;
 use crate::{klog, mem};
 
 type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
@@ -244,21 +244,12 @@ pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: 
     }
     let done = {
         let _blocked = ctx.process.waiting(Wait::Kernel);
-        handoff::block_on(ctx, requests::native_ipc(trips as u32)).map_err(|_| ctx.ended())?
+        handoff::block_on(ctx, requests::native_ipc(trips as u32, ctx.process.clone()))
+            .map_err(|_| ctx.ended())?
     };
-    let figures = match done {
-        Ok(figures) => figures,
-        Err(why) => {
-            log::warn!("{}[{}]: native IPC benchmark: {why}", ctx.process.name(), ctx.process.pid());
-            return i32_result(super::errors::E_NO_MEMORY);
-        }
-    };
-    let mut bytes = [0u8; NATIVE_IPC_LEN];
-    for (i, value) in
-        [figures.min, figures.p50, figures.p90, figures.p99, figures.max].into_iter().enumerate()
-    {
-        bytes[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-    }
+    // The loop logged why it failed.
+    let Some(figures) = done else { return i32_result(super::errors::E_NO_MEMORY) };
+    let bytes = figures.to_bytes();
     guest.write(target, &bytes)?;
     i32_result(0)
 }
