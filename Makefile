@@ -1,7 +1,7 @@
 # MinimalOS: `make run` boots to the console, `make test` checks everything. See README.md.
 
-TOOLCHAIN  := 1.95.0
-TARGETS    := x86_64-unknown-none wasm32-unknown-unknown x86_64-unknown-uefi
+TOOLCHAIN  := 1.98.0
+TARGETS    := x86_64-unknown-none wasm32-unknown-unknown x86_64-unknown-uefi wasm32-wasip1
 # The host triple, looked up when used (after `toolchain` has run).
 HOST        = $(shell rustc -vV | sed -n "s/^host: //p")
 RUNNER     := cargo run -q --bin minimalos --

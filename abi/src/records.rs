@@ -180,8 +180,8 @@ impl MemInfo {
             self.charged,
             self.charge_capacity,
         ];
-        for (slot, word) in out.chunks_exact_mut(8).zip(words) {
-            slot.copy_from_slice(&word.to_le_bytes());
+        for (slot, word) in out.as_chunks_mut::<8>().0.iter_mut().zip(words) {
+            *slot = word.to_le_bytes();
         }
         out
     }
@@ -219,8 +219,9 @@ impl IpcFigures {
     /// Its bytes: the five figures in order.
     pub fn to_bytes(&self) -> [u8; NATIVE_IPC_LEN] {
         let mut out = [0u8; NATIVE_IPC_LEN];
-        for (slot, word) in out.chunks_exact_mut(8).zip([self.min, self.p50, self.p90, self.p99, self.max]) {
-            slot.copy_from_slice(&word.to_le_bytes());
+        let words = [self.min, self.p50, self.p90, self.p99, self.max];
+        for (slot, word) in out.as_chunks_mut::<8>().0.iter_mut().zip(words) {
+            *slot = word.to_le_bytes();
         }
         out
     }

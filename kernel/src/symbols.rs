@@ -82,12 +82,12 @@ impl Symbols {
 
     /// How many function symbols there are.
     pub fn functions(&self) -> usize {
-        self.symtab.chunks_exact(SYMBOL_SIZE).filter(|s| s[4] & 0xf == STT_FUNC).count()
+        self.symtab.as_chunks::<SYMBOL_SIZE>().0.iter().filter(|s| s[4] & 0xf == STT_FUNC).count()
     }
 
     /// The function containing `addr`, and how far into it `addr` is.
     pub fn lookup(&self, addr: u64) -> Option<(&'static str, u64)> {
-        self.symtab.chunks_exact(SYMBOL_SIZE).find_map(|symbol| {
+        self.symtab.as_chunks::<SYMBOL_SIZE>().0.iter().find_map(|symbol| {
             let (start, size) = (u64_at(symbol, 8)?, u64_at(symbol, 16)?);
             // Section index 0: an undefined symbol, with no address of its own.
             let defined = symbol[4] & 0xf == STT_FUNC && u16_at(symbol, 6)? != 0;
@@ -148,7 +148,9 @@ mod tests {
         // The symbol table's own view of a function, found by name, then looked up by address.
         let (start, size) = symbols
             .symtab
-            .chunks_exact(SYMBOL_SIZE)
+            .as_chunks::<SYMBOL_SIZE>()
+            .0
+            .iter()
             .filter(|s| s[4] & 0xf == STT_FUNC)
             .filter_map(|s| Some((symbols.name(u32_at(s, 0)? as usize)?, u64_at(s, 8)?, u64_at(s, 16)?)))
             .find(|(name, _, size)| name.contains("symbols5tests") && *size > 1)

@@ -116,7 +116,13 @@ impl System {
             let count = unsafe { sys::sys_proc_list(self.0.raw(), sys::ptr_mut(&mut buf), len) };
             let count = Error::check(count.into())? as usize;
             if count <= room {
-                return Ok(buf.chunks_exact(sys::PROC_RECORD).take(count).map(ProcessInfo::decode).collect());
+                return Ok(buf
+                    .as_chunks::<{ sys::PROC_RECORD }>()
+                    .0
+                    .iter()
+                    .take(count)
+                    .map(ProcessInfo::decode)
+                    .collect());
             }
             // Processes may start before the retry; leave them some room.
             room = count + FIRST_LISTING;
@@ -245,8 +251,8 @@ impl fmt::Display for ProcState {
 
 impl ProcessInfo {
     /// The process a `sys_proc_list` record describes.
-    fn decode(bytes: &[u8]) -> ProcessInfo {
-        let record = sys::ProcRecord::from_bytes(bytes.try_into().expect("chunks of a record's size"));
+    fn decode(bytes: &[u8; sys::PROC_RECORD]) -> ProcessInfo {
+        let record = sys::ProcRecord::from_bytes(bytes);
         ProcessInfo {
             pid: record.pid,
             name: String::from_utf8_lossy(record.name_bytes()).into_owned(),

@@ -84,8 +84,7 @@ impl IpcSummary {
         if payload.len() != SUMMARY_WORDS * 8 {
             return None;
         }
-        let words: Vec<u64> =
-            payload.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default())).collect();
+        let words: Vec<u64> = payload.as_chunks::<8>().0.iter().map(|&w| u64::from_le_bytes(w)).collect();
         let mut percentiles = [0; 5];
         percentiles.copy_from_slice(&words[2..7]);
         let mut histogram = [0; BUCKETS + 1];
@@ -256,8 +255,7 @@ async fn figures<const N: usize>(system: &System, file: &str) -> Result<[u64; N]
     drop(results);
     system.spawn_with(file, vec![theirs.into_capability()]).map_err(|e| format!("{file}: {e}"))?;
     let message = mine.recv().await.map_err(|_| format!("{file} ended without figures"))?;
-    let words: Vec<u64> =
-        message.payload.chunks_exact(8).filter_map(|w| w.try_into().ok().map(u64::from_le_bytes)).collect();
+    let words: Vec<u64> = message.payload.as_chunks::<8>().0.iter().map(|&w| u64::from_le_bytes(w)).collect();
     match <[u64; N]>::try_from(words) {
         Ok(words) if message.opcode == FIGURES => Ok(words),
         _ => Err(format!("unexpected message {} from {file}", message.opcode)),

@@ -341,9 +341,10 @@ fn wait_call(args: &[WasmValue], lent: &[Lent]) -> WaitCall {
     };
     let buffer = lent.iter().find(|lent| lent.offset == ptr as usize).map_or(&[][..], |lent| &lent.bytes[..]);
     let entries = buffer
-        .chunks_exact(WAIT_ENTRY)
+        .as_chunks::<WAIT_ENTRY>()
+        .0
+        .iter()
         .take(count.max(0) as usize)
-        .filter_map(|bytes| bytes.try_into().ok())
         .map(|bytes| {
             let entry = WaitEntry::from_bytes(bytes);
             (entry.handle, entry.interest)

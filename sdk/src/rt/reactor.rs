@@ -155,15 +155,17 @@ impl Reactor {
             match wait.source {
                 Source::Handle { handle, interest } => {
                     match list
-                        .chunks_exact_mut(sys::WAIT_ENTRY)
-                        .find(|entry| entry_of(entry).handle == handle)
+                        .as_chunks_mut::<{ sys::WAIT_ENTRY }>()
+                        .0
+                        .iter_mut()
+                        .find(|entry| sys::WaitEntry::from_bytes(entry).handle == handle)
                     {
                         Some(entry) => {
                             let merged = sys::WaitEntry {
-                                interest: entry_of(entry).interest | interest,
-                                ..entry_of(entry)
+                                interest: sys::WaitEntry::from_bytes(entry).interest | interest,
+                                ..sys::WaitEntry::from_bytes(entry)
                             };
-                            entry.copy_from_slice(&merged.to_bytes());
+                            *entry = merged.to_bytes();
                         }
                         None => {
                             list.extend_from_slice(&sys::WaitEntry { handle, interest, ready: 0 }.to_bytes())
@@ -184,8 +186,10 @@ impl Reactor {
             let over = match wait.source {
                 Source::Handle { handle, interest } => {
                     let ready = list
-                        .chunks_exact(sys::WAIT_ENTRY)
-                        .map(entry_of)
+                        .as_chunks::<{ sys::WAIT_ENTRY }>()
+                        .0
+                        .iter()
+                        .map(sys::WaitEntry::from_bytes)
                         .find(|entry| entry.handle == handle)
                         .map_or(0, |entry| entry.ready);
                     ready & (interest | sys::READY_CLOSED | sys::READY_INVALID) != 0
@@ -198,9 +202,4 @@ impl Reactor {
         }
         woken
     }
-}
-
-/// The wait entry in `bytes`, a [`sys::WAIT_ENTRY`]-byte chunk of a list.
-fn entry_of(bytes: &[u8]) -> sys::WaitEntry {
-    sys::WaitEntry::from_bytes(bytes.try_into().expect("chunks of a wait entry's size"))
 }

@@ -141,8 +141,10 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     let mut raw = [0u8; MAX_SPAWN_GRANTS * 8];
     guest.read(list, &mut raw)?;
     let handles: Vec<Handle> = raw[..count * 8]
-        .chunks_exact(8)
-        .map(|h| Handle::from_raw(i64::from_le_bytes(h.try_into().unwrap_or_default())))
+        .as_chunks::<8>()
+        .0
+        .iter()
+        .map(|&h| Handle::from_raw(i64::from_le_bytes(h)))
         .collect();
     // A capability moves once: the same handle twice would give the child two copies of it.
     if handles.iter().enumerate().any(|(i, h)| handles[..i].contains(h)) {

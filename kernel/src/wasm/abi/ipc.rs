@@ -191,10 +191,8 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
     let Ok(list) = guest.range(ptr, (count * WAIT_ENTRY) as i32) else { return i32_result(E_OUT_OF_BOUNDS) };
     let mut raw = [0u8; MAX_WAIT_ENTRIES * WAIT_ENTRY];
     guest.read(list, &mut raw)?;
-    let entries: Vec<WaitEntry> = raw[..list.len()]
-        .chunks_exact(WAIT_ENTRY)
-        .filter_map(|e| e.try_into().ok().map(WaitEntry::from_bytes))
-        .collect();
+    let entries: Vec<WaitEntry> =
+        raw[..list.len()].as_chunks::<WAIT_ENTRY>().0.iter().map(WaitEntry::from_bytes).collect();
     // An entry interested in nothing could never become ready.
     if entries.iter().any(|e| e.interest == 0 || e.interest & !(READABLE | WRITABLE) != 0) {
         return i32_result(E_INVALID_ARGUMENT);
