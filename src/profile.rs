@@ -65,6 +65,7 @@ pub fn run() -> Result<PathBuf, String> {
     stepped?;
 
     let steps = std::fs::read_to_string(&steps_file).map_err(|e| format!("{}: {e}", steps_file.display()))?;
+    let steps = without_crate_hashes(&steps);
     let trace: Vec<&str> = steps.lines().filter(|l| !l.is_empty()).collect();
     if trace.len() as u32 >= MAX_STEPS {
         return Err(format!(
@@ -275,6 +276,28 @@ fn report(symbols: &[&str], period: usize, lengths: &[usize], tcg: (usize, usize
     text
 }
 
+/// `text` without the crate disambiguators that symbols carry since Rust 1.98's mangling, which
+/// gdb prints inside each name (`kernel[432d7f6c4d611f60]::wasm::…`).
+fn without_crate_hashes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if close > 0 && after[..close].chars().all(|c| c.is_ascii_hexdigit()) => {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A symbol without its hash suffix and generic arguments, so instances of one function add up.
 fn simplify(symbol: &str) -> String {
     let mut out = String::with_capacity(symbol.len());
@@ -299,6 +322,13 @@ fn simplify(symbol: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crate_disambiguators_are_dropped_and_other_brackets_kept() {
+        let line = "kernel[432d7f6c4d611f60]::wasm::abi::ipc::sys_cap_call @ffffffff8002fc20";
+        assert_eq!(without_crate_hashes(line), "kernel::wasm::abi::ipc::sys_cap_call @ffffffff8002fc20");
+        assert_eq!(without_crate_hashes("<[u8] as core[ab12]::X>::f[]"), "<[u8] as core::X>::f[]");
+    }
 
     #[test]
     fn symbols_lose_their_hash_and_generic_arguments() {
