@@ -10,10 +10,9 @@ use std::num::NonZeroUsize;
 
 use arbitrary::Arbitrary;
 use kernel::cap::{Capability, Rights};
-use kernel::wasm::abi::func_type;
+use kernel::wasm::engine::{Signature, ValueType};
 use libfuzzer_sys::fuzz_target;
 use minimalos_abi::HOST_FUNCTIONS;
-use tinywasm::types::WasmType;
 
 /// Values an argument may take, by index.
 const VALUES: [i64; 16] = [
@@ -51,29 +50,29 @@ fuzz_target!(|calls: Vec<Call>| {
     let mut used = Vec::new();
     for call in calls.iter().take(32) {
         let import = &HOST_FUNCTIONS[usize::from(call.import) % HOST_FUNCTIONS.len()];
-        let ty = func_type(import);
+        let ty = Signature::of(import);
         if !used.contains(&import.name) {
             used.push(import.name);
             let types =
-                |list: &[WasmType]| list.iter().map(|t| format!(" {}", wat_type(*t))).collect::<String>();
+                |list: &[ValueType]| list.iter().map(|t| format!(" {}", t.name())).collect::<String>();
             let _ = writeln!(
                 imports,
                 "(import \"env\" \"{0}\" (func ${0} (param{1}) (result{2})))",
                 import.name,
-                types(ty.params()),
-                types(ty.results())
+                types(&ty.params),
+                types(&ty.results)
             );
         }
         body.push_str(&format!("(call ${}", import.name));
-        for (param, &(pick, raw)) in ty.params().iter().zip(&call.args) {
+        for (param, &(pick, raw)) in ty.params.iter().zip(&call.args) {
             let value = if pick < 16 { VALUES[usize::from(pick)] } else { i64::from(raw as i32) };
             let _ = match param {
-                WasmType::I64 => write!(body, " (i64.const {value})"),
+                ValueType::I64 => write!(body, " (i64.const {value})"),
                 _ => write!(body, " (i32.const {})", value as i32),
             };
         }
         body.push(')');
-        body.push_str(&"(drop)".repeat(ty.results().len()));
+        body.push_str(&"(drop)".repeat(ty.results.len()));
         body.push('\n');
     }
     let text =
@@ -87,12 +86,3 @@ fuzz_target!(|calls: Vec<Call>| {
     ];
     minimalos_fuzz::run_actor(&module, grants.into_iter().flatten().collect());
 });
-
-fn wat_type(ty: WasmType) -> &'static str {
-    match ty {
-        WasmType::I64 => "i64",
-        WasmType::F32 => "f32",
-        WasmType::F64 => "f64",
-        _ => "i32",
-    }
-}

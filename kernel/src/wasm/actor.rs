@@ -3,16 +3,14 @@
 //! further instruction until what it waits for is there.
 
 use alloc::rc::Rc;
-use alloc::string::ToString;
 use alloc::sync::Arc;
 use core::cell::{Cell, RefCell};
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
-use tinywasm::{ExecProgress, Function, Store};
 
+use super::abi::HostError;
 use super::handoff::Registration;
-use super::linear_memory::MemoryView;
 
 use crate::mem::kmem::Charge;
 use crate::proc::{Exit, Process, Trap};
@@ -25,8 +23,6 @@ pub struct ActorContext {
     pub process: Arc<Process>,
     /// Why a host call stopped the interpreter, set before it returns the error that stops it.
     pub stop: Cell<Option<Stop>>,
-    /// Its linear memory, as its backend publishes it.
-    pub memory: Arc<MemoryView>,
 }
 
 /// Why a host call stops its actor's interpreter (it returns an error to do so, whose words
@@ -42,15 +38,32 @@ pub enum Stop {
 
 impl ActorContext {
     /// Records `why` and returns the error the host call stops the interpreter with.
-    pub fn stop(&self, why: Stop) -> tinywasm::Error {
+    pub fn stop(&self, why: Stop) -> HostError {
         self.stop.set(Some(why));
-        tinywasm::Error::Other(alloc::format!("stopped by a host call: {why:?}"))
+        HostError::Stopped
     }
 
     /// The error a host call returns when its actor was ended while it waited.
-    pub fn ended(&self) -> tinywasm::Error {
+    pub fn ended(&self) -> HostError {
         self.stop(Stop::Ended)
     }
+
+    /// How the actor ended once its interpreter stopped with `trap`: as a host call recorded
+    /// (an exit, or an end from outside), else by the trap.
+    pub fn exit_after(&self, trap: Trap) -> Exit {
+        match self.stop.take() {
+            Some(Stop::Exit(code)) => Exit::Exited(code),
+            Some(Stop::Ended) => Exit::Killed { by: None },
+            None => Exit::Trapped(trap),
+        }
+    }
+}
+
+/// Between two fuel slices: gives the CPU away if the time slice is used up. `Err` if the actor
+/// was ended meanwhile.
+#[inline]
+pub fn between_slices() -> Result<(), fiber::Cancelled> {
+    if preempt::should_yield() { fiber::yield_slice() } else { Ok(()) }
 }
 
 /// The body of an actor's process: polls its fiber.
@@ -64,8 +77,8 @@ pub struct ActorTask {
 }
 
 impl ActorTask {
-    /// An actor whose fiber runs `program` (for a Wasm actor, [`run`] over its entry
-    /// functions) and ends as it returns.
+    /// An actor whose fiber runs `program` (for a Wasm actor, its entry functions in fuel
+    /// slices) and ends as it returns.
     pub fn new(
         context: Rc<ActorContext>,
         stack_size: u64,
@@ -76,57 +89,6 @@ impl ActorTask {
         let result = exit.clone();
         let fiber = Fiber::new(stack_size, move || *result.borrow_mut() = Some(program()))?;
         Ok(Self { registration: Registration::new(context, fiber.handle()), fiber, exit, _charge: charge })
-    }
-}
-
-/// Runs each function in fuel slices, giving way when the time slice is used up.
-pub fn run(ctx: &ActorContext, store: &mut Store, entry: &[Function], fuel_slice: u32) -> Exit {
-    for function in entry {
-        let mut execution = match function.call_resumable(store, &[]) {
-            Ok(execution) => execution,
-            Err(e) => return Exit::Trapped(trap(&e)),
-        };
-        loop {
-            match execution.resume_with_fuel(fuel_slice) {
-                Ok(ExecProgress::Completed(_)) => break,
-                Ok(ExecProgress::Suspended) => {
-                    if preempt::should_yield() && fiber::yield_slice().is_err() {
-                        return Exit::Killed { by: None };
-                    }
-                }
-                // A host call that stops the interpreter records why before its error.
-                Err(e) => {
-                    return match ctx.stop.take() {
-                        Some(Stop::Exit(code)) => Exit::Exited(code),
-                        Some(Stop::Ended) => Exit::Killed { by: None },
-                        None => Exit::Trapped(trap(&e)),
-                    };
-                }
-            }
-        }
-    }
-    Exit::Exited(0)
-}
-
-/// The sandbox's reason, in the process table's terms.
-fn trap(e: &tinywasm::Error) -> Trap {
-    use tinywasm::Trap as T;
-    match e {
-        tinywasm::Error::Trap(t) => match t {
-            T::Unreachable => Trap::Unreachable,
-            T::MemoryOutOfBounds { .. } => Trap::MemoryOutOfBounds,
-            T::TableOutOfBounds { .. }
-            | T::UndefinedElement { .. }
-            | T::UninitializedElement { .. }
-            | T::IndirectCallTypeMismatch { .. } => Trap::IndirectCall,
-            T::DivisionByZero => Trap::DivisionByZero,
-            T::InvalidConversionToInt => Trap::InvalidConversion,
-            T::IntegerOverflow => Trap::IntegerOverflow,
-            T::CallStackOverflow | T::ValueStackOverflow => Trap::StackOverflow,
-            T::OutOfMemory => Trap::OutOfMemory,
-            other => Trap::Other(other.to_string()),
-        },
-        other => Trap::Other(other.to_string()),
     }
 }
 

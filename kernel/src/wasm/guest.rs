@@ -4,10 +4,8 @@
 //! constructor before a single byte moves. Do not add another constructor or loosen the check:
 //! it is what keeps an actor from making the kernel read or write outside the actor's memory.
 
-use tinywasm::FuncContext;
-
-use super::actor::ActorContext;
-use super::linear_memory::MemoryView;
+use super::abi::{Bug, HostError};
+use super::engine::GuestMemory;
 
 /// Name of the memory every actor exports.
 pub const MEMORY_EXPORT: &str = "memory";
@@ -76,49 +74,45 @@ impl GuestRange {
     }
 }
 
-/// The calling actor's memory, seen from inside one host call: the `FuncContext` borrow is
-/// what shows the actor is stopped in that call, so its memory holds still.
+/// The calling actor's memory, seen from inside one host call: the engine makes one per call
+/// (`HostCall::guest`), while the actor is stopped in it, so its memory holds still.
 pub struct Guest<'c> {
-    memory: &'c MemoryView,
+    memory: GuestMemory<'c>,
 }
 
 impl<'c> Guest<'c> {
-    /// The memory of the actor making the call (`actor`).
-    pub fn new(actor: &'c ActorContext, _call: &'c mut FuncContext<'_>) -> Self {
-        Self { memory: &actor.memory }
+    /// The memory of the actor stopped in the host call that makes it.
+    pub(super) fn new(memory: GuestMemory<'c>) -> Self {
+        Self { memory }
     }
 
     /// Checks `ptr`/`len` against the memory as it is now.
     pub fn range(&self, ptr: i32, len: i32) -> Result<GuestRange, OutOfBounds> {
-        GuestRange::new(ptr, len, self.memory.len())
+        GuestRange::new(ptr, len, self.memory.size())
     }
 
     /// Copies `range` into the start of `dst`, which must be at least as long.
     // A hint, so a copy of a size known at the call (a header) can be a few moves, not a call.
     #[inline]
-    pub fn read(&self, range: GuestRange, dst: &mut [u8]) -> Result<(), tinywasm::Error> {
-        let dst = dst.get_mut(..range.len).ok_or_else(|| short_buffer(range))?;
-        self.memory.read(range.start, dst).ok_or_else(|| moved(range))
+    pub fn read(&self, range: GuestRange, dst: &mut [u8]) -> Result<(), HostError> {
+        let dst = dst.get_mut(..range.len).ok_or_else(|| bug(Bug::ShortBuffer { len: range.len }))?;
+        self.memory.read(range.start, dst).ok_or_else(|| bug(Bug::RangeLeftMemory { len: range.len }))
     }
 
     /// Copies the start of `src`, which must be at least as long, into `range`.
     #[inline]
-    pub fn write(&mut self, range: GuestRange, src: &[u8]) -> Result<(), tinywasm::Error> {
-        let src = src.get(..range.len).ok_or_else(|| short_buffer(range))?;
-        self.memory.write(range.start, src).ok_or_else(|| moved(range))
+    pub fn write(&mut self, range: GuestRange, src: &[u8]) -> Result<(), HostError> {
+        let src = src.get(..range.len).ok_or_else(|| bug(Bug::ShortBuffer { len: range.len }))?;
+        self.memory.write(range.start, src).ok_or_else(|| bug(Bug::RangeLeftMemory { len: range.len }))
     }
 }
 
 /// A kernel bug, reported as an error rather than a panic: a range checked against the memory
-/// no longer inside it (an actor's memory never shrinks).
-fn moved(range: GuestRange) -> tinywasm::Error {
-    tinywasm::Error::Other(alloc::format!("a checked {}-byte guest range left the memory", range.len))
-}
-
-/// A kernel bug, reported as an error rather than a panic: a host function passed a buffer
-/// shorter than the range it checked.
-fn short_buffer(range: GuestRange) -> tinywasm::Error {
-    tinywasm::Error::Other(alloc::format!("kernel buffer shorter than a {}-byte guest range", range.len))
+/// no longer inside it (an actor's memory never shrinks), or a kernel buffer shorter than the
+/// range it was checked for.
+#[cold]
+fn bug(bug: Bug) -> HostError {
+    HostError::Bug(bug)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Wasm actors: every user program is a WebAssembly module interpreted by tinywasm.
 //!
 //! - `spawn`: parse, validate against the host ABI, instantiate, start.
+//! - `engine`: the interpreter behind one boundary (tinywasm, or wasmi with its feature).
 //! - `actor`: the task that runs an actor on its own fiber, in fuel slices.
 //! - `abi`: the host functions (module `"env"`); `docs/ABI.md` is their contract.
 //! - `handoff`: the direct switch from a waiting actor to the actor the executor would run next.
 //! - `guest`: checked access to an actor's linear memory.
-//! - `linear_memory`: the memory itself, capped, and where the kernel sees it.
 //! - `limits`: memory, stack and fuel limits per actor.
 //! - `requests`: the queue where host calls that need the executor loop (spawning, the native
 //!   benchmark) leave their work; the loop's owner serves it (`system::requests`).
@@ -15,10 +15,10 @@
 
 pub mod abi;
 pub mod actor;
+pub mod engine;
 pub mod guest;
 pub mod handoff;
 pub mod limits;
-pub mod linear_memory;
 pub mod requests;
 pub mod spawn;
 

@@ -2,27 +2,27 @@
 //! the ABI crate's list, with its Wasm signature, that passes its arguments to the hosted actor
 //! ([`crate::call`]); and `sdk_host_lend`, which `sdk::sys::ptr` calls to lend a buffer.
 
+use kernel::wasm::engine::Value;
 use minimalos_abi::with_host_functions;
-use tinywasm::types::WasmValue;
 
 /// A host function's single result, as its Rust type.
 trait FromResults {
-    fn from_results(results: &[WasmValue]) -> Self;
+    fn from_results(results: &[Value]) -> Self;
 }
 
 impl FromResults for i32 {
-    fn from_results(results: &[WasmValue]) -> Self {
+    fn from_results(results: &[Value]) -> Self {
         match results {
-            [WasmValue::I32(value)] => *value,
+            [Value::I32(value)] => *value,
             other => panic!("a host function declared `-> i32` returned {other:?}"),
         }
     }
 }
 
 impl FromResults for i64 {
-    fn from_results(results: &[WasmValue]) -> Self {
+    fn from_results(results: &[Value]) -> Self {
         match results {
-            [WasmValue::I64(value)] => *value,
+            [Value::I64(value)] => *value,
             other => panic!("a host function declared `-> i64` returned {other:?}"),
         }
     }
@@ -35,7 +35,7 @@ macro_rules! exports {
             $(#[doc = $doc])*
             #[unsafe(no_mangle)]
             pub extern "C-unwind" fn $name($($arg: $ty),*) $(-> $ret)? {
-                let _results = crate::call(stringify!($name), vec![$(WasmValue::from($arg)),*]);
+                let _results = crate::call(stringify!($name), vec![$(Value::from($arg)),*]);
                 $(<$ret as FromResults>::from_results(&_results))?
             }
         )*

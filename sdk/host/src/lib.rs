@@ -31,10 +31,10 @@ use kernel::ramdisk::Ramdisk;
 use kernel::system::requests;
 use kernel::task::{Executor, preempt};
 use kernel::time::{self, clock, timer};
+use kernel::wasm::engine::Value;
 use kernel::wasm::limits::Limits;
 use kernel::{arch::cpu, klog};
 use minimalos_abi::{HOST_FUNCTIONS, WAIT_ENTRY, WaitEntry};
-use tinywasm::types::WasmValue;
 
 use server::{Answer, Call, Lent, Mailbox};
 
@@ -302,7 +302,7 @@ fn lend(bytes: &[u8], host: *mut u8, writable: bool) -> i32 {
 }
 
 /// Makes the host call `name` with `args` on the actor, running the kernel until it returns.
-fn call(name: &'static str, args: Vec<WasmValue>) -> Vec<WasmValue> {
+fn call(name: &'static str, args: Vec<Value>) -> Vec<Value> {
     let answer = with(|hosted| {
         let lent = std::mem::take(&mut hosted.lent);
         if name == "sys_cap_wait" {
@@ -334,9 +334,9 @@ fn call(name: &'static str, args: Vec<WasmValue>) -> Vec<WasmValue> {
 }
 
 /// The wait a `sys_cap_wait(entries_ptr, count, deadline)` asks for, read from its buffer.
-fn wait_call(args: &[WasmValue], lent: &[Lent]) -> WaitCall {
+fn wait_call(args: &[Value], lent: &[Lent]) -> WaitCall {
     let (ptr, count, deadline) = match args {
-        [WasmValue::I32(ptr), WasmValue::I32(count), WasmValue::I64(deadline)] => (*ptr, *count, *deadline),
+        [Value::I32(ptr), Value::I32(count), Value::I64(deadline)] => (*ptr, *count, *deadline),
         _ => return WaitCall { entries: Vec::new(), deadline: -1 },
     };
     let buffer = lent.iter().find(|lent| lent.offset == ptr as usize).map_or(&[][..], |lent| &lent.bytes[..]);

@@ -7,15 +7,12 @@
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::rc::Rc;
-use std::string::ToString;
 use std::task::{Poll, Waker};
 
 use kernel::proc::{Exit, Trap};
 use kernel::task::fiber;
-use kernel::wasm::actor::Stop;
-use kernel::wasm::guest::MEMORY_EXPORT;
-use kernel::wasm::spawn::Instance;
-use tinywasm::types::WasmValue;
+use kernel::wasm::actor::ActorContext;
+use kernel::wasm::engine::{Instance, Value};
 
 /// Bytes the caller lends one call, copied into the actor's memory at `offset` before it.
 pub struct Lent {
@@ -32,7 +29,7 @@ pub struct Call {
     /// The host function.
     pub name: &'static str,
     /// Its arguments, in Wasm signature order.
-    pub args: Vec<WasmValue>,
+    pub args: Vec<Value>,
     /// The buffers its pointer arguments name.
     pub lent: Vec<Lent>,
 }
@@ -40,7 +37,7 @@ pub struct Call {
 /// How a call ended.
 pub enum Answer {
     /// It returned `results`; the writable buffers hold `written` (in the order lent).
-    Returned { results: Vec<WasmValue>, written: Vec<Vec<u8>> },
+    Returned { results: Vec<Value>, written: Vec<Vec<u8>> },
     /// It ended the actor (`sys_exit`, killed while it waited, or a fault); the process says why.
     Ended,
 }
@@ -85,36 +82,27 @@ impl Mailbox {
 }
 
 /// The program that serves `mailbox`'s calls until one ends the actor.
-pub fn serve(mailbox: Rc<Mailbox>) -> impl FnOnce(Instance) -> Exit + 'static {
-    move |mut actor| {
-        let Ok(memory) = actor.module.memory(MEMORY_EXPORT) else {
-            return Exit::Trapped(Trap::Other("the hosted module has no memory".into()));
-        };
+pub fn serve(mailbox: Rc<Mailbox>) -> impl FnOnce(Rc<ActorContext>, Instance) -> Exit + 'static {
+    move |context, mut instance| {
         loop {
             let Ok(call) = fiber::block_on(mailbox.next_call()) else { return Exit::Killed { by: None } };
-            let copied_in = call
-                .lent
-                .iter()
-                .try_for_each(|lent| memory.copy_from_slice(&mut actor.store, lent.offset, &lent.bytes));
-            let result = copied_in
-                .and_then(|()| actor.module.func_untyped(&actor.store, call.name))
-                .and_then(|function| function.call(&mut actor.store, &call.args));
-            let written = |results| {
-                let written = call.lent.iter().filter(|lent| lent.writable);
-                let written: Result<Vec<Vec<u8>>, _> = written
-                    .map(|lent| memory.read_vec(&actor.store, lent.offset, lent.bytes.len()))
-                    .collect();
-                written.map(|written| Answer::Returned { results, written })
-            };
-            match result.and_then(written) {
-                Ok(answer) => *mailbox.answer.borrow_mut() = Some(answer),
-                Err(error) => {
+            let lent_in =
+                call.lent.iter().all(|lent| instance.write_memory(lent.offset, &lent.bytes).is_some());
+            if !lent_in {
+                *mailbox.answer.borrow_mut() = Some(Answer::Ended);
+                return Exit::Trapped(Trap::Other("a lent buffer does not fit the hosted memory".into()));
+            }
+            match instance.call(call.name, &call.args) {
+                Ok(results) => {
+                    let written = call.lent.iter().filter(|lent| lent.writable);
+                    let written = written
+                        .map(|lent| instance.read_memory(lent.offset, lent.bytes.len()).unwrap_or_default());
+                    let answer = Answer::Returned { results, written: written.collect() };
+                    *mailbox.answer.borrow_mut() = Some(answer);
+                }
+                Err(trap) => {
                     *mailbox.answer.borrow_mut() = Some(Answer::Ended);
-                    return match actor.context.stop.take() {
-                        Some(Stop::Exit(code)) => Exit::Exited(code),
-                        Some(Stop::Ended) => Exit::Killed { by: None },
-                        None => Exit::Trapped(Trap::Other(error.to_string())),
-                    };
+                    return context.exit_after(trap);
                 }
             }
         }

@@ -5,8 +5,6 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use tinywasm::FuncContext;
-use tinywasm::types::WasmValue;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
@@ -15,18 +13,16 @@ use minimalos_abi::{
     PROC_TRAPPED, ProcRecord,
 };
 
-use super::{arg_i32, arg_i64, i32_result, i64_result};
+use super::{HostResult, arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
 use crate::time::clock;
 use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
-use crate::wasm::guest::Guest;
+use crate::wasm::engine::{HostCall, Value};
 use crate::wasm::handoff;
 use crate::wasm::requests;
 use crate::{klog, mem};
-
-type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
 
 /// Checks that the caller's `handle` is a `system` capability with `rights`.
 fn require(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<(), i32> {
@@ -52,12 +48,12 @@ fn state_code(state: &State) -> (u32, i32) {
 }
 
 /// `sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
-pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_proc_list(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
     if let Err(code) = require(ctx, handle, Rights::READ) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let list = PROCESSES.lock().list();
     for (index, info) in list.iter().enumerate() {
@@ -88,7 +84,7 @@ pub fn sys_proc_list(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmV
 }
 
 /// `sys_proc_kill(handle: i64, pid: i64) -> i32`
-pub fn sys_proc_kill(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_proc_kill(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, pid) = (arg_i64(args, 0)?, arg_i64(args, 1)?);
     if let Err(code) = require(ctx, handle, Rights::WRITE) {
         return i32_result(code);
@@ -110,7 +106,7 @@ pub fn sys_proc_kill(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValu
 
 /// `sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, grants_ptr: i32, grants_count: i32,
 /// err_ptr: i32, err_len: i32) -> i64`
-pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_proc_spawn(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let handle = arg_i64(args, 0)?;
     let (name_ptr, name_len) = (arg_i32(args, 1)?, arg_i32(args, 2)?);
     let (grants_ptr, grants_count) = (arg_i32(args, 3)?, arg_i32(args, 4)?);
@@ -118,7 +114,7 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
     if let Err(code) = require(ctx, handle, Rights::WRITE) {
         return i64_result(code.into());
     }
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let (Ok(name), Ok(err)) = (guest.range(name_ptr, name_len), guest.range(err_ptr, err_len)) else {
         return i64_result(E_OUT_OF_BOUNDS.into());
     };
@@ -193,12 +189,12 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
 }
 
 /// `sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
-pub fn sys_kernel_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_kernel_log(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
     if let Err(code) = require(ctx, handle, Rights::READ) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let mut text = alloc::vec![0u8; buffer.len().min(klog::RING_BYTES)];
     let copied = klog::tail(&mut text);
@@ -208,12 +204,12 @@ pub fn sys_kernel_log(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[Wasm
 }
 
 /// `sys_mem_info(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
-pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_mem_info(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
     if let Err(code) = require(ctx, handle, Rights::READ) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(target) = buffer.sub(0, MEM_INFO) else { return i32_result(super::errors::E_BUFFER_TOO_SMALL) };
     let stats = mem::stats();
@@ -230,13 +226,13 @@ pub fn sys_mem_info(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
 }
 
 /// `sys_bench_ipc_native(handle: i64, round_trips: i32, buf_ptr: i32, buf_len: i32) -> i32`
-pub fn sys_bench_ipc_native(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_bench_ipc_native(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, trips, ptr, len) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?);
     if let Err(code) = require(ctx, handle, Rights::WRITE) {
         return i32_result(code);
     }
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(target) = buffer.sub(0, NATIVE_IPC_LEN) else {
         return i32_result(super::errors::E_BUFFER_TOO_SMALL);

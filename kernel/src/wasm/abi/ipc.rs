@@ -8,8 +8,6 @@ use core::future::{Future, poll_fn};
 use core::num::NonZeroUsize;
 use core::pin::Pin;
 use core::task::Poll;
-use tinywasm::FuncContext;
-use tinywasm::types::WasmValue;
 
 use super::errors::{E_BUFFER_TOO_SMALL, E_INVALID_ARGUMENT, E_LIMIT, E_OUT_OF_BOUNDS, code};
 use minimalos_abi::{
@@ -17,35 +15,34 @@ use minimalos_abi::{
     READY_CLOSED as CLOSED, READY_INVALID as INVALID, RECV_HEADER, WAIT_ENTRY, WRITABLE, WaitEntry,
 };
 
-use super::{arg_i32, arg_i64, i32_result, i64_result};
+use super::{HostError, HostResult, arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::{MAX_CAPACITY, Message, Payload, Waiting};
 use crate::proc::{Inbox, Transferred, Wait};
 use crate::time::{self, Instant};
 use crate::wasm::actor::ActorContext;
+use crate::wasm::engine::{HostCall, Value};
 use crate::wasm::guest::{Guest, GuestRange};
 use crate::wasm::handoff;
 
-type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
-
 /// `sys_cap_send(handle: i64, opcode: i32, payload_ptr: i32, payload_len: i32, cap: i64) -> i32`
-pub fn sys_cap_send(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_cap_send(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, opcode, ptr, len, cap) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?, arg_i64(args, 4)?);
-    let guest = Guest::new(ctx, &mut fcx);
+    let guest = call.guest();
     let Ok(payload) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     i32_result(send(ctx, &guest, handle, opcode as u32, payload, cap)?)
 }
 
 /// `sys_cap_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
-pub fn sys_cap_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
-    receive(ctx, fcx, args, true)
+pub fn sys_cap_recv(ctx: &ActorContext, call: HostCall<'_>, args: &[Value]) -> HostResult {
+    receive(ctx, call, args, true)
 }
 
 /// `sys_cap_try_recv(handle: i64, buf_ptr: i32, buf_len: i32) -> i64`
-pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
-    receive(ctx, fcx, args, false)
+pub fn sys_cap_try_recv(ctx: &ActorContext, call: HostCall<'_>, args: &[Value]) -> HostResult {
+    receive(ctx, call, args, false)
 }
 
 /// `sys_cap_call(buf_ptr: i32, buf_len: i32) -> i64`: the buffer holds the route (the handle to
@@ -54,9 +51,9 @@ pub fn sys_cap_try_recv(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmVa
 /// handles travel in the buffer, not as arguments: the interpreter pops each argument through
 /// a call of its own. Everything that could refuse the receive is checked first, so an
 /// argument error sends nothing.
-pub fn sys_cap_call(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_cap_call(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
     let (Some(route), Some(head)) = (buffer.sub(0, CALL_ROUTE), buffer.sub(CALL_ROUTE, RECV_HEADER)) else {
         return i64_result(E_INVALID_ARGUMENT.into());
@@ -88,7 +85,7 @@ fn send(
     opcode: u32,
     payload: GuestRange,
     cap: i64,
-) -> Result<i32, tinywasm::Error> {
+) -> Result<i32, HostError> {
     // The guest's bytes go straight into the message: no staging buffer to zero and copy.
     let mut bytes = match Payload::zeroed(payload.len(), Some(ctx.process.account())) {
         Ok(bytes) => bytes,
@@ -105,9 +102,9 @@ fn header(opcode: u32, len: usize, cap: i64) -> [u8; RECV_HEADER] {
     MessageHeader { opcode, len: len as u32, cap }.to_bytes()
 }
 
-fn receive(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], block: bool) -> HostResult {
+fn receive(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value], block: bool) -> HostResult {
     let (handle, ptr, len) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?, arg_i32(args, 2)?);
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(buffer) = guest.range(ptr, len) else { return i64_result(E_OUT_OF_BOUNDS.into()) };
     match ctx.process.inbox(handle) {
         Ok(inbox) => i64_result(receive_into(ctx, &inbox, &mut guest, buffer, block)?),
@@ -123,7 +120,7 @@ fn receive_into(
     guest: &mut Guest<'_>,
     buffer: GuestRange,
     block: bool,
-) -> Result<i64, tinywasm::Error> {
+) -> Result<i64, HostError> {
     // A message that does not fit stays queued; its size is reported so the actor can retry.
     let mut too_big = None;
     let fits = |message: &Message| {
@@ -163,7 +160,7 @@ fn deliver(
     buffer: GuestRange,
     message: &Message,
     cap: Transferred,
-) -> Result<i64, tinywasm::Error> {
+) -> Result<i64, HostError> {
     let cap = match cap {
         Some(Ok(handle)) => handle.raw(),
         // The capability could not be stored; the message still counts as delivered.
@@ -181,13 +178,13 @@ fn deliver(
 }
 
 /// `sys_cap_wait(entries_ptr: i32, count: i32, deadline_ns: i64) -> i32`
-pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_cap_wait(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (ptr, count, deadline) = (arg_i32(args, 0)?, arg_i32(args, 1)?, arg_i64(args, 2)?);
     let count = match usize::try_from(count) {
         Ok(n @ 1..=MAX_WAIT_ENTRIES) => n,
         _ => return i32_result(E_INVALID_ARGUMENT),
     };
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(list) = guest.range(ptr, (count * WAIT_ENTRY) as i32) else { return i32_result(E_OUT_OF_BOUNDS) };
     let mut raw = [0u8; MAX_WAIT_ENTRIES * WAIT_ENTRY];
     guest.read(list, &mut raw)?;
@@ -252,7 +249,7 @@ pub fn sys_cap_wait(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmVa
 }
 
 /// `sys_endpoint_create(capacity: i32) -> i64`
-pub fn sys_endpoint_create(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_endpoint_create(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     let capacity = arg_i32(args, 0)?;
     let Some(capacity) =
         usize::try_from(capacity).ok().filter(|&c| c <= MAX_CAPACITY).and_then(NonZeroUsize::new)
@@ -268,7 +265,7 @@ pub fn sys_endpoint_create(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[Wa
 }
 
 /// `sys_cap_derive(handle: i64, rights: i32) -> i64`
-pub fn sys_cap_derive(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_cap_derive(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (handle, bits) = (Handle::from_raw(arg_i64(args, 0)?), arg_i32(args, 1)?);
     let Some(rights) = u8::try_from(bits).ok().and_then(Rights::from_bits) else {
         return i64_result(E_INVALID_ARGUMENT.into());
@@ -280,7 +277,7 @@ pub fn sys_cap_derive(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmVal
 }
 
 /// `sys_cap_close(handle: i64) -> i32`
-pub fn sys_cap_close(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_cap_close(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     let closed = ctx.process.close(Handle::from_raw(arg_i64(args, 0)?));
     i32_result(closed.map_or_else(code, |()| 0))
 }

@@ -1,22 +1,16 @@
 //! Host functions for memory objects: shared memory, the framebuffer and the (read-only) boot
 //! ramdisk, read and written by copying between them and the actor's own memory.
 
-use alloc::vec::Vec;
-use tinywasm::FuncContext;
-use tinywasm::types::WasmValue;
-
 use super::errors::{E_BUFFER_TOO_SMALL, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::FB_FORMAT_LEN as FB_FORMAT;
 
-use super::{arg_i32, arg_i64, i32_result, i64_result};
+use super::{HostResult, arg_i32, arg_i64, i32_result, i64_result};
 use crate::boot;
 use crate::cap::{Handle, Object, Rights};
 use crate::error::Error;
 use crate::task::fiber;
 use crate::wasm::actor::ActorContext;
-use crate::wasm::guest::Guest;
-
-type HostResult = Result<Vec<WasmValue>, tinywasm::Error>;
+use crate::wasm::engine::{HostCall, Value};
 
 /// Bytes copied per step between an object and the actor's memory.
 const CHUNK: usize = 4096;
@@ -67,7 +61,7 @@ fn object_size(object: &Object) -> usize {
 
 /// Copies between `len` bytes at the object's `offset` and the actor's memory at `ptr`, in
 /// either direction. Both ranges are checked whole before a byte moves.
-fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_object: bool) -> HostResult {
+fn copy(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value], to_object: bool) -> HostResult {
     let (handle, offset, ptr, len) =
         (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?, arg_i32(args, 3)?);
     let rights = if to_object { Rights::WRITE } else { Rights::READ };
@@ -75,7 +69,7 @@ fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_obj
         Ok(object) => object,
         Err(code) => return i32_result(code),
     };
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     // Offsets are unsigned, like pointers.
     let offset = offset as u32 as usize;
@@ -107,17 +101,17 @@ fn copy(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue], to_obj
 }
 
 /// `sys_cap_mem_read(handle: i64, offset: i32, buf_ptr: i32, len: i32) -> i32`
-pub fn sys_cap_mem_read(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
-    copy(ctx, fcx, args, false)
+pub fn sys_cap_mem_read(ctx: &ActorContext, call: HostCall<'_>, args: &[Value]) -> HostResult {
+    copy(ctx, call, args, false)
 }
 
 /// `sys_cap_mem_write(handle: i64, offset: i32, data_ptr: i32, len: i32) -> i32`
-pub fn sys_cap_mem_write(ctx: &ActorContext, fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
-    copy(ctx, fcx, args, true)
+pub fn sys_cap_mem_write(ctx: &ActorContext, call: HostCall<'_>, args: &[Value]) -> HostResult {
+    copy(ctx, call, args, true)
 }
 
 /// `sys_cap_mem_size(handle: i64) -> i64`
-pub fn sys_cap_mem_size(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_cap_mem_size(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     let handle = arg_i64(args, 0)?;
     let object =
         memory_object(ctx, handle, Rights::READ).or_else(|_| memory_object(ctx, handle, Rights::WRITE));
@@ -125,15 +119,15 @@ pub fn sys_cap_mem_size(ctx: &ActorContext, _fcx: FuncContext<'_>, args: &[WasmV
 }
 
 /// `sys_fb_info() -> i64`
-pub fn sys_fb_info(_ctx: &ActorContext, _fcx: FuncContext<'_>, _args: &[WasmValue]) -> HostResult {
+pub fn sys_fb_info(_ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -> HostResult {
     let info = boot::info().and_then(|i| i.framebuffer.as_ref());
     i64_result(info.map_or(E_NOT_FOUND.into(), |fb| ((fb.width as i64) << 32) | fb.height as i64))
 }
 
 /// `sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32`
-pub fn sys_fb_format(ctx: &ActorContext, mut fcx: FuncContext<'_>, args: &[WasmValue]) -> HostResult {
+pub fn sys_fb_format(_ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
-    let mut guest = Guest::new(ctx, &mut fcx);
+    let mut guest = call.guest();
     let Ok(range) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
     let Some(fb) = boot::info().and_then(|i| i.framebuffer.as_ref()) else { return i32_result(E_NOT_FOUND) };
     let Some(target) = range.sub(0, FB_FORMAT) else { return i32_result(E_BUFFER_TOO_SMALL) };

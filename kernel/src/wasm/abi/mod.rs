@@ -4,7 +4,8 @@
 //!
 //! Handlers decode their arguments in Wasm signature order, check every pointer, length and
 //! handle (pointers through `guest`), and answer bad input with a negative code from [`errors`];
-//! they never panic on anything an actor passes.
+//! they never panic on anything an actor passes. They are written once, against the engine
+//! boundary (`wasm::engine`): each engine links them into its instances through [`dispatch`].
 
 mod control;
 pub mod errors;
@@ -12,18 +13,71 @@ mod ipc;
 mod memory;
 mod process;
 
-use alloc::rc::Rc;
-use alloc::vec::Vec;
-use minimalos_abi::{HostFunction, ValType};
-use tinywasm::types::{FuncType, WasmType, WasmValue};
-use tinywasm::{FuncContext, HostFunction as Host, Imports, Store};
+use core::fmt;
+use minimalos_abi::HostFunction;
 
 use super::actor::ActorContext;
+use super::engine::{HostCall, Value};
 use crate::task::fiber;
 
 pub use minimalos_abi::MODULE;
 
-type Handler = fn(&ActorContext, FuncContext<'_>, &[WasmValue]) -> Result<Vec<WasmValue>, tinywasm::Error>;
+/// What a handler answers the actor: nothing, or its one result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ret {
+    /// No result (`sys_log`, `sys_yield`).
+    None,
+    /// One `i32`.
+    I32(i32),
+    /// One `i64`.
+    I64(i64),
+}
+
+/// Why a host call stops its actor's interpreter instead of answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostError {
+    /// The actor is to end; its context has recorded why ([`ActorContext::stop`]).
+    Stopped,
+    /// A kernel bug, caught before it did harm: the actor traps with it.
+    Bug(Bug),
+}
+
+/// A kernel bug a host call caught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    /// An argument has another type than the signature the module was checked against.
+    ArgumentType { index: usize },
+    /// A guest range checked against the memory no longer lies inside it.
+    RangeLeftMemory { len: usize },
+    /// A kernel buffer shorter than the guest range it was to hold.
+    ShortBuffer { len: usize },
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ArgumentType { index } => write!(f, "host call argument {index} has the wrong type"),
+            Self::RangeLeftMemory { len } => write!(f, "a checked {len}-byte guest range left the memory"),
+            Self::ShortBuffer { len } => write!(f, "kernel buffer shorter than a {len}-byte guest range"),
+        }
+    }
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stopped => f.write_str("stopped by a host call"),
+            Self::Bug(bug) => write!(f, "kernel bug in a host call: {bug}"),
+        }
+    }
+}
+
+/// What a handler returns.
+pub type HostResult = Result<Ret, HostError>;
+
+/// A host function's handler: the calling actor, its memory for the call, its arguments in
+/// Wasm signature order.
+pub type Handler = fn(&ActorContext, HostCall<'_>, &[Value]) -> HostResult;
 
 /// The handler of every host function, by name.
 const HANDLERS: &[(&str, Handler)] = &[
@@ -61,35 +115,17 @@ pub fn find(name: &str) -> Option<(&'static HostFunction, Handler)> {
     HANDLERS.iter().find(|(n, _)| *n == name).map(|&(_, handler)| (function, handler))
 }
 
-/// The interpreter's type for `function`'s signature.
-pub fn func_type(function: &HostFunction) -> FuncType {
-    let wasm = |ty: &ValType| match ty {
-        ValType::I32 => WasmType::I32,
-        ValType::I64 => WasmType::I64,
-    };
-    let params: Vec<WasmType> = function.params.iter().map(|(_, ty)| wasm(ty)).collect();
-    let results: Vec<WasmType> = function.results.iter().map(wasm).collect();
-    FuncType::new(&params, &results)
-}
-
-/// Host functions for the imports `names` (already checked against the ABI), bound to the
-/// actor `ctx`.
-pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<Item = &'n str>) -> Imports {
-    let mut imports = Imports::new();
-    for (function, handler) in names.filter_map(find) {
-        let ctx = ctx.clone();
-        let host = Host::from_untyped(store, &func_type(function), move |fcx, args| {
-            let results = handler(&ctx, fcx, args)?;
-            // The interpreter counts a host call as one instruction of fuel, whatever it cost:
-            // the slice is looked at after each one, so a loop of costly calls (a log flood)
-            // gives way as a loop of instructions does. (Looked at before the call instead,
-            // the round trip measured 3 instructions more.)
-            fiber::yield_if_expired().map_err(|_| ctx.ended())?;
-            Ok(results)
-        });
-        imports.define(MODULE, function.name, host);
-    }
-    imports
+/// Runs `handler` for `ctx`, then gives the CPU away if the slice is used up. Every engine
+/// calls its handlers through here.
+#[inline]
+pub fn dispatch(handler: Handler, ctx: &ActorContext, call: HostCall<'_>, args: &[Value]) -> HostResult {
+    let ret = handler(ctx, call, args)?;
+    // The interpreter counts a host call as one instruction of fuel, whatever it cost: the
+    // slice is looked at after each one, so a loop of costly calls (a log flood) gives way as
+    // a loop of instructions does. (Looked at before the call instead, the round trip
+    // measured 3 instructions more.)
+    fiber::yield_if_expired().map_err(|_| ctx.ended())?;
+    Ok(ret)
 }
 
 /// Argument `index` as an `i32` (the signature was checked at spawn, so a mismatch is a kernel
@@ -97,37 +133,32 @@ pub fn link<'n>(store: &mut Store, ctx: &Rc<ActorContext>, names: impl Iterator<
 // This and the three below are hints, not forced: forced, the round trip took 18
 // instructions more.
 #[inline]
-fn arg_i32(args: &[WasmValue], index: usize) -> Result<i32, tinywasm::Error> {
+fn arg_i32(args: &[Value], index: usize) -> Result<i32, HostError> {
     match args.get(index) {
-        Some(WasmValue::I32(v)) => Ok(*v),
-        _ => Err(bad_argument(index)),
+        Some(Value::I32(v)) => Ok(*v),
+        _ => Err(HostError::Bug(Bug::ArgumentType { index })),
     }
 }
 
 /// Argument `index` as an `i64`.
 #[inline]
-fn arg_i64(args: &[WasmValue], index: usize) -> Result<i64, tinywasm::Error> {
+fn arg_i64(args: &[Value], index: usize) -> Result<i64, HostError> {
     match args.get(index) {
-        Some(WasmValue::I64(v)) => Ok(*v),
-        _ => Err(bad_argument(index)),
+        Some(Value::I64(v)) => Ok(*v),
+        _ => Err(HostError::Bug(Bug::ArgumentType { index })),
     }
 }
 
 /// A host function's single `i32` result.
 #[inline]
-fn i32_result(value: i32) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    Ok(alloc::vec![WasmValue::I32(value)])
+fn i32_result(value: i32) -> HostResult {
+    Ok(Ret::I32(value))
 }
 
 /// A host function's single `i64` result.
 #[inline]
-fn i64_result(value: i64) -> Result<Vec<WasmValue>, tinywasm::Error> {
-    Ok(alloc::vec![WasmValue::I64(value)])
-}
-
-#[cold]
-fn bad_argument(index: usize) -> tinywasm::Error {
-    tinywasm::Error::Other(alloc::format!("host call argument {index} has the wrong type"))
+fn i64_result(value: i64) -> HostResult {
+    Ok(Ret::I64(value))
 }
 
 #[cfg(test)]

@@ -1,16 +1,12 @@
 //! Host functions about the calling actor itself: logging, exiting, yielding, time.
 
-use alloc::vec;
-use alloc::vec::Vec;
 use core::time::Duration;
-use tinywasm::FuncContext;
-use tinywasm::types::WasmValue;
 
 use super::errors::E_INVALID_ARGUMENT;
-use super::{arg_i32, arg_i64, i32_result, i64_result};
+use super::{HostResult, Ret, arg_i32, arg_i64, i32_result, i64_result};
 use crate::task::fiber;
 use crate::wasm::actor::{ActorContext, Stop};
-use crate::wasm::guest::Guest;
+use crate::wasm::engine::{HostCall, Value};
 use crate::wasm::handoff;
 use crate::{klog, time};
 
@@ -19,13 +15,9 @@ pub const MAX_LOG_BYTES: usize = 1024;
 
 /// `sys_log(ptr: i32, len: i32)`: one line on the console, attributed to the actor, its control
 /// characters shown escaped so it can neither end the line nor pass for the kernel's.
-pub fn sys_log(
-    ctx: &ActorContext,
-    mut fcx: FuncContext<'_>,
-    args: &[WasmValue],
-) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_log(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let (ptr, len) = (arg_i32(args, 0)?, arg_i32(args, 1)?);
-    let guest = Guest::new(ctx, &mut fcx);
+    let guest = call.guest();
     match guest.range(ptr, len) {
         Ok(range) => {
             let mut raw = [0u8; MAX_LOG_BYTES];
@@ -43,53 +35,33 @@ pub fn sys_log(
         // The import returns nothing, so the only answer to a bad buffer is a kernel warning.
         Err(e) => log::warn!("{}[{}]: sys_log ignored: {e}", ctx.process.name(), ctx.process.pid()),
     }
-    Ok(vec![])
+    Ok(Ret::None)
 }
 
 /// `sys_exit(code: i32)`: ends the actor; the interpreter stops before the next instruction.
-pub fn sys_exit(
-    ctx: &ActorContext,
-    _fcx: FuncContext<'_>,
-    args: &[WasmValue],
-) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_exit(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     Err(ctx.stop(Stop::Exit(arg_i32(args, 0)?)))
 }
 
 /// `sys_yield()`: lets other tasks run, then continues.
-pub fn sys_yield(
-    ctx: &ActorContext,
-    _fcx: FuncContext<'_>,
-    _args: &[WasmValue],
-) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_yield(ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -> HostResult {
     fiber::yield_slice().map_err(|_| ctx.ended())?;
-    Ok(vec![])
+    Ok(Ret::None)
 }
 
 /// `sys_clock_ns() -> i64`: nanoseconds on the monotonic clock since boot.
-pub fn sys_clock_ns(
-    _ctx: &ActorContext,
-    _fcx: FuncContext<'_>,
-    _args: &[WasmValue],
-) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_clock_ns(_ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -> HostResult {
     i64_result(time::now().as_nanos() as i64)
 }
 
 /// `sys_tsc_hz() -> i64`: the TSC frequency the kernel measured at boot, in Hz.
-pub fn sys_tsc_hz(
-    _ctx: &ActorContext,
-    _fcx: FuncContext<'_>,
-    _args: &[WasmValue],
-) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_tsc_hz(_ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -> HostResult {
     i64_result(time::clock::tsc_hz() as i64)
 }
 
 /// `sys_sleep_ns(ns: i64) -> i32`: blocks for at least `ns` nanoseconds; 0, or
 /// `E_INVALID_ARGUMENT` for a negative duration.
-pub fn sys_sleep_ns(
-    ctx: &ActorContext,
-    _fcx: FuncContext<'_>,
-    args: &[WasmValue],
-) -> Result<Vec<WasmValue>, tinywasm::Error> {
+pub fn sys_sleep_ns(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) -> HostResult {
     let Ok(ns) = u64::try_from(arg_i64(args, 0)?) else { return i32_result(E_INVALID_ARGUMENT) };
     handoff::block_on(ctx, ctx.process.sleep(Duration::from_nanos(ns))).map_err(|_| ctx.ended())?;
     i32_result(0)

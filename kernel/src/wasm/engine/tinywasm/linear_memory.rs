@@ -3,7 +3,7 @@
 //!
 //! The kernel does not reach the memory through the interpreter's store (a lookup chain and a
 //! virtual call per copy): the backend publishes where its bytes are, and host functions copy
-//! through [`Guest`](super::guest::Guest), which checks every range against the published
+//! through [`Guest`](crate::wasm::guest::Guest), which checks every range against the published
 //! length. Every access, the interpreter's and the kernel's, goes through raw pointers derived
 //! from the buffer with `Vec::as_mut_ptr`, never through a slice reference that would claim the
 //! bytes for itself, so the two kinds of access may interleave. They never overlap in time: one
@@ -26,9 +26,7 @@ use tinywasm::{Error, LinearMemory, Trap};
 use crate::mem::kmem::Charge;
 use crate::proc::Process;
 use crate::task::fiber;
-
-/// Size of a Wasm page.
-pub const WASM_PAGE: usize = 64 * 1024;
+use crate::wasm::limits::WASM_PAGE;
 
 /// Where an actor's memory is and how long it is, published by its backend.
 #[derive(Debug, Default)]
@@ -49,11 +47,6 @@ impl MemoryView {
     /// Its length in bytes now.
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
-    }
-
-    /// Whether it has no bytes (no memory yet, or none left).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Copies `dst.len()` bytes from offset `start`; `None` if they are not all inside.
@@ -390,7 +383,7 @@ mod tests {
         let process = ProcessTable::new().create("memory-test");
         let view = MemoryView::new();
         let limits = Limits { memory_pages: pages, ..Limits::default() };
-        let mut store = Store::new(Engine::new(limits.engine_config(&process, &view)));
+        let mut store = Store::new(Engine::new(super::super::config(&limits, &process, &view)));
         let instance = ModuleInstance::instantiate_no_start(&mut store, &module, None)?;
         Ok((store, instance, view))
     }
@@ -469,7 +462,7 @@ mod tests {
         let (store, instance, view) = instantiate(big, 5).unwrap();
         assert_eq!(view.len(), 5 * WASM_PAGE);
         drop((instance, store));
-        assert!(view.is_empty(), "nothing may be copied into a freed buffer");
+        assert_eq!(view.len(), 0, "nothing may be copied into a freed buffer");
         assert_eq!(view.write(0, &[1]), None);
     }
 
