@@ -43,13 +43,22 @@ fn main() {
         println!("cargo:rerun-if-changed={watched}");
     }
 
-    let kernel = cross_build(&root, "kernel", KERNEL_TARGET).join("kernel");
-    let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET).join("loader.efi");
+    // The interpreter the kernel runs actors on: `ENGINE=tinywasm` (the default) or `wasmi`.
+    println!("cargo:rerun-if-env-changed=ENGINE");
+    let engine = env::var("ENGINE").unwrap_or_else(|_| "tinywasm".into());
+    let features: &[&str] = match engine.as_str() {
+        "tinywasm" => &[],
+        "wasmi" => &["wasmi"],
+        other => panic!("ENGINE={other}: the engines are `tinywasm` (the default) and `wasmi`"),
+    };
+    let kernel = cross_build(&root, "kernel", KERNEL_TARGET, features).join("kernel");
+    let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET, &[]).join("loader.efi");
 
     let actors = actor_crates(&root.join("actors"));
     let mut files = Vec::new();
     for name in &actors {
-        let built = cross_build(&root, name, ACTOR_TARGET).join(format!("{}.wasm", name.replace('-', "_")));
+        let built =
+            cross_build(&root, name, ACTOR_TARGET, &[]).join(format!("{}.wasm", name.replace('-', "_")));
         files.push((format!("{name}.wasm"), built));
     }
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
@@ -69,14 +78,20 @@ fn main() {
     pack_ramdisk(&test_ramdisk, &files);
 
     println!("cargo:rustc-env=MINIMALOS_KERNEL={}", kernel.display());
+    println!("cargo:rustc-env=MINIMALOS_ENGINE={engine}");
     println!("cargo:rustc-env=MINIMALOS_LOADER={}", loader.display());
     println!("cargo:rustc-env=MINIMALOS_RAMDISK={}", ramdisk.display());
     println!("cargo:rustc-env=MINIMALOS_TEST_RAMDISK={}", test_ramdisk.display());
 }
 
-/// Builds `package` for `target` in release mode and returns the directory holding its output.
-fn cross_build(root: &Path, package: &str, target: &str) -> PathBuf {
+/// Builds `package` for `target` in release mode with `features`, and returns the directory
+/// holding its output (one per set of features, so switching engines rebuilds nothing twice).
+fn cross_build(root: &Path, package: &str, target: &str, features: &[&str]) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let dir = match features {
+        [] => CROSS_DIR.to_string(),
+        some => format!("{CROSS_DIR}-{}", some.join("-")),
+    };
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root).args([
         "build",
@@ -87,8 +102,11 @@ fn cross_build(root: &Path, package: &str, target: &str) -> PathBuf {
         "--target",
         target,
         "--target-dir",
-        CROSS_DIR,
+        &dir,
     ]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
     // The outer build's settings describe the host build, not this one: flags, wrappers (clippy
     // sets one) and the target directory must not leak into the nested build.
     for var in [
@@ -107,7 +125,7 @@ fn cross_build(root: &Path, package: &str, target: &str) -> PathBuf {
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));
         panic!("building {package} for {target} failed (its compiler output is above)");
     }
-    root.join(CROSS_DIR).join(target).join("release")
+    root.join(dir).join(target).join("release")
 }
 
 /// Names of the actor crates under `actors/`, sorted: folders whose `Cargo.toml` builds a

@@ -197,8 +197,9 @@ fn print_banner(entry_tsc: u64) {
     let (fb_width, fb_height) = boot::framebuffer().map_or((0, 0), |fb| (fb.width(), fb.height()));
     let cycles = cpu::rdtsc().wrapping_sub(entry_tsc);
     println!(
-        "MinimalOS {} | loader: {loader} {loader_version} | memory: {usable_mib} MiB usable | framebuffer: {fb_width}x{fb_height} | entry to banner: {cycles} TSC cycles",
+        "MinimalOS {} | loader: {loader} {loader_version} | memory: {usable_mib} MiB usable | framebuffer: {fb_width}x{fb_height} | Wasm engine: {} | entry to banner: {cycles} TSC cycles",
         env!("CARGO_PKG_VERSION"),
+        crate::wasm::engine::NAME,
     );
 }
 

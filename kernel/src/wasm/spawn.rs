@@ -4,6 +4,7 @@
 //! Everything that can be wrong with a module is found here and named in the error, before the
 //! actor runs; the kernel and the other actors go on either way.
 
+use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -13,7 +14,7 @@ use super::abi;
 use super::actor::{ActorContext, ActorTask};
 use super::engine::{self, Export, Module, Signature};
 use super::guest::MEMORY_EXPORT;
-use super::limits::Limits;
+use super::limits::{Limits, WASM_PAGE};
 use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::MemError;
@@ -105,22 +106,28 @@ fn check_imports(module: &Module) -> Result<(), SpawnError> {
     Ok(())
 }
 
-/// Checks for `_start: () -> ()` and an exported memory.
-fn check_exports(module: &Module) -> Result<(), SpawnError> {
+/// Checks for `_start: () -> ()` and an exported memory that starts within `limits`.
+fn check_exports(module: &Module, limits: &Limits) -> Result<(), SpawnError> {
     let mut entry = false;
-    let mut memory = false;
+    let mut memory = None;
     for (name, export) in module.exports() {
         match (name, export) {
             (ENTRY_EXPORT, Export::Function(ty)) => entry = ty.params.is_empty() && ty.results.is_empty(),
-            (MEMORY_EXPORT, Export::Memory) => memory = true,
+            (MEMORY_EXPORT, Export::Memory { initial_bytes }) => memory = Some(initial_bytes),
             _ => {}
         }
     }
     if !entry {
         return Err(SpawnError::MissingExport("_start: () -> ()"));
     }
-    if !memory {
-        return Err(SpawnError::MissingExport(MEMORY_EXPORT));
+    let initial = memory.ok_or(SpawnError::MissingExport(MEMORY_EXPORT))?;
+    let max = u64::from(limits.memory_pages) * WASM_PAGE as u64;
+    if initial > max {
+        return Err(SpawnError::Instantiate(format!(
+            "its memory starts at {} pages, above the limit of {} pages",
+            initial.div_ceil(WASM_PAGE as u64),
+            limits.memory_pages
+        )));
     }
     Ok(())
 }
@@ -197,9 +204,9 @@ pub fn load(
     }
     // What the module's code and instance take is measured, from here to its instantiation.
     let heap_before = crate::mem::heap::allocated();
-    let module = engine::parse(bytes)?;
+    let module = engine::parse(bytes, &limits)?;
     check_imports(&module)?;
-    check_exports(&module)?;
+    check_exports(&module, &limits)?;
 
     let process = processes.create_with(name, limits.process, parent);
     let fail = failing(process.clone());

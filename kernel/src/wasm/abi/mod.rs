@@ -51,6 +51,8 @@ pub enum Bug {
     RangeLeftMemory { len: usize },
     /// A kernel buffer shorter than the guest range it was to hold.
     ShortBuffer { len: usize },
+    /// A handler's result has another type than its signature's.
+    ResultType,
 }
 
 impl fmt::Display for Bug {
@@ -59,6 +61,7 @@ impl fmt::Display for Bug {
             Self::ArgumentType { index } => write!(f, "host call argument {index} has the wrong type"),
             Self::RangeLeftMemory { len } => write!(f, "a checked {len}-byte guest range left the memory"),
             Self::ShortBuffer { len } => write!(f, "kernel buffer shorter than a {len}-byte guest range"),
+            Self::ResultType => f.write_str("a host function's result has the wrong type"),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The interpreter boundary: everything the actor runtime asks of a Wasm engine, in one place.
-//! The engine is chosen when the kernel is built, so nothing on the IPC path pays for a choice
-//! at run time; tinywasm is the one there is.
+//! The engine is chosen when the kernel is built (tinywasm by default, wasmi with the `wasmi`
+//! feature: `ENGINE=wasmi`), so nothing on the IPC path pays for a choice at run time.
 //!
 //! An engine provides, under the same names:
 //! - `Value`: a Wasm value, with `I32(i32)` and `I64(i64)` variants and `From<i32>`/`From<i64>`.
-//! - `Module`: a module parsed and validated ([`parse`]), whose [`Import`]s and [`Export`]s the
-//!   runtime checks against the ABI, and the kernel memory its tables may take at most.
+//! - `Module`: a module parsed and validated for an actor's limits ([`parse`]), whose
+//!   [`Import`]s and [`Export`]s the runtime checks against the ABI, and the kernel memory its
+//!   tables take if the engine charges them at spawn.
 //! - `Instance`: a module instantiated for one actor ([`instantiate`]), its host functions
 //!   linked to the handlers of `wasm::abi` (written once, against [`HostCall`]): it runs its
 //!   entry functions in fuel slices on the actor's fiber (`run`), or one export at a time
@@ -14,7 +15,8 @@
 //! - `HostCall`: what a handler gets besides its arguments: the calling actor's memory, as a
 //!   [`Guest`](super::guest::Guest) over a `GuestMemory`, for as long as the call runs.
 //! - `stack_bytes`: the kernel memory the interpreter's stacks may take under an actor's limits,
-//!   charged whole when it starts.
+//!   charged whole when it starts; `FIBER_STACK`: the fiber stack an actor gets by default,
+//!   enough for the engine's deepest native frames under a host call.
 //!
 //! Each engine caps the actor's memory at its limit (a refused `memory.grow` returns -1),
 //! charges it to the actor's kernel memory, publishes its size for `ps`, and names every trap
@@ -23,8 +25,22 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(not(feature = "wasmi"))]
 mod tinywasm;
-pub use self::tinywasm::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes};
+#[cfg(not(feature = "wasmi"))]
+pub use self::tinywasm::{
+    FIBER_STACK, GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes,
+};
+
+#[cfg(feature = "wasmi")]
+mod wasmi;
+#[cfg(feature = "wasmi")]
+pub use self::wasmi::{
+    FIBER_STACK, GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes,
+};
+
+/// The engine this kernel was built with, as the boot log and `bench` name it.
+pub const NAME: &str = if cfg!(feature = "wasmi") { "wasmi" } else { "tinywasm" };
 
 /// A Wasm value type, as imports and exports declare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,8 +138,8 @@ pub struct Import<'m> {
 pub enum Export {
     /// A function with this signature.
     Function(Signature),
-    /// A linear memory.
-    Memory,
+    /// A linear memory, starting at this many bytes.
+    Memory { initial_bytes: u64 },
     /// A table or a global.
     Other,
 }

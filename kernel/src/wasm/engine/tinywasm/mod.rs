@@ -27,6 +27,10 @@ use crate::wasm::guest::{Guest, MEMORY_EXPORT};
 use crate::wasm::limits::{Limits, WASM_PAGE};
 use crate::wasm::spawn::{ENTRY_EXPORT, MAX_TABLE_ELEMENTS, SpawnError};
 
+/// An actor's fiber stack: the interpreter keeps Wasm frames on its own stacks, so the deepest
+/// native stack is a host call's, well inside this.
+pub const FIBER_STACK: u64 = 64 * 1024;
+
 /// Bytes of one value slot in tinywasm's 32- and 64-bit value stacks together.
 const VALUE_SLOT_BYTES: u64 = 4 + 8;
 /// Most slots of the 128-bit value stack, which holds only SIMD values (tinywasm's own
@@ -59,8 +63,9 @@ pub struct Module {
     table_bytes: u64,
 }
 
-/// Parses and validates `bytes`.
-pub fn parse(bytes: &[u8]) -> Result<Module, SpawnError> {
+/// Parses and validates `bytes` (whatever the actor's limits: tinywasm applies them when it
+/// instantiates).
+pub fn parse(bytes: &[u8], _limits: &Limits) -> Result<Module, SpawnError> {
     // Memories made at instantiation, not at first write: a memory the backend refuses (above
     // the limit, no heap) is then a spawn error (tinywasm panics when a lazy one it makes on a
     // write is refused), and the kernel sees the memory from the first host call.
@@ -118,7 +123,7 @@ impl Module {
         self.inner.exports().map(|export| {
             let kind = match export.ty {
                 ExportType::Func(ty) => Export::Function(signature(ty)),
-                ExportType::Memory(_) => Export::Memory,
+                ExportType::Memory(ty) => Export::Memory { initial_bytes: ty.initial_size() },
                 _ => Export::Other,
             };
             (export.name, kind)
