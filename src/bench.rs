@@ -221,6 +221,8 @@ pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<Strin
 #[derive(Debug, Default)]
 struct Results {
     accel: &'static str,
+    /// The Wasm engine the kernel was built with (`ENGINE`).
+    engine: &'static str,
     ipc: Option<IpcFigures>,
     /// The p50 of every `bench ipc` run, in the order they ran.
     ipc_p50s: Vec<u64>,
@@ -243,7 +245,8 @@ impl Results {
     }
 
     fn json(&self) -> String {
-        let mut fields = vec![format!("\"accel\": \"{}\"", self.accel)];
+        let mut fields =
+            vec![format!("\"accel\": \"{}\"", self.accel), format!("\"engine\": \"{}\"", self.engine)];
         if let Some(ipc) = &self.ipc {
             fields.push(format!("\"tsc_mhz\": {}", ipc.tsc_mhz));
             fields.push(format!("\"n\": {}", ipc.trips));
@@ -295,7 +298,10 @@ impl Results {
     }
 
     fn markdown(&self) -> String {
-        let mut md = format!("# MinimalOS benchmarks\n\nAccelerator: {}.\n\n", self.accel);
+        let mut md = format!(
+            "# MinimalOS benchmarks\n\nAccelerator: {}. Wasm engine: {}.\n\n",
+            self.accel, self.engine
+        );
         md += "| figure | min | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n";
         let row = |name: &str, p: &Percentiles| {
             format!("| {name} | {} | {} | {} | {} | {} |\n", p.min, p.p50, p.p90, p.p99, p.max)
@@ -395,7 +401,7 @@ pub(crate) fn boot(
 pub fn run() -> Result<PathBuf, String> {
     let accel = Accel::from_env().map_err(|e| e.to_string())?;
     let dir = artifacts::repo_root().join("build/bench");
-    let mut results = Results { accel: accel.name(), ..Results::default() };
+    let mut results = Results { accel: accel.name(), engine: env!("MINIMALOS_ENGINE"), ..Results::default() };
 
     eprintln!("bench: booting the default image under {}", accel.name());
     let mut machine = boot("bench", None, accel, GdbServer::Off)?;
