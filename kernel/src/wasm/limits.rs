@@ -35,7 +35,7 @@ impl Default for Limits {
             call_depth: 1024,
             value_slots: 64 * 1024,
             fuel_slice: 20_000,
-            fiber_stack: super::engine::FIBER_STACK,
+            fiber_stack: 64 * 1024,
             process: crate::proc::Limits::default(),
         }
     }

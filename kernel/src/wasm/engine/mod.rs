@@ -15,8 +15,7 @@
 //! - `HostCall`: what a handler gets besides its arguments: the calling actor's memory, as a
 //!   [`Guest`](super::guest::Guest) over a `GuestMemory`, for as long as the call runs.
 //! - `stack_bytes`: the kernel memory the interpreter's stacks may take under an actor's limits,
-//!   charged whole when it starts; `FIBER_STACK`: the fiber stack an actor gets by default,
-//!   enough for the engine's deepest native frames under a host call.
+//!   charged whole when it starts.
 //!
 //! Each engine caps the actor's memory at its limit (a refused `memory.grow` returns -1),
 //! charges it to the actor's kernel memory, publishes its size for `ps`, and names every trap
@@ -28,16 +27,12 @@ use core::fmt;
 #[cfg(not(feature = "wasmi"))]
 mod tinywasm;
 #[cfg(not(feature = "wasmi"))]
-pub use self::tinywasm::{
-    FIBER_STACK, GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes,
-};
+pub use self::tinywasm::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes};
 
 #[cfg(feature = "wasmi")]
 mod wasmi;
 #[cfg(feature = "wasmi")]
-pub use self::wasmi::{
-    FIBER_STACK, GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes,
-};
+pub use self::wasmi::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes};
 
 /// The engine this kernel was built with, as the boot log and `bench` name it.
 pub const NAME: &str = if cfg!(feature = "wasmi") { "wasmi" } else { "tinywasm" };

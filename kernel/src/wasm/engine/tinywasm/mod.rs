@@ -27,10 +27,6 @@ use crate::wasm::guest::{Guest, MEMORY_EXPORT};
 use crate::wasm::limits::{Limits, WASM_PAGE};
 use crate::wasm::spawn::{ENTRY_EXPORT, MAX_TABLE_ELEMENTS, SpawnError};
 
-/// An actor's fiber stack: the interpreter keeps Wasm frames on its own stacks, so the deepest
-/// native stack is a host call's, well inside this.
-pub const FIBER_STACK: u64 = 64 * 1024;
-
 /// Bytes of one value slot in tinywasm's 32- and 64-bit value stacks together.
 const VALUE_SLOT_BYTES: u64 = 4 + 8;
 /// Most slots of the 128-bit value stack, which holds only SIMD values (tinywasm's own
