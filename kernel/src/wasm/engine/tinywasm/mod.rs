@@ -182,11 +182,11 @@ impl GuestMemory<'_> {
     }
 }
 
-/// What a handler gets of the interpreter: the caller's memory. The `FuncContext` borrow is
-/// what shows the actor is stopped in the call, so its memory holds still.
+/// What a handler gets of the interpreter: the caller's memory. Only the host functions
+/// `link` makes build one, while the interpreter has stopped the actor in the call (it holds
+/// the call's `FuncContext`), so its memory holds still.
 pub struct HostCall<'c> {
     memory: &'c MemoryView,
-    _call: FuncContext<'c>,
 }
 
 impl HostCall<'_> {
@@ -256,8 +256,8 @@ fn link<'n>(
     for (function, handler) in names.filter_map(abi::find) {
         let (ctx, view) = (ctx.clone(), view.clone());
         let ty = func_type(function);
-        let host = HostFunction::from_untyped(store, &ty, move |call, args| {
-            let call = HostCall { memory: &view, _call: call };
+        let host = HostFunction::from_untyped(store, &ty, move |_call: FuncContext<'_>, args| {
+            let call = HostCall { memory: &view };
             match abi::dispatch(handler, &ctx, call, args) {
                 Ok(Ret::None) => Ok(Vec::new()),
                 Ok(Ret::I32(value)) => Ok(alloc::vec![Value::I32(value)]),
