@@ -53,6 +53,8 @@ pub enum Bug {
     ShortBuffer { len: usize },
     /// A handler's result has another type than its signature's.
     ResultType,
+    /// A host call came before the actor's memory was known.
+    NoMemory,
 }
 
 impl fmt::Display for Bug {
@@ -62,6 +64,7 @@ impl fmt::Display for Bug {
             Self::RangeLeftMemory { len } => write!(f, "a checked {len}-byte guest range left the memory"),
             Self::ShortBuffer { len } => write!(f, "kernel buffer shorter than a {len}-byte guest range"),
             Self::ResultType => f.write_str("a host function's result has the wrong type"),
+            Self::NoMemory => f.write_str("a host call before the actor's memory was known"),
         }
     }
 }

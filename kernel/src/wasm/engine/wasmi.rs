@@ -66,20 +66,43 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Module, SpawnError> {
         .set_max_recursion_depth(limits.call_depth)
         .set_max_stack_height(limits.value_slots * CELL_BYTES as usize);
     let engine = Engine::new(&config);
-    let inner = wasmi::Module::new(&engine, bytes).map_err(|e| refusal(&e))?;
+    if has_start_section(bytes) {
+        return Err(SpawnError::Instantiate(
+            "it has a start function, which this kernel's wasmi engine does not run".into(),
+        ));
+    }
+    let inner = wasmi::Module::new(&engine, bytes).map_err(|e| SpawnError::Malformed(e.to_string()))?;
     Ok(Module { engine, inner })
 }
 
-/// Why wasmi refused a module, in the spawn error's terms.
-fn refusal(error: &Error) -> SpawnError {
-    let why = error.to_string();
-    if why.contains("start") {
-        SpawnError::Instantiate(
-            "it has a start function, which this kernel's wasmi engine does not run".into(),
-        )
-    } else {
-        SpawnError::Malformed(why)
+/// Whether the module `bytes` has a start section (section 8), read from the section headers
+/// alone; `false` for bytes that are not a module, which wasmi then refuses by itself.
+fn has_start_section(bytes: &[u8]) -> bool {
+    let mut at = 8; // Past the magic number and the version.
+    while let Some(&id) = bytes.get(at) {
+        if id == 8 {
+            return true;
+        }
+        // The section's size, a LEB128 u32, then its contents.
+        let (mut size, mut shift) = (0usize, 0);
+        loop {
+            at += 1;
+            let Some(&byte) = bytes.get(at) else { return false };
+            size |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            if shift > 28 {
+                return false;
+            }
+        }
+        at = match (at + 1).checked_add(size) {
+            Some(next) => next,
+            None => return false,
+        };
     }
+    false
 }
 
 impl Module {
@@ -292,7 +315,7 @@ pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> 
 #[inline]
 fn host_call(handler: abi::Handler, mut caller: Caller<'_, Actor>, args: &[Value]) -> Result<Ret, Error> {
     let Some(memory) = caller.data().memory else {
-        return Err(Error::host(HostError::Bug(Bug::RangeLeftMemory { len: 0 })));
+        return Err(Error::host(HostError::Bug(Bug::NoMemory)));
     };
     let (bytes, actor) = memory.data_and_store_mut(&mut caller);
     abi::dispatch(handler, &actor.context, HostCall { memory: bytes }, args).map_err(Error::host)
@@ -403,7 +426,7 @@ impl Instance {
     /// native actor calls its host functions this way); the trap if it fails.
     pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Vec<Value>, Trap> {
         let function =
-            self.instance.get_func(&self.store, name).ok_or(Trap::Other("no such export".into()))?;
+            self.instance.get_func(&self.store, name).ok_or_else(|| Trap::Other("no such export".into()))?;
         let results = function.ty(&self.store).results().len();
         let mut out = alloc::vec![Value::I32(0); results];
         // Enough for any one host call; the fuel is not what limits it.
@@ -441,5 +464,30 @@ fn trap(error: &Error) -> Trap {
         Some(TrapCode::StackOverflow) => Trap::StackOverflow,
         Some(TrapCode::OutOfSystemMemory | TrapCode::GrowthOperationLimited) => Trap::OutOfMemory,
         _ => Trap::Other(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_section_is_found_among_the_others_and_garbage_has_none() {
+        let with = wat::parse_str("(module (func $s) (memory 1) (start $s))").unwrap();
+        let without = wat::parse_str("(module (func $s) (memory 1) (export \"s\" (func $s)))").unwrap();
+        assert!(has_start_section(&with));
+        assert!(!has_start_section(&without));
+        for garbage in [
+            &[][..],
+            &[0, 97, 115, 109, 1, 0, 0, 0, 8][..],
+            &[0; 8][..],
+            &[0, 0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            let _ = has_start_section(garbage);
+        }
+        assert!(
+            !has_start_section(&[0, 0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+            "a size past the end"
+        );
     }
 }
