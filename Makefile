@@ -76,7 +76,7 @@ boot-test: toolchain
 lint: toolchain
 	cargo fmt --all --check
 	cd fuzz && cargo fmt --check && cargo clippy -q --all-targets -- -D warnings
-	cargo clippy -q -p minimalos -p limine-config -p minimalos-abi --all-targets -- -D warnings
+	cargo clippy -q -p minimalos -p limine-config -p minimalos-abi -p interp-host --all-targets -- -D warnings
 	cargo clippy -q -p kernel --target x86_64-unknown-none -- -D warnings
 	cargo clippy -q -p kernel --target x86_64-unknown-none --features wasmi -- -D warnings
 	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings

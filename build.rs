@@ -20,7 +20,7 @@ const CROSS_DIR: &str = "target/cross";
 
 /// The raw modules of `tests/wasm/` the shell's `bench` commands run, so the default image has
 /// them: the interpreter and path benchmarks, and the hogs of `bench preempt`.
-const BENCH_MODULES: [&str; 5] = ["bench_cpu", "bench_path", "spinner", "attack_bulk", "attack_log"];
+const BENCH_MODULES: [&str; 5] = ["bench_interp", "bench_path", "spinner", "attack_bulk", "attack_log"];
 
 /// Kernel, loader, actor targets.
 const KERNEL_TARGET: &str = "x86_64-unknown-none";
@@ -62,7 +62,8 @@ fn main() {
         files.push((format!("{name}.wasm"), built));
     }
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
-    let tests = test_modules(&root.join("tests/wasm"), &out_dir.join("test-wasm"));
+    let test_wasm = out_dir.join("test-wasm");
+    let tests = test_modules(&root.join("tests/wasm"), &test_wasm);
     let for_bench = |name: &String| BENCH_MODULES.iter().any(|m| *name == format!("test/{m}.wasm"));
     // The checks (`*_check` actors) drive tests; the default image leaves them out.
     let default: Vec<_> = files
@@ -82,6 +83,7 @@ fn main() {
     println!("cargo:rustc-env=MINIMALOS_LOADER={}", loader.display());
     println!("cargo:rustc-env=MINIMALOS_RAMDISK={}", ramdisk.display());
     println!("cargo:rustc-env=MINIMALOS_TEST_RAMDISK={}", test_ramdisk.display());
+    println!("cargo:rustc-env=MINIMALOS_TEST_WASM={}", test_wasm.display());
 }
 
 /// Builds `package` for `target` in release mode with `features`, and returns the directory

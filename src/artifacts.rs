@@ -1,6 +1,6 @@
 //! The cross-built parts of the system, as `build.rs` left them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The kernel ELF (with symbols; `make debug` hands it to gdb).
 pub fn kernel() -> &'static Path {
@@ -22,6 +22,12 @@ pub fn ramdisk() -> &'static Path {
 /// tests' image.
 pub fn test_ramdisk() -> &'static Path {
     Path::new(env!("MINIMALOS_TEST_RAMDISK"))
+}
+
+/// The raw test module `name` (`tests/wasm/NAME.wat`, assembled), as the ramdisks hold it
+/// under `test/`.
+pub fn test_module(name: &str) -> PathBuf {
+    Path::new(env!("MINIMALOS_TEST_WASM")).join(format!("{name}.wasm"))
 }
 
 /// `limine/limine.conf`, the boot configuration both loaders read.

@@ -10,6 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::artifacts;
+use crate::interp::{self, Comparison};
 use crate::iso::{self, IsoOptions};
 use crate::qemu::{Accel, GdbServer, Machine, QemuOptions};
 
@@ -101,12 +102,6 @@ impl IpcFigures {
 fn number_after(text: &str, label: &str) -> Option<u64> {
     let rest = &text[text.find(label)? + label.len()..];
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-}
-
-/// Interpreter throughput from a `bench wasm` answer: integer and float MIPS.
-pub fn parse_wasm(answer: &str) -> Option<[u64; 2]> {
-    let line = answer.lines().find(|l| l.contains("wasm: integer "))?;
-    Some([number_after(line, "integer ")?, number_after(line, "float ")?])
 }
 
 /// What the shell's `bench path` printed: ns per host call, per send + try_recv pair, per
@@ -232,7 +227,8 @@ struct Results {
     spawn: Option<SpawnFigures>,
     /// `bench preempt` beside each of [`HOGS`], in that order.
     preempt: Vec<Option<IpcFigures>>,
-    wasm_mips: Option<[u64; 2]>,
+    /// `bench wasm` and the same workloads on the host.
+    interp: Option<Comparison>,
     path: Option<PathFigures>,
     console: Option<ConsoleFigures>,
 }
@@ -279,8 +275,8 @@ impl Results {
                 fields.push(format!("\"{key}\": {}", preempt.rt_ns.json()));
             }
         }
-        if let Some([integer, float]) = self.wasm_mips {
-            fields.push(format!("\"wasm_mips\": {{\"integer\": {integer}, \"float\": {float}}}"));
+        if let Some(interp) = &self.interp {
+            fields.push(interp.json());
         }
         if let Some(path) = &self.path {
             fields.push(format!(
@@ -353,12 +349,8 @@ impl Results {
                 spawn.actors, spawn.heap_kib, spawn.physical_kib
             );
         }
-        if let Some([integer, float]) = self.wasm_mips {
-            let _ = write!(
-                md,
-                "\nInterpreter: {integer} million Wasm instructions per second on integer code, {float} on \
-                 f64 code (soft-float kernel).\n"
-            );
+        if let Some(interp) = &self.interp {
+            md += &interp.markdown();
         }
         if let Some(path) = &self.path {
             let _ = write!(
@@ -409,6 +401,10 @@ pub fn run() -> Result<PathBuf, String> {
     let _ = machine.save_log(&dir.join("bench.serial.log"));
     machine.kill();
     measured?;
+    // After QEMU has stopped, so that it does not share the CPU with the host's runs.
+    if let Some(interp) = &mut results.interp {
+        interp.host = interp::run_on_host(interp.engine, &artifacts::test_module("bench_interp"))?;
+    }
 
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json = dir.join("results.json");
@@ -476,7 +472,12 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     eprintln!("bench: bench wasm");
     let answer = ask(machine, "bench wasm", ANSWER_TIMEOUT)?;
     eprint!("{answer}");
-    results.wasm_mips = parse_wasm(&answer);
+    results.interp = interp::parse_kernel(&answer).map(|kernel| Comparison {
+        engine: results.engine,
+        kernel,
+        icount: results.accel == Accel::Icount.name(),
+        ..Comparison::default()
+    });
 
     eprintln!("bench: bench path");
     let answer = ask(machine, "bench path", ANSWER_TIMEOUT)?;
@@ -513,13 +514,6 @@ mod tests {
         let json = Results { accel: "tcg", console: Some(console), ..Results::default() }.json();
         assert!(json.contains("\"console_1000_lines\": {\"wall_ms\": 5120, \"ui_server_cpu_ms\": 4800}"));
         assert_eq!(parse_console("bench console: no ui_server is running\r\n"), None);
-    }
-
-    #[test]
-    fn wasm_figures_parse_from_their_line() {
-        let answer = "bench wasm\r\nwasm: integer 41 MIPS (22000000 instructions in 530 ms), float 3 MIPS (2200000 instructions in 700 ms, soft-float)\r\n";
-        assert_eq!(parse_wasm(answer), Some([41, 3]));
-        assert_eq!(parse_wasm("bench wasm: test/bench_cpu.wasm ended without figures\r\n"), None);
     }
 
     use super::*;

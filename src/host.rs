@@ -39,6 +39,9 @@ pub const MTOOLS: Requirement =
     Requirement { what: "mtools (mformat, mcopy)", package: "mtools", probe: Probe::Program("mcopy") };
 /// gdb with Python, which steps the guest for `make profile`.
 pub const GDB: Requirement = Requirement { what: "gdb", package: "gdb", probe: Probe::Program("gdb") };
+/// valgrind, whose callgrind counts the host's instructions for `make bench`.
+pub const VALGRIND: Requirement =
+    Requirement { what: "valgrind", package: "valgrind", probe: Probe::Program("valgrind") };
 /// OVMF, UEFI firmware for QEMU.
 pub const OVMF: Requirement =
     Requirement { what: "OVMF UEFI firmware", package: "ovmf", probe: Probe::AnyFile(OVMF_CODE_PATHS) };

@@ -3,6 +3,7 @@
 //! - [`bench`]: `make bench`: the shell's benchmarks run in QEMU, their figures saved.
 //! - [`artifacts`]: where `build.rs` put the kernel, the loader and the ramdisk.
 //! - [`host`]: the host programs the image and QEMU need, installed when possible.
+//! - [`interp`]: the interpreter workloads in the kernel and natively on the host, compared.
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
 //! - [`profile`]: `make profile`: one IPC round trip's instructions by kernel symbol.
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
@@ -12,6 +13,7 @@
 pub mod artifacts;
 pub mod bench;
 pub mod host;
+pub mod interp;
 pub mod iso;
 pub mod profile;
 pub mod qemu;

@@ -10,7 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use minimalos::bench::{PROMPT, ask, parse_ipc, parse_native, parse_path, parse_spawn, parse_wasm};
+use minimalos::bench::{PROMPT, ask, parse_ipc, parse_native, parse_path, parse_spawn};
+use minimalos::interp::parse_kernel;
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
 use common::{BOOT_TIMEOUT, default_image, test_dir};
@@ -77,8 +78,10 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     assert!(!spawn.contains("could not be killed"), "{spawn}");
     let native = parse_native(native).unwrap_or_else(|| panic!("no figures in {native:?}"));
     assert!(native.ordered() && native.min > 0, "{native:?}");
-    let [integer, float] = parse_wasm(wasm).unwrap_or_else(|| panic!("no figures in {wasm:?}"));
-    assert!(integer > 0 && float > 0, "{wasm}");
+    let workloads = parse_kernel(wasm).unwrap_or_else(|| panic!("no figures in {wasm:?}"));
+    let names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["calls", "integer", "float", "memory_loop", "host_calls"], "{wasm}");
+    assert!(workloads.iter().all(|w| w.units > 0 && w.ns > 0), "{wasm}");
     let path = parse_path(path).unwrap_or_else(|| panic!("no figures in {path:?}"));
     assert!(path.host_call_ns > 0 && path.send_try_recv_ns > 0 && path.yield_ns > 0, "{path:?}");
 }

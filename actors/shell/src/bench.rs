@@ -213,37 +213,38 @@ fn spawn_summary(times: &mut [u64], before: &MemoryInfo, after: &MemoryInfo) -> 
     )
 }
 
-/// The interpreter-throughput kernel (`tests/wasm/bench_cpu.wat`, in every ramdisk under `test/`).
-const CPU_KERNEL: &str = "test/bench_cpu.wasm";
-/// Wasm instructions per iteration of both of its loops (counted in its source).
-const INSTRUCTIONS_PER_ITERATION: u64 = 11;
+/// The interpreter's workloads (`tests/wasm/bench_interp.wat`, in every ramdisk under `test/`).
+const INTERP_KERNEL: &str = "test/bench_interp.wasm";
+/// Its workloads in the order it reports them, each with what one unit of it is.
+pub const WORKLOADS: [(&str, &str); 5] = [
+    ("calls", "recursive calls"),
+    ("integer", "loops of 11 integer instructions"),
+    ("float", "loops of 11, with f64.mul and f64.add"),
+    ("memory_loop", "loops of 17, with i32.load and i32.store"),
+    ("host_calls", "loops of 9, with a call of sys_tsc_hz"),
+];
 /// Opcode of the figures the measuring actors send.
 const FIGURES: u32 = 2;
 
-/// Runs `bench wasm`: the integer and float loops of [`CPU_KERNEL`]; returns what to print.
+/// Runs `bench wasm`: each workload of [`INTERP_KERNEL`] once; returns what to print.
 pub async fn wasm(system: &System) -> String {
-    match run_wasm(system).await {
-        Ok(text) => text,
+    match figures::<{ 2 * WORKLOADS.len() }>(system, INTERP_KERNEL).await {
+        Ok(words) => {
+            let mut text = format!("wasm: the workloads of {INTERP_KERNEL} in this kernel's interpreter\n");
+            for ((name, unit), figures) in WORKLOADS.iter().zip(words.as_chunks::<2>().0) {
+                let [units, ns] = *figures;
+                let tenths = (ns * 10).checked_div(units).unwrap_or(0);
+                let _ = writeln!(
+                    text,
+                    "  {name:<12}{units:>8} {unit:<40}{ns:>11} ns  {}.{} ns each",
+                    tenths / 10,
+                    tenths % 10
+                );
+            }
+            text
+        }
         Err(why) => format!("bench wasm: {why}\n"),
     }
-}
-
-async fn run_wasm(system: &System) -> Result<String, String> {
-    let [int_iters, int_ns, float_iters, float_ns] = figures(system, CPU_KERNEL).await?;
-    if int_ns == 0 || float_ns == 0 {
-        return Err(format!("{CPU_KERNEL} measured no time"));
-    }
-    // Instructions per µs are millions per second.
-    let mips = |iters: u64, ns: u64| iters * INSTRUCTIONS_PER_ITERATION * 1000 / ns;
-    Ok(format!(
-        "wasm: integer {} MIPS ({} instructions in {} ms), float {} MIPS ({} instructions in {} ms, soft-float)\n",
-        mips(int_iters, int_ns),
-        int_iters * INSTRUCTIONS_PER_ITERATION,
-        int_ns / 1_000_000,
-        mips(float_iters, float_ns),
-        float_iters * INSTRUCTIONS_PER_ITERATION,
-        float_ns / 1_000_000,
-    ))
 }
 
 /// Starts `file` with a grant to send its figures back, and returns them: `N` little-endian
