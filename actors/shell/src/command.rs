@@ -27,7 +27,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("bench ipc-native [N]", "N round trips between two kernel tasks, no Wasm (100000)"),
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
     ("bench preempt [N] [spin|bulk|log]", "bench ipc N beside a CPU hog: a loop, bulk memory, a log flood"),
-    ("bench wasm", "interpreter speed: million Wasm instructions per second"),
+    ("bench wasm", "interpreter workloads: calls, integer, f64, memory, host calls"),
     ("bench path", "what a host call, a send + receive and a yield cost on their own"),
     ("bench console [N]", "N log lines on the display (1000): wall time, ui_server's CPU"),
 ];
