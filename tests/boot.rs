@@ -228,6 +228,7 @@ fn abi_boot() -> &'static str {
         for (actor, end) in [
             ("ticker", "exited"),
             ("recursion", "trapped"),
+            ("floats", "exited"),
             ("receiver", "exited"),
             ("ipcerrors", "exited"),
             ("pong", "exited"),
@@ -287,6 +288,14 @@ fn host_calls_receive_arguments_in_signature_order() {
 fn sys_exit_code_is_reported() {
     let pid = abi_pid("exit7");
     line_with(abi_boot(), &format!("exit7[{pid}] exited with status 7"));
+}
+
+/// Float arithmetic is IEEE 754's, bit for bit, though the kernel is built soft-float
+/// (`tests/wasm/float_ops.wat` exits with the number of the first case that fails).
+#[test]
+fn float_arithmetic_rounds_and_overflows_as_ieee_754_says() {
+    let pid = abi_pid("floats");
+    line_with(abi_boot(), &format!("floats[{pid}] exited with status 0"));
 }
 
 #[test]

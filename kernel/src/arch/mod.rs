@@ -11,6 +11,9 @@ pub mod backtrace;
 pub mod context;
 pub mod cpu;
 pub mod exceptions;
+// Only the kernel is soft-float; a host build's floats are the host's own.
+#[cfg(target_os = "none")]
+pub mod float;
 pub mod gdt;
 pub mod idt;
 pub mod ioapic;
@@ -20,10 +23,12 @@ pub mod pit;
 pub mod qemu;
 pub mod serial;
 
-/// Installs the kernel's descriptor tables, so that every CPU exception gets a report.
-/// Call once, early, with interrupts off.
+/// Installs the kernel's descriptor tables, so that every CPU exception gets a report, and
+/// enables the SSE unit the float arithmetic runs on. Call once, early, with interrupts off.
 pub fn init() {
     // The IDT's gates take the code selector that `gdt::init` loads.
     gdt::init();
     idt::init();
+    #[cfg(target_os = "none")]
+    float::init();
 }
