@@ -15,7 +15,7 @@ OTHER_ENGINE    = $(if $(filter wasmi,$(ENGINE)),tinywasm,wasmi)
 # Every crate under actors/ (the package is named like its folder): actors and their libraries.
 ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml))))
 
-.PHONY: iso run debug bench profile fuzz test host-test boot-test lint fmt toolchain clean
+.PHONY: iso run debug bench profile yardstick fuzz test host-test boot-test lint fmt toolchain clean
 
 # ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/).
 iso: toolchain
@@ -34,6 +34,11 @@ bench: toolchain
 # One Wasm IPC round trip stepped under icount with gdb: instructions by kernel symbol.
 profile: toolchain
 	$(RUNNER) profile
+
+# The interpreter workloads in MinimalOS against the same engine hosted by a Debian kernel in
+# the same QEMU, boots alternated YARDSTICK_ROUNDS times (3); build/yardstick/results.{json,md}.
+yardstick: toolchain
+	$(RUNNER) yardstick
 
 # Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the actor-facing code on the host:
 # FUZZ_SECONDS per target (default 60) after replaying the kept regressions. A crash stops it

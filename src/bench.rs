@@ -41,7 +41,7 @@ const CONSOLE_LINES: u32 = 1000;
 /// Generous for a UEFI boot under TCG on a loaded host.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest wait for one benchmark's answer.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Round-trip latency percentiles, in ns.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

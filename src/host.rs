@@ -109,6 +109,47 @@ pub fn ensure(requirements: &[Requirement]) -> Result<(), MissingTools> {
     }
 }
 
+/// The Debian package `package`, downloaded with `apt-get download` into `dir` and unpacked
+/// (not installed) under `dir/PACKAGE/`; that root, kept for the next call.
+pub fn unpack_deb(package: &str, dir: &Path) -> Result<PathBuf, String> {
+    let root = dir.join(package);
+    if root.is_dir() {
+        return Ok(root);
+    }
+    let download = || {
+        eprintln!("downloading the Debian package {package}");
+        Command::new("apt-get")
+            .args(["download", "-q", package])
+            .current_dir(dir)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // A fresh machine may have no package lists yet.
+    if !download() && !(apt_get(&["update", "-q"]).is_ok() && download()) {
+        return Err(format!("cannot download the Debian package {package} (apt-get download {package})"));
+    }
+    let deb = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .find(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.starts_with(&format!("{package}_")) && name.ends_with(".deb")
+        })
+        .ok_or_else(|| format!("apt-get download left no {package}_*.deb in {}", dir.display()))?;
+    let unpacking = dir.join(format!("{package}.unpacking"));
+    let status = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&unpacking)
+        .status()
+        .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
+    if !status.success() {
+        return Err(format!("dpkg-deb -x {} failed ({status})", deb.display()));
+    }
+    std::fs::rename(&unpacking, &root).map_err(|e| format!("{}: {e}", root.display()))?;
+    Ok(root)
+}
+
 fn apt_get(args: &[&str]) -> Result<(), String> {
     let status = Command::new("apt-get")
         .args(args)

@@ -52,16 +52,7 @@ pub fn parse_kernel(answer: &str) -> Option<Vec<KernelRun>> {
 /// once natively for its time, then each alone under callgrind for its instructions.
 pub fn run_on_host(engine: &str, wasm: &Path) -> Result<Vec<HostRun>, String> {
     host::ensure(&[host::VALGRIND]).map_err(|e| e.to_string())?;
-    eprintln!("bench: building tools/interp-host (release, the kernel's engine crates)");
-    let status = Command::new(env!("CARGO"))
-        .current_dir(artifacts::repo_root())
-        .args(["build", "-q", "--release", "--locked", "-p", "interp-host"])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("building interp-host failed ({status})"));
-    }
-    let runner = artifacts::repo_root().join("target/release/interp-host");
+    let runner = build_runner()?;
     eprintln!("bench: {engine} natively on this host: {}", wasm.display());
     let mut runs = Vec::new();
     for (name, units, ns) in parse_host(&output(Command::new(&runner).args(["--engine", engine]).arg(wasm))?)?
@@ -73,8 +64,22 @@ pub fn run_on_host(engine: &str, wasm: &Path) -> Result<Vec<HostRun>, String> {
     Ok(runs)
 }
 
-/// `interp-host`'s lines: `NAME UNITS NS`.
-fn parse_host(stdout: &str) -> Result<Vec<(String, u64, u64)>, String> {
+/// Builds `tools/interp-host` (release, the workspace's profile); returns its path.
+pub fn build_runner() -> Result<PathBuf, String> {
+    eprintln!("bench: building tools/interp-host (release, the kernel's engine crates)");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(artifacts::repo_root())
+        .args(["build", "-q", "--release", "--locked", "-p", "interp-host"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building interp-host failed ({status})"));
+    }
+    Ok(artifacts::repo_root().join("target/release/interp-host"))
+}
+
+/// `interp-host`'s lines: `NAME UNITS NS`; other lines are errors.
+pub fn parse_host(stdout: &str) -> Result<Vec<(String, u64, u64)>, String> {
     stdout
         .lines()
         .map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
@@ -88,7 +93,7 @@ fn parse_host(stdout: &str) -> Result<Vec<(String, u64, u64)>, String> {
 }
 
 /// Instructions callgrind counts inside `interp_host::measured` for the workload `name`.
-fn callgrind(runner: &PathBuf, engine: &str, name: &str, wasm: &Path) -> Result<u64, String> {
+fn callgrind(runner: &Path, engine: &str, name: &str, wasm: &Path) -> Result<u64, String> {
     let out = Command::new("valgrind")
         .args([
             "--tool=callgrind",

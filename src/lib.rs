@@ -9,6 +9,8 @@
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
 //!   and type into.
 //! - [`screen`]: screenshots of the display, as images tests can look at.
+//! - [`yardstick`]: `make yardstick`: the interpreter in MinimalOS against the same one hosted by
+//!   Linux in the same QEMU.
 
 pub mod artifacts;
 pub mod bench;
@@ -18,3 +20,4 @@ pub mod iso;
 pub mod profile;
 pub mod qemu;
 pub mod screen;
+pub mod yardstick;

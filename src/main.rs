@@ -6,6 +6,7 @@
 //! minimalos debug [--iso PATH]                    the same, paused, with a gdb server on :1234
 //! minimalos bench                                 run the benchmarks, write build/bench/results.*
 //! minimalos profile                               count one IPC round trip's instructions by symbol
+//! minimalos yardstick                             bench wasm against the same engine hosted by Linux
 //! ```
 //! Environment: `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
 //! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release,
@@ -20,7 +21,7 @@ use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{self, Accel, GdbServer, QemuOptions};
 
 const USAGE: &str =
-    "usage: minimalos <iso|run|debug|bench|profile> [--out PATH] [--iso PATH] [--cmdline TEXT]";
+    "usage: minimalos <iso|run|debug|bench|profile|yardstick> [--out PATH] [--iso PATH] [--cmdline TEXT]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -34,6 +35,11 @@ fn main() -> ExitCode {
 
 fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let (command, flags) = args.split_first().ok_or(USAGE)?;
+    if command == "yardstick" {
+        let results = minimalos::yardstick::run()?;
+        eprintln!("minimalos: wrote {}", results.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if command == "bench" {
         let results = minimalos::bench::run()?;
         eprintln!("minimalos: wrote {}", results.display());

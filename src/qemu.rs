@@ -58,7 +58,7 @@ impl Accel {
     }
 
     /// QEMU's options for it.
-    fn qemu_args(self) -> &'static [&'static str] {
+    pub fn qemu_args(self) -> &'static [&'static str] {
         match self {
             Self::Tcg => &["-accel", "tcg"],
             Self::Kvm => &["-accel", "kvm"],
