@@ -181,7 +181,7 @@ impl Display for Report<'_> {
             }
         }
         let mut callers = [0u64; BACKTRACE_FRAMES];
-        let count = backtrace::walk(frame.rsp, frame.regs.rbp, &mut callers);
+        let count = backtrace::walk(frame.rsp, &mut callers);
         f.write_str("\n  backtrace:")?;
         // A return address points after its call; the byte before it is inside the caller.
         let addresses =
