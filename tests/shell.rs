@@ -113,8 +113,12 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("after too long", "echo still here"),
         // Two DELs, then a backspace byte: `ecxo` becomes `ec`, `echo edited!` loses its `!`.
         ("backspace", "ecxo\x7f\x7fho edited!\x08"),
-        // Control bytes, bytes that are not ASCII and an arrow key's escape sequence.
-        ("garbage", "\x01\x02\u{ff}\u{1f600}\x1b[Aecho clean"),
+        // Control bytes, bytes that are not ASCII and an escape sequence for no key it knows.
+        ("garbage", "\x02\x07\u{ff}\u{1f600}\x1b[5~echo clean"),
+        // The up arrow brings back the line before, which runs again.
+        ("history", "\x1b[A"),
+        // `eco`, left, `h` goes in before the `o`, End, and on: `echo there`.
+        ("cursor keys", "eco\x1b[Dh\x1b[F there"),
         ("uptime", "uptime"),
         ("mem", "mem"),
         ("run hello", "run hello"),
@@ -262,14 +266,23 @@ fn a_line_past_the_limit_is_refused_and_the_shell_goes_on() {
 
 #[test]
 fn backspace_and_delete_edit_the_line() {
-    // What a terminal shows, not the bytes: the kernel's serial driver sends each backspace
-    // byte as back, space, back, so the echoed erase sequence reaches the line expanded.
+    // What a terminal shows, not the bytes: the echo moves back, rewrites and blanks.
     assert_eq!(screen(transcript().shown("backspace")), ["echo edited", "edited"]);
 }
 
 #[test]
 fn garbage_bytes_and_escape_sequences_are_dropped() {
     assert_eq!(transcript().shown("garbage"), "echo clean\r\nclean\r\n");
+}
+
+#[test]
+fn the_up_arrow_recalls_the_line_before() {
+    assert_eq!(transcript().shown("history"), "echo clean\r\nclean\r\n");
+}
+
+#[test]
+fn the_cursor_keys_edit_inside_the_line() {
+    assert_eq!(screen(transcript().shown("cursor keys")), ["echo there", "there"]);
 }
 
 #[test]

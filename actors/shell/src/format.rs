@@ -113,7 +113,8 @@ pub fn help(commands: &[(&str, &str)], line_limit: usize) -> String {
     }
     let _ = writeln!(
         text,
-        "editing: backspace erases, Ctrl-C drops the line; a line holds at most {line_limit} bytes"
+        "editing: left/right, Home/End (Ctrl-A/E), backspace and Delete edit; up/down recall earlier \
+         lines; Ctrl-C drops the line; a line holds at most {line_limit} bytes"
     );
     text
 }
@@ -239,7 +240,9 @@ mod tests {
         let text = help(&[("ps", "processes"), ("kill PID", "end one")], 256);
         assert_eq!(
             text,
-            "commands:\n  ps        processes\n  kill PID  end one\nediting: backspace erases, Ctrl-C drops the line; a line holds at most 256 bytes\n"
+            "commands:\n  ps        processes\n  kill PID  end one\nediting: left/right, Home/End (Ctrl-A/E), \
+             backspace and Delete edit; up/down recall earlier lines; Ctrl-C drops the line; a line holds \
+             at most 256 bytes\n"
         );
     }
 

@@ -8,7 +8,7 @@
 //! `ui.req:w` (everything shown on the console is mirrored on the display). The order is
 //! fixed: the display's endpoint counts as one only at grant 4, after the vfs's.
 //!
-//! - [`editor`]: typed bytes to lines (echo, backspace, Ctrl-C, the length limit).
+//! - [`editor`]: typed bytes to lines (echo, cursor keys, history, Ctrl-C, the length limit).
 //! - [`command`]: a line to a [`command::Command`].
 //! - [`execute`]: carrying a command out through the `system` capability.
 //! - [`bench`]: the `bench` command: benchmark actors started and their figures shown.
