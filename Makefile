@@ -17,15 +17,16 @@ ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard act
 
 .PHONY: iso run debug bench profile yardstick fuzz test host-test boot-test lint fmt toolchain clean
 
-# ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/).
+# ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/);
+# CMDLINE="log=debug slice_us=500" replaces the kernel command line of limine/limine.conf.
 iso: toolchain
-	ACTORS="$(ACTORS)" $(RUNNER) iso
+	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) iso
 
 run: toolchain
-	ACTORS="$(ACTORS)" $(RUNNER) run
+	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) run
 
 debug: toolchain
-	ACTORS="$(ACTORS)" $(RUNNER) debug
+	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) debug
 
 # The benchmarks in QEMU (TCG unless ACCEL=kvm or icount); figures in build/bench/results.{json,md}.
 bench: toolchain

@@ -8,7 +8,8 @@
 //! minimalos profile                               count one IPC round trip's instructions by symbol
 //! minimalos yardstick                             bench wasm against the same engine hosted by Linux
 //! ```
-//! Environment: `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
+//! Environment: `CMDLINE="log=debug ..."` for the kernel command line (`--cmdline` wins),
+//! `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
 //! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release,
 //! `ACTORS="a.wasm b.wasm"` to pack extra actors into the ramdisk (as do `.wasm` files in
 //! `extra-actors/`).
@@ -52,7 +53,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let mut iso_options = IsoOptions {
         out: artifacts::repo_root().join("build/minimalos.iso"),
-        cmdline: None,
+        cmdline: std::env::var("CMDLINE").ok().filter(|c| !c.is_empty()),
         limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
         extra_actors: iso::extra_actors(&std::env::var("ACTORS").unwrap_or_default()),
         test_modules: false,
