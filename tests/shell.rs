@@ -122,6 +122,9 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("uptime", "uptime"),
         ("mem", "mem"),
         ("run hello", "run hello"),
+        ("endpoint", "endpoint box capacity=8"),
+        ("run with grant", "run hello grant=box:rw"),
+        ("eps", "eps"),
         ("run missing", "run nosuchactor"),
         ("run spinner", "run test/spinner"),
     ] {
@@ -321,9 +324,30 @@ fn mem_reports_physical_memory_and_the_kernel_heap() {
 fn run_starts_hello_and_its_log_line_appears() {
     let transcript = transcript();
     let pid = transcript.hello_pid.unwrap();
-    assert_eq!(answer("run hello"), format!("started hello as pid {pid}\r\n"));
+    assert_eq!(
+        answer("run hello"),
+        format!(
+            "started hello as pid {pid}, holding no capabilities (run NAME grant=ENDPOINT:RIGHTS gives it \
+             some)\r\n"
+        )
+    );
     let log = std::fs::read_to_string(test_dir().join("shell.serial.log")).unwrap();
     assert!(log.contains(&format!("hello[{pid}]: hello from a Wasm actor")), "no greeting from pid {pid}");
+}
+
+#[test]
+fn run_grants_an_endpoint_made_at_the_shell_and_eps_lists_it() {
+    assert_eq!(answer("endpoint"), "endpoint box: 8 messages; grant it with run ACTOR grant=box:RIGHTS\r\n");
+    let started = answer("run with grant");
+    let pid = started.split("as pid ").nth(1).and_then(number).unwrap_or_else(|| panic!("{started}"));
+    assert_eq!(started, format!("started hello as pid {pid}, holding handles 0 = box (rw)\r\n"));
+    let eps = answer("eps");
+    let row = eps.lines().nth(1).unwrap_or_else(|| panic!("no row in {eps}"));
+    assert!(row.starts_with("box ") && row.contains("       8  "), "{eps}");
+    assert!(
+        row.ends_with(&format!("{pid} hello (rw)")) || row.ends_with(&format!("{pid} ended (rw)")),
+        "{eps}"
+    );
 }
 
 #[test]
@@ -334,7 +358,7 @@ fn run_of_a_missing_module_gives_the_kernels_reason() {
 #[test]
 fn kill_ends_a_running_actor() {
     let pid = transcript().spinner_pid.unwrap();
-    assert_eq!(answer("run spinner"), format!("started test/spinner as pid {pid}\r\n"));
+    assert!(answer("run spinner").starts_with(&format!("started test/spinner as pid {pid}, ")));
     assert_eq!(answer("kill"), format!("killed test/spinner (pid {pid})\r\n"));
     assert_eq!(ps_row("ps after kill", pid)[1..3], ["test/spinner", "killed"]);
     assert_eq!(answer("kill again"), format!("kill: no live process has pid {pid}\r\n"));

@@ -71,6 +71,18 @@ pub const RIGHT_WRITE: i32 = 2;
 /// Right to move the capability to another actor in a message.
 pub const RIGHT_GRANT: i32 = 4;
 
+/// The rights written as letters, as the boot manifest and the shell take them: `r`
+/// ([`RIGHT_READ`]), `w` ([`RIGHT_WRITE`]), `g` ([`RIGHT_GRANT`]), in any order; the first
+/// other character is the error.
+pub fn rights_from_letters(letters: &str) -> Result<i32, char> {
+    letters.chars().try_fold(0, |rights, letter| match letter {
+        'r' => Ok(rights | RIGHT_READ),
+        'w' => Ok(rights | RIGHT_WRITE),
+        'g' => Ok(rights | RIGHT_GRANT),
+        other => Err(other),
+    })
+}
+
 /// `cap` argument of `sys_cap_send`, and the header's cap field, when no capability moves.
 pub const NO_CAP: i64 = -1;
 /// Largest message payload, in bytes.
@@ -207,6 +219,14 @@ pub const MAX_CAPACITY: usize = 4096;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rights_letters_add_up_and_others_are_named() {
+        assert_eq!(rights_from_letters("rw"), Ok(RIGHT_READ | RIGHT_WRITE));
+        assert_eq!(rights_from_letters("gwr"), Ok(RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT));
+        assert_eq!(rights_from_letters(""), Ok(0));
+        assert_eq!(rights_from_letters("rx"), Err('x'));
+    }
+
     use super::*;
 
     #[test]

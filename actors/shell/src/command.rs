@@ -4,11 +4,12 @@
 
 use core::fmt;
 
-use sdk::Pid;
+use sdk::{Pid, Rights, sys};
 
 use crate::bench::{
     DEFAULT_CONSOLE_LINES, DEFAULT_NATIVE_TRIPS, DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS,
 };
+use crate::endpoints::DEFAULT_CAPACITY;
 
 /// Every command, with a one-line description, as `help` lists them.
 pub const HELP: &[(&str, &str)] = &[
@@ -18,7 +19,9 @@ pub const HELP: &[(&str, &str)] = &[
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
     ("kill PID", "end a process"),
-    ("run NAME", "start NAME.wasm from the ramdisk"),
+    ("run NAME [grant=EP:RIGHTS]...", "start NAME.wasm, granting it endpoints of `endpoint` (RIGHTS: r, w)"),
+    ("endpoint NAME [capacity=N]", "make an endpoint this shell holds and run can grant (64 messages)"),
+    ("eps", "the shell's endpoints and whom they were granted to"),
     ("dmesg [LINES]", "the kernel log, or its last LINES lines"),
     ("ls [PATH]", "list a directory, / if none is given (needs the vfs)"),
     ("cat FILE", "print a file (needs the vfs)"),
@@ -99,8 +102,12 @@ pub enum Command<'a> {
     Uptime,
     /// `kill PID`.
     Kill(Pid),
-    /// `run NAME`: the name as typed.
-    Run(&'a str),
+    /// `run NAME [grant=EP:RIGHTS]...`: the name as typed, and the grants.
+    Run(&'a str, Grants<'a>),
+    /// `endpoint NAME [capacity=N]`.
+    Endpoint(&'a str, u32),
+    /// `eps`.
+    Eps,
     /// `dmesg [LINES]`: the whole log, or its last lines.
     Dmesg(Option<usize>),
     /// `ls [PATH]`.
@@ -122,6 +129,31 @@ pub enum ParseError<'a> {
     Usage(&'static str),
     /// An argument that must be a number is not one.
     NotANumber(&'static str, &'a str),
+    /// A word after `run NAME` that is not `grant=ENDPOINT:RIGHTS`.
+    NotAGrant(&'a str),
+}
+
+/// The `grant=ENDPOINT:RIGHTS` words after `run NAME`, each checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grants<'a>(&'a str);
+
+impl<'a> Grants<'a> {
+    /// Each grant: the endpoint's name and the rights.
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, Rights)> {
+        self.0.split_whitespace().filter_map(grant)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `word` as `grant=ENDPOINT:RIGHTS`, with at least one of the rights `r` and `w`.
+fn grant(word: &str) -> Option<(&str, Rights)> {
+    let (endpoint, letters) = word.strip_prefix("grant=")?.split_once(':')?;
+    let rights = sys::rights_from_letters(letters).ok()? & !sys::RIGHT_GRANT;
+    (!endpoint.is_empty() && rights != 0).then_some((endpoint, Rights::from_bits(rights as u32)))
 }
 
 /// The command `line` asks for.
@@ -142,10 +174,31 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }
             _ => Err(ParseError::Usage("kill PID")),
         },
-        "run" => match (words().next(), words().nth(1)) {
-            (Some(name), None) => Ok(Command::Run(name)),
-            _ => Err(ParseError::Usage("run NAME")),
+        "run" => {
+            let (name, grants) = split_word(rest);
+            if name.is_empty() {
+                return Err(ParseError::Usage("run NAME [grant=EP:RIGHTS]..."));
+            }
+            if let Some(bad) = grants.split_whitespace().find(|word| grant(word).is_none()) {
+                return Err(ParseError::NotAGrant(bad));
+            }
+            if grants.split_whitespace().count() > sys::MAX_SPAWN_GRANTS {
+                return Err(ParseError::Usage("run NAME [grant=EP:RIGHTS]... (at most 16 grants)"));
+            }
+            Ok(Command::Run(name, Grants(grants)))
+        }
+        "endpoint" => match (words().next(), words().nth(1), words().nth(2)) {
+            (Some(name), None, None) => Ok(Command::Endpoint(name, DEFAULT_CAPACITY)),
+            (Some(name), Some(capacity), None) => match capacity.strip_prefix("capacity=") {
+                Some(n) => n
+                    .parse()
+                    .map(|n| Command::Endpoint(name, n))
+                    .map_err(|_| ParseError::NotANumber("capacity", n)),
+                None => Err(ParseError::Usage("endpoint NAME [capacity=N]")),
+            },
+            _ => Err(ParseError::Usage("endpoint NAME [capacity=N]")),
         },
+        "eps" => no_args(Command::Eps, ParseError::Usage("eps")),
         "dmesg" => match (words().next(), words().nth(1)) {
             (None, _) => Ok(Command::Dmesg(None)),
             (Some(lines), None) => lines
@@ -227,6 +280,9 @@ impl fmt::Display for ParseError<'_> {
             ParseError::Unknown(name) => write!(f, "unknown command: {name} (try help)"),
             ParseError::Usage(usage) => write!(f, "usage: {usage}"),
             ParseError::NotANumber(what, text) => write!(f, "not a {what}: {text}"),
+            ParseError::NotAGrant(word) => {
+                write!(f, "not a grant: {word} (grant=ENDPOINT:RIGHTS, RIGHTS made of r and w)")
+            }
         }
     }
 }
@@ -246,8 +302,8 @@ mod tests {
         assert_eq!(parse("mem"), Ok(Command::Mem));
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
-        assert_eq!(parse("run hello"), Ok(Command::Run("hello")));
-        assert_eq!(parse("run test/spinner"), Ok(Command::Run("test/spinner")));
+        assert_eq!(parse("run hello"), Ok(Command::Run("hello", Grants(""))));
+        assert_eq!(parse("run test/spinner"), Ok(Command::Run("test/spinner", Grants(""))));
         assert_eq!(parse("dmesg"), Ok(Command::Dmesg(None)));
         assert_eq!(parse("dmesg 20"), Ok(Command::Dmesg(Some(20))));
         assert_eq!(parse("ls"), Ok(Command::Ls(None)));
@@ -290,8 +346,11 @@ mod tests {
             ("uptime now", "uptime"),
             ("kill", "kill PID"),
             ("kill 1 2", "kill PID"),
-            ("run", "run NAME"),
-            ("run a b", "run NAME"),
+            ("run", "run NAME [grant=EP:RIGHTS]..."),
+            ("endpoint", "endpoint NAME [capacity=N]"),
+            ("endpoint a 5", "endpoint NAME [capacity=N]"),
+            ("endpoint a capacity=5 x", "endpoint NAME [capacity=N]"),
+            ("eps all", "eps"),
             ("dmesg 1 2", "dmesg [LINES]"),
             ("ls a b", "ls [PATH]"),
             ("cat", "cat FILE"),
@@ -301,6 +360,28 @@ mod tests {
             assert_eq!(parse(line), Err(ParseError::Usage(usage)), "{line}");
         }
         assert_eq!(parse("kill 1 2").unwrap_err().to_string(), "usage: kill PID");
+    }
+
+    #[test]
+    fn run_takes_grants_of_read_and_write() {
+        let Ok(Command::Run("client", grants)) = parse("run client grant=counter:rw  grant=log:w") else {
+            panic!("{:?}", parse("run client grant=counter:rw grant=log:w"));
+        };
+        let grants: alloc::vec::Vec<_> = grants.iter().collect();
+        assert_eq!(grants, [("counter", Rights::READ | Rights::WRITE), ("log", Rights::WRITE)]);
+        for bad in ["b", "grant=counter", "grant=:rw", "grant=counter:x", "grant=counter:g", "grant=c:"] {
+            assert_eq!(parse(&alloc::format!("run a {bad}")), Err(ParseError::NotAGrant(bad)), "{bad}");
+        }
+        assert_eq!(
+            parse("run a grant=e:rx").unwrap_err().to_string(),
+            "not a grant: grant=e:rx (grant=ENDPOINT:RIGHTS, RIGHTS made of r and w)"
+        );
+        let seventeen = alloc::format!("run a{}", " grant=e:r".repeat(17));
+        assert!(matches!(parse(&seventeen), Err(ParseError::Usage(_))));
+        assert_eq!(parse("endpoint counter"), Ok(Command::Endpoint("counter", DEFAULT_CAPACITY)));
+        assert_eq!(parse("endpoint counter capacity=8"), Ok(Command::Endpoint("counter", 8)));
+        assert_eq!(parse("endpoint c capacity=x"), Err(ParseError::NotANumber("capacity", "x")));
+        assert_eq!(parse("eps"), Ok(Command::Eps));
     }
 
     #[test]
@@ -332,6 +413,8 @@ mod tests {
                 .replace("[SIZE]", "8")
                 .replace("[spin|bulk|log]", "bulk")
                 .replace("[PATH]", "/")
+                .replace("[grant=EP:RIGHTS]...", "grant=e:rw grant=f:r")
+                .replace("[capacity=N]", "capacity=8")
                 .replace("PID", "1")
                 .replace("NAME", "a")
         };

@@ -4,12 +4,15 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use sdk::rt::Instant;
 use sdk::{Endpoint, Error, Pid, System, sys};
 
 use crate::bench;
-use crate::command::{self, Bench, Command, HELP};
+use crate::command::{self, Bench, Command, Grants, HELP};
+use crate::endpoints::{self, Endpoints};
 use crate::files::{Files, NO_VFS};
 use crate::{MAX_LINE, format};
 
@@ -24,12 +27,14 @@ pub struct Shell {
     /// The console service's pid (the sender of typed input): killing it would leave the shell
     /// without a terminal.
     console: Option<Pid>,
+    /// The endpoints `endpoint` made, which `run` grants.
+    endpoints: RefCell<Endpoints>,
 }
 
 impl Shell {
     /// A shell acting through `system` and `files`, which knows itself as pid `me`.
     pub const fn new(system: System, files: Option<Files>, me: Option<Pid>) -> Shell {
-        Shell { system, files, me, console: None }
+        Shell { system, files, me, console: None, endpoints: RefCell::new(Endpoints::new()) }
     }
 
     /// Notes the pid input comes from, so that `kill` spares it.
@@ -53,7 +58,12 @@ impl Shell {
             Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),
             Command::Uptime => format::uptime(Instant::now().as_nanos().max(0) as u64),
             Command::Kill(pid) => self.kill(pid),
-            Command::Run(name) => self.run(name),
+            Command::Run(name, grants) => self.run(name, grants),
+            Command::Endpoint(name, capacity) => self.endpoints.borrow_mut().create(name, capacity),
+            Command::Eps => {
+                let processes = self.system.processes().unwrap_or_default();
+                self.endpoints.borrow().list(&processes)
+            }
             Command::Dmesg(lines) => {
                 self.system.kernel_log().map_or_else(failed("dmesg"), |log| format::log_tail(&log, lines))
             }
@@ -103,13 +113,31 @@ impl Shell {
         }
     }
 
-    fn run(&self, name: &str) -> String {
+    fn run(&self, name: &str, grants: Grants<'_>) -> String {
         let file = if name.ends_with(".wasm") { name.into() } else { format!("{name}.wasm") };
         if file.len() > sys::MAX_SPAWN_NAME {
             return format!("run: the file name is longer than {} bytes\n", sys::MAX_SPAWN_NAME);
         }
-        match self.system.spawn(&file) {
-            Ok(pid) => format!("started {name} as pid {pid}\n"),
+        let mut endpoints = self.endpoints.borrow_mut();
+        let capabilities: Result<Vec<_>, String> =
+            grants.iter().map(|(endpoint, rights)| endpoints.grant(endpoint, rights)).collect();
+        let capabilities = match capabilities {
+            Ok(capabilities) => capabilities,
+            Err(why) => return format!("run: {why}\n"),
+        };
+        match self.system.spawn_with(&file, capabilities) {
+            Ok(pid) if grants.is_empty() => format!(
+                "started {name} as pid {pid}, holding no capabilities (run NAME grant=ENDPOINT:RIGHTS \
+                 gives it some)\n"
+            ),
+            Ok(pid) => {
+                let mut given = Vec::new();
+                for (handle, (endpoint, rights)) in grants.iter().enumerate() {
+                    endpoints.granted(endpoint, pid, rights);
+                    given.push(format!("{handle} = {endpoint} ({})", endpoints::letters(rights)));
+                }
+                format!("started {name} as pid {pid}, holding handles {}\n", given.join(", "))
+            }
             Err(error) => format!("run: {error}\n"),
         }
     }
@@ -152,6 +180,72 @@ mod tests {
         let shell = Shell::new(System::from_grant(handle), None, own_pid());
         (kernel, shell)
     }
+
+    /// What `run` answers when it started `name` as `pid` with no grants.
+    fn started(name: &str, pid: Pid) -> String {
+        format!(
+            "started {name} as pid {pid}, holding no capabilities (run NAME grant=ENDPOINT:RIGHTS gives it \
+             some)\n"
+        )
+    }
+
+    #[test]
+    fn endpoints_made_at_the_shell_are_granted_by_run_and_listed_with_their_holders() {
+        let (kernel, shell) = shell();
+        kernel.add_module("sender.wasm", SENDER);
+        assert_eq!(run(&shell, "eps"), "no endpoints yet: `endpoint NAME` makes one\n");
+        assert_eq!(
+            run(&shell, "endpoint box capacity=4"),
+            "endpoint box: 4 messages; grant it with run ACTOR grant=box:RIGHTS\n"
+        );
+        assert_eq!(run(&shell, "endpoint box"), "endpoint: box exists already (eps lists them)\n");
+        assert!(run(&shell, "endpoint b/x").starts_with("endpoint: a name is 1 to 32 letters"));
+        run(&shell, "endpoint log");
+        let handles = kernel.open_handles();
+        let pid = kernel.pid() + 1;
+        assert_eq!(
+            run(&shell, "run sender grant=box:w grant=log:rw"),
+            format!("started sender as pid {pid}, holding handles 0 = box (w), 1 = log (rw)\n")
+        );
+        assert_eq!(
+            kernel.open_handles(),
+            handles,
+            "the grants were derived and moved; the shell keeps its own"
+        );
+        assert_eq!(
+            run(&shell, "run sender grant=nobox:w"),
+            "run: no endpoint named nobox (make one with `endpoint nobox`)\n"
+        );
+        let list = run(&shell, "eps");
+        let rows: Vec<&str> = list.lines().collect();
+        assert_eq!(rows.len(), 3, "{list}");
+        assert!(rows[0].starts_with("ENDPOINT ") && rows[0].ends_with("MESSAGES  GRANTED TO"), "{list}");
+        let holder = |rights| [format!("{pid} sender ({rights})"), format!("{pid} ended ({rights})")];
+        assert!(
+            rows[1].starts_with("box ") && holder("w").iter().any(|h| rows[1].ends_with(h.as_str())),
+            "{list}"
+        );
+        assert!(
+            rows[2].starts_with("log ") && holder("rw").iter().any(|h| rows[2].ends_with(h.as_str())),
+            "{list}"
+        );
+        // The sender's send on its grant worked: it exited 0, not with an error code. Each
+        // host call lets the kernel run the other actors meanwhile.
+        let sender = |table: &str| {
+            table.lines().find_map(|l| l.strip_prefix(&row(pid, "sender", ""))).map(String::from)
+        };
+        let state =
+            (0..100).find_map(|_| sender(&run(&shell, "ps")).filter(|state| state.starts_with("exited")));
+        assert!(state.as_deref().is_some_and(|s| s.starts_with("exited 0 ")), "{state:?}");
+    }
+
+    /// Sends four bytes on handle 0 and exits with what the send returned.
+    const SENDER: &str = r#"(module
+        (import "env" "sys_cap_send" (func $send (param i64 i32 i32 i32 i64) (result i32)))
+        (import "env" "sys_exit" (func $exit (param i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")
+            (call $exit (call $send (i64.const 0) (i32.const 7) (i32.const 0) (i32.const 4) (i64.const -1)))))"#;
 
     /// The row `ps` shows for process `pid` named `name`, up to its state.
     fn row(pid: Pid, name: &str, state: &str) -> String {
@@ -201,8 +295,8 @@ mod tests {
         let (kernel, shell) = shell();
         // Pids come from one counter, and the hosted actor was the last process created.
         let (first, second) = (kernel.pid() + 1, kernel.pid() + 2);
-        assert_eq!(run(&shell, "run hello"), format!("started hello as pid {first}\n"));
-        assert_eq!(run(&shell, "run spinner.wasm"), format!("started spinner.wasm as pid {second}\n"));
+        assert_eq!(run(&shell, "run hello"), started("hello", first));
+        assert_eq!(run(&shell, "run spinner.wasm"), started("spinner.wasm", second));
         let table = run(&shell, "ps");
         assert!(table.starts_with("  PID  NAME"), "{table}");
         assert_eq!(table.lines().count(), 4, "the header, the actor and the two started: {table}");
@@ -229,7 +323,7 @@ mod tests {
     fn kill_ends_a_process_by_pid_and_spares_the_shell_and_its_console() {
         let (kernel, mut shell) = shell();
         let spinner = kernel.pid() + 1;
-        assert_eq!(run(&shell, "run spinner"), format!("started spinner as pid {spinner}\n"));
+        assert_eq!(run(&shell, "run spinner"), started("spinner", spinner));
         assert!(run(&shell, "ps").lines().any(|r| r.starts_with(&row(spinner, "spinner", "ready "))));
         assert_eq!(run(&shell, &format!("kill {spinner}")), format!("killed spinner (pid {spinner})\n"));
         assert!(run(&shell, "ps").lines().any(|r| r.starts_with(&row(spinner, "spinner", "killed "))));

@@ -8,6 +8,7 @@
 //! `ui.req:w` (everything shown on the console is mirrored on the display). The order is
 //! fixed: the display's endpoint counts as one only at grant 4, after the vfs's.
 //!
+//! - [`endpoints`]: the endpoints the shell names, holds and grants to the actors it starts.
 //! - [`editor`]: typed bytes to lines (echo, cursor keys, history, Ctrl-C, the length limit).
 //! - [`command`]: a line to a [`command::Command`].
 //! - [`execute`]: carrying a command out through the `system` capability.
@@ -26,6 +27,7 @@ extern crate alloc;
 pub mod bench;
 pub mod command;
 pub mod editor;
+pub mod endpoints;
 pub mod execute;
 pub mod files;
 pub mod format;

@@ -399,15 +399,14 @@ fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, Problem> {
     } else {
         return Err(Problem::Undeclared(object.into()));
     };
-    let mut rights = GrantRights::default();
-    for letter in letters.chars() {
-        match letter {
-            'r' => rights.read = true,
-            'w' => rights.write = true,
-            'g' => rights.grant = true,
-            _ => return Err(Problem::NotARight { letter, grant: grant.into() }),
-        }
-    }
+    let bits = minimalos_abi::rights_from_letters(letters)
+        .map_err(|letter| Problem::NotARight { letter, grant: grant.into() })?;
+    let has = |right: i32| bits & right != 0;
+    let rights = GrantRights {
+        read: has(minimalos_abi::RIGHT_READ),
+        write: has(minimalos_abi::RIGHT_WRITE),
+        grant: has(minimalos_abi::RIGHT_GRANT),
+    };
     if rights == GrantRights::default() {
         return Err(Problem::NoRights(grant.into()));
     }
