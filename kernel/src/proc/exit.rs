@@ -47,6 +47,18 @@ pub enum Trap {
     Other(String),
 }
 
+impl Exit {
+    /// How loudly the log reports it: a trap is an error, a failure status a warning, the rest
+    /// (a clean exit, a kill someone asked for) plain information.
+    pub fn level(&self) -> log::Level {
+        match self {
+            Self::Exited(0) | Self::Killed { .. } => log::Level::Info,
+            Self::Exited(_) => log::Level::Warn,
+            Self::Trapped(_) => log::Level::Error,
+        }
+    }
+}
+
 impl fmt::Display for Exit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -72,5 +84,18 @@ impl fmt::Display for Trap {
             Self::KernelStackOverflow => "overflowed its kernel stack (what was on it is leaked)",
             Self::Other(words) => words,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traps_are_errors_failures_warnings_and_the_rest_information() {
+        assert_eq!(Exit::Trapped(Trap::Unreachable).level(), log::Level::Error);
+        assert_eq!(Exit::Exited(101).level(), log::Level::Warn);
+        assert_eq!(Exit::Exited(0).level(), log::Level::Info);
+        assert_eq!(Exit::Killed { by: None }.level(), log::Level::Info);
     }
 }

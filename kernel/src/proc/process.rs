@@ -329,7 +329,7 @@ impl Process {
             self.phase.store(Phase::Dead as u8, Ordering::Release);
             (core::mem::replace(&mut inner.caps, CapTable::new(0)), inner.task)
         };
-        log::info!("{}[{}] {exit}", self.name, self.pid);
+        log::log!(exit.level(), "{}[{}] {exit}", self.name, self.pid);
         super::note_end();
         if let Some(parent) = self.parent.as_ref().and_then(Weak::upgrade) {
             parent.children.fetch_sub(1, Ordering::Relaxed);
