@@ -30,21 +30,7 @@ const ACTOR_TARGET: &str = "wasm32-unknown-unknown";
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    for watched in [
-        "kernel",
-        "limine",
-        "actors",
-        "sdk",
-        "tests/wasm",
-        "Cargo.lock",
-        ".cargo/config.toml",
-        "rust-toolchain.toml",
-    ] {
-        println!("cargo:rerun-if-changed={watched}");
-    }
-
     // The interpreter the kernel runs actors on: `ENGINE=tinywasm` (the default) or `wasmi`.
-    println!("cargo:rerun-if-env-changed=ENGINE");
     let engine = env::var("ENGINE").unwrap_or_else(|_| "tinywasm".into());
     let features: &[&str] = match engine.as_str() {
         "tinywasm" => &[],
@@ -78,6 +64,21 @@ fn main() {
     let test_ramdisk = out_dir.join("ramdisk-test.tar");
     pack_ramdisk(&test_ramdisk, &files);
 
+    // Said only once everything built: a failed run prints nothing but the compiler's messages
+    // (and a build script that failed runs again anyway).
+    for watched in [
+        "kernel",
+        "limine",
+        "actors",
+        "sdk",
+        "tests/wasm",
+        "Cargo.lock",
+        ".cargo/config.toml",
+        "rust-toolchain.toml",
+    ] {
+        println!("cargo:rerun-if-changed={watched}");
+    }
+    println!("cargo:rerun-if-env-changed=ENGINE");
     println!("cargo:rustc-env=MINIMALOS_KERNEL={}", kernel.display());
     println!("cargo:rustc-env=MINIMALOS_ENGINE={engine}");
     println!("cargo:rustc-env=MINIMALOS_LOADER={}", loader.display());
@@ -124,8 +125,10 @@ fn cross_build(root: &Path, package: &str, target: &str, features: &[&str]) -> P
     }
     let output = cmd.output().unwrap_or_else(|e| panic!("cannot run cargo to build {package}: {e}"));
     if !output.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-        panic!("building {package} for {target} failed (its compiler output is above)");
+        // The compiler's own messages, then one line; no panic, whose backtrace would bury them.
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+        eprintln!("error: building {package} for {target} failed: the compiler's messages are above");
+        std::process::exit(1);
     }
     root.join(dir).join(target).join("release")
 }
