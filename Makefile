@@ -69,7 +69,7 @@ test: lint host-test boot-test
 host-test: toolchain
 	cargo test -q -p limine-config
 	cargo test -q -p minimalos-loader --lib
-	cargo test -q -p minimalos-abi -p sdk -p sdk-macros -p sdk-host $(ACTOR_CRATES) $(HOST_FEATURES)
+	cargo test -q -p minimalos-abi -p minimalos-manifest -p sdk -p sdk-macros -p sdk-host $(ACTOR_CRATES) $(HOST_FEATURES)
 	cargo test -q -p kernel --lib --target $(HOST) $(KERNEL_FEATURES)
 	cargo test -q -p minimalos --lib --bins
 
@@ -82,7 +82,7 @@ boot-test: toolchain
 lint: toolchain
 	cargo fmt --all --check
 	cd fuzz && cargo fmt --check && cargo clippy -q --all-targets -- -D warnings
-	cargo clippy -q -p minimalos -p limine-config -p minimalos-abi -p interp-host --all-targets -- -D warnings
+	cargo clippy -q -p minimalos -p limine-config -p minimalos-abi -p minimalos-manifest -p interp-host --all-targets -- -D warnings
 	cargo clippy -q -p kernel --target x86_64-unknown-none -- -D warnings
 	cargo clippy -q -p kernel --target x86_64-unknown-none --features wasmi -- -D warnings
 	cargo clippy -q -p kernel --lib --tests --target $(HOST) -- -D warnings

@@ -14,6 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::manifest_check::{self, ManifestErrors};
 use crate::{artifacts, host};
 
 /// Room left in the FAT image beyond its files, for directory entries and cluster rounding.
@@ -60,6 +61,8 @@ pub enum IsoError {
     LimineRelease { dir: PathBuf, missing: &'static str },
     /// An extra actor is not a `.wasm` file, or has the name of a file the ramdisk has already.
     ExtraActor { path: PathBuf, why: &'static str },
+    /// The manifest the image would boot has mistakes.
+    Manifest(ManifestErrors),
 }
 
 impl fmt::Display for IsoError {
@@ -69,6 +72,7 @@ impl fmt::Display for IsoError {
             Self::Io { what, source } => write!(f, "{what}: {source}"),
             Self::Command { command, output } => write!(f, "`{command}` failed:\n{output}"),
             Self::NoCmdline => write!(f, "limine.conf has no `cmdline:` line to replace"),
+            Self::Manifest(errors) => errors.fmt(f),
             Self::ExtraActor { path, why } => {
                 write!(f, "cannot add {} to the ramdisk: {why}", path.display())
             }
@@ -104,6 +108,9 @@ pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
     write(&root.join("boot/kernel"), &read_bytes(artifacts::kernel())?)?;
     let source = if options.test_modules { artifacts::test_ramdisk() } else { artifacts::ramdisk() };
     let ramdisk = with_extra_actors(source, read_bytes(source)?, &options.extra_actors)?;
+    let cmdline = conf.lines().find_map(|l| l.trim_start().strip_prefix("cmdline:")).unwrap_or_default();
+    manifest_check::check(manifest_check::booted_manifest(cmdline), &entries(source, &ramdisk)?)
+        .map_err(IsoError::Manifest)?;
     write(&root.join("boot/ramdisk.tar"), &ramdisk)?;
     write(&root.join(CONF_PATH), conf.as_bytes())?;
 
@@ -214,6 +221,19 @@ pub fn extra_actors(list: &str) -> Vec<PathBuf> {
 }
 
 /// `ramdisk` (a ustar archive, read from `source`) with `extras` added under their file names.
+/// The files of the ramdisk archive `tar` (read from `source`): names and bytes.
+fn entries(source: &Path, tar: &[u8]) -> Result<Vec<(String, Vec<u8>)>, IsoError> {
+    let mut files = Vec::new();
+    for entry in tar::Archive::new(tar).entries().map_err(|e| io_error(source, "read", e))? {
+        let mut entry = entry.map_err(|e| io_error(source, "read", e))?;
+        let name = entry.path().map_err(|e| io_error(source, "read", e))?.to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| io_error(source, "read", e))?;
+        files.push((name, bytes));
+    }
+    Ok(files)
+}
+
 fn with_extra_actors(source: &Path, ramdisk: Vec<u8>, extras: &[PathBuf]) -> Result<Vec<u8>, IsoError> {
     if extras.is_empty() {
         return Ok(ramdisk);

@@ -4,6 +4,7 @@
 //! - [`artifacts`]: where `build.rs` put the kernel, the loader and the ramdisk.
 //! - [`host`]: the host programs the image and QEMU need, installed when possible.
 //! - [`interp`]: the interpreter workloads in the kernel and natively on the host, compared.
+//! - [`manifest_check`]: the boot manifest an image boots, checked when it is built.
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
 //! - [`profile`]: `make profile`: one IPC round trip's instructions by kernel symbol.
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
@@ -17,6 +18,7 @@ pub mod bench;
 pub mod host;
 pub mod interp;
 pub mod iso;
+pub mod manifest_check;
 pub mod profile;
 pub mod qemu;
 pub mod screen;

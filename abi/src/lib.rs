@@ -64,6 +64,9 @@ pub const ERROR_CODES: &[(&str, i32)] = &[
     ("E_NOT_MOVABLE", E_NOT_MOVABLE),
 ];
 
+/// Most capabilities a process may hold at once.
+pub const MAX_HANDLES: usize = 1024;
+
 /// Right to receive from an endpoint or read memory.
 pub const RIGHT_READ: i32 = 1;
 /// Right to send to an endpoint or write memory.

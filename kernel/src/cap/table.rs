@@ -18,8 +18,7 @@ use crate::boot::FramebufferInfo;
 use crate::error::{Error, Rejected};
 use crate::ipc::{Endpoint, SharedMemory};
 
-/// Most capabilities a process may hold at once.
-pub const MAX_HANDLES: usize = 1024;
+pub use minimalos_abi::MAX_HANDLES;
 
 /// Kernel memory a table of `limit` capabilities may hold at its largest: its slots and its
 /// free list, grown by doubling.

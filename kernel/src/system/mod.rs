@@ -20,7 +20,7 @@ pub mod init;
 pub mod ktest;
 pub mod launch;
 pub mod log_mirror;
-pub mod manifest;
+pub use minimalos_manifest as manifest;
 pub mod native_ipc;
 pub mod requests;
 pub mod supervisor;

@@ -24,6 +24,9 @@
 //! management and kernel state). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
 //! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
 //! its number and skipped; the valid lines still take effect.
+#![no_std]
+
+extern crate alloc;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -226,7 +229,7 @@ pub const MAX_SHARED_MEMORY: usize = 16 * 1024 * 1024;
 /// Largest linear memory an actor line may allow, in 64 KiB Wasm pages (4 GiB: all of Wasm32).
 pub const MAX_MEMORY_PAGES: usize = 65536;
 /// Largest `handles=`.
-pub const MAX_HANDLES: usize = crate::cap::MAX_HANDLES;
+pub const MAX_HANDLES: usize = minimalos_abi::MAX_HANDLES;
 /// Largest `children=`.
 pub const MAX_CHILDREN: usize = 4096;
 /// Largest `kmem=` an actor line may set, in KiB (64 GiB, the kernel heap's virtual range).
