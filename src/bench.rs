@@ -9,9 +9,12 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
+
 use crate::artifacts;
 use crate::interp::{self, Comparison};
 use crate::iso::{self, IsoOptions};
+use crate::provenance;
 use crate::qemu::{Accel, GdbServer, Machine, QemuOptions};
 
 /// What the shell shows when it waits for a line.
@@ -59,11 +62,8 @@ impl Percentiles {
         self.min <= self.p50 && self.p50 <= self.p90 && self.p90 <= self.p99 && self.p99 <= self.max
     }
 
-    fn json(&self) -> String {
-        format!(
-            "{{\"min\": {}, \"p50\": {}, \"p90\": {}, \"p99\": {}, \"max\": {}}}",
-            self.min, self.p50, self.p90, self.p99, self.max
-        )
+    fn json(&self) -> Value {
+        json!({"min": self.min, "p50": self.p50, "p90": self.p90, "p99": self.p99, "max": self.max})
     }
 
     /// The `ns:` line of a bench answer: `min A  p50 B  p90 C  p99 D  max E`.
@@ -215,7 +215,7 @@ pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<Strin
 /// Everything `make bench` measured.
 #[derive(Debug, Default)]
 struct Results {
-    accel: &'static str,
+    accel: Accel,
     /// The Wasm engine the kernel was built with (`ENGINE`).
     engine: &'static str,
     ipc: Option<IpcFigures>,
@@ -240,63 +240,59 @@ impl Results {
         (native > 0).then(|| wasm as f64 / native as f64)
     }
 
-    fn json(&self) -> String {
-        let mut fields =
-            vec![format!("\"accel\": \"{}\"", self.accel), format!("\"engine\": \"{}\"", self.engine)];
+    fn json(&self) -> Value {
+        let mut json = json!({ "run": provenance::describe(self.accel), "engine": self.engine });
+        let mut put = |key: &str, value: Value| json[key] = value;
         if let Some(ipc) = &self.ipc {
-            fields.push(format!("\"tsc_mhz\": {}", ipc.tsc_mhz));
-            fields.push(format!("\"n\": {}", ipc.trips));
-            fields.push(format!("\"ipc_wasm_rt_ns\": {}", ipc.rt_ns.json()));
-            fields.push(format!("\"ipc_wasm_p50_runs_ns\": {:?}", self.ipc_p50s));
-            fields.push(format!("\"ipc_wasm_messages_per_s\": {}", ipc.messages_per_s));
-            fields.push(format!("\"clock_call_ns\": {}", ipc.clock_ns));
-            fields.push(format!("\"ipc_wasm_p50_less_clock_ns\": {}", ipc.p50_less_clock()));
+            put("tsc_mhz", json!(ipc.tsc_mhz));
+            put("n", json!(ipc.trips));
+            put("ipc_wasm_rt_ns", ipc.rt_ns.json());
+            put("ipc_wasm_p50_runs_ns", json!(self.ipc_p50s));
+            put("ipc_wasm_messages_per_s", json!(ipc.messages_per_s));
+            put("clock_call_ns", json!(ipc.clock_ns));
+            put("ipc_wasm_p50_less_clock_ns", json!(ipc.p50_less_clock()));
         }
         if let Some(native) = &self.native {
-            fields.push(format!("\"ipc_native_rt_ns\": {}", native.json()));
-            fields.push(format!("\"ipc_native_p50_runs_ns\": {:?}", self.native_p50s));
+            put("ipc_native_rt_ns", native.json());
+            put("ipc_native_p50_runs_ns", json!(self.native_p50s));
         }
         if let Some(ratio) = self.wasm_native_ratio() {
-            fields.push(format!("\"ipc_wasm_native_p50_ratio\": {ratio:.2}"));
+            put("ipc_wasm_native_p50_ratio", provenance::rounded(ratio, 2));
         }
         if let Some(spawn) = &self.spawn {
             let [min, p50, mean, max] = spawn.start_us;
-            fields.push(format!("\"spawn_actors\": {}", spawn.actors));
-            fields.push(format!(
-                "\"spawn_us\": {{\"min\": {min}, \"p50\": {p50}, \"mean\": {mean}, \"max\": {max}}}"
-            ));
-            fields.push(format!(
-                "\"spawn_kib\": {{\"kernel_heap\": {}, \"physical\": {}}}",
-                spawn.heap_kib, spawn.physical_kib
-            ));
+            put("spawn_actors", json!(spawn.actors));
+            put("spawn_us", json!({"min": min, "p50": p50, "mean": mean, "max": max}));
+            put("spawn_kib", json!({"kernel_heap": spawn.heap_kib, "physical": spawn.physical_kib}));
         }
         for ((_, key, _), preempt) in HOGS.iter().zip(&self.preempt) {
             if let Some(preempt) = preempt {
-                fields.push(format!("\"{key}\": {}", preempt.rt_ns.json()));
+                put(key, preempt.rt_ns.json());
             }
         }
         if let Some(interp) = &self.interp {
-            fields.push(interp.json());
+            put("interp", interp.json());
         }
         if let Some(path) = &self.path {
-            fields.push(format!(
-                "\"path_ns\": {{\"host_call\": {}, \"send_try_recv\": {}, \"yield\": {}}}",
-                path.host_call_ns, path.send_try_recv_ns, path.yield_ns
-            ));
+            put(
+                "path_ns",
+                json!({"host_call": path.host_call_ns, "send_try_recv": path.send_try_recv_ns, "yield": path.yield_ns}),
+            );
         }
         if let Some(console) = &self.console {
-            fields.push(format!(
-                "\"console_{}_lines\": {{\"wall_ms\": {}, \"ui_server_cpu_ms\": {}}}",
-                console.lines, console.wall_ms, console.ui_server_cpu_ms
-            ));
+            put(
+                &format!("console_{}_lines", console.lines),
+                json!({"wall_ms": console.wall_ms, "ui_server_cpu_ms": console.ui_server_cpu_ms}),
+            );
         }
-        format!("{{\n  {}\n}}\n", fields.join(",\n  "))
+        json
     }
 
     fn markdown(&self) -> String {
         let mut md = format!(
             "# MinimalOS benchmarks\n\nAccelerator: {}. Wasm engine: {}.\n\n",
-            self.accel, self.engine
+            self.accel.name(),
+            self.engine
         );
         md += "| figure | min | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n";
         let row = |name: &str, p: &Percentiles| {
@@ -393,7 +389,7 @@ pub(crate) fn boot(
 pub fn run() -> Result<PathBuf, String> {
     let accel = Accel::from_env().map_err(|e| e.to_string())?;
     let dir = artifacts::repo_root().join("build/bench");
-    let mut results = Results { accel: accel.name(), engine: env!("MINIMALOS_ENGINE"), ..Results::default() };
+    let mut results = Results { accel, engine: env!("MINIMALOS_ENGINE"), ..Results::default() };
 
     eprintln!("bench: booting the default image under {}", accel.name());
     let mut machine = boot("bench", None, accel, GdbServer::Off)?;
@@ -408,7 +404,8 @@ pub fn run() -> Result<PathBuf, String> {
 
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json = dir.join("results.json");
-    std::fs::write(&json, results.json()).map_err(|e| format!("{}: {e}", json.display()))?;
+    std::fs::write(&json, provenance::pretty(&results.json()))
+        .map_err(|e| format!("{}: {e}", json.display()))?;
     let md = dir.join("results.md");
     std::fs::write(&md, results.markdown()).map_err(|e| format!("{}: {e}", md.display()))?;
     Ok(json)
@@ -462,7 +459,7 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
     results.interp = interp::parse_kernel(&answer).map(|kernel| Comparison {
         engine: results.engine,
         kernel,
-        icount: results.accel == Accel::Icount.name(),
+        icount: results.accel == Accel::Icount,
         ..Comparison::default()
     });
 
@@ -513,8 +510,8 @@ mod tests {
                       per line\r\n";
         let console = parse_console(answer).unwrap();
         assert_eq!(console, ConsoleFigures { lines: 1000, wall_ms: 5120, ui_server_cpu_ms: 4800 });
-        let json = Results { accel: "tcg", console: Some(console), ..Results::default() }.json();
-        assert!(json.contains("\"console_1000_lines\": {\"wall_ms\": 5120, \"ui_server_cpu_ms\": 4800}"));
+        let json = Results { console: Some(console), ..Results::default() }.json();
+        assert_eq!(json["console_1000_lines"], json!({"wall_ms": 5120, "ui_server_cpu_ms": 4800}));
         assert_eq!(parse_console("bench console: no ui_server is running\r\n"), None);
     }
 
@@ -543,8 +540,8 @@ mod tests {
             kernel heap 8 KiB, physical memory 96 KiB\r\n";
         let spawn = parse_spawn(answer).expect("figures");
         assert_eq!(spawn, SpawnFigures { actors: 4, start_us: [1, 3, 2, 4], heap_kib: 8, physical_kib: 96 });
-        let results = Results { accel: "tcg", spawn: Some(spawn), ..Results::default() };
-        assert!(results.json().contains("\"spawn_kib\": {\"kernel_heap\": 8, \"physical\": 96}"));
+        let results = Results { spawn: Some(spawn), ..Results::default() };
+        assert_eq!(results.json()["spawn_kib"], json!({"kernel_heap": 8, "physical": 96}));
     }
 
     #[test]
@@ -554,13 +551,12 @@ mod tests {
         assert_eq!(median_by(runs, p50).map(|p| p.p50), Some(5));
         assert_eq!(median_by(Vec::new(), p50), None);
         let results = Results {
-            accel: "tcg",
             ipc_p50s: vec![7, 3],
             native: Some(Percentiles::default()),
             native_p50s: vec![1, 2],
             ..Results::default()
         };
-        assert!(results.json().contains("\"ipc_native_p50_runs_ns\": [1, 2]"));
+        assert_eq!(results.json()["ipc_native_p50_runs_ns"], json!([1, 2]));
         assert!(results.markdown().contains("Wasm [7, 3], native [1, 2]"));
     }
 
@@ -570,20 +566,22 @@ mod tests {
                       (kernel tasks, no Wasm)\r\n  ns:     min 600  p50 700  p90 800  p99 900  max 5000\r\n";
         let native = parse_native(answer).expect("figures");
         assert_eq!(native, Percentiles { min: 600, p50: 700, p90: 800, p99: 900, max: 5000 });
-        assert_eq!(native.json(), "{\"min\": 600, \"p50\": 700, \"p90\": 800, \"p99\": 900, \"max\": 5000}");
+        assert_eq!(native.json(), json!({"min": 600, "p50": 700, "p90": 800, "p99": 900, "max": 5000}));
         assert_eq!(parse_native("bench ipc-native: no rights\r\n"), None);
     }
 
     #[test]
     fn results_name_only_what_was_measured() {
-        let results = Results { accel: "tcg", ipc: parse_ipc(ANSWER), ..Results::default() };
+        let results = Results { ipc: parse_ipc(ANSWER), ..Results::default() };
         let json = results.json();
-        assert!(
-            json.contains("\"ipc_wasm_rt_ns\": {\"min\": 9000, \"p50\": 11000, \"p90\": 12000"),
-            "{json}"
+        assert_eq!(
+            json["ipc_wasm_rt_ns"],
+            json!({"min": 9000, "p50": 11000, "p90": 12000, "p99": 15000, "max": 40000})
         );
-        assert!(json.contains("\"tsc_mhz\": 2495") && json.contains("\"n\": 200"), "{json}");
-        assert!(!json.contains("native"), "{json}");
+        assert_eq!((&json["tsc_mhz"], &json["n"]), (&json!(2495), &json!(200)), "{json}");
+        assert!(!json.to_string().contains("native"), "{json}");
+        assert_eq!(json["run"]["accel"], "tcg", "the run's provenance comes first");
+        assert_eq!(json.as_object().and_then(|o| o.keys().next()).map(String::as_str), Some("run"));
         assert!(
             results.markdown().contains("| Wasm IPC round trip, ns (200 trips) | 9000 | 11000 | 12000 |")
         );

@@ -8,8 +8,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::artifacts;
+use serde_json::{Value, json};
+
 use crate::host;
+use crate::{artifacts, provenance};
 
 /// One workload's figures in the kernel, as `bench wasm` printed them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,27 +166,24 @@ impl Comparison {
         })
     }
 
-    /// `"interp": {"ENGINE": {"WORKLOAD": {...}, ...}}`.
-    pub fn json(&self) -> String {
-        let workloads: Vec<String> = self
-            .rows()
-            .map(|row| {
-                let mut fields =
-                    vec![format!("\"units\": {}", row.units), format!("\"kernel_ns\": {}", row.kernel_ns)];
-                if let Some(instructions) = row.kernel_instructions {
-                    fields.push(format!("\"kernel_instructions\": {instructions}"));
-                }
-                if let Some(host) = row.host {
-                    fields.push(format!("\"host_ns\": {}", host.ns));
-                    fields.push(format!("\"host_instructions\": {}", host.instructions));
-                }
-                if let Some(ratio) = row.ratio() {
-                    fields.push(format!("\"instructions_ratio\": {ratio:.3}"));
-                }
-                format!("\"{}\": {{{}}}", row.name, fields.join(", "))
-            })
-            .collect();
-        format!("\"interp\": {{\"{}\": {{\n    {}\n  }}}}", self.engine, workloads.join(",\n    "))
+    /// `{"ENGINE": {"WORKLOAD": {...}, ...}}`, the value of `results.json`'s `interp`.
+    pub fn json(&self) -> Value {
+        let mut workloads = serde_json::Map::new();
+        for row in self.rows() {
+            let mut figures = json!({"units": row.units, "kernel_ns": row.kernel_ns});
+            if let Some(instructions) = row.kernel_instructions {
+                figures["kernel_instructions"] = json!(instructions);
+            }
+            if let Some(host) = row.host {
+                figures["host_ns"] = json!(host.ns);
+                figures["host_instructions"] = json!(host.instructions);
+            }
+            if let Some(ratio) = row.ratio() {
+                figures["instructions_ratio"] = provenance::rounded(ratio, 3);
+            }
+            workloads.insert(row.name.to_owned(), figures);
+        }
+        json!({ self.engine: workloads })
     }
 
     /// A table of the figures per unit of work.
@@ -250,21 +249,24 @@ mod tests {
             icount: true,
         };
         let json = comparison.json();
-        assert!(json.starts_with("\"interp\": {\"tinywasm\": {"), "{json}");
-        assert!(json.contains("\"integer\": {\"units\": 2000000, \"kernel_ns\": 854000000, \"kernel_instructions\": 854000000, \"host_ns\": 30000000, \"host_instructions\": 490000000, \"instructions_ratio\": 1.743}"), "{json}");
-        assert!(
-            json.contains(
-                "\"calls\": {\"units\": 242785, \"kernel_ns\": 41000000, \"kernel_instructions\": 41000000}"
-            ),
+        assert_eq!(
+            json["tinywasm"]["integer"],
+            json!({"units": 2000000, "kernel_ns": 854000000u64, "kernel_instructions": 854000000u64,
+                   "host_ns": 30000000, "host_instructions": 490000000, "instructions_ratio": 1.743}),
+            "{json}"
+        );
+        assert_eq!(
+            json["tinywasm"]["calls"],
+            json!({"units": 242785, "kernel_ns": 41000000, "kernel_instructions": 41000000}),
             "{json}"
         );
         assert!(
             comparison.markdown().contains("| integer | 2000000 | 427.0 | 15.0 | 427.0 | 245.0 | 1.74 |")
         );
         comparison.icount = false;
-        assert!(!comparison.json().contains("ratio"));
+        assert!(!comparison.json().to_string().contains("ratio"));
         comparison.icount = true;
         comparison.host = vec![host(1)];
-        assert!(!comparison.json().contains("host_ns"));
+        assert!(!comparison.json().to_string().contains("host_ns"));
     }
 }

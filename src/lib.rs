@@ -6,6 +6,7 @@
 //! - [`interp`]: the interpreter workloads in the kernel and natively on the host, compared.
 //! - [`manifest_check`]: the boot manifest an image boots, checked when it is built.
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
+//! - [`provenance`]: what a set of figures was measured on (commit, host, QEMU), for results files.
 //! - [`profile`]: `make profile`: one IPC round trip's instructions by kernel symbol.
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
 //!   and type into.
@@ -20,6 +21,7 @@ pub mod interp;
 pub mod iso;
 pub mod manifest_check;
 pub mod profile;
+pub mod provenance;
 pub mod qemu;
 pub mod screen;
 pub mod yardstick;

@@ -140,6 +140,9 @@ impl From<host::MissingTools> for QemuError {
     }
 }
 
+/// CPUs every machine gets (the kernel runs on one).
+pub const GUEST_CPUS: u32 = 1;
+
 /// QEMU's gdb server (`make debug`, `make profile`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GdbServer {
@@ -158,7 +161,7 @@ pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError>
     host::ensure(&[host::QEMU])?;
     let firmware = host::ovmf()?;
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-machine", "q35", "-cpu", "max", "-smp", "1", "-no-reboot"])
+    cmd.args(["-machine", "q35", "-cpu", "max", "-smp", &GUEST_CPUS.to_string(), "-no-reboot"])
         .args(options.accel.qemu_args())
         .args(["-m", &format!("{}M", options.memory_mib)])
         .arg("-drive")

@@ -23,7 +23,8 @@ use crate::artifacts;
 use crate::bench::{self, ANSWER_TIMEOUT, PROMPT};
 use crate::host;
 use crate::interp::{self, KernelRun};
-use crate::qemu::{Accel, GdbServer};
+use crate::provenance;
+use crate::qemu::{Accel, GUEST_CPUS, GdbServer};
 
 /// Alternations of the two boots when `YARDSTICK_ROUNDS` does not say.
 const DEFAULT_ROUNDS: usize = 3;
@@ -77,7 +78,7 @@ pub fn run() -> Result<PathBuf, String> {
         }
     }
     let json = dir.join("results.json");
-    std::fs::write(&json, report_json(accel, engine, rounds, &workloads))
+    std::fs::write(&json, provenance::pretty(&report_json(accel, engine, rounds, &workloads)))
         .map_err(|e| format!("{}: {e}", json.display()))?;
     let md = report_markdown(accel, engine, rounds, &workloads);
     print!("{md}");
@@ -122,7 +123,7 @@ fn minimalos(accel: Accel) -> Result<Vec<KernelRun>, String> {
 fn linux(accel: Accel, kernel: &Path, initrd: &Path, log: &Path) -> Result<Vec<(String, u64, u64)>, String> {
     host::ensure(&[host::QEMU]).map_err(|e| e.to_string())?;
     let mut child = Command::new("qemu-system-x86_64")
-        .args(["-machine", "q35", "-cpu", "max", "-smp", "1", "-m", "512M", "-no-reboot"])
+        .args(["-machine", "q35", "-cpu", "max", "-smp", &GUEST_CPUS.to_string(), "-m", "512M", "-no-reboot"])
         .args(accel.qemu_args())
         .arg("-kernel")
         .arg(kernel)
@@ -233,22 +234,23 @@ impl Workload {
     }
 }
 
-fn report_json(accel: Accel, engine: &str, rounds: usize, workloads: &[Workload]) -> String {
-    let rows: Vec<String> = workloads
-        .iter()
-        .map(|w| {
-            let ratio = w.ratio().map_or(String::new(), |r| format!(", \"ratio_of_medians\": {r:.3}"));
-            format!(
-                "\"{}\": {{\"units\": {}, \"minimalos_ns\": {:?}, \"linux_ns\": {:?}{ratio}}}",
-                w.name, w.units, w.minimalos_ns, w.linux_ns
-            )
-        })
-        .collect();
-    format!(
-        "{{\n  \"accel\": \"{}\",\n  \"engine\": \"{engine}\",\n  \"rounds\": {rounds},\n  \"workloads\": {{\n    {}\n  }}\n}}\n",
-        accel.name(),
-        rows.join(",\n    ")
-    )
+fn report_json(accel: Accel, engine: &str, rounds: usize, workloads: &[Workload]) -> serde_json::Value {
+    let mut rows = serde_json::Map::new();
+    for w in workloads {
+        let mut row = serde_json::json!({
+            "units": w.units, "minimalos_ns": w.minimalos_ns, "linux_ns": w.linux_ns,
+        });
+        if let Some(ratio) = w.ratio() {
+            row["ratio_of_medians"] = provenance::rounded(ratio, 3);
+        }
+        rows.insert(w.name.clone(), row);
+    }
+    serde_json::json!({
+        "run": provenance::describe(accel),
+        "engine": engine,
+        "rounds": rounds,
+        "workloads": rows,
+    })
 }
 
 fn report_markdown(accel: Accel, engine: &str, rounds: usize, workloads: &[Workload]) -> String {
@@ -289,7 +291,11 @@ mod tests {
         assert!(workload(&mut workloads, "integer", 11).is_err(), "a different amount of work");
         assert_eq!(workloads[0].ratio(), Some(250.0 / 150.0));
         let json = report_json(Accel::Tcg, "tinywasm", 3, &workloads);
-        assert!(json.contains("\"integer\": {\"units\": 10, \"minimalos_ns\": [300, 200, 250], \"linux_ns\": [100, 400, 150], \"ratio_of_medians\": 1.667}"), "{json}");
+        let integer = &json["workloads"]["integer"];
+        assert_eq!(integer["minimalos_ns"], serde_json::json!([300, 200, 250]), "{json}");
+        assert_eq!(integer["linux_ns"], serde_json::json!([100, 400, 150]), "{json}");
+        assert_eq!(integer["ratio_of_medians"], serde_json::json!(1.667), "{json}");
+        assert_eq!(json["run"]["accel"], "tcg");
         assert!(
             report_markdown(Accel::Tcg, "tinywasm", 3, &workloads)
                 .contains("| integer | 10 | 30.0, 20.0, 25.0 | 10.0, 40.0, 15.0 | 1.67 |")
