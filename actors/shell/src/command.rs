@@ -15,7 +15,7 @@ use crate::endpoints::DEFAULT_CAPACITY;
 pub const HELP: &[(&str, &str)] = &[
     ("help", "this list"),
     ("echo TEXT", "print TEXT"),
-    ("ps", "processes: pid, name, state, messages, CPU time, kernel memory"),
+    ("ps [-l]", "processes: state, CPU time, memory, capabilities; -l adds limits, messages, children"),
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
     ("kill PID", "end a process"),
@@ -94,8 +94,8 @@ pub enum Command<'a> {
     Help,
     /// `echo TEXT`: the text, without the spaces around it.
     Echo(&'a str),
-    /// `ps`.
-    Ps,
+    /// `ps [-l]`: whether long.
+    Ps(bool),
     /// `mem`.
     Mem,
     /// `uptime`.
@@ -165,7 +165,11 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "" => Ok(Command::Nothing),
         "help" => no_args(Command::Help, ParseError::Usage("help")),
         "echo" => Ok(Command::Echo(rest)),
-        "ps" => no_args(Command::Ps, ParseError::Usage("ps")),
+        "ps" => match rest {
+            "" => Ok(Command::Ps(false)),
+            "-l" => Ok(Command::Ps(true)),
+            _ => Err(ParseError::Usage("ps [-l]")),
+        },
         "mem" => no_args(Command::Mem, ParseError::Usage("mem")),
         "uptime" => no_args(Command::Uptime, ParseError::Usage("uptime")),
         "kill" => match (words().next(), words().nth(1)) {
@@ -298,7 +302,8 @@ mod tests {
         assert_eq!(parse(""), Ok(Command::Nothing));
         assert_eq!(parse("   "), Ok(Command::Nothing));
         assert_eq!(parse("help"), Ok(Command::Help));
-        assert_eq!(parse("  ps  "), Ok(Command::Ps));
+        assert_eq!(parse("  ps  "), Ok(Command::Ps(false)));
+        assert_eq!(parse("ps -l"), Ok(Command::Ps(true)));
         assert_eq!(parse("mem"), Ok(Command::Mem));
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
@@ -341,7 +346,7 @@ mod tests {
     fn wrong_arguments_give_the_usage() {
         for (line, usage) in [
             ("help me", "help"),
-            ("ps aux", "ps"),
+            ("ps aux", "ps [-l]"),
             ("mem x", "mem"),
             ("uptime now", "uptime"),
             ("kill", "kill PID"),
@@ -415,6 +420,7 @@ mod tests {
                 .replace("[PATH]", "/")
                 .replace("[grant=EP:RIGHTS]...", "grant=e:rw grant=f:r")
                 .replace("[capacity=N]", "capacity=8")
+                .replace("[-l]", "-l")
                 .replace("PID", "1")
                 .replace("NAME", "a")
         };

@@ -52,8 +52,8 @@ impl Shell {
             Command::Nothing => String::new(),
             Command::Help => format::help(HELP, MAX_LINE),
             Command::Echo(text) => format!("{text}\n"),
-            Command::Ps => {
-                self.system.processes().map_or_else(failed("ps"), |list| format::process_table(&list))
+            Command::Ps(long) => {
+                self.system.processes().map_or_else(failed("ps"), |list| format::process_table(&list, long))
             }
             Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),
             Command::Uptime => format::uptime(Instant::now().as_nanos().max(0) as u64),
@@ -231,12 +231,10 @@ mod tests {
         );
         // The sender's send on its grant worked: it exited 0, not with an error code. Each
         // host call lets the kernel run the other actors meanwhile.
-        let sender = |table: &str| {
-            table.lines().find_map(|l| l.strip_prefix(&row(pid, "sender", ""))).map(String::from)
-        };
-        let state =
-            (0..100).find_map(|_| sender(&run(&shell, "ps")).filter(|state| state.starts_with("exited")));
-        assert!(state.as_deref().is_some_and(|s| s.starts_with("exited 0 ")), "{state:?}");
+        let state = (0..100).find_map(|_| {
+            state_of(&run(&shell, "ps"), pid, "sender").filter(|state| state.starts_with("exited"))
+        });
+        assert_eq!(state.as_deref(), Some("exited 0"));
     }
 
     /// Sends four bytes on handle 0 and exits with what the send returned.
@@ -247,9 +245,14 @@ mod tests {
         (func (export "_start")
             (call $exit (call $send (i64.const 0) (i32.const 7) (i32.const 0) (i32.const 4) (i64.const -1)))))"#;
 
-    /// The row `ps` shows for process `pid` named `name`, up to its state.
-    fn row(pid: Pid, name: &str, state: &str) -> String {
-        format!("{pid:>5}  {name:<12}  {state}")
+    /// The state `ps` shows for process `pid`, if its row names it `name`.
+    fn state_of(table: &str, pid: Pid, name: &str) -> Option<String> {
+        table.lines().find_map(|row| {
+            let rest = row.trim_start().strip_prefix(&format!("{pid}  "))?.trim_start();
+            let rest = rest.strip_prefix(name)?.strip_prefix("  ")?.trim_start();
+            // The state's words, up to the gap before the CPU time.
+            rest.split("  ").next().map(String::from)
+        })
     }
 
     #[test]
@@ -300,14 +303,12 @@ mod tests {
         let table = run(&shell, "ps");
         assert!(table.starts_with("  PID  NAME"), "{table}");
         assert_eq!(table.lines().count(), 4, "the header, the actor and the two started: {table}");
-        let me = row(kernel.pid(), sdk_host::NAME, "running ");
-        assert!(table.lines().any(|line| line.starts_with(&me)), "{table}");
+        assert_eq!(state_of(&table, kernel.pid(), sdk_host::NAME).as_deref(), Some("running"), "{table}");
         // `hello` logs a line and ends, most likely before `ps` asks; it must not have failed.
-        let hello = table.lines().find_map(|line| line.strip_prefix(&row(first, "hello", "")));
-        let state = hello.and_then(|rest| rest.split("  ").next()).map(str::trim_end);
-        assert!(matches!(state, Some("exited 0" | "ready")), "{table}");
+        let state = state_of(&table, first, "hello");
+        assert!(matches!(state.as_deref(), Some("exited 0" | "ready")), "{table}");
         // The spinner computes for ever; the shell holds the one CPU while `ps` runs.
-        assert!(table.lines().any(|line| line.starts_with(&row(second, "spinner", "ready "))), "{table}");
+        assert_eq!(state_of(&table, second, "spinner").as_deref(), Some("ready"), "{table}");
     }
 
     #[test]
@@ -324,9 +325,9 @@ mod tests {
         let (kernel, mut shell) = shell();
         let spinner = kernel.pid() + 1;
         assert_eq!(run(&shell, "run spinner"), started("spinner", spinner));
-        assert!(run(&shell, "ps").lines().any(|r| r.starts_with(&row(spinner, "spinner", "ready "))));
+        assert_eq!(state_of(&run(&shell, "ps"), spinner, "spinner").as_deref(), Some("ready"));
         assert_eq!(run(&shell, &format!("kill {spinner}")), format!("killed spinner (pid {spinner})\n"));
-        assert!(run(&shell, "ps").lines().any(|r| r.starts_with(&row(spinner, "spinner", "killed "))));
+        assert_eq!(state_of(&run(&shell, "ps"), spinner, "spinner").as_deref(), Some("killed"));
         let again = run(&shell, &format!("kill {spinner}"));
         assert_eq!(again, format!("kill: no live process has pid {spinner}\n"));
         let never = kernel.pid() + 77;

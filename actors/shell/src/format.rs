@@ -3,7 +3,7 @@
 //! they produce ends with `\n`.
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use core::fmt::Write;
 
 use sdk::{MemoryInfo, ProcessInfo};
@@ -14,36 +14,50 @@ const GIB: u64 = 1024 * MIB;
 
 /// The process table, one row per process, under a header: counters, then usage against
 /// limits (kernel memory charged, Wasm memory, capabilities, live children) and restarts.
-pub fn process_table(processes: &[ProcessInfo]) -> String {
-    let mut table = format!(
-        "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>19}  {:>19}  {:>9}  {:>7}  {:>3}\n",
-        "PID", "NAME", "STATE", "SENT", "RECEIVED", "CPU", "KERNEL", "WASM MEMORY", "CAPS", "KIDS", "RST"
-    );
+pub fn process_table(processes: &[ProcessInfo], long: bool) -> String {
+    // Names are never cut: the column is as wide as the longest.
+    let name_width = processes.iter().map(|p| p.name.len()).max().unwrap_or(0).max("NAME".len());
     let used_of = |used: u64, limit: u64| match limit {
         0 => size(used),
-        limit => format!("{}/{}", size(used), size(limit)),
+        limit if long => format!("{}/{}", size(used), size(limit)),
+        _ => size(used),
     };
+    let (memory_width, count_width) = if long { (19, 9) } else { (9, 4) };
+    let mut table = format!(
+        "{:>5}  {:<name_width$}  {:<10}  {:>10}  {:>memory_width$}  {:>memory_width$}  {:>count_width$}",
+        "PID", "NAME", "STATE", "CPU", "KERNEL", "WASM", "CAPS"
+    );
+    if long {
+        let _ = write!(table, "  {:>8}  {:>8}  {:>7}  {:>3}", "SENT", "RECEIVED", "KIDS", "RST");
+    }
+    table.push('\n');
     for p in processes {
         let wasm = match p.linear_memory_limit {
             0 => String::from("-"),
             limit => used_of(p.linear_memory, limit),
         };
+        let caps = if long { format!("{}/{}", p.handles, p.handle_limit) } else { p.handles.to_string() };
         // Writing to a String cannot fail.
-        let _ = writeln!(
+        let _ = write!(
             table,
-            "{:>5}  {:<12}  {:<10}  {:>8}  {:>8}  {:>11}  {:>19}  {:>19}  {:>9}  {:>7}  {:>3}",
+            "{:>5}  {:<name_width$}  {:<10}  {:>10}  {:>memory_width$}  {:>memory_width$}  {:>count_width$}",
             p.pid,
             p.name,
             p.state,
-            p.messages_sent,
-            p.messages_received,
             duration(p.cpu_ns),
             used_of(p.memory_bytes, p.memory_limit),
             wasm,
-            format!("{}/{}", p.handles, p.handle_limit),
-            format!("{}/{}", p.children, p.child_limit),
-            p.restarts
+            caps,
         );
+        if long {
+            let kids = format!("{}/{}", p.children, p.child_limit);
+            let _ = write!(
+                table,
+                "  {:>8}  {:>8}  {kids:>7}  {:>3}",
+                p.messages_sent, p.messages_received, p.restarts
+            );
+        }
+        table.push('\n');
     }
     table
 }
@@ -162,22 +176,47 @@ mod tests {
 
     #[test]
     fn the_process_table_has_a_header_and_aligned_rows() {
-        let table = process_table(&[
+        let processes = [
             process(1, "console", ProcState::Blocked),
             process(12, "test/spinner", ProcState::Killed),
             process(3, "hello", ProcState::Exited(0)),
-        ]);
+        ];
+        let table = process_table(&processes, false);
         let lines: alloc::vec::Vec<&str> = table.lines().collect();
         assert_eq!(
             lines,
             [
-                "  PID  NAME          STATE           SENT  RECEIVED          CPU               KERNEL          WASM MEMORY       CAPS     KIDS  RST",
-                "    1  console       blocked            3     12345     1.234 ms                5 KiB                    -     4/1024    0/128    0",
-                "   12  test/spinner  killed             3     12345     1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024    0/128    0",
-                "    3  hello         exited 0           3     12345     1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024    0/128    2",
+                "  PID  NAME          STATE              CPU     KERNEL       WASM  CAPS",
+                "    1  console       blocked       1.234 ms      5 KiB          -     4",
+                "   12  test/spinner  killed        1.234 ms      5 KiB    128 KiB     4",
+                "    3  hello         exited 0      1.234 ms      5 KiB    128 KiB     4",
             ]
         );
         assert!(table.ends_with('\n'));
+        assert!(lines.iter().all(|line| line.len() <= 80), "{table}");
+        let long = process_table(&processes, true);
+        let lines: alloc::vec::Vec<&str> = long.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "  PID  NAME          STATE              CPU               KERNEL                 WASM       CAPS      SENT  RECEIVED     KIDS  RST",
+                "    1  console       blocked       1.234 ms                5 KiB                    -     4/1024         3     12345    0/128    0",
+                "   12  test/spinner  killed        1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    0",
+                "    3  hello         exited 0      1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    2",
+            ]
+        );
+    }
+
+    #[test]
+    fn long_names_widen_the_column_and_are_never_cut() {
+        let table = process_table(&[process(7, "a-rather-long-actor-name", ProcState::Ready)], false);
+        assert!(
+            table
+                .lines()
+                .nth(1)
+                .is_some_and(|row| row.starts_with("    7  a-rather-long-actor-name  ready ")),
+            "{table}"
+        );
     }
 
     #[test]
