@@ -119,6 +119,8 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("history", "\x1b[A"),
         // `eco`, left, `h` goes in before the `o`, End, and on: `echo there`.
         ("cursor keys", "eco\x1b[Dh\x1b[F there"),
+        // Ctrl-L in the middle of a line: the screen is cleared, the prompt and the line shown again.
+        ("clear screen", "ec\x0cho after clear"),
         ("uptime", "uptime"),
         ("mem", "mem"),
         ("run hello", "run hello"),
@@ -281,6 +283,11 @@ fn garbage_bytes_and_escape_sequences_are_dropped() {
 #[test]
 fn the_up_arrow_recalls_the_line_before() {
     assert_eq!(transcript().shown("history"), "echo clean\r\nclean\r\n");
+}
+
+#[test]
+fn ctrl_l_clears_the_screen_and_keeps_the_line() {
+    assert_eq!(transcript().shown("clear screen"), "ec\x1b[H\x1b[2Jmsh> echo after clear\r\nafter clear\r\n");
 }
 
 #[test]

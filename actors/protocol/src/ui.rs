@@ -12,8 +12,9 @@
 //!
 //! Text is drawn at the cursor, which starts at the top left. `\n` moves to the start of the next
 //! line, `\r` to the start of this one, `\t` to the next multiple of 8 columns and backspace
-//! (`\x08`) one column back, erasing that cell (from the first column, to the last column of the
-//! line above). A line wraps at the right edge; below the last line the screen scrolls up. Other
+//! (`\x08`) one column back (from the first column, to the last column of the line above),
+//! erasing nothing, as on a terminal: back, space, back erases a cell. `ESC [ 2 J` clears the
+//! screen and `ESC [ H` moves to the top left; other escape sequences are dropped whole. A line wraps at the right edge; below the last line the screen scrolls up. Other
 //! control characters are ignored, and characters the font lacks show as `?`.
 //!
 //! A request's encoding must fit in a message (4096 bytes), so a client writes longer text in

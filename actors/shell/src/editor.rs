@@ -4,7 +4,7 @@
 //! It keeps printable ASCII and understands Enter (`\r`, `\n` or `\r\n`), backspace and DEL
 //! (erase before the cursor), Ctrl-C (drop the line), the arrow keys (left and right move the
 //! cursor, up and down walk the history of earlier lines), Home and End (also Ctrl-A and
-//! Ctrl-E), and the Delete key (erase under the cursor). Other escape sequences and every other
+//! Ctrl-E), the Delete key (erase under the cursor) and Ctrl-L (clear the screen). Other escape sequences and every other
 //! byte are dropped, so noise on the line cannot put anything but printable text into a
 //! command. The echo uses only printable text, `\r\n` and backspaces, which the serial
 //! terminal and the framebuffer console both understand. A line has a fixed limit; what is
@@ -20,6 +20,8 @@ const BACKSPACE: u8 = 0x08;
 const DELETE: u8 = 0x7f;
 /// Ctrl-C.
 const INTERRUPT: u8 = 0x03;
+/// Ctrl-L: clear the screen.
+const CLEAR: u8 = 0x0c;
 /// Ctrl-A and Ctrl-E: to the start and the end of the line.
 const LINE_START: u8 = 0x01;
 const LINE_END: u8 = 0x05;
@@ -39,6 +41,8 @@ pub enum Entry {
     TooLong(usize),
     /// Ctrl-C dropped the line.
     Cancelled,
+    /// Ctrl-L: clear the screen and show the line again ([`LineEditor::redraw`]); it goes on.
+    ClearScreen,
 }
 
 /// A key that arrives as an escape sequence.
@@ -145,6 +149,7 @@ impl LineEditor {
                 self.finish();
                 Some(Entry::Cancelled)
             }
+            CLEAR => Some(Entry::ClearScreen),
             LINE_START => {
                 self.key(Key::Home, echo);
                 None
@@ -174,6 +179,14 @@ impl LineEditor {
             }
             _ => None,
         }
+    }
+
+    /// The line as it stands, with the terminal's cursor brought back to the editor's: what to
+    /// print after a fresh prompt.
+    pub fn redraw(&self) -> String {
+        let mut text = self.line.clone();
+        back(&mut text, self.line.len() - self.cursor);
+        text
     }
 
     /// Ends the line: what it was, the line itself kept in the history, the editor empty.
@@ -421,6 +434,15 @@ mod tests {
         assert_eq!(echo, "\x08\x08dr", "past the newest line, the draft comes back");
         assert_eq!(type_in(&mut editor, b"\x1b[B!\r").0, [line("dr!")]);
         assert_eq!(type_in(&mut editor, b"\x1b[A\x1b[A\r").0, [line("ps")], "the line run is newest");
+    }
+
+    #[test]
+    fn ctrl_l_asks_for_a_clear_screen_and_keeps_the_line_and_its_cursor() {
+        let mut editor = LineEditor::new(256);
+        let (entries, _) = type_in(&mut editor, b"echo x\x1b[D\x0c");
+        assert_eq!(entries, [Entry::ClearScreen]);
+        assert_eq!(editor.redraw(), "echo x\x08");
+        assert_eq!(type_in(&mut editor, b"y\r").0, [line("echo yx")]);
     }
 
     #[test]

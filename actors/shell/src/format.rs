@@ -128,7 +128,7 @@ pub fn help(commands: &[(&str, &str)], line_limit: usize) -> String {
     let _ = writeln!(
         text,
         "editing: left/right, Home/End (Ctrl-A/E), backspace and Delete edit; up/down recall earlier \
-         lines; Ctrl-C drops the line; a line holds at most {line_limit} bytes"
+         lines; Ctrl-C drops the line, Ctrl-L clears the screen; a line holds at most {line_limit} bytes"
     );
     text
 }
@@ -280,8 +280,8 @@ mod tests {
         assert_eq!(
             text,
             "commands:\n  ps        processes\n  kill PID  end one\nediting: left/right, Home/End (Ctrl-A/E), \
-             backspace and Delete edit; up/down recall earlier lines; Ctrl-C drops the line; a line holds \
-             at most 256 bytes\n"
+             backspace and Delete edit; up/down recall earlier lines; Ctrl-C drops the line, Ctrl-L clears \
+             the screen; a line holds at most 256 bytes\n"
         );
     }
 

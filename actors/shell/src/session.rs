@@ -10,6 +10,8 @@ use crate::execute::Shell;
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
+/// To the top left, then clear the screen (ANSI; `ui_server` draws it too).
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
 
 /// The line editor and the shell behind it.
 #[derive(Debug)]
@@ -45,6 +47,12 @@ impl Session {
                     format!("line too long: {len} bytes, the limit is {MAX_LINE}; nothing was run\n")
                 }
                 Some(Entry::Cancelled) => String::new(),
+                Some(Entry::ClearScreen) => {
+                    shown.push_str(CLEAR_SCREEN);
+                    shown.push_str(PROMPT);
+                    shown.push_str(&self.editor.redraw());
+                    continue;
+                }
             };
             shown.push_str(&terminal_text(&answer));
             shown.push_str(PROMPT);
@@ -102,6 +110,13 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("echo still here\r\nstill here\r\nmsh> "), "{text}");
+    }
+
+    #[test]
+    fn ctrl_l_clears_the_screen_and_shows_the_prompt_and_the_line_again() {
+        let (_kernel, mut session) = session();
+        assert_eq!(shown(&mut session, b"ec\x0c"), "ec\x1b[H\x1b[2Jmsh> ec");
+        assert_eq!(shown(&mut session, b"ho hi\r"), "ho hi\r\nhi\r\nmsh> ");
     }
 
     #[test]

@@ -237,8 +237,8 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn back_space_erases_on_screen() {
-        let (format, memory) = run(16, RGB565, "ab\x08\x08c");
+    fn back_space_space_back_space_erases_on_screen() {
+        let (format, memory) = run(16, RGB565, "ab\x08 \x08\x08c");
         assert_only_text_in(&format, &memory, &[(0, 0)]);
     }
 

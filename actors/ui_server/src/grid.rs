@@ -25,6 +25,19 @@ pub struct Grid {
     /// Per row, whether a cell of it was written since [`Self::take_changed`] last looked at
     /// it. A mark moves up with its row when the grid scrolls.
     changed: Vec<bool>,
+    /// Where the grid is in an escape sequence, which may span writes.
+    escape: Escape,
+}
+
+/// An escape sequence being read: the grid acts on `ESC [ 2 J` (clear) and `ESC [ H` (home)
+/// and drops the others whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Escape {
+    None,
+    /// After `ESC`.
+    Start,
+    /// After `ESC [`, with the first parameter so far.
+    Csi(u16),
 }
 
 impl Grid {
@@ -32,7 +45,8 @@ impl Grid {
     pub fn new(columns: usize, rows: usize) -> Grid {
         let (columns, rows) = (columns.max(1), rows.max(1));
         let cells = vec![' '; columns * rows];
-        Grid { columns, rows, cells, column: 0, row: 0, scrolled: 0, changed: vec![false; rows] }
+        let changed = vec![false; rows];
+        Grid { columns, rows, cells, column: 0, row: 0, scrolled: 0, changed, escape: Escape::None }
     }
 
     /// Cells across.
@@ -53,7 +67,11 @@ impl Grid {
     /// Writes `text` at the cursor; see `protocol::ui` for what each character does.
     pub fn write(&mut self, text: &str) {
         for c in text.chars() {
+            if self.in_escape(c) {
+                continue;
+            }
             match c {
+                '\x1b' => self.escape = Escape::Start,
                 '\n' => self.new_line(),
                 '\r' => self.column = 0,
                 '\t' => self.column = ((self.column / TAB + 1) * TAB).min(self.columns),
@@ -62,6 +80,30 @@ impl Grid {
                 c => self.put(c),
             }
         }
+    }
+
+    /// Whether `c` belongs to an escape sequence, acting on the sequence it ends. A control
+    /// character, or anything but `[` after `ESC`, ends a sequence and is handled as written.
+    fn in_escape(&mut self, c: char) -> bool {
+        let (inside, next) = match (self.escape, c) {
+            (Escape::None, _) => return false,
+            (Escape::Start, '[') => (true, Escape::Csi(0)),
+            (Escape::Csi(n), '0'..='9') => {
+                (true, Escape::Csi(n.saturating_mul(10).saturating_add(c as u16 - '0' as u16)))
+            }
+            (Escape::Csi(n), ';' | '?' | ' '..='/') => (true, Escape::Csi(n)),
+            (Escape::Csi(n), '@'..='~') => {
+                match (c, n) {
+                    ('J', 2) => self.clear(),
+                    ('H', _) => (self.column, self.row) = (0, 0),
+                    _ => {}
+                }
+                (true, Escape::None)
+            }
+            _ => (false, Escape::None),
+        };
+        self.escape = next;
+        inside
     }
 
     /// Blanks every cell and puts the cursor at the top left.
@@ -109,17 +151,15 @@ impl Grid {
         }
     }
 
-    /// Moves one cell back, to the end of the line above from the first column, and blanks it.
+    /// Moves one cell back, to the end of the line above from the first column. It erases
+    /// nothing, as on a terminal: a shell erases with back, space, back, and moves the cursor
+    /// left with a back alone when it edits inside a line.
     fn back_space(&mut self) {
         if self.column > 0 {
             self.column -= 1;
         } else if self.row > 0 {
             (self.column, self.row) = (self.columns - 1, self.row - 1);
-        } else {
-            return;
         }
-        self.cells[self.row * self.columns + self.column] = ' ';
-        self.changed[self.row] = true;
     }
 }
 
@@ -168,16 +208,17 @@ mod tests {
     }
 
     #[test]
-    fn back_space_erases_and_crosses_wrapped_lines() {
+    fn back_space_moves_back_across_wrapped_lines_and_erases_nothing() {
         let mut grid = Grid::new(3, 3);
         grid.write("abcd\x08\x08");
-        assert_eq!(text(&grid), ["ab", "", ""]);
+        assert_eq!(text(&grid), ["abc", "d", ""]);
         assert_eq!(cursor(&grid), (2, 0), "back over the wrap to the last column above");
         grid.write("\x08\x08\x08\x08");
-        assert_eq!(text(&grid), ["", "", ""]);
         assert_eq!(cursor(&grid), (0, 0), "stops at the top left");
-        grid.write("abc\x08Z");
-        assert_eq!(text(&grid), ["abZ", "", ""], "from the end of a full line, erases its last cell");
+        grid.write("xy\x08 \x08");
+        assert_eq!(text(&grid), ["x c", "d", ""], "back, space, back erases");
+        grid.write("\rabc\x08Z");
+        assert_eq!(text(&grid), ["abZ", "d", ""], "from the end of a full line, back to its last cell");
     }
 
     #[test]
@@ -202,7 +243,7 @@ mod tests {
         grid.write("\r\t\x1b");
         assert_eq!(changed(&mut grid), [0; 0], "moving the cursor writes nothing");
         grid.write("\x08");
-        assert_eq!(changed(&mut grid), [3]);
+        assert_eq!(changed(&mut grid), [0; 0], "nor does moving back");
         assert_eq!(grid.take_scrolled(), 0);
     }
 
@@ -229,6 +270,16 @@ mod tests {
         grid.clear();
         assert_eq!(text(&grid), ["", ""]);
         assert_eq!(cursor(&grid), (0, 0));
+    }
+
+    #[test]
+    fn clear_and_home_sequences_act_and_other_sequences_are_dropped_whole() {
+        let mut grid = Grid::new(6, 2);
+        grid.write("abc\ndef\x1b[2");
+        grid.write("J\x1b[Hx\x1b[1;5Dy\x1b[31mz");
+        assert_eq!(text(&grid), ["xyz", ""], "cleared, home, the colour and cursor sequences gone");
+        grid.write("\x1b[H\x1bqQ");
+        assert_eq!(text(&grid), ["qQz", ""], "an ESC without [ drops only itself");
     }
 
     #[test]
