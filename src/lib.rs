@@ -25,3 +25,19 @@ pub mod provenance;
 pub mod qemu;
 pub mod screen;
 pub mod yardstick;
+
+#[cfg(test)]
+mod tests {
+    /// README's example actor is `actors/hello`, which the image ships and the tests run.
+    #[test]
+    fn the_readme_example_is_the_hello_actor() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+        let hello = std::fs::read_to_string(root.join("actors/hello/src/lib.rs")).expect("the hello actor");
+        let code = &hello[hello.find("\n#![no_std]").expect("hello is no_std") + 1..];
+        assert!(
+            readme.contains(&format!("```rust\n{code}```")),
+            "README's example differs from actors/hello"
+        );
+    }
+}

@@ -1,9 +1,8 @@
-//! `hello.wasm`: greets the console and exits with status 0.
+//! `hello.wasm`: greets the console and exits with status 0. README.md shows this file, from
+//! `#![no_std]` on, as the example of an actor (a test keeps the two the same).
 #![no_std]
 
-/// The actor's entry point, called once by the kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn _start() {
+#[sdk::main]
+async fn main() {
     sdk::println!("hello from a Wasm actor");
-    sdk::exit(0);
 }
