@@ -1,5 +1,5 @@
-//! The `log` backend: every kernel log line goes to the serial console as `[level] message`,
-//! and into a ring of the most recent lines that `dmesg` reads ([`tail`]). Text that comes from
+//! The `log` backend: every kernel log line goes to the serial console as `[seconds.micros]
+//! [level] message`, the time since boot first (as Linux's `dmesg` shows it), and into a ring of the most recent lines that `dmesg` reads ([`tail`]). Text that comes from
 //! an actor goes through [`escape`] first, so it can never end a line or steer the terminal.
 
 use alloc::string::String;
@@ -64,7 +64,9 @@ impl Log for SerialLogger {
 
     fn log(&self, record: &Record<'_>) {
         if self.enabled(record.metadata()) {
-            print(format_args!("[{:<5}] {}\n", record.level(), record.args()));
+            let micros = crate::time::clock::now().as_nanos() / 1000;
+            let (seconds, micros) = (micros / 1_000_000, micros % 1_000_000);
+            print(format_args!("[{seconds:>5}.{micros:06}] [{:<5}] {}\n", record.level(), record.args()));
         }
     }
 

@@ -196,7 +196,7 @@ impl Kernel {
         let (len, _) = klog::read_from(start, &mut text);
         String::from_utf8_lossy(&text[..len])
             .lines()
-            .filter_map(|line| line.strip_prefix(&prefix).map(String::from))
+            .filter_map(|line| without_time(line).strip_prefix(&prefix).map(String::from))
             .collect()
     }
 
@@ -379,3 +379,11 @@ impl Hosted {
 
 #[cfg(test)]
 mod tests;
+
+/// A kernel log line without the time it starts with (`[    1.234567] `).
+pub fn without_time(line: &str) -> &str {
+    line.strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .filter(|(time, _)| time.trim_start().chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .map_or(line, |(_, rest)| rest)
+}
