@@ -12,8 +12,9 @@ export ENGINE
 KERNEL_FEATURES = $(if $(filter wasmi,$(ENGINE)),--features wasmi)
 HOST_FEATURES   = $(if $(filter wasmi,$(ENGINE)),--features kernel/wasmi)
 OTHER_ENGINE    = $(if $(filter wasmi,$(ENGINE)),tinywasm,wasmi)
-# Every crate under actors/ (the package is named like its folder): actors and their libraries.
-ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml))))
+# Every crate under actors/ and examples/ (the package is named like its folder): actors and
+# their libraries.
+ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml examples/*/Cargo.toml))))
 
 .PHONY: iso run debug bench profile yardstick fuzz test host-test boot-test lint fmt toolchain clean
 

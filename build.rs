@@ -1,6 +1,6 @@
 //! Cross-builds everything that boots: the kernel (`x86_64-unknown-none`), the project's
-//! Limine-protocol loader (`x86_64-unknown-uefi`) and every actor under `actors/`
-//! (`wasm32-unknown-unknown`), then packs two ramdisks: `ramdisk.tar`, the default image's,
+//! Limine-protocol loader (`x86_64-unknown-uefi`) and every actor under `actors/` and
+//! `examples/` (`wasm32-unknown-unknown`), then packs two ramdisks: `ramdisk.tar`, the default image's,
 //! with the actors, the boot manifest (`actors/boot.manifest`) and the few raw modules the
 //! shell's `bench` commands run; and `ramdisk-test.tar`, which adds every raw ABI test module of
 //! `tests/wasm/` (`*.wat`, assembled here, under `test/`, with their manifests) for the boot
@@ -40,7 +40,7 @@ fn main() {
     let kernel = cross_build(&root, "kernel", KERNEL_TARGET, features).join("kernel");
     let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET, &[]).join("loader.efi");
 
-    let actors = actor_crates(&root.join("actors"));
+    let actors = [actor_crates(&root.join("actors")), actor_crates(&root.join("examples"))].concat();
     let mut files = Vec::new();
     for name in &actors {
         let built =
@@ -70,6 +70,7 @@ fn main() {
         "kernel",
         "limine",
         "actors",
+        "examples",
         "sdk",
         "tests/wasm",
         "Cargo.lock",
@@ -133,9 +134,9 @@ fn cross_build(root: &Path, package: &str, target: &str, features: &[&str]) -> P
     root.join(dir).join(target).join("release")
 }
 
-/// Names of the actor crates under `actors/`, sorted: folders whose `Cargo.toml` builds a
-/// `cdylib` (a `.wasm` module). Other crates there are libraries actors share, such as their
-/// message protocols.
+/// Names of the actor crates in `dir`, sorted: folders whose `Cargo.toml` builds a `cdylib` (a
+/// `.wasm` module). Other crates there are libraries actors share, such as their message
+/// protocols.
 fn actor_crates(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))

@@ -139,9 +139,9 @@ fn banner_is_the_first_kernel_line() {
 #[test]
 fn ramdisk_lists_every_actor_with_its_size() {
     let log = console();
-    let actors = std::fs::read_dir(artifacts::repo_root().join("actors")).unwrap();
+    let root = artifacts::repo_root();
     let mut checked = 0;
-    for actor in actors {
+    for actor in ["actors", "examples"].iter().flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap()) {
         let actor = actor.unwrap();
         let is_actor =
             std::fs::read_to_string(actor.path().join("Cargo.toml")).is_ok_and(|m| m.contains("cdylib"));
@@ -154,7 +154,7 @@ fn ramdisk_lists_every_actor_with_its_size() {
         assert!(size > 0, "{line}");
         checked += 1;
     }
-    assert!(checked > 0, "no actors under actors/");
+    assert!(checked > 0, "no actors under actors/ or examples/");
 }
 
 #[test]

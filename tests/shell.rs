@@ -54,6 +54,10 @@ struct Transcript {
     exchanges: Vec<Exchange>,
     hello_pid: Option<u64>,
     spinner_pid: Option<u64>,
+    /// The example counter service and its client's two runs (`examples/`, docs/SDK.md).
+    counter_pids: Option<[u64; 3]>,
+    /// The lines the client printed, one per run.
+    client_lines: Vec<String>,
     /// The screenshot as binary PPM, or why there is none.
     screen: Option<Result<Vec<u8>, String>>,
 }
@@ -138,6 +142,18 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
     };
     let hello = pid_in(transcript, "run hello")?;
     transcript.hello_pid = Some(hello);
+    // The guide's service and its client, started twice: the total goes on from the first run.
+    transcript.exchange(machine, "endpoint counter", "endpoint counter")?;
+    transcript.exchange(machine, "run counter", "run counter grant=counter:r")?;
+    let mut pids = [pid_in(transcript, "run counter")?, 0, 0];
+    for (run, label) in ["run counter_client", "run counter_client again"].into_iter().enumerate() {
+        transcript.exchange(machine, label, "run counter_client grant=counter:w")?;
+        pids[run + 1] = pid_in(transcript, label)?;
+        let said = format!("counter_client[{}]: ", pids[run + 1]);
+        let line = machine.wait_for_line(&said, ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+        transcript.client_lines.push(line);
+    }
+    transcript.counter_pids = Some(pids);
     // hello logs by itself; its line may come before or after the prompt.
     machine.wait_for_line(&format!("hello[{hello}] exited"), ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
     transcript.exchange(machine, "ps", "ps")?;
@@ -310,6 +326,22 @@ fn ps_lists_the_shell_hello_and_the_services() {
             "no {name} in:\n{table}"
         );
     }
+}
+
+#[test]
+fn the_guides_counter_serves_its_client_started_twice_from_the_shell() {
+    let transcript = transcript();
+    let [counter, first, second] = transcript.counter_pids.unwrap();
+    assert!(
+        answer("run counter").ends_with("holding handles 0 = counter (r)\r\n"),
+        "{}",
+        answer("run counter")
+    );
+    let said: Vec<_> =
+        transcript.client_lines.iter().map(|line| line.split("]: ").nth(1).unwrap_or(line)).collect();
+    assert_eq!(said, ["added 5: the total is 5", "added 5: the total is 10"], "pids {first} and {second}");
+    assert_eq!(ps_row("ps", counter)[1..3], ["counter", "blocked"], "the service waits for its next client");
+    assert_eq!(ps_row("ps", second)[1..4], ["counter_client", "exited", "0"]);
 }
 
 #[test]

@@ -185,9 +185,9 @@ pub const READY_INVALID: u32 = 8;
 pub const FB_FORMAT_LEN: usize = 24;
 
 /// Bytes of one `sys_proc_list` record.
-pub const PROC_RECORD: usize = 104;
+pub const PROC_RECORD: usize = 160;
 /// Bytes of a `sys_proc_list` record's name field (the name is cut to fit, zero-padded).
-pub const PROC_NAME_LEN: usize = 12;
+pub const PROC_NAME_LEN: usize = 64;
 /// Process state in a `sys_proc_list` record: ready to run.
 pub const PROC_READY: u32 = 0;
 /// Process state: running.

@@ -4,6 +4,9 @@
 
 use crate::{MEM_INFO_LEN, NATIVE_IPC_LEN, PROC_NAME_LEN, PROC_RECORD, WAIT_ENTRY};
 
+/// Where a process record's name field starts.
+const NAME_AT: usize = 96;
+
 /// Reads little-endian fields at fixed offsets.
 struct Fields<'a>(&'a [u8]);
 
@@ -19,7 +22,7 @@ impl Fields<'_> {
 
 /// One process as `sys_proc_list` reports it ([`PROC_RECORD`] bytes; the table in
 /// `docs/ABI.md` gives the offsets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcRecord {
     /// Its pid.
     pub pid: u64,
@@ -68,14 +71,15 @@ impl ProcRecord {
         put(32, &self.cpu_ns.to_le_bytes());
         put(40, &self.kernel_memory.to_le_bytes());
         put(48, &self.handles.to_le_bytes());
-        put(52, &self.name);
-        put(64, &self.linear_memory.to_le_bytes());
-        put(72, &self.linear_memory_limit.to_le_bytes());
-        put(80, &self.handle_limit.to_le_bytes());
-        put(84, &self.children.to_le_bytes());
-        put(88, &self.child_limit.to_le_bytes());
-        put(92, &self.restarts.to_le_bytes());
-        put(96, &self.kernel_memory_limit.to_le_bytes());
+        put(52, &self.handle_limit.to_le_bytes());
+        put(56, &self.linear_memory.to_le_bytes());
+        put(64, &self.linear_memory_limit.to_le_bytes());
+        put(72, &self.kernel_memory_limit.to_le_bytes());
+        put(80, &self.children.to_le_bytes());
+        put(84, &self.child_limit.to_le_bytes());
+        put(88, &self.restarts.to_le_bytes());
+        // 92..96 is reserved and stays zero.
+        put(NAME_AT, &self.name);
         out
     }
 
@@ -83,7 +87,7 @@ impl ProcRecord {
     pub fn from_bytes(bytes: &[u8; PROC_RECORD]) -> Self {
         let f = Fields(bytes);
         let mut name = [0u8; PROC_NAME_LEN];
-        name.copy_from_slice(&bytes[52..52 + PROC_NAME_LEN]);
+        name.copy_from_slice(&bytes[NAME_AT..NAME_AT + PROC_NAME_LEN]);
         Self {
             pid: f.u64(0),
             state: f.u32(8),
@@ -93,14 +97,14 @@ impl ProcRecord {
             cpu_ns: f.u64(32),
             kernel_memory: f.u64(40),
             handles: f.u32(48),
+            handle_limit: f.u32(52),
+            linear_memory: f.u64(56),
+            linear_memory_limit: f.u64(64),
+            kernel_memory_limit: f.u64(72),
+            children: f.u32(80),
+            child_limit: f.u32(84),
+            restarts: f.u32(88),
             name,
-            linear_memory: f.u64(64),
-            linear_memory_limit: f.u64(72),
-            handle_limit: f.u32(80),
-            children: f.u32(84),
-            child_limit: f.u32(88),
-            restarts: f.u32(92),
-            kernel_memory_limit: f.u64(96),
         }
     }
 
@@ -260,8 +264,13 @@ mod tests {
         let bytes = record.to_bytes();
         assert_eq!(&bytes[..8], &7u64.to_le_bytes());
         assert_eq!(&bytes[12..16], &(-1i32).to_le_bytes());
-        assert_eq!(&bytes[52..64], b"a-long-proce");
-        assert_eq!(&bytes[96..], &12u64.to_le_bytes());
+        assert_eq!(&bytes[52..56], &8u32.to_le_bytes());
+        assert_eq!(&bytes[72..80], &12u64.to_le_bytes());
+        assert_eq!(&bytes[92..96], &[0; 4], "reserved");
+        assert_eq!(&bytes[96..115], b"a-long-process-name");
+        assert_eq!(&bytes[115..], &[0; 45], "padding");
+        let long = "x".repeat(PROC_NAME_LEN + 5);
+        assert_eq!(ProcRecord::name_field(&long), [b'x'; PROC_NAME_LEN], "cut to fit");
         assert_eq!(ProcRecord::from_bytes(&bytes), record);
         assert_eq!(ProcRecord { name: ProcRecord::name_field("ps"), ..record }.name_bytes(), b"ps");
     }

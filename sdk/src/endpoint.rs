@@ -2,6 +2,7 @@
 //! queue is empty or full (the reactor waits for the handle); `recv_blocking` parks the whole
 //! actor, for actors without the runtime.
 
+use alloc::rc::Rc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -12,9 +13,14 @@ use crate::{Capability, Error, Rights, sys};
 /// Payload bytes the first receive makes room for; a larger message costs one retry.
 const FIRST_PAYLOAD: usize = 256;
 
-/// A capability on an endpoint, a bounded queue of messages; closed when dropped.
-#[derive(Debug)]
-pub struct Endpoint(Capability);
+/// A capability on an endpoint, a bounded queue of messages; closed when the last clone is
+/// dropped.
+///
+/// Cloning is cheap and stays inside the actor: the clones share one handle, so tasks can each
+/// hold one (`spawn(async move { ... })`) without a kernel call or a slot in the capability
+/// table. For another actor, make a capability with [`Endpoint::capability`].
+#[derive(Clone, Debug)]
+pub struct Endpoint(Rc<Capability>);
 
 /// A received message.
 #[derive(Debug)]
@@ -40,28 +46,35 @@ pub struct SendError {
 
 impl Endpoint {
     /// The `n`-th grant of this actor's manifest line (counting from 0), as an endpoint.
-    pub const fn from_grant(n: u32) -> Endpoint {
-        Endpoint(Capability::from_grant(n))
+    pub fn from_grant(n: u32) -> Endpoint {
+        Endpoint::from(Capability::from_grant(n))
     }
 
     /// A new endpoint holding up to `capacity` (1 to 4096) messages; this handle has every right.
     pub fn create(capacity: u32) -> Result<Endpoint, Error> {
-        Error::check(sys::sys_endpoint_create(capacity as i32)).map(|h| Endpoint(Capability::from_raw(h)))
+        Error::check(sys::sys_endpoint_create(capacity as i32))
+            .map(|h| Endpoint::from(Capability::from_raw(h)))
     }
 
     /// Another handle to this endpoint with `rights`, a subset of this one's.
     pub fn derive(&self, rights: Rights) -> Result<Endpoint, Error> {
-        self.0.derive(rights).map(Endpoint)
+        self.capability(rights).map(Endpoint::from)
+    }
+
+    /// A new capability on this endpoint with `rights`, a subset of this one's: what to send
+    /// in a message or give to an actor being started.
+    pub fn capability(&self, rights: Rights) -> Result<Capability, Error> {
+        self.0.derive(rights)
     }
 
     /// The raw handle, still owned by `self`.
-    pub const fn raw(&self) -> i64 {
+    pub fn raw(&self) -> i64 {
         self.0.raw()
     }
 
-    /// The capability, for sending it in a message.
-    pub fn into_capability(self) -> Capability {
-        self.0
+    /// This handle itself, to move in a message; `Err(self)` while clones still share it.
+    pub fn into_capability(self) -> Result<Capability, Endpoint> {
+        Rc::try_unwrap(self.0).map_err(Endpoint)
     }
 
     /// Queues a message, moving `cap` with it; `Error::Full` if the queue is full.
@@ -181,7 +194,7 @@ impl From<Capability> for Endpoint {
     /// Treats a capability (say, one received in a message) as an endpoint; calls on it fail
     /// with `Error::WrongKind` if it is not one.
     fn from(cap: Capability) -> Endpoint {
-        Endpoint(cap)
+        Endpoint(Rc::new(cap))
     }
 }
 

@@ -1,5 +1,5 @@
 //! [`Error`]: the kernel's error codes (`docs/ABI.md`, "Error codes") as a type, plus the one
-//! failure the SDK adds on top, a payload that does not decode.
+//! failures the SDK adds on top: a payload that does not decode, a deadline that passed.
 
 use core::fmt;
 
@@ -42,6 +42,8 @@ pub enum Error {
     Unknown(i32),
     /// A payload is not an encoding of the expected type (or a value cannot be encoded).
     Malformed,
+    /// A deadline passed first (`rt::with_timeout`).
+    TimedOut,
 }
 
 impl Error {
@@ -100,6 +102,7 @@ impl fmt::Display for Error {
             Error::NotMovable => "a receiving capability cannot travel in a message",
             Error::Unknown(code) => return write!(f, "error code {code}"),
             Error::Malformed => "malformed payload",
+            Error::TimedOut => "timed out",
         };
         f.write_str(text)
     }

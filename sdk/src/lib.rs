@@ -8,8 +8,10 @@
 //! - [`sys`]: the raw host imports and the ABI's constants.
 //! - [`Error`]: every documented error code as a variant.
 //! - [`Capability`], [`Rights`]; [`Endpoint`] and [`Message`]; [`SharedMem`]; [`Framebuffer`].
-//! - [`rt`]: the async runtime: tasks, `recv().await`, `send().await`, `sleep().await`.
-//! - [`msg`]: typed payloads (`serde` + `postcard`) and request/reply ([`Endpoint::call`]).
+//! - [`rt`]: the async runtime: tasks, `recv().await`, `send().await`, `sleep().await`,
+//!   `select`, `with_timeout`, `Ticker`.
+//! - [`msg`]: typed payloads (`serde` + `postcard`) and request/reply: [`Client`] and
+//!   [`Mailbox`].
 //! - [`log`], [`println!`]: the kernel console. [`exit`]: ends the actor.
 //! - [`System`]: processes, the kernel log and memory figures (the `system` object).
 //!
@@ -17,19 +19,20 @@
 //! it logs the message and location, then exits with status 101. With `allocator` (on by
 //! default) it supplies a global allocator that frees.
 //!
-//! An async actor (it builds as in `examples/pingpong.rs`):
+//! A service that adds the two numbers it is sent, until no client can reach it any more
+//! (`actors/examples/` has complete ones):
 //!
 //! ```ignore
-//! use sdk::{Endpoint, Error};
+//! use sdk::{Error, Mailbox};
 //!
 //! #[sdk::main]
 //! async fn main() -> Result<(), Error> {
-//!     let requests = Endpoint::from_grant(0);
-//!     loop {
-//!         let request = requests.recv_request::<(u32, u32)>().await?;
+//!     let requests: Mailbox<(u32, u32), u32> = Mailbox::from_grant(0);
+//!     while let Some(request) = requests.next().await? {
 //!         let (a, b) = request.body;
-//!         request.reply(&(a + b))?;
+//!         request.reply(&(a + b));
 //!     }
+//!     Ok(())
 //! }
 //! ```
 #![no_std]
@@ -56,7 +59,7 @@ pub use error::Error;
 pub use fb::{Channel, FbFormat, Framebuffer};
 pub use handle::{Capability, Rights};
 pub use log::{log, log_fmt};
-pub use msg::Request;
+pub use msg::{Client, Delivery, Mailbox, Request};
 /// Marks `async fn main` as the actor's entry point: exports `_start`, which runs it on
 /// [`rt::block_on`] and exits with its [`rt::Termination`] status (0 for `()`).
 pub use sdk_macros::main;

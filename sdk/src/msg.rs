@@ -1,15 +1,18 @@
 //! Typed messages: a payload is the `postcard` encoding of a `serde` type. Adds
-//! [`Endpoint::send_msg`] / [`Endpoint::recv_msg`], and request/reply: [`Endpoint::call`] on the
-//! client, [`Request`] on the server.
+//! [`Endpoint::send_msg`] / [`Endpoint::recv_msg`], and request/reply: [`Client`] (or
+//! [`Endpoint::call`]) on the client, [`Mailbox`] and [`Request`] on the server.
 //!
 //! A call carries its own reply capability, so a server needs no table of clients: the request
 //! goes out with opcode [`REQUEST`] and a WRITE (and GRANT, so the server may hand it on) copy of
-//! a fresh reply endpoint; the server answers once, with opcode [`REPLY`], and drops it.
+//! a fresh reply endpoint; the server answers once, with opcode [`REPLY`] (or [`REJECTED`] when
+//! the request does not decode), and drops it. A client that went away meanwhile is something
+//! the server is told ([`Delivery::CallerGone`]), not an error that could end it.
 //!
 //! Decoding never panics: bytes that are not an encoding of the expected type, or that have
 //! anything after it, give [`Error::Malformed`].
 
 use alloc::vec::Vec;
+use core::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -20,6 +23,9 @@ use crate::{Endpoint, Error, Message, Rights};
 pub const REQUEST: u32 = 0xffff_0000;
 /// Opcode of the reply to a [`REQUEST`].
 pub const REPLY: u32 = 0xffff_0001;
+/// Opcode of the answer to a [`REQUEST`] the server could not decode; the call fails with
+/// [`Error::Malformed`].
+pub const REJECTED: u32 = 0xffff_0002;
 
 /// The payload encoding of `value`.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
@@ -54,11 +60,13 @@ impl Endpoint {
         Ok((message.opcode, message.decode()?))
     }
 
-    /// Sends `request` to the server behind this endpoint and waits for its reply.
+    /// Sends `request` to the server behind this endpoint and waits for its reply: the untyped
+    /// form of [`Client::call`].
     ///
     /// `Req` must be the type the server decodes, exactly: the encoding does not name types,
     /// so an unsuffixed literal (an `i32`) read as a `u32` decodes to another number.
-    /// `Error::Closed` if the server drops the request without replying.
+    /// `Error::Closed` if the server drops the request without replying, `Error::Malformed` if
+    /// it could not decode it or its reply is not a `Resp`.
     pub async fn call<Req, Resp>(&self, request: &Req) -> Result<Resp, Error>
     where
         Req: Serialize + ?Sized,
@@ -69,52 +77,157 @@ impl Endpoint {
         // writer left and the receive below fails with Closed instead of waiting forever.
         let (reply, for_server) = {
             let made = Endpoint::create(1)?;
-            (made.derive(Rights::READ)?, made.derive(Rights::WRITE | Rights::GRANT)?)
+            (made.derive(Rights::READ)?, made.capability(Rights::WRITE | Rights::GRANT)?)
         };
-        self.send(REQUEST, &payload, Some(for_server.into_capability())).await?;
+        self.send(REQUEST, &payload, Some(for_server)).await?;
         let answer = reply.recv().await?;
-        if answer.opcode != REPLY {
-            return Err(Error::Malformed);
-        }
-        answer.decode()
-    }
-
-    /// Receives the next message as a [`Request`]; `Error::Malformed` if it is not one.
-    pub async fn recv_request<T: DeserializeOwned>(&self) -> Result<Request<T>, Error> {
-        Request::from_message(self.recv().await?)
-    }
-}
-
-/// A request a server received: what was asked, and where the one reply goes.
-#[derive(Debug)]
-pub struct Request<T> {
-    /// Pid of the caller.
-    pub sender: u64,
-    /// The decoded request.
-    pub body: T,
-    reply: Endpoint,
-}
-
-impl<T: DeserializeOwned> Request<T> {
-    /// The request `message` carries; `Error::Malformed` if it is not a request or its body
-    /// is not a `T`.
-    pub fn from_message(message: Message) -> Result<Request<T>, Error> {
-        match message {
-            Message { sender, opcode: REQUEST, payload, cap: Some(cap) } => {
-                Ok(Request { sender, body: decode(&payload)?, reply: Endpoint::from(cap) })
-            }
+        match answer.opcode {
+            REPLY => answer.decode(),
             _ => Err(Error::Malformed),
         }
     }
 }
 
-impl<T> Request<T> {
+/// The client's side of a request/reply protocol: requests are `Req`, replies `Resp`. Cheap to
+/// clone (the clones share the endpoint), so every task can have one.
+///
+/// ```ignore
+/// let counter: Client<Count, u64> = Client::from_grant(0);
+/// let total = counter.call(&Count::Add(5)).await?;
+/// ```
+pub struct Client<Req, Resp> {
+    endpoint: Endpoint,
+    protocol: PhantomData<fn(&Req) -> Resp>,
+}
+
+impl<Req: Serialize, Resp: DeserializeOwned> Client<Req, Resp> {
+    /// Calls the server that receives on `endpoint` (which needs WRITE).
+    pub fn new(endpoint: Endpoint) -> Self {
+        Client { endpoint, protocol: PhantomData }
+    }
+
+    /// Calls the server behind the `n`-th grant.
+    pub fn from_grant(n: u32) -> Self {
+        Client::new(Endpoint::from_grant(n))
+    }
+
+    /// Sends `request` and waits for the reply; see [`Endpoint::call`] for the errors.
+    pub async fn call(&self, request: &Req) -> Result<Resp, Error> {
+        self.endpoint.call(request).await
+    }
+
+    /// The endpoint the requests go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl<Req, Resp> Clone for Client<Req, Resp> {
+    fn clone(&self) -> Self {
+        Client { endpoint: self.endpoint.clone(), protocol: PhantomData }
+    }
+}
+
+/// The server's side of a request/reply protocol: the requests that arrive on an endpoint, as
+/// `Req`, each answered with one `Resp`. Cheap to clone, like [`Client`].
+///
+/// ```ignore
+/// let requests: Mailbox<Count, u64> = Mailbox::from_grant(0);
+/// while let Some(request) = requests.next().await? {
+///     request.reply(&42);
+/// }
+/// ```
+pub struct Mailbox<Req, Resp> {
+    endpoint: Endpoint,
+    protocol: PhantomData<fn(&Resp) -> Req>,
+}
+
+impl<Req: DeserializeOwned, Resp: Serialize> Mailbox<Req, Resp> {
+    /// Serves the requests sent to `endpoint` (which needs READ).
+    pub fn new(endpoint: Endpoint) -> Self {
+        Mailbox { endpoint, protocol: PhantomData }
+    }
+
+    /// Serves the requests sent to the `n`-th grant.
+    pub fn from_grant(n: u32) -> Self {
+        Mailbox::new(Endpoint::from_grant(n))
+    }
+
+    /// The next request, waiting for one; `Ok(None)` once none can come any more (every
+    /// capability that could send to the endpoint is closed).
+    ///
+    /// A message that is not a request is dropped, and a request whose body is not a `Req` is
+    /// answered with [`REJECTED`] (its call fails with `Error::Malformed`): a confused client
+    /// never stops the server. The errors left are the handle's own (`InvalidHandle`,
+    /// `WrongKind`, `NoRights`): the grant is not what the server needs.
+    pub async fn next(&self) -> Result<Option<Request<Req, Resp>>, Error> {
+        loop {
+            let message = match self.endpoint.recv().await {
+                Ok(message) => message,
+                Err(Error::Closed) => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let Message { sender, opcode: REQUEST, payload, cap: Some(cap) } = message else {
+                continue;
+            };
+            let reply = Endpoint::from(cap);
+            match decode(&payload) {
+                Ok(body) => return Ok(Some(Request { sender, body, reply, protocol: PhantomData })),
+                // The caller learns it from its call; whether it is still there changes nothing.
+                Err(_) => drop(reply.try_send(REJECTED, &[], None)),
+            }
+        }
+    }
+
+    /// The endpoint the requests arrive on.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl<Req, Resp> Clone for Mailbox<Req, Resp> {
+    fn clone(&self) -> Self {
+        Mailbox { endpoint: self.endpoint.clone(), protocol: PhantomData }
+    }
+}
+
+/// A request a server received: what was asked, and where the one reply goes.
+#[derive(Debug)]
+pub struct Request<Req, Resp> {
+    /// Pid of the caller.
+    pub sender: u64,
+    /// The decoded request.
+    pub body: Req,
+    reply: Endpoint,
+    protocol: PhantomData<fn(&Resp)>,
+}
+
+/// What became of a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The caller has it.
+    Delivered,
+    /// The caller stopped waiting (it ended, or dropped its call) before the reply arrived.
+    CallerGone,
+    /// The response could not be encoded; the caller's call fails with `Error::Malformed`.
+    NotEncodable,
+}
+
+impl<Req, Resp: Serialize> Request<Req, Resp> {
     /// Sends `response` to the caller and closes the reply capability.
     ///
     /// Never waits: the reply endpoint is made for this one message, so a full one means a
-    /// misbehaving caller, reported as `Error::Full` rather than stalling the server.
-    pub fn reply<R: Serialize + ?Sized>(self, response: &R) -> Result<(), Error> {
-        let payload = encode(response)?;
-        Ok(self.reply.try_send(REPLY, &payload, None)?)
+    /// misbehaving caller, which like a caller that is gone only the returned [`Delivery`]
+    /// shows.
+    pub fn reply(self, response: &Resp) -> Delivery {
+        let (opcode, payload) = match encode(response) {
+            Ok(payload) => (REPLY, payload),
+            Err(_) => (REJECTED, Vec::new()),
+        };
+        match self.reply.try_send(opcode, &payload, None) {
+            Err(_) => Delivery::CallerGone,
+            Ok(()) if opcode == REJECTED => Delivery::NotEncodable,
+            Ok(()) => Delivery::Delivered,
+        }
     }
 }

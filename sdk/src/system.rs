@@ -54,7 +54,7 @@ pub enum ProcState {
 pub struct ProcessInfo {
     /// Its pid.
     pub pid: Pid,
-    /// Its name, cut by the kernel to 12 bytes.
+    /// Its name, cut by the kernel to 64 bytes (`sys::PROC_NAME_LEN`).
     pub name: String,
     /// Whether it runs, waits or has ended, and how.
     pub state: ProcState,
@@ -314,14 +314,15 @@ mod tests {
     #[test]
     fn a_listing_longer_than_the_first_buffer_is_read_whole() {
         let (kernel, system) = system();
-        kernel.add_module("a-module-with-a-long-name.wasm", SPINNER);
+        let long = format!("{}.wasm", "a-module-with-a-long-name-".repeat(3));
+        kernel.add_module(&long, SPINNER);
         for _ in 0..FIRST_LISTING * 2 {
-            system.spawn("a-module-with-a-long-name.wasm").unwrap();
+            system.spawn(&long).unwrap();
         }
         let table = system.processes().unwrap();
         assert_eq!(table.len(), FIRST_LISTING * 2 + 1);
         assert!(table.windows(2).all(|pair| pair[0].pid < pair[1].pid), "by pid");
-        assert_eq!(table[1].name, "a-module-wit", "cut to 12 bytes");
+        assert_eq!(table[1].name, long[..sys::PROC_NAME_LEN], "cut to 64 bytes");
         assert!(table[1].state.is_live());
     }
 
@@ -412,8 +413,8 @@ mod tests {
         assert_eq!(reader.spawn("hello.wasm").unwrap_err().code, Error::NoRights);
         assert_eq!(reader.bench_ipc_native(10), Err(Error::NoRights));
 
-        let endpoint = Endpoint::create(1).unwrap().derive(Rights::READ | Rights::WRITE).unwrap();
-        let not_system = System::from(endpoint.into_capability());
+        let endpoint = Endpoint::create(1).unwrap().capability(Rights::READ | Rights::WRITE).unwrap();
+        let not_system = System::from(endpoint);
         assert_eq!(not_system.processes(), Err(Error::WrongKind));
         assert_eq!(not_system.memory(), Err(Error::WrongKind));
         assert_eq!(System::from_grant(77).kernel_log(), Err(Error::InvalidHandle));

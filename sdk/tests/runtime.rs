@@ -3,12 +3,12 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use sdk::rt::{Either, Instant, block_on, join, select, sleep, spawn};
+use sdk::rt::{Either, Instant, Ticker, TimedOut, block_on, join, select, sleep, spawn, with_timeout};
 use sdk::sys::{READABLE, WRITABLE};
 use sdk::{Endpoint, Error, Rights};
 use sdk_host::{Kernel, WaitCall};
@@ -233,7 +233,7 @@ fn select_drops_the_loser_and_its_registration() {
         let start = Instant::now();
         let idle = Endpoint::create(1).unwrap();
         let _writer = idle.derive(Rights::WRITE).unwrap();
-        let winner = match select(pin!(idle.recv()), pin!(sleep(ms(3)))).await {
+        let winner = match select(idle.recv(), sleep(ms(3))).await {
             Either::Left(_) => "recv",
             Either::Right(_) => "sleep",
         };
@@ -244,6 +244,79 @@ fn select_drops_the_loser_and_its_registration() {
     // The later sleep waited alone: the dropped recv no longer held the idle handle.
     assert_eq!(kernel.wait_calls().len(), 1);
     assert!(took >= 4_000_000, "{took} ns");
+}
+
+#[test]
+fn select_takes_futures_as_written_and_the_first_wins_a_tie() {
+    let (tie, later) = actor(async {
+        let tie = select(async { 1 }, async { 2 }).await;
+        let later = select(sleep(ms(5)), async { "now" }).await;
+        (tie, later)
+    });
+    assert!(matches!(tie, Either::Left(1)));
+    assert!(matches!(later, Either::Right("now")));
+}
+
+#[test]
+fn with_timeout_gives_the_output_or_timed_out() {
+    let (done, idle, waited) = actor(async {
+        let done = with_timeout(ms(50), async { 7 }).await;
+        let queue = Endpoint::create(1).unwrap();
+        let _writer = queue.derive(Rights::WRITE).unwrap();
+        let start = Instant::now();
+        let idle = with_timeout(ms(3), queue.recv()).await.map(|m| m.map(|m| m.opcode));
+        (done, idle, since(start))
+    });
+    assert_eq!(done, Ok(7));
+    assert_eq!(idle, Err(TimedOut));
+    assert!(waited >= 3_000_000, "{waited} ns");
+    assert_eq!(Error::from(TimedOut), Error::TimedOut, "`?` turns it into the SDK's error");
+}
+
+#[test]
+fn a_ticker_keeps_its_schedule_and_skips_the_ticks_it_missed() {
+    let (two_ticks, caught_up, next) = actor(async {
+        let start = Instant::now();
+        let mut ticker = Ticker::every(ms(5));
+        ticker.next().await;
+        ticker.next().await;
+        let two_ticks = since(start);
+        // Three ticks go by while the task is busy elsewhere: it gets one at once, then waits.
+        sleep(ms(17)).await;
+        let late = Instant::now();
+        ticker.next().await;
+        let caught_up = since(late);
+        let late = Instant::now();
+        ticker.next().await;
+        (two_ticks, caught_up, since(late))
+    });
+    assert!(two_ticks >= 10_000_000, "{two_ticks} ns");
+    assert!(
+        caught_up < next,
+        "the missed tick came at once ({caught_up} ns), the next one waited ({next} ns)"
+    );
+    assert!(next >= 4_000_000, "{next} ns: a burst of missed ticks");
+}
+
+#[test]
+fn clones_of_an_endpoint_share_one_handle_between_tasks() {
+    let kernel = Kernel::start();
+    let (got, moved_while_shared, moved_alone) = block_on(async {
+        let queue = Endpoint::create(4).unwrap();
+        let (a, b) = (queue.clone(), queue.clone());
+        let first = spawn(async move { a.recv().await.map(|m| m.opcode) });
+        let second = spawn(async move { b.recv().await.map(|m| m.opcode) });
+        queue.try_send(1, b"", None).unwrap();
+        queue.try_send(2, b"", None).unwrap();
+        let got = join(first, second).await;
+        let other = queue.clone();
+        let moved_while_shared = queue.into_capability().map(drop).map_err(drop);
+        let moved_alone = other.into_capability().map(drop).map_err(drop);
+        (got, moved_while_shared, moved_alone)
+    });
+    assert_eq!(got, (Ok(1), Ok(2)));
+    assert_eq!((moved_while_shared, moved_alone), (Err(()), Ok(())), "a shared handle does not move");
+    assert_eq!(kernel.open_handles(), 0, "the last clone closed it");
 }
 
 #[test]

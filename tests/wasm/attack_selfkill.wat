@@ -48,19 +48,19 @@
     (i32.add (local.get $at) (local.get $len)))
 
   ;; The pid of the process named "console", or -1. The records go at 4096..61440; the name
-  ;; field (at 52 of a record, the pid at 0) is looked for at every byte, so that this does not
+  ;; field (at 96 of a record, the pid at 0) is looked for at every byte, so that this does not
   ;; depend on the record's length, which grows as fields are added to its end.
   (func $console (result i64)
     (local $at i32)
     (drop (call $list (i64.const 0) (i32.const 4096) (i32.const 57344)))
-    (local.set $at (i32.const 4148))
+    (local.set $at (i32.const 4192))
     (block $none
       (loop $next
         (br_if $none (i32.gt_u (local.get $at) (i32.const 61428)))
         (if (i32.and
               (i64.eq (i64.load (local.get $at)) (i64.load (i32.const 0)))
               (i32.eq (i32.load (i32.add (local.get $at) (i32.const 8))) (i32.load (i32.const 8))))
-          (then (return (i64.load (i32.sub (local.get $at) (i32.const 52))))))
+          (then (return (i64.load (i32.sub (local.get $at) (i32.const 96))))))
         (local.set $at (i32.add (local.get $at) (i32.const 1)))
         (br $next)))
     (i64.const -1))

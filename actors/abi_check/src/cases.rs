@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use sdk::rt::{block_on, join, spawn};
 use sdk::sys;
-use sdk::{Capability, Endpoint, Error, Request, Rights, SharedMem, System, msg};
+use sdk::{Capability, Client, Delivery, Endpoint, Error, Mailbox, Rights, SharedMem, System, msg};
 
 use crate::{GRANTS, SHM, SHM_BYTES, SYSTEM};
 
@@ -168,9 +168,9 @@ cases! {
         let queue = Endpoint::create(4).unwrap();
         let carried = Endpoint::create(1).unwrap();
         carried.try_send(5, b"inside", None).unwrap();
-        let no_grant = carried.derive(Rights::READ).unwrap();
+        let no_grant = carried.capability(Rights::READ).unwrap();
 
-        let refused = queue.try_send(0, b"", Some(no_grant.into_capability())).unwrap_err();
+        let refused = queue.try_send(0, b"", Some(no_grant)).unwrap_err();
         assert_eq!(refused.error, Error::NoRights);
         let kept = refused.cap.expect("a failed send gives the capability back");
         assert_eq!(Endpoint::from(kept).try_recv().unwrap().opcode, 5);
@@ -178,13 +178,13 @@ cases! {
         let receiving = queue.try_send(
             1,
             b"",
-            Some(carried.derive(Rights::READ | Rights::WRITE | Rights::GRANT).unwrap().into_capability()),
+            Some(carried.capability(Rights::READ | Rights::WRITE | Rights::GRANT).unwrap()),
         );
         assert_eq!(receiving.unwrap_err().error, Error::NotMovable, "a receiving capability stays in tables");
 
-        let sending = carried.derive(Rights::WRITE | Rights::GRANT).unwrap();
+        let sending = carried.capability(Rights::WRITE | Rights::GRANT).unwrap();
         let before = handles();
-        queue.try_send(1, b"", Some(sending.into_capability())).unwrap();
+        queue.try_send(1, b"", Some(sending)).unwrap();
         assert_eq!(handles(), before - 1, "the sent handle left this table");
         let message = queue.try_recv().unwrap();
         let received = Endpoint::from(message.cap.expect("the capability arrived"));
@@ -194,8 +194,8 @@ cases! {
     fn a_message_for_a_full_table_stays_queued() {
         let me = me();
         let queue = Endpoint::create(1).unwrap();
-        let sending = Endpoint::create(1).unwrap().derive(Rights::WRITE | Rights::GRANT).unwrap();
-        queue.try_send(0, b"", Some(sending.into_capability())).unwrap();
+        let sending = Endpoint::create(1).unwrap().capability(Rights::WRITE | Rights::GRANT).unwrap();
+        queue.try_send(0, b"", Some(sending)).unwrap();
         let filler: Vec<Endpoint> = core::iter::from_fn(|| Endpoint::create(1).ok()).collect();
         assert_eq!(handles_of(me), 1024);
         assert_eq!(queue.try_recv().unwrap_err(), Error::TooManyHandles);
@@ -242,8 +242,6 @@ cases! {
             assert_eq!(queue.recv_msg::<(u8, u8)>().await.unwrap_err(), Error::Malformed, "too short");
             queue.try_send(1, &[7, 0], None).unwrap();
             assert_eq!(queue.recv_msg::<u8>().await.unwrap_err(), Error::Malformed, "bytes left over");
-            queue.try_send(msg::REQUEST, &msg::encode(&1u32).unwrap(), None).unwrap();
-            assert_eq!(queue.recv_request::<u32>().await.unwrap_err(), Error::Malformed, "no reply capability");
         });
     }
 
@@ -252,15 +250,17 @@ cases! {
         let sums = block_on(async {
             let requests = Endpoint::create(4).unwrap();
             let client = requests.derive(Rights::WRITE).unwrap();
+            let client: Client<(u32, u32), u32> = Client::new(client);
             let server = spawn(async move {
+                let requests: Mailbox<(u32, u32), u32> = Mailbox::new(requests);
                 for _ in 0..2 {
-                    let request: Request<(u32, u32)> = requests.recv_request().await.unwrap();
+                    let request = requests.next().await.unwrap().unwrap();
                     assert_eq!(request.sender, me);
                     let (a, b) = request.body;
-                    request.reply(&(a + b)).unwrap();
+                    assert_eq!(request.reply(&(a + b)), Delivery::Delivered);
                 }
             });
-            let sums = join(client.call::<_, u32>(&(2u32, 3u32)), client.call::<_, u32>(&(40u32, 2u32))).await;
+            let sums = join(client.call(&(2, 3)), client.call(&(40, 2))).await;
             server.await;
             drop(client);
             sums
@@ -273,7 +273,7 @@ cases! {
         let answer = block_on(async {
             let requests = Endpoint::create(4).unwrap();
             let client = requests.derive(Rights::WRITE).unwrap();
-            spawn(async move { drop(requests.recv_request::<u8>().await) });
+            spawn(async move { drop(Mailbox::<u8, u8>::new(requests).next().await) });
             client.call::<_, u8>(&1u8).await
         });
         assert_eq!(answer, Err(Error::Closed));
@@ -284,12 +284,42 @@ cases! {
             let requests = Endpoint::create(4).unwrap();
             let client = requests.derive(Rights::WRITE).unwrap();
             spawn(async move {
-                let request = requests.recv_request::<u8>().await.unwrap();
-                request.reply("not a number").unwrap();
+                let request = Mailbox::<u8, String>::new(requests).next().await.unwrap().unwrap();
+                assert_eq!(request.reply(&"not a number".into()), Delivery::Delivered);
             });
             client.call::<_, (u64, u64)>(&1u8).await
         });
         assert_eq!(answer, Err(Error::Malformed));
+    }
+
+    fn a_mailbox_serves_on_through_noise_and_callers_that_left() {
+        let (served, confused, answered) = block_on(async {
+            let requests = Endpoint::create(8).unwrap();
+            let mailbox: Mailbox<u32, u32> = Mailbox::new(requests.derive(Rights::READ).unwrap());
+            let client: Client<u32, u32> = Client::new(requests.derive(Rights::WRITE).unwrap());
+            drop(requests);
+            let server = spawn(async move {
+                let mut served = Vec::new();
+                while let Some(request) = mailbox.next().await.unwrap() {
+                    let body = request.body;
+                    served.push((body, request.reply(&(body + 1))));
+                }
+                served
+            });
+            let to_server = client.endpoint();
+            to_server.try_send(7, b"not a request", None).unwrap();
+            let gone = Endpoint::create(1).unwrap();
+            let reply_to = gone.capability(Rights::WRITE | Rights::GRANT).unwrap();
+            to_server.try_send(msg::REQUEST, &msg::encode(&1u32).unwrap(), Some(reply_to)).unwrap();
+            drop(gone);
+            let confused = to_server.call::<_, u32>("not a number").await;
+            let answered = client.call(&41).await;
+            drop(client);
+            (server.await, confused, answered)
+        });
+        assert_eq!(served, [(1, Delivery::CallerGone), (41, Delivery::Delivered)], "ends once no client is left");
+        assert_eq!(confused, Err(Error::Malformed), "a request that does not decode is rejected");
+        assert_eq!(answered, Ok(42));
     }
 
     fn shared_memory_reads_and_writes_within_bounds() {

@@ -251,10 +251,10 @@ pub async fn wasm(system: &System) -> String {
 /// `u64`s in one message with opcode [`FIGURES`].
 async fn figures<const N: usize>(system: &System, file: &str) -> Result<[u64; N], String> {
     let results = Endpoint::create(1).map_err(failed("endpoint"))?;
-    let theirs = results.derive(Rights::WRITE | Rights::GRANT).map_err(failed("endpoint"))?;
+    let theirs = results.capability(Rights::WRITE | Rights::GRANT).map_err(failed("endpoint"))?;
     let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
     drop(results);
-    system.spawn_with(file, vec![theirs.into_capability()]).map_err(|e| format!("{file}: {e}"))?;
+    system.spawn_with(file, vec![theirs]).map_err(|e| format!("{file}: {e}"))?;
     let message = mine.recv().await.map_err(|_| format!("{file} ended without figures"))?;
     let words: Vec<u64> = message.payload.as_chunks::<8>().0.iter().map(|&w| u64::from_le_bytes(w)).collect();
     match <[u64; N]>::try_from(words) {
@@ -377,19 +377,17 @@ async fn run_ipc(system: &System, trips: u32, size: u32) -> Result<IpcSummary, S
     let params: Vec<u8> = [trips, size].iter().flat_map(|w| w.to_le_bytes()).collect();
     back.try_send(PARAMS, &params, None).map_err(|e| format!("parameters: {}", e.error))?;
     let grant = Rights::GRANT;
-    let pong = [out.derive(Rights::READ | grant), back.derive(Rights::WRITE | grant)];
+    let pong = [out.capability(Rights::READ | grant), back.capability(Rights::WRITE | grant)];
     let ping = [
-        out.derive(Rights::WRITE | grant),
-        back.derive(Rights::READ | grant),
-        results.derive(Rights::WRITE | grant),
+        out.capability(Rights::WRITE | grant),
+        back.capability(Rights::READ | grant),
+        results.capability(Rights::WRITE | grant),
     ];
     let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
     // Only the actors may hold the writing ends, so that each sees the other go.
     drop((out, back, results));
-    let caps = |eps: &mut dyn Iterator<Item = Result<Endpoint, sdk::Error>>| {
-        eps.map(|e| e.map(Endpoint::into_capability))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(failed("endpoint"))
+    let caps = |eps: &mut dyn Iterator<Item = Result<sdk::Capability, sdk::Error>>| {
+        eps.collect::<Result<Vec<_>, _>>().map_err(failed("endpoint"))
     };
     let (pong, ping) = (caps(&mut pong.into_iter())?, caps(&mut ping.into_iter())?);
     system.spawn_with("bench_pong.wasm", pong).map_err(|e| format!("bench_pong: {e}"))?;

@@ -65,11 +65,7 @@ impl Endpoints {
     /// capability needs to move to it (so the actor may pass it on too).
     pub fn grant(&self, name: &str, rights: Rights) -> Result<Capability, String> {
         let named = self.find(name)?;
-        named
-            .endpoint
-            .derive(rights | Rights::GRANT)
-            .map(Endpoint::into_capability)
-            .map_err(|e| format!("{e}"))
+        named.endpoint.capability(rights | Rights::GRANT).map_err(|e| format!("{e}"))
     }
 
     /// Notes that `pid` was granted `name` with `rights`.

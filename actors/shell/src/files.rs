@@ -163,8 +163,9 @@ mod tests {
     use alloc::collections::BTreeMap;
     use alloc::vec;
 
+    use protocol::vfs::Response;
     use sdk::rt::{block_on, spawn};
-    use sdk::{Rights, msg};
+    use sdk::{Mailbox, Rights, msg};
     use sdk_host::Kernel;
 
     use super::*;
@@ -222,9 +223,10 @@ mod tests {
             let vfs = Files::new(requests.derive(Rights::WRITE).unwrap());
             spawn(async move {
                 let mut files = files();
-                while let Ok(request) = requests.recv_request::<Request>().await {
+                let requests: Mailbox<Request, Response> = Mailbox::new(requests);
+                while let Ok(Some(request)) = requests.next().await {
                     let response = answer(&mut files, request.body.clone());
-                    let _ = request.reply(&response);
+                    request.reply(&response);
                 }
             });
             client(vfs).await
@@ -293,8 +295,9 @@ mod tests {
             let requests = Endpoint::create(8).unwrap();
             let vfs = Files::new(requests.derive(Rights::WRITE).unwrap());
             spawn(async move {
-                while let Ok(request) = requests.recv_request::<Request>().await {
-                    let _ = request.reply(&Ok::<Reply, Error>(Reply::Done));
+                let requests: Mailbox<Request, Response> = Mailbox::new(requests);
+                while let Ok(Some(request)) = requests.next().await {
+                    request.reply(&Ok(Reply::Done));
                 }
             });
             let garbled = Endpoint::create(8).unwrap();

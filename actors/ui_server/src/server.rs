@@ -65,13 +65,9 @@ mod tests {
     /// reply endpoint, whose read end comes back with it.
     fn request(body: &[u8]) -> (Message, Endpoint) {
         let reply = Endpoint::create(1).unwrap();
-        let for_server = reply.derive(Rights::WRITE).unwrap();
-        let message = Message {
-            sender: 7,
-            opcode: msg::REQUEST,
-            payload: body.to_vec(),
-            cap: Some(for_server.into_capability()),
-        };
+        let for_server = reply.capability(Rights::WRITE).unwrap();
+        let message =
+            Message { sender: 7, opcode: msg::REQUEST, payload: body.to_vec(), cap: Some(for_server) };
         (message, reply)
     }
 

@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use core::future::Future;
 
 use protocol::vfs::{Error, Kind, MAX_IO, Metadata, Reply, Request, Response, WriteMode};
-use sdk::{Endpoint, Rights, msg};
+use sdk::{Capability, Endpoint, Rights, msg};
 
 /// The file the check creates, writes, reads and removes.
 const FILE: &str = "/tmp/a.txt";
@@ -130,9 +130,7 @@ async fn expect_error(vfs: &Endpoint, request: Request, expected: Error) -> Resu
 /// Bytes that are no request get an error reply, and the server goes on.
 async fn malformed(vfs: &Endpoint) -> Result<String, Why> {
     let (reply, for_server) = reply_endpoint()?;
-    vfs.send(msg::REQUEST, &[0xff; 5], Some(for_server.into_capability()))
-        .await
-        .map_err(|e| format!("cannot send: {e}"))?;
+    vfs.send(msg::REQUEST, &[0xff; 5], Some(for_server)).await.map_err(|e| format!("cannot send: {e}"))?;
     let answer = reply.recv().await.map_err(|e| format!("no answer: {e}"))?;
     match answer.decode::<Response>() {
         Ok(Err(Error::Malformed)) if answer.opcode == msg::REPLY => Ok(format!("{}", Error::Malformed)),
@@ -145,9 +143,7 @@ async fn malformed(vfs: &Endpoint) -> Result<String, Why> {
 async fn abandoned(vfs: &Endpoint) -> Result<String, Why> {
     let (reply, for_server) = reply_endpoint()?;
     let payload = msg::encode(&stat("/")).map_err(|e| format!("cannot encode: {e}"))?;
-    vfs.send(msg::REQUEST, &payload, Some(for_server.into_capability()))
-        .await
-        .map_err(|e| format!("cannot send: {e}"))?;
+    vfs.send(msg::REQUEST, &payload, Some(for_server)).await.map_err(|e| format!("cannot send: {e}"))?;
     drop(reply);
     match ask(vfs, &stat("/tmp")).await? {
         Ok(Reply::Stat(Metadata { kind: Kind::Dir, .. })) => Ok("the next call is answered".into()),
@@ -179,9 +175,9 @@ async fn ask(vfs: &Endpoint, request: &Request) -> Result<Response, Why> {
 
 /// A fresh endpoint for one reply, as `Endpoint::call` makes it: this actor keeps the READ
 /// side, the server gets the WRITE side.
-fn reply_endpoint() -> Result<(Endpoint, Endpoint), Why> {
+fn reply_endpoint() -> Result<(Endpoint, Capability), Why> {
     let made = Endpoint::create(1).map_err(|e| format!("cannot create an endpoint: {e}"))?;
     let read = made.derive(Rights::READ).map_err(|e| format!("cannot derive: {e}"))?;
-    let write = made.derive(Rights::WRITE | Rights::GRANT).map_err(|e| format!("cannot derive: {e}"))?;
+    let write = made.capability(Rights::WRITE | Rights::GRANT).map_err(|e| format!("cannot derive: {e}"))?;
     Ok((read, write))
 }

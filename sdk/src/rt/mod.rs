@@ -3,10 +3,11 @@
 //!
 //! - [`executor`](block_on): [`block_on`], [`spawn`], [`JoinHandle`].
 //! - reactor: what suspended tasks wait for; parks the actor in one `sys_cap_wait`.
-//! - [`time`](Instant): [`Instant`], [`sleep`], [`sleep_until`].
+//! - [`time`](Instant): [`Instant`], [`sleep`], [`sleep_until`], [`Ticker`], [`with_timeout`].
+//! - [`select`]: the first of two futures; [`join`] and friends (from `futures-util`) wait for
+//!   all. Both take futures as written.
 //!
-//! `#[sdk::main]` runs an actor's `async fn main` with [`block_on`]. Combinators come from
-//! `futures-util`: [`join`], [`select`] and friends.
+//! `#[sdk::main]` runs an actor's `async fn main` with [`block_on`].
 //!
 //! ```
 //! use core::time::Duration;
@@ -28,13 +29,15 @@
 mod executor;
 mod local;
 pub(crate) mod reactor;
+mod select;
 mod time;
 
 use core::fmt::Display;
 
 pub use executor::{JoinHandle, block_on, spawn};
-pub use futures_util::future::{Either, join, join3, join4, select};
-pub use time::{Instant, sleep, sleep_until};
+pub use futures_util::future::{join, join3, join4};
+pub use select::{Either, select};
+pub use time::{Instant, Ticker, TimedOut, sleep, sleep_until, with_deadline, with_timeout};
 
 /// What `main` may return under `#[sdk::main]`: `()`, or a `Result` whose error is logged.
 pub trait Termination {

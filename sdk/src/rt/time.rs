@@ -1,12 +1,14 @@
-//! Time: [`Instant`] on the kernel's monotonic clock, and [`sleep`] / [`sleep_until`], which
-//! suspend the calling task (the reactor folds the nearest deadline into its single wait).
+//! Time: [`Instant`] on the kernel's monotonic clock; [`sleep`] / [`sleep_until`], which
+//! suspend the calling task (the reactor folds the nearest deadline into its single wait);
+//! [`with_timeout`] and [`Ticker`], built on them.
 
-use core::future::poll_fn;
+use core::future::{Future, poll_fn};
 use core::ops::{Add, Sub};
 use core::task::Poll;
 use core::time::Duration;
 
 use super::reactor::{Registration, Source};
+use super::select::{Either, select};
 use crate::sys;
 
 /// A point on the monotonic clock, in nanoseconds since boot.
@@ -69,4 +71,60 @@ pub async fn sleep_until(deadline: Instant) {
         Poll::Pending
     })
     .await;
+}
+
+/// `future` did not finish in time (see [`with_timeout`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimedOut;
+
+impl core::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("timed out")
+    }
+}
+
+impl From<TimedOut> for crate::Error {
+    fn from(_: TimedOut) -> crate::Error {
+        crate::Error::TimedOut
+    }
+}
+
+/// Runs `future` for at most `duration`: its output, or [`TimedOut`] (and `future` dropped).
+pub async fn with_timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, TimedOut> {
+    with_deadline(Instant::now() + duration, future).await
+}
+
+/// Runs `future` until the clock reaches `deadline`: its output, or [`TimedOut`].
+pub async fn with_deadline<F: Future>(deadline: Instant, future: F) -> Result<F::Output, TimedOut> {
+    match select(future, sleep_until(deadline)).await {
+        Either::Left(out) => Ok(out),
+        Either::Right(()) => Err(TimedOut),
+    }
+}
+
+/// Ticks at a fixed period: the `n`-th tick is due `n` periods after the ticker was made, so
+/// the work done between ticks does not make them drift. A task that falls behind gets one
+/// tick at once and the next a period later, not a burst of every tick it missed.
+#[derive(Debug)]
+pub struct Ticker {
+    period: Duration,
+    next: Instant,
+}
+
+impl Ticker {
+    /// Ticks every `period`, the first one `period` from now.
+    pub fn every(period: Duration) -> Ticker {
+        Ticker { period, next: Instant::now() + period }
+    }
+
+    /// Waits for the next tick.
+    pub async fn next(&mut self) {
+        sleep_until(self.next).await;
+        let now = Instant::now();
+        self.next = self.next + self.period;
+        if self.next <= now {
+            // Behind by a whole period or more: the schedule resumes from now.
+            self.next = now + self.period;
+        }
+    }
 }
