@@ -29,9 +29,11 @@ run: toolchain
 debug: toolchain
 	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) debug
 
-# The benchmarks in QEMU (TCG unless ACCEL=kvm or icount); figures in build/bench/results.{json,md}.
+# The benchmarks in QEMU (TCG unless ACCEL=kvm or icount), on an image of their own; figures,
+# raw samples, histograms and plots in build/bench/. HISTORY="a.json b.json" plots the p50s
+# of those earlier results.json files beside this run's.
 bench: toolchain
-	$(RUNNER) bench
+	HISTORY="$(HISTORY)" $(RUNNER) bench
 
 # One Wasm IPC round trip stepped under icount with gdb: instructions by kernel symbol.
 profile: toolchain

@@ -48,6 +48,8 @@ fn main() {
         files.push((format!("{name}.wasm"), built));
     }
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
+    // What `make bench` boots instead (`manifest=bench.manifest`): the system actors alone.
+    files.push(("bench.manifest".into(), root.join("actors/bench.manifest")));
     let test_wasm = out_dir.join("test-wasm");
     let tests = test_modules(&root.join("tests/wasm"), &test_wasm);
     let for_bench = |name: &String| BENCH_MODULES.iter().any(|m| *name == format!("test/{m}.wasm"));

@@ -42,8 +42,13 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::SUCCESS);
     }
     if command == "bench" {
-        let results = minimalos::bench::run()?;
-        eprintln!("minimalos: wrote {}", results.display());
+        let history: Vec<PathBuf> =
+            std::env::var("HISTORY").unwrap_or_default().split_whitespace().map(PathBuf::from).collect();
+        let dir = minimalos::bench::run(&history)?;
+        eprintln!(
+            "minimalos: wrote {}: results.json, results.md, samples.csv, histograms.csv, plots/",
+            dir.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if command == "profile" {

@@ -13,6 +13,7 @@
 //! - [`msg`]: typed payloads (`serde` + `postcard`) and request/reply: [`Client`] and
 //!   [`Mailbox`].
 //! - [`log`], [`println!`]: the kernel console. [`exit`]: ends the actor.
+//! - [`bench`]: raw samples for `make bench`'s tables and plots.
 //! - [`System`]: processes, the kernel log and memory figures (the `system` object).
 //!
 //! With the `panic-handler` feature (on by default) the SDK supplies the actor's panic handler:
@@ -43,6 +44,7 @@ extern crate std;
 
 #[cfg(all(feature = "allocator", target_arch = "wasm32"))]
 mod allocator;
+pub mod bench;
 mod endpoint;
 mod error;
 mod fb;

@@ -1,8 +1,10 @@
 //! `bench_ping.wasm`: the timing half of the shell's `bench ipc`. Grants: `out:w` (requests to
 //! `bench_pong`), `back:r` (its answers), `results:w` (the summary, to the shell).
 //!
-//! The first message on `back` is the parameters (opcode [`PARAMS`], `u32` round trips and
-//! `u32` payload size, little-endian), queued by the shell before either actor starts. Each
+//! The first message on `back` is the parameters (opcode [`PARAMS`], `u32` round trips, `u32`
+//! payload size and `u32` flags, little-endian), queued by the shell before either actor
+//! starts. Flag [`REPORT_SAMPLES`] logs every sample, in order, after the run
+//! (`sdk::bench::report`, series `ipc`), for `make bench`'s raw data. Each
 //! round trip is timed alone with `sys_clock_ns` around one `sys_cap_call` (the request, then
 //! the wait for the echo, in one host call, as a client does); the clock call's own cost is
 //! measured beforehand and reported beside the figures, never subtracted. The echo must come
@@ -34,6 +36,8 @@ const TRIP: u32 = 2;
 pub const RESULTS: u32 = 3;
 /// Histogram buckets between min and p99.
 pub const BUCKETS: usize = 8;
+/// Parameter flag: log the samples.
+pub const REPORT_SAMPLES: u32 = 1;
 /// Most round trips a run takes (the samples live in this actor's memory).
 const MAX_TRIPS: u32 = 1_000_000;
 /// Clock calls timed to learn the clock's cost.
@@ -43,7 +47,7 @@ const CLOCK_CALLS: i64 = 1000;
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() {
     let mut buf = [0u8; CALL_ROUTE + RECV_HEADER + 4096];
-    let Some((trips, size)) = params(&mut buf) else { sdk::exit(2) };
+    let Some((trips, size, flags)) = params(&mut buf) else { sdk::exit(2) };
     // The call buffer: the route (requests out on `out`, echoes back on `back`), then the
     // request in the layout a receive writes: opcode, payload length, no capability, payload.
     // Each echo writes the same bytes back over the request.
@@ -77,6 +81,9 @@ pub extern "C" fn _start() {
         sdk::exit(4);
     }
 
+    if flags & REPORT_SAMPLES != 0 {
+        sdk::bench::report("ipc", &samples);
+    }
     let summary = summarise(&mut samples, size as u64, elapsed, clock_ns.max(0) as u64);
     let bytes: Vec<u8> = summary.iter().flat_map(|v| v.to_le_bytes()).collect();
     if sys::sys_cap_send(RESULTS_EP, RESULTS as i32, sys::ptr(&bytes), bytes.len() as i32, -1) < 0 {
@@ -93,19 +100,20 @@ fn request(size: usize) -> Vec<u8> {
     request
 }
 
-/// The round trips and payload size of the parameters message, if it is one and they fit.
-fn params(buf: &mut [u8]) -> Option<(usize, usize)> {
+/// The round trips, payload size and flags of the parameters message, if it is one and they
+/// fit.
+fn params(buf: &mut [u8]) -> Option<(usize, usize, u32)> {
     // SAFETY: the kernel writes at most `buf.len()` bytes, inside `buf`.
     if unsafe { sys::sys_cap_recv(BACK, sys::ptr_mut(buf), buf.len() as i32) } < 0 {
         return None;
     }
     let header = sys::MessageHeader::read(buf)?;
-    if header.opcode != PARAMS || header.len != 8 {
+    if header.opcode != PARAMS || header.len != 12 {
         return None;
     }
     let word = |at: usize| u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
-    let (trips, size) = (word(RECV_HEADER), word(RECV_HEADER + 4));
-    ((1..=MAX_TRIPS).contains(&trips) && size <= 4096).then_some((trips as usize, size as usize))
+    let (trips, size, flags) = (word(RECV_HEADER), word(RECV_HEADER + 4), word(RECV_HEADER + 8));
+    ((1..=MAX_TRIPS).contains(&trips) && size <= 4096).then_some((trips as usize, size as usize, flags))
 }
 
 /// The summary's `u64`s (see the crate documentation) for `samples`, which it sorts.

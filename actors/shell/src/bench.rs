@@ -39,6 +39,8 @@ pub const MAX_CONSOLE_LINES: u32 = 100_000;
 /// Opcode of the parameters message and of the summary (`actors/bench_ping`).
 const PARAMS: u32 = 1;
 const RESULTS: u32 = 3;
+/// Parameter flag: `bench_ping` logs every sample.
+const REPORT_SAMPLES: u32 = 1;
 /// Histogram buckets between min and p99 (`actors/bench_ping`), then one above p99.
 const BUCKETS: usize = 8;
 /// The summary's `u64`s: 9 figures, then the histogram.
@@ -137,21 +139,21 @@ impl IpcSummary {
 }
 
 /// Runs `bench ipc` for `trips` round trips of `size` bytes; returns what to print.
-pub async fn ipc(system: &System, trips: u32, size: u32) -> String {
-    match run_ipc(system, trips, size).await {
+pub async fn ipc(system: &System, trips: u32, size: u32, samples: bool) -> String {
+    match run_ipc(system, trips, size, samples).await {
         Ok(summary) => summary.show(sys::sys_tsc_hz().max(0) as u64),
         Err(why) => format!("bench ipc: {why}\n"),
     }
 }
 
 /// Runs `bench preempt`: `bench ipc` with `hog` running, which is killed after.
-pub async fn preempt(system: &System, trips: u32, hog: Hog) -> String {
+pub async fn preempt(system: &System, trips: u32, hog: Hog, samples: bool) -> String {
     let file = hog.file();
     let spinner = match system.spawn(file) {
         Ok(pid) => pid,
         Err(error) => return format!("bench preempt: {file}: {error}\n"),
     };
-    let measured = run_ipc(system, trips, DEFAULT_SIZE).await;
+    let measured = run_ipc(system, trips, DEFAULT_SIZE, samples).await;
     let killed = match system.kill(spinner) {
         Ok(()) => format!("  {file} (pid {spinner}) ran throughout and is killed\n"),
         Err(error) => format!("  could not kill {file} (pid {spinner}): {error}\n"),
@@ -365,8 +367,9 @@ fn server_cpu(system: &System, pid: Option<Pid>) -> Result<(Pid, u64), String> {
     }
 }
 
-/// Starts the pair and waits for the summary; or why there is none.
-async fn run_ipc(system: &System, trips: u32, size: u32) -> Result<IpcSummary, String> {
+/// Starts the pair and waits for the summary (`bench_ping` logs every sample first if
+/// `samples`); or why there is none.
+async fn run_ipc(system: &System, trips: u32, size: u32, samples: bool) -> Result<IpcSummary, String> {
     if !(1..=MAX_TRIPS).contains(&trips) || size as usize > sys::MAX_PAYLOAD {
         return Err(format!("N must be 1 to {MAX_TRIPS} and SIZE at most {}", sys::MAX_PAYLOAD));
     }
@@ -374,7 +377,10 @@ async fn run_ipc(system: &System, trips: u32, size: u32) -> Result<IpcSummary, S
     let back = Endpoint::create(2).map_err(failed("endpoint"))?;
     let results = Endpoint::create(1).map_err(failed("endpoint"))?;
     // Queued first, so that it is the first thing the pinger reads on `back`.
-    let params: Vec<u8> = [trips, size].iter().flat_map(|w| w.to_le_bytes()).collect();
+    let params: Vec<u8> = [trips, size, if samples { REPORT_SAMPLES } else { 0 }]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
     back.try_send(PARAMS, &params, None).map_err(|e| format!("parameters: {}", e.error))?;
     let grant = Rights::GRANT;
     let pong = [out.capability(Rights::READ | grant), back.capability(Rights::WRITE | grant)];
@@ -427,8 +433,8 @@ mod tests {
         let kernel = sdk_host::Kernel::start();
         let system = System::from_grant(kernel.grant_system(sys::RIGHT_READ | sys::RIGHT_WRITE) as u32);
         let refused = "bench ipc: N must be 1 to 1000000 and SIZE at most 4096\n";
-        assert_eq!(block_on(ipc(&system, 0, 8)), refused);
-        assert_eq!(block_on(ipc(&system, 10, 4097)), refused);
+        assert_eq!(block_on(ipc(&system, 0, 8, false)), refused);
+        assert_eq!(block_on(ipc(&system, 10, 4097, false)), refused);
         assert_eq!(spawn(&system, 0), "bench spawn: N must be 1 to 200\n");
         assert_eq!(block_on(console(&system, 0)), "bench console: N must be 1 to 100000\n");
         let all = system.processes().unwrap();

@@ -26,10 +26,16 @@ pub const HELP: &[(&str, &str)] = &[
     ("ls [PATH]", "list a directory, / if none is given (needs the vfs)"),
     ("cat FILE", "print a file (needs the vfs)"),
     ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
-    ("bench ipc [N] [SIZE]", "time N Wasm IPC round trips of SIZE bytes (10000, 8)"),
+    (
+        "bench ipc [N] [SIZE] [samples]",
+        "time N Wasm IPC round trips of SIZE bytes (10000, 8); samples logs each",
+    ),
     ("bench ipc-native [N]", "N round trips between two kernel tasks, no Wasm (100000)"),
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
-    ("bench preempt [N] [spin|bulk|log]", "bench ipc N beside a CPU hog: a loop, bulk memory, a log flood"),
+    (
+        "bench preempt [N] [spin|bulk|log] [samples]",
+        "bench ipc N beside a CPU hog: a loop, bulk memory, a log flood",
+    ),
     ("bench wasm", "interpreter workloads: calls, integer, f64, memory, host calls"),
     ("bench path", "what a host call, a send + receive and a yield cost on their own"),
     ("bench console [N]", "N log lines on the display (1000): wall time, ui_server's CPU"),
@@ -38,14 +44,16 @@ pub const HELP: &[(&str, &str)] = &[
 /// What `bench` measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bench {
-    /// `bench ipc [N] [SIZE]`: round trips and payload bytes.
-    Ipc(u32, u32),
+    /// `bench ipc [N] [SIZE] [samples]`: round trips, payload bytes, whether every sample is
+    /// logged.
+    Ipc(u32, u32, bool),
     /// `bench ipc-native [N]`: round trips.
     IpcNative(u32),
     /// `bench spawn [N]`: how many actors.
     Spawn(u32),
-    /// `bench preempt [N] [spin|bulk|log]`: round trips, and the hog beside them.
-    Preempt(u32, Hog),
+    /// `bench preempt [N] [spin|bulk|log] [samples]`: round trips, the hog beside them, whether
+    /// every sample is logged.
+    Preempt(u32, Hog, bool),
     /// `bench wasm`.
     Wasm,
     /// `bench path`.
@@ -229,34 +237,35 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 }
 
 /// The benchmark the words after `bench` ask for.
-fn bench<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
+fn bench<'a>(words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
     const USAGE: ParseError<'static> = ParseError::Usage(
-        "bench ipc [N] [SIZE] | ipc-native [N] | spawn [N] | preempt [N] [spin|bulk|log] | wasm | path \
-         | console [N]",
+        "bench ipc [N] [SIZE] [samples] | ipc-native [N] | spawn [N] | preempt [N] [spin|bulk|log] [samples] \
+         | wasm | path | console [N]",
     );
+    let mut words = words.peekable();
     let number = |word: Option<&'a str>, what, default| match word {
         None => Ok(default),
         Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
     };
     let command = match words.next() {
         Some("ipc") => {
-            let trips = number(words.next(), "round trip count", DEFAULT_TRIPS)?;
-            let size = number(words.next(), "payload size", DEFAULT_SIZE)?;
-            Bench::Ipc(trips, size)
+            let trips = number(words.next_if(|w| *w != "samples"), "round trip count", DEFAULT_TRIPS)?;
+            let size = number(words.next_if(|w| *w != "samples"), "payload size", DEFAULT_SIZE)?;
+            Bench::Ipc(trips, size, words.next_if_eq(&"samples").is_some())
         }
         Some("ipc-native") => {
             Bench::IpcNative(number(words.next(), "round trip count", DEFAULT_NATIVE_TRIPS)?)
         }
         Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
         Some("preempt") => {
-            let trips = number(words.next(), "round trip count", DEFAULT_TRIPS)?;
-            let hog = match words.next() {
+            let trips = number(words.next_if(|w| *w != "samples"), "round trip count", DEFAULT_TRIPS)?;
+            let hog = match words.next_if(|w| *w != "samples") {
                 None | Some("spin") => Hog::Spin,
                 Some("bulk") => Hog::Bulk,
                 Some("log") => Hog::Log,
                 Some(_) => return Err(USAGE),
             };
-            Bench::Preempt(trips, hog)
+            Bench::Preempt(trips, hog, words.next_if_eq(&"samples").is_some())
         }
         Some("wasm") => Bench::Wasm,
         Some("path") => Bench::Path,
@@ -314,9 +323,13 @@ mod tests {
         assert_eq!(parse("ls"), Ok(Command::Ls(None)));
         assert_eq!(parse("ls /etc"), Ok(Command::Ls(Some("/etc"))));
         assert_eq!(parse("cat notes"), Ok(Command::Cat("notes")));
-        assert_eq!(parse("bench ipc"), Ok(Command::Bench(Bench::Ipc(10_000, 8))));
-        assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8))));
-        assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64))));
+        assert_eq!(parse("bench ipc"), Ok(Command::Bench(Bench::Ipc(10_000, 8, false))));
+        assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8, false))));
+        assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64, false))));
+        assert_eq!(parse("bench ipc 200 samples"), Ok(Command::Bench(Bench::Ipc(200, 8, true))));
+        assert_eq!(parse("bench ipc samples"), Ok(Command::Bench(Bench::Ipc(10_000, 8, true))));
+        assert_eq!(parse("bench ipc 200 64 samples"), Ok(Command::Bench(Bench::Ipc(200, 64, true))));
+        assert!(matches!(parse("bench ipc 200 samples 64"), Err(ParseError::Usage(_))));
         assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative(100_000))));
         assert_eq!(parse("bench ipc-native 500"), Ok(Command::Bench(Bench::IpcNative(500))));
         assert_eq!(parse("bench wasm"), Ok(Command::Bench(Bench::Wasm)));
@@ -326,9 +339,17 @@ mod tests {
         assert_eq!(parse("bench console x"), Err(ParseError::NotANumber("line count", "x")));
         assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
         assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
-        assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50, Hog::Spin))));
-        assert_eq!(parse("bench preempt 50 bulk"), Ok(Command::Bench(Bench::Preempt(50, Hog::Bulk))));
-        assert_eq!(parse("bench preempt 50 log"), Ok(Command::Bench(Bench::Preempt(50, Hog::Log))));
+        assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50, Hog::Spin, false))));
+        assert_eq!(parse("bench preempt 50 bulk"), Ok(Command::Bench(Bench::Preempt(50, Hog::Bulk, false))));
+        assert_eq!(parse("bench preempt 50 log"), Ok(Command::Bench(Bench::Preempt(50, Hog::Log, false))));
+        assert_eq!(
+            parse("bench preempt 50 log samples"),
+            Ok(Command::Bench(Bench::Preempt(50, Hog::Log, true)))
+        );
+        assert_eq!(
+            parse("bench preempt samples"),
+            Ok(Command::Bench(Bench::Preempt(10_000, Hog::Spin, true)))
+        );
         assert!(parse("bench preempt 50 nap").is_err());
         assert_eq!(parse("bench ipc x"), Err(ParseError::NotANumber("round trip count", "x")));
         assert!(parse("bench").is_err() && parse("bench ipc 1 2 3").is_err() && parse("bench fly").is_err());
@@ -417,6 +438,7 @@ mod tests {
                 .replace("[N]", "5")
                 .replace("[SIZE]", "8")
                 .replace("[spin|bulk|log]", "bulk")
+                .replace("[samples]", "samples")
                 .replace("[PATH]", "/")
                 .replace("[grant=EP:RIGHTS]...", "grant=e:rw grant=f:r")
                 .replace("[capacity=N]", "capacity=8")

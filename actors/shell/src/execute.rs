@@ -70,10 +70,14 @@ impl Shell {
             Command::Ls(path) => self.with_files(|files| files.list(path.unwrap_or("/"))).await,
             Command::Cat(path) => self.with_files(|files| files.cat(path)).await,
             Command::Write(path, text) => self.with_files(|files| files.write(path, text)).await,
-            Command::Bench(Bench::Ipc(trips, size)) => bench::ipc(&self.system, trips, size).await,
+            Command::Bench(Bench::Ipc(trips, size, samples)) => {
+                bench::ipc(&self.system, trips, size, samples).await
+            }
             Command::Bench(Bench::IpcNative(trips)) => bench::native(&self.system, trips),
             Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
-            Command::Bench(Bench::Preempt(trips, hog)) => bench::preempt(&self.system, trips, hog).await,
+            Command::Bench(Bench::Preempt(trips, hog, samples)) => {
+                bench::preempt(&self.system, trips, hog, samples).await
+            }
             Command::Bench(Bench::Wasm) => bench::wasm(&self.system).await,
             Command::Bench(Bench::Path) => bench::path(&self.system).await,
             Command::Bench(Bench::Console(lines)) => bench::console(&self.system, lines).await,

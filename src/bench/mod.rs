@@ -1,6 +1,10 @@
-//! `minimalos bench` (`make bench`): boots the default image headless, types the shell's
-//! `bench` commands, reads the figures they print, and writes them to `build/bench/` as
-//! `results.json` and `results.md`. Only figures read off the console are written.
+//! `minimalos bench` (`make bench`): boots an image of its own headless (the default ramdisk
+//! with `actors/bench.manifest`: the system actors and nothing else), types the shell's `bench`
+//! commands, then the lines of `actors/bench.msh` (the user's own benchmarks), and reads what
+//! they print. It writes to `build/bench/`: `results.json` and `results.md`, the raw samples
+//! (`samples.csv`), their histograms (`histograms.csv`) and plots (`plots/`, see [`files`]);
+//! the console goes to `bench.serial.log`, and a short table to the terminal. Only figures
+//! read off the console are written.
 //!
 //! The parsers are public so that the QEMU test reads the shell's answer the same way.
 
@@ -11,6 +15,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod answers;
+mod files;
+mod plots;
+mod samples;
+mod scripted;
+
+pub use answers::{
+    ConsoleFigures, IpcFigures, PathFigures, Percentiles, SpawnFigures, parse_console, parse_ipc,
+    parse_native, parse_path, parse_spawn,
+};
+
+use self::samples::Series;
 use crate::artifacts;
 use crate::interp::{self, Comparison};
 use crate::iso::{self, IsoOptions};
@@ -19,6 +35,7 @@ use crate::qemu::{Accel, GdbServer, Machine, QemuOptions};
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
+
 /// Round trips of the warm-up run, whose figures are dropped.
 const WARM_UP: u32 = 1000;
 /// Round trips of a measured run.
@@ -45,152 +62,6 @@ const CONSOLE_LINES: u32 = 1000;
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest wait for one benchmark's answer.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Round-trip latency percentiles, in ns.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Percentiles {
-    pub min: u64,
-    pub p50: u64,
-    pub p90: u64,
-    pub p99: u64,
-    pub max: u64,
-}
-
-impl Percentiles {
-    /// Whether they rise from min to max, as sorted samples must.
-    pub fn ordered(&self) -> bool {
-        self.min <= self.p50 && self.p50 <= self.p90 && self.p90 <= self.p99 && self.p99 <= self.max
-    }
-
-    fn json(&self) -> Value {
-        json!({"min": self.min, "p50": self.p50, "p90": self.p90, "p99": self.p99, "max": self.max})
-    }
-
-    /// The `ns:` line of a bench answer: `min A  p50 B  p90 C  p99 D  max E`.
-    fn parse(answer: &str) -> Option<Percentiles> {
-        let ns = answer.lines().find(|l| l.trim_start().starts_with("ns:"))?;
-        Some(Percentiles {
-            min: number_after(ns, "min ")?,
-            p50: number_after(ns, "p50 ")?,
-            p90: number_after(ns, "p90 ")?,
-            p99: number_after(ns, "p99 ")?,
-            max: number_after(ns, "max ")?,
-        })
-    }
-}
-
-/// What the shell's `bench ipc` printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpcFigures {
-    pub trips: u64,
-    pub rt_ns: Percentiles,
-    pub messages_per_s: u64,
-    /// One `sys_clock_ns` call, included in every sample.
-    pub clock_ns: u64,
-    pub tsc_mhz: u64,
-}
-
-impl IpcFigures {
-    /// The p50 less one clock call: about the round trip alone, as every sample holds the part
-    /// of one `sys_clock_ns` call after its clock read and the part of the next before its read.
-    fn p50_less_clock(&self) -> u64 {
-        self.rt_ns.p50.saturating_sub(self.clock_ns)
-    }
-}
-
-/// The number right after `label` in `text`.
-fn number_after(text: &str, label: &str) -> Option<u64> {
-    let rest = &text[text.find(label)? + label.len()..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-}
-
-/// What the shell's `bench path` printed: ns per host call, per send + try_recv pair, per
-/// lone yield.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PathFigures {
-    pub host_call_ns: u64,
-    pub send_try_recv_ns: u64,
-    pub yield_ns: u64,
-}
-
-/// The figures of a `bench path` answer, if it has them all.
-pub fn parse_path(answer: &str) -> Option<PathFigures> {
-    let after_colon = |label: &str| {
-        let line = answer.lines().find(|l| l.trim_start().starts_with(label))?;
-        number_after(line, ": ")
-    };
-    Some(PathFigures {
-        host_call_ns: after_colon("host call")?,
-        send_try_recv_ns: after_colon("sys_cap_send + sys_cap_try_recv")?,
-        yield_ns: after_colon("sys_yield alone")?,
-    })
-}
-
-/// The figures of a `bench ipc` answer, if it has them all.
-pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
-    // Kernel log lines may land anywhere in the answer, even inside the echoed command.
-    let header = answer.lines().find(|l| l.contains("ipc round trip: "))?;
-    Some(IpcFigures {
-        trips: number_after(header, "round trip: ")?,
-        rt_ns: Percentiles::parse(answer)?,
-        messages_per_s: number_after(answer, "throughput: ")?,
-        clock_ns: number_after(answer, "clock: ")?,
-        tsc_mhz: number_after(answer, "tsc: ")?,
-    })
-}
-
-/// What the shell's `bench spawn` printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SpawnFigures {
-    pub actors: u64,
-    /// Start time of one actor, µs: min, p50, mean, max.
-    pub start_us: [u64; 4],
-    /// Per actor, KiB: kernel heap, physical memory.
-    pub heap_kib: u64,
-    pub physical_kib: u64,
-}
-
-/// The figures of a `bench spawn` answer, if it has them all.
-pub fn parse_spawn(answer: &str) -> Option<SpawnFigures> {
-    let start = answer.lines().find(|l| l.contains("start us:"))?;
-    let memory = answer.lines().find(|l| l.contains("per actor:"))?;
-    Some(SpawnFigures {
-        actors: number_after(answer, "spawn: ")?,
-        start_us: [
-            number_after(start, "min ")?,
-            number_after(start, "p50 ")?,
-            number_after(start, "mean ")?,
-            number_after(start, "max ")?,
-        ],
-        heap_kib: number_after(memory, "kernel heap ")?,
-        physical_kib: number_after(memory, "physical memory ")?,
-    })
-}
-
-/// The percentiles of a `bench ipc-native` answer, if it has them.
-pub fn parse_native(answer: &str) -> Option<Percentiles> {
-    answer.lines().find(|l| l.contains("ipc-native round trip: "))?;
-    Percentiles::parse(answer)
-}
-
-/// What the shell's `bench console` printed: lines drawn, their wall time and `ui_server`'s
-/// CPU time, in ms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConsoleFigures {
-    pub lines: u64,
-    pub wall_ms: u64,
-    pub ui_server_cpu_ms: u64,
-}
-
-/// The figures of a `bench console` answer, if it has them all.
-pub fn parse_console(answer: &str) -> Option<ConsoleFigures> {
-    let line = |label: &str| answer.lines().find(|l| l.trim_start().starts_with(label));
-    Some(ConsoleFigures {
-        lines: number_after(line("console: ")?, "console: ")?,
-        wall_ms: number_after(line("wall: ")?, "wall: ")?,
-        ui_server_cpu_ms: number_after(line("ui_server CPU: ")?, "CPU: ")?,
-    })
-}
 
 /// Types `line` into the shell and returns what it printed before its next prompt.
 pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<String, String> {
@@ -231,6 +102,8 @@ struct Results {
     interp: Option<Comparison>,
     path: Option<PathFigures>,
     console: Option<ConsoleFigures>,
+    /// Every sample of the runs that logged them, the shell's and `actors/bench.msh`'s.
+    series: Vec<Series>,
 }
 
 impl Results {
@@ -279,6 +152,15 @@ impl Results {
                 json!({"host_call": path.host_call_ns, "send_try_recv": path.send_try_recv_ns, "yield": path.yield_ns}),
             );
         }
+        if !self.series.is_empty() {
+            let mut series = serde_json::Map::new();
+            for (name, samples) in samples::pooled(&self.series) {
+                let runs = self.series.iter().filter(|s| s.name == name).count();
+                let ns = samples::percentiles(&samples).map_or(Value::Null, |p| p.json());
+                series.insert(name.into(), json!({"runs": runs, "samples": samples.len(), "ns": ns}));
+            }
+            put("series", Value::Object(series));
+        }
         if let Some(console) = &self.console {
             put(
                 &format!("console_{}_lines", console.lines),
@@ -288,30 +170,42 @@ impl Results {
         json
     }
 
+    /// The round trips' percentiles as a Markdown table: the shell's benchmarks, then every
+    /// series of raw samples (all runs pooled). `make bench` prints it when done.
+    fn latency_table(&self) -> String {
+        let mut md = String::from(
+            "| round trip, ns | min | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+        );
+        let row = |name: &str, p: &Percentiles| {
+            format!("| {name} | {} | {} | {} | {} | {} |\n", p.min, p.p50, p.p90, p.p99, p.max)
+        };
+        if let Some(ipc) = &self.ipc {
+            md += &row(&format!("Wasm IPC ({} trips, median run)", ipc.trips), &ipc.rt_ns);
+        }
+        if let Some(native) = &self.native {
+            md += &row("native IPC (kernel tasks, bench ipc-native)", native);
+        }
+        for ((_, _, hog), preempt) in HOGS.iter().zip(&self.preempt) {
+            if let Some(preempt) = preempt {
+                md += &row(&format!("Wasm IPC beside {hog} ({} trips)", preempt.trips), &preempt.rt_ns);
+            }
+        }
+        for (name, samples) in samples::pooled(&self.series) {
+            if let Some(p) = samples::percentiles(&samples) {
+                let runs = self.series.iter().filter(|s| s.name == name).count();
+                md += &row(&format!("samples `{name}` ({} in {runs} runs, pooled)", samples.len()), &p);
+            }
+        }
+        md
+    }
+
     fn markdown(&self) -> String {
         let mut md = format!(
             "# MinimalOS benchmarks\n\nAccelerator: {}. Wasm engine: {}.\n\n",
             self.accel.name(),
             self.engine
         );
-        md += "| figure | min | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n";
-        let row = |name: &str, p: &Percentiles| {
-            format!("| {name} | {} | {} | {} | {} | {} |\n", p.min, p.p50, p.p90, p.p99, p.max)
-        };
-        if let Some(ipc) = &self.ipc {
-            md += &row(&format!("Wasm IPC round trip, ns ({} trips)", ipc.trips), &ipc.rt_ns);
-        }
-        if let Some(native) = &self.native {
-            md += &row("native IPC round trip, ns (kernel tasks, bench ipc-native)", native);
-        }
-        for ((_, _, hog), preempt) in HOGS.iter().zip(&self.preempt) {
-            if let Some(preempt) = preempt {
-                md += &row(
-                    &format!("Wasm IPC round trip beside {hog}, ns ({} trips)", preempt.trips),
-                    &preempt.rt_ns,
-                );
-            }
-        }
+        md += &self.latency_table();
         if let Some(ipc) = &self.ipc {
             let _ = write!(
                 md,
@@ -385,46 +279,65 @@ pub(crate) fn boot(
         .map_err(|e| format!("cannot start QEMU: {e}"))
 }
 
-/// Runs every benchmark, printing progress, and writes `build/bench/results.{json,md}`.
-pub fn run() -> Result<PathBuf, String> {
+/// The kernel command line of the benchmark image: the system actors alone.
+const BENCH_CMDLINE: &str = "manifest=bench.manifest";
+
+/// Runs every benchmark, printing progress, writes `build/bench/` and prints a summary; returns
+/// the directory. `history` names earlier `results.json` files to plot beside this run's.
+pub fn run(history: &[PathBuf]) -> Result<PathBuf, String> {
     let accel = Accel::from_env().map_err(|e| e.to_string())?;
     let dir = artifacts::repo_root().join("build/bench");
     let mut results = Results { accel, engine: env!("MINIMALOS_ENGINE"), ..Results::default() };
+    // Read before the long run, so that a wrong path is said at once.
+    let earlier = files::read_history(history)?;
 
-    eprintln!("bench: booting the default image under {}", accel.name());
-    let mut machine = boot("bench", None, accel, GdbServer::Off)?;
-    let measured = shell_benchmarks(&mut machine, &mut results);
-    let _ = machine.save_log(&dir.join("bench.serial.log"));
+    eprintln!("bench: booting the benchmark image ({BENCH_CMDLINE}) under {}", accel.name());
+    let mut machine = boot("bench", Some(BENCH_CMDLINE), accel, GdbServer::Off)?;
+    let measured = shell_benchmarks(&mut machine, &mut results)
+        .and_then(|()| scripted::run(&mut machine, &artifacts::repo_root().join(scripted::SCRIPT)));
+    let log = dir.join("bench.serial.log");
+    let _ = machine.save_log(&log);
     machine.kill();
-    measured?;
+    results.series.extend(measured?);
     // After QEMU has stopped, so that it does not share the CPU with the host's runs.
     if let Some(interp) = &mut results.interp {
         interp.host = interp::run_on_host(interp.engine, &artifacts::test_module("bench_interp"))?;
     }
 
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let json = dir.join("results.json");
-    std::fs::write(&json, provenance::pretty(&results.json()))
-        .map_err(|e| format!("{}: {e}", json.display()))?;
-    let md = dir.join("results.md");
-    std::fs::write(&md, results.markdown()).map_err(|e| format!("{}: {e}", md.display()))?;
-    Ok(json)
+    let json = results.json();
+    files::write(&dir, &results, &json, &earlier)?;
+    eprintln!("\n{}", results.latency_table());
+    eprintln!("bench: the console is in {}", log.display());
+    Ok(dir)
 }
 
-/// The figures of [`RUNS`] runs of `line`, or `None` if an answer had none.
+/// Types `line` [`RUNS`] times and returns the figures of each answer (`None` if one had none),
+/// and the samples each run logged as `reported`, named `name` with the run's number.
 fn repeat<T>(
     machine: &mut Machine,
     line: &str,
     parse: fn(&str) -> Option<T>,
+    samples: Option<(&str, &str)>,
+    series: &mut Vec<Series>,
 ) -> Result<Option<Vec<T>>, String> {
     let mut runs = Vec::with_capacity(RUNS);
     for run in 1..=RUNS {
         eprintln!("bench: {line} (run {run} of {RUNS})");
         let answer = ask(machine, line, ANSWER_TIMEOUT)?;
-        eprint!("{answer}");
+        if let Some((reported, name)) = samples {
+            series.push(one_series(&answer, reported, name, run)?);
+        }
         runs.push(parse(&answer));
     }
     Ok(runs.into_iter().collect())
+}
+
+/// The one series `reported` that `answer` holds, as run `run` of `name`.
+fn one_series(answer: &str, reported: &str, name: &str, run: usize) -> Result<Series, String> {
+    match samples::parse(answer)?.as_slice() {
+        [(got, ns)] if got == reported => Ok(Series { name: name.into(), run, ns: ns.clone() }),
+        other => Err(format!("{name}: expected the samples of {reported}, got {} series", other.len())),
+    }
 }
 
 /// The run whose `key` is the median (the upper one of an even count).
@@ -434,28 +347,31 @@ fn median_by<T>(mut runs: Vec<T>, key: impl Fn(&T) -> u64) -> Option<T> {
     runs.into_iter().nth(middle)
 }
 
+/// Types `line` once, saying so, and returns the answer.
+fn once(machine: &mut Machine, line: &str) -> Result<String, String> {
+    eprintln!("bench: {line}");
+    ask(machine, line, ANSWER_TIMEOUT)
+}
+
 /// The benchmarks typed into the shell of `machine`.
 fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), String> {
     machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
-    eprintln!("bench: warm-up, bench ipc {WARM_UP}");
-    ask(machine, &format!("bench ipc {WARM_UP}"), ANSWER_TIMEOUT)?;
-    let line = format!("bench ipc {TRIPS}");
-    let runs =
-        repeat(machine, &line, parse_ipc)?.ok_or_else(|| format!("no figures in an answer to {line}"))?;
+    once(machine, &format!("bench ipc {WARM_UP}"))?;
+    let line = format!("bench ipc {TRIPS} samples");
+    let runs = repeat(machine, &line, parse_ipc, Some(("ipc", "ipc")), &mut results.series)?
+        .ok_or_else(|| format!("no figures in an answer to {line}"))?;
     results.ipc_p50s = runs.iter().map(|ipc| ipc.rt_ns.p50).collect();
     results.ipc = median_by(runs, |ipc| ipc.rt_ns.p50);
 
-    let native = repeat(machine, &format!("bench ipc-native {NATIVE_TRIPS}"), parse_native)?;
-    if let Some(runs) = native {
+    let line = format!("bench ipc-native {NATIVE_TRIPS}");
+    if let Some(runs) = repeat(machine, &line, parse_native, None, &mut results.series)? {
         results.native_p50s = runs.iter().map(|native| native.p50).collect();
         results.native = median_by(runs, |native| native.p50);
     }
 
     // Before the hogs: the log flood leaves `ui_server` seconds of drawing, which would share
     // the CPU with the workloads and count in their wall time.
-    eprintln!("bench: bench wasm");
-    let answer = ask(machine, "bench wasm", ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
+    let answer = once(machine, "bench wasm")?;
     results.interp = interp::parse_kernel(&answer).map(|kernel| Comparison {
         engine: results.engine,
         kernel,
@@ -463,45 +379,24 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
         ..Comparison::default()
     });
 
-    eprintln!("bench: bench spawn {SPAWNS}");
-    let answer = ask(machine, &format!("bench spawn {SPAWNS}"), ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
-    results.spawn = parse_spawn(&answer);
+    results.spawn = parse_spawn(&once(machine, &format!("bench spawn {SPAWNS}"))?);
 
     for (hog, _, _) in HOGS {
-        eprintln!("bench: bench preempt {PREEMPT_TRIPS} {hog}");
-        let answer = ask(machine, &format!("bench preempt {PREEMPT_TRIPS} {hog}"), ANSWER_TIMEOUT)?;
+        let answer = once(machine, &format!("bench preempt {PREEMPT_TRIPS} {hog} samples"))?;
         // The log flood's own lines are the hog's, not the answer's.
         let answer: String =
             answer.lines().filter(|l| !l.contains("attack_log[")).map(|l| format!("{l}\n")).collect();
-        eprint!("{answer}");
+        results.series.push(one_series(&answer, "ipc", &format!("preempt-{hog}"), 1)?);
         results.preempt.push(parse_ipc(&answer));
     }
 
-    eprintln!("bench: bench path");
-    let answer = ask(machine, "bench path", ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
-    results.path = parse_path(&answer);
-
-    eprintln!("bench: bench console {CONSOLE_LINES}");
-    let answer = ask(machine, &format!("bench console {CONSOLE_LINES}"), ANSWER_TIMEOUT)?;
-    eprint!("{answer}");
-    results.console = parse_console(&answer);
+    results.path = parse_path(&once(machine, "bench path")?);
+    results.console = parse_console(&once(machine, &format!("bench console {CONSOLE_LINES}"))?);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn path_figures_parse_from_their_lines() {
-        let answer = "bench path\r\npath: fastest of 20 batches of 500, less the loop's own 78 ns\r\n  host call \
-                      (sys_tsc_hz): 265 ns\r\n  sys_cap_send + sys_cap_try_recv, 8 bytes, no wait: 2661 ns\r\n  \
-                      sys_yield alone (fiber to executor and back): 563 ns\r\n";
-        let path = parse_path(answer).unwrap();
-        assert_eq!((path.host_call_ns, path.send_try_recv_ns, path.yield_ns), (265, 2661, 563));
-        assert_eq!(parse_path("bench path: test/bench_path.wasm ended without figures\r\n"), None);
-    }
 
     #[test]
     fn console_figures_parse_from_their_lines() {
@@ -561,16 +456,6 @@ mod tests {
     }
 
     #[test]
-    fn the_native_answer_gives_its_percentiles() {
-        let answer = "bench ipc-native 1000\r\nipc-native round trip: 1000 x 8 bytes, ipc-ping <-> ipc-pong \
-                      (kernel tasks, no Wasm)\r\n  ns:     min 600  p50 700  p90 800  p99 900  max 5000\r\n";
-        let native = parse_native(answer).expect("figures");
-        assert_eq!(native, Percentiles { min: 600, p50: 700, p90: 800, p99: 900, max: 5000 });
-        assert_eq!(native.json(), json!({"min": 600, "p50": 700, "p90": 800, "p99": 900, "max": 5000}));
-        assert_eq!(parse_native("bench ipc-native: no rights\r\n"), None);
-    }
-
-    #[test]
     fn results_name_only_what_was_measured() {
         let results = Results { ipc: parse_ipc(ANSWER), ..Results::default() };
         let json = results.json();
@@ -582,8 +467,6 @@ mod tests {
         assert!(!json.to_string().contains("native"), "{json}");
         assert_eq!(json["run"]["accel"], "tcg", "the run's provenance comes first");
         assert_eq!(json.as_object().and_then(|o| o.keys().next()).map(String::as_str), Some("run"));
-        assert!(
-            results.markdown().contains("| Wasm IPC round trip, ns (200 trips) | 9000 | 11000 | 12000 |")
-        );
+        assert!(results.markdown().contains("| Wasm IPC (200 trips, median run) | 9000 | 11000 | 12000 |"));
     }
 }
