@@ -58,6 +58,11 @@ struct Transcript {
     counter_pids: Option<[u64; 3]>,
     /// The lines the client printed, one per run.
     client_lines: Vec<String>,
+    /// The console from a kernel log line that came while a line was being typed, to the
+    /// answer to that line.
+    typing_interrupted: String,
+    /// The console from typing a long `bench ipc` to the prompt after the Ctrl-C that ended it.
+    bench_cancelled: String,
     /// The screenshot as binary PPM, or why there is none.
     screen: Option<Result<Vec<u8>, String>>,
 }
@@ -154,6 +159,24 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         transcript.client_lines.push(line);
     }
     transcript.counter_pids = Some(pids);
+    // A log line while a line is half typed: it gets a line of its own, and the prompt and the
+    // half line are drawn again after it.
+    transcript.exchange(machine, "run late_log", "run test/late_log")?;
+    let late = pid_in(transcript, "run late_log")?;
+    machine.send("echo half").map_err(|e| e.to_string())?;
+    machine.wait_for("msh> echo half", ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+    let from = machine.output().len();
+    machine.wait_for_line(&format!("late_log[{late}]: late"), ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+    transcript.exchange(machine, "finish the line", " typed")?;
+    transcript.typing_interrupted = machine.output()[from..].to_owned();
+    // Ctrl-C while `bench ipc` runs: the shell answers at once and the pair it started is gone.
+    let from = machine.output().len();
+    machine.send("bench ipc 1000000\r").map_err(|e| e.to_string())?;
+    machine.wait_for_line("started bench_ping", ANSWER_TIMEOUT).ok();
+    thread::sleep(Duration::from_millis(300));
+    machine.send("\x03").map_err(|e| e.to_string())?;
+    machine.wait_for("^C\r\nmsh> ", ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+    transcript.bench_cancelled = machine.output()[from..].to_owned();
     // hello logs by itself; its line may come before or after the prompt.
     machine.wait_for_line(&format!("hello[{hello}] exited"), ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
     transcript.exchange(machine, "ps", "ps")?;
@@ -187,7 +210,7 @@ impl Transcript {
         loop {
             let output = machine.output();
             if let Some(at) = output.get(start..).and_then(|new| new.find(ANSWER_END)) {
-                let shown = output[start..start + at + 2].to_owned();
+                let shown = without_log_lines(&output[start..start + at + 2]);
                 self.exchanges.push(Exchange { label, shown });
                 return Ok(());
             }
@@ -203,6 +226,17 @@ impl Transcript {
         let exchange = self.exchanges.iter().find(|e| e.label == label);
         &exchange.unwrap_or_else(|| panic!("nothing was typed as `{label}`")).shown
     }
+}
+
+/// `text` without the kernel's log lines, which land wherever they come: a line
+/// `[seconds.micros] [LEVEL] ...` ended by `\n` alone (the shell ends its lines with `\r\n`),
+/// maybe after the erase that clears an unfinished line for it.
+fn without_log_lines(text: &str) -> String {
+    let is_log_line = |piece: &str| {
+        let piece = piece.rsplit("\x1b[K").next().unwrap_or(piece);
+        piece.starts_with('[') && piece.get(13..16) == Some("] [") && !piece.ends_with("\r\n")
+    };
+    text.split_inclusive('\n').filter(|piece| !is_log_line(piece)).collect()
 }
 
 /// The number `text` starts with.
@@ -342,6 +376,32 @@ fn the_guides_counter_serves_its_client_started_twice_from_the_shell() {
     assert_eq!(said, ["added 5: the total is 5", "added 5: the total is 10"], "pids {first} and {second}");
     assert_eq!(ps_row("ps", counter)[1..3], ["counter", "blocked"], "the service waits for its next client");
     assert_eq!(ps_row("ps", second)[1..4], ["counter_client", "exited", "0"]);
+}
+
+#[test]
+fn a_log_line_while_typing_gets_its_own_line_and_the_typed_line_is_drawn_again() {
+    let shown = &transcript().typing_interrupted;
+    let log_line = shown.find("] test/late_log[").unwrap_or_else(|| panic!("no log line in {shown:?}"));
+    let line_start = shown[..log_line].rfind("] [").and_then(|at| shown[..at].rfind('[')).unwrap();
+    assert!(shown[..line_start].ends_with("\r\x1b[K"), "the half line is erased first: {shown:?}");
+    assert!(shown[log_line..].contains(": late\nmsh> echo half"), "then drawn again: {shown:?}");
+    assert!(shown.ends_with("msh> echo half typed\r\nhalf typed\r\nmsh> "), "and finished: {shown:?}");
+    assert_eq!(answer("finish the line"), "half typed\r\n");
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_bench_and_ends_the_actors_it_started() {
+    let shown = &transcript().bench_cancelled;
+    assert!(shown.ends_with("^C\r\nmsh> "), "{shown:?}");
+    assert!(!shown.contains("ipc round trip"), "cancelled before its figures: {shown:?}");
+    let table = answer("ps");
+    for name in ["bench_ping", "bench_pong"] {
+        let rows: Vec<_> = table.lines().filter(|row| row.split_whitespace().nth(1) == Some(name)).collect();
+        assert!(!rows.is_empty(), "no {name} in:\n{table}");
+        for row in rows {
+            assert_eq!(row.split_whitespace().nth(2), Some("killed"), "{table}");
+        }
+    }
 }
 
 #[test]

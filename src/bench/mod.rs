@@ -35,7 +35,9 @@ use crate::qemu::{Accel, GdbServer, Machine, QemuOptions};
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
-
+/// What ends every answer: its last line break, then the prompt. (A prompt drawn again after a
+/// kernel log line follows the log line's own `\n` alone.)
+const ANSWER_END: &str = "\r\nmsh> ";
 /// Round trips of the warm-up run, whose figures are dropped.
 const WARM_UP: u32 = 1000;
 /// Round trips of a measured run.
@@ -66,14 +68,14 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 /// Types `line` into the shell and returns what it printed before its next prompt.
 pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<String, String> {
     let before = machine.output();
-    let prompts = before.matches(PROMPT).count();
+    let prompts = before.matches(ANSWER_END).count();
     machine.send(&format!("{line}\r")).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + timeout;
     loop {
         let now = machine.output();
-        if now.matches(PROMPT).count() > prompts {
+        if now.matches(ANSWER_END).count() > prompts {
             let answer = &now[before.len()..];
-            let end = answer.rfind(PROMPT).unwrap_or(answer.len());
+            let end = answer.rfind(ANSWER_END).map_or(answer.len(), |at| at + 2);
             return Ok(answer[..end].to_owned());
         }
         if Instant::now() >= deadline {

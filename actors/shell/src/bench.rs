@@ -149,11 +149,13 @@ pub async fn ipc(system: &System, trips: u32, size: u32, samples: bool) -> Strin
 /// Runs `bench preempt`: `bench ipc` with `hog` running, which is killed after.
 pub async fn preempt(system: &System, trips: u32, hog: Hog, samples: bool) -> String {
     let file = hog.file();
-    let spinner = match system.spawn(file) {
+    let mut started = Started::new(system);
+    let spinner = match started.spawn(file, Vec::new()) {
         Ok(pid) => pid,
-        Err(error) => return format!("bench preempt: {file}: {error}\n"),
+        Err(why) => return format!("bench preempt: {why}\n"),
     };
     let measured = run_ipc(system, trips, DEFAULT_SIZE, samples).await;
+    started.done();
     let killed = match system.kill(spinner) {
         Ok(()) => format!("  {file} (pid {spinner}) ran throughout and is killed\n"),
         Err(error) => format!("  could not kill {file} (pid {spinner}): {error}\n"),
@@ -256,8 +258,10 @@ async fn figures<const N: usize>(system: &System, file: &str) -> Result<[u64; N]
     let theirs = results.capability(Rights::WRITE | Rights::GRANT).map_err(failed("endpoint"))?;
     let mine = results.derive(Rights::READ).map_err(failed("endpoint"))?;
     drop(results);
-    system.spawn_with(file, vec![theirs]).map_err(|e| format!("{file}: {e}"))?;
+    let mut started = Started::new(system);
+    started.spawn(file, vec![theirs])?;
     let message = mine.recv().await.map_err(|_| format!("{file} ended without figures"))?;
+    started.done();
     let words: Vec<u64> = message.payload.as_chunks::<8>().0.iter().map(|&w| u64::from_le_bytes(w)).collect();
     match <[u64; N]>::try_from(words) {
         Ok(words) if message.opcode == FIGURES => Ok(words),
@@ -396,13 +400,49 @@ async fn run_ipc(system: &System, trips: u32, size: u32, samples: bool) -> Resul
         eps.collect::<Result<Vec<_>, _>>().map_err(failed("endpoint"))
     };
     let (pong, ping) = (caps(&mut pong.into_iter())?, caps(&mut ping.into_iter())?);
-    system.spawn_with("bench_pong.wasm", pong).map_err(|e| format!("bench_pong: {e}"))?;
-    system.spawn_with("bench_ping.wasm", ping).map_err(|e| format!("bench_ping: {e}"))?;
+    let mut started = Started::new(system);
+    started.spawn("bench_pong.wasm", pong)?;
+    started.spawn("bench_ping.wasm", ping)?;
     let message =
         mine.recv().await.map_err(|_| String::from("bench_ping ended without a summary (see dmesg)"))?;
+    started.done();
     match message.opcode {
         RESULTS => IpcSummary::parse(&message.payload).ok_or_else(|| String::from("a malformed summary")),
         other => Err(format!("unexpected message {other} from bench_ping")),
+    }
+}
+
+/// The actors a benchmark started, killed if it is cancelled (Ctrl-C drops its future) before
+/// it has its figures; once it has them ([`Started::done`]) they end by themselves.
+struct Started<'a> {
+    system: &'a System,
+    pids: Vec<Pid>,
+}
+
+impl<'a> Started<'a> {
+    fn new(system: &'a System) -> Started<'a> {
+        Started { system, pids: Vec::new() }
+    }
+
+    /// Starts `file` with `grants`, to be killed if the benchmark is cancelled.
+    fn spawn(&mut self, file: &str, grants: Vec<sdk::Capability>) -> Result<Pid, String> {
+        let pid = self.system.spawn_with(file, grants).map_err(|e| format!("{file}: {e}"))?;
+        self.pids.push(pid);
+        Ok(pid)
+    }
+
+    /// The benchmark has its figures: nothing is left to kill.
+    fn done(mut self) {
+        self.pids.clear();
+    }
+}
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        for &pid in &self.pids {
+            // One that already ended is not there to kill, which is as good.
+            let _ = self.system.kill(pid);
+        }
     }
 }
 

@@ -38,14 +38,11 @@ use sdk::{Endpoint, Error, Rights, System};
 
 use crate::execute::{Shell, own_pid};
 use crate::files::Files;
-use crate::session::Session;
+use crate::session::{Session, TYPED};
 use crate::terminal::Terminal;
 
 /// Longest line the shell takes, in bytes.
 pub const MAX_LINE: usize = 256;
-
-/// Opcode of the console service's messages of typed bytes.
-const TYPED: u32 = 1;
 
 /// Grant numbers of the manifest line.
 const CONSOLE_IN: u32 = 0;
@@ -63,7 +60,7 @@ async fn main() -> Result<(), Error> {
     let input = Endpoint::from_grant(CONSOLE_IN);
     let mut terminal = Terminal::new(Endpoint::from_grant(CONSOLE_OUT), ui);
     let shell = Shell::new(System::from_grant(SYSTEM), vfs.map(Files::new), own_pid());
-    let mut session = Session::new(shell);
+    let mut session = Session::with_input(shell, input.clone());
     terminal.show(&Session::greeting()).await?;
     loop {
         let message = input.recv().await?;
@@ -71,8 +68,7 @@ async fn main() -> Result<(), Error> {
             continue;
         }
         session.shell_mut().set_console(message.sender);
-        let shown = session.type_in(&message.payload).await;
-        terminal.show(&shown).await?;
+        session.type_in(&message.payload, &mut terminal).await?;
     }
 }
 

@@ -1,29 +1,53 @@
 //! [`Session`]: the conversation on the terminal. Bytes typed go in; what the terminal should
-//! show comes out: the echo, each command's answer and a fresh prompt.
+//! show comes out: the echo, each command's answer and a fresh prompt. While a command runs,
+//! the session reads the console itself: Ctrl-C cancels the command, anything else typed is
+//! kept for after it.
 
+use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
+
+use sdk::rt::{Either, select};
+use sdk::{Endpoint, Error};
 
 use crate::MAX_LINE;
 use crate::editor::{Entry, LineEditor};
 use crate::execute::Shell;
+use crate::terminal::Output;
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
 /// To the top left, then clear the screen (ANSI; `ui_server` draws it too).
 const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
 
+/// Opcode of the console service's messages of typed bytes.
+pub const TYPED: u32 = sdk::sys::CONSOLE_INPUT;
+
+/// The byte Ctrl-C sends.
+const INTERRUPT: u8 = 0x03;
+
+/// What a cancelled command shows.
+const CANCELLED: &str = "^C\n";
+
 /// The line editor and the shell behind it.
 #[derive(Debug)]
 pub struct Session {
     editor: LineEditor,
     shell: Shell,
+    /// Where typed bytes arrive, read while a command runs; without it commands run to the end.
+    input: Option<Endpoint>,
 }
 
 impl Session {
-    /// A session whose lines `shell` carries out.
+    /// A session whose lines `shell` carries out, each to its end.
     pub const fn new(shell: Shell) -> Session {
-        Session { editor: LineEditor::new(MAX_LINE), shell }
+        Session { editor: LineEditor::new(MAX_LINE), shell, input: None }
+    }
+
+    /// A session whose commands a Ctrl-C typed on `input` cancels (a clone of the endpoint the
+    /// caller reads lines from).
+    pub fn with_input(shell: Shell, input: Endpoint) -> Session {
+        Session { input: Some(input), ..Session::new(shell) }
     }
 
     /// What the terminal shows first: a greeting and the prompt.
@@ -36,13 +60,20 @@ impl Session {
         &mut self.shell
     }
 
-    /// Takes bytes typed on the terminal; returns what the terminal should show now.
-    pub async fn type_in(&mut self, typed: &[u8]) -> String {
+    /// Takes bytes typed on the terminal and shows on `out` what the terminal should show:
+    /// the echo of a line (and its line break) before the line runs, then its answer and the
+    /// prompt. Fails only if `out` does.
+    pub async fn type_in(&mut self, typed: &[u8], out: &mut impl Output) -> Result<(), Error> {
         let mut shown = String::new();
-        for &byte in typed {
+        let mut queue: VecDeque<u8> = typed.iter().copied().collect();
+        while let Some(byte) = queue.pop_front() {
             let answer = match self.editor.feed(byte, &mut shown) {
                 None => continue,
-                Some(Entry::Line(line)) => self.shell.execute(&line).await,
+                Some(Entry::Line(line)) => {
+                    // Shown before the command runs, so the terminal says at once that it does.
+                    out.show(&core::mem::take(&mut shown)).await?;
+                    self.run(&line, &mut queue).await
+                }
                 Some(Entry::TooLong(len)) => {
                     format!("line too long: {len} bytes, the limit is {MAX_LINE}; nothing was run\n")
                 }
@@ -57,8 +88,40 @@ impl Session {
             shown.push_str(&terminal_text(&answer));
             shown.push_str(PROMPT);
         }
-        shown
+        out.show(&shown).await
     }
+}
+
+impl Session {
+    /// Carries out `line`, unless a Ctrl-C arrives first; what else is typed meanwhile goes on
+    /// `ahead`, to be read after the answer (see [`interrupt`]).
+    async fn run(&self, line: &str, ahead: &mut VecDeque<u8>) -> String {
+        let Some(input) = &self.input else { return self.shell.execute(line).await };
+        match select(self.shell.execute(line), interrupt(input, ahead)).await {
+            Either::Left(answer) => answer,
+            Either::Right(()) => CANCELLED.into(),
+        }
+    }
+}
+
+/// Reads what is typed on `input` onto `ahead` until a Ctrl-C comes: then everything typed
+/// ahead before it is dropped, as a terminal flushes its input on an interrupt, and only what
+/// follows it is kept. Never finishes if the console goes away.
+async fn interrupt(input: &Endpoint, ahead: &mut VecDeque<u8>) {
+    while let Ok(message) = input.recv().await {
+        if message.opcode != TYPED {
+            continue;
+        }
+        match message.payload.iter().position(|&b| b == INTERRUPT) {
+            Some(at) => {
+                ahead.clear();
+                ahead.extend(&message.payload[at + 1..]);
+                return;
+            }
+            None => ahead.extend(&message.payload),
+        }
+    }
+    core::future::pending().await
 }
 
 /// `text` for a serial terminal, which needs `\r\n` to start a new line at its left edge.
@@ -84,7 +147,9 @@ mod tests {
     }
 
     fn shown(session: &mut Session, typed: &[u8]) -> String {
-        block_on(session.type_in(typed))
+        let mut out = String::new();
+        block_on(session.type_in(typed, &mut out)).unwrap();
+        out
     }
 
     #[test]
@@ -123,6 +188,18 @@ mod tests {
     fn ctrl_c_gives_a_new_prompt() {
         let (_kernel, mut session) = session();
         assert_eq!(shown(&mut session, b"ps\x03"), "ps^C\r\nmsh> ");
+    }
+
+    #[test]
+    fn ctrl_c_while_a_command_runs_ends_the_wait_and_keeps_what_follows_it() {
+        let _kernel = Kernel::start();
+        let input = sdk::Endpoint::create(4).unwrap();
+        input.try_send(TYPED, b"typed ahead", None).unwrap();
+        input.try_send(99, b"\x03 not typed", None).unwrap();
+        input.try_send(TYPED, b"dropped\x03kept", None).unwrap();
+        let mut ahead = VecDeque::new();
+        block_on(interrupt(&input, &mut ahead));
+        assert_eq!(ahead.iter().copied().collect::<alloc::vec::Vec<u8>>(), b"kept");
     }
 
     #[test]

@@ -1,8 +1,31 @@
 //! [`Terminal`]: where the shell's output goes: the `console.out` endpoint, and a mirror on
 //! the display through `ui_server` (`protocol::ui`) when the shell has one.
 
+use alloc::string::String;
+
 use protocol::ui;
 use sdk::{Endpoint, Error, sys};
+
+/// Where the shell's output goes as it is produced: a [`Terminal`], or a `String` that
+/// collects it (the tests').
+#[allow(async_fn_in_trait, reason = "an actor is single-threaded: no caller needs the future to be Send")]
+pub trait Output {
+    /// Shows `text`.
+    async fn show(&mut self, text: &str) -> Result<(), Error>;
+}
+
+impl Output for String {
+    async fn show(&mut self, text: &str) -> Result<(), Error> {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+impl Output for Terminal {
+    async fn show(&mut self, text: &str) -> Result<(), Error> {
+        Terminal::show(self, text).await
+    }
+}
 
 /// Opcode of the shell's output messages (the console service prints any message's payload).
 const OUTPUT: u32 = 1;

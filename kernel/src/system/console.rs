@@ -1,7 +1,8 @@
 //! The console service: a kernel process that bridges the serial port and two endpoints, so
 //! actors reach the console through capabilities like everything else. Serial input arrives on
 //! `console.in` as messages (opcode [`INPUT_OPCODE`], payload: the bytes typed); whatever is
-//! sent to `console.out` is printed as it is. The boot manifest grants them by those names; the
+//! sent to `console.out` is printed as it is (the kernel log keeps out of its unfinished lines:
+//! `klog`). The boot manifest grants them by those names; the
 //! service starts when a manifest first does.
 
 use futures_util::StreamExt;
@@ -70,6 +71,6 @@ async fn forward_input(me: &Process, out: Handle) {
 /// Prints what actors send to `console.out`, until no actor can send any more.
 async fn print_output(me: &Process, inbox: Handle) {
     while let Ok(message) = me.recv(inbox, |_| Ok(())).await {
-        serial::write_bytes(&message.payload);
+        crate::klog::actor_output(&message.payload);
     }
 }

@@ -1,6 +1,10 @@
 //! The `log` backend: every kernel log line goes to the serial console as `[seconds.micros]
 //! [level] message`, the time since boot first (as Linux's `dmesg` shows it), and into a ring of the most recent lines that `dmesg` reads ([`tail`]). Text that comes from
 //! an actor goes through [`escape`] first, so it can never end a line or steer the terminal.
+//! Actor output to the console goes through [`actor_output`], so that a log line never lands
+//! inside an unfinished line of it (`line`).
+
+mod line;
 
 use alloc::string::String;
 use core::fmt::Write;
@@ -28,6 +32,9 @@ impl Write for Ring {
 }
 
 static RING: Mutex<Ring> = Mutex::new(Ring { bytes: [0; RING_BYTES], written: 0 });
+
+/// Actor output since its last line break; taken before the serial port's lock.
+static LINE: Mutex<line::PartialLine> = Mutex::new(line::PartialLine::new());
 
 /// Copies the newest log text, up to `out.len()` bytes and starting at a line boundary when
 /// older text was cut, into `out`; returns how many bytes it copied.
@@ -77,10 +84,24 @@ impl Log for SerialLogger {
 pub fn print(text: core::fmt::Arguments<'_>) {
     // Host builds (tests, fuzzing, the SDK's host kernel) have no COM1: the ring is their console.
     #[cfg(not(any(test, feature = "host")))]
-    crate::arch::serial::write_fmt(text);
+    crate::arch::cpu::without_interrupts(|| {
+        let line = LINE.lock();
+        crate::arch::serial::write_bytes(line.before_log());
+        crate::arch::serial::write_fmt(text);
+        crate::arch::serial::write_bytes(line.after_log());
+    });
     // Interrupts off: the lock is never held when an interrupt handler might log.
     crate::arch::cpu::without_interrupts(|| {
         let _ = RING.lock().write_fmt(text);
+    });
+}
+
+/// Writes `bytes`, which an actor sent to the console, and notes where its line stands.
+pub fn actor_output(bytes: &[u8]) {
+    crate::arch::cpu::without_interrupts(|| {
+        let mut line = LINE.lock();
+        crate::arch::serial::write_bytes(bytes);
+        line.track(bytes);
     });
 }
 
