@@ -82,12 +82,15 @@ fn main() {
         println!("cargo:rerun-if-changed={watched}");
     }
     println!("cargo:rerun-if-env-changed=ENGINE");
-    println!("cargo:rustc-env=MINIMALOS_KERNEL={}", kernel.display());
+    // Relative to the repository's root, which the runner looks up when it runs: a copied
+    // checkout must not use the original's files (`src/artifacts.rs`).
+    let under_root = |path: &Path| path.strip_prefix(&root).unwrap_or(path).display().to_string();
+    println!("cargo:rustc-env=MINIMALOS_KERNEL={}", under_root(&kernel));
     println!("cargo:rustc-env=MINIMALOS_ENGINE={engine}");
-    println!("cargo:rustc-env=MINIMALOS_LOADER={}", loader.display());
-    println!("cargo:rustc-env=MINIMALOS_RAMDISK={}", ramdisk.display());
-    println!("cargo:rustc-env=MINIMALOS_TEST_RAMDISK={}", test_ramdisk.display());
-    println!("cargo:rustc-env=MINIMALOS_TEST_WASM={}", test_wasm.display());
+    println!("cargo:rustc-env=MINIMALOS_LOADER={}", under_root(&loader));
+    println!("cargo:rustc-env=MINIMALOS_RAMDISK={}", under_root(&ramdisk));
+    println!("cargo:rustc-env=MINIMALOS_TEST_RAMDISK={}", under_root(&test_ramdisk));
+    println!("cargo:rustc-env=MINIMALOS_TEST_WASM={}", under_root(&test_wasm));
 }
 
 /// Builds `package` for `target` in release mode with `features`, and returns the directory

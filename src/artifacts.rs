@@ -1,41 +1,66 @@
-//! The cross-built parts of the system, as `build.rs` left them.
+//! The cross-built parts of the system, as `build.rs` left them, found from the repository
+//! this runner is run in: `build.rs` names them relative to the repository's root, and the
+//! root is looked up when the runner runs, so a copied checkout uses its own files even when
+//! cargo did not rebuild the runner after the copy.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+/// The repository root; `build/` and `target/` live here. Cargo says where when it runs the
+/// runner or its tests (`CARGO_MANIFEST_DIR`); run any other way, it is where it was built.
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("limine/limine.conf").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// A path `build.rs` gave relative to the repository's root (or absolute, when outside it).
+fn built(path: &str) -> PathBuf {
+    repo_root().join(path)
+}
 
 /// The kernel ELF (with symbols; `make debug` hands it to gdb).
-pub fn kernel() -> &'static Path {
-    Path::new(env!("MINIMALOS_KERNEL"))
+pub fn kernel() -> PathBuf {
+    built(env!("MINIMALOS_KERNEL"))
 }
 
 /// The project's Limine-protocol UEFI loader.
-pub fn loader() -> &'static Path {
-    Path::new(env!("MINIMALOS_LOADER"))
+pub fn loader() -> PathBuf {
+    built(env!("MINIMALOS_LOADER"))
 }
 
-/// `ramdisk.tar` with every actor under `actors/` and the modules the shell's `bench` runs:
-/// the default image's.
-pub fn ramdisk() -> &'static Path {
-    Path::new(env!("MINIMALOS_RAMDISK"))
+/// `ramdisk.tar` with every actor under `actors/` and `examples/`, the manifests and the
+/// modules the shell's `bench` runs: the default image's.
+pub fn ramdisk() -> PathBuf {
+    built(env!("MINIMALOS_RAMDISK"))
 }
 
 /// The default ramdisk plus every raw test module of `tests/wasm/` (under `test/`): the boot
 /// tests' image.
-pub fn test_ramdisk() -> &'static Path {
-    Path::new(env!("MINIMALOS_TEST_RAMDISK"))
+pub fn test_ramdisk() -> PathBuf {
+    built(env!("MINIMALOS_TEST_RAMDISK"))
 }
 
 /// The raw test module `name` (`tests/wasm/NAME.wat`, assembled), as the ramdisks hold it
 /// under `test/`.
 pub fn test_module(name: &str) -> PathBuf {
-    Path::new(env!("MINIMALOS_TEST_WASM")).join(format!("{name}.wasm"))
+    built(env!("MINIMALOS_TEST_WASM")).join(format!("{name}.wasm"))
 }
 
 /// `limine/limine.conf`, the boot configuration both loaders read.
-pub fn limine_conf() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/limine/limine.conf"))
+pub fn limine_conf() -> PathBuf {
+    repo_root().join("limine/limine.conf")
 }
 
-/// The repository root; `build/` lives here.
-pub fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_artifact_is_under_this_checkout() {
+        let root = repo_root();
+        for path in [kernel(), loader(), ramdisk(), test_ramdisk(), test_module("spinner")] {
+            assert!(path.starts_with(&root), "{} is not under {}", path.display(), root.display());
+        }
+    }
 }

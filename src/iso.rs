@@ -97,7 +97,7 @@ impl From<host::MissingTools> for IsoError {
 /// Builds the ISO described by `options` and returns its path.
 pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
     host::ensure(&[host::XORRISO, host::MTOOLS])?;
-    let conf = read(artifacts::limine_conf())?;
+    let conf = read(&artifacts::limine_conf())?;
     let conf = match &options.cmdline {
         Some(cmdline) => with_cmdline(&conf, cmdline).ok_or(IsoError::NoCmdline)?,
         None => conf,
@@ -105,11 +105,11 @@ pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
 
     let root = options.out.with_extension("root");
     remove_dir(&root)?;
-    write(&root.join("boot/kernel"), &read_bytes(artifacts::kernel())?)?;
+    write(&root.join("boot/kernel"), &read_bytes(&artifacts::kernel())?)?;
     let source = if options.test_modules { artifacts::test_ramdisk() } else { artifacts::ramdisk() };
-    let ramdisk = with_extra_actors(source, read_bytes(source)?, &options.extra_actors)?;
+    let ramdisk = with_extra_actors(&source, read_bytes(&source)?, &options.extra_actors)?;
     let cmdline = conf.lines().find_map(|l| l.trim_start().strip_prefix("cmdline:")).unwrap_or_default();
-    manifest_check::check(manifest_check::booted_manifest(cmdline), &entries(source, &ramdisk)?)
+    manifest_check::check(manifest_check::booted_manifest(cmdline), &entries(&source, &ramdisk)?)
         .map_err(IsoError::Manifest)?;
     write(&root.join("boot/ramdisk.tar"), &ramdisk)?;
     write(&root.join(CONF_PATH), conf.as_bytes())?;

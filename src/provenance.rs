@@ -37,9 +37,9 @@ pub fn rounded(x: f64, places: i32) -> Value {
 /// The checked-out commit, with `-dirty` when the tree has changes not committed.
 fn commit() -> Option<String> {
     let root = artifacts::repo_root();
-    let hash = Command::new("git").arg("-C").arg(root).args(["rev-parse", "HEAD"]).output().ok()?;
+    let hash = Command::new("git").arg("-C").arg(&root).args(["rev-parse", "HEAD"]).output().ok()?;
     let hash = String::from_utf8(hash.stdout).ok().filter(|h| !h.trim().is_empty())?;
-    let status = Command::new("git").arg("-C").arg(root).args(["status", "--porcelain"]).output().ok()?;
+    let status = Command::new("git").arg("-C").arg(&root).args(["status", "--porcelain"]).output().ok()?;
     let dirty = if status.stdout.is_empty() { "" } else { "-dirty" };
     Some(format!("{}{dirty}", hash.trim()))
 }
