@@ -180,8 +180,11 @@ fn a_killed_server_is_restarted_with_its_grants_and_serves_again() {
 fn an_sdk_actor_allocating_without_end_panics_alone_at_its_memory_limit() {
     let log = &session().log;
     let hog = started_pid(log, "hog");
-    line_with(log, &format!("hog[{hog}]: holding 1024 KiB"));
     let panic = line_with(log, &format!("hog[{hog}]: panic at "));
     assert!(panic.contains("memory allocation of 65536 bytes failed"), "{panic}");
-    line_with(log, &format!("hog[{hog}] exited with status 101"));
+    assert!(panic.contains("] [ERROR] hog["), "a panic is logged as an error: {panic}");
+    let holding = line_with(log, &format!("hog[{hog}]: holding 1024 KiB"));
+    assert!(holding.starts_with(&format!("hog[{hog}]: ")), "println! is output, not a log line: {holding}");
+    let exit = line_with(log, &format!("hog[{hog}] exited with status 101"));
+    assert!(exit.contains("] [WARN ] hog["), "a failed exit is a warning: {exit}");
 }

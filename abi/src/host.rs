@@ -54,8 +54,10 @@ pub struct HostFunction {
 macro_rules! with_host_functions {
     ($m:ident) => {
         $m! {
-            /// Logs `len` bytes of UTF-8 at `ptr` as one console line.
+            /// Prints `len` bytes of UTF-8 at `ptr` as one line of the actor's output.
             safe fn sys_log(ptr: i32, len: i32); needs "";
+            /// Logs `len` bytes of UTF-8 at `ptr` as a kernel log line at `level` (1 error to 5 trace).
+            safe fn sys_log_level(level: i32, ptr: i32, len: i32) -> i32; needs "";
             /// Ends the actor with status `code`.
             safe fn sys_exit(code: i32); needs "";
             /// Gives the CPU away: woken tasks run first, then those that gave way before.

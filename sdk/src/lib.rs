@@ -12,12 +12,13 @@
 //!   `select`, `with_timeout`, `Ticker`.
 //! - [`msg`]: typed payloads (`serde` + `postcard`) and request/reply: [`Client`] and
 //!   [`Mailbox`].
-//! - [`log`], [`println!`]: the kernel console. [`exit`]: ends the actor.
+//! - [`println!`] (the actor's output), [`error!`] to [`trace!`] (its log lines): the kernel
+//!   console. [`exit`]: ends the actor.
 //! - [`bench`]: raw samples for `make bench`'s tables and plots.
 //! - [`System`]: processes, the kernel log and memory figures (the `system` object).
 //!
 //! With the `panic-handler` feature (on by default) the SDK supplies the actor's panic handler:
-//! it logs the message and location, then exits with status 101. With `allocator` (on by
+//! it logs the message and location as an error, then exits with status 101. With `allocator` (on by
 //! default) it supplies a global allocator that frees.
 //!
 //! A service that adds the two numbers it is sent, until no client can reach it any more
@@ -60,7 +61,7 @@ pub use endpoint::{Endpoint, Message, SendError};
 pub use error::Error;
 pub use fb::{Channel, FbFormat, Framebuffer};
 pub use handle::{Capability, Rights};
-pub use log::{log, log_fmt};
+pub use log::{Level, log, log_at, log_fmt};
 pub use msg::{Client, Delivery, Mailbox, Request};
 /// Marks `async fn main` as the actor's entry point: exports `_start`, which runs it on
 /// [`rt::block_on`] and exits with its [`rt::Termination`] status (0 for `()`).
@@ -86,8 +87,8 @@ pub fn exit(code: i32) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     match info.location() {
-        Some(at) => log_fmt(format_args!("panic at {}:{}: {}", at.file(), at.line(), info.message())),
-        None => log_fmt(format_args!("panic: {}", info.message())),
+        Some(at) => error!("panic at {}:{}: {}", at.file(), at.line(), info.message()),
+        None => error!("panic: {}", info.message()),
     }
     exit(PANIC_EXIT_CODE)
 }

@@ -373,6 +373,6 @@ fn main_macro_runs_main_and_exits_with_its_status() {
     assert_eq!(exit_of(ok_actor::_start), ("the actor exited with status 0".into(), vec!["done".into()]));
     assert_eq!(
         exit_of(failing_actor::_start),
-        ("the actor exited with status 1".into(), vec!["main failed: invalid argument".into()])
+        ("the actor exited with status 1".into(), vec!["[ERROR] main failed: invalid argument".into()])
     );
 }

@@ -131,11 +131,11 @@ pub fn histograms_csv(series: &[Series]) -> String {
 mod tests {
     use super::*;
 
-    const CONSOLE: &str = "[    1.000000] [INFO ] bench_ping[9]: samples ipc ns: 5 3 4\r\n\
-        bench ipc 3 samp[    1.000100] [INFO ] bench_ping[9]: samples ipc ns: 9\r\n\
-        les\r\n[    1.000200] [INFO ] bench_ping[9]: samples ipc: 4 in all\r\n\
-        [    2.000000] [INFO ] counter_bench[12]: samples counter.call ns: 70 80\r\n\
-        [    2.000000] [INFO ] counter_bench[12]: samples counter.call: 2 in all\r\n";
+    const CONSOLE: &str = "bench_ping[9]: samples ipc ns: 5 3 4\n\
+        bench ipc 3 sampbench_ping[9]: samples ipc ns: 9\n\
+        les\r\n[    1.000200] [INFO ] init: started x\nbench_ping[9]: samples ipc: 4 in all\n\
+        counter_bench[12]: samples counter.call ns: 70 80\n\
+        counter_bench[12]: samples counter.call: 2 in all\n";
 
     #[test]
     fn series_are_read_wherever_their_lines_land() {
@@ -147,7 +147,7 @@ mod tests {
     fn a_lost_line_or_a_missing_end_is_an_error() {
         let lost = CONSOLE.replace("samples ipc ns: 9", "something else");
         assert_eq!(parse(&lost), Err("series ipc: 4 samples reported, 3 read".into()));
-        let unfinished = "x[1] [INFO ] a[1]: samples rpc ns: 1 2\n";
+        let unfinished = "a[1]: samples rpc ns: 1 2\n";
         assert_eq!(parse(unfinished), Err("series rpc: no closing line".into()));
         assert!(parse("a[1]: samples rpc ns: 1 x\n").unwrap_err().contains("`x` is not a sample"));
     }

@@ -322,6 +322,16 @@ cases! {
         assert_eq!(answered, Ok(42));
     }
 
+    fn log_levels_are_checked_and_out_of_bounds_text_is_refused() {
+        let text = b"a warning from the ABI check";
+        assert_eq!(sys::sys_log_level(2, sys::ptr(text), text.len() as i32), 0);
+        assert_eq!(sys::sys_log_level(5, sys::ptr(text), 4), 0, "below the kernel's level: dropped, not an error");
+        assert_eq!(sys::sys_log_level(0, sys::ptr(text), 4), sys::E_INVALID_ARGUMENT);
+        assert_eq!(sys::sys_log_level(6, sys::ptr(text), 4), sys::E_INVALID_ARGUMENT);
+        assert_eq!(sys::sys_log_level(1, i32::MAX - 2, 16), sys::E_OUT_OF_BOUNDS);
+        assert_eq!(sys::sys_log_level(5, -1, 16), sys::E_OUT_OF_BOUNDS, "checked even when dropped");
+    }
+
     fn shared_memory_reads_and_writes_within_bounds() {
         let shm = SharedMem::from_grant(SHM);
         assert_eq!(shm.size(), Ok(SHM_BYTES as u64));

@@ -188,15 +188,24 @@ impl Kernel {
         klog::print(format_args!("{text}"));
     }
 
-    /// What the actor logged (`sys_log`) since the kernel started, line by line, as the kernel
-    /// log shows it (escaped, cut at its limit).
+    /// What the actor printed and logged since the kernel started, line by line as the kernel
+    /// shows it (escaped, cut at its limit), without the time and the `NAME[PID]: ` every line
+    /// starts with: its output (`sys_log`) as the text alone, its log lines (`sys_log_level`)
+    /// after their level, `[ERROR] text`.
     pub fn logs(&self) -> Vec<String> {
-        let (start, prefix) = with(|h| (h.log_start, format!("[INFO ] {NAME}[{}]: ", h.process.pid())));
+        let (start, me) = with(|h| (h.log_start, format!("{NAME}[{}]: ", h.process.pid())));
         let mut text = vec![0; klog::RING_BYTES];
         let (len, _) = klog::read_from(start, &mut text);
+        let level = |line: &str| {
+            let (level, rest) = line.strip_prefix('[')?.split_once("] ")?;
+            Some((format!("[{level}] "), rest.strip_prefix(&me)?.to_owned()))
+        };
         String::from_utf8_lossy(&text[..len])
             .lines()
-            .filter_map(|line| without_time(line).strip_prefix(&prefix).map(String::from))
+            .filter_map(|line| match line.strip_prefix(&me) {
+                Some(output) => Some(output.to_owned()),
+                None => level(without_time(line)).map(|(level, text)| level + &text),
+            })
             .collect()
     }
 

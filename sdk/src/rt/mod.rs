@@ -41,7 +41,7 @@ pub use time::{Instant, Ticker, TimedOut, sleep, sleep_until, with_deadline, wit
 
 /// What `main` may return under `#[sdk::main]`: `()`, or a `Result` whose error is logged.
 pub trait Termination {
-    /// The actor's exit status: 0 for success, 1 for an error (after logging it).
+    /// The actor's exit status: 0 for success, 1 for an error (after logging it as one).
     fn report(self) -> i32;
 }
 
@@ -56,7 +56,7 @@ impl<E: Display> Termination for Result<(), E> {
         match self {
             Ok(()) => 0,
             Err(error) => {
-                crate::println!("main failed: {error}");
+                crate::error!("main failed: {error}");
                 1
             }
         }

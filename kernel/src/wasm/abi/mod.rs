@@ -88,6 +88,7 @@ pub type Handler = fn(&ActorContext, HostCall<'_>, &[Value]) -> HostResult;
 /// The handler of every host function, by name.
 const HANDLERS: &[(&str, Handler)] = &[
     ("sys_log", process::sys_log),
+    ("sys_log_level", process::sys_log_level),
     ("sys_exit", process::sys_exit),
     ("sys_yield", process::sys_yield),
     ("sys_clock_ns", process::sys_clock_ns),
