@@ -276,6 +276,20 @@ fn the_abi_behaviour_cases_pass_in_qemu_as_on_the_host() {
     line_with(log, &format!("{me}all {} cases ok", names.len()));
 }
 
+/// `log=debug` (the ABI boot's) shows what each actor was granted and every host call that
+/// failed with an error other than flow control, at `DEBUG`; and never the tar parser's dumps.
+#[test]
+fn log_debug_shows_grants_and_failed_calls_and_no_parser_dumps() {
+    let log = abi_boot();
+    let pid = abi_pid("abicheck");
+    let grant = line_with(log, &format!("init: abicheck[{pid}] holds handle 0: "));
+    assert!(grant.contains("[DEBUG]") && grant.ends_with("System (rw)"), "{grant}");
+    let failed = line_with(log, &format!("abicheck[{pid}]: sys_cap_try_recv returned E_INVALID_HANDLE"));
+    assert!(failed.contains("[DEBUG]"), "{failed}");
+    assert!(!log.contains("returned E_EMPTY"), "flow control is shown only at trace");
+    assert!(!log.contains("PosixHeader"), "the tar parser's dump is not shown");
+}
+
 #[test]
 fn host_calls_receive_arguments_in_signature_order() {
     let pid = abi_pid("args");

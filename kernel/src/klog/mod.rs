@@ -55,8 +55,8 @@ pub fn tail(out: &mut [u8]) -> usize {
     })
 }
 
-/// Crates whose log lines are shown only at `debug` and above: tar-no-std reports the zero
-/// blocks that end every archive as an error, which would alarm anyone reading the boot log.
+/// Crates whose log lines are never shown: tar-no-std reports the zero blocks that end every
+/// archive as an error, a dump that would alarm anyone reading the log and tells nothing.
 const NOISY_TARGETS: &[&str] = &["tar_no_std"];
 
 struct SerialLogger;
@@ -66,7 +66,7 @@ static LOGGER: SerialLogger = SerialLogger;
 impl Log for SerialLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         let noisy = NOISY_TARGETS.iter().any(|t| metadata.target().starts_with(t));
-        metadata.level() <= log::max_level() && (!noisy || log::max_level() >= LevelFilter::Debug)
+        metadata.level() <= log::max_level() && !noisy
     }
 
     fn log(&self, record: &Record<'_>) {

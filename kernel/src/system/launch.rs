@@ -86,6 +86,20 @@ pub fn start_logged(
         actor.file,
         process.pid(),
     );
+    for (handle, grant) in actor.grants.iter().enumerate() {
+        let r = grant.rights;
+        let letters: String = [(r.read, 'r'), (r.write, 'w'), (r.grant, 'g')]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|&(_, c)| c)
+            .collect();
+        log::debug!(
+            "init: {}[{}] holds handle {handle}: {:?} ({letters})",
+            actor.name,
+            process.pid(),
+            grant.object
+        );
+    }
     Ok(process)
 }
 

@@ -265,9 +265,20 @@ pub fn yield_slice() -> Result<(), Cancelled> {
 #[inline]
 pub fn yield_if_expired() -> Result<(), Cancelled> {
     if super::preempt::should_yield() && !CURRENT.load(Ordering::Relaxed).is_null() {
+        trace_preemption();
         yield_slice()
     } else {
         Ok(())
+    }
+}
+
+/// At `log=trace`, says which task used up its slice and is made to give way.
+#[cold]
+fn trace_preemption() {
+    if log::log_enabled!(log::Level::Trace) {
+        super::executor::with_current_task_name(|name| {
+            log::trace!("sched: {} used up its time slice and gives way", name.unwrap_or("a task"));
+        });
     }
 }
 

@@ -209,6 +209,13 @@ impl Kernel {
             .collect()
     }
 
+    /// Makes the kernel log at `level` and above (`log=` on its command line: `error` to
+    /// `trace`), for every kernel of this process: a test that asks for more than `info` had
+    /// better run in a test binary of its own.
+    pub fn set_log_level(&self, level: &str) {
+        log::set_max_level(level.parse().unwrap_or_else(|_| panic!("no log level `{level}`")));
+    }
+
     /// Every `sys_cap_wait` call the actor made, in order.
     pub fn wait_calls(&self) -> Vec<WaitCall> {
         with(|hosted| hosted.waits.clone())

@@ -122,17 +122,42 @@ pub fn find(name: &str) -> Option<(&'static HostFunction, Handler)> {
     HANDLERS.iter().find(|(n, _)| *n == name).map(|&(_, handler)| (function, handler))
 }
 
-/// Runs `handler` for `ctx`, then gives the CPU away if the slice is used up. Every engine
-/// calls its handlers through here.
+/// Runs `handler`, the host function `function`'s, for `ctx`, then gives the CPU away if the
+/// slice is used up. Every engine calls its handlers through here.
 #[inline]
-pub fn dispatch(handler: Handler, ctx: &ActorContext, call: HostCall<'_>, args: &[Value]) -> HostResult {
+pub fn dispatch(
+    function: &'static HostFunction,
+    handler: Handler,
+    ctx: &ActorContext,
+    call: HostCall<'_>,
+    args: &[Value],
+) -> HostResult {
     let ret = handler(ctx, call, args)?;
+    if let Ret::I32(code @ ..0) = ret {
+        note_failure(function, ctx, code.into());
+    } else if let Ret::I64(code @ ..0) = ret {
+        note_failure(function, ctx, code);
+    }
     // The interpreter counts a host call as one instruction of fuel, whatever it cost: the
     // slice is looked at after each one, so a loop of costly calls (a log flood) gives way as
     // a loop of instructions does. (Looked at before the call instead, the round trip
     // measured 3 instructions more.)
     fiber::yield_if_expired().map_err(|_| ctx.ended())?;
     Ok(ret)
+}
+
+/// Logs a call that failed with `code`: at `debug`, or at `trace` for the codes that are flow
+/// control rather than mistakes (an empty or full queue, a buffer to grow).
+#[cold]
+#[inline(never)]
+fn note_failure(function: &HostFunction, ctx: &ActorContext, code: i64) {
+    let flow_control = [errors::E_EMPTY, errors::E_FULL, errors::E_BUFFER_TOO_SMALL].map(i64::from);
+    let level = if flow_control.contains(&code) { log::Level::Trace } else { log::Level::Debug };
+    if level <= log::max_level() {
+        let name =
+            minimalos_abi::ERROR_CODES.iter().find(|&&(_, c)| i64::from(c) == code).map_or("?", |(n, _)| n);
+        log::log!(level, "{}[{}]: {} returned {name}", ctx.process.name(), ctx.process.pid(), function.name);
+    }
 }
 
 /// Argument `index` as an `i32` (the signature was checked at spawn, so a mismatch is a kernel

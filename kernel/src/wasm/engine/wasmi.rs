@@ -311,14 +311,19 @@ pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> 
     Ok(Instance { store, instance, entry })
 }
 
-/// Runs `handler` with `args` for the actor whose store `caller` is.
+/// Runs `handler`, `function`'s, with `args` for the actor whose store `caller` is.
 #[inline]
-fn host_call(handler: abi::Handler, mut caller: Caller<'_, Actor>, args: &[Value]) -> Result<Ret, Error> {
+fn host_call(
+    function: &'static minimalos_abi::HostFunction,
+    handler: abi::Handler,
+    mut caller: Caller<'_, Actor>,
+    args: &[Value],
+) -> Result<Ret, Error> {
     let Some(memory) = caller.data().memory else {
         return Err(Error::host(HostError::Bug(Bug::NoMemory)));
     };
     let (bytes, actor) = memory.data_and_store_mut(&mut caller);
-    abi::dispatch(handler, &actor.context, HostCall { memory: bytes }, args).map_err(Error::host)
+    abi::dispatch(function, handler, &actor.context, HostCall { memory: bytes }, args).map_err(Error::host)
 }
 
 /// A host function's result as its Wasm type.
@@ -368,12 +373,12 @@ macro_rules! typed_host_functions {
         fn define(linker: &mut Linker<Actor>, name: &str) -> Result<(), wasmi::errors::LinkerError> {
             match name {
                 $(stringify!($name) => {
-                    let Some((_, handler)) = abi::find(stringify!($name)) else { return Ok(()) };
+                    let Some((function, handler)) = abi::find(stringify!($name)) else { return Ok(()) };
                     linker.func_wrap(
                         abi::MODULE,
                         stringify!($name),
                         move |caller: Caller<'_, Actor>, $($arg: $ty),*| -> Result<result_type!($($ret)?), Error> {
-                            FromRet::from_ret(host_call(handler, caller, &[$(Value::from($arg)),*])?)
+                            FromRet::from_ret(host_call(function, handler, caller, &[$(Value::from($arg)),*])?)
                         },
                     )?;
                 })*

@@ -258,7 +258,7 @@ fn link<'n>(
         let ty = func_type(function);
         let host = HostFunction::from_untyped(store, &ty, move |_call: FuncContext<'_>, args| {
             let call = HostCall { memory: &view };
-            match abi::dispatch(handler, &ctx, call, args) {
+            match abi::dispatch(function, handler, &ctx, call, args) {
                 Ok(Ret::None) => Ok(Vec::new()),
                 Ok(Ret::I32(value)) => Ok(alloc::vec![Value::I32(value)]),
                 Ok(Ret::I64(value)) => Ok(alloc::vec![Value::I64(value)]),
