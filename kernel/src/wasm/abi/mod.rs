@@ -133,10 +133,9 @@ pub fn dispatch(
     args: &[Value],
 ) -> HostResult {
     let ret = handler(ctx, call, args)?;
-    if let Ret::I32(code @ ..0) = ret {
-        note_failure(function, ctx, code.into());
-    } else if let Ret::I64(code @ ..0) = ret {
-        note_failure(function, ctx, code);
+    // Failures are logged at debug and trace only: below that, one comparison per call.
+    if log::max_level() >= log::LevelFilter::Debug {
+        note_failure(function, ctx, ret);
     }
     // The interpreter counts a host call as one instruction of fuel, whatever it cost: the
     // slice is looked at after each one, so a loop of costly calls (a log flood) gives way as
@@ -146,11 +145,16 @@ pub fn dispatch(
     Ok(ret)
 }
 
-/// Logs a call that failed with `code`: at `debug`, or at `trace` for the codes that are flow
-/// control rather than mistakes (an empty or full queue, a buffer to grow).
+/// Logs a call whose result `ret` is an error code: at `debug`, or at `trace` for the codes
+/// that are flow control rather than mistakes (an empty or full queue, a buffer to grow).
 #[cold]
 #[inline(never)]
-fn note_failure(function: &HostFunction, ctx: &ActorContext, code: i64) {
+fn note_failure(function: &HostFunction, ctx: &ActorContext, ret: Ret) {
+    let code = match ret {
+        Ret::I32(code @ ..0) => i64::from(code),
+        Ret::I64(code @ ..0) => code,
+        _ => return,
+    };
     let flow_control = [errors::E_EMPTY, errors::E_FULL, errors::E_BUFFER_TOO_SMALL].map(i64::from);
     let level = if flow_control.contains(&code) { log::Level::Trace } else { log::Level::Debug };
     if level <= log::max_level() {
