@@ -4,9 +4,11 @@
 //! cannot drift apart; tests hold `docs/ABI.md` to it.
 #![no_std]
 
+mod console_line;
 mod host;
 mod records;
 
+pub use console_line::PartialLine;
 pub use host::{HOST_FUNCTIONS, HostFunction, ValType, host_function};
 pub use records::{IpcFigures, MemInfo, ProcRecord, WaitEntry};
 
@@ -213,8 +215,9 @@ pub const MAX_NATIVE_TRIPS: i32 = 1_000_000;
 
 /// Opcode of the messages the console service sends to `console.in` (payload: typed bytes).
 pub const CONSOLE_INPUT: u32 = 1;
-/// Opcode of the messages the log mirror sends (payload: kernel log text).
-pub const LOG_TEXT: u32 = 1;
+/// Opcode of the messages the log mirror sends (payload: kernel log text): not `1`, so that a
+/// display can tell log text from the text its clients write (see [`PartialLine`]).
+pub const LOG_TEXT: u32 = 2;
 /// Most capabilities `sys_proc_spawn` moves to a new actor.
 pub const MAX_SPAWN_GRANTS: usize = 16;
 /// Largest endpoint capacity.

@@ -36,6 +36,11 @@ pub const ENDPOINT: &str = "ui.req";
 /// Opcode of a one-way message whose payload is text to write (requests use the SDK's opcode).
 pub const TEXT: u32 = 1;
 
+/// Opcode of a one-way message of kernel log text (the kernel's log mirror sends these,
+/// `sdk::sys::LOG_TEXT`): written on lines of their own, with the unfinished line of
+/// [`TEXT`] drawn again after them.
+pub const LOG: u32 = 2;
+
 /// The longest text one [`Request::Write`] or [`TEXT`] message should carry, in bytes: a
 /// message payload is at most 4096 bytes, and a request's encoding adds a few.
 pub const MAX_TEXT: usize = 4000;

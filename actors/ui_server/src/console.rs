@@ -6,13 +6,19 @@
 //!
 //! [`flush`]: Console::flush
 
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use sdk::Error;
+use sdk::sys::PartialLine;
 
 use crate::grid::Grid;
 use crate::screen::{Screen, Surface};
+
+/// Kernel log text kept back while its line is unfinished, at most: past it, it is written as
+/// it is.
+const LOG_PENDING_MAX: usize = 4096;
 
 /// A text console on a display.
 pub struct Console<S> {
@@ -20,6 +26,10 @@ pub struct Console<S> {
     grid: Grid,
     /// What the screen's frame shows, cell for cell.
     shown: Vec<char>,
+    /// The clients' text since its last line break, drawn again after each log line.
+    line: PartialLine,
+    /// Log text after its last line break, written once its line is whole.
+    log_pending: String,
 }
 
 impl<S: Surface> Console<S> {
@@ -28,7 +38,7 @@ impl<S: Surface> Console<S> {
         screen.clear()?;
         let grid = Grid::new(screen.columns(), screen.rows());
         let shown = vec![' '; grid.columns() * grid.rows()];
-        Ok(Console { screen, grid, shown })
+        Ok(Console { screen, grid, shown, line: PartialLine::new(), log_pending: String::new() })
     }
 
     /// Cells across and down.
@@ -39,6 +49,23 @@ impl<S: Surface> Console<S> {
     /// Writes `text` at the cursor (shown at the next [`Self::flush`]).
     pub fn write(&mut self, text: &str) {
         self.grid.write(text);
+        self.line.track(text.as_bytes());
+    }
+
+    /// Writes kernel log text as whole lines of their own: the clients' unfinished line (a
+    /// prompt and what is typed after it) is erased first and drawn again after them, as the
+    /// serial console does (`sdk::sys::PartialLine`). Shown at the next [`Self::flush`].
+    pub fn write_log(&mut self, text: &str) {
+        self.log_pending.push_str(text);
+        let end = match self.log_pending.rfind('\n') {
+            Some(at) => at + 1,
+            None if self.log_pending.len() > LOG_PENDING_MAX => self.log_pending.len(),
+            None => return,
+        };
+        let lines: String = self.log_pending.drain(..end).collect();
+        self.grid.write(&String::from_utf8_lossy(self.line.before_log()));
+        self.grid.write(&lines);
+        self.grid.write(&String::from_utf8_lossy(self.line.after_log()));
     }
 
     /// Blanks the console (shown at the next [`Self::flush`]).
@@ -348,6 +375,33 @@ pub(crate) mod tests {
                 assert!(*fake.memory.borrow() == *again.memory.borrow(), "{bpp} bits, after {piece:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_log_opcode_is_the_one_the_kernel_sends() {
+        assert_eq!(protocol::ui::LOG, sdk::sys::LOG_TEXT);
+        assert_ne!(protocol::ui::LOG, protocol::ui::TEXT);
+    }
+
+    #[test]
+    fn log_lines_take_lines_of_their_own_and_the_typed_line_is_drawn_again() {
+        let (format, fake) = display(32, XRGB, 12, 4);
+        let mut console = Console::new(Screen::new(&fake, format).unwrap()).unwrap();
+        let rows = |console: &Console<_>| -> Vec<String> {
+            (0..4).map(|r| console.grid.row(r).iter().collect::<String>().trim_end().into()).collect()
+        };
+        console.write("ok\r\nmsh> ec");
+        console.write_log("[1] one\n[2] tw");
+        assert_eq!(rows(&console), ["ok", "[1] one", "msh> ec", ""], "the half log line waits");
+        console.write_log("o\n");
+        assert_eq!(rows(&console), ["ok", "[1] one", "[2] two", "msh> ec"]);
+        console.write("ho\r\n");
+        console.write_log("[3] three\n");
+        assert_eq!(
+            rows(&console),
+            ["[2] two", "msh> echo", "[3] three", ""],
+            "nothing unfinished to draw again"
+        );
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl Grid {
                 match (c, n) {
                     ('J', 2) => self.clear(),
                     ('H', _) => (self.column, self.row) = (0, 0),
+                    ('K', 0) => self.erase_to_end_of_line(),
                     _ => {}
                 }
                 (true, Escape::None)
@@ -134,6 +135,13 @@ impl Grid {
         self.cells[self.row * self.columns + self.column] = c;
         self.changed[self.row] = true;
         self.column += 1;
+    }
+
+    /// Blanks the cursor's row from the cursor on (`ESC [K`).
+    fn erase_to_end_of_line(&mut self) {
+        let start = self.row * self.columns;
+        self.cells[start + self.column.min(self.columns)..start + self.columns].fill(' ');
+        self.changed[self.row] = true;
     }
 
     /// Moves to the start of the next line, scrolling everything up one row from the last.
@@ -280,6 +288,16 @@ mod tests {
         assert_eq!(text(&grid), ["xyz", ""], "cleared, home, the colour and cursor sequences gone");
         grid.write("\x1b[H\x1bqQ");
         assert_eq!(text(&grid), ["qQz", ""], "an ESC without [ drops only itself");
+    }
+
+    #[test]
+    fn erase_to_end_of_line_blanks_from_the_cursor_on() {
+        let mut grid = Grid::new(6, 2);
+        grid.write("abcdef\x08\x08\x08\x1b[K");
+        assert_eq!(text(&grid), ["abc", ""]);
+        grid.write("\r\x1b[Kxy");
+        assert_eq!(text(&grid), ["xy", ""]);
+        assert_eq!(cursor(&grid), (2, 0));
     }
 
     #[test]

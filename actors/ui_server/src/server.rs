@@ -14,8 +14,12 @@ use crate::screen::Surface;
 /// Handles `message` on `console`, replying through the capability a request carries.
 pub fn handle<S: Surface>(console: &mut Console<S>, message: Message) {
     match message {
-        Message { opcode: ui::TEXT, payload, .. } => {
-            console.write(&String::from_utf8_lossy(&payload));
+        Message { opcode: opcode @ (ui::TEXT | ui::LOG), payload, .. } => {
+            let text = String::from_utf8_lossy(&payload);
+            match opcode {
+                ui::TEXT => console.write(&text),
+                _ => console.write_log(&text),
+            }
             if let Err(error) = console.flush() {
                 sdk::println!("drawing failed: {error}");
             }

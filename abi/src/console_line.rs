@@ -1,10 +1,8 @@
-//! The console line the kernel log shares with actor output: what an actor has printed since
-//! its last line break (the shell's prompt and what is being typed after it), so that a log line
-//! arriving meanwhile can be printed on a line of its own and the unfinished line drawn again
-//! after it, instead of landing inside it.
-// The kernel built for the host (`sdk-host`) has no serial console: its log goes to the ring
-// alone, and nothing there is redrawn.
-#![cfg_attr(all(feature = "host", not(test)), allow(dead_code))]
+//! The rule by which log lines and an actor's output share a console (`docs/ABI.md`, "Boot
+//! manifest"): what the actor has printed since its last line break (the shell's prompt and what
+//! is being typed after it) is kept, so that a log line arriving meanwhile is printed on a line
+//! of its own and the unfinished line drawn again after it, instead of landing inside it. The
+//! kernel applies it on the serial console, `ui_server` on the display.
 
 /// Longest unfinished line kept for redrawing; past it the line is given up on.
 const MAX: usize = 1024;
@@ -16,11 +14,18 @@ const ERASE: &[u8] = b"\r\x1b[K";
 const CLEAR_SCREEN: &[u8] = b"\x1b[2J";
 
 /// Actor output since its last line break (or screen clear), as it was written.
+#[derive(Debug)]
 pub struct PartialLine {
     bytes: [u8; MAX],
     len: usize,
     /// The unfinished line outgrew [`MAX`]: it cannot be redrawn.
     lost: bool,
+}
+
+impl Default for PartialLine {
+    fn default() -> PartialLine {
+        PartialLine::new()
+    }
 }
 
 impl PartialLine {

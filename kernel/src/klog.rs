@@ -2,13 +2,12 @@
 //! [level] message`, the time since boot first (as Linux's `dmesg` shows it), and into a ring of the most recent lines that `dmesg` reads ([`tail`]). Text that comes from
 //! an actor goes through [`escape`] first, so it can never end a line or steer the terminal.
 //! Actor output to the console goes through [`actor_output`], so that a log line never lands
-//! inside an unfinished line of it (`line`).
-
-mod line;
+//! inside an unfinished line of it (`minimalos_abi::PartialLine`).
 
 use alloc::string::String;
 use core::fmt::Write;
 use log::{LevelFilter, Log, Metadata, Record};
+use minimalos_abi::PartialLine;
 use spin::Mutex;
 
 /// Bytes of recent log text kept for `dmesg`.
@@ -34,7 +33,7 @@ impl Write for Ring {
 static RING: Mutex<Ring> = Mutex::new(Ring { bytes: [0; RING_BYTES], written: 0 });
 
 /// Actor output since its last line break; taken before the serial port's lock.
-static LINE: Mutex<line::PartialLine> = Mutex::new(line::PartialLine::new());
+static LINE: Mutex<PartialLine> = Mutex::new(PartialLine::new());
 
 /// Copies the newest log text, up to `out.len()` bytes and starting at a line boundary when
 /// older text was cut, into `out`; returns how many bytes it copied.
