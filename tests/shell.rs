@@ -63,6 +63,8 @@ struct Transcript {
     typing_interrupted: String,
     /// The console from typing a long `bench ipc` to the prompt after the Ctrl-C that ended it.
     bench_cancelled: String,
+    /// The console from `ps -w` to the prompt after the Ctrl-C that ended it.
+    watched: String,
     /// The screenshot as binary PPM, or why there is none.
     screen: Option<Result<Vec<u8>, String>>,
 }
@@ -175,8 +177,17 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
     machine.wait_for_line("started bench_ping", ANSWER_TIMEOUT).ok();
     thread::sleep(Duration::from_millis(300));
     machine.send("\x03").map_err(|e| e.to_string())?;
-    machine.wait_for("^C\r\nmsh> ", ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+    wait_after(machine, from, "^C\r\nmsh> ")?;
     transcript.bench_cancelled = machine.output()[from..].to_owned();
+    // `ps -w` draws the table every second until Ctrl-C.
+    let from = machine.output().len();
+    machine.send("ps -w\r").map_err(|e| e.to_string())?;
+    wait_after(machine, from, WATCH_FOOTER)?;
+    let first = machine.output().len();
+    wait_after(machine, first, WATCH_FOOTER)?;
+    machine.send("\x03").map_err(|e| e.to_string())?;
+    wait_after(machine, first, "^C\r\nmsh> ")?;
+    transcript.watched = machine.output()[from..].to_owned();
     // hello logs by itself; its line may come before or after the prompt.
     machine.wait_for_line(&format!("hello[{hello}] exited"), ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
     transcript.exchange(machine, "ps", "ps")?;
@@ -234,6 +245,21 @@ impl Transcript {
 fn without_log_lines(text: &str) -> String {
     text.split_inclusive('\n').filter(|piece| piece.ends_with("\r\n")).collect()
 }
+
+/// Waits until `needle` shows in the console after byte `from` of it.
+fn wait_after(machine: &Machine, from: usize, needle: &str) -> Result<(), String> {
+    let deadline = Instant::now() + ANSWER_TIMEOUT;
+    while !machine.output()[from..].contains(needle) {
+        if Instant::now() >= deadline {
+            return Err(format!("no {needle:?} within {ANSWER_TIMEOUT:?}"));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// What ends each table `ps -w` draws.
+const WATCH_FOOTER: &str = "ps -w: every second, Ctrl-C ends it\r\n";
 
 /// The number `text` starts with.
 fn number(text: &str) -> Option<u64> {
@@ -399,6 +425,18 @@ fn ctrl_c_cancels_a_running_bench_and_ends_the_actors_it_started() {
             assert_eq!(row.split_whitespace().nth(2), Some("killed"), "{table}");
         }
     }
+}
+
+#[test]
+fn ps_w_draws_the_table_again_each_second_until_ctrl_c() {
+    let watched = &transcript().watched;
+    let tables: Vec<&str> = watched.split("\x1b[H\x1b[2J").skip(1).collect();
+    assert!(tables.len() >= 2, "{watched:?}");
+    for table in &tables {
+        assert!(table.starts_with("  PID  NAME"), "{table:?}");
+        assert!(table.contains(" shell "), "{table:?}");
+    }
+    assert!(watched.ends_with(&format!("{WATCH_FOOTER}^C\r\nmsh> ")), "{watched:?}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::endpoints::DEFAULT_CAPACITY;
 pub const HELP: &[(&str, &str)] = &[
     ("help", "this list"),
     ("echo TEXT", "print TEXT"),
-    ("ps [-l]", "processes: state, CPU time, memory, capabilities; -l adds limits, messages, children"),
+    ("ps [-l|-w]", "processes: state, CPU, memory, capabilities; -l: limits and more; -w: every second"),
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
     ("kill PID", "end a process"),
@@ -40,6 +40,17 @@ pub const HELP: &[(&str, &str)] = &[
     ("bench path", "what a host call, a send + receive and a yield cost on their own"),
     ("bench console [N]", "N log lines on the display (1000): wall time, ui_server's CPU"),
 ];
+
+/// How `ps` shows the process table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PsView {
+    /// 80 columns.
+    Table,
+    /// `-l`: with limits, messages, children and restarts.
+    Long,
+    /// `-w`: the table, drawn again every second until Ctrl-C (see `session`).
+    Watch,
+}
 
 /// What `bench` measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,8 +113,8 @@ pub enum Command<'a> {
     Help,
     /// `echo TEXT`: the text, without the spaces around it.
     Echo(&'a str),
-    /// `ps [-l]`: whether long.
-    Ps(bool),
+    /// `ps [-l|-w]`.
+    Ps(PsView),
     /// `mem`.
     Mem,
     /// `uptime`.
@@ -174,9 +185,10 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "help" => no_args(Command::Help, ParseError::Usage("help")),
         "echo" => Ok(Command::Echo(rest)),
         "ps" => match rest {
-            "" => Ok(Command::Ps(false)),
-            "-l" => Ok(Command::Ps(true)),
-            _ => Err(ParseError::Usage("ps [-l]")),
+            "" => Ok(Command::Ps(PsView::Table)),
+            "-l" => Ok(Command::Ps(PsView::Long)),
+            "-w" => Ok(Command::Ps(PsView::Watch)),
+            _ => Err(ParseError::Usage("ps [-l|-w]")),
         },
         "mem" => no_args(Command::Mem, ParseError::Usage("mem")),
         "uptime" => no_args(Command::Uptime, ParseError::Usage("uptime")),
@@ -311,8 +323,9 @@ mod tests {
         assert_eq!(parse(""), Ok(Command::Nothing));
         assert_eq!(parse("   "), Ok(Command::Nothing));
         assert_eq!(parse("help"), Ok(Command::Help));
-        assert_eq!(parse("  ps  "), Ok(Command::Ps(false)));
-        assert_eq!(parse("ps -l"), Ok(Command::Ps(true)));
+        assert_eq!(parse("  ps  "), Ok(Command::Ps(PsView::Table)));
+        assert_eq!(parse("ps -l"), Ok(Command::Ps(PsView::Long)));
+        assert_eq!(parse("ps -w"), Ok(Command::Ps(PsView::Watch)));
         assert_eq!(parse("mem"), Ok(Command::Mem));
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
@@ -367,7 +380,7 @@ mod tests {
     fn wrong_arguments_give_the_usage() {
         for (line, usage) in [
             ("help me", "help"),
-            ("ps aux", "ps [-l]"),
+            ("ps aux", "ps [-l|-w]"),
             ("mem x", "mem"),
             ("uptime now", "uptime"),
             ("kill", "kill PID"),
@@ -442,7 +455,7 @@ mod tests {
                 .replace("[PATH]", "/")
                 .replace("[grant=EP:RIGHTS]...", "grant=e:rw grant=f:r")
                 .replace("[capacity=N]", "capacity=8")
-                .replace("[-l]", "-l")
+                .replace("[-l|-w]", "-l")
                 .replace("PID", "1")
                 .replace("NAME", "a")
         };

@@ -11,7 +11,7 @@ use sdk::rt::Instant;
 use sdk::{Endpoint, Error, Pid, System, sys};
 
 use crate::bench;
-use crate::command::{self, Bench, Command, Grants, HELP};
+use crate::command::{self, Bench, Command, Grants, HELP, PsView};
 use crate::endpoints::{self, Endpoints};
 use crate::files::{Files, NO_VFS};
 use crate::{MAX_LINE, format};
@@ -52,7 +52,8 @@ impl Shell {
             Command::Nothing => String::new(),
             Command::Help => format::help(HELP, MAX_LINE),
             Command::Echo(text) => format!("{text}\n"),
-            Command::Ps(long) => {
+            Command::Ps(view) => {
+                let long = view == PsView::Long;
                 self.system.processes().map_or_else(failed("ps"), |list| format::process_table(&list, long))
             }
             Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),

@@ -7,10 +7,13 @@ use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 
-use sdk::rt::{Either, select};
+use core::time::Duration;
+
+use sdk::rt::{Either, Ticker, select};
 use sdk::{Endpoint, Error};
 
 use crate::MAX_LINE;
+use crate::command::{self, Command, PsView};
 use crate::editor::{Entry, LineEditor};
 use crate::execute::Shell;
 use crate::terminal::Output;
@@ -25,6 +28,9 @@ pub const TYPED: u32 = sdk::sys::CONSOLE_INPUT;
 
 /// The byte Ctrl-C sends.
 const INTERRUPT: u8 = 0x03;
+
+/// How often `ps -w` draws the table.
+const WATCH_PERIOD: Duration = Duration::from_secs(1);
 
 /// What a cancelled command shows.
 const CANCELLED: &str = "^C\n";
@@ -72,7 +78,7 @@ impl Session {
                 Some(Entry::Line(line)) => {
                     // Shown before the command runs, so the terminal says at once that it does.
                     out.show(&core::mem::take(&mut shown)).await?;
-                    self.run(&line, &mut queue).await
+                    self.run(&line, &mut queue, out).await?
                 }
                 Some(Entry::TooLong(len)) => {
                     format!("line too long: {len} bytes, the limit is {MAX_LINE}; nothing was run\n")
@@ -94,12 +100,39 @@ impl Session {
 
 impl Session {
     /// Carries out `line`, unless a Ctrl-C arrives first; what else is typed meanwhile goes on
-    /// `ahead`, to be read after the answer (see [`interrupt`]).
-    async fn run(&self, line: &str, ahead: &mut VecDeque<u8>) -> String {
-        let Some(input) = &self.input else { return self.shell.execute(line).await };
-        match select(self.shell.execute(line), interrupt(input, ahead)).await {
+    /// `ahead`, to be read after the answer (see [`interrupt`]). `ps -w` shows its tables on
+    /// `out` as it goes; every other command's answer is returned.
+    async fn run(
+        &self,
+        line: &str,
+        ahead: &mut VecDeque<u8>,
+        out: &mut impl Output,
+    ) -> Result<String, Error> {
+        let Some(input) = &self.input else { return Ok(self.shell.execute(line).await) };
+        if command::parse(line) == Ok(Command::Ps(PsView::Watch)) {
+            return match select(self.watch_processes(out), interrupt(input, ahead)).await {
+                Either::Left(failed) => Err(failed),
+                Either::Right(()) => Ok(CANCELLED.into()),
+            };
+        }
+        Ok(match select(self.shell.execute(line), interrupt(input, ahead)).await {
             Either::Left(answer) => answer,
             Either::Right(()) => CANCELLED.into(),
+        })
+    }
+
+    /// `ps -w`: the process table from the top of a cleared screen, again every second, for as
+    /// long as `out` takes it; returns why it stopped taking it.
+    async fn watch_processes(&self, out: &mut impl Output) -> Error {
+        let mut ticker = Ticker::every(WATCH_PERIOD);
+        loop {
+            let table = self.shell.execute("ps").await;
+            let screen =
+                format!("{CLEAR_SCREEN}{}ps -w: every second, Ctrl-C ends it\r\n", terminal_text(&table));
+            if let Err(failed) = out.show(&screen).await {
+                return failed;
+            }
+            ticker.next().await;
         }
     }
 }
@@ -200,6 +233,41 @@ mod tests {
         let mut ahead = VecDeque::new();
         block_on(interrupt(&input, &mut ahead));
         assert_eq!(ahead.iter().copied().collect::<alloc::vec::Vec<u8>>(), b"kept");
+    }
+
+    #[test]
+    fn ps_w_draws_the_table_on_a_cleared_screen_until_ctrl_c() {
+        let kernel = Kernel::start();
+        let handle = kernel.grant_system(sys::RIGHT_READ) as u32;
+        let input = sdk::Endpoint::create(4).unwrap();
+        let shell = Shell::new(System::from_grant(handle), None, Some(kernel.pid()));
+        let mut session = Session::with_input(shell, input.clone());
+        // Typed while the first table is drawn: ends the watch at its first wait.
+        input.try_send(TYPED, b"\x03", None).unwrap();
+        let text = shown(&mut session, b"ps -w\r");
+        assert!(text.starts_with("ps -w\r\n\x1b[H\x1b[2J  PID  NAME"), "{text}");
+        assert!(text.ends_with("ps -w: every second, Ctrl-C ends it\r\n^C\r\nmsh> "), "{text}");
+        assert_eq!(text.matches("\x1b[2J").count(), 1, "one table before the Ctrl-C");
+    }
+
+    #[test]
+    fn ps_w_goes_on_until_a_ctrl_c_typed_later() {
+        let kernel = Kernel::start();
+        let handle = kernel.grant_system(sys::RIGHT_READ) as u32;
+        let input = sdk::Endpoint::create(4).unwrap();
+        let shell = Shell::new(System::from_grant(handle), None, Some(kernel.pid()));
+        let mut session = Session::with_input(shell, input.clone());
+        let mut out = String::new();
+        block_on(async {
+            let typist = sdk::rt::spawn(async move {
+                sdk::rt::sleep(Duration::from_millis(1500)).await;
+                input.try_send(TYPED, b"\x03", None).unwrap();
+            });
+            session.type_in(b"ps -w\r", &mut out).await.unwrap();
+            typist.await;
+        });
+        assert_eq!(out.matches("\x1b[2J").count(), 2, "{out}");
+        assert!(out.ends_with("^C\r\nmsh> "), "{out}");
     }
 
     #[test]
