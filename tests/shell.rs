@@ -205,6 +205,15 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("cat manifest", "cat boot.manifest"),
         ("cat missing", "cat /nope"),
         ("write read-only", "write /hello.wasm x"),
+        ("mkdir", "mkdir /tmp/t"),
+        ("cp -r", "cp -r test /tmp/t"),
+        ("ls copied", "ls /tmp/t/test"),
+        ("mv", "mv /tmp/t/test/abi.manifest /tmp/m"),
+        ("cat moved", "cat /tmp/m"),
+        ("rm dir", "rm /tmp/t"),
+        ("rm -r", "rm -r /tmp/t"),
+        ("ls tmp after rm", "ls /tmp"),
+        ("cp read-only", "cp /tmp/m /hello.wasm"),
     ] {
         transcript.exchange(machine, label, typed)?;
     }
@@ -437,6 +446,21 @@ fn ps_w_draws_the_table_again_each_second_until_ctrl_c() {
         assert!(table.contains(" shell "), "{table:?}");
     }
     assert!(watched.ends_with(&format!("{WATCH_FOOTER}^C\r\nmsh> ")), "{watched:?}");
+}
+
+#[test]
+fn mkdir_cp_mv_and_rm_change_tmp_and_nothing_else() {
+    assert_eq!(answer("mkdir"), "");
+    assert_eq!(answer("cp -r"), "", "the ramdisk's test/ copied into /tmp/t");
+    let copied = answer("ls copied");
+    assert!(copied.contains("  abi.manifest\r\n") && copied.contains("  spinner.wasm\r\n"), "{copied}");
+    assert_eq!(answer("mv"), "");
+    assert!(answer("cat moved").contains("actor "), "{}", answer("cat moved"));
+    assert_eq!(answer("rm dir"), "rm: /tmp/t: is a directory (rm -r removes it and all it holds)\r\n");
+    assert_eq!(answer("rm -r"), "");
+    let left = answer("ls tmp after rm");
+    assert!(left.contains("  m\r\n") && !left.contains("  t/"), "{left}");
+    assert_eq!(answer("cp read-only"), "cp: /hello.wasm: read-only file system\r\n");
 }
 
 #[test]

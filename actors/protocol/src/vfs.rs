@@ -38,8 +38,8 @@
 //! **Paths** are absolute, at most [`MAX_PATH`] bytes, with components of at most [`MAX_NAME`]
 //! bytes and no NUL. They are normalised before use: empty components (`//`, a trailing `/`)
 //! and `.` are dropped, `..` removes the component before it (at `/` it stays at `/`). Only
-//! paths strictly inside `/tmp` can be created, written or removed; every other change gets
-//! [`Error::ReadOnly`].
+//! paths strictly inside `/tmp` can be created, written, truncated, renamed or removed; every
+//! other change gets [`Error::ReadOnly`].
 //!
 //! Requests are answered one at a time, in the order they arrive; a request that does not
 //! decode gets [`Error::Malformed`]. The server ends once no client holds the endpoint's
@@ -116,6 +116,24 @@ pub enum Request {
         /// What to remove.
         path: String,
     },
+    /// Moves the file or directory `from` to `to` (both inside `/tmp`; the parent of `to` must
+    /// exist), as POSIX `rename` does: an existing file at `to` is replaced by a file, an
+    /// empty directory by a directory; a directory cannot move into itself. Answered with
+    /// [`Reply::Done`].
+    Rename {
+        /// What moves.
+        from: String,
+        /// Where it goes.
+        to: String,
+    },
+    /// Makes the file at `path` (inside `/tmp`) `size` bytes long: cut, or grown with zeros.
+    /// Answered with [`Reply::Written`].
+    Truncate {
+        /// The file.
+        path: String,
+        /// Its new length.
+        size: u64,
+    },
 }
 
 /// Where [`Request::Write`] puts its bytes.
@@ -191,16 +209,19 @@ pub enum Error {
     BadPath,
     /// Nothing exists at the path (or at one of its directories).
     NotFound,
-    /// A component before the last names a file, or `List` names a file.
+    /// A component before the last names a file, `List` names a file, or `Rename` would put a
+    /// directory over a file.
     NotADirectory,
-    /// `Read` or `Write` names a directory.
+    /// `Read`, `Write` or `Truncate` names a directory, or `Rename` would put a file over one.
     IsADirectory,
     /// The request would change something outside `/tmp`, or `/tmp` itself.
     ReadOnly,
     /// `Mkdir` names something that exists.
     AlreadyExists,
-    /// `Remove` names a directory that still has entries.
+    /// `Remove` or `Rename` would drop a directory that still has entries.
     NotEmpty,
+    /// `Rename` would move a directory into itself.
+    InvalidArgument,
     /// `/tmp` would exceed [`TMP_CAPACITY`], or the server has no memory left for it.
     NoSpace,
     /// The ramdisk could not be read.
@@ -219,6 +240,7 @@ impl fmt::Display for Error {
             Error::ReadOnly => "read-only file system",
             Error::AlreadyExists => "already exists",
             Error::NotEmpty => "directory not empty",
+            Error::InvalidArgument => "invalid argument",
             Error::NoSpace => "no space left in /tmp",
             Error::Io => "ramdisk read failed",
             Error::Malformed => "malformed request",

@@ -2,6 +2,7 @@
 //! knows ([`ParseError`]). Words are separated by spaces; `echo` and `write` keep the rest of
 //! the line as it was typed.
 
+use alloc::vec::Vec;
 use core::fmt;
 
 use sdk::{Pid, Rights, sys};
@@ -26,6 +27,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("ls [PATH]", "list a directory, / if none is given (needs the vfs)"),
     ("cat FILE", "print a file (needs the vfs)"),
     ("write FILE TEXT", "write TEXT to FILE (needs the vfs)"),
+    ("mkdir PATH", "make a directory under /tmp"),
+    ("rm [-r] PATH", "remove a file (-r: a directory and all it holds) under /tmp"),
+    ("mv FROM TO", "move or rename under /tmp (into TO if it is a directory)"),
+    ("cp [-r] FROM TO", "copy a file (-r: a directory tree) into /tmp, from the ramdisk or /tmp"),
     (
         "bench ipc [N] [SIZE] [samples]",
         "time N Wasm IPC round trips of SIZE bytes (10000, 8); samples logs each",
@@ -135,6 +140,14 @@ pub enum Command<'a> {
     Cat(&'a str),
     /// `write FILE TEXT`.
     Write(&'a str, &'a str),
+    /// `mkdir PATH`.
+    Mkdir(&'a str),
+    /// `rm [-r] PATH`: the path, whether recursive.
+    Rm(&'a str, bool),
+    /// `mv FROM TO`.
+    Mv(&'a str, &'a str),
+    /// `cp [-r] FROM TO`: whether recursive.
+    Cp(&'a str, &'a str, bool),
     /// `bench ...`.
     Bench(Bench),
 }
@@ -239,6 +252,24 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             (Some(file), None) => Ok(Command::Cat(file)),
             _ => Err(ParseError::Usage("cat FILE")),
         },
+        "mkdir" => match (words().next(), words().nth(1)) {
+            (Some(path), None) => Ok(Command::Mkdir(path)),
+            _ => Err(ParseError::Usage("mkdir PATH")),
+        },
+        "rm" => match words().collect::<Vec<_>>().as_slice() {
+            ["-r", path] => Ok(Command::Rm(path, true)),
+            [path] if *path != "-r" => Ok(Command::Rm(path, false)),
+            _ => Err(ParseError::Usage("rm [-r] PATH")),
+        },
+        "mv" => match words().collect::<Vec<_>>().as_slice() {
+            [from, to] => Ok(Command::Mv(from, to)),
+            _ => Err(ParseError::Usage("mv FROM TO")),
+        },
+        "cp" => match words().collect::<Vec<_>>().as_slice() {
+            ["-r", from, to] => Ok(Command::Cp(from, to, true)),
+            [from, to] if *from != "-r" => Ok(Command::Cp(from, to, false)),
+            _ => Err(ParseError::Usage("cp [-r] FROM TO")),
+        },
         "write" => match split_word(rest) {
             (file, text) if !file.is_empty() && !text.is_empty() => Ok(Command::Write(file, text)),
             _ => Err(ParseError::Usage("write FILE TEXT")),
@@ -336,6 +367,12 @@ mod tests {
         assert_eq!(parse("ls"), Ok(Command::Ls(None)));
         assert_eq!(parse("ls /etc"), Ok(Command::Ls(Some("/etc"))));
         assert_eq!(parse("cat notes"), Ok(Command::Cat("notes")));
+        assert_eq!(parse("mkdir /tmp/d"), Ok(Command::Mkdir("/tmp/d")));
+        assert_eq!(parse("rm /tmp/f"), Ok(Command::Rm("/tmp/f", false)));
+        assert_eq!(parse("rm -r /tmp/d"), Ok(Command::Rm("/tmp/d", true)));
+        assert_eq!(parse("mv a b"), Ok(Command::Mv("a", "b")));
+        assert_eq!(parse("cp a b"), Ok(Command::Cp("a", "b", false)));
+        assert_eq!(parse("cp -r test /tmp/t"), Ok(Command::Cp("test", "/tmp/t", true)));
         assert_eq!(parse("bench ipc"), Ok(Command::Bench(Bench::Ipc(10_000, 8, false))));
         assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8, false))));
         assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64, false))));
@@ -392,6 +429,10 @@ mod tests {
             ("eps all", "eps"),
             ("dmesg 1 2", "dmesg [LINES]"),
             ("ls a b", "ls [PATH]"),
+            ("mkdir", "mkdir PATH"),
+            ("rm -r", "rm [-r] PATH"),
+            ("mv a", "mv FROM TO"),
+            ("cp -r a", "cp [-r] FROM TO"),
             ("cat", "cat FILE"),
             ("write", "write FILE TEXT"),
             ("write notes", "write FILE TEXT"),
@@ -453,6 +494,10 @@ mod tests {
                 .replace("[spin|bulk|log]", "bulk")
                 .replace("[samples]", "samples")
                 .replace("[PATH]", "/")
+                .replace("PATH", "/tmp/x")
+                .replace("[-r]", "-r")
+                .replace("FROM", "a")
+                .replace(" TO", " b")
                 .replace("[grant=EP:RIGHTS]...", "grant=e:rw grant=f:r")
                 .replace("[capacity=N]", "capacity=8")
                 .replace("[-l|-w]", "-l")

@@ -71,6 +71,12 @@ impl Shell {
             Command::Ls(path) => self.with_files(|files| files.list(path.unwrap_or("/"))).await,
             Command::Cat(path) => self.with_files(|files| files.cat(path)).await,
             Command::Write(path, text) => self.with_files(|files| files.write(path, text)).await,
+            Command::Mkdir(path) => self.with_files(|files| files.mkdir(path)).await,
+            Command::Rm(path, recursive) => self.with_files(|files| files.remove(path, recursive)).await,
+            Command::Mv(from, to) => self.with_files(|files| files.rename(from, to)).await,
+            Command::Cp(from, to, recursive) => {
+                self.with_files(|files| files.copy(from, to, recursive)).await
+            }
             Command::Bench(Bench::Ipc(trips, size, samples)) => {
                 bench::ipc(&self.system, trips, size, samples).await
             }

@@ -1,5 +1,6 @@
-//! [`Files`]: the file commands (`ls`, `cat`, `write`) as requests to the vfs actor, in its
-//! protocol (`protocol::vfs`), and their answers as text.
+//! [`Files`]: the file commands (`ls`, `cat`, `write`; and in `tree` those that change the
+//! tree: `mkdir`, `rm`, `mv`, `cp`) as requests to the vfs actor, in its protocol
+//! (`protocol::vfs`), and their answers as text.
 //!
 //! The vfs takes absolute paths; a path typed without a leading `/` is taken from `/`.
 
@@ -24,7 +25,7 @@ pub struct Files {
 }
 
 /// Why a request got no reply of the kind it asks for.
-enum Failure {
+pub(crate) enum Failure {
     /// The vfs answered with a file-system error.
     Fs(Error),
     /// The request or its reply did not get through.
@@ -42,20 +43,27 @@ impl Files {
     /// `ls PATH`: every entry of the directory, a line each.
     pub async fn list(&self, path: &str) -> String {
         let path = absolute(path);
+        match self.entries(&path).await {
+            Ok(entries) => listing(&entries),
+            Err(failure) => report("ls", &path, failure),
+        }
+    }
+
+    /// Every entry of the directory `path`, asked for page by page.
+    pub(crate) async fn entries(&self, path: &str) -> Result<Vec<DirEntry>, Failure> {
         let mut entries: Vec<DirEntry> = Vec::new();
         loop {
             let after = entries.last().map(|entry| entry.name.clone());
-            match self.call(Request::List { path: path.clone(), after }).await {
-                Ok(Reply::Entries { entries: page, more }) => {
+            match self.call(Request::List { path: path.into(), after }).await? {
+                Reply::Entries { entries: page, more } => {
                     // An empty page that claims more would never end.
                     let done = !more || page.is_empty();
                     entries.extend(page);
                     if done {
-                        return listing(&entries);
+                        return Ok(entries);
                     }
                 }
-                Ok(_) => return report("ls", &path, Failure::Unexpected),
-                Err(failure) => return report("ls", &path, failure),
+                _ => return Err(Failure::Unexpected),
             }
         }
     }
@@ -98,7 +106,7 @@ impl Files {
         }
     }
 
-    async fn call(&self, request: Request) -> Result<Reply, Failure> {
+    pub(crate) async fn call(&self, request: Request) -> Result<Reply, Failure> {
         match self.vfs.call::<Request, protocol::vfs::Response>(&request).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(error)) => Err(Failure::Fs(error)),
@@ -108,12 +116,12 @@ impl Files {
 }
 
 /// `path` as the vfs takes it: absolute.
-fn absolute(path: &str) -> String {
+pub(crate) fn absolute(path: &str) -> String {
     if path.starts_with('/') { path.into() } else { format!("/{path}") }
 }
 
 /// The line saying `command` on `path` failed.
-fn report(command: &str, path: &str, failure: Failure) -> String {
+pub(crate) fn report(command: &str, path: &str, failure: Failure) -> String {
     match failure {
         Failure::Fs(error) => format!("{command}: {path}: {error}\n"),
         // No reader is left on the endpoint: the vfs has ended.
@@ -210,7 +218,10 @@ mod tests {
             }
             Request::List { .. } => Err(Error::NotADirectory),
             Request::Stat { .. } => Ok(Reply::Done),
-            Request::Mkdir { .. } | Request::Remove { .. } => Err(Error::ReadOnly),
+            Request::Mkdir { .. }
+            | Request::Remove { .. }
+            | Request::Rename { .. }
+            | Request::Truncate { .. } => Err(Error::ReadOnly),
         }
     }
 

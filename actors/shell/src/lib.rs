@@ -13,7 +13,7 @@
 //! - [`command`]: a line to a [`command::Command`].
 //! - [`execute`]: carrying a command out through the `system` capability.
 //! - [`bench`]: the `bench` command: benchmark actors started and their figures shown.
-//! - [`files`]: the file commands as requests to the vfs.
+//! - [`files`]: the file commands as requests to the vfs; [`tree`]: those that change it.
 //! - [`format`]: tables, sizes and durations as text.
 //! - [`session`]: typed bytes in, terminal output out: the above put together.
 //! - [`terminal`]: output to `console.out`, mirrored to the display.
@@ -33,6 +33,7 @@ pub mod files;
 pub mod format;
 pub mod session;
 pub mod terminal;
+pub mod tree;
 
 use sdk::{Endpoint, Error, Rights, System};
 

@@ -85,6 +85,8 @@ impl<I: Image> Fs<I> {
             Request::List { path, after } => self.list(&path, after.as_deref()),
             Request::Mkdir { path } => self.mkdir(&path),
             Request::Remove { path } => self.remove(&path),
+            Request::Rename { from, to } => self.rename(&from, &to),
+            Request::Truncate { path, size } => self.truncate(&path, size),
         }
     }
 
@@ -186,6 +188,59 @@ impl<I: Image> Fs<I> {
         dir.remove(name);
         self.used = self.used.saturating_sub(contents + entry_cost(name));
         Ok(Reply::Done)
+    }
+}
+
+impl<I: Image> Fs<I> {
+    fn rename(&mut self, from: &str, to: &str) -> Response {
+        let ((from_dir, from_name), (to_dir, to_name)) = (tmp_path(from)?, tmp_path(to)?);
+        let moving = lookup(&self.root, &from_dir)
+            .and_then(|dir| lookup(dir, &[from_name]))
+            .map(|node| matches!(node, Node::Dir(_)))?;
+        let (from_full, to_full) =
+            ([from_dir.as_slice(), &[from_name]].concat(), [to_dir.as_slice(), &[to_name]].concat());
+        if from_full == to_full {
+            return Ok(Reply::Done);
+        }
+        if moving && to_full.starts_with(&from_full) {
+            return Err(Error::InvalidArgument);
+        }
+        // What `to` holds now, which the move replaces: checked before anything changes.
+        let replaced = match (moving, dir_mut(&mut self.root, &to_dir)?.get(to_name)) {
+            (_, None) => 0,
+            (false, Some(Node::Memory(bytes))) => bytes.len() as u64 + entry_cost(to_name),
+            (false, Some(Node::Dir(_))) => return Err(Error::IsADirectory),
+            (true, Some(Node::Dir(entries))) if entries.is_empty() => entry_cost(to_name),
+            (true, Some(Node::Dir(_))) => return Err(Error::NotEmpty),
+            (true, Some(_)) => return Err(Error::NotADirectory),
+            (false, Some(Node::Archived { .. })) => return Err(Error::ReadOnly),
+        };
+        let freed = replaced + entry_cost(from_name);
+        let used = charge(self.used, self.capacity, freed, entry_cost(to_name))?;
+        let node = dir_mut(&mut self.root, &from_dir)?.remove(from_name).ok_or(Error::NotFound)?;
+        dir_mut(&mut self.root, &to_dir)?.insert(to_name.into(), node);
+        self.used = used;
+        Ok(Reply::Done)
+    }
+
+    fn truncate(&mut self, path: &str, size: u64) -> Response {
+        let (parent, name) = tmp_path(path)?;
+        let (used, capacity) = (self.used, self.capacity);
+        let bytes = match dir_mut(&mut self.root, &parent)?.get_mut(name) {
+            None => return Err(Error::NotFound),
+            Some(Node::Memory(bytes)) => bytes,
+            Some(Node::Dir(_)) => return Err(Error::IsADirectory),
+            Some(Node::Archived { .. }) => return Err(Error::ReadOnly),
+        };
+        let used = charge(used, capacity, bytes.len() as u64, size)?;
+        // Within the capacity, so it fits a usize.
+        let new_len = usize::try_from(size).map_err(|_| Error::NoSpace)?;
+        if new_len > bytes.len() {
+            bytes.try_reserve(new_len - bytes.len()).map_err(|_| Error::NoSpace)?;
+        }
+        bytes.resize(new_len, 0);
+        self.used = used;
+        Ok(Reply::Written { size })
     }
 }
 

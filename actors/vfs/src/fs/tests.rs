@@ -412,3 +412,73 @@ fn an_unreadable_ramdisk_gives_io_errors() {
     assert_eq!(read(&mut fs, "/hello.wasm", 0, 4), Err(Error::Io));
     assert_eq!(stat(&mut fs, "/hello.wasm").unwrap(), file(HELLO.len() as u64));
 }
+
+fn rename(fs: &mut Fs<impl Image>, from: &str, to: &str) -> Result<(), Error> {
+    fs.handle(Request::Rename { from: from.into(), to: to.into() }).map(drop)
+}
+
+#[test]
+fn rename_moves_files_and_directories_as_posix_does() {
+    let mut fs = fs();
+    write(&mut fs, "/tmp/a.txt", WriteMode::Truncate, b"aaa").unwrap();
+    mkdir(&mut fs, "/tmp/d").unwrap();
+    rename(&mut fs, "/tmp/a.txt", "/tmp/d/b.txt").unwrap();
+    assert_eq!(read(&mut fs, "/tmp/d/b.txt", 0, 10), Ok(b"aaa".to_vec()));
+    assert_eq!(stat(&mut fs, "/tmp/a.txt"), Err(Error::NotFound));
+    rename(&mut fs, "/tmp/d", "/tmp/e").unwrap();
+    assert_eq!(names(&mut fs, "/tmp/e"), Ok(vec!["b.txt".into()]));
+    rename(&mut fs, "/tmp/e/b.txt", "/tmp/e/./b.txt").unwrap();
+    assert_eq!(stat(&mut fs, "/tmp/e/b.txt"), Ok(file(3)), "onto itself: nothing changes");
+
+    write(&mut fs, "/tmp/over.txt", WriteMode::Truncate, b"replaced").unwrap();
+    rename(&mut fs, "/tmp/e/b.txt", "/tmp/over.txt").unwrap();
+    assert_eq!(read(&mut fs, "/tmp/over.txt", 0, 10), Ok(b"aaa".to_vec()), "a file replaces a file");
+    mkdir(&mut fs, "/tmp/empty").unwrap();
+    rename(&mut fs, "/tmp/e", "/tmp/empty").unwrap();
+    assert_eq!(
+        names(&mut fs, "/tmp"),
+        Ok(vec!["empty".into(), "over.txt".into()]),
+        "a directory an empty one"
+    );
+    remove(&mut fs, "/tmp/empty").unwrap();
+    remove(&mut fs, "/tmp/over.txt").unwrap();
+    assert_eq!(fs.used, 0, "every move kept the count of what /tmp holds");
+}
+
+#[test]
+fn rename_refuses_what_posix_refuses_and_changes_nothing() {
+    let mut fs = fs();
+    mkdir(&mut fs, "/tmp/d").unwrap();
+    mkdir(&mut fs, "/tmp/full").unwrap();
+    write(&mut fs, "/tmp/full/x", WriteMode::Truncate, b"x").unwrap();
+    write(&mut fs, "/tmp/f", WriteMode::Truncate, b"f").unwrap();
+    assert_eq!(rename(&mut fs, "/tmp/d", "/tmp/d/inside"), Err(Error::InvalidArgument));
+    assert_eq!(rename(&mut fs, "/tmp/d", "/tmp/full"), Err(Error::NotEmpty));
+    assert_eq!(rename(&mut fs, "/tmp/d", "/tmp/f"), Err(Error::NotADirectory));
+    assert_eq!(rename(&mut fs, "/tmp/f", "/tmp/d"), Err(Error::IsADirectory));
+    assert_eq!(rename(&mut fs, "/tmp/nothing", "/tmp/g"), Err(Error::NotFound));
+    assert_eq!(rename(&mut fs, "/tmp/f", "/tmp/no/g"), Err(Error::NotFound));
+    assert_eq!(rename(&mut fs, "/hello.wasm", "/tmp/h"), Err(Error::ReadOnly));
+    assert_eq!(rename(&mut fs, "/tmp/f", "/f"), Err(Error::ReadOnly));
+    assert_eq!(rename(&mut fs, "/tmp", "/tmp/x"), Err(Error::ReadOnly));
+    assert_eq!(names(&mut fs, "/tmp"), Ok(vec!["d".into(), "f".into(), "full".into()]));
+    assert_eq!(stat(&mut fs, "/tmp/full/x"), Ok(file(1)));
+}
+
+#[test]
+fn truncate_cuts_or_grows_with_zeros_within_the_capacity() {
+    let mut fs = fs_with(ENTRY_COST + 1 + 16);
+    write(&mut fs, "/tmp/f", WriteMode::Truncate, b"abcdef").unwrap();
+    let truncate = |fs: &mut Fs<_>, size| fs.handle(Request::Truncate { path: "/tmp/f".into(), size });
+    assert_eq!(truncate(&mut fs, 2), Ok(Reply::Written { size: 2 }));
+    assert_eq!(read(&mut fs, "/tmp/f", 0, 10), Ok(b"ab".to_vec()));
+    assert_eq!(truncate(&mut fs, 5), Ok(Reply::Written { size: 5 }));
+    assert_eq!(read(&mut fs, "/tmp/f", 0, 10), Ok(b"ab\0\0\0".to_vec()));
+    assert_eq!(truncate(&mut fs, 17), Err(Error::NoSpace), "past the capacity");
+    assert_eq!(truncate(&mut fs, u64::MAX), Err(Error::NoSpace));
+    assert_eq!(stat(&mut fs, "/tmp/f"), Ok(file(5)), "unchanged by a refusal");
+    let at = |fs: &mut Fs<_>, path: &str| fs.handle(Request::Truncate { path: path.into(), size: 0 });
+    assert_eq!(at(&mut fs, "/tmp"), Err(Error::ReadOnly));
+    assert_eq!(at(&mut fs, "/hello.wasm"), Err(Error::ReadOnly));
+    assert_eq!(at(&mut fs, "/tmp/none"), Err(Error::NotFound));
+}
