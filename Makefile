@@ -19,15 +19,16 @@ ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard act
 .PHONY: iso run debug bench profile yardstick fuzz test host-test boot-test lint fmt toolchain clean
 
 # ACTORS="a.wasm b.wasm" packs extra actors into the ramdisk (so do .wasm files in extra-actors/);
+# FILES="notes.txt data/" packs files and directory trees under their names (so does extra-files/);
 # CMDLINE="log=debug slice_us=500" replaces the kernel command line of limine/limine.conf.
 iso: toolchain
-	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) iso
+	ACTORS="$(ACTORS)" FILES="$(FILES)" CMDLINE="$(CMDLINE)" $(RUNNER) iso
 
 run: toolchain
-	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) run
+	ACTORS="$(ACTORS)" FILES="$(FILES)" CMDLINE="$(CMDLINE)" $(RUNNER) run
 
 debug: toolchain
-	ACTORS="$(ACTORS)" CMDLINE="$(CMDLINE)" $(RUNNER) debug
+	ACTORS="$(ACTORS)" FILES="$(FILES)" CMDLINE="$(CMDLINE)" $(RUNNER) debug
 
 # The benchmarks in QEMU (TCG unless ACCEL=kvm or icount), on an image of their own; figures,
 # raw samples, histograms and plots in build/bench/. HISTORY="a.json b.json" plots the p50s

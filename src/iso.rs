@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::manifest_check::{self, ManifestErrors};
+use crate::ramdisk::{self, Extras};
 use crate::{artifacts, host};
 
 /// Room left in the FAT image beyond its files, for directory entries and cluster rounding.
@@ -39,8 +40,8 @@ pub struct IsoOptions {
     pub cmdline: Option<String>,
     /// A Limine binary release to boot through instead of the project's loader.
     pub limine_dir: Option<PathBuf>,
-    /// Extra `.wasm` modules to pack into the ramdisk, each under its file name.
-    pub extra_actors: Vec<PathBuf>,
+    /// What to add to the ramdisk: extra actors, files and directory trees.
+    pub extras: Extras,
     /// Whether the ramdisk holds every raw test module ([`artifacts::test_ramdisk`]), as the boot
     /// tests need, or only the default image's ([`artifacts::ramdisk`]).
     pub test_modules: bool,
@@ -59,8 +60,9 @@ pub enum IsoError {
     NoCmdline,
     /// `LIMINE_DIR` lacks a file the hybrid ISO needs.
     LimineRelease { dir: PathBuf, missing: &'static str },
-    /// An extra actor is not a `.wasm` file, or has the name of a file the ramdisk has already.
-    ExtraActor { path: PathBuf, why: &'static str },
+    /// An extra actor or file cannot be added: not a `.wasm` file, a name the ramdisk has
+    /// already, no name.
+    Extra { path: PathBuf, why: &'static str },
     /// The manifest the image would boot has mistakes.
     Manifest(ManifestErrors),
 }
@@ -73,7 +75,7 @@ impl fmt::Display for IsoError {
             Self::Command { command, output } => write!(f, "`{command}` failed:\n{output}"),
             Self::NoCmdline => write!(f, "limine.conf has no `cmdline:` line to replace"),
             Self::Manifest(errors) => errors.fmt(f),
-            Self::ExtraActor { path, why } => {
+            Self::Extra { path, why } => {
                 write!(f, "cannot add {} to the ramdisk: {why}", path.display())
             }
             Self::LimineRelease { dir, missing } => write!(
@@ -107,9 +109,9 @@ pub fn build(options: &IsoOptions) -> Result<PathBuf, IsoError> {
     remove_dir(&root)?;
     write(&root.join("boot/kernel"), &read_bytes(&artifacts::kernel())?)?;
     let source = if options.test_modules { artifacts::test_ramdisk() } else { artifacts::ramdisk() };
-    let ramdisk = with_extra_actors(&source, read_bytes(&source)?, &options.extra_actors)?;
+    let ramdisk = ramdisk::with_extras(&source, read_bytes(&source)?, &options.extras)?;
     let cmdline = conf.lines().find_map(|l| l.trim_start().strip_prefix("cmdline:")).unwrap_or_default();
-    manifest_check::check(manifest_check::booted_manifest(cmdline), &entries(&source, &ramdisk)?)
+    manifest_check::check(manifest_check::booted_manifest(cmdline), &ramdisk::entries(&source, &ramdisk)?)
         .map_err(IsoError::Manifest)?;
     write(&root.join("boot/ramdisk.tar"), &ramdisk)?;
     write(&root.join(CONF_PATH), conf.as_bytes())?;
@@ -202,70 +204,6 @@ fn write_fat_image(image: &Path, files: &[(&str, PathBuf)]) -> Result<(), IsoErr
     Ok(())
 }
 
-/// The folder whose `.wasm` files every image carries as extra actors (besides `ACTORS`).
-pub const EXTRA_ACTORS_DIR: &str = "extra-actors";
-
-/// The extra actors for an image: every `.wasm` file in [`EXTRA_ACTORS_DIR`], then the
-/// space-separated paths of `list` (the `ACTORS` variable).
-pub fn extra_actors(list: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(artifacts::repo_root().join(EXTRA_ACTORS_DIR))
-        .map(|dir| {
-            dir.filter_map(|e| Some(e.ok()?.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found.extend(list.split_whitespace().map(PathBuf::from));
-    found
-}
-
-/// `ramdisk` (a ustar archive, read from `source`) with `extras` added under their file names.
-/// The files of the ramdisk archive `tar` (read from `source`): names and bytes.
-fn entries(source: &Path, tar: &[u8]) -> Result<Vec<(String, Vec<u8>)>, IsoError> {
-    let mut files = Vec::new();
-    for entry in tar::Archive::new(tar).entries().map_err(|e| io_error(source, "read", e))? {
-        let mut entry = entry.map_err(|e| io_error(source, "read", e))?;
-        let name = entry.path().map_err(|e| io_error(source, "read", e))?.to_string_lossy().into_owned();
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| io_error(source, "read", e))?;
-        files.push((name, bytes));
-    }
-    Ok(files)
-}
-
-fn with_extra_actors(source: &Path, ramdisk: Vec<u8>, extras: &[PathBuf]) -> Result<Vec<u8>, IsoError> {
-    if extras.is_empty() {
-        return Ok(ramdisk);
-    }
-    let mut names = Vec::new();
-    for entry in tar::Archive::new(ramdisk.as_slice()).entries().map_err(|e| io_error(source, "read", e))? {
-        let entry = entry.map_err(|e| io_error(source, "read", e))?;
-        names.push(entry.path().map_err(|e| io_error(source, "read", e))?.to_string_lossy().into_owned());
-    }
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.mode(tar::HeaderMode::Deterministic);
-    let mut archive = tar::Archive::new(ramdisk.as_slice());
-    for entry in archive.entries().map_err(|e| io_error(source, "read", e))? {
-        let mut entry = entry.map_err(|e| io_error(source, "read", e))?;
-        let header = entry.header().clone();
-        builder.append(&header, &mut entry).map_err(|e| io_error(source, "copy", e))?;
-    }
-    for path in extras {
-        let name = path.file_name().and_then(|n| n.to_str()).filter(|n| n.ends_with(".wasm"));
-        let name = name.ok_or(IsoError::ExtraActor { path: path.clone(), why: "not a .wasm file" })?;
-        if names.iter().any(|n| n == name) {
-            return Err(IsoError::ExtraActor {
-                path: path.clone(),
-                why: "the ramdisk has a file of that name",
-            });
-        }
-        names.push(name.to_owned());
-        builder.append_path_with_name(path, name).map_err(|e| io_error(path, "read", e))?;
-    }
-    builder.into_inner().map_err(|e| io_error(source, "write", e))
-}
-
 /// `conf` with the value of every `cmdline:` (or `kernel_cmdline:`) line replaced by
 /// `cmdline`, or `None` when there is no such line.
 pub fn with_cmdline(conf: &str, cmdline: &str) -> Option<String> {
@@ -302,7 +240,7 @@ fn run(cmd: &mut Command) -> Result<(), IsoError> {
     }
 }
 
-fn io_error(path: &Path, action: &str, source: io::Error) -> IsoError {
+pub(crate) fn io_error(path: &Path, action: &str, source: io::Error) -> IsoError {
     IsoError::Io { what: format!("cannot {action} {}", path.display()), source }
 }
 

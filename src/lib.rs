@@ -8,6 +8,7 @@
 //! - [`iso`]: the bootable ISO (the project's loader, or real Limine with `LIMINE_DIR`).
 //! - [`provenance`]: what a set of figures was measured on (commit, host, QEMU), for results files.
 //! - [`profile`]: `make profile`: one IPC round trip's instructions by kernel symbol.
+//! - [`ramdisk`]: the ramdisk an image carries, with the actors and files the user adds.
 //! - [`qemu`]: QEMU command lines, and a running machine whose serial console tests can read
 //!   and type into.
 //! - [`screen`]: screenshots of the display, as images tests can look at.
@@ -23,6 +24,7 @@ pub mod manifest_check;
 pub mod profile;
 pub mod provenance;
 pub mod qemu;
+pub mod ramdisk;
 pub mod screen;
 pub mod yardstick;
 

@@ -12,7 +12,8 @@
 //! `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
 //! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release,
 //! `ACTORS="a.wasm b.wasm"` to pack extra actors into the ramdisk (as do `.wasm` files in
-//! `extra-actors/`).
+//! `extra-actors/`), `FILES="notes.txt data/"` to pack files and directory trees (as does
+//! whatever is in `extra-files/`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{self, Accel, GdbServer, QemuOptions};
+use minimalos::ramdisk::Extras;
 
 const USAGE: &str =
     "usage: minimalos <iso|run|debug|bench|profile|yardstick> [--out PATH] [--iso PATH] [--cmdline TEXT]";
@@ -60,7 +62,10 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
         out: artifacts::repo_root().join("build/minimalos.iso"),
         cmdline: std::env::var("CMDLINE").ok().filter(|c| !c.is_empty()),
         limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
-        extra_actors: iso::extra_actors(&std::env::var("ACTORS").unwrap_or_default()),
+        extras: Extras::from_env(
+            &std::env::var("ACTORS").unwrap_or_default(),
+            &std::env::var("FILES").unwrap_or_default(),
+        ),
         test_modules: false,
     };
     let mut flags = flags.iter();

@@ -13,6 +13,7 @@ use std::time::Duration;
 use minimalos::artifacts;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::{self, Accel, Machine, QemuOptions};
+use minimalos::ramdisk::Extras;
 
 use common::{BOOT_TIMEOUT, number_after, test_dir};
 
@@ -37,13 +38,13 @@ const SCHED_REPORTS: [&str; 5] = [
     "ktest ipc: ",
 ];
 
-/// Builds an ISO for a test with `cmdline` and `extra_actors`.
-fn build_iso_with(name: &str, cmdline: &str, extra_actors: Vec<PathBuf>) -> PathBuf {
+/// Builds an ISO for a test with `cmdline` and `extras` in its ramdisk.
+fn build_iso_with(name: &str, cmdline: &str, extras: Extras) -> PathBuf {
     let options = IsoOptions {
         out: test_dir().join(format!("{name}.iso")),
         cmdline: Some(cmdline.to_owned()),
         limine_dir: None,
-        extra_actors,
+        extras,
         test_modules: true,
     };
     iso::build(&options).unwrap_or_else(|e| panic!("building the {name} image failed: {e}"))
@@ -51,7 +52,16 @@ fn build_iso_with(name: &str, cmdline: &str, extra_actors: Vec<PathBuf>) -> Path
 
 /// Builds an ISO for a test with `cmdline`.
 fn build_iso(name: &str, cmdline: &str) -> PathBuf {
-    build_iso_with(name, cmdline, Vec::new())
+    build_iso_with(name, cmdline, Extras::default())
+}
+
+/// A directory tree from outside the build, `extra_tree/a/b.txt`: what `FILES=` and
+/// `extra-files/` add.
+fn extra_tree() -> PathBuf {
+    let tree = test_dir().join("extra_tree");
+    std::fs::create_dir_all(tree.join("a")).unwrap();
+    std::fs::write(tree.join("a/b.txt"), "seven b\n").unwrap();
+    tree
 }
 
 /// A copy of `hello.wasm`, taken from the ramdisk, as a module from outside the build
@@ -214,8 +224,11 @@ fn a_manifest_starts_the_hello_actor() {
 fn abi_boot() -> &'static str {
     static LOG: OnceLock<Result<String, String>> = OnceLock::new();
     let log = LOG.get_or_init(|| {
-        let iso =
-            build_iso_with("abi", "on_fatal=exit manifest=test/abi.manifest log=debug", vec![extra_actor()]);
+        let iso = build_iso_with(
+            "abi",
+            "on_fatal=exit manifest=test/abi.manifest log=debug",
+            Extras { actors: vec![extra_actor()], files: vec![extra_tree()] },
+        );
         let mut machine = boot(iso);
         let mut waited = machine.wait_for_line(BOOT_DONE, BOOT_TIMEOUT).map(drop);
         if waited.is_ok() {
@@ -288,6 +301,13 @@ fn log_debug_shows_grants_and_failed_calls_and_no_parser_dumps() {
     assert!(failed.contains("[DEBUG]"), "{failed}");
     assert!(!log.contains("returned E_EMPTY"), "flow control is shown only at trace");
     assert!(!log.contains("PosixHeader"), "the tar parser's dump is not shown");
+}
+
+/// `FILES=` puts a directory tree into the ramdisk under its own name.
+#[test]
+fn an_extra_tree_is_in_the_ramdisk_under_its_name() {
+    let line = line_with(abi_boot(), "ramdisk: extra_tree/a/b.txt");
+    assert!(line.ends_with(" 8 bytes"), "{line}");
 }
 
 #[test]
