@@ -36,8 +36,12 @@ impl Extras {
         };
         let mut extras = Extras {
             actors: listed(EXTRA_ACTORS_DIR, |p| p.extension().is_some_and(|x| x == "wasm")),
-            // A README there says what the folder is for; it is not meant for the image.
-            files: listed(EXTRA_FILES_DIR, |p| p.file_name().is_some_and(|n| n != "README.md")),
+            // Its README and .gitignore say what the folder is for; they are not for the image.
+            files: listed(EXTRA_FILES_DIR, |p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n != "README.md" && !n.starts_with('.'))
+            }),
         };
         extras.actors.extend(actors.split_whitespace().map(PathBuf::from));
         extras.files.extend(files.split_whitespace().map(PathBuf::from));
