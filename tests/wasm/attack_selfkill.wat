@@ -13,7 +13,8 @@
   (import "env" "sys_proc_list" (func $list (param i64 i32 i32) (result i32)))
   (import "env" "sys_proc_kill" (func $kill (param i64 i64) (result i32)))
   (memory (export "memory") 1)
-  ;; The name field of a process record: 12 bytes, zero-padded.
+  ;; The start of a process record's name field when the name is "console": the name, then
+  ;; zeros (the first 12 of its 64 bytes are compared).
   (data (i32.const 0) "console\00\00\00\00\00")
   (data (i32.const 16) "killing the console: ")
   (data (i32.const 48) "no process named console is listed")
