@@ -88,6 +88,21 @@ pub fn rights_from_letters(letters: &str) -> Result<i32, char> {
     })
 }
 
+/// Rights shown as the letters [`rights_from_letters`] reads (`r`, `w`, `g`, in that order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RightsLetters(pub i32);
+
+impl core::fmt::Display for RightsLetters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (right, letter) in [(RIGHT_READ, "r"), (RIGHT_WRITE, "w"), (RIGHT_GRANT, "g")] {
+            if self.0 & right != 0 {
+                f.write_str(letter)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `cap` argument of `sys_cap_send`, and the header's cap field, when no capability moves.
 pub const NO_CAP: i64 = -1;
 /// Largest message payload, in bytes.
@@ -225,6 +240,8 @@ pub const MAX_CAPACITY: usize = 4096;
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn rights_letters_add_up_and_others_are_named() {
         assert_eq!(rights_from_letters("rw"), Ok(RIGHT_READ | RIGHT_WRITE));
@@ -233,7 +250,15 @@ mod tests {
         assert_eq!(rights_from_letters("rx"), Err('x'));
     }
 
-    use super::*;
+    #[test]
+    fn rights_are_shown_in_the_letters_they_are_read_from() {
+        extern crate std;
+        use std::string::ToString;
+        for letters in ["", "r", "w", "g", "rw", "rg", "wg", "rwg"] {
+            let bits = rights_from_letters(letters).unwrap();
+            assert_eq!(RightsLetters(bits).to_string(), letters);
+        }
+    }
 
     #[test]
     fn a_header_reads_back_as_written() {

@@ -108,11 +108,7 @@ impl Endpoints {
     }
 }
 
-/// `rights` as the letters `grant=` takes, GRANT left out.
+/// `rights` as the letters `grant=` takes, GRANT left out (every grant the shell makes has it).
 pub fn letters(rights: Rights) -> String {
-    [(Rights::READ, 'r'), (Rights::WRITE, 'w')]
-        .iter()
-        .filter(|(right, _)| rights.contains(*right))
-        .map(|&(_, letter)| letter)
-        .collect()
+    format!("{}", sdk::sys::RightsLetters(rights.bits() as i32 & !sdk::sys::RIGHT_GRANT))
 }

@@ -179,6 +179,16 @@ mod tests {
         (kernel, session)
     }
 
+    /// A session as [`session`] makes, whose commands a Ctrl-C sent on the endpoint returned
+    /// with it cancels.
+    fn session_with_input() -> (Kernel, Session, sdk::Endpoint) {
+        let kernel = Kernel::start();
+        let handle = kernel.grant_system(sys::RIGHT_READ) as u32;
+        let input = sdk::Endpoint::create(4).unwrap();
+        let shell = Shell::new(System::from_grant(handle), None, Some(kernel.pid()));
+        (kernel, Session::with_input(shell, input.clone()), input)
+    }
+
     fn shown(session: &mut Session, typed: &[u8]) -> String {
         let mut out = String::new();
         block_on(session.type_in(typed, &mut out)).unwrap();
@@ -237,11 +247,7 @@ mod tests {
 
     #[test]
     fn ps_w_draws_the_table_on_a_cleared_screen_until_ctrl_c() {
-        let kernel = Kernel::start();
-        let handle = kernel.grant_system(sys::RIGHT_READ) as u32;
-        let input = sdk::Endpoint::create(4).unwrap();
-        let shell = Shell::new(System::from_grant(handle), None, Some(kernel.pid()));
-        let mut session = Session::with_input(shell, input.clone());
+        let (_kernel, mut session, input) = session_with_input();
         // Typed while the first table is drawn: ends the watch at its first wait.
         input.try_send(TYPED, b"\x03", None).unwrap();
         let text = shown(&mut session, b"ps -w\r");
@@ -252,11 +258,7 @@ mod tests {
 
     #[test]
     fn ps_w_goes_on_until_a_ctrl_c_typed_later() {
-        let kernel = Kernel::start();
-        let handle = kernel.grant_system(sys::RIGHT_READ) as u32;
-        let input = sdk::Endpoint::create(4).unwrap();
-        let shell = Shell::new(System::from_grant(handle), None, Some(kernel.pid()));
-        let mut session = Session::with_input(shell, input.clone());
+        let (_kernel, mut session, input) = session_with_input();
         let mut out = String::new();
         block_on(async {
             let typist = sdk::rt::spawn(async move {

@@ -27,13 +27,10 @@ impl Files {
     /// `rm [-r] PATH`: a file, or with `recursive` a directory and everything it holds.
     pub async fn remove(&self, path: &str, recursive: bool) -> String {
         let path = absolute(path);
-        let kind = match self.stat(&path).await {
-            Ok(Metadata { kind, .. }) => kind,
-            Err(failure) => return report("rm", &path, failure),
+        let kind = match self.kind("rm", &path, recursive, "removes").await {
+            Ok(kind) => kind,
+            Err(refused) => return refused,
         };
-        if kind == Kind::Dir && !recursive {
-            return format!("rm: {path}: is a directory (rm -r removes it and all it holds)\n");
-        }
         let removed = async {
             // What a directory holds goes before it.
             for (path, _) in self.walk(&path, kind).await?.iter().rev() {
@@ -60,13 +57,10 @@ impl Files {
     /// directory, else to TO.
     pub async fn copy(&self, from: &str, to: &str, recursive: bool) -> String {
         let from = absolute(from);
-        let kind = match self.stat(&from).await {
-            Ok(Metadata { kind, .. }) => kind,
-            Err(failure) => return report("cp", &from, failure),
+        let kind = match self.kind("cp", &from, recursive, "copies").await {
+            Ok(kind) => kind,
+            Err(refused) => return refused,
         };
-        if kind == Kind::Dir && !recursive {
-            return format!("cp: {from}: is a directory (cp -r copies it and all it holds)\n");
-        }
         let to = self.target(&from, &absolute(to)).await;
         if kind == Kind::Dir && (to == from || to.starts_with(&format!("{from}/"))) {
             return format!("cp: cannot copy {from} into itself\n");
@@ -86,6 +80,18 @@ impl Files {
         match copied.await {
             Ok(()) => String::new(),
             Err((path, failure)) => report("cp", &path, failure),
+        }
+    }
+
+    /// What `path` is, for `command`, which `does` a directory only when `recursive`; or what
+    /// to print instead.
+    async fn kind(&self, command: &str, path: &str, recursive: bool, does: &str) -> Result<Kind, String> {
+        match self.stat(path).await {
+            Ok(Metadata { kind: Kind::Dir, .. }) if !recursive => {
+                Err(format!("{command}: {path}: is a directory ({command} -r {does} it and all it holds)\n"))
+            }
+            Ok(Metadata { kind, .. }) => Ok(kind),
+            Err(failure) => Err(report(command, path, failure)),
         }
     }
 

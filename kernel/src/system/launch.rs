@@ -87,12 +87,7 @@ pub fn start_logged(
         process.pid(),
     );
     for (handle, grant) in actor.grants.iter().enumerate() {
-        let r = grant.rights;
-        let letters: String = [(r.read, 'r'), (r.write, 'w'), (r.grant, 'g')]
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|&(_, c)| c)
-            .collect();
+        let letters = minimalos_abi::RightsLetters(i32::from(rights(grant.rights).bits()));
         log::debug!(
             "init: {}[{}] holds handle {handle}: {:?} ({letters})",
             actor.name,
