@@ -15,6 +15,8 @@ OTHER_ENGINE    = $(if $(filter wasmi,$(ENGINE)),tinywasm,wasmi)
 # Every crate under actors/ and examples/ (the package is named like its folder): actors and
 # their libraries.
 ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml examples/*/Cargo.toml))))
+# Every crate under programs/: unmodified Rust std programs for wasm32-wasip1.
+PROGRAM_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard programs/*/Cargo.toml))))
 
 .PHONY: iso run debug bench profile yardstick fuzz test host-test boot-test lint fmt toolchain clean
 
@@ -94,6 +96,7 @@ lint: toolchain
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
 	cargo clippy -q -p minimalos-loader --lib --tests -- -D warnings
 	cargo clippy -q -p sdk $(ACTOR_CRATES) --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -q $(PROGRAM_CRATES) --target wasm32-wasip1 -- -D warnings
 	cargo clippy -q -p sdk -p sdk-macros -p sdk-host $(ACTOR_CRATES) --all-targets -- -D warnings
 
 fmt:

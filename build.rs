@@ -1,8 +1,9 @@
 //! Cross-builds everything that boots: the kernel (`x86_64-unknown-none`), the project's
-//! Limine-protocol loader (`x86_64-unknown-uefi`) and every actor under `actors/` and
-//! `examples/` (`wasm32-unknown-unknown`), then packs two ramdisks: `ramdisk.tar`, the default image's,
-//! with the actors, the boot manifest (`actors/boot.manifest`) and the few raw modules the
-//! shell's `bench` commands run; and `ramdisk-test.tar`, which adds every raw ABI test module of
+//! Limine-protocol loader (`x86_64-unknown-uefi`), every actor under `actors/` and
+//! `examples/` (`wasm32-unknown-unknown`) and every program under `programs/` (`wasm32-wasip1`),
+//! then packs two ramdisks: `ramdisk.tar`, the default image's, with the actors, the programs,
+//! the boot manifest (`actors/boot.manifest`) and the few raw modules the shell's `bench`
+//! commands run; and `ramdisk-test.tar`, which adds every raw ABI test module of
 //! `tests/wasm/` (`*.wat`, assembled here, under `test/`, with their manifests) for the boot
 //! tests. The runner finds the results through the `MINIMALOS_*` environment variables.
 //!
@@ -22,10 +23,11 @@ const CROSS_DIR: &str = "target/cross";
 /// them: the interpreter and path benchmarks, and the hogs of `bench preempt`.
 const BENCH_MODULES: [&str; 5] = ["bench_interp", "bench_path", "spinner", "attack_bulk", "attack_log"];
 
-/// Kernel, loader, actor targets.
+/// Kernel, loader, actor and program targets.
 const KERNEL_TARGET: &str = "x86_64-unknown-none";
 const LOADER_TARGET: &str = "x86_64-unknown-uefi";
 const ACTOR_TARGET: &str = "wasm32-unknown-unknown";
+const PROGRAM_TARGET: &str = "wasm32-wasip1";
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -40,11 +42,20 @@ fn main() {
     let kernel = cross_build(&root, "kernel", KERNEL_TARGET, features).join("kernel");
     let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET, &[]).join("loader.efi");
 
-    let actors = [actor_crates(&root.join("actors")), actor_crates(&root.join("examples"))].concat();
+    // Actor crates build a `cdylib` (a `.wasm` module); the other crates beside them are
+    // libraries actors share, such as their message protocols.
+    let is_actor = |manifest: &str| manifest.contains("cdylib");
+    let actors =
+        [crates_in(&root.join("actors"), is_actor), crates_in(&root.join("examples"), is_actor)].concat();
     let mut files = Vec::new();
     for name in &actors {
         let built =
             cross_build(&root, name, ACTOR_TARGET, &[]).join(format!("{}.wasm", name.replace('-', "_")));
+        files.push((format!("{name}.wasm"), built));
+    }
+    // Every crate of `programs/` is a plain `std` binary, and a binary keeps its package's name.
+    for name in crates_in(&root.join("programs"), |_| true) {
+        let built = cross_build(&root, &name, PROGRAM_TARGET, &[]).join(format!("{name}.wasm"));
         files.push((format!("{name}.wasm"), built));
     }
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
@@ -53,7 +64,7 @@ fn main() {
     let test_wasm = out_dir.join("test-wasm");
     let tests = test_modules(&root.join("tests/wasm"), &test_wasm);
     let for_bench = |name: &String| BENCH_MODULES.iter().any(|m| *name == format!("test/{m}.wasm"));
-    // The checks (`*_check` actors) drive tests; the default image leaves them out.
+    // The checks (`*_check` actors and programs) drive tests; the default image leaves them out.
     let default: Vec<_> = files
         .iter()
         .filter(|(n, _)| !n.ends_with("_check.wasm"))
@@ -73,6 +84,7 @@ fn main() {
         "limine",
         "actors",
         "examples",
+        "programs",
         "sdk",
         "tests/wasm",
         "Cargo.lock",
@@ -139,16 +151,15 @@ fn cross_build(root: &Path, package: &str, target: &str, features: &[&str]) -> P
     root.join(dir).join(target).join("release")
 }
 
-/// Names of the actor crates in `dir`, sorted: folders whose `Cargo.toml` builds a `cdylib` (a
-/// `.wasm` module). Other crates there are libraries actors share, such as their message
-/// protocols.
-fn actor_crates(dir: &Path) -> Vec<String> {
+/// Names of the crates in `dir`, sorted: folders with a `Cargo.toml` for which `wanted` holds
+/// of its text (the package is named like its folder).
+fn crates_in(dir: &Path, wanted: impl Fn(&str) -> bool) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|entry| {
             let path = entry.ok()?.path();
             let manifest = fs::read_to_string(path.join("Cargo.toml")).ok()?;
-            manifest.contains("cdylib").then(|| path.file_name()?.to_str().map(str::to_owned))?
+            wanted(&manifest).then(|| path.file_name()?.to_str().map(str::to_owned))?
         })
         .collect();
     names.sort();
