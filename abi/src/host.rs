@@ -26,7 +26,9 @@ impl ValType {
 /// One host function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostFunction {
-    /// Its import name (module [`MODULE`](crate::MODULE)).
+    /// Its import module: [`MODULE`](crate::MODULE), or [`WASI_MODULE`](crate::WASI_MODULE).
+    pub module: &'static str,
+    /// Its import name.
     pub name: &'static str,
     /// Its parameters' names, as `docs/ABI.md` gives them, and types.
     pub params: &'static [(&'static str, ValType)],
@@ -113,6 +115,10 @@ macro_rules! with_host_functions {
                 err_len: i32
             ) -> i64;
                 needs "WRITE on `system`; GRANT on each grant";
+            /// Starts a program as `sys_proc_spawn` does, with the arguments, environment,
+            /// directories, standard streams and grants of the start spec in the buffer.
+            writes fn sys_proc_start(handle: i64, spec_ptr: i32, spec_len: i32, err_ptr: i32, err_len: i32) -> i64;
+                needs "WRITE on `system`; GRANT on each capability the spec moves";
             /// Copies the newest kernel log text, from a line boundary; returns how many bytes.
             writes fn sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32; needs "READ on `system`";
             /// Writes the kernel's memory figures into the buffer.
@@ -144,12 +150,12 @@ macro_rules! writes_memory {
     };
 }
 
-/// [`HOST_FUNCTIONS`] from the list.
+/// `FUNCTIONS`, the list's table, for the import module `MODULE` in scope where it is called.
 macro_rules! table {
     ($($(#[doc = $doc:literal])* $safety:ident fn $name:ident($($arg:ident: $ty:ident),* $(,)?) $(-> $ret:ident)?;
         needs $needs:literal;)*) => {
-        /// Every host function, in the order `docs/ABI.md` lists them.
-        pub const HOST_FUNCTIONS: &[HostFunction] = &[$(HostFunction {
+        pub const FUNCTIONS: &[HostFunction] = &[$(HostFunction {
+            module: MODULE,
             name: stringify!($name),
             params: &[$((stringify!($arg), val_type!($ty))),*],
             results: &[$(val_type!($ret))?],
@@ -160,11 +166,36 @@ macro_rules! table {
     };
 }
 
-with_host_functions!(table);
+/// The tables, one module each (`table!` names what it makes the same in both).
+mod env {
+    use super::{HostFunction, ValType};
+    use crate::MODULE;
+    with_host_functions!(table);
+}
+mod wasi {
+    use super::{HostFunction, ValType};
+    use crate::WASI_MODULE as MODULE;
+    crate::with_wasi_functions!(table);
+}
 
-/// The host function called `name`.
+/// Every host function of module `"env"`, in the order `docs/ABI.md` lists them.
+pub const HOST_FUNCTIONS: &[HostFunction] = env::FUNCTIONS;
+/// Every WASI function, in the order `docs/WASI.md` lists them.
+pub const WASI_FUNCTIONS: &[HostFunction] = wasi::FUNCTIONS;
+
+/// The host function called `name` in module `"env"`.
 pub fn host_function(name: &str) -> Option<&'static HostFunction> {
     HOST_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// The import `name` of `module`: a host function of `"env"` or a WASI function.
+pub fn import(module: &str, name: &str) -> Option<&'static HostFunction> {
+    let list = match module {
+        crate::MODULE => HOST_FUNCTIONS,
+        crate::WASI_MODULE => WASI_FUNCTIONS,
+        _ => return None,
+    };
+    list.iter().find(|f| f.name == name)
 }
 
 #[cfg(test)]
@@ -181,5 +212,20 @@ mod tests {
         assert_eq!(host_function("sys_cap_call").map(|f| f.params.len()), Some(2));
         assert!(host_function("sys_cap_recv").is_some_and(|f| f.writes_memory));
         assert!(host_function("sys_cap_send").is_some_and(|f| !f.writes_memory));
+    }
+
+    #[test]
+    fn wasi_has_every_preview_1_function_once_each_answering_an_errno() {
+        assert_eq!(WASI_FUNCTIONS.len(), 46);
+        for (i, f) in WASI_FUNCTIONS.iter().enumerate() {
+            assert!(WASI_FUNCTIONS[..i].iter().all(|g| g.name != f.name), "{} twice", f.name);
+            let errno = f.results == [ValType::I32];
+            assert!(errno || (f.name == "proc_exit" && f.results.is_empty()), "{}", f.name);
+            assert_eq!(f.module, crate::WASI_MODULE);
+        }
+        assert_eq!(import(crate::WASI_MODULE, "path_open").map(|f| f.params.len()), Some(9));
+        assert_eq!(import(crate::MODULE, "sys_yield"), host_function("sys_yield"));
+        assert_eq!(import(crate::MODULE, "fd_write"), None);
+        assert_eq!(import("wasi_unstable", "fd_write"), None);
     }
 }

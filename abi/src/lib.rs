@@ -7,10 +7,14 @@
 mod console_line;
 mod host;
 mod records;
+mod start;
+mod wasi;
 
 pub use console_line::PartialLine;
-pub use host::{HOST_FUNCTIONS, HostFunction, ValType, host_function};
+pub use host::{HOST_FUNCTIONS, HostFunction, ValType, WASI_FUNCTIONS, host_function, import};
 pub use records::{IpcFigures, MemInfo, ProcRecord, WaitEntry};
+pub use start::{MAX_START_DIRS, MAX_START_SPEC, STDIO_DATA, SpecError, StartEntry};
+pub use wasi::WASI_MODULE;
 
 /// The import module every host function lives in.
 pub const MODULE: &str = "env";
@@ -233,6 +237,13 @@ pub const CONSOLE_INPUT: u32 = 1;
 /// Opcode of the messages the log mirror sends (payload: kernel log text): not `1`, so that a
 /// display can tell log text from the text its clients write (see [`PartialLine`]).
 pub const LOG_TEXT: u32 = 2;
+/// Opcode of a request of request/reply (`sdk::Endpoint::call`): a `postcard` payload, and the
+/// capability to answer on (opcodes from `0xffff_0000` up belong to request/reply).
+pub const REQUEST: u32 = 0xffff_0000;
+/// Opcode of the reply to a [`REQUEST`].
+pub const REPLY: u32 = 0xffff_0001;
+/// Opcode of the answer to a [`REQUEST`] the server could not decode.
+pub const REJECTED: u32 = 0xffff_0002;
 /// Most capabilities `sys_proc_spawn` moves to a new actor.
 pub const MAX_SPAWN_GRANTS: usize = 16;
 /// Largest endpoint capacity.

@@ -76,6 +76,10 @@ extern "C" fn on_kernel_stack() -> ! {
 
     let options = cmdline::get();
     let tsc_hz = time::clock::calibrate();
+    match crate::arch::rtc::unix_seconds() {
+        Some(seconds) => time::wall::set(seconds),
+        None => log::warn!("time: the RTC reads as nonsense; the wall clock starts at 1970"),
+    }
     serial::enable_input();
     start_interrupts(info);
     preempt::set_slice_cycles(time::clock::duration_to_cycles(Duration::from_micros(options.slice_us)));

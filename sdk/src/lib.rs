@@ -52,6 +52,7 @@ mod fb;
 mod handle;
 mod log;
 pub mod msg;
+mod program;
 pub mod rt;
 mod shm;
 pub mod sys;
@@ -63,6 +64,7 @@ pub use fb::{Channel, FbFormat, Framebuffer};
 pub use handle::{Capability, Rights};
 pub use log::{Level, log, log_at, log_fmt};
 pub use msg::{Client, Delivery, Mailbox, Request};
+pub use program::Program;
 /// Marks `async fn main` as the actor's entry point: exports `_start`, which runs it on
 /// [`rt::block_on`] and exits with its [`rt::Termination`] status (0 for `()`).
 pub use sdk_macros::main;

@@ -19,13 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Endpoint, Error, Message, Rights};
 
-/// Opcode of a request sent by [`Endpoint::call`] (opcodes from `0xffff_0000` up are the SDK's).
-pub const REQUEST: u32 = 0xffff_0000;
-/// Opcode of the reply to a [`REQUEST`].
-pub const REPLY: u32 = 0xffff_0001;
-/// Opcode of the answer to a [`REQUEST`] the server could not decode; the call fails with
-/// [`Error::Malformed`].
-pub const REJECTED: u32 = 0xffff_0002;
+/// The opcodes of request/reply (from `0xffff_0000` up), which the kernel's WASI file calls
+/// speak to the vfs too: a request sent by [`Endpoint::call`], its reply, and the answer to a
+/// request the server could not decode (the call fails with [`Error::Malformed`]).
+pub use crate::sys::{REJECTED, REPLY, REQUEST};
 
 /// The payload encoding of `value`.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {

@@ -15,7 +15,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::{Capability, Error, sys};
+use crate::{Capability, Error, Program, sys};
 
 /// A process id, as the kernel numbers processes (and messages name their sender).
 pub type Pid = u64;
@@ -142,20 +142,22 @@ impl System {
     }
 
     /// As [`spawn`](Self::spawn), moving `grants` (each with GRANT; at most 16) to the new
-    /// actor, which finds them at handles 0, 1, 2… On failure they come back in the error.
+    /// actor, where they are handles 0, 1, 2… in order.
     pub fn spawn_with(&self, file: &str, grants: Vec<Capability>) -> Result<Pid, SpawnError> {
+        self.start(grants.into_iter().fold(Program::new(file), Program::grant))
+    }
+
+    /// Starts `program` (needs WRITE) and returns its pid; its capabilities move to it.
+    pub fn start(&self, program: Program) -> Result<Pid, SpawnError> {
+        let (spec, moved) = program.into_parts();
         let mut reason = [0u8; SPAWN_REASON_MAX];
-        let name = file.as_bytes();
-        let handles: Vec<u8> = grants.iter().flat_map(|cap| cap.raw().to_le_bytes()).collect();
-        // SAFETY: the kernel only reads the name and the handles and writes at most
-        // `SPAWN_REASON_MAX` bytes, all inside `reason`, which nothing else borrows during the call.
+        // SAFETY: the kernel only reads the spec and writes at most `SPAWN_REASON_MAX` bytes,
+        // all inside `reason`, which nothing else borrows during the call.
         let result = unsafe {
-            sys::sys_proc_spawn(
+            sys::sys_proc_start(
                 self.0.raw(),
-                sys::ptr(name),
-                name.len() as i32,
-                sys::ptr(&handles),
-                grants.len() as i32,
+                sys::ptr(&spec),
+                spec.len() as i32,
                 sys::ptr_mut(&mut reason),
                 SPAWN_REASON_MAX as i32,
             )
@@ -163,14 +165,15 @@ impl System {
         match Error::check(result) {
             Ok(pid) => {
                 // The kernel moved them: their handles are gone from this actor's table.
-                for cap in grants {
+                for cap in moved {
                     cap.into_raw();
                 }
                 Ok(pid as Pid)
             }
             Err(code) => {
                 let end = reason.iter().position(|&b| b == 0).unwrap_or(reason.len());
-                Err(SpawnError { code, reason: String::from_utf8_lossy(&reason[..end]).into_owned(), grants })
+                let reason = String::from_utf8_lossy(&reason[..end]).into_owned();
+                Err(SpawnError { code, reason, grants: moved })
             }
         }
     }

@@ -21,6 +21,7 @@ pub mod irq;
 pub mod pic;
 pub mod pit;
 pub mod qemu;
+pub mod rtc;
 pub mod serial;
 
 /// Installs the kernel's descriptor tables, so that every CPU exception gets a report, and

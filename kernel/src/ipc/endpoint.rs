@@ -272,6 +272,12 @@ impl Endpoint {
         self.waiting(Side::Receive, take_message)
     }
 
+    /// Whether a receive would not wait: a message is queued, or none ever will be.
+    pub fn is_readable(&self) -> bool {
+        let state = self.state.lock();
+        !state.queue.is_empty() || state.drained()
+    }
+
     /// Waits until a message is queued (`Ok`) or none ever will be (`Closed`).
     pub fn readable(&self) -> Waiting<'_, ()> {
         self.waiting(Side::Receive, |state, _| {

@@ -3,15 +3,13 @@
 //! IPC benchmark runs as two kernel tasks.
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 
 use super::native_ipc;
-use crate::cap::Capability;
 use crate::proc::{PROCESSES, Pid, Process};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
 use crate::wasm::requests::{self, Request, SpawnFailure};
-use crate::wasm::{self, limits::Limits};
+use crate::wasm::{self, limits::Limits, spawn::Given};
 
 pub use crate::wasm::requests::pending;
 
@@ -19,8 +17,8 @@ pub use crate::wasm::requests::pending;
 pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
     while let Some(request) = requests::next() {
         match request {
-            Request::Spawn { file, grants, parent, reply } => {
-                reply.answer(serve_spawn(executor, disk, &file, grants, &parent))
+            Request::Spawn { file, given, parent, reply } => {
+                reply.answer(serve_spawn(executor, disk, &file, *given, &parent))
             }
             Request::NativeIpc { round_trips, asker, reply } => {
                 let (sink, who) = (reply.clone(), asker.clone());
@@ -47,7 +45,7 @@ fn serve_spawn(
     executor: &mut Executor,
     disk: Option<&Ramdisk<'static>>,
     file: &str,
-    grants: Vec<Capability>,
+    given: Given,
     parent: &Arc<Process>,
 ) -> Result<Pid, SpawnFailure> {
     let result = match disk.and_then(|d| d.get(file)) {
@@ -57,7 +55,7 @@ fn serve_spawn(
             let mut processes = PROCESSES.lock();
             let name = file.trim_end_matches(".wasm");
             let limits = Limits::for_child_of(parent);
-            wasm::spawn_wasm(executor, &mut processes, name, bytes, limits, grants, Some(parent))
+            wasm::spawn_wasm(executor, &mut processes, name, bytes, limits, given, Some(parent))
                 .map(|child| child.pid())
                 .map_err(|error| SpawnFailure::Spawn { file: file.into(), error })
         }

@@ -23,6 +23,8 @@ pub struct ActorContext {
     pub process: Arc<Process>,
     /// Why a host call stopped the interpreter, set before it returns the error that stops it.
     pub stop: Cell<Option<Stop>>,
+    /// What the kernel keeps for its WASI imports, if its module has any.
+    pub wasi: Option<super::wasi::Wasi>,
 }
 
 /// Why a host call stops its actor's interpreter (it returns an error to do so, whose words

@@ -4,6 +4,7 @@
 //! - `engine`: the interpreter behind one boundary (tinywasm, or wasmi with its feature).
 //! - `actor`: the task that runs an actor on its own fiber, in fuel slices.
 //! - `abi`: the host functions (module `"env"`); `docs/ABI.md` is their contract.
+//! - `wasi`: WASI preview 1 (module `wasi_snapshot_preview1`); `docs/WASI.md` is its contract.
 //! - `handoff`: the direct switch from a waiting actor to the actor the executor would run next.
 //! - `guest`: checked access to an actor's linear memory.
 //! - `limits`: memory, stack and fuel limits per actor.
@@ -21,5 +22,6 @@ pub mod handoff;
 pub mod limits;
 pub mod requests;
 pub mod spawn;
+pub mod wasi;
 
 pub use spawn::{SpawnError, spawn_wasm};

@@ -3,17 +3,17 @@
 //! queues a request here and waits; whoever runs the loop takes the requests ([`next`]) between
 //! rounds of polls and answers each. How a request is served is policy (`system::requests`).
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::Poll;
 use futures_util::task::AtomicWaker;
 use minimalos_abi::IpcFigures;
 
 use super::SpawnError;
-use crate::cap::Capability;
+use super::spawn::Given;
 use crate::proc::{Pid, Process};
 
 /// Why a module asked for could not be started.
@@ -25,6 +25,8 @@ pub enum SpawnFailure {
     Spawn { file: String, error: SpawnError },
     /// The asking actor already has as many live children as its limit allows.
     TooManyChildren(u32),
+    /// What the program was to be given cannot be.
+    Start { file: String, why: super::wasi::StartError },
 }
 
 impl core::fmt::Display for SpawnFailure {
@@ -35,19 +37,15 @@ impl core::fmt::Display for SpawnFailure {
             Self::TooManyChildren(limit) => {
                 write!(f, "the actor already has {limit} live children, its limit")
             }
+            Self::Start { file, why } => write!(f, "`{file}`: {why}"),
         }
     }
 }
 
 /// One request and where its answer goes.
 pub enum Request {
-    /// Start the ramdisk module `file` as a child of `parent`, holding `grants`.
-    Spawn {
-        file: String,
-        grants: Vec<Capability>,
-        parent: Arc<Process>,
-        reply: Reply<Result<Pid, SpawnFailure>>,
-    },
+    /// Start the ramdisk module `file` as a child of `parent`, with what it is `given`.
+    Spawn { file: String, given: Box<Given>, parent: Arc<Process>, reply: Reply<Result<Pid, SpawnFailure>> },
     /// Run the native IPC benchmark for `round_trips`; `None` if it failed (the loop logs why,
     /// naming `asker`).
     NativeIpc { round_trips: u32, asker: Arc<Process>, reply: Reply<Option<IpcFigures>> },
@@ -99,11 +97,10 @@ async fn ask<T>(make: impl FnOnce(Reply<T>) -> Request) -> T {
     .await
 }
 
-/// Starts the ramdisk module `file` as a new actor holding `grants` (at handles 0, 1, 2…), a
-/// child of `parent`, once the executor loop gets to it; the reason is returned when it cannot
-/// start.
-pub async fn spawn(file: String, grants: Vec<Capability>, parent: Arc<Process>) -> Result<Pid, SpawnFailure> {
-    ask(|reply| Request::Spawn { file, grants, parent, reply }).await
+/// Starts the ramdisk module `file` as a new actor with what it is `given`, a child of
+/// `parent`, once the executor loop gets to it; the reason is returned when it cannot start.
+pub async fn spawn(file: String, given: Given, parent: Arc<Process>) -> Result<Pid, SpawnFailure> {
+    ask(|reply| Request::Spawn { file, given: Box::new(given), parent, reply }).await
 }
 
 /// Runs the kernel-native ping-pong for `round_trips` and returns its figures; `None` if it

@@ -8,6 +8,7 @@ use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::cell::Cell;
 
 use super::abi;
@@ -15,6 +16,7 @@ use super::actor::{ActorContext, ActorTask};
 use super::engine::{self, Export, Module, Signature};
 use super::guest::MEMORY_EXPORT;
 use super::limits::{Limits, WASM_PAGE};
+use super::wasi::{Start, Wasi};
 use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::MemError;
@@ -33,7 +35,7 @@ pub enum SpawnError {
     /// The module imports something the host does not provide.
     UnknownImport { module: String, name: String },
     /// The module imports a host function with another signature.
-    WrongSignature { name: &'static str, expected: String, found: String },
+    WrongSignature { module: &'static str, name: &'static str, expected: String, found: String },
     /// A required export is missing or of the wrong kind.
     MissingExport(&'static str),
     /// Instantiation failed (memory above the limit, a bad data segment, ...).
@@ -53,8 +55,8 @@ impl core::fmt::Display for SpawnError {
         match self {
             Self::Malformed(why) => write!(f, "not a valid Wasm module: {why}"),
             Self::UnknownImport { module, name } => write!(f, "imports unknown function `{module}.{name}`"),
-            Self::WrongSignature { name, expected, found } => {
-                write!(f, "imports `{}.{name}` as {found}, but the host provides {expected}", abi::MODULE)
+            Self::WrongSignature { module, name, expected, found } => {
+                write!(f, "imports `{module}.{name}` as {found}, but the host provides {expected}")
             }
             Self::MissingExport(name) => write!(f, "does not export `{name}` (see docs/ABI.md)"),
             Self::Instantiate(why) => write!(f, "cannot be instantiated: {why}"),
@@ -89,7 +91,7 @@ pub const MAX_TABLE_ELEMENTS: u64 = 65_536;
 /// Checks that every import is a host function of the ABI with the right signature.
 fn check_imports(module: &Module) -> Result<(), SpawnError> {
     for import in module.imports() {
-        let known = (import.module == abi::MODULE).then(|| abi::find(import.name)).flatten().map(|(f, _)| f);
+        let known = abi::find(import.module, import.name).map(|(f, _)| f);
         let unknown =
             || SpawnError::UnknownImport { module: import.module.to_string(), name: import.name.to_string() };
         let host = known.ok_or_else(unknown)?;
@@ -97,6 +99,7 @@ fn check_imports(module: &Module) -> Result<(), SpawnError> {
         let expected = Signature::of(host);
         if found != expected {
             return Err(SpawnError::WrongSignature {
+                module: host.module,
                 name: host.name,
                 expected: expected.to_string(),
                 found: found.to_string(),
@@ -132,20 +135,35 @@ fn check_exports(module: &Module, limits: &Limits) -> Result<(), SpawnError> {
     Ok(())
 }
 
+/// What a new actor is given.
+#[derive(Default)]
+pub struct Given {
+    /// Capabilities for its table, at handles 0, 1, 2… in order.
+    pub grants: Vec<Capability>,
+    /// Its WASI start (arguments, environment, directories, streams), used if it imports WASI.
+    pub start: Start,
+}
+
+impl Given {
+    /// Capabilities alone.
+    pub fn grants(grants: Vec<Capability>) -> Self {
+        Self { grants, start: Start::default() }
+    }
+}
+
 /// Starts the Wasm module `bytes` as a new process `name` with `limits`, started by `parent`
-/// if an actor asked for it; `grants` land in its capability table at handles 0, 1, 2… in
-/// order. Returns the new process.
+/// if an actor asked for it, holding what it is `given`. Returns the new process.
 pub fn spawn_wasm(
     executor: &mut Executor,
     processes: &mut ProcessTable,
     name: &str,
     bytes: &[u8],
     limits: Limits,
-    grants: impl IntoIterator<Item = Capability>,
+    given: Given,
     parent: Option<&Arc<Process>>,
 ) -> Result<Arc<Process>, SpawnError> {
     let fuel_slice = limits.fuel_slice;
-    load(processes, name, bytes, limits, grants, parent)?
+    load(processes, name, bytes, limits, given, parent)?
         .start(executor, move |context, mut instance| instance.run(&context, fuel_slice))
 }
 
@@ -195,7 +213,7 @@ pub fn load(
     name: &str,
     bytes: &[u8],
     limits: Limits,
-    grants: impl IntoIterator<Item = Capability>,
+    given: Given,
     parent: Option<&Arc<Process>>,
 ) -> Result<Loaded, SpawnError> {
     let (needed, available) = (load_headroom(bytes.len()), crate::mem::heap_headroom());
@@ -207,11 +225,14 @@ pub fn load(
     let module = engine::parse(bytes, &limits)?;
     check_imports(&module)?;
     check_exports(&module, &limits)?;
+    let Given { grants, start } = given;
+    let wasi = module.imports().any(|import| import.module == abi::WASI_MODULE);
 
     let process = processes.create_with(name, limits.process, parent);
     let fail = failing(process.clone());
     // What it may hold at its largest, charged before any of it is taken.
-    let fixed = limits.fixed_kernel_bytes() + module.table_bytes();
+    let fixed =
+        limits.fixed_kernel_bytes() + module.table_bytes() + if wasi { start.kernel_bytes(name) } else { 0 };
     let mut charge = process
         .account()
         .charge(fixed)
@@ -219,7 +240,8 @@ pub fn load(
     for grant in grants {
         process.insert(grant).map_err(|e| fail(SpawnError::Process(e)))?;
     }
-    let context = Rc::new(ActorContext { process: process.clone(), stop: Cell::new(None) });
+    let wasi = wasi.then(|| Wasi::new(name, format!("{name}[{}]", process.pid()), start));
+    let context = Rc::new(ActorContext { process: process.clone(), stop: Cell::new(None), wasi });
     let instance = engine::instantiate(&module, &context, &limits).map_err(&fail)?;
     // The code and instance, as measured (its memory is charged by the engine; the table that
     // holds its grants is counted twice, a few bytes).

@@ -8,9 +8,9 @@ use alloc::vec::Vec;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
-    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MEM_INFO_LEN as MEM_INFO, MemInfo,
-    NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_READY, PROC_RECORD, PROC_RUNNING,
-    PROC_TRAPPED, ProcRecord,
+    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MAX_START_SPEC, MEM_INFO_LEN as MEM_INFO,
+    MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_READY, PROC_RECORD, PROC_RUNNING,
+    PROC_TRAPPED, ProcRecord, StartEntry,
 };
 
 use super::{HostResult, arg_i32, arg_i64, i32_result, i64_result};
@@ -20,8 +20,10 @@ use crate::time::clock;
 use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
 use crate::wasm::engine::{HostCall, Value};
+use crate::wasm::guest::{Guest, GuestRange};
 use crate::wasm::handoff;
 use crate::wasm::requests;
+use crate::wasm::spawn::Given;
 use crate::{klog, mem};
 
 /// Checks that the caller's `handle` is a `system` capability with `rights`.
@@ -105,7 +107,7 @@ pub fn sys_proc_kill(ctx: &ActorContext, _call: HostCall<'_>, args: &[Value]) ->
 }
 
 /// `sys_proc_spawn(handle: i64, name_ptr: i32, name_len: i32, grants_ptr: i32, grants_count: i32,
-/// err_ptr: i32, err_len: i32) -> i64`
+/// err_ptr: i32, err_len: i32) -> i64`: `sys_proc_start` with a module and grants alone.
 pub fn sys_proc_spawn(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
     let handle = arg_i64(args, 0)?;
     let (name_ptr, name_len) = (arg_i32(args, 1)?, arg_i32(args, 2)?);
@@ -126,8 +128,6 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]
     let Ok(file) = core::str::from_utf8(&bytes[..name.len()]) else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
-    // The capabilities to move: copies go to the new actor; the originals leave this actor only
-    // once it has started.
     let Some(count) = usize::try_from(grants_count).ok().filter(|&n| n <= MAX_SPAWN_GRANTS) else {
         return i64_result(E_INVALID_ARGUMENT.into());
     };
@@ -136,38 +136,135 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]
     };
     let mut raw = [0u8; MAX_SPAWN_GRANTS * 8];
     guest.read(list, &mut raw)?;
-    let handles: Vec<Handle> = raw[..count * 8]
-        .as_chunks::<8>()
-        .0
-        .iter()
-        .map(|&h| Handle::from_raw(i64::from_le_bytes(h)))
-        .collect();
-    // A capability moves once: the same handle twice would give the child two copies of it.
-    if handles.iter().enumerate().any(|(i, h)| handles[..i].contains(h)) {
+    let mut spec = Vec::new();
+    let mut add = |entry: StartEntry<'_>| entry.encode(|part| spec.extend_from_slice(part));
+    add(StartEntry::Program(file));
+    for handle in raw[..count * 8].as_chunks::<8>().0 {
+        add(StartEntry::Grant(i64::from_le_bytes(*handle)));
+    }
+    start(ctx, &mut guest, &spec, err)
+}
+
+/// `sys_proc_start(handle: i64, spec_ptr: i32, spec_len: i32, err_ptr: i32, err_len: i32) -> i64`
+pub fn sys_proc_start(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
+    let handle = arg_i64(args, 0)?;
+    let (spec_ptr, spec_len) = (arg_i32(args, 1)?, arg_i32(args, 2)?);
+    let (err_ptr, err_len) = (arg_i32(args, 3)?, arg_i32(args, 4)?);
+    if let Err(code) = require(ctx, handle, Rights::WRITE) {
+        return i64_result(code.into());
+    }
+    let mut guest = call.guest();
+    let (Ok(spec), Ok(err)) = (guest.range(spec_ptr, spec_len), guest.range(err_ptr, err_len)) else {
+        return i64_result(E_OUT_OF_BOUNDS.into());
+    };
+    if spec.len() > MAX_START_SPEC {
         return i64_result(E_INVALID_ARGUMENT.into());
     }
-    let copies = ctx.process.with_caps(|caps| {
-        handles.iter().map(|&h| caps.get(h, Rights::GRANT).and_then(|cap| cap.derive(cap.rights()))).collect()
+    let mut bytes = alloc::vec![0u8; spec.len()];
+    guest.read(spec, &mut bytes)?;
+    start(ctx, &mut guest, &bytes, err)
+}
+
+/// A capability the spec moves, and where it goes.
+enum Moved {
+    /// Into the table, in order.
+    Grant,
+    /// To the kernel's WASI state for the program: its vfs, or a standard stream.
+    Files,
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+/// Starts what the start spec `spec` describes for `ctx`; the reason for a failure goes to
+/// `err`, cut to fit, NUL-terminated when there is room.
+fn start(ctx: &ActorContext, guest: &mut Guest<'_>, spec: &[u8], err: GuestRange) -> HostResult {
+    let (mut program, mut given) = (None, Given::default());
+    let mut moved: Vec<(Handle, Moved)> = Vec::new();
+    let mut refused = None;
+    for entry in StartEntry::decode(spec) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(_) => return i64_result(E_INVALID_ARGUMENT.into()),
+        };
+        match entry {
+            StartEntry::Program(name) if program.is_none() && !name.is_empty() && name.len() <= MAX_NAME => {
+                program = Some(String::from(name))
+            }
+            StartEntry::Program(_) => return i64_result(E_INVALID_ARGUMENT.into()),
+            StartEntry::Arg(arg) => given.start.args.push(arg.to_vec()),
+            StartEntry::Env(var) => given.start.env.push(var.to_vec()),
+            StartEntry::Dir { writable, host, guest: name } => {
+                if let Err(why) = given.start.add_dir(host, name, writable) {
+                    refused.get_or_insert(why);
+                }
+            }
+            StartEntry::Grant(h) => moved.push((Handle::from_raw(h), Moved::Grant)),
+            StartEntry::Files(h) => moved.push((Handle::from_raw(h), Moved::Files)),
+            StartEntry::Stdin(h) => moved.push((Handle::from_raw(h), Moved::Stdin)),
+            StartEntry::Stdout(h) => moved.push((Handle::from_raw(h), Moved::Stdout)),
+            StartEntry::Stderr(h) => moved.push((Handle::from_raw(h), Moved::Stderr)),
+        }
+    }
+    let Some(file) = program else { return i64_result(E_INVALID_ARGUMENT.into()) };
+    let grants = moved.iter().filter(|(_, to)| matches!(to, Moved::Grant)).count();
+    // A capability moves once, and only one of each kind goes to the WASI state.
+    let twice = moved.iter().enumerate().any(|(i, (h, to))| {
+        moved[..i].iter().any(|(g, other)| g == h || (!matches!(to, Moved::Grant) && same_kind(to, other)))
     });
-    let copies: Vec<_> = match copies {
+    if grants > MAX_SPAWN_GRANTS || twice {
+        return i64_result(E_INVALID_ARGUMENT.into());
+    }
+    // The capabilities to move: copies go to the new actor; the originals leave this actor only
+    // once it has started. The streams and the vfs must be endpoints with the right to use.
+    let copies = ctx.process.with_caps(|caps| {
+        moved
+            .iter()
+            .map(|(handle, to)| {
+                let cap = caps.get(*handle, Rights::GRANT)?;
+                let needed = match to {
+                    Moved::Grant => None,
+                    Moved::Stdin => Some(Rights::READ),
+                    Moved::Files | Moved::Stdout | Moved::Stderr => Some(Rights::WRITE),
+                };
+                if let Some(needed) = needed {
+                    caps.endpoint(*handle, needed)?;
+                }
+                cap.derive(cap.rights())
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let copies = match copies {
         Ok(copies) => copies,
         Err(e) => return i64_result(code(e).into()),
     };
-    let spawned = {
-        let _blocked = ctx.process.waiting(Wait::Kernel);
-        handoff::block_on(ctx, requests::spawn(String::from(file), copies, ctx.process.clone()))
-            .map_err(|_| ctx.ended())?
+    for ((_, to), copy) in moved.iter().zip(copies) {
+        match to {
+            Moved::Grant => given.grants.push(copy),
+            Moved::Files => given.start.files = Some(copy),
+            Moved::Stdin => given.start.stdin = Some(copy),
+            Moved::Stdout => given.start.stdout = Some(copy),
+            Moved::Stderr => given.start.stderr = Some(copy),
+        }
+    }
+    let refused = refused.or_else(|| given.start.check().err());
+    let spawned = match refused {
+        Some(why) => Err(requests::SpawnFailure::Start { file: file.clone(), why }),
+        None => {
+            let _blocked = ctx.process.waiting(Wait::Kernel);
+            handoff::block_on(ctx, requests::spawn(file, given, ctx.process.clone()))
+                .map_err(|_| ctx.ended())?
+        }
     };
     match spawned {
         Ok(pid) => {
-            for handle in handles {
+            for (handle, _) in moved {
                 // Only this actor changes its own table, and it was waiting: the handles are live.
                 let _ = ctx.process.close(handle);
             }
             i64_result(pid.raw() as i64)
         }
         Err(failure) => {
-            // The reason goes to `err`, cut to fit, NUL-terminated when there is room.
             let why = alloc::format!("{failure}");
             let shown = err.prefix(why.len());
             guest.write(shown, why.as_bytes())?;
@@ -181,11 +278,18 @@ pub fn sys_proc_spawn(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]
                     error: SpawnError::NoHeap { .. } | SpawnError::KernelMemory { .. },
                     ..
                 } => super::errors::E_NO_MEMORY,
-                requests::SpawnFailure::Spawn { .. } => E_INVALID_ARGUMENT,
+                requests::SpawnFailure::Spawn { .. } | requests::SpawnFailure::Start { .. } => {
+                    E_INVALID_ARGUMENT
+                }
             };
             i64_result(code.into())
         }
     }
+}
+
+/// Whether two capabilities go to the same place of the WASI state.
+fn same_kind(a: &Moved, b: &Moved) -> bool {
+    core::mem::discriminant(a) == core::mem::discriminant(b)
 }
 
 /// `sys_kernel_log(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`

@@ -20,7 +20,7 @@ use super::actor::ActorContext;
 use super::engine::{HostCall, Value};
 use crate::task::fiber;
 
-pub use minimalos_abi::MODULE;
+pub use minimalos_abi::{MODULE, WASI_MODULE};
 
 /// What a handler answers the actor: nothing, or its one result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,16 +110,18 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("sys_proc_list", control::sys_proc_list),
     ("sys_proc_kill", control::sys_proc_kill),
     ("sys_proc_spawn", control::sys_proc_spawn),
+    ("sys_proc_start", control::sys_proc_start),
     ("sys_kernel_log", control::sys_kernel_log),
     ("sys_mem_info", control::sys_mem_info),
     ("sys_bench_ipc_native", control::sys_bench_ipc_native),
 ];
 
-/// The host function called `name`, with its handler: `None` if the ABI has no such function
-/// (or, which a test rules out, the kernel no handler for it).
-pub fn find(name: &str) -> Option<(&'static HostFunction, Handler)> {
-    let function = minimalos_abi::host_function(name)?;
-    HANDLERS.iter().find(|(n, _)| *n == name).map(|&(_, handler)| (function, handler))
+/// The import `name` of `module` (`"env"` or WASI's), with its handler: `None` if the ABI has no
+/// such function (or, which tests rule out, the kernel no handler for it).
+pub fn find(module: &str, name: &str) -> Option<(&'static HostFunction, Handler)> {
+    let function = minimalos_abi::import(module, name)?;
+    let handlers = if module == MODULE { HANDLERS } else { super::wasi::HANDLERS };
+    handlers.iter().find(|(n, _)| *n == name).map(|&(_, handler)| (function, handler))
 }
 
 /// Runs `handler`, the host function `function`'s, for `ctx`, then gives the CPU away if the
@@ -169,7 +171,7 @@ fn note_failure(function: &HostFunction, ctx: &ActorContext, ret: Ret) {
 // This and the three below are hints, not forced: forced, the round trip took 18
 // instructions more.
 #[inline]
-fn arg_i32(args: &[Value], index: usize) -> Result<i32, HostError> {
+pub(in crate::wasm) fn arg_i32(args: &[Value], index: usize) -> Result<i32, HostError> {
     match args.get(index) {
         Some(Value::I32(v)) => Ok(*v),
         _ => Err(HostError::Bug(Bug::ArgumentType { index })),
@@ -178,7 +180,7 @@ fn arg_i32(args: &[Value], index: usize) -> Result<i32, HostError> {
 
 /// Argument `index` as an `i64`.
 #[inline]
-fn arg_i64(args: &[Value], index: usize) -> Result<i64, HostError> {
+pub(in crate::wasm) fn arg_i64(args: &[Value], index: usize) -> Result<i64, HostError> {
     match args.get(index) {
         Some(Value::I64(v)) => Ok(*v),
         _ => Err(HostError::Bug(Bug::ArgumentType { index })),

@@ -299,6 +299,8 @@ pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> 
     let mut linker = Linker::<Actor>::new(&module.engine);
     for import in module.inner.imports() {
         // Imports were checked against the ABI: each names a host function.
+        let define =
+            if import.module() == abi::WASI_MODULE { wasi_imports::define } else { env_imports::define };
         define(&mut linker, import.name()).map_err(|e| SpawnError::Instantiate(e.to_string()))?;
     }
     let instance = linker
@@ -365,17 +367,18 @@ macro_rules! result_type {
     };
 }
 
-/// `define(linker, name)`: defines the host function `name` of the ABI's list in `linker`,
-/// typed, so wasmi passes its arguments without boxing them (`Func::wrap`).
+/// `define(linker, name)`: defines the host function `name` of a list of the ABI (of the module
+/// `MODULE` in scope) in `linker`, typed, so wasmi passes its arguments without boxing them
+/// (`Func::wrap`).
 macro_rules! typed_host_functions {
     ($($(#[doc = $doc:literal])* $safety:ident fn $name:ident($($arg:ident: $ty:ident),* $(,)?) $(-> $ret:ident)?;
         needs $needs:literal;)*) => {
-        fn define(linker: &mut Linker<Actor>, name: &str) -> Result<(), wasmi::errors::LinkerError> {
+        pub(super) fn define(linker: &mut Linker<Actor>, name: &str) -> Result<(), wasmi::errors::LinkerError> {
             match name {
                 $(stringify!($name) => {
-                    let Some((function, handler)) = abi::find(stringify!($name)) else { return Ok(()) };
+                    let Some((function, handler)) = abi::find(MODULE, stringify!($name)) else { return Ok(()) };
                     linker.func_wrap(
-                        abi::MODULE,
+                        MODULE,
                         stringify!($name),
                         move |caller: Caller<'_, Actor>, $($arg: $ty),*| -> Result<result_type!($($ret)?), Error> {
                             FromRet::from_ret(host_call(function, handler, caller, &[$(Value::from($arg)),*])?)
@@ -389,7 +392,19 @@ macro_rules! typed_host_functions {
     };
 }
 
-minimalos_abi::with_host_functions!(typed_host_functions);
+/// The host functions of module `"env"`.
+mod env_imports {
+    use super::*;
+    const MODULE: &str = abi::MODULE;
+    minimalos_abi::with_host_functions!(typed_host_functions);
+}
+
+/// The WASI functions.
+mod wasi_imports {
+    use super::*;
+    const MODULE: &str = abi::WASI_MODULE;
+    minimalos_abi::with_wasi_functions!(typed_host_functions);
+}
 
 impl wasmi::errors::HostError for HostError {}
 

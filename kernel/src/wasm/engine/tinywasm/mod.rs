@@ -211,7 +211,7 @@ pub struct Instance {
 pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> Result<Instance, SpawnError> {
     let memory = MemoryView::new();
     let mut store = Store::new(Engine::new(config(limits, &ctx.process, &memory)));
-    let imports = link(&mut store, ctx, &memory, module.inner.imports().map(|i| i.name));
+    let imports = link(&mut store, ctx, &memory, module.inner.imports().map(|i| (i.module, i.name)));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:
     // run here it could loop forever inside the spawner.
     let instance = ModuleInstance::instantiate_no_start(&mut store, &module.inner, Some(imports))
@@ -250,10 +250,10 @@ fn link<'n>(
     store: &mut Store,
     ctx: &Rc<ActorContext>,
     view: &Arc<MemoryView>,
-    names: impl Iterator<Item = &'n str>,
+    names: impl Iterator<Item = (&'n str, &'n str)>,
 ) -> Imports {
     let mut imports = Imports::new();
-    for (function, handler) in names.filter_map(abi::find) {
+    for (function, handler) in names.filter_map(|(module, name)| abi::find(module, name)) {
         let (ctx, view) = (ctx.clone(), view.clone());
         let ty = func_type(function);
         let host = HostFunction::from_untyped(store, &ty, move |_call: FuncContext<'_>, args| {
@@ -265,7 +265,7 @@ fn link<'n>(
                 Err(error) => Err(tinywasm::Error::Other(error.to_string())),
             }
         });
-        imports.define(abi::MODULE, function.name, host);
+        imports.define(function.module, function.name, host);
     }
     imports
 }
