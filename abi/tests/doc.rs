@@ -33,3 +33,16 @@ fn the_error_table_is_the_crates() {
         ERROR_CODES.iter().map(|&(name, code)| (name.to_string(), code)).collect();
     assert_eq!(rows, declared, "docs/ABI.md's error table differs from minimalos_abi::ERROR_CODES");
 }
+
+const WASI_MD: &str = include_str!("../../docs/WASI.md");
+
+#[test]
+fn docs_wasi_md_says_what_becomes_of_every_wasi_import_in_order() {
+    let documented: Vec<&str> = WASI_MD
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+        .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    let declared: Vec<&str> = minimalos_abi::WASI_FUNCTIONS.iter().map(|f| f.name).collect();
+    assert_eq!(documented, declared, "docs/WASI.md's table differs from minimalos_abi::WASI_FUNCTIONS");
+}
