@@ -66,6 +66,8 @@ macro_rules! with_host_functions {
             safe fn sys_yield(); needs "";
             /// Nanoseconds since boot on the monotonic clock.
             safe fn sys_clock_ns() -> i64; needs "";
+            /// Nanoseconds since 1970-01-01 UTC on the wall clock (the RTC at boot plus the monotonic clock).
+            safe fn sys_clock_wall_ns() -> i64; needs "";
             /// The TSC frequency the kernel measured at boot, in Hz.
             safe fn sys_tsc_hz() -> i64; needs "";
             /// Blocks the actor for at least `ns` nanoseconds.

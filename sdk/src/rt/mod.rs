@@ -37,7 +37,7 @@ use core::fmt::Display;
 pub use executor::{JoinHandle, block_on, spawn};
 pub use futures_util::future::{join, join3, join4};
 pub use select::{Either, select};
-pub use time::{Instant, Ticker, TimedOut, sleep, sleep_until, with_deadline, with_timeout};
+pub use time::{Instant, Ticker, TimedOut, sleep, sleep_until, wall_clock_ns, with_deadline, with_timeout};
 
 /// What `main` may return under `#[sdk::main]`: `()`, or a `Result` whose error is logged.
 pub trait Termination {

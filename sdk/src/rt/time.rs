@@ -55,6 +55,12 @@ impl Sub for Instant {
     }
 }
 
+/// Nanoseconds since 1970-01-01 UTC on the kernel's wall clock (the RTC at boot plus the
+/// monotonic clock since: it never goes backwards).
+pub fn wall_clock_ns() -> i64 {
+    sys::sys_clock_wall_ns()
+}
+
 /// Suspends the calling task for at least `duration`.
 pub async fn sleep(duration: Duration) {
     sleep_until(Instant::now() + duration).await;

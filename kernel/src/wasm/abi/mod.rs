@@ -93,6 +93,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("sys_yield", process::sys_yield),
     ("sys_clock_ns", process::sys_clock_ns),
     ("sys_sleep_ns", process::sys_sleep_ns),
+    ("sys_clock_wall_ns", process::sys_clock_wall_ns),
     ("sys_tsc_hz", process::sys_tsc_hz),
     ("sys_cap_send", ipc::sys_cap_send),
     ("sys_cap_recv", ipc::sys_cap_recv),

@@ -88,6 +88,11 @@ pub fn sys_clock_ns(_ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -
     i64_result(time::now().as_nanos() as i64)
 }
 
+/// `sys_clock_wall_ns() -> i64`
+pub fn sys_clock_wall_ns(_ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -> HostResult {
+    i64_result(time::wall::now_ns() as i64)
+}
+
 /// `sys_tsc_hz() -> i64`: the TSC frequency the kernel measured at boot, in Hz.
 pub fn sys_tsc_hz(_ctx: &ActorContext, _call: HostCall<'_>, _args: &[Value]) -> HostResult {
     i64_result(time::clock::tsc_hz() as i64)

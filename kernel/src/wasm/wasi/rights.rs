@@ -79,7 +79,11 @@ impl Rights {
             | Self::PATH_FILESTAT_SET_TIMES.0
             | Self::FD_FILESTAT_SET_TIMES.0
             | Self::PATH_REMOVE_DIRECTORY.0
-            | Self::PATH_UNLINK_FILE.0,
+            | Self::PATH_UNLINK_FILE.0
+            // Links are refused as unsupported (`ENOTSUP`): the vfs has none, no right is missing.
+            | Self::PATH_SYMLINK.0
+            | Self::PATH_LINK_SOURCE.0
+            | Self::PATH_LINK_TARGET.0,
     );
 
     /// Whether every right of `other` is in this set.
