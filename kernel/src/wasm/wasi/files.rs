@@ -264,7 +264,11 @@ pub(super) fn fd_fdstat_get(ctx: &ActorContext, memory: &mut Memory<'_, '_>, arg
     memory.write(args.i32(1)?, &record)
 }
 
-pub(super) fn fd_fdstat_set_flags(ctx: &ActorContext, _memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn fd_fdstat_set_flags(
+    ctx: &ActorContext,
+    _memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let flags = args.i32(1)?;
     let flags = u16::try_from(flags).map_err(|_| Errno::INVAL)?;
     if flags & !(APPEND | NONBLOCK) != 0 {
@@ -277,7 +281,11 @@ pub(super) fn fd_fdstat_set_flags(ctx: &ActorContext, _memory: &mut Memory<'_, '
     Ok(())
 }
 
-pub(super) fn fd_fdstat_set_rights(ctx: &ActorContext, _memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn fd_fdstat_set_rights(
+    ctx: &ActorContext,
+    _memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let (base, inheriting) = (Rights(args.u64(1)?), Rights(args.u64(2)?));
     let mut fds = wasi(ctx)?.fds.borrow_mut();
     let descriptor = fds.get_mut(args.i32(0)?)?;
@@ -322,7 +330,11 @@ pub(super) fn fd_filestat_get(ctx: &ActorContext, memory: &mut Memory<'_, '_>, a
     memory.write(args.i32(1)?, &stat.to_bytes())
 }
 
-pub(super) fn fd_filestat_set_size(ctx: &ActorContext, _memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn fd_filestat_set_size(
+    ctx: &ActorContext,
+    _memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let wasi = wasi(ctx)?;
     let (path, _, _) = file(wasi, args.i32(0)?, Rights::FD_FILESTAT_SET_SIZE)?;
     let size = u64::try_from(args.i64(1)?).map_err(|_| Errno::INVAL)?;
@@ -330,7 +342,11 @@ pub(super) fn fd_filestat_set_size(ctx: &ActorContext, _memory: &mut Memory<'_, 
     Ok(())
 }
 
-pub(super) fn fd_filestat_set_times(ctx: &ActorContext, _memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn fd_filestat_set_times(
+    ctx: &ActorContext,
+    _memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let wasi = wasi(ctx)?;
     let fds = wasi.fds.borrow();
     fds.get(args.i32(0)?)?.require(Rights::FD_FILESTAT_SET_TIMES)?;

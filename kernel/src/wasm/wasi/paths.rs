@@ -158,7 +158,11 @@ pub(super) fn path_open(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: A
     memory.put_u32(opened_at, new)
 }
 
-pub(super) fn path_create_directory(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn path_create_directory(
+    ctx: &ActorContext,
+    memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let wasi = wasi(ctx)?;
     let at = resolve(wasi, memory, args.i32(0)?, args.i32(1)?, args.i32(2)?, Rights::PATH_CREATE_DIRECTORY)?;
     if at.resolved.is_root {
@@ -167,7 +171,11 @@ pub(super) fn path_create_directory(ctx: &ActorContext, memory: &mut Memory<'_, 
     change(ctx, wasi, Request::Mkdir { path: at.resolved.path })
 }
 
-pub(super) fn path_remove_directory(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn path_remove_directory(
+    ctx: &ActorContext,
+    memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let wasi = wasi(ctx)?;
     let at = resolve(wasi, memory, args.i32(0)?, args.i32(1)?, args.i32(2)?, Rights::PATH_REMOVE_DIRECTORY)?;
     if at.resolved.is_root {
@@ -224,7 +232,11 @@ pub(super) fn check_time_flags(flags: i32) -> Answer {
     Ok(())
 }
 
-pub(super) fn path_filestat_set_times(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
+pub(super) fn path_filestat_set_times(
+    ctx: &ActorContext,
+    memory: &mut Memory<'_, '_>,
+    args: Args<'_>,
+) -> Answer {
     let wasi = wasi(ctx)?;
     let at =
         resolve(wasi, memory, args.i32(0)?, args.i32(2)?, args.i32(3)?, Rights::PATH_FILESTAT_SET_TIMES)?;

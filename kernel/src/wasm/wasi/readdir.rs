@@ -16,6 +16,7 @@ use super::process::wasi;
 use super::rights::Rights;
 use super::{Answer, Args, Errno, Fail, Wasi, vfs};
 use crate::wasm::actor::ActorContext;
+use crate::wasm::guest::GuestRange;
 
 /// Entries before the vfs's own: `.` and `..`.
 const DOTS: u64 = 2;
@@ -43,18 +44,17 @@ pub(super) fn fd_readdir(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: 
         let dir = descriptor.dir(Rights::FD_READDIR)?;
         (dir.path.clone(), dir.read_up_to.clone().filter(|(at, _)| *at == cookie))
     };
-    let mut out: Vec<u8> = Vec::new();
+    // Entries go straight into the program's buffer, so a large one costs the kernel nothing.
+    let mut out = Entries { memory, buffer, used: 0 };
     let mut position = cookie;
     let mut last_whole = None;
-    let full = |out: &Vec<u8>| out.len() >= buffer.len();
-    // The dots.
     for (at, name) in [(0, "."), (1, "..")] {
-        if position == at && !full(&out) {
-            push(&mut out, at + 1, layout::inode(&path) + at, name, FileType::Directory);
+        if position == at && !out.full() {
+            out.push(at + 1, layout::inode(&path) + at, name, FileType::Directory)?;
             position += 1;
         }
     }
-    if position >= DOTS && !full(&out) {
+    if position >= DOTS && !out.full() {
         // Where the vfs's listing picks up: after the remembered name, or found by paging.
         let mut after = match resume.take() {
             Some((_, name)) => Some(name),
@@ -63,13 +63,14 @@ pub(super) fn fd_readdir(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: 
         'pages: loop {
             let (entries, more) = page(ctx, wasi, &path, after.clone())?;
             for entry in entries {
-                if full(&out) {
+                if out.full() {
                     break 'pages;
                 }
                 let entry_path = alloc::format!("{}/{}", path.trim_end_matches('/'), entry.name);
-                push(&mut out, position + 1, layout::inode(&entry_path), &entry.name, entry.kind.into());
+                let whole =
+                    out.push(position + 1, layout::inode(&entry_path), &entry.name, entry.kind.into())?;
                 position += 1;
-                if out.len() <= buffer.len() {
+                if whole {
                     last_whole = Some((position, entry.name.clone()));
                 }
                 after = Some(entry.name);
@@ -79,22 +80,39 @@ pub(super) fn fd_readdir(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: 
             }
         }
     }
+    let used = out.used;
     if let Some(stop) = last_whole
         && let Ok(descriptor) = wasi.fds.borrow_mut().get_mut(fd)
         && let Object::Dir(dir) = &mut descriptor.object
     {
         dir.read_up_to = Some(stop);
     }
-    // A buffer too small for the last entry gets its start: the program sees it is full.
-    let used = out.len().min(buffer.len());
-    memory.write_range(buffer, &out[..used])?;
     memory.put_u32(used_at, used as u32)
 }
 
-/// Appends a `dirent` and its name.
-fn push(out: &mut Vec<u8>, next: u64, ino: u64, name: &str, filetype: FileType) {
-    out.extend_from_slice(&layout::dirent(next, ino, name.len(), filetype));
-    out.extend_from_slice(name.as_bytes());
+/// The program's `fd_readdir` buffer, filled entry by entry.
+struct Entries<'m, 'g, 'c> {
+    memory: &'m mut Memory<'g, 'c>,
+    buffer: GuestRange,
+    used: usize,
+}
+
+impl Entries<'_, '_, '_> {
+    fn full(&self) -> bool {
+        self.used >= self.buffer.len()
+    }
+
+    /// Writes a `dirent` and its name, or as much of them as fits (a buffer too small for the
+    /// last entry gets its start: the program sees it is full); whether all of it fitted.
+    fn push(&mut self, next: u64, ino: u64, name: &str, filetype: FileType) -> Result<bool, Fail> {
+        let mut entry = layout::dirent(next, ino, name.len(), filetype).to_vec();
+        entry.extend_from_slice(name.as_bytes());
+        let (_, room) = self.buffer.split_at(self.used);
+        self.memory.write_range(room, &entry)?;
+        let fits = entry.len() <= room.len();
+        self.used += entry.len().min(room.len());
+        Ok(fits)
+    }
 }
 
 /// The name of the vfs entry before position `skip` of `path`'s listing (`None` at 0), found
