@@ -17,6 +17,11 @@ OTHER_ENGINE    = $(if $(filter wasmi,$(ENGINE)),tinywasm,wasmi)
 ACTOR_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard actors/*/Cargo.toml examples/*/Cargo.toml))))
 # Every crate under programs/: unmodified Rust std programs for wasm32-wasip1.
 PROGRAM_CRATES = $(addprefix -p ,$(notdir $(patsubst %/Cargo.toml,%,$(wildcard programs/*/Cargo.toml))))
+# How the cc crate compiles the C inside those crates (SQLite's): build.rs's PROGRAM_C_ENV.
+PROGRAM_C_ENV := CC_wasm32_wasip1=clang AR_wasm32_wasip1=llvm-ar \
+	CFLAGS_wasm32_wasip1="-nostdlibinc -idirafter /usr/include/wasm32-wasi -Os"
+# Debian's C toolchain for WASI (programs/*.c, SQLite in programs/sqlite_demo).
+WASI_C_PACKAGES := clang lld llvm wasi-libc libclang-rt-dev-wasm32
 
 .PHONY: iso run debug bench profile yardstick fuzz test host-test boot-test lint fmt toolchain clean
 
@@ -96,7 +101,7 @@ lint: toolchain
 	cargo clippy -q -p minimalos-loader --target x86_64-unknown-uefi -- -D warnings
 	cargo clippy -q -p minimalos-loader --lib --tests -- -D warnings
 	cargo clippy -q -p sdk $(ACTOR_CRATES) --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -q $(PROGRAM_CRATES) --target wasm32-wasip1 -- -D warnings
+	$(PROGRAM_C_ENV) cargo clippy -q $(PROGRAM_CRATES) --target wasm32-wasip1 -- -D warnings
 	cargo clippy -q -p sdk -p sdk-macros -p sdk-host $(ACTOR_CRATES) --all-targets -- -D warnings
 
 fmt:
@@ -104,6 +109,8 @@ fmt:
 
 # rustup reads rust-toolchain.toml, but an already-installed toolchain may lack the targets or
 # components; install only what is missing (rustup is slow even when there is nothing to do).
+# Then the C toolchain for WASI: installed from Debian when missing (as root), as the runner
+# does for QEMU; when it is all there, finding it takes a few file tests and one clang call.
 toolchain:
 	@command -v rustup >/dev/null || { echo "error: rustup is required: see https://rustup.rs"; exit 1; }
 	@have=$$(rustup +$(TOOLCHAIN) target list --installed 2>/dev/null; rustup +$(TOOLCHAIN) component list --installed 2>/dev/null); \
@@ -113,6 +120,16 @@ toolchain:
 		echo "installing Rust $(TOOLCHAIN) with targets $(TARGETS)"; \
 		rustup toolchain install $(TOOLCHAIN) --profile minimal -c clippy -c rustfmt $(addprefix -t ,$(TARGETS)); \
 	fi
+	@command -v clang >/dev/null && command -v wasm-ld >/dev/null && command -v llvm-ar >/dev/null \
+		&& test -f /usr/lib/wasm32-wasi/libc.a && test -f /usr/include/wasm32-wasi/stdio.h \
+		&& test -f "$$(clang --target=wasm32-wasi -print-libgcc-file-name)" && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "error: the C toolchain for wasm32-wasi is incomplete; install it with: sudo apt-get install $(WASI_C_PACKAGES)"; \
+		exit 1; \
+	fi; \
+	echo "installing the C toolchain for wasm32-wasi: $(WASI_C_PACKAGES)"; \
+	install="apt-get install -y -q --no-install-recommends $(WASI_C_PACKAGES)"; \
+	DEBIAN_FRONTEND=noninteractive $$install || { apt-get update -q && DEBIAN_FRONTEND=noninteractive $$install; }
 
 clean:
 	cargo clean

@@ -1,11 +1,12 @@
 //! Cross-builds everything that boots: the kernel (`x86_64-unknown-none`), the project's
 //! Limine-protocol loader (`x86_64-unknown-uefi`), every actor under `actors/` and
-//! `examples/` (`wasm32-unknown-unknown`) and every program under `programs/` (`wasm32-wasip1`),
-//! then packs two ramdisks: `ramdisk.tar`, the default image's, with the actors, the programs,
-//! the boot manifest (`actors/boot.manifest`) and the few raw modules the shell's `bench`
-//! commands run; and `ramdisk-test.tar`, which adds every raw ABI test module of
-//! `tests/wasm/` (`*.wat`, assembled here, under `test/`, with their manifests) for the boot
-//! tests. The runner finds the results through the `MINIMALOS_*` environment variables.
+//! `examples/` (`wasm32-unknown-unknown`) and every program under `programs/` (`wasm32-wasip1`:
+//! Rust crates, and C files compiled by Debian's clang against its wasi-libc), then packs two
+//! ramdisks: `ramdisk.tar`, the default image's, with the actors, the programs, the boot
+//! manifest (`actors/boot.manifest`) and the few raw modules the shell's `bench` commands run;
+//! and `ramdisk-test.tar`, which adds every raw ABI test module of `tests/wasm/` (`*.wat`,
+//! assembled here, under `test/`, with their manifests) for the boot tests. The runner finds
+//! the results through the `MINIMALOS_*` environment variables.
 //!
 //! Cargo's artifact dependencies are nightly-only, so this runs nested `cargo build`s. They use
 //! their own target directory: the outer build holds the lock on `target/`, and a nested build
@@ -29,6 +30,28 @@ const LOADER_TARGET: &str = "x86_64-unknown-uefi";
 const ACTOR_TARGET: &str = "wasm32-unknown-unknown";
 const PROGRAM_TARGET: &str = "wasm32-wasip1";
 
+/// The Debian packages C for WASI needs, with what build.rs looks for to know each is there
+/// (the Makefile's `toolchain` target installs them): clang, its linker `wasm-ld`, `llvm-ar`
+/// (the cc crate archives wasm objects with it), wasi-libc, and compiler-rt's builtins for
+/// wasm32, which clang links into every C program.
+const WASI_C_PACKAGES: [&str; 5] = ["clang", "lld", "llvm", "wasi-libc", "libclang-rt-dev-wasm32"];
+/// Where Debian 12's wasi-libc puts its headers and its C library.
+const WASI_INCLUDE: &str = "/usr/include/wasm32-wasi";
+const WASI_LIBC: &str = "/usr/lib/wasm32-wasi/libc.a";
+
+/// How the cc crate compiles the C inside program crates (SQLite's, in `sqlite_demo`): the
+/// variables of their nested build. Debian's clang finds wasi-libc's headers by itself only
+/// for the target spelled `wasm32-wasi`; for cc's `wasm32-wasip1` it would search
+/// `/usr/include`, the host's glibc, so the standard directories are replaced by wasi-libc's
+/// (after clang's own, as usual). `-Os`: SQLite comes out a third smaller than at cargo's
+/// `-O3` (1.27 MB against 1.95 MB) and runs as many Wasm instructions, and the kernel
+/// interprets it, loading the whole module first. The Makefile's lint uses the same.
+const PROGRAM_C_ENV: [(&str, &str); 3] = [
+    ("CC_wasm32_wasip1", "clang"),
+    ("AR_wasm32_wasip1", "llvm-ar"),
+    ("CFLAGS_wasm32_wasip1", "-nostdlibinc -idirafter /usr/include/wasm32-wasi -Os"),
+];
+
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -39,8 +62,10 @@ fn main() {
         "wasmi" => &["wasmi"],
         other => panic!("ENGINE={other}: the engines are `tinywasm` (the default) and `wasmi`"),
     };
-    let kernel = cross_build(&root, "kernel", KERNEL_TARGET, features).join("kernel");
-    let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET, &[]).join("loader.efi");
+    // Before the long builds: a missing C toolchain is one line, not a failure minutes later.
+    check_wasi_c();
+    let kernel = cross_build(&root, "kernel", KERNEL_TARGET, features, &[]).join("kernel");
+    let loader = cross_build(&root, "minimalos-loader", LOADER_TARGET, &[], &[]).join("loader.efi");
 
     // Actor crates build a `cdylib` (a `.wasm` module); the other crates beside them are
     // libraries actors share, such as their message protocols.
@@ -50,12 +75,20 @@ fn main() {
     let mut files = Vec::new();
     for name in &actors {
         let built =
-            cross_build(&root, name, ACTOR_TARGET, &[]).join(format!("{}.wasm", name.replace('-', "_")));
+            cross_build(&root, name, ACTOR_TARGET, &[], &[]).join(format!("{}.wasm", name.replace('-', "_")));
         files.push((format!("{name}.wasm"), built));
     }
     // Every crate of `programs/` is a plain `std` binary, and a binary keeps its package's name.
     for name in crates_in(&root.join("programs"), |_| true) {
-        let built = cross_build(&root, &name, PROGRAM_TARGET, &[]).join(format!("{name}.wasm"));
+        let built =
+            cross_build(&root, &name, PROGRAM_TARGET, &[], &PROGRAM_C_ENV).join(format!("{name}.wasm"));
+        files.push((format!("{name}.wasm"), built));
+    }
+    // Every `NAME.c` beside them is a whole C program (a folder would be taken for a crate).
+    for name in c_programs(&root.join("programs")) {
+        let source = root.join("programs").join(format!("{name}.c"));
+        let built = out_dir.join(format!("{name}.wasm"));
+        compile_c(&source, &built);
         files.push((format!("{name}.wasm"), built));
     }
     files.push(("boot.manifest".into(), root.join("actors/boot.manifest")));
@@ -105,9 +138,16 @@ fn main() {
     println!("cargo:rustc-env=MINIMALOS_TEST_WASM={}", under_root(&test_wasm));
 }
 
-/// Builds `package` for `target` in release mode with `features`, and returns the directory
-/// holding its output (one per set of features, so switching engines rebuilds nothing twice).
-fn cross_build(root: &Path, package: &str, target: &str, features: &[&str]) -> PathBuf {
+/// Builds `package` for `target` in release mode with `features` and the environment variables
+/// `vars`, and returns the directory holding its output (one per set of features, so switching
+/// engines rebuilds nothing twice).
+fn cross_build(
+    root: &Path,
+    package: &str,
+    target: &str,
+    features: &[&str],
+    vars: &[(&str, &str)],
+) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let dir = match features {
         [] => CROSS_DIR.to_string(),
@@ -141,6 +181,7 @@ fn cross_build(root: &Path, package: &str, target: &str, features: &[&str]) -> P
     ] {
         cmd.env_remove(var);
     }
+    cmd.envs(vars.iter().copied());
     let output = cmd.output().unwrap_or_else(|e| panic!("cannot run cargo to build {package}: {e}"));
     if !output.status.success() {
         // The compiler's own messages, then one line; no panic, whose backtrace would bury them.
@@ -164,6 +205,79 @@ fn crates_in(dir: &Path, wanted: impl Fn(&str) -> bool) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Names of the C programs in `dir` (`NAME.c`), sorted.
+fn c_programs(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let is_c = path.extension().is_some_and(|e| e == "c") && path.is_file();
+            is_c.then(|| path.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Stops the build with one line naming the Debian packages to install when the C toolchain
+/// for WASI is incomplete.
+fn check_wasi_c() {
+    let on_path = |name: &str| {
+        env::var_os("PATH").is_some_and(|path| env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+    };
+    // Where clang looks for compiler-rt's builtins when it links for WASI.
+    let builtins = || {
+        let output =
+            Command::new("clang").args(["--target=wasm32-wasi", "-print-libgcc-file-name"]).output().ok()?;
+        let path = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
+        path.is_file().then_some(())
+    };
+    let present = [
+        on_path("clang"),
+        on_path("wasm-ld"),
+        on_path("llvm-ar"),
+        Path::new(WASI_LIBC).is_file() && Path::new(WASI_INCLUDE).join("stdio.h").is_file(),
+        builtins().is_some(),
+    ];
+    let missing: Vec<&str> = WASI_C_PACKAGES
+        .iter()
+        .zip(present)
+        .filter(|(_, there)| !there)
+        .map(|(package, _)| *package)
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "error: the C toolchain for wasm32-wasi (programs/*.c, SQLite in programs/sqlite_demo) lacks the \
+             Debian packages {}: run `apt-get install {}` as root (`make run` and `make test` do it)",
+            missing.join(" "),
+            WASI_C_PACKAGES.join(" ")
+        );
+        std::process::exit(1);
+    }
+}
+
+/// Compiles the C program `source` into the WASI module `out` with Debian's clang, which finds
+/// wasi-libc and the builtins by itself for `wasm32-wasi`. Debian builds wasi-libc with debug
+/// information; the module leaves it out (a fifth of the size).
+fn compile_c(source: &Path, out: &Path) {
+    let output = Command::new("clang")
+        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra", "-Wl,--strip-debug", "-o"])
+        .arg(out)
+        .arg(source)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run clang to compile {}: {e}", source.display()));
+    let messages = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        eprint!("{messages}");
+        eprintln!("error: compiling {} for wasm32-wasi failed: clang's messages are above", source.display());
+        std::process::exit(1);
+    }
+    // Warnings, which a build script's output would otherwise hide.
+    for line in messages.lines() {
+        println!("cargo:warning={line}");
+    }
 }
 
 /// Assembles each `*.wat` of `dir` into `out` and returns them, with each `*.manifest`, as
