@@ -1,4 +1,5 @@
-//! The ABI validation layer: a module built from arbitrary calls to the host functions, with
+//! The ABI validation layer: a module built from arbitrary calls to the host functions and the
+//! WASI imports (a program started without WASI's start, so its file calls find no vfs), with
 //! arguments drawn from the values that break careless checks (negative, zero, just past a
 //! page, huge, the handles it holds and ones it does not), run against grants of an endpoint,
 //! shared memory, a small ramdisk and the read-only `system` object. No call may make the
@@ -12,7 +13,7 @@ use arbitrary::Arbitrary;
 use kernel::cap::{Capability, Rights};
 use kernel::wasm::engine::{Signature, ValueType};
 use libfuzzer_sys::fuzz_target;
-use minimalos_abi::HOST_FUNCTIONS;
+use minimalos_abi::{HOST_FUNCTIONS, HostFunction, WASI_FUNCTIONS};
 
 /// Values an argument may take, by index.
 const VALUES: [i64; 16] = [
@@ -38,7 +39,8 @@ const VALUES: [i64; 16] = [
 #[derive(Arbitrary, Debug)]
 struct Call {
     import: u8,
-    args: [(u8, u32); 8],
+    // As many as the longest signature (`path_open`) takes.
+    args: [(u8, u32); 9],
 }
 
 /// A small ustar-shaped byte string; the ramdisk capability only needs bytes.
@@ -48,8 +50,9 @@ fuzz_target!(|calls: Vec<Call>| {
     let mut imports = String::new();
     let mut body = String::new();
     let mut used = Vec::new();
+    let all: Vec<&HostFunction> = HOST_FUNCTIONS.iter().chain(WASI_FUNCTIONS).collect();
     for call in calls.iter().take(32) {
-        let import = &HOST_FUNCTIONS[usize::from(call.import) % HOST_FUNCTIONS.len()];
+        let import = all[usize::from(call.import) % all.len()];
         let ty = Signature::of(import);
         if !used.contains(&import.name) {
             used.push(import.name);
@@ -57,10 +60,11 @@ fuzz_target!(|calls: Vec<Call>| {
                 |list: &[ValueType]| list.iter().map(|t| format!(" {}", t.name())).collect::<String>();
             let _ = writeln!(
                 imports,
-                "(import \"env\" \"{0}\" (func ${0} (param{1}) (result{2})))",
+                "(import \"{3}\" \"{0}\" (func ${0} (param{1}) (result{2})))",
                 import.name,
                 types(&ty.params),
-                types(&ty.results)
+                types(&ty.results),
+                import.module
             );
         }
         body.push_str(&format!("(call ${}", import.name));
