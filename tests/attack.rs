@@ -185,21 +185,22 @@ fn manifest_reports(machine: &mut Machine) {
     }
 }
 
-/// Starts `name` at the shell; returns its pid.
+/// Starts `name` at the shell in the background; returns its pid.
 fn run(machine: &mut Machine, name: &str) -> Result<u64, String> {
-    let answer = ask(machine, &format!("run {name}"), WAIT)?;
+    let answer = ask(machine, &format!("run {name} &"), WAIT)?;
     let started = format!("started {name} as pid ");
     match answer.lines().find(|l| l.contains(&started)) {
         Some(line) => Ok(number_after(line, &started)),
-        None => Err(format!("`run {name}` answered {answer:?}")),
+        None => Err(format!("`run {name} &` answered {answer:?}")),
     }
 }
 
-/// Starts `hello` at the shell; returns its greeting line, or what happened instead.
+/// Starts `hello` at the shell in the background; returns its greeting line, or what happened
+/// instead.
 fn run_hello(machine: &mut Machine) -> Result<String, String> {
-    let answer = ask(machine, "run hello", WAIT)?;
+    let answer = ask(machine, "run hello &", WAIT)?;
     let Some(line) = answer.lines().find(|l| l.contains("started hello as pid ")) else {
-        return Ok(format!("`run hello` answered {answer:?}"));
+        return Ok(format!("`run hello &` answered {answer:?}"));
     };
     let greeting = format!("hello[{}]: {HELLO}", number_after(line, "as pid "));
     Ok(machine.wait_for_line(&greeting, WAIT).unwrap_or_else(|e| e.to_string()))

@@ -17,7 +17,7 @@ use minimalos::artifacts;
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 use minimalos::screen::Image;
 
-use common::{BOOT_TIMEOUT, image, test_dir};
+use common::{BOOT_TIMEOUT, image, screen, test_dir};
 
 /// Longest wait for the answer to one line.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,6 +65,9 @@ struct Transcript {
     bench_cancelled: String,
     /// The console from `ps -w` to the prompt after the Ctrl-C that ended it.
     watched: String,
+    /// The console from a foreground `run test/spinner` to the prompt after the Ctrl-C that
+    /// killed it, and the spinner's pid.
+    foreground_cancelled: (String, u64),
     /// The screenshot as binary PPM, or why there is none.
     screen: Option<Result<Vec<u8>, String>>,
 }
@@ -135,11 +138,13 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("uptime", "uptime"),
         ("mem", "mem"),
         ("run hello", "run hello"),
+        ("run hello &", "run hello &"),
         ("endpoint", "endpoint box capacity=8"),
-        ("run with grant", "run hello grant=box:rw"),
+        ("run with grant", "run --grant box:rw hello &"),
         ("eps", "eps"),
         ("run missing", "run nosuchactor"),
-        ("run spinner", "run test/spinner"),
+        ("run bad option", "run --foo hello"),
+        ("run spinner", "run test/spinner &"),
     ] {
         transcript.exchange(machine, label, typed)?;
     }
@@ -147,23 +152,29 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         let shown = transcript.shown(label);
         shown.split("as pid ").nth(1).and_then(number).ok_or(format!("no pid in {shown:?}"))
     };
-    let hello = pid_in(transcript, "run hello")?;
+    let hello = pid_in(transcript, "run hello &")?;
     transcript.hello_pid = Some(hello);
-    // The guide's service and its client, started twice: the total goes on from the first run.
+    // The guide's service in the background and its client in the foreground, twice: the total
+    // goes on from the first run.
     transcript.exchange(machine, "endpoint counter", "endpoint counter")?;
-    transcript.exchange(machine, "run counter", "run counter grant=counter:r")?;
+    transcript.exchange(machine, "run counter", "run --grant counter:r counter &")?;
     let mut pids = [pid_in(transcript, "run counter")?, 0, 0];
     for (run, label) in ["run counter_client", "run counter_client again"].into_iter().enumerate() {
-        transcript.exchange(machine, label, "run counter_client grant=counter:w")?;
-        pids[run + 1] = pid_in(transcript, label)?;
-        let said = format!("counter_client[{}]: ", pids[run + 1]);
-        let line = machine.wait_for_line(&said, ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
-        transcript.client_lines.push(line);
+        let from = machine.output().len();
+        transcript.exchange(machine, label, "run --grant counter:w counter_client")?;
+        // The shell waited for its end: its line is on the console already.
+        let output = machine.output();
+        let line =
+            output[from..].lines().find(|line| line.contains("counter_client[") && line.contains("]: "));
+        let line = line.ok_or(format!("no line of counter_client in {:?}", &output[from..]))?;
+        let pid = line.split("counter_client[").nth(1).and_then(number);
+        pids[run + 1] = pid.ok_or(format!("no pid in {line:?}"))?;
+        transcript.client_lines.push(line.to_owned());
     }
     transcript.counter_pids = Some(pids);
     // A log line while a line is half typed: it gets a line of its own, and the prompt and the
     // half line are drawn again after it.
-    transcript.exchange(machine, "run late_log", "run test/late_log")?;
+    transcript.exchange(machine, "run late_log", "run test/late_log &")?;
     let late = pid_in(transcript, "run late_log")?;
     machine.send("echo half").map_err(|e| e.to_string())?;
     machine.wait_for("msh> echo half", ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
@@ -188,6 +199,19 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
     machine.send("\x03").map_err(|e| e.to_string())?;
     wait_after(machine, first, "^C\r\nmsh> ")?;
     transcript.watched = machine.output()[from..].to_owned();
+    // Ctrl-C while a program runs in the foreground kills it.
+    let from = machine.output().len();
+    machine.send("run test/spinner\r").map_err(|e| e.to_string())?;
+    // The kernel's line about the start, the only one since `from`.
+    wait_after(machine, from, " on request\n")?;
+    let output = machine.output();
+    let pid = output[from..].split("started test/spinner.wasm as pid ").nth(1).and_then(number);
+    let pid = pid.ok_or(format!("no pid in {:?}", &output[from..]))?;
+    thread::sleep(Duration::from_millis(300));
+    machine.send("\x03").map_err(|e| e.to_string())?;
+    wait_after(machine, from, "^C\r\nmsh> ")?;
+    transcript.foreground_cancelled = (machine.output()[from..].to_owned(), pid);
+    transcript.exchange(machine, "wait", &format!("wait {hello}"))?;
     // hello logs by itself; its line may come before or after the prompt.
     machine.wait_for_line(&format!("hello[{hello}] exited"), ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
     transcript.exchange(machine, "ps", "ps")?;
@@ -275,35 +299,6 @@ fn number(text: &str) -> Option<u64> {
     text.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
-/// The lines a terminal shows for `text`: `\r` returns to the left edge, `\n` starts a new
-/// line, a backspace moves one column back, other characters overwrite where the cursor is.
-fn screen(text: &str) -> Vec<String> {
-    let mut lines = vec![Vec::new()];
-    let mut column = 0usize;
-    for c in text.chars() {
-        let line = lines.last_mut().expect("there is always a line");
-        match c {
-            '\r' => column = 0,
-            '\n' => {
-                lines.push(Vec::new());
-                column = 0;
-            }
-            '\x08' => column = column.saturating_sub(1),
-            c if c.is_control() => {}
-            c => {
-                if column == line.len() {
-                    line.push(c);
-                } else {
-                    line[column] = c;
-                }
-                column += 1;
-            }
-        }
-    }
-    let lines = lines.into_iter().map(|line| line.into_iter().collect::<String>().trim_end().to_owned());
-    lines.filter(|line| !line.is_empty()).collect()
-}
-
 /// The answer to `label`: what the console showed after the echo of the line.
 fn answer(label: &str) -> &'static str {
     let shown = transcript().shown(label);
@@ -323,9 +318,8 @@ fn ps_row(label: &str, pid: u64) -> Vec<&'static str> {
 #[test]
 fn help_lists_every_command() {
     let help = answer("help");
-    for command in
-        ["help", "echo", "ps", "mem", "uptime", "kill PID", "run NAME", "dmesg", "ls", "cat", "write"]
-    {
+    let commands = "help|echo|ps|mem|uptime|kill PID|run [OPTIONS] PROG|  --dir|wait PID|dmesg|ls|cat|write";
+    for command in commands.split('|') {
         assert!(help.contains(&format!("  {command}")), "`{command}` missing from:\n{help}");
     }
 }
@@ -407,6 +401,11 @@ fn the_guides_counter_serves_its_client_started_twice_from_the_shell() {
     assert_eq!(said, ["added 5: the total is 5", "added 5: the total is 10"], "pids {first} and {second}");
     assert_eq!(ps_row("ps", counter)[1..3], ["counter", "blocked"], "the service waits for its next client");
     assert_eq!(ps_row("ps", second)[1..4], ["counter_client", "exited", "0"]);
+    assert_eq!(
+        answer("run counter_client"),
+        "counter_client exited with status 0\r\n",
+        "run in the foreground"
+    );
 }
 
 #[test]
@@ -479,23 +478,37 @@ fn mem_reports_physical_memory_and_the_kernel_heap() {
 }
 
 #[test]
-fn run_starts_hello_and_its_log_line_appears() {
+fn run_waits_for_hello_to_end_and_says_how_it_ended() {
+    // Its greeting is its log line, on the console: an SDK actor writes no output stream.
+    assert_eq!(answer("run hello"), "hello exited with status 0\r\n");
+}
+
+#[test]
+fn run_with_an_ampersand_starts_hello_in_the_background_and_wait_waits_for_it() {
     let transcript = transcript();
     let pid = transcript.hello_pid.unwrap();
     assert_eq!(
-        answer("run hello"),
+        answer("run hello &"),
         format!(
-            "started hello as pid {pid}, holding no capabilities (run NAME grant=ENDPOINT:RIGHTS gives it \
-             some)\r\n"
+            "started hello as pid {pid}, holding no capabilities (--grant ENDPOINT:RIGHTS gives it some)\r\n"
         )
     );
     let log = std::fs::read_to_string(test_dir().join("shell.serial.log")).unwrap();
     assert!(log.contains(&format!("hello[{pid}]: hello from a Wasm actor")), "no greeting from pid {pid}");
+    assert_eq!(answer("wait"), "hello exited with status 0\r\n");
+}
+
+#[test]
+fn ctrl_c_kills_a_program_run_in_the_foreground() {
+    let (shown, pid) = &transcript().foreground_cancelled;
+    // The kernel's line about the start may come before the line's end is echoed.
+    assert!(shown.contains("run test/spinner\r\n") && shown.ends_with("^C\r\nmsh> "), "{shown:?}");
+    assert_eq!(ps_row("ps after kill", *pid)[1..3], ["test/spinner", "killed"]);
 }
 
 #[test]
 fn run_grants_an_endpoint_made_at_the_shell_and_eps_lists_it() {
-    assert_eq!(answer("endpoint"), "endpoint box: 8 messages; grant it with run ACTOR grant=box:RIGHTS\r\n");
+    assert_eq!(answer("endpoint"), "endpoint box: 8 messages; grant it with run --grant box:RIGHTS PROG\r\n");
     let started = answer("run with grant");
     let pid = started.split("as pid ").nth(1).and_then(number).unwrap_or_else(|| panic!("{started}"));
     assert_eq!(started, format!("started hello as pid {pid}, holding handles 0 = box (rw)\r\n"));
@@ -509,8 +522,10 @@ fn run_grants_an_endpoint_made_at_the_shell_and_eps_lists_it() {
 }
 
 #[test]
-fn run_of_a_missing_module_gives_the_kernels_reason() {
+fn run_of_a_missing_module_gives_the_kernels_reason_and_an_unknown_option_is_named() {
     assert_eq!(answer("run missing"), "run: no file `nosuchactor.wasm` in the ramdisk\r\n");
+    let unknown = "run: unknown option --foo (the options are --dir, --env and --grant)\r\n";
+    assert_eq!(answer("run bad option"), unknown);
 }
 
 #[test]

@@ -53,3 +53,32 @@ pub fn number_after(line: &str, label: &str) -> u64 {
     let digits = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap_or_default();
     digits.parse().unwrap_or_else(|_| panic!("no number after `{label}` in {line}"))
 }
+
+/// The lines a terminal shows for `text`: `\r` returns to the left edge, `\n` starts a new
+/// line, a backspace moves one column back, other characters overwrite where the cursor is.
+pub fn screen(text: &str) -> Vec<String> {
+    let mut lines = vec![Vec::new()];
+    let mut column = 0usize;
+    for c in text.chars() {
+        let line = lines.last_mut().expect("there is always a line");
+        match c {
+            '\r' => column = 0,
+            '\n' => {
+                lines.push(Vec::new());
+                column = 0;
+            }
+            '\x08' => column = column.saturating_sub(1),
+            c if c.is_control() => {}
+            c => {
+                if column == line.len() {
+                    line.push(c);
+                } else {
+                    line[column] = c;
+                }
+                column += 1;
+            }
+        }
+    }
+    let lines = lines.into_iter().map(|line| line.into_iter().collect::<String>().trim_end().to_owned());
+    lines.filter(|line| !line.is_empty()).collect()
+}

@@ -1,11 +1,15 @@
 //! Command lines: what a line asks for ([`Command`]), or why it asks for nothing the shell
 //! knows ([`ParseError`]). Words are separated by spaces; `echo` and `write` keep the rest of
-//! the line as it was typed.
+//! the line as it was typed. The `run` line, with its options, is [`run`]'s.
+
+mod run;
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use sdk::{Pid, Rights, sys};
+use sdk::Pid;
+
+pub use run::{Dir, Run, RunError, USAGE as RUN_USAGE};
 
 use crate::bench::{
     DEFAULT_CONSOLE_LINES, DEFAULT_NATIVE_TRIPS, DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS,
@@ -20,7 +24,12 @@ pub const HELP: &[(&str, &str)] = &[
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
     ("kill PID", "end a process"),
-    ("run NAME [grant=EP:RIGHTS]...", "start NAME.wasm, granting it endpoints of `endpoint` (RIGHTS: r, w)"),
+    ("run [OPTIONS] PROG [ARGS]...", "run PROG.wasm until it ends"),
+    ("run [OPTIONS] PROG [ARGS]... &", "start it in the background"),
+    ("  --dir HOST[::GUEST]", "a vfs directory (default / and /tmp)"),
+    ("  --env NAME=VALUE", "an environment variable"),
+    ("  --grant EP:RIGHTS", "an endpoint of `endpoint` (r, w)"),
+    ("wait PID", "wait for a process to end"),
     ("endpoint NAME [capacity=N]", "make an endpoint this shell holds and run can grant (64 messages)"),
     ("eps", "the shell's endpoints and whom they were granted to"),
     ("dmesg [LINES]", "the kernel log, or its last LINES lines"),
@@ -110,7 +119,7 @@ impl Hog {
 }
 
 /// What a line asks the shell to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
     /// A blank line: nothing.
     Nothing,
@@ -126,8 +135,10 @@ pub enum Command<'a> {
     Uptime,
     /// `kill PID`.
     Kill(Pid),
-    /// `run NAME [grant=EP:RIGHTS]...`: the name as typed, and the grants.
-    Run(&'a str, Grants<'a>),
+    /// `run [OPTIONS] PROG [ARGS]... [&]`.
+    Run(Run<'a>),
+    /// `wait PID`.
+    Wait(Pid),
     /// `endpoint NAME [capacity=N]`.
     Endpoint(&'a str, u32),
     /// `eps`.
@@ -161,31 +172,8 @@ pub enum ParseError<'a> {
     Usage(&'static str),
     /// An argument that must be a number is not one.
     NotANumber(&'static str, &'a str),
-    /// A word after `run NAME` that is not `grant=ENDPOINT:RIGHTS`.
-    NotAGrant(&'a str),
-}
-
-/// The `grant=ENDPOINT:RIGHTS` words after `run NAME`, each checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Grants<'a>(&'a str);
-
-impl<'a> Grants<'a> {
-    /// Each grant: the endpoint's name and the rights.
-    pub fn iter(self) -> impl Iterator<Item = (&'a str, Rights)> {
-        self.0.split_whitespace().filter_map(grant)
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// `word` as `grant=ENDPOINT:RIGHTS`, with at least one of the rights `r` and `w`.
-fn grant(word: &str) -> Option<(&str, Rights)> {
-    let (endpoint, letters) = word.strip_prefix("grant=")?.split_once(':')?;
-    let rights = sys::rights_from_letters(letters).ok()? & !sys::RIGHT_GRANT;
-    (!endpoint.is_empty() && rights != 0).then_some((endpoint, Rights::from_bits(rights as u32)))
+    /// A `run` line the shell cannot carry out as typed.
+    Run(RunError<'a>),
 }
 
 /// The command `line` asks for.
@@ -211,19 +199,13 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }
             _ => Err(ParseError::Usage("kill PID")),
         },
-        "run" => {
-            let (name, grants) = split_word(rest);
-            if name.is_empty() {
-                return Err(ParseError::Usage("run NAME [grant=EP:RIGHTS]..."));
+        "wait" => match (words().next(), words().nth(1)) {
+            (Some(pid), None) => {
+                pid.parse().map(Command::Wait).map_err(|_| ParseError::NotANumber("pid", pid))
             }
-            if let Some(bad) = grants.split_whitespace().find(|word| grant(word).is_none()) {
-                return Err(ParseError::NotAGrant(bad));
-            }
-            if grants.split_whitespace().count() > sys::MAX_SPAWN_GRANTS {
-                return Err(ParseError::Usage("run NAME [grant=EP:RIGHTS]... (at most 16 grants)"));
-            }
-            Ok(Command::Run(name, Grants(grants)))
-        }
+            _ => Err(ParseError::Usage("wait PID")),
+        },
+        "run" => run::parse(rest).map(Command::Run).map_err(ParseError::Run),
         "endpoint" => match (words().next(), words().nth(1), words().nth(2)) {
             (Some(name), None, None) => Ok(Command::Endpoint(name, DEFAULT_CAPACITY)),
             (Some(name), Some(capacity), None) => match capacity.strip_prefix("capacity=") {
@@ -336,9 +318,7 @@ impl fmt::Display for ParseError<'_> {
             ParseError::Unknown(name) => write!(f, "unknown command: {name} (try help)"),
             ParseError::Usage(usage) => write!(f, "usage: {usage}"),
             ParseError::NotANumber(what, text) => write!(f, "not a {what}: {text}"),
-            ParseError::NotAGrant(word) => {
-                write!(f, "not a grant: {word} (grant=ENDPOINT:RIGHTS, RIGHTS made of r and w)")
-            }
+            ParseError::Run(error) => error.fmt(f),
         }
     }
 }
@@ -346,6 +326,8 @@ impl fmt::Display for ParseError<'_> {
 #[cfg(test)]
 mod tests {
     use alloc::string::ToString;
+
+    use sdk::Rights;
 
     use super::*;
 
@@ -360,8 +342,7 @@ mod tests {
         assert_eq!(parse("mem"), Ok(Command::Mem));
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
-        assert_eq!(parse("run hello"), Ok(Command::Run("hello", Grants(""))));
-        assert_eq!(parse("run test/spinner"), Ok(Command::Run("test/spinner", Grants(""))));
+        assert_eq!(parse("wait 12"), Ok(Command::Wait(12)));
         assert_eq!(parse("dmesg"), Ok(Command::Dmesg(None)));
         assert_eq!(parse("dmesg 20"), Ok(Command::Dmesg(Some(20))));
         assert_eq!(parse("ls"), Ok(Command::Ls(None)));
@@ -422,7 +403,8 @@ mod tests {
             ("uptime now", "uptime"),
             ("kill", "kill PID"),
             ("kill 1 2", "kill PID"),
-            ("run", "run NAME [grant=EP:RIGHTS]..."),
+            ("wait", "wait PID"),
+            ("wait 1 2", "wait PID"),
             ("endpoint", "endpoint NAME [capacity=N]"),
             ("endpoint a 5", "endpoint NAME [capacity=N]"),
             ("endpoint a capacity=5 x", "endpoint NAME [capacity=N]"),
@@ -443,21 +425,40 @@ mod tests {
     }
 
     #[test]
-    fn run_takes_grants_of_read_and_write() {
-        let Ok(Command::Run("client", grants)) = parse("run client grant=counter:rw  grant=log:w") else {
-            panic!("{:?}", parse("run client grant=counter:rw grant=log:w"));
+    fn run_takes_options_then_the_program_its_arguments_and_an_ampersand() {
+        let run = |line| match parse(line) {
+            Ok(Command::Run(run)) => run,
+            other => panic!("{line}: {other:?}"),
         };
-        let grants: alloc::vec::Vec<_> = grants.iter().collect();
-        assert_eq!(grants, [("counter", Rights::READ | Rights::WRITE), ("log", Rights::WRITE)]);
-        for bad in ["b", "grant=counter", "grant=:rw", "grant=counter:x", "grant=counter:g", "grant=c:"] {
-            assert_eq!(parse(&alloc::format!("run a {bad}")), Err(ParseError::NotAGrant(bad)), "{bad}");
+        let plain = run("run hello");
+        assert_eq!((plain.program, plain.args.len(), plain.background), ("hello", 0, false));
+        assert_eq!(run("run test/spinner.wasm &").program, "test/spinner.wasm");
+        assert!(run("run test/spinner.wasm &").background);
+        let full = run("run --dir /tmp::/t --env HOME=/t --grant counter:rw --grant=log:w prog a b &");
+        assert_eq!(full.dirs, [Dir { host: "/tmp", guest: Some("/t") }]);
+        assert_eq!(full.env, [("HOME", "/t")]);
+        assert_eq!(full.grants, [("counter", Rights::READ | Rights::WRITE), ("log", Rights::WRITE)]);
+        assert_eq!((full.program, full.args.as_slice(), full.background), ("prog", &["a", "b"][..], true));
+        for (line, error) in [
+            ("run", alloc::format!("usage: {RUN_USAGE}")),
+            ("run &", alloc::format!("usage: {RUN_USAGE}")),
+            ("run --dir", "run: --dir needs a directory".into()),
+            (
+                "run --foo hello",
+                "run: unknown option --foo (the options are --dir, --env and --grant)".into(),
+            ),
+            ("run --env X hello", "run: not a variable: X (--env NAME=VALUE)".into()),
+            (
+                "run --grant e:rx hello",
+                "run: not a grant: e:rx (--grant ENDPOINT:RIGHTS, RIGHTS made of r and w)".into(),
+            ),
+            ("run hello grant=e:r", "".into()),
+        ] {
+            assert_eq!(parse(line).err().map(|e| e.to_string()).unwrap_or_default(), error, "{line}");
         }
-        assert_eq!(
-            parse("run a grant=e:rx").unwrap_err().to_string(),
-            "not a grant: grant=e:rx (grant=ENDPOINT:RIGHTS, RIGHTS made of r and w)"
-        );
-        let seventeen = alloc::format!("run a{}", " grant=e:r".repeat(17));
-        assert!(matches!(parse(&seventeen), Err(ParseError::Usage(_))));
+        assert_eq!(run("run hello grant=e:r").args, ["grant=e:r"], "the old syntax is an argument now");
+        let seventeen = alloc::format!("run{} a", " --grant e:r".repeat(17));
+        assert_eq!(parse(&seventeen), Err(ParseError::Run(RunError::TooMany("grants", 16))));
         assert_eq!(parse("endpoint counter"), Ok(Command::Endpoint("counter", DEFAULT_CAPACITY)));
         assert_eq!(parse("endpoint counter capacity=8"), Ok(Command::Endpoint("counter", 8)));
         assert_eq!(parse("endpoint c capacity=x"), Err(ParseError::NotANumber("capacity", "x")));
@@ -498,7 +499,10 @@ mod tests {
                 .replace("[-r]", "-r")
                 .replace("FROM", "a")
                 .replace(" TO", " b")
-                .replace("[grant=EP:RIGHTS]...", "grant=e:rw grant=f:r")
+                .replace("[OPTIONS]", "--dir /tmp --env A=1 --grant e:rw")
+                .replace("EP:RIGHTS", "e:rw")
+                .replace("PROG", "p")
+                .replace("[ARGS]...", "x y")
                 .replace("[capacity=N]", "capacity=8")
                 .replace("[-l|-w]", "-l")
                 .replace("PID", "1")
@@ -506,6 +510,8 @@ mod tests {
         };
         for (usage, _) in HELP {
             let line = example(usage).replace("FILE", "f").replace("TEXT", "t");
+            // An option of the command above it.
+            let line = if line.starts_with("  --") { alloc::format!("run {} p", line.trim()) } else { line };
             assert!(parse(&line).is_ok(), "{line}");
         }
     }

@@ -181,6 +181,11 @@ impl LineEditor {
         }
     }
 
+    /// Whether nothing is typed on the line (Ctrl-D means the end of input only then).
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty() && self.dropped == 0
+    }
+
     /// The line as it stands, with the terminal's cursor brought back to the editor's: what to
     /// print after a fresh prompt.
     pub fn redraw(&self) -> String {

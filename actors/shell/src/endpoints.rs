@@ -1,5 +1,5 @@
 //! The endpoints the shell makes and names (`endpoint NAME`), holds, and grants to the actors
-//! it starts (`run NAME grant=NAME:RIGHTS`), with whom it granted each to: what `eps` lists.
+//! it starts (`run --grant NAME:RIGHTS PROG`), with whom it granted each to: what `eps` lists.
 //! An endpoint lives as long as the shell holds it or an actor holds a grant of it.
 
 use alloc::format;
@@ -55,7 +55,9 @@ impl Endpoints {
         match Endpoint::create(capacity) {
             Ok(endpoint) => {
                 self.0.push(Named { name: name.into(), capacity, endpoint, granted: Vec::new() });
-                format!("endpoint {name}: {capacity} messages; grant it with run ACTOR grant={name}:RIGHTS\n")
+                format!(
+                    "endpoint {name}: {capacity} messages; grant it with run --grant {name}:RIGHTS PROG\n"
+                )
             }
             Err(error) => format!("endpoint: {error}\n"),
         }
@@ -108,7 +110,7 @@ impl Endpoints {
     }
 }
 
-/// `rights` as the letters `grant=` takes, GRANT left out (every grant the shell makes has it).
+/// `rights` as the letters `--grant` takes, GRANT left out (every grant the shell makes has it).
 pub fn letters(rights: Rights) -> String {
     format!("{}", sdk::sys::RightsLetters(rights.bits() as i32 & !sdk::sys::RIGHT_GRANT))
 }

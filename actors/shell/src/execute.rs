@@ -8,13 +8,13 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use sdk::rt::Instant;
-use sdk::{Endpoint, Error, Pid, System, sys};
+use sdk::{Endpoint, Error, Pid, System};
 
-use crate::bench;
-use crate::command::{self, Bench, Command, Grants, HELP, PsView};
+use crate::command::{self, Bench, Command, HELP, PsView, Run};
 use crate::endpoints::{self, Endpoints};
 use crate::files::{Files, NO_VFS};
-use crate::{MAX_LINE, format};
+use crate::start::{self, Stdio};
+use crate::{MAX_LINE, bench, foreground, format, outcome};
 
 /// What the shell acts through, and the processes it must not kill.
 #[derive(Debug)]
@@ -42,6 +42,11 @@ impl Shell {
         self.console = Some(pid);
     }
 
+    /// The `system` capability it acts through.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
     /// Carries out `line`; returns the text to print (empty, or whole lines).
     pub async fn execute(&self, line: &str) -> String {
         let command = match command::parse(line) {
@@ -59,7 +64,14 @@ impl Shell {
             Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),
             Command::Uptime => format::uptime(Instant::now().as_nanos().max(0) as u64),
             Command::Kill(pid) => self.kill(pid),
-            Command::Run(name, grants) => self.run(name, grants),
+            Command::Run(run) if run.background => self.background(&run),
+            Command::Run(run) => {
+                // Without a console: its output is collected, its input is at its end.
+                let mut shown = String::new();
+                let end = foreground::run(self, &run, None, &mut shown).await;
+                shown + &end.unwrap_or_default()
+            }
+            Command::Wait(pid) => outcome::wait(&self.system, pid, self.me).await,
             Command::Endpoint(name, capacity) => self.endpoints.borrow_mut().create(name, capacity),
             Command::Eps => {
                 let processes = self.system.processes().unwrap_or_default();
@@ -124,33 +136,37 @@ impl Shell {
         }
     }
 
-    fn run(&self, name: &str, grants: Grants<'_>) -> String {
-        let file = if name.ends_with(".wasm") { name.into() } else { format!("{name}.wasm") };
-        if file.len() > sys::MAX_SPAWN_NAME {
-            return format!("run: the file name is longer than {} bytes\n", sys::MAX_SPAWN_NAME);
-        }
-        let mut endpoints = self.endpoints.borrow_mut();
-        let capabilities: Result<Vec<_>, String> =
-            grants.iter().map(|(endpoint, rights)| endpoints.grant(endpoint, rights)).collect();
-        let capabilities = match capabilities {
-            Ok(capabilities) => capabilities,
-            Err(why) => return format!("run: {why}\n"),
-        };
-        match self.system.spawn_with(&file, capabilities) {
-            Ok(pid) if grants.is_empty() => format!(
-                "started {name} as pid {pid}, holding no capabilities (run NAME grant=ENDPOINT:RIGHTS \
-                 gives it some)\n"
+    /// `run ... &`: starts the program and says what it holds; its output goes to the console.
+    fn background(&self, run: &Run<'_>) -> String {
+        let name = run.program;
+        match self.start(run, None) {
+            Ok(pid) if run.grants.is_empty() => format!(
+                "started {name} as pid {pid}, holding no capabilities (--grant ENDPOINT:RIGHTS gives it some)\n"
             ),
             Ok(pid) => {
-                let mut given = Vec::new();
-                for (handle, (endpoint, rights)) in grants.iter().enumerate() {
-                    endpoints.granted(endpoint, pid, rights);
-                    given.push(format!("{handle} = {endpoint} ({})", endpoints::letters(rights)));
-                }
+                let given: Vec<String> = (run.grants.iter().enumerate())
+                    .map(|(handle, (endpoint, rights))| {
+                        format!("{handle} = {endpoint} ({})", endpoints::letters(*rights))
+                    })
+                    .collect();
                 format!("started {name} as pid {pid}, holding handles {}\n", given.join(", "))
             }
-            Err(error) => format!("run: {error}\n"),
+            Err(why) => why,
         }
+    }
+
+    /// Starts what `run` asks for, with `stdio` when the shell shows its streams; returns its
+    /// pid, or the line saying why nothing started.
+    pub fn start(&self, run: &Run<'_>, stdio: Option<Stdio>) -> Result<Pid, String> {
+        let mut endpoints = self.endpoints.borrow_mut();
+        let grants = run.grants.iter().map(|&(endpoint, rights)| endpoints.grant(endpoint, rights));
+        let grants = grants.collect::<Result<Vec<_>, String>>().map_err(|why| format!("run: {why}\n"))?;
+        let program = start::program(run, self.files.as_ref(), grants, stdio)?;
+        let pid = self.system.start(program).map_err(|error| format!("run: {error}\n"))?;
+        for &(endpoint, rights) in &run.grants {
+            endpoints.granted(endpoint, pid, rights);
+        }
+        Ok(pid)
     }
 }
 
@@ -170,6 +186,7 @@ fn failed(what: &'static str) -> impl FnOnce(Error) -> String {
 #[cfg(test)]
 mod tests {
     use sdk::rt::block_on;
+    use sdk::sys;
     use sdk_host::{BROKEN, HELLO, Kernel, SPINNER};
 
     use super::*;
@@ -192,11 +209,10 @@ mod tests {
         (kernel, shell)
     }
 
-    /// What `run` answers when it started `name` as `pid` with no grants.
+    /// What `run ... &` answers when it started `name` as `pid` with no grants.
     fn started(name: &str, pid: Pid) -> String {
         format!(
-            "started {name} as pid {pid}, holding no capabilities (run NAME grant=ENDPOINT:RIGHTS gives it \
-             some)\n"
+            "started {name} as pid {pid}, holding no capabilities (--grant ENDPOINT:RIGHTS gives it some)\n"
         )
     }
 
@@ -207,7 +223,7 @@ mod tests {
         assert_eq!(run(&shell, "eps"), "no endpoints yet: `endpoint NAME` makes one\n");
         assert_eq!(
             run(&shell, "endpoint box capacity=4"),
-            "endpoint box: 4 messages; grant it with run ACTOR grant=box:RIGHTS\n"
+            "endpoint box: 4 messages; grant it with run --grant box:RIGHTS PROG\n"
         );
         assert_eq!(run(&shell, "endpoint box"), "endpoint: box exists already (eps lists them)\n");
         assert!(run(&shell, "endpoint b/x").starts_with("endpoint: a name is 1 to 32 letters"));
@@ -215,7 +231,7 @@ mod tests {
         let handles = kernel.open_handles();
         let pid = kernel.pid() + 1;
         assert_eq!(
-            run(&shell, "run sender grant=box:w grant=log:rw"),
+            run(&shell, "run --grant box:w --grant log:rw sender &"),
             format!("started sender as pid {pid}, holding handles 0 = box (w), 1 = log (rw)\n")
         );
         assert_eq!(
@@ -224,7 +240,7 @@ mod tests {
             "the grants were derived and moved; the shell keeps its own"
         );
         assert_eq!(
-            run(&shell, "run sender grant=nobox:w"),
+            run(&shell, "run --grant nobox:w sender &"),
             "run: no endpoint named nobox (make one with `endpoint nobox`)\n"
         );
         let list = run(&shell, "eps");
@@ -309,8 +325,8 @@ mod tests {
         let (kernel, shell) = shell();
         // Pids come from one counter, and the hosted actor was the last process created.
         let (first, second) = (kernel.pid() + 1, kernel.pid() + 2);
-        assert_eq!(run(&shell, "run hello"), started("hello", first));
-        assert_eq!(run(&shell, "run spinner.wasm"), started("spinner.wasm", second));
+        assert_eq!(run(&shell, "run hello &"), started("hello", first));
+        assert_eq!(run(&shell, "run spinner.wasm &"), started("spinner.wasm", second));
         let table = run(&shell, "ps");
         assert!(table.starts_with("  PID  NAME"), "{table}");
         assert_eq!(table.lines().count(), 4, "the header, the actor and the two started: {table}");
@@ -329,13 +345,50 @@ mod tests {
         assert_eq!(run(&shell, "run bad"), "run: `bad.wasm` imports unknown function `env.nope`\n");
         let long = "x".repeat(252);
         assert_eq!(run(&shell, &format!("run {long}")), "run: the file name is longer than 255 bytes\n");
+        assert_eq!(run(&shell, "run nothing &"), "run: no file `nothing.wasm` in the ramdisk\n");
+        assert_eq!(
+            run(&shell, "run --dir /tmp hello"),
+            "run: --dir needs the vfs, which this shell is not granted\n"
+        );
+        assert_eq!(run(&shell, "ps").lines().count(), 2, "nothing was started");
+    }
+
+    #[test]
+    fn run_in_the_foreground_waits_for_the_end_and_says_how_it_ended() {
+        let (kernel, shell) = shell();
+        let pid = kernel.pid() + 1;
+        assert_eq!(run(&shell, "run hello"), "hello exited with status 0\n");
+        assert_eq!(state_of(&run(&shell, "ps"), pid, "hello").as_deref(), Some("exited 0"));
+        // Its log line is on the console, not in the answer: an SDK actor has no output stream.
+        let log = run(&shell, "dmesg");
+        assert!(log.contains(&format!("hello[{pid}]: hello")), "{log}");
+        assert_eq!(
+            run(&shell, "run hello.wasm a b"),
+            "hello exited with status 0\n",
+            "named as the kernel does"
+        );
+    }
+
+    #[test]
+    fn wait_says_how_a_background_process_ended() {
+        let (kernel, shell) = shell();
+        let (hello, spinner) = (kernel.pid() + 1, kernel.pid() + 2);
+        assert_eq!(run(&shell, "run hello &"), started("hello", hello));
+        assert_eq!(run(&shell, &format!("wait {hello}")), "hello exited with status 0\n");
+        assert_eq!(run(&shell, &format!("wait {hello}")), "hello exited with status 0\n", "and again");
+        assert_eq!(run(&shell, "run spinner &"), started("spinner", spinner));
+        run(&shell, &format!("kill {spinner}"));
+        assert_eq!(run(&shell, &format!("wait {spinner}")), "spinner was killed\n");
+        let me = kernel.pid();
+        assert_eq!(run(&shell, &format!("wait {me}")), format!("wait: {me} is this shell\n"));
+        assert_eq!(run(&shell, "wait 999"), "wait: no process has pid 999 (ps lists them)\n");
     }
 
     #[test]
     fn kill_ends_a_process_by_pid_and_spares_the_shell_and_its_console() {
         let (kernel, mut shell) = shell();
         let spinner = kernel.pid() + 1;
-        assert_eq!(run(&shell, "run spinner"), started("spinner", spinner));
+        assert_eq!(run(&shell, "run spinner &"), started("spinner", spinner));
         assert_eq!(state_of(&run(&shell, "ps"), spinner, "spinner").as_deref(), Some("ready"));
         assert_eq!(run(&shell, &format!("kill {spinner}")), format!("killed spinner (pid {spinner})\n"));
         assert_eq!(state_of(&run(&shell, "ps"), spinner, "spinner").as_deref(), Some("killed"));

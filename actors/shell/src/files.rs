@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use protocol::vfs::{DirEntry, Error, Kind, MAX_IO, Reply, Request, WriteMode};
-use sdk::Endpoint;
+use sdk::{Capability, Endpoint, Rights};
 
 /// Answer of the file commands when there is no vfs to ask.
 pub const NO_VFS: &str = "vfs is not available\n";
@@ -38,6 +38,12 @@ impl Files {
     /// A client sending its requests to `vfs`, the `vfs.req` endpoint.
     pub const fn new(vfs: Endpoint) -> Files {
         Files { vfs }
+    }
+
+    /// A capability on the vfs endpoint for a program the shell starts (WRITE and GRANT; the
+    /// shell needs GRANT on its own to make one).
+    pub fn capability(&self) -> Result<Capability, sdk::Error> {
+        self.vfs.capability(Rights::WRITE | Rights::GRANT)
     }
 
     /// `ls PATH`: every entry of the directory, a line each.

@@ -4,7 +4,8 @@
 //! files through the vfs actor. `help` lists them.
 //!
 //! Grants, in this order: `console.in:r`, `console.out:w`, `system:rw`, then optionally
-//! `vfs.req:w` (the file commands; without it they say the vfs is not available) and
+//! `vfs.req:wg` (the file commands, without it they say the vfs is not available; and GRANT to
+//! give programs `run` starts the vfs for their WASI file calls) and
 //! `ui.req:w` (everything shown on the console is mirrored on the display). The order is
 //! fixed: the display's endpoint counts as one only at grant 4, after the vfs's.
 //!
@@ -12,6 +13,9 @@
 //! - [`editor`]: typed bytes to lines (echo, cursor keys, history, Ctrl-C, the length limit).
 //! - [`command`]: a line to a [`command::Command`].
 //! - [`execute`]: carrying a command out through the `system` capability.
+//! - [`start`]: what `run` gives a program; [`foreground`]: a program run until it ends, its
+//!   streams shown ([`utf8`]) and fed; [`outcome`]: how a process ended, as `run` and `wait`
+//!   say it.
 //! - [`bench`]: the `bench` command: benchmark actors started and their figures shown.
 //! - [`files`]: the file commands as requests to the vfs; [`tree`]: those that change it.
 //! - [`format`]: tables, sizes and durations as text.
@@ -30,10 +34,14 @@ pub mod editor;
 pub mod endpoints;
 pub mod execute;
 pub mod files;
+pub mod foreground;
 pub mod format;
+pub mod outcome;
 pub mod session;
+pub mod start;
 pub mod terminal;
 pub mod tree;
+pub mod utf8;
 
 use sdk::{Endpoint, Error, Rights, System};
 

@@ -1,7 +1,7 @@
 //! [`Session`]: the conversation on the terminal. Bytes typed go in; what the terminal should
 //! show comes out: the echo, each command's answer and a fresh prompt. While a command runs,
 //! the session reads the console itself: Ctrl-C cancels the command, anything else typed is
-//! kept for after it.
+//! kept for after it; but a program run in the foreground reads what is typed (`foreground`).
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -16,12 +16,13 @@ use crate::MAX_LINE;
 use crate::command::{self, Command, PsView};
 use crate::editor::{Entry, LineEditor};
 use crate::execute::Shell;
+use crate::foreground::{self, Console};
 use crate::terminal::Output;
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
 /// To the top left, then clear the screen (ANSI; `ui_server` draws it too).
-const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+pub(crate) const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
 
 /// Opcode of the console service's messages of typed bytes.
 pub const TYPED: u32 = sdk::sys::CONSOLE_INPUT;
@@ -33,7 +34,7 @@ const INTERRUPT: u8 = 0x03;
 const WATCH_PERIOD: Duration = Duration::from_secs(1);
 
 /// What a cancelled command shows.
-const CANCELLED: &str = "^C\n";
+pub(crate) const CANCELLED: &str = "^C\n";
 
 /// The line editor and the shell behind it.
 #[derive(Debug)]
@@ -101,7 +102,8 @@ impl Session {
 impl Session {
     /// Carries out `line`, unless a Ctrl-C arrives first; what else is typed meanwhile goes on
     /// `ahead`, to be read after the answer (see [`interrupt`]). `ps -w` shows its tables on
-    /// `out` as it goes; every other command's answer is returned.
+    /// `out` as it goes, and a program run in the foreground its output, while it takes what
+    /// is typed; every other command's answer is returned.
     async fn run(
         &self,
         line: &str,
@@ -109,11 +111,17 @@ impl Session {
         out: &mut impl Output,
     ) -> Result<String, Error> {
         let Some(input) = &self.input else { return Ok(self.shell.execute(line).await) };
-        if command::parse(line) == Ok(Command::Ps(PsView::Watch)) {
-            return match select(self.watch_processes(out), interrupt(input, ahead)).await {
-                Either::Left(failed) => Err(failed),
-                Either::Right(()) => Ok(CANCELLED.into()),
-            };
+        match command::parse(line) {
+            Ok(Command::Ps(PsView::Watch)) => {
+                return match select(self.watch_processes(out), interrupt(input, ahead)).await {
+                    Either::Left(failed) => Err(failed),
+                    Either::Right(()) => Ok(CANCELLED.into()),
+                };
+            }
+            Ok(Command::Run(run)) if !run.background => {
+                return foreground::run(&self.shell, &run, Some(Console { input, ahead }), out).await;
+            }
+            _ => {}
         }
         Ok(match select(self.shell.execute(line), interrupt(input, ahead)).await {
             Either::Left(answer) => answer,
