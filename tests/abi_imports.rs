@@ -1,12 +1,12 @@
 //! Every module the build packs into the ramdisk (the actors, the SDK's and the raw WAT test
-//! modules) imports only host functions the `minimalos-abi` crate declares, each with the
-//! crate's signature: an actor built against a stale SDK, or a test module with a typo, fails
-//! here rather than at its spawn. (The modules whose point is to be refused are named below.)
+//! modules, the WASI programs) imports only host functions and WASI functions the
+//! `minimalos-abi` crate declares, each with the crate's signature: an actor built against a
+//! stale SDK, or a test module with a typo, fails here rather than at its spawn. (The modules whose point is to be refused are named below.)
 
 use std::io::Read;
 
 use minimalos::artifacts;
-use minimalos_abi::{MODULE, ValType, host_function};
+use minimalos_abi::{ValType, import as declared_import};
 use wasmparser::{FuncType, Parser, Payload, TypeRef};
 
 /// Test modules that import what the kernel must refuse, and why.
@@ -55,7 +55,7 @@ fn function_imports(wasm: &[u8]) -> Result<Vec<Imported>, String> {
 
 /// What is wrong with `import`, if anything.
 fn mismatch(import: &Imported) -> Option<String> {
-    let declared = (import.module == MODULE).then(|| host_function(&import.name)).flatten();
+    let declared = declared_import(&import.module, &import.name);
     let Some(declared) = declared else {
         return Some(format!(
             "imports `{}.{}`, which the ABI crate does not declare",

@@ -40,7 +40,9 @@ pub fn run_actor(bytes: &[u8], grants: Vec<Capability>) {
     let mut processes = ProcessTable::new();
     // Smaller than the default, so a module cannot make one run allocate gigabytes.
     let limits = Limits { memory_pages: 32, ..Limits::default() };
-    let Ok(process) = spawn_wasm(&mut executor, &mut processes, "fuzz", bytes, limits, Given::grants(grants), None) else {
+    let Ok(process) =
+        spawn_wasm(&mut executor, &mut processes, "fuzz", bytes, limits, Given::grants(grants), None)
+    else {
         return;
     };
     for _ in 0..ROUNDS {
