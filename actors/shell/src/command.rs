@@ -30,6 +30,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("  --env NAME=VALUE", "an environment variable"),
     ("  --grant EP:RIGHTS", "an endpoint of `endpoint` (r, w)"),
     ("wait PID", "wait for a process to end"),
+    ("time LINE", "run LINE, then say how long it took"),
     ("endpoint NAME [capacity=N]", "make an endpoint this shell holds and run can grant (64 messages)"),
     ("eps", "the shell's endpoints and whom they were granted to"),
     ("dmesg [LINES]", "the kernel log, or its last LINES lines"),
@@ -139,6 +140,8 @@ pub enum Command<'a> {
     Run(Run<'a>),
     /// `wait PID`.
     Wait(Pid),
+    /// `time LINE`: the line to run and time (not itself a `time`).
+    Time(&'a str),
     /// `endpoint NAME [capacity=N]`.
     Endpoint(&'a str, u32),
     /// `eps`.
@@ -206,6 +209,11 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             _ => Err(ParseError::Usage("wait PID")),
         },
         "run" => run::parse(rest).map(Command::Run).map_err(ParseError::Run),
+        // One level: a nested `time` would only time the timing.
+        "time" => match split_word(rest).0 {
+            "" | "time" => Err(ParseError::Usage("time LINE")),
+            _ => Ok(Command::Time(rest)),
+        },
         "endpoint" => match (words().next(), words().nth(1), words().nth(2)) {
             (Some(name), None, None) => Ok(Command::Endpoint(name, DEFAULT_CAPACITY)),
             (Some(name), Some(capacity), None) => match capacity.strip_prefix("capacity=") {
@@ -343,6 +351,9 @@ mod tests {
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
         assert_eq!(parse("wait 12"), Ok(Command::Wait(12)));
+        assert_eq!(parse("time run wasi_hello a"), Ok(Command::Time("run wasi_hello a")));
+        assert_eq!(parse("time"), Err(ParseError::Usage("time LINE")));
+        assert_eq!(parse("time time ps"), Err(ParseError::Usage("time LINE")));
         assert_eq!(parse("dmesg"), Ok(Command::Dmesg(None)));
         assert_eq!(parse("dmesg 20"), Ok(Command::Dmesg(Some(20))));
         assert_eq!(parse("ls"), Ok(Command::Ls(None)));

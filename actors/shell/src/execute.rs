@@ -2,6 +2,7 @@
 //! file commands) and returns what to print. Every failure, the kernel's included, becomes a
 //! line of text: nothing a line says can end the shell.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -72,6 +73,11 @@ impl Shell {
                 shown + &end.unwrap_or_default()
             }
             Command::Wait(pid) => outcome::wait(&self.system, pid, self.me).await,
+            Command::Time(timed) => {
+                let start = Instant::now();
+                let answer = Box::pin(self.execute(timed)).await;
+                answer + &format::took(start.elapsed())
+            }
             Command::Endpoint(name, capacity) => self.endpoints.borrow_mut().create(name, capacity),
             Command::Eps => {
                 let processes = self.system.processes().unwrap_or_default();
@@ -295,6 +301,8 @@ mod tests {
         assert_eq!(run(&shell, "echo hi there"), "hi there\n");
         assert_eq!(run(&shell, "bogus"), "unknown command: bogus (try help)\n");
         assert_eq!(run(&shell, "kill"), "usage: kill PID\n");
+        let timed = run(&shell, "time echo timed");
+        assert!(timed.starts_with("timed\ntime: ") && timed.ends_with("s\n"), "{timed}");
         let help = run(&shell, "help");
         for (usage, _) in HELP {
             assert!(help.contains(usage), "{usage} missing from help");

@@ -102,6 +102,11 @@ pub fn duration(ns: u64) -> String {
     }
 }
 
+/// What `time` adds after the answer of the line it ran.
+pub fn took(time: core::time::Duration) -> String {
+    format!("time: {}\n", duration(time.as_nanos() as u64))
+}
+
 /// A size in bytes, in the largest binary unit that keeps it at least 1 (one decimal above KiB).
 pub fn size(bytes: u64) -> String {
     let tenths = |unit: u64| (u128::from(bytes) * 10 / u128::from(unit)) % 10;

@@ -3,21 +3,22 @@
 //! the session reads the console itself: Ctrl-C cancels the command, anything else typed is
 //! kept for after it; but a program run in the foreground reads what is typed (`foreground`).
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 
 use core::time::Duration;
 
-use sdk::rt::{Either, Ticker, select};
+use sdk::rt::{Either, Instant, Ticker, select};
 use sdk::{Endpoint, Error};
 
-use crate::MAX_LINE;
 use crate::command::{self, Command, PsView};
 use crate::editor::{Entry, LineEditor};
 use crate::execute::Shell;
 use crate::foreground::{self, Console};
 use crate::terminal::Output;
+use crate::{MAX_LINE, format};
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
@@ -111,6 +112,11 @@ impl Session {
         out: &mut impl Output,
     ) -> Result<String, Error> {
         let Some(input) = &self.input else { return Ok(self.shell.execute(line).await) };
+        if let Ok(Command::Time(timed)) = command::parse(line) {
+            let start = Instant::now();
+            let answer = Box::pin(self.run(timed, ahead, out)).await?;
+            return Ok(answer + &format::took(start.elapsed()));
+        }
         match command::parse(line) {
             Ok(Command::Ps(PsView::Watch)) => {
                 return match select(self.watch_processes(out), interrupt(input, ahead)).await {
