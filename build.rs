@@ -79,10 +79,11 @@ fn main() {
         files.push((format!("{name}.wasm"), built));
     }
     // Every crate of `programs/` is a plain `std` binary, and a binary keeps its package's name.
+    let mut programs = None;
     for name in crates_in(&root.join("programs"), |_| true) {
-        let built =
-            cross_build(&root, &name, PROGRAM_TARGET, &[], &PROGRAM_C_ENV).join(format!("{name}.wasm"));
-        files.push((format!("{name}.wasm"), built));
+        let dir = cross_build(&root, &name, PROGRAM_TARGET, &[], &PROGRAM_C_ENV);
+        files.push((format!("{name}.wasm"), dir.join(format!("{name}.wasm"))));
+        programs = Some(dir);
     }
     // Every `NAME.c` beside them is a whole C program (a folder would be taken for a crate).
     for name in c_programs(&root.join("programs")) {
@@ -136,6 +137,9 @@ fn main() {
     println!("cargo:rustc-env=MINIMALOS_RAMDISK={}", under_root(&ramdisk));
     println!("cargo:rustc-env=MINIMALOS_TEST_RAMDISK={}", under_root(&test_ramdisk));
     println!("cargo:rustc-env=MINIMALOS_TEST_WASM={}", under_root(&test_wasm));
+    if let Some(programs) = programs {
+        println!("cargo:rustc-env=MINIMALOS_PROGRAMS={}", under_root(&programs));
+    }
 }
 
 /// Builds `package` for `target` in release mode with `features` and the environment variables

@@ -47,6 +47,11 @@ pub fn test_module(name: &str) -> PathBuf {
     built(env!("MINIMALOS_TEST_WASM")).join(format!("{name}.wasm"))
 }
 
+/// The Rust program `name` of `programs/`, built for `wasm32-wasip1` as the ramdisks hold it.
+pub fn program(name: &str) -> PathBuf {
+    built(env!("MINIMALOS_PROGRAMS")).join(format!("{name}.wasm"))
+}
+
 /// `limine/limine.conf`, the boot configuration both loaders read.
 pub fn limine_conf() -> PathBuf {
     repo_root().join("limine/limine.conf")
@@ -59,7 +64,9 @@ mod tests {
     #[test]
     fn every_artifact_is_under_this_checkout() {
         let root = repo_root();
-        for path in [kernel(), loader(), ramdisk(), test_ramdisk(), test_module("spinner")] {
+        for path in
+            [kernel(), loader(), ramdisk(), test_ramdisk(), test_module("spinner"), program("wasi_hello")]
+        {
             assert!(path.starts_with(&root), "{} is not under {}", path.display(), root.display());
         }
     }

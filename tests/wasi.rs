@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use minimalos::artifacts;
-use minimalos::bench::ask;
+use minimalos::bench::{ask, parse_throughput, parse_time, start_to_exit_us};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
 use common::{BOOT_TIMEOUT, image, test_dir};
@@ -35,6 +35,8 @@ const KEPT: &str = "written before the flood";
 #[derive(Default)]
 struct Session {
     answers: Vec<(&'static str, String)>,
+    /// The whole console, once the session is over.
+    console: String,
 }
 
 impl Session {
@@ -54,6 +56,7 @@ fn session() -> &'static Session {
         let mut machine = Machine::boot(&options).map_err(|e| format!("cannot start QEMU: {e}"))?;
         let mut session = Session::default();
         let driven = drive(&mut machine, &mut session);
+        session.console = machine.output();
         let _ = machine.save_log(&test_dir().join(LOG));
         machine.kill();
         driven.map(|()| session).map_err(|e| format!("{e}; see build/test/{LOG}"))
@@ -74,7 +77,8 @@ fn drive(machine: &mut Machine, session: &mut Session) -> Result<(), String> {
         ("errors", "run test/wasi_errors"),
         ("kept", "cat /tmp/kept.txt"),
         ("c", "run --env C_CHECK=from-the-shell c_check /tmp"),
-        ("sqlite", "run sqlite_demo /tmp"),
+        ("sqlite", "time run sqlite_demo /tmp"),
+        ("read throughput", "run wasi_bench read /hello.wasm"),
     ] {
         session.answers.push((label, ask(machine, line, RUN_TIMEOUT)?));
     }
@@ -260,4 +264,21 @@ fn sqlite_gives_the_same_checksum_as_on_the_host() {
     assert!(host.contains("rows=10000 checksum="), "the host printed {host:?}");
     assert!(answer.contains(&format!("{host}\r\n")), "the host printed {host:?}; MinimalOS:\n{answer}");
     assert!(answer.contains("sqlite_demo exited with status 0"), "{answer}");
+}
+
+#[test]
+fn make_bench_reads_its_wasi_figures_off_the_console() {
+    let session = session();
+    // Start to exit of the hello world, from the kernel's log; SQLite's run from `time`.
+    let start_to_exit = start_to_exit_us(&session.console, "wasi_hello.wasm");
+    assert!(start_to_exit.is_some_and(|us| us > 0), "see build/test/{LOG}");
+    let sqlite = session.answer("sqlite");
+    assert!(parse_time(sqlite).is_some_and(|ns| ns > 0), "{sqlite}");
+    let read = session.answer("read throughput");
+    let (bytes, ns) = parse_throughput(read, "read").unwrap_or_else(|| panic!("{read}"));
+    assert!(ns > 0, "{read}");
+    // The size `wasi_check` read the same file at.
+    let check = session.answer("check");
+    let size = check.lines().find_map(|l| l.strip_prefix("read /hello.wasm: ")?.strip_suffix(" bytes"));
+    assert_eq!(Some(bytes.to_string().as_str()), size, "{read}\n{check}");
 }

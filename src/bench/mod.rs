@@ -20,6 +20,9 @@ mod files;
 mod plots;
 mod samples;
 mod scripted;
+mod wasi;
+
+pub use wasi::{parse_throughput, parse_time, start_to_exit_us};
 
 pub use answers::{
     ConsoleFigures, IpcFigures, PathFigures, Percentiles, SpawnFigures, parse_console, parse_ipc,
@@ -106,6 +109,8 @@ struct Results {
     console: Option<ConsoleFigures>,
     /// Every sample of the runs that logged them, the shell's and `actors/bench.msh`'s.
     series: Vec<Series>,
+    /// WASI programs: start to exit, throughput, SQLite.
+    wasi: Option<wasi::WasiFigures>,
 }
 
 impl Results {
@@ -162,6 +167,9 @@ impl Results {
                 series.insert(name.into(), json!({"runs": runs, "samples": samples.len(), "ns": ns}));
             }
             put("series", Value::Object(series));
+        }
+        if let Some(wasi) = &self.wasi {
+            put("wasi", wasi.json());
         }
         if let Some(console) = &self.console {
             put(
@@ -259,6 +267,9 @@ impl Results {
                 console.lines, console.wall_ms, console.ui_server_cpu_ms
             );
         }
+        if let Some(wasi) = &self.wasi {
+            md += &wasi.markdown();
+        }
         md
     }
 }
@@ -296,6 +307,10 @@ pub fn run(history: &[PathBuf]) -> Result<PathBuf, String> {
     eprintln!("bench: booting the benchmark image ({BENCH_CMDLINE}) under {}", accel.name());
     let mut machine = boot("bench", Some(BENCH_CMDLINE), accel, GdbServer::Off)?;
     let measured = shell_benchmarks(&mut machine, &mut results)
+        .and_then(|()| {
+            results.wasi = Some(wasi::measure(&mut machine)?);
+            Ok(())
+        })
         .and_then(|()| scripted::run(&mut machine, &artifacts::repo_root().join(scripted::SCRIPT)));
     let log = dir.join("bench.serial.log");
     let _ = machine.save_log(&log);
@@ -304,6 +319,9 @@ pub fn run(history: &[PathBuf]) -> Result<PathBuf, String> {
     // After QEMU has stopped, so that it does not share the CPU with the host's runs.
     if let Some(interp) = &mut results.interp {
         interp.host = interp::run_on_host(interp.engine, &artifacts::test_module("bench_interp"))?;
+    }
+    if let Some(wasi) = &mut results.wasi {
+        wasi.wasmtime = wasi::sqlite_under_wasmtime();
     }
 
     let json = results.json();

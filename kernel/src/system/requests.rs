@@ -8,6 +8,7 @@ use super::native_ipc;
 use crate::proc::{PROCESSES, Pid, Process};
 use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
+use crate::time::clock;
 use crate::wasm::requests::{self, Request, SpawnFailure};
 use crate::wasm::{self, limits::Limits, spawn::Given};
 
@@ -48,6 +49,7 @@ fn serve_spawn(
     given: Given,
     parent: &Arc<Process>,
 ) -> Result<Pid, SpawnFailure> {
+    let tsc = crate::arch::cpu::rdtsc();
     let result = match disk.and_then(|d| d.get(file)) {
         _ if !parent.may_start_child() => Err(SpawnFailure::TooManyChildren(parent.limits().children)),
         None => Err(SpawnFailure::NoSuchFile(file.into())),
@@ -61,7 +63,10 @@ fn serve_spawn(
         }
     };
     match &result {
-        Ok(pid) => log::info!("init: started {file} as pid {pid} on request"),
+        Ok(pid) => {
+            let micros = clock::cycles_to_nanos(crate::arch::cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
+            log::info!("init: started {file} as pid {pid} on request in {micros} us")
+        }
         Err(why) => log::warn!("init: {}[{}] asked for {file}: {why}", parent.name(), parent.pid()),
     }
     result
