@@ -378,6 +378,7 @@ mod tests {
     use crate::execute::own_pid;
     use crate::files::Files;
     use crate::session::Session;
+    use crate::session::tests::shown;
 
     /// A WASI program: writes its arguments, its environment (each string ends with a NUL) and
     /// its preopened directories' names (each then `;`) to standard output, copies standard
@@ -467,12 +468,6 @@ mod tests {
         let (kernel, shell) = shell();
         let input = Endpoint::create(8).unwrap();
         (kernel, Session::with_input(shell, input.clone()), input)
-    }
-
-    fn shown(session: &mut Session, typed: &[u8]) -> String {
-        let mut out = String::new();
-        block_on(session.type_in(typed, &mut out)).unwrap();
-        out
     }
 
     #[test]

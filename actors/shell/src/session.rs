@@ -177,7 +177,7 @@ pub fn terminal_text(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use sdk::System;
     use sdk::rt::block_on;
     use sdk::sys;
@@ -203,7 +203,8 @@ mod tests {
         (kernel, Session::with_input(shell, input.clone()), input)
     }
 
-    fn shown(session: &mut Session, typed: &[u8]) -> String {
+    /// What the terminal shows after `typed` (the foreground tests type through it too).
+    pub(crate) fn shown(session: &mut Session, typed: &[u8]) -> String {
         let mut out = String::new();
         block_on(session.type_in(typed, &mut out)).unwrap();
         out
