@@ -77,6 +77,9 @@ fn drive(machine: &mut Machine, session: &mut Session) -> Result<(), String> {
         ("errors", "run test/wasi_errors"),
         ("kept", "cat /tmp/kept.txt"),
         ("c", "run --env C_CHECK=from-the-shell c_check /tmp"),
+        ("copy program", "cp /wasi_hello.wasm /tmp/hi.wasm"),
+        ("from tmp", "run /tmp/hi x"),
+        ("missing program", "run /tmp/none.wasm"),
         ("sqlite", "time run sqlite_demo /tmp"),
         ("read throughput", "run wasi_bench read /hello.wasm"),
     ] {
@@ -281,4 +284,13 @@ fn make_bench_reads_its_wasi_figures_off_the_console() {
     let check = session.answer("check");
     let size = check.lines().find_map(|l| l.strip_prefix("read /hello.wasm: ")?.strip_suffix(" bytes"));
     assert_eq!(Some(bytes.to_string().as_str()), size, "{read}\n{check}");
+}
+
+#[test]
+fn a_program_runs_from_a_vfs_path_too() {
+    let answer = session().answer("from tmp");
+    assert!(answer.contains("Hello from Rust std on MinimalOS!\r\nargs: x\r\n"), "{answer}");
+    assert!(answer.contains(" exited with status 0\r\n"), "{answer}");
+    let missing = session().answer("missing program");
+    assert!(missing.contains("cannot read `/tmp/none.wasm` from the vfs: ENOENT"), "{missing}");
 }

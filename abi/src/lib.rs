@@ -13,7 +13,7 @@ mod wasi;
 pub use console_line::PartialLine;
 pub use host::{HOST_FUNCTIONS, HostFunction, ValType, WASI_FUNCTIONS, host_function, import};
 pub use records::{IpcFigures, MemInfo, ProcRecord, WaitEntry};
-pub use start::{MAX_START_DIRS, MAX_START_SPEC, STDIO_DATA, SpecError, StartEntry};
+pub use start::{MAX_START_DIRS, MAX_START_MODULE, MAX_START_SPEC, STDIO_DATA, SpecError, StartEntry};
 pub use wasi::WASI_MODULE;
 
 /// The import module every host function lives in.

@@ -8,13 +8,17 @@
 
 /// Most bytes a start spec may take.
 pub const MAX_START_SPEC: usize = 64 * 1024;
+/// Largest module `sys_proc_start` reads from a vfs path.
+pub const MAX_START_MODULE: usize = 16 * 1024 * 1024;
 /// Most directories one program may be given.
 pub const MAX_START_DIRS: usize = 16;
 
 /// One thing a started program is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartEntry<'a> {
-    /// The module to run: a file name in the ramdisk, as `sys_proc_spawn` takes it. Once, first.
+    /// The module to run: a file name in the ramdisk, as `sys_proc_spawn` takes it, or an
+    /// absolute vfs path (at most [`MAX_START_MODULE`] bytes), read through the
+    /// [`StartEntry::Files`] endpoint. Exactly once.
     Program(&'a str),
     /// The next argument after the program's name (WASI `args_get`).
     Arg(&'a [u8]),

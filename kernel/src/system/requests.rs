@@ -18,8 +18,9 @@ pub use crate::wasm::requests::pending;
 pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
     while let Some(request) = requests::next() {
         match request {
-            Request::Spawn { file, given, parent, reply } => {
-                reply.answer(serve_spawn(executor, disk, &file, *given, &parent))
+            Request::Spawn { file, code, given, parent, reply } => {
+                let bytes = code.as_deref().or_else(|| disk.and_then(|d| d.get(&file)));
+                reply.answer(serve_spawn(executor, bytes, &file, *given, &parent))
             }
             Request::NativeIpc { round_trips, asker, reply } => {
                 let (sink, who) = (reply.clone(), asker.clone());
@@ -42,20 +43,23 @@ fn refused(asker: &Process, why: native_ipc::PingPongError) {
     log::warn!("{}[{}]: native IPC benchmark: {why}", asker.name(), asker.pid());
 }
 
+/// Starts `bytes`, the module `file`, for `parent` (`None`: the ramdisk has no such file).
 fn serve_spawn(
     executor: &mut Executor,
-    disk: Option<&Ramdisk<'static>>,
+    bytes: Option<&[u8]>,
     file: &str,
     given: Given,
     parent: &Arc<Process>,
 ) -> Result<Pid, SpawnFailure> {
     let tsc = crate::arch::cpu::rdtsc();
-    let result = match disk.and_then(|d| d.get(file)) {
+    let result = match bytes {
         _ if !parent.may_start_child() => Err(SpawnFailure::TooManyChildren(parent.limits().children)),
         None => Err(SpawnFailure::NoSuchFile(file.into())),
         Some(bytes) => {
             let mut processes = PROCESSES.lock();
-            let name = file.trim_end_matches(".wasm");
+            // A vfs path's module is named by its file, as a ramdisk module by its path.
+            let name = if file.starts_with('/') { file.rsplit('/').next().unwrap_or(file) } else { file };
+            let name = name.trim_end_matches(".wasm");
             let limits = Limits::for_child_of(parent);
             wasm::spawn_wasm(executor, &mut processes, name, bytes, limits, given, Some(parent))
                 .map(|child| child.pid())

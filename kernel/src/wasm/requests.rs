@@ -7,6 +7,7 @@ use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::Poll;
 use futures_util::task::AtomicWaker;
@@ -27,6 +28,8 @@ pub enum SpawnFailure {
     TooManyChildren(u32),
     /// What the program was to be given cannot be.
     Start { file: String, why: super::wasi::StartError },
+    /// The module at a vfs path could not be read.
+    Unreadable { file: String, errno: super::wasi::Errno },
 }
 
 impl core::fmt::Display for SpawnFailure {
@@ -38,14 +41,22 @@ impl core::fmt::Display for SpawnFailure {
                 write!(f, "the actor already has {limit} live children, its limit")
             }
             Self::Start { file, why } => write!(f, "`{file}`: {why}"),
+            Self::Unreadable { file, errno } => write!(f, "cannot read `{file}` from the vfs: {errno}"),
         }
     }
 }
 
 /// One request and where its answer goes.
 pub enum Request {
-    /// Start the ramdisk module `file` as a child of `parent`, with what it is `given`.
-    Spawn { file: String, given: Box<Given>, parent: Arc<Process>, reply: Reply<Result<Pid, SpawnFailure>> },
+    /// Start the module `file` as a child of `parent`, with what it is `given`: the ramdisk's
+    /// file of that name, or `code` when it comes from elsewhere (a vfs path).
+    Spawn {
+        file: String,
+        code: Option<Vec<u8>>,
+        given: Box<Given>,
+        parent: Arc<Process>,
+        reply: Reply<Result<Pid, SpawnFailure>>,
+    },
     /// Run the native IPC benchmark for `round_trips`; `None` if it failed (the loop logs why,
     /// naming `asker`).
     NativeIpc { round_trips: u32, asker: Arc<Process>, reply: Reply<Option<IpcFigures>> },
@@ -97,10 +108,16 @@ async fn ask<T>(make: impl FnOnce(Reply<T>) -> Request) -> T {
     .await
 }
 
-/// Starts the ramdisk module `file` as a new actor with what it is `given`, a child of
-/// `parent`, once the executor loop gets to it; the reason is returned when it cannot start.
-pub async fn spawn(file: String, given: Given, parent: Arc<Process>) -> Result<Pid, SpawnFailure> {
-    ask(|reply| Request::Spawn { file, given: Box::new(given), parent, reply }).await
+/// Starts the module `file` (the ramdisk's, or `code`) as a new actor with what it is
+/// `given`, a child of `parent`, once the executor loop gets to it; the reason is returned when
+/// it cannot start.
+pub async fn spawn(
+    file: String,
+    code: Option<Vec<u8>>,
+    given: Given,
+    parent: Arc<Process>,
+) -> Result<Pid, SpawnFailure> {
+    ask(|reply| Request::Spawn { file, code, given: Box::new(given), parent, reply }).await
 }
 
 /// Runs the kernel-native ping-pong for `round_trips` and returns its figures; `None` if it

@@ -8,13 +8,14 @@ use alloc::vec::Vec;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
-    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MAX_START_SPEC, MEM_INFO_LEN as MEM_INFO,
-    MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_READY, PROC_RECORD, PROC_RUNNING,
-    PROC_TRAPPED, ProcRecord, StartEntry,
+    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MAX_START_MODULE, MAX_START_SPEC,
+    MEM_INFO_LEN as MEM_INFO, MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_READY,
+    PROC_RECORD, PROC_RUNNING, PROC_TRAPPED, ProcRecord, StartEntry,
 };
 
-use super::{HostResult, arg_i32, arg_i64, i32_result, i64_result};
+use super::{HostError, HostResult, arg_i32, arg_i64, i32_result, i64_result};
 use crate::cap::{Handle, Object, Rights};
+use crate::mem::kmem::Charge;
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
 use crate::time::clock;
 use crate::wasm::SpawnError;
@@ -24,6 +25,7 @@ use crate::wasm::guest::{Guest, GuestRange};
 use crate::wasm::handoff;
 use crate::wasm::requests;
 use crate::wasm::spawn::Given;
+use crate::wasm::wasi::{self, StartError};
 use crate::{klog, mem};
 
 /// Checks that the caller's `handle` is a `system` capability with `rights`.
@@ -250,11 +252,17 @@ fn start(ctx: &ActorContext, guest: &mut Guest<'_>, spec: &[u8], err: GuestRange
     let refused = refused.or_else(|| given.start.check().err());
     let spawned = match refused {
         Some(why) => Err(requests::SpawnFailure::Start { file: file.clone(), why }),
-        None => {
-            let _blocked = ctx.process.waiting(Wait::Kernel);
-            handoff::block_on(ctx, requests::spawn(file, given, ctx.process.clone()))
-                .map_err(|_| ctx.ended())?
-        }
+        None => match module_from_vfs(ctx, &file, &given)? {
+            Err(failure) => Err(failure),
+            Ok(module) => {
+                let _blocked = ctx.process.waiting(Wait::Kernel);
+                // The module's charge holds until the spawn has made what it needs of it.
+                let (code, _charge) =
+                    module.map_or((None, None), |(bytes, charge)| (Some(bytes), Some(charge)));
+                handoff::block_on(ctx, requests::spawn(file, code, given, ctx.process.clone()))
+                    .map_err(|_| ctx.ended())?
+            }
+        },
     };
     match spawned {
         Ok(pid) => {
@@ -273,17 +281,44 @@ fn start(ctx: &ActorContext, guest: &mut Guest<'_>, spec: &[u8], err: GuestRange
             }
             let code = match failure {
                 requests::SpawnFailure::NoSuchFile(_) => E_NOT_FOUND,
+                requests::SpawnFailure::Unreadable { errno: wasi::Errno::NOENT, .. } => E_NOT_FOUND,
+                requests::SpawnFailure::Unreadable { errno: wasi::Errno::NOMEM, .. } => {
+                    super::errors::E_NO_MEMORY
+                }
                 requests::SpawnFailure::TooManyChildren(_) => super::errors::E_LIMIT,
                 requests::SpawnFailure::Spawn {
                     error: SpawnError::NoHeap { .. } | SpawnError::KernelMemory { .. },
                     ..
                 } => super::errors::E_NO_MEMORY,
-                requests::SpawnFailure::Spawn { .. } | requests::SpawnFailure::Start { .. } => {
-                    E_INVALID_ARGUMENT
-                }
+                requests::SpawnFailure::Spawn { .. }
+                | requests::SpawnFailure::Start { .. }
+                | requests::SpawnFailure::Unreadable { .. } => E_INVALID_ARGUMENT,
             };
             i64_result(code.into())
         }
+    }
+}
+
+/// The module at `file` when it is a vfs path (absolute), read through the vfs `given` moves
+/// to the program, and charged to the caller while it is held; `None` for a ramdisk name.
+fn module_from_vfs(
+    ctx: &ActorContext,
+    file: &str,
+    given: &Given,
+) -> Result<Result<Option<(Vec<u8>, Charge)>, requests::SpawnFailure>, HostError> {
+    if !file.starts_with('/') {
+        return Ok(Ok(None));
+    }
+    let Some(files) = &given.start.files else {
+        let why = StartError::DirsWithoutFiles;
+        return Ok(Err(requests::SpawnFailure::Start { file: file.into(), why }));
+    };
+    match wasi::vfs::read_file(ctx, files, file, MAX_START_MODULE) {
+        Ok(module) => Ok(Ok(Some(module))),
+        Err(wasi::Fail::Errno(errno)) => {
+            Ok(Err(requests::SpawnFailure::Unreadable { file: file.into(), errno }))
+        }
+        Err(wasi::Fail::Host(stop)) => Err(stop),
     }
 }
 

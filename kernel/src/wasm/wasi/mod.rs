@@ -30,7 +30,7 @@ mod readdir;
 mod rights;
 mod start;
 mod stdio;
-mod vfs;
+pub mod vfs;
 
 pub use errno::Errno;
 pub use start::{Start, StartError, Wasi};

@@ -3,15 +3,48 @@
 //! `Endpoint::call` does, with the same opcodes and encoding). The message and the endpoint
 //! the reply comes back on are charged to the program.
 
-use protocol::vfs::{Reply, Request, Response};
+use alloc::vec::Vec;
+
+use protocol::vfs::{Kind, MAX_IO, Reply, Request, Response};
 
 use super::{Errno, Fail};
 use crate::cap::{Capability, Object, Rights};
 use crate::ipc::{Message, Payload};
+use crate::mem::kmem::Charge;
 use crate::proc::Wait;
 use crate::wasm::actor::ActorContext;
 use crate::wasm::handoff;
 use minimalos_abi::{REPLY, REQUEST};
+
+/// The whole file at the vfs path `path`, if it is at most `most` bytes (`EFBIG` if larger),
+/// read in pieces of one request each; its bytes are charged to the caller while it holds them.
+pub fn read_file(
+    ctx: &ActorContext,
+    vfs: &Capability,
+    path: &str,
+    most: usize,
+) -> Result<(Vec<u8>, Charge), Fail> {
+    let Reply::Stat(metadata) = call(ctx, vfs, &Request::Stat { path: path.into() })? else {
+        return Err(Errno::IO.into());
+    };
+    if metadata.kind == Kind::Dir {
+        return Err(Errno::ISDIR.into());
+    }
+    let size = usize::try_from(metadata.size).ok().filter(|&size| size <= most).ok_or(Errno::FBIG)?;
+    let charge = ctx.process.account().charge(size as u64).map_err(Errno::from)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size).map_err(|_| Errno::NOMEM)?;
+    while bytes.len() < size {
+        let request = Request::Read { path: path.into(), offset: bytes.len() as u64, len: MAX_IO };
+        match call(ctx, vfs, &request)? {
+            // The file shrank meanwhile: what was read is the module.
+            Reply::Data(data) if data.is_empty() => break,
+            Reply::Data(data) => bytes.extend_from_slice(&data[..data.len().min(size - bytes.len())]),
+            _ => return Err(Errno::IO.into()),
+        }
+    }
+    Ok((bytes, charge))
+}
 
 /// Sends `request` to the vfs behind `vfs` and waits for its answer.
 pub fn call(ctx: &ActorContext, vfs: &Capability, request: &Request) -> Result<Reply, Fail> {
