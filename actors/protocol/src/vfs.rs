@@ -38,8 +38,17 @@
 //! **Paths** are absolute, at most [`MAX_PATH`] bytes, with components of at most [`MAX_NAME`]
 //! bytes and no NUL. They are normalised before use: empty components (`//`, a trailing `/`)
 //! and `.` are dropped, `..` removes the component before it (at `/` it stays at `/`). Only
-//! paths strictly inside `/tmp` can be created, written, truncated, renamed or removed; every
-//! other change gets [`Error::ReadOnly`].
+//! paths strictly inside `/tmp` can be created, written, truncated, renamed, removed or given
+//! times; every other change gets [`Error::ReadOnly`].
+//!
+//! **Times.** Every file and directory has the two times of [`Metadata`], in nanoseconds since
+//! 1970-01-01 UTC on the kernel's wall clock. One made in `/tmp` starts with both set to when
+//! it was made; a write or truncate sets a file's `modified`, and making, removing or renaming
+//! an entry sets its directory's `modified` (both directories' for a rename; the entry moved
+//! keeps its own times). Reads and listings never set `accessed`, as on a `noatime` mount, so
+//! a read changes nothing: only [`Request::SetTimes`] does. The ramdisk's files and
+//! directories, `/` and `/tmp` start with the time the server started: the image is built to
+//! be the same bytes every time, so the ramdisk has no other honest time.
 //!
 //! Requests are answered one at a time, in the order they arrive; a request that does not
 //! decode gets [`Error::Malformed`]. The server ends once no client holds the endpoint's
@@ -134,6 +143,16 @@ pub enum Request {
         /// Its new length.
         size: u64,
     },
+    /// Sets the times of the file or directory `path` (inside `/tmp`; see the module's "Times"): each
+    /// given one replaces the old, `None` leaves it as it is. Answered with [`Reply::Done`].
+    SetTimes {
+        /// The file or directory.
+        path: String,
+        /// The new [`Metadata::accessed`].
+        accessed: Option<u64>,
+        /// The new [`Metadata::modified`].
+        modified: Option<u64>,
+    },
 }
 
 /// Where [`Request::Write`] puts its bytes.
@@ -169,7 +188,7 @@ pub enum Reply {
         /// Whether entries follow the last one of this page.
         more: bool,
     },
-    /// The directory was made, or the entry removed.
+    /// The change was made: a directory made, an entry removed or renamed, times set.
     Done,
 }
 
@@ -189,9 +208,17 @@ pub struct Metadata {
     pub kind: Kind,
     /// A file's length in bytes; a directory's number of entries.
     pub size: u64,
+    /// The access time, in nanoseconds since 1970-01-01 UTC: when it was made (for the
+    /// ramdisk: when the server started) or what [`Request::SetTimes`] last set; reads do not
+    /// change it.
+    pub accessed: u64,
+    /// The modification time, in nanoseconds since 1970-01-01 UTC: when a file's bytes or a
+    /// directory's entries last changed, or what [`Request::SetTimes`] last set.
+    pub modified: u64,
 }
 
-/// One entry of a directory listing.
+/// One entry of a directory listing: no times, so a page holds more entries (ask
+/// [`Request::Stat`] for them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirEntry {
     /// The entry's name within the directory (no `/`).
@@ -256,5 +283,36 @@ impl fmt::Display for Kind {
             Kind::File => "file",
             Kind::Dir => "directory",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+
+    #[test]
+    fn set_times_comes_last_so_earlier_requests_keep_their_encoding() {
+        let truncate = postcard::to_allocvec(&Request::Truncate { path: "/".into(), size: 2 }).unwrap();
+        assert_eq!(truncate, [7, 1, b'/', 2]);
+        let set = Request::SetTimes { path: "/tmp/a".into(), accessed: Some(1), modified: None };
+        let bytes = postcard::to_allocvec(&set).unwrap();
+        assert_eq!(bytes, [&[8, 6][..], b"/tmp/a", &[1, 1, 0]].concat());
+        assert_eq!(postcard::from_bytes::<Request>(&bytes).unwrap(), set);
+    }
+
+    #[test]
+    fn metadata_carries_both_times() {
+        let metadata = Metadata { kind: Kind::Dir, size: 3, accessed: 1, modified: u64::MAX };
+        let bytes = postcard::to_allocvec(&metadata).unwrap();
+        assert_eq!(bytes, [&[1, 3, 1][..], &[0xff; 9], &[1]].concat(), "varints, after kind and size");
+        assert_eq!(postcard::from_bytes::<Metadata>(&bytes).unwrap(), metadata);
+    }
+
+    #[test]
+    fn a_dir_entry_carries_no_times() {
+        let entry = DirEntry { name: "a".into(), kind: Kind::File, size: 5 };
+        assert_eq!(postcard::to_allocvec(&entry).unwrap(), vec![1, b'a', 0, 5]);
     }
 }

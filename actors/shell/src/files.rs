@@ -227,7 +227,8 @@ mod tests {
             Request::Mkdir { .. }
             | Request::Remove { .. }
             | Request::Rename { .. }
-            | Request::Truncate { .. } => Err(Error::ReadOnly),
+            | Request::Truncate { .. }
+            | Request::SetTimes { .. } => Err(Error::ReadOnly),
         }
     }
 

@@ -1,7 +1,11 @@
 //! The file system as plain data: the ramdisk's tree (read-only; file bytes are read from the
 //! archive when asked for) with the in-memory `/tmp` beside it, and each request of the
-//! protocol as a method. No IPC here: the server loop in `lib.rs` feeds it requests and sends
-//! back its answers, so everything below is tested on the host.
+//! protocol as a method. No IPC and no clock here: the server loop in `lib.rs` feeds it
+//! requests with the time each arrived and sends back its answers, so everything below is
+//! tested on the host, at times the tests choose.
+//!
+//! Every node carries its [`Times`] (see [`times`]); the operations here set `modified` where
+//! they change a file's bytes or a directory's entries.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -15,6 +19,10 @@ use protocol::vfs::{
 
 use crate::path;
 use crate::ustar::{Entry, EntryKind, Image};
+
+mod times;
+
+use times::Times;
 
 /// The writable directory's name in `/`.
 const TMP: &str = "tmp";
@@ -30,8 +38,14 @@ const ENTRY_OVERHEAD: usize = 13;
 /// A directory's entries, by name.
 type Dir = BTreeMap<String, Node>;
 
-/// A file or directory.
-enum Node {
+/// A file or directory: what it holds, and its times.
+struct Node {
+    body: Body,
+    times: Times,
+}
+
+/// What a node holds.
+enum Body {
     /// A directory.
     Dir(Dir),
     /// A ramdisk file, read from the archive when asked for.
@@ -46,11 +60,27 @@ enum Node {
 }
 
 impl Node {
+    /// A node made at `now`.
+    fn new(body: Body, now: u64) -> Node {
+        Node { body, times: Times::new(now) }
+    }
+
     fn metadata(&self) -> Metadata {
+        let (kind, size) = match &self.body {
+            Body::Dir(entries) => (Kind::Dir, entries.len() as u64),
+            Body::Archived { size, .. } => (Kind::File, *size),
+            Body::Memory(bytes) => (Kind::File, bytes.len() as u64),
+        };
+        let Times { accessed, modified } = self.times;
+        Metadata { kind, size, accessed, modified }
+    }
+
+    /// A `/tmp` file's bytes and times, to change them; an error for anything else.
+    fn memory_mut(&mut self) -> Result<(&mut Vec<u8>, &mut Times), Error> {
         match self {
-            Node::Dir(entries) => Metadata { kind: Kind::Dir, size: entries.len() as u64 },
-            Node::Archived { size, .. } => Metadata { kind: Kind::File, size: *size },
-            Node::Memory(bytes) => Metadata { kind: Kind::File, size: bytes.len() as u64 },
+            Node { body: Body::Memory(bytes), times } => Ok((bytes, times)),
+            Node { body: Body::Dir(_), .. } => Err(Error::IsADirectory),
+            Node { body: Body::Archived { .. }, .. } => Err(Error::ReadOnly),
         }
     }
 }
@@ -66,35 +96,38 @@ pub struct Fs<I> {
 
 impl<I: Image> Fs<I> {
     /// The files and directories `entries` of the archive `image`, and an empty `/tmp` that
-    /// holds up to `capacity` bytes.
-    pub fn new(image: I, entries: &[Entry], capacity: u64) -> Fs<I> {
+    /// holds up to `capacity` bytes, all with the times `now`: when the server started, in
+    /// nanoseconds since 1970-01-01 UTC.
+    pub fn new(image: I, entries: &[Entry], capacity: u64, now: u64) -> Fs<I> {
         let mut root = Dir::new();
-        root.insert(TMP.into(), Node::Dir(Dir::new()));
+        root.insert(TMP.into(), Node::new(Body::Dir(Dir::new()), now));
         for entry in entries {
-            add_archived(&mut root, entry);
+            add_archived(&mut root, entry, now);
         }
-        Fs { image, root: Node::Dir(root), used: 0, capacity }
+        Fs { image, root: Node::new(Body::Dir(root), now), used: 0, capacity }
     }
 
-    /// Carries out `request`.
-    pub fn handle(&mut self, request: Request) -> Response {
+    /// Carries out `request`, which arrived at `now` (nanoseconds since 1970-01-01 UTC): the
+    /// time given to what it makes or changes.
+    pub fn handle(&mut self, request: Request, now: u64) -> Response {
         match request {
             Request::Read { path, offset, len } => self.read(&path, offset, len),
-            Request::Write { path, mode, data } => self.write(&path, mode, &data),
+            Request::Write { path, mode, data } => self.write(&path, mode, &data, now),
             Request::Stat { path } => Ok(Reply::Stat(lookup(&self.root, &path::parse(&path)?)?.metadata())),
             Request::List { path, after } => self.list(&path, after.as_deref()),
-            Request::Mkdir { path } => self.mkdir(&path),
-            Request::Remove { path } => self.remove(&path),
-            Request::Rename { from, to } => self.rename(&from, &to),
-            Request::Truncate { path, size } => self.truncate(&path, size),
+            Request::Mkdir { path } => self.mkdir(&path, now),
+            Request::Remove { path } => self.remove(&path, now),
+            Request::Rename { from, to } => self.rename(&from, &to, now),
+            Request::Truncate { path, size } => self.truncate(&path, size, now),
+            Request::SetTimes { path, accessed, modified } => self.set_times(&path, accessed, modified),
         }
     }
 
     fn read(&self, path: &str, offset: u64, len: u32) -> Response {
         let len = len.min(MAX_IO) as usize;
-        let data = match lookup(&self.root, &path::parse(path)?)? {
-            Node::Dir(_) => return Err(Error::IsADirectory),
-            Node::Archived { offset: start, size } => {
+        let data = match &lookup(&self.root, &path::parse(path)?)?.body {
+            Body::Dir(_) => return Err(Error::IsADirectory),
+            Body::Archived { offset: start, size } => {
                 let mut buf = vec![0; size.saturating_sub(offset).min(len as u64) as usize];
                 if !buf.is_empty() {
                     // Inside the archive (offset < size), so the sum does not overflow.
@@ -102,7 +135,7 @@ impl<I: Image> Fs<I> {
                 }
                 buf
             }
-            Node::Memory(bytes) => {
+            Body::Memory(bytes) => {
                 let skip = usize::try_from(offset).unwrap_or(usize::MAX);
                 bytes.iter().skip(skip).take(len).copied().collect()
             }
@@ -110,17 +143,12 @@ impl<I: Image> Fs<I> {
         Ok(Reply::Data(data))
     }
 
-    fn write(&mut self, path: &str, mode: WriteMode, data: &[u8]) -> Response {
+    fn write(&mut self, path: &str, mode: WriteMode, data: &[u8], now: u64) -> Response {
         let (parent, name) = tmp_path(path)?;
         let (used, capacity) = (self.used, self.capacity);
-        let dir = dir_mut(&mut self.root, &parent)?;
-        let existing = match dir.get_mut(name) {
-            None => None,
-            Some(Node::Memory(bytes)) => Some(bytes),
-            Some(Node::Dir(_)) => return Err(Error::IsADirectory),
-            Some(Node::Archived { .. }) => return Err(Error::ReadOnly),
-        };
-        let old_len = existing.as_ref().map_or(0, |bytes| bytes.len() as u64);
+        let (dir, dir_times) = dir_mut(&mut self.root, &parent)?;
+        let existing = dir.get_mut(name).map(Node::memory_mut).transpose()?;
+        let old_len = existing.as_ref().map_or(0, |(bytes, _)| bytes.len() as u64);
         let len = data.len() as u64;
         let (start, new_len) = match mode {
             WriteMode::Truncate => (0, len),
@@ -132,12 +160,19 @@ impl<I: Image> Fs<I> {
         // At most the new length, which is within the capacity: it fits a usize.
         let start = usize::try_from(start).map_err(|_| Error::NoSpace)?;
         match existing {
-            Some(bytes) if mode == WriteMode::Truncate => *bytes = copy_of(data)?,
-            Some(bytes) => put(bytes, start, data)?,
+            Some((bytes, times)) => {
+                if mode == WriteMode::Truncate {
+                    *bytes = copy_of(data)?;
+                } else {
+                    put(bytes, start, data)?;
+                }
+                times.modified = now;
+            }
             None => {
                 let mut bytes = Vec::new();
                 put(&mut bytes, start, data)?;
-                dir.insert(name.into(), Node::Memory(bytes));
+                dir.insert(name.into(), Node::new(Body::Memory(bytes), now));
+                dir_times.modified = now;
             }
         }
         self.used = used;
@@ -145,7 +180,7 @@ impl<I: Image> Fs<I> {
     }
 
     fn list(&self, path: &str, after: Option<&str>) -> Response {
-        let Node::Dir(children) = lookup(&self.root, &path::parse(path)?)? else {
+        let Body::Dir(children) = &lookup(&self.root, &path::parse(path)?)?.body else {
             return Err(Error::NotADirectory);
         };
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
@@ -156,47 +191,50 @@ impl<I: Image> Fs<I> {
                 return Ok(Reply::Entries { entries, more: true });
             };
             budget = left;
-            let Metadata { kind, size } = node.metadata();
+            let Metadata { kind, size, .. } = node.metadata();
             entries.push(DirEntry { name: name.clone(), kind, size });
         }
         Ok(Reply::Entries { entries, more: false })
     }
 
-    fn mkdir(&mut self, path: &str) -> Response {
+    fn mkdir(&mut self, path: &str, now: u64) -> Response {
         let (parent, name) = tmp_path(path)?;
         let (used, capacity) = (self.used, self.capacity);
-        let dir = dir_mut(&mut self.root, &parent)?;
+        let (dir, dir_times) = dir_mut(&mut self.root, &parent)?;
         if dir.contains_key(name) {
             return Err(Error::AlreadyExists);
         }
         let used = charge(used, capacity, 0, entry_cost(name))?;
-        dir.insert(name.into(), Node::Dir(Dir::new()));
+        dir.insert(name.into(), Node::new(Body::Dir(Dir::new()), now));
+        dir_times.modified = now;
         self.used = used;
         Ok(Reply::Done)
     }
 
-    fn remove(&mut self, path: &str) -> Response {
+    fn remove(&mut self, path: &str, now: u64) -> Response {
         let (parent, name) = tmp_path(path)?;
-        let dir = dir_mut(&mut self.root, &parent)?;
-        let contents = match dir.get(name) {
+        let (dir, dir_times) = dir_mut(&mut self.root, &parent)?;
+        let contents = match dir.get(name).map(|node| &node.body) {
             None => return Err(Error::NotFound),
-            Some(Node::Dir(entries)) if !entries.is_empty() => return Err(Error::NotEmpty),
-            Some(Node::Dir(_)) => 0,
-            Some(Node::Memory(bytes)) => bytes.len() as u64,
-            Some(Node::Archived { .. }) => return Err(Error::ReadOnly),
+            Some(Body::Dir(entries)) if !entries.is_empty() => return Err(Error::NotEmpty),
+            Some(Body::Dir(_)) => 0,
+            Some(Body::Memory(bytes)) => bytes.len() as u64,
+            Some(Body::Archived { .. }) => return Err(Error::ReadOnly),
         };
         dir.remove(name);
+        dir_times.modified = now;
         self.used = self.used.saturating_sub(contents + entry_cost(name));
         Ok(Reply::Done)
     }
 }
 
 impl<I: Image> Fs<I> {
-    fn rename(&mut self, from: &str, to: &str) -> Response {
+    /// Moves `from` to `to`; the node keeps its times, and both directories are modified.
+    fn rename(&mut self, from: &str, to: &str, now: u64) -> Response {
         let ((from_dir, from_name), (to_dir, to_name)) = (tmp_path(from)?, tmp_path(to)?);
         let moving = lookup(&self.root, &from_dir)
             .and_then(|dir| lookup(dir, &[from_name]))
-            .map(|node| matches!(node, Node::Dir(_)))?;
+            .map(|node| matches!(node.body, Body::Dir(_)))?;
         let (from_full, to_full) =
             ([from_dir.as_slice(), &[from_name]].concat(), [to_dir.as_slice(), &[to_name]].concat());
         if from_full == to_full {
@@ -206,32 +244,34 @@ impl<I: Image> Fs<I> {
             return Err(Error::InvalidArgument);
         }
         // What `to` holds now, which the move replaces: checked before anything changes.
-        let replaced = match (moving, dir_mut(&mut self.root, &to_dir)?.get(to_name)) {
+        let (to_entries, _) = dir_mut(&mut self.root, &to_dir)?;
+        let replaced = match (moving, to_entries.get(to_name).map(|node| &node.body)) {
             (_, None) => 0,
-            (false, Some(Node::Memory(bytes))) => bytes.len() as u64 + entry_cost(to_name),
-            (false, Some(Node::Dir(_))) => return Err(Error::IsADirectory),
-            (true, Some(Node::Dir(entries))) if entries.is_empty() => entry_cost(to_name),
-            (true, Some(Node::Dir(_))) => return Err(Error::NotEmpty),
+            (false, Some(Body::Memory(bytes))) => bytes.len() as u64 + entry_cost(to_name),
+            (false, Some(Body::Dir(_))) => return Err(Error::IsADirectory),
+            (true, Some(Body::Dir(entries))) if entries.is_empty() => entry_cost(to_name),
+            (true, Some(Body::Dir(_))) => return Err(Error::NotEmpty),
             (true, Some(_)) => return Err(Error::NotADirectory),
-            (false, Some(Node::Archived { .. })) => return Err(Error::ReadOnly),
+            (false, Some(Body::Archived { .. })) => return Err(Error::ReadOnly),
         };
         let freed = replaced + entry_cost(from_name);
         let used = charge(self.used, self.capacity, freed, entry_cost(to_name))?;
-        let node = dir_mut(&mut self.root, &from_dir)?.remove(from_name).ok_or(Error::NotFound)?;
-        dir_mut(&mut self.root, &to_dir)?.insert(to_name.into(), node);
+        let (dir, dir_times) = dir_mut(&mut self.root, &from_dir)?;
+        let node = dir.remove(from_name).ok_or(Error::NotFound)?;
+        dir_times.modified = now;
+        // Still there: `to` is not inside what moved (checked above).
+        let (dir, dir_times) = dir_mut(&mut self.root, &to_dir)?;
+        dir.insert(to_name.into(), node);
+        dir_times.modified = now;
         self.used = used;
         Ok(Reply::Done)
     }
 
-    fn truncate(&mut self, path: &str, size: u64) -> Response {
+    fn truncate(&mut self, path: &str, size: u64, now: u64) -> Response {
         let (parent, name) = tmp_path(path)?;
         let (used, capacity) = (self.used, self.capacity);
-        let bytes = match dir_mut(&mut self.root, &parent)?.get_mut(name) {
-            None => return Err(Error::NotFound),
-            Some(Node::Memory(bytes)) => bytes,
-            Some(Node::Dir(_)) => return Err(Error::IsADirectory),
-            Some(Node::Archived { .. }) => return Err(Error::ReadOnly),
-        };
+        let (dir, _) = dir_mut(&mut self.root, &parent)?;
+        let (bytes, times) = dir.get_mut(name).ok_or(Error::NotFound)?.memory_mut()?;
         let used = charge(used, capacity, bytes.len() as u64, size)?;
         // Within the capacity, so it fits a usize.
         let new_len = usize::try_from(size).map_err(|_| Error::NoSpace)?;
@@ -239,6 +279,7 @@ impl<I: Image> Fs<I> {
             bytes.try_reserve(new_len - bytes.len()).map_err(|_| Error::NoSpace)?;
         }
         bytes.resize(new_len, 0);
+        times.modified = now;
         self.used = used;
         Ok(Reply::Written { size })
     }
@@ -247,7 +288,8 @@ impl<I: Image> Fs<I> {
 /// Adds an archive entry to the tree, with the directories above it. Entries that cannot be
 /// placed are left out: names that are not valid paths, anything under `tmp` (the memory
 /// directory's place), a path through a file, and a name already taken (the first entry wins).
-fn add_archived(root: &mut Dir, entry: &Entry) {
+/// Every node gets the times `now`.
+fn add_archived(root: &mut Dir, entry: &Entry, now: u64) {
     let Ok(parts) = path::normalise(&entry.name) else { return };
     let Some((name, dirs)) = parts.split_last() else { return };
     if parts.first() == Some(&TMP) {
@@ -255,35 +297,35 @@ fn add_archived(root: &mut Dir, entry: &Entry) {
     }
     let mut dir = root;
     for part in dirs {
-        let Node::Dir(children) = dir.entry((*part).into()).or_insert_with(|| Node::Dir(Dir::new())) else {
-            return;
-        };
+        let node = dir.entry((*part).into()).or_insert_with(|| Node::new(Body::Dir(Dir::new()), now));
+        let Body::Dir(children) = &mut node.body else { return };
         dir = children;
     }
-    let node = match entry.kind {
-        EntryKind::File { offset, size } => Node::Archived { offset, size },
-        EntryKind::Dir => Node::Dir(Dir::new()),
+    let body = match entry.kind {
+        EntryKind::File { offset, size } => Body::Archived { offset, size },
+        EntryKind::Dir => Body::Dir(Dir::new()),
     };
-    dir.entry((*name).into()).or_insert(node);
+    dir.entry((*name).into()).or_insert(Node::new(body, now));
 }
 
 /// The node `parts` leads to from `node`.
 fn lookup<'a>(mut node: &'a Node, parts: &[&str]) -> Result<&'a Node, Error> {
     for part in parts {
-        let Node::Dir(children) = node else { return Err(Error::NotADirectory) };
+        let Body::Dir(children) = &node.body else { return Err(Error::NotADirectory) };
         node = children.get(*part).ok_or(Error::NotFound)?;
     }
     Ok(node)
 }
 
-/// The entries of the directory `parts` leads to from `node`, to change them.
-fn dir_mut<'a>(mut node: &'a mut Node, parts: &[&str]) -> Result<&'a mut Dir, Error> {
+/// The entries of the directory `parts` leads to from `node`, to change them, and its times,
+/// to mark the change.
+fn dir_mut<'a>(mut node: &'a mut Node, parts: &[&str]) -> Result<(&'a mut Dir, &'a mut Times), Error> {
     for part in parts {
-        let Node::Dir(children) = node else { return Err(Error::NotADirectory) };
+        let Body::Dir(children) = &mut node.body else { return Err(Error::NotADirectory) };
         node = children.get_mut(*part).ok_or(Error::NotFound)?;
     }
     match node {
-        Node::Dir(children) => Ok(children),
+        Node { body: Body::Dir(children), times } => Ok((children, times)),
         _ => Err(Error::NotADirectory),
     }
 }

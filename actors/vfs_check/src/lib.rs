@@ -112,7 +112,7 @@ async fn read_back(vfs: &Endpoint) -> Result<String, Why> {
 /// Stat knows the new file and its size.
 async fn stat_file(vfs: &Endpoint) -> Result<String, Why> {
     match ask(vfs, &stat(FILE)).await? {
-        Ok(Reply::Stat(Metadata { kind: Kind::File, size })) if size == TEXT.len() as u64 => {
+        Ok(Reply::Stat(Metadata { kind: Kind::File, size, .. })) if size == TEXT.len() as u64 => {
             Ok(format!("file, {size} bytes"))
         }
         other => Err(format!("answered {other:?}")),

@@ -10,6 +10,10 @@ use crate::ustar::{self, Image};
 
 const HELLO: &[u8] = b"\0asm hello";
 
+/// When the file systems below start, and when the functions below act, so that everything has
+/// these times; the tests about times act at later ones.
+const NOW: u64 = 1_700_000_000_000_000_000;
+
 /// A file system over an archive like the ramdisk's, with a `/tmp` of `capacity` bytes.
 fn fs_with(capacity: u64) -> Fs<Vec<u8>> {
     let big: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
@@ -19,7 +23,7 @@ fn fs_with(capacity: u64) -> Fs<Vec<u8>> {
     );
     let scan = ustar::scan(&image, image.len() as u64);
     assert!(scan.intact);
-    Fs::new(image, &scan.entries, capacity)
+    Fs::new(image, &scan.entries, capacity, NOW)
 }
 
 fn fs() -> Fs<Vec<u8>> {
@@ -27,21 +31,21 @@ fn fs() -> Fs<Vec<u8>> {
 }
 
 fn read(fs: &mut Fs<impl Image>, path: &str, offset: u64, len: u32) -> Result<Vec<u8>, Error> {
-    match fs.handle(Request::Read { path: path.into(), offset, len })? {
+    match fs.handle(Request::Read { path: path.into(), offset, len }, NOW)? {
         Reply::Data(bytes) => Ok(bytes),
         other => panic!("Read answered {other:?}"),
     }
 }
 
 fn write(fs: &mut Fs<impl Image>, path: &str, mode: WriteMode, data: &[u8]) -> Result<u64, Error> {
-    match fs.handle(Request::Write { path: path.into(), mode, data: data.to_vec() })? {
+    match fs.handle(Request::Write { path: path.into(), mode, data: data.to_vec() }, NOW)? {
         Reply::Written { size } => Ok(size),
         other => panic!("Write answered {other:?}"),
     }
 }
 
 fn stat(fs: &mut Fs<impl Image>, path: &str) -> Result<Metadata, Error> {
-    match fs.handle(Request::Stat { path: path.into() })? {
+    match fs.handle(Request::Stat { path: path.into() }, NOW)? {
         Reply::Stat(metadata) => Ok(metadata),
         other => panic!("Stat answered {other:?}"),
     }
@@ -53,7 +57,7 @@ fn list_page(
     path: &str,
     after: Option<&str>,
 ) -> Result<(Vec<DirEntry>, bool), Error> {
-    match fs.handle(Request::List { path: path.into(), after: after.map(String::from) })? {
+    match fs.handle(Request::List { path: path.into(), after: after.map(String::from) }, NOW)? {
         Reply::Entries { entries, more } => Ok((entries, more)),
         other => panic!("List answered {other:?}"),
     }
@@ -72,19 +76,21 @@ fn names(fs: &mut Fs<impl Image>, path: &str) -> Result<Vec<String>, Error> {
 }
 
 fn mkdir(fs: &mut Fs<impl Image>, path: &str) -> Result<(), Error> {
-    fs.handle(Request::Mkdir { path: path.into() }).map(|reply| assert_eq!(reply, Reply::Done))
+    fs.handle(Request::Mkdir { path: path.into() }, NOW).map(|reply| assert_eq!(reply, Reply::Done))
 }
 
 fn remove(fs: &mut Fs<impl Image>, path: &str) -> Result<(), Error> {
-    fs.handle(Request::Remove { path: path.into() }).map(|reply| assert_eq!(reply, Reply::Done))
+    fs.handle(Request::Remove { path: path.into() }, NOW).map(|reply| assert_eq!(reply, Reply::Done))
 }
 
+/// What `Stat` tells of a file of `size` bytes with the times `NOW`.
 fn file(size: u64) -> Metadata {
-    Metadata { kind: Kind::File, size }
+    Metadata { kind: Kind::File, size, accessed: NOW, modified: NOW }
 }
 
+/// What `Stat` tells of a directory of `size` entries with the times `NOW`.
 fn dir(size: u64) -> Metadata {
-    Metadata { kind: Kind::Dir, size }
+    Metadata { kind: Kind::Dir, size, accessed: NOW, modified: NOW }
 }
 
 #[test]
@@ -340,7 +346,7 @@ fn long_listings_come_in_pages_that_each_fit_in_a_message() {
     let mut pages = 0;
     let mut seen: Vec<String> = Vec::new();
     loop {
-        let reply = fs.handle(Request::List { path: "/tmp".into(), after: seen.last().cloned() });
+        let reply = fs.handle(Request::List { path: "/tmp".into(), after: seen.last().cloned() }, NOW);
         let encoded = msg::encode(&reply).unwrap();
         assert!(encoded.len() <= sdk::sys::MAX_PAYLOAD, "a page of {} bytes", encoded.len());
         let Ok(Reply::Entries { entries, more }) = reply else { panic!("{reply:?}") };
@@ -395,7 +401,7 @@ fn archive_entries_that_cannot_be_placed_are_left_out() {
         &["tmp"],
     );
     let scan = ustar::scan(&image, image.len() as u64);
-    let mut fs = Fs::new(image, &scan.entries, TMP_CAPACITY);
+    let mut fs = Fs::new(image, &scan.entries, TMP_CAPACITY, NOW);
     assert_eq!(names(&mut fs, "/").unwrap(), ["a", "dir", "escaped", "tmp"]);
     assert_eq!(names(&mut fs, "/tmp").unwrap(), Vec::<String>::new());
     assert_eq!(read(&mut fs, "/a", 0, 10).unwrap(), b"first");
@@ -408,13 +414,13 @@ fn an_unreadable_ramdisk_gives_io_errors() {
     let image = archive(&[("hello.wasm", HELLO)], &[]);
     let scan = ustar::scan(&image, image.len() as u64);
     // The archive shrank after the scan: its bytes can no longer be read.
-    let mut fs = Fs::new(Vec::new(), &scan.entries, TMP_CAPACITY);
+    let mut fs = Fs::new(Vec::new(), &scan.entries, TMP_CAPACITY, NOW);
     assert_eq!(read(&mut fs, "/hello.wasm", 0, 4), Err(Error::Io));
     assert_eq!(stat(&mut fs, "/hello.wasm").unwrap(), file(HELLO.len() as u64));
 }
 
 fn rename(fs: &mut Fs<impl Image>, from: &str, to: &str) -> Result<(), Error> {
-    fs.handle(Request::Rename { from: from.into(), to: to.into() }).map(drop)
+    fs.handle(Request::Rename { from: from.into(), to: to.into() }, NOW).map(drop)
 }
 
 #[test]
@@ -469,7 +475,7 @@ fn rename_refuses_what_posix_refuses_and_changes_nothing() {
 fn truncate_cuts_or_grows_with_zeros_within_the_capacity() {
     let mut fs = fs_with(ENTRY_COST + 1 + 16);
     write(&mut fs, "/tmp/f", WriteMode::Truncate, b"abcdef").unwrap();
-    let truncate = |fs: &mut Fs<_>, size| fs.handle(Request::Truncate { path: "/tmp/f".into(), size });
+    let truncate = |fs: &mut Fs<_>, size| fs.handle(Request::Truncate { path: "/tmp/f".into(), size }, NOW);
     assert_eq!(truncate(&mut fs, 2), Ok(Reply::Written { size: 2 }));
     assert_eq!(read(&mut fs, "/tmp/f", 0, 10), Ok(b"ab".to_vec()));
     assert_eq!(truncate(&mut fs, 5), Ok(Reply::Written { size: 5 }));
@@ -477,8 +483,10 @@ fn truncate_cuts_or_grows_with_zeros_within_the_capacity() {
     assert_eq!(truncate(&mut fs, 17), Err(Error::NoSpace), "past the capacity");
     assert_eq!(truncate(&mut fs, u64::MAX), Err(Error::NoSpace));
     assert_eq!(stat(&mut fs, "/tmp/f"), Ok(file(5)), "unchanged by a refusal");
-    let at = |fs: &mut Fs<_>, path: &str| fs.handle(Request::Truncate { path: path.into(), size: 0 });
+    let at = |fs: &mut Fs<_>, path: &str| fs.handle(Request::Truncate { path: path.into(), size: 0 }, NOW);
     assert_eq!(at(&mut fs, "/tmp"), Err(Error::ReadOnly));
     assert_eq!(at(&mut fs, "/hello.wasm"), Err(Error::ReadOnly));
     assert_eq!(at(&mut fs, "/tmp/none"), Err(Error::NotFound));
 }
+
+mod times;
