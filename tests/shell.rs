@@ -203,7 +203,7 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
     let from = machine.output().len();
     machine.send("run test/spinner\r").map_err(|e| e.to_string())?;
     // The kernel's line about the start, the only one since `from`.
-    wait_after(machine, from, " on request\n")?;
+    wait_after(machine, from, " on request in ")?;
     let output = machine.output();
     let pid = output[from..].split("started test/spinner.wasm as pid ").nth(1).and_then(number);
     let pid = pid.ok_or(format!("no pid in {:?}", &output[from..]))?;

@@ -150,6 +150,7 @@ fn rust_std_files_time_environment_and_arguments_work_as_under_wasmtime() {
         "fs_set_len",
         "fs_read_dir",
         "fs_metadata",
+        "fs_times",
         "fs_rename",
         "fs_remove",
         "fs_not_found",

@@ -97,6 +97,7 @@ pub enum Request {
         /// Where the bytes go.
         mode: WriteMode,
         /// The bytes, at most what fits in one message (see [`MAX_IO`]).
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
     },
     /// What `path` is. Answered with [`Reply::Stat`].
@@ -173,7 +174,7 @@ pub type Response = Result<Reply, Error>;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
     /// Bytes read.
-    Data(Vec<u8>),
+    Data(#[serde(with = "serde_bytes")] Vec<u8>),
     /// The write happened; the file is now this many bytes long.
     Written {
         /// The file's new size.
@@ -300,6 +301,16 @@ mod tests {
         let bytes = postcard::to_allocvec(&set).unwrap();
         assert_eq!(bytes, [&[8, 6][..], b"/tmp/a", &[1, 1, 0]].concat());
         assert_eq!(postcard::from_bytes::<Request>(&bytes).unwrap(), set);
+    }
+
+    #[test]
+    fn file_bytes_are_one_byte_string_laid_out_as_a_sequence_of_bytes_would_be() {
+        let data: Response = Ok(Reply::Data(vec![7, 8, 9]));
+        assert_eq!(postcard::to_allocvec(&data).unwrap(), [0, 0, 3, 7, 8, 9]);
+        let write = Request::Write { path: "/".into(), mode: WriteMode::Append, data: vec![1, 2] };
+        let bytes = postcard::to_allocvec(&write).unwrap();
+        assert_eq!(bytes, [1, 1, b'/', 1, 2, 1, 2]);
+        assert_eq!(postcard::from_bytes::<Request>(&bytes).unwrap(), write);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{Options, Outcome, Report, Step};
 
@@ -21,6 +22,7 @@ pub fn run(report: &mut Report, options: &Options) {
     report.check("fs_set_len", set_len(&root));
     report.check("fs_read_dir", read_dir(&root));
     report.check("fs_metadata", metadata(&root));
+    report.check("fs_times", times(&root));
     report.check("fs_rename", rename(&root));
     report.check("fs_remove", remove(&root));
     report.check("fs_not_found", not_found(&options.dir));
@@ -117,6 +119,22 @@ fn metadata(root: &Path) -> Outcome {
     expect("file.txt (is_file, is_dir)", (file.is_file(), file.is_dir()), (true, false))?;
     expect("nested (is_file, is_dir)", (dir.is_file(), dir.is_dir()), (false, true))?;
     expect("file.txt's length", file.len(), 5)
+}
+
+/// A file written a moment ago was modified about now, and its times can be set.
+fn times(root: &Path) -> Outcome {
+    let path = root.join("file.txt");
+    let modified = fs::metadata(&path).and_then(|m| m.modified()).at("modified time of file.txt")?;
+    let age = SystemTime::now().duration_since(modified).unwrap_or_default();
+    if age > Duration::from_secs(60) {
+        return Err(format!("file.txt was modified {age:?} ago, not just now"));
+    }
+    let set = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let file = File::options().write(true).open(&path).at("open file.txt to set its times")?;
+    file.set_times(fs::FileTimes::new().set_accessed(set).set_modified(set)).at("set times of file.txt")?;
+    let metadata = fs::metadata(&path).at("metadata after setting times")?;
+    expect("modified time set", metadata.modified().at("modified")?, set)?;
+    expect("accessed time set", metadata.accessed().at("accessed")?, set)
 }
 
 fn rename(root: &Path) -> Outcome {

@@ -299,13 +299,16 @@ fn start(ctx: &ActorContext, guest: &mut Guest<'_>, spec: &[u8], err: GuestRange
     }
 }
 
+/// A module's bytes read from the vfs, and their charge to whoever holds them.
+type ReadModule = Option<(Vec<u8>, Charge)>;
+
 /// The module at `file` when it is a vfs path (absolute), read through the vfs `given` moves
 /// to the program, and charged to the caller while it is held; `None` for a ramdisk name.
 fn module_from_vfs(
     ctx: &ActorContext,
     file: &str,
     given: &Given,
-) -> Result<Result<Option<(Vec<u8>, Charge)>, requests::SpawnFailure>, HostError> {
+) -> Result<Result<ReadModule, requests::SpawnFailure>, HostError> {
     if !file.starts_with('/') {
         return Ok(Ok(None));
     }

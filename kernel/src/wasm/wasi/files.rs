@@ -305,7 +305,8 @@ pub(super) fn stat_path(ctx: &ActorContext, wasi: &Wasi, path: &str) -> Result<F
             ino: layout::inode(path),
             filetype: metadata.kind.into(),
             size: metadata.size,
-            times: [0; 3],
+            // The vfs keeps no status-change time: a change of contents is the last one.
+            times: [metadata.accessed, metadata.modified, metadata.modified],
         }),
         _ => Err(Errno::IO.into()),
     }
@@ -348,11 +349,20 @@ pub(super) fn fd_filestat_set_times(
     args: Args<'_>,
 ) -> Answer {
     let wasi = wasi(ctx)?;
-    let fds = wasi.fds.borrow();
-    fds.get(args.i32(0)?)?.require(Rights::FD_FILESTAT_SET_TIMES)?;
-    super::paths::check_time_flags(args.i32(3)?)?;
-    // The vfs keeps no times to set.
-    Err(Errno::NOTSUP.into())
+    let path = {
+        let fds = wasi.fds.borrow();
+        let descriptor = fds.get(args.i32(0)?)?;
+        descriptor.require(Rights::FD_FILESTAT_SET_TIMES)?;
+        match &descriptor.object {
+            Object::File(file) => file.path.clone(),
+            Object::Dir(dir) => dir.path.clone(),
+            // A stream keeps no times.
+            Object::Stream(_) => return Err(Errno::NOTSUP.into()),
+        }
+    };
+    let (accessed, modified) = super::paths::new_times(args.u64(1)?, args.u64(2)?, args.i32(3)?)?;
+    vfs::call(ctx, files_of(wasi)?, &Request::SetTimes { path, accessed, modified })?;
+    Ok(())
 }
 
 pub(super) fn fd_prestat_get(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {

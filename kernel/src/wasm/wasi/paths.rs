@@ -223,13 +223,18 @@ pub(super) fn path_filestat_get(ctx: &ActorContext, memory: &mut Memory<'_, '_>,
     memory.write(args.i32(4)?, &stat.to_bytes())
 }
 
-/// Checks `fstflags`: known bits, and never a time and "now" for the same time.
-pub(super) fn check_time_flags(flags: i32) -> Answer {
+/// The access and modification times `fstflags` ask to set (`None`: left alone), from `atim`,
+/// `mtim` or now; `EINVAL` for unknown bits or a time and "now" for the same time.
+pub(super) fn new_times(atim: u64, mtim: u64, flags: i32) -> Result<(Option<u64>, Option<u64>), Errno> {
     let both = |a, b| flags & a != 0 && flags & b != 0;
     if flags & !(ATIM | ATIM_NOW | MTIM | MTIM_NOW) != 0 || both(ATIM, ATIM_NOW) || both(MTIM, MTIM_NOW) {
-        return Err(Errno::INVAL.into());
+        return Err(Errno::INVAL);
     }
-    Ok(())
+    let now = crate::time::wall::now_ns();
+    let pick = |given, to_now, time| {
+        if flags & given != 0 { Some(time) } else { (flags & to_now != 0).then_some(now) }
+    };
+    Ok((pick(ATIM, ATIM_NOW, atim), pick(MTIM, MTIM_NOW, mtim)))
 }
 
 pub(super) fn path_filestat_set_times(
@@ -240,10 +245,8 @@ pub(super) fn path_filestat_set_times(
     let wasi = wasi(ctx)?;
     let at =
         resolve(wasi, memory, args.i32(0)?, args.i32(2)?, args.i32(3)?, Rights::PATH_FILESTAT_SET_TIMES)?;
-    check_time_flags(args.i32(6)?)?;
-    stat_path(ctx, wasi, &at.resolved.path)?;
-    // The vfs keeps no times to set.
-    Err(Errno::NOTSUP.into())
+    let (accessed, modified) = new_times(args.u64(4)?, args.u64(5)?, args.i32(6)?)?;
+    change(ctx, wasi, Request::SetTimes { path: at.resolved.path, accessed, modified })
 }
 
 pub(super) fn path_readlink(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
@@ -265,4 +268,20 @@ pub(super) fn path_symlink(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args
     let wasi = wasi(ctx)?;
     resolve(wasi, memory, args.i32(2)?, args.i32(3)?, args.i32(4)?, Rights::PATH_SYMLINK)?;
     Err(Errno::NOTSUP.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_flags_say_which_times_to_set_and_from_what() {
+        assert_eq!(new_times(5, 6, ATIM | MTIM), Ok((Some(5), Some(6))));
+        assert_eq!(new_times(5, 6, 0), Ok((None, None)));
+        assert_eq!(new_times(5, 6, MTIM), Ok((None, Some(6))));
+        assert!(matches!(new_times(5, 6, ATIM_NOW), Ok((Some(_), None))));
+        for bad in [ATIM | ATIM_NOW, MTIM | MTIM_NOW, 16, -1] {
+            assert_eq!(new_times(5, 6, bad), Err(Errno::INVAL), "{bad}");
+        }
+    }
 }
