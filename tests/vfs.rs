@@ -90,7 +90,7 @@ fn step(name: &str) -> &'static str {
 fn the_server_indexes_the_ramdisk_and_serves_tmp() {
     let line = line_with(console(), &format!("vfs[{}]: serving ", pid("vfs")));
     assert!(number_after(line, "serving ") > 3, "{line}");
-    assert!(line.ends_with("ramdisk entries and /tmp (1024 KiB)"), "{line}");
+    assert!(line.ends_with("ramdisk entries and /tmp (8192 KiB)"), "{line}");
     assert!(!console().contains("ramdisk archive is damaged"), "see {LOG}");
 }
 

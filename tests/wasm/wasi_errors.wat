@@ -92,7 +92,7 @@
         (loop $more
           (local.set $errno (call $fd_write (local.get $fd) (i32.const 12288) (i32.const 1) (i32.const 1040)))
           (local.set $writes (i32.add (local.get $writes) (i32.const 1)))
-          (br_if $more (i32.and (i32.eqz (local.get $errno)) (i32.lt_u (local.get $writes) (i32.const 2000)))))))
+          (br_if $more (i32.and (i32.eqz (local.get $errno)) (i32.lt_u (local.get $writes) (i32.const 4000)))))))
     (call $check (local.get $errno) (i32.const 51))
     (call $check (call $unlink (i32.const 4) (i32.const 2096) (i32.const 4)) (i32.const 0))
     (call $check (call $fd_read (i32.const 3) (i32.const 12288) (i32.const 1) (i32.const 1040)) (i32.const 8))

@@ -70,8 +70,10 @@ pub const MAX_IO: u32 = 3072;
 pub const MAX_PATH: usize = 512;
 /// Longest name of one directory entry, in bytes.
 pub const MAX_NAME: usize = 255;
-/// Bytes `/tmp` may hold: file contents plus [`ENTRY_COST`] and the name of every entry.
-pub const TMP_CAPACITY: u64 = 1024 * 1024;
+/// Bytes `/tmp` may hold: file contents plus [`ENTRY_COST`] and the name of every entry. They
+/// live in the server's linear memory, so its manifest line gives it room for them and for
+/// growing a file (`memory=1024`, 64 MiB).
+pub const TMP_CAPACITY: u64 = 8 * 1024 * 1024;
 /// Bytes each file or directory in `/tmp` counts against [`TMP_CAPACITY`], on top of its name
 /// and contents (so empty files cannot fill the server's memory either).
 pub const ENTRY_COST: u64 = 64;
