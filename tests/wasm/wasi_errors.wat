@@ -12,6 +12,7 @@
 ;;   16-19 an unknown clock, closing a descriptor never opened, sock_send, proc_raise
 ;;   20-21 filling /tmp until ENOSPC, then removing the file
 ;;   22    fd_read on a directory
+;;   23-24 poll_oneoff on standard output becoming writable: ready at once, one event
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -43,6 +44,8 @@
   ;; A vector reaching past the end of memory, and one over the 3072 bytes at 8192.
   (data (i32.const 12304) "\fa\ff\00\00\64\00\00\00")
   (data (i32.const 12288) "\00\20\00\00\00\0c\00\00")
+  ;; A subscription: userdata 9, fd_write (2) on descriptor 1.
+  (data (i32.const 4400) "\09\00\00\00\00\00\00\00\02\00\00\00\00\00\00\00\01\00\00\00")
 
   ;; include: checks.wat
 
@@ -96,6 +99,8 @@
     (call $check (local.get $errno) (i32.const 51))
     (call $check (call $unlink (i32.const 4) (i32.const 2096) (i32.const 4)) (i32.const 0))
     (call $check (call $fd_read (i32.const 3) (i32.const 12288) (i32.const 1) (i32.const 1040)) (i32.const 8))
+    (call $check (call $poll (i32.const 4400) (i32.const 4500) (i32.const 1) (i32.const 4112)) (i32.const 0))
+    (call $check (i32.load (i32.const 4112)) (i32.const 1))
     (call $log (i32.const 48) (i32.const 11))
     (call $proc_exit (i32.const 0)))
 )
