@@ -99,7 +99,7 @@
     (call $check (local.get $errno) (i32.const 51))
     (call $check (call $unlink (i32.const 4) (i32.const 2096) (i32.const 4)) (i32.const 0))
     (call $check (call $fd_read (i32.const 3) (i32.const 12288) (i32.const 1) (i32.const 1040)) (i32.const 8))
-    (call $check (call $poll (i32.const 4400) (i32.const 4500) (i32.const 1) (i32.const 4112)) (i32.const 0))
+    (call $check (call $poll (i32.const 4400) (i32.const 4504) (i32.const 1) (i32.const 4112)) (i32.const 0))
     (call $check (i32.load (i32.const 4112)) (i32.const 1))
     (call $log (i32.const 48) (i32.const 11))
     (call $proc_exit (i32.const 0)))
