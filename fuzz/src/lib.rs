@@ -10,7 +10,7 @@ use kernel::cap::Capability;
 use kernel::proc::{Exit, ProcessTable};
 use kernel::task::{Executor, preempt};
 use kernel::wasm::limits::Limits;
-use kernel::wasm::spawn::Given;
+use kernel::wasm::spawn::{Given, Source};
 use kernel::wasm::spawn_wasm;
 
 /// Executor rounds an actor gets before it is killed.
@@ -40,9 +40,15 @@ pub fn run_actor(bytes: &[u8], grants: Vec<Capability>) {
     let mut processes = ProcessTable::new();
     // Smaller than the default, so a module cannot make one run allocate gigabytes.
     let limits = Limits { memory_pages: 32, ..Limits::default() };
-    let Ok(process) =
-        spawn_wasm(&mut executor, &mut processes, "fuzz", bytes, limits, Given::grants(grants), None)
-    else {
+    let Ok(process) = spawn_wasm(
+        &mut executor,
+        &mut processes,
+        "fuzz",
+        Source::Bytes(bytes),
+        limits,
+        Given::grants(grants),
+        None,
+    ) else {
         return;
     };
     for _ in 0..ROUNDS {

@@ -142,7 +142,8 @@ fn start_actor(
         grants.push(derived.map_err(|error| LaunchError::Grant { object: grant.object.clone(), error })?);
     }
     let given = wasm::spawn::Given::grants(grants);
-    wasm::spawn_wasm(system.executor, system.processes, &actor.name, bytes, limits(actor), given, None)
+    let source = wasm::spawn::Source::Ramdisk(bytes);
+    wasm::spawn_wasm(system.executor, system.processes, &actor.name, source, limits(actor), given, None)
         .map_err(|error| LaunchError::Spawn { file: actor.file.clone(), error })
 }
 

@@ -10,7 +10,8 @@ use crate::ramdisk::Ramdisk;
 use crate::task::Executor;
 use crate::time::clock;
 use crate::wasm::requests::{self, Request, SpawnFailure};
-use crate::wasm::{self, limits::Limits, spawn::Given};
+use crate::wasm::spawn::{Given, Source};
+use crate::wasm::{self, limits::Limits};
 
 pub use crate::wasm::requests::pending;
 
@@ -19,7 +20,10 @@ pub fn serve(executor: &mut Executor, disk: Option<&Ramdisk<'static>>) {
     while let Some(request) = requests::next() {
         match request {
             Request::Spawn { file, code, given, parent, reply } => {
-                let bytes = code.as_deref().or_else(|| disk.and_then(|d| d.get(&file)));
+                let bytes = match &code {
+                    Some(code) => Some(Source::Bytes(code)),
+                    None => disk.and_then(|d| d.get(&file)).map(Source::Ramdisk),
+                };
                 reply.answer(serve_spawn(executor, bytes, &file, *given, &parent))
             }
             Request::NativeIpc { round_trips, asker, reply } => {
@@ -46,7 +50,7 @@ fn refused(asker: &Process, why: native_ipc::PingPongError) {
 /// Starts `bytes`, the module `file`, for `parent` (`None`: the ramdisk has no such file).
 fn serve_spawn(
     executor: &mut Executor,
-    bytes: Option<&[u8]>,
+    bytes: Option<Source<'_>>,
     file: &str,
     given: Given,
     parent: &Arc<Process>,

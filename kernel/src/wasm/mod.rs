@@ -8,6 +8,7 @@
 //! - `handoff`: the direct switch from a waiting actor to the actor the executor would run next.
 //! - `guest`: checked access to an actor's linear memory.
 //! - `limits`: memory, stack and fuel limits per actor.
+//! - `module_cache`: parsed ramdisk modules kept across spawns.
 //! - `requests`: the queue where host calls that need the executor loop (spawning, the native
 //!   benchmark) leave their work; the loop's owner serves it (`system::requests`).
 //!
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod guest;
 pub mod handoff;
 pub mod limits;
+pub mod module_cache;
 pub mod requests;
 pub mod spawn;
 pub mod wasi;

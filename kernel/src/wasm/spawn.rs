@@ -135,6 +135,26 @@ fn check_exports(module: &Module, limits: &Limits) -> Result<(), SpawnError> {
     Ok(())
 }
 
+/// Where a module's bytes come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// The ramdisk, whose bytes never change or move: parsed once, then kept
+    /// (`wasm::module_cache`).
+    Ramdisk(&'static [u8]),
+    /// Anywhere else (a vfs path, a test): parsed for this spawn alone.
+    Bytes(&'a [u8]),
+}
+
+impl Source<'_> {
+    /// The module's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match *self {
+            Source::Ramdisk(bytes) => bytes,
+            Source::Bytes(bytes) => bytes,
+        }
+    }
+}
+
 /// What a new actor is given.
 #[derive(Default)]
 pub struct Given {
@@ -151,19 +171,19 @@ impl Given {
     }
 }
 
-/// Starts the Wasm module `bytes` as a new process `name` with `limits`, started by `parent`
+/// Starts the Wasm module `source` as a new process `name` with `limits`, started by `parent`
 /// if an actor asked for it, holding what it is `given`. Returns the new process.
 pub fn spawn_wasm(
     executor: &mut Executor,
     processes: &mut ProcessTable,
     name: &str,
-    bytes: &[u8],
+    source: Source<'_>,
     limits: Limits,
     given: Given,
     parent: Option<&Arc<Process>>,
 ) -> Result<Arc<Process>, SpawnError> {
     let fuel_slice = limits.fuel_slice;
-    load(processes, name, bytes, limits, given, parent)?
+    load(processes, name, source, limits, given, parent)?
         .start(executor, move |context, mut instance| instance.run(&context, fuel_slice))
 }
 
@@ -207,22 +227,25 @@ fn failing(process: Arc<Process>) -> impl Fn(SpawnError) -> SpawnError {
     }
 }
 
-/// Loads the Wasm module `bytes` as the process `name` (see [`spawn_wasm`]), ready to start.
+/// Loads the Wasm module `source` as the process `name` (see [`spawn_wasm`]), ready to start.
 pub fn load(
     processes: &mut ProcessTable,
     name: &str,
-    bytes: &[u8],
+    source: Source<'_>,
     limits: Limits,
     given: Given,
     parent: Option<&Arc<Process>>,
 ) -> Result<Loaded, SpawnError> {
-    let (needed, available) = (load_headroom(bytes.len()), crate::mem::heap_headroom());
+    let (needed, available) = (load_headroom(source.bytes().len()), crate::mem::heap_headroom());
     if needed > available {
         return Err(SpawnError::NoHeap { needed, available });
     }
     // What the module's code and instance take is measured, from here to its instantiation.
     let heap_before = crate::mem::heap::allocated();
-    let module = engine::parse(bytes, &limits)?;
+    let module = match source {
+        Source::Ramdisk(bytes) => super::module_cache::parse(bytes, &limits)?,
+        Source::Bytes(bytes) => engine::parse(bytes, &limits)?,
+    };
     check_imports(&module)?;
     check_exports(&module, &limits)?;
     let Given { grants, start } = given;

@@ -33,6 +33,7 @@ use kernel::task::{Executor, preempt};
 use kernel::time::{self, clock, timer};
 use kernel::wasm::engine::Value;
 use kernel::wasm::limits::Limits;
+use kernel::wasm::spawn::Source;
 use kernel::{arch::cpu, klog};
 use minimalos_abi::{HOST_FUNCTIONS, WAIT_ENTRY, WaitEntry};
 
@@ -106,9 +107,15 @@ impl Kernel {
         let mut executor = Executor::new();
         let module = wat::parse_str(trampoline()).expect("the hosted module is valid Wasm text");
         let limits = Limits { memory_pages: MEMORY_PAGES as u32, ..Limits::default() };
-        let loaded =
-            kernel::wasm::spawn::load(&mut PROCESSES.lock(), NAME, &module, limits, Default::default(), None)
-                .expect("the kernel loads the hosted module");
+        let loaded = kernel::wasm::spawn::load(
+            &mut PROCESSES.lock(),
+            NAME,
+            Source::Bytes(&module),
+            limits,
+            Default::default(),
+            None,
+        )
+        .expect("the kernel loads the hosted module");
         let mailbox = Rc::new(Mailbox::default());
         let process =
             loaded.start(&mut executor, server::serve(mailbox.clone())).expect("the kernel starts the actor");

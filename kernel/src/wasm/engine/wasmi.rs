@@ -50,6 +50,8 @@ pub fn stack_bytes(limits: &Limits) -> u64 {
 }
 
 /// A module compiled for its own engine, configured with the actor's limits.
+/// Cheap to clone: the parsed code is shared.
+#[derive(Clone)]
 pub struct Module {
     engine: Engine,
     inner: wasmi::Module,

@@ -54,6 +54,8 @@ fn v128_slots(limits: &Limits) -> usize {
 }
 
 /// A module parsed and validated, its tables capped.
+/// Cheap to clone: the parsed code is shared.
+#[derive(Clone)]
 pub struct Module {
     inner: tinywasm::Module,
     table_bytes: u64,
