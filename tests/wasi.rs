@@ -3,8 +3,9 @@
 //! arguments, standard input and exit codes, also run under wasmtime by `programs/README.md`),
 //! `c_check` (C through wasi-libc), `sqlite_demo` (SQLite through rusqlite, compared with the
 //! same program built for the host), `test/wasi_errors` (bad input to the imports, and `/tmp`
-//! filled up) and `test/wasi_flood` (output without end, stopped with Ctrl-C). One boot serves
-//! every check; the serial log is kept as `build/test/wasi.serial.log`.
+//! filled up), `test/wasi_mixed` (WASI and the ABI in one module) and `test/wasi_flood` (output
+//! without end, stopped with Ctrl-C). One boot serves every check; the serial log is kept as
+//! `build/test/wasi.serial.log`.
 
 mod common;
 
@@ -80,6 +81,7 @@ fn drive(machine: &mut Machine, session: &mut Session) -> Result<(), String> {
         ("copy program", "cp /wasi_hello.wasm /tmp/hi.wasm"),
         ("from tmp", "run /tmp/hi x"),
         ("missing program", "run /tmp/none.wasm"),
+        ("mixed", "run test/wasi_mixed"),
         ("sqlite", "time run sqlite_demo /tmp"),
         ("read throughput", "run wasi_bench read /hello.wasm"),
     ] {
@@ -294,4 +296,16 @@ fn a_program_runs_from_a_vfs_path_too() {
     assert!(answer.contains(" exited with status 0\r\n"), "{answer}");
     let missing = session().answer("missing program");
     assert!(missing.contains("cannot read `/tmp/none.wasm` from the vfs: ENOENT"), "{missing}");
+}
+
+#[test]
+fn a_wasi_program_may_call_the_abi_too() {
+    let session = session();
+    let answer = session.answer("mixed");
+    assert!(answer.contains("mixed stdout\r\n"), "{answer}");
+    assert!(answer.contains("wasi_mixed exited with status 3\r\n"), "{answer}");
+    assert!(
+        session.console.lines().any(|l| l.contains("wasi_mixed[") && l.ends_with("]: mixed log")),
+        "see build/test/{LOG}"
+    );
 }
