@@ -57,6 +57,25 @@ pub enum Object {
     File(File),
 }
 
+impl Object {
+    /// The vfs path of a file or directory; `None` for a stream.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Object::File(file) => Some(&file.path),
+            Object::Dir(dir) => Some(&dir.path),
+            Object::Stream(_) => None,
+        }
+    }
+
+    /// The standard stream it is, if it is one.
+    pub fn stream(&self) -> Option<Stream> {
+        match self {
+            Object::Stream(stream) => Some(*stream),
+            _ => None,
+        }
+    }
+}
+
 /// One open descriptor.
 #[derive(Debug)]
 pub struct Descriptor {

@@ -109,10 +109,7 @@ fn write_as(
 
 pub(super) fn fd_read(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
     let (wasi, fd) = (wasi(ctx)?, args.i32(0)?);
-    let stream = match &wasi.fds.borrow().get(fd)?.object {
-        Object::Stream(stream) => Some(*stream),
-        _ => None,
-    };
+    let stream = wasi.fds.borrow().get(fd)?.object.stream();
     let read = match stream {
         Some(Stream::In) => {
             let vectors = memory.iovecs(args.i32(1)?, args.i32(2)?)?;
@@ -139,10 +136,7 @@ pub(super) fn fd_pread(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Ar
 
 pub(super) fn fd_write(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: Args<'_>) -> Answer {
     let (wasi, fd) = (wasi(ctx)?, args.i32(0)?);
-    let stream = match &wasi.fds.borrow().get(fd)?.object {
-        Object::Stream(stream) => Some(*stream),
-        _ => None,
-    };
+    let stream = wasi.fds.borrow().get(fd)?.object.stream();
     let written = match stream {
         Some(stream @ (Stream::Out | Stream::Err)) => {
             let vectors = memory.iovecs(args.i32(1)?, args.i32(2)?)?;
@@ -318,11 +312,7 @@ pub(super) fn fd_filestat_get(ctx: &ActorContext, memory: &mut Memory<'_, '_>, a
         let fds = wasi.fds.borrow();
         let descriptor = fds.get(args.i32(0)?)?;
         descriptor.require(Rights::FD_FILESTAT_GET)?;
-        match &descriptor.object {
-            Object::File(file) => Some(file.path.clone()),
-            Object::Dir(dir) => Some(dir.path.clone()),
-            Object::Stream(_) => None,
-        }
+        descriptor.object.path().map(String::from)
     };
     let stat = match path {
         Some(path) => stat_path(ctx, wasi, &path)?,
@@ -353,12 +343,8 @@ pub(super) fn fd_filestat_set_times(
         let fds = wasi.fds.borrow();
         let descriptor = fds.get(args.i32(0)?)?;
         descriptor.require(Rights::FD_FILESTAT_SET_TIMES)?;
-        match &descriptor.object {
-            Object::File(file) => file.path.clone(),
-            Object::Dir(dir) => dir.path.clone(),
-            // A stream keeps no times.
-            Object::Stream(_) => return Err(Errno::NOTSUP.into()),
-        }
+        // A stream keeps no times.
+        descriptor.object.path().map(String::from).ok_or(Errno::NOTSUP)?
     };
     let (accessed, modified) = super::paths::new_times(args.u64(1)?, args.u64(2)?, args.i32(3)?)?;
     vfs::call(ctx, files_of(wasi)?, &Request::SetTimes { path, accessed, modified })?;

@@ -144,12 +144,7 @@ pub(super) fn path_open(ctx: &ActorContext, memory: &mut Memory<'_, '_>, args: A
         Object::Dir(_) => Rights::DIR_READ.or(Rights::DIR_WRITE),
         _ => Rights::FILE_READ.or(Rights::FILE_WRITE),
     };
-    let path_len = match &object {
-        Object::Dir(dir) => dir.path.len(),
-        Object::File(file) => file.path.len(),
-        Object::Stream(_) => 0,
-    };
-    let charge = ctx.process.account().charge(fds::cost("") + 2 * path_len as u64).map_err(Errno::from)?;
+    let charge = ctx.process.account().charge(fds::cost(object.path().unwrap_or(""))).map_err(Errno::from)?;
     let mut descriptor =
         Descriptor::new(object, want.and(inheriting).and(kind_rights), want_inheriting.and(inheriting));
     descriptor.append = fdflags as u16 & APPEND != 0;
