@@ -9,7 +9,7 @@
 //! minimalos yardstick                             bench wasm against the same engine hosted by Linux
 //! ```
 //! Environment: `CMDLINE="log=debug ..."` for the kernel command line (`--cmdline` wins),
-//! `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `GUI=1` to show
+//! `ACCEL=tcg|kvm` (default tcg), `MEMORY=<MiB>` (default 512), `SMP=<CPUs>` (default 2), `GUI=1` to show
 //! the framebuffer in a window, `LIMINE_DIR` to boot through a Limine binary release,
 //! `ACTORS="a.wasm b.wasm"` to pack extra actors into the ramdisk (as do `.wasm` files in
 //! `extra-actors/`), `FILES="notes.txt data/"` to pack files and directory trees (as does
@@ -94,6 +94,9 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let options = QemuOptions {
         accel: Accel::from_env()?,
+        // Two CPUs unless `SMP` says otherwise: enough to see the kernel use more than one,
+        // few enough for a laptop's host threads.
+        cpus: Some(qemu::cpus_from_env(2)?),
         memory_mib,
         gdb,
         window: std::env::var("GUI").is_ok_and(|v| v == "1"),

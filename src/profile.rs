@@ -54,7 +54,7 @@ pub fn run() -> Result<PathBuf, String> {
     let _ = std::fs::remove_file(&steps_file);
 
     eprintln!("profile: booting the default image under icount with a gdb server");
-    let mut machine = boot("profile", None, Accel::Icount, GdbServer::Running)?;
+    let mut machine = boot("profile", None, Accel::Icount, 1, GdbServer::Running)?;
     machine.wait_for(PROMPT, Duration::from_secs(180)).map_err(|e| e.to_string())?;
     machine.send(&format!("{LOAD}\r")).map_err(|e| e.to_string())?;
     // Past the actors' start, into the steady exchange.

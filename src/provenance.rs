@@ -7,17 +7,18 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::artifacts;
-use crate::qemu::{Accel, GUEST_CPUS};
+use crate::qemu::Accel;
 
-/// The run's description, as the `run` object of a results file.
-pub fn describe(accel: Accel) -> Value {
+/// The run's description, as the `run` object of a results file: `accel` with `cpus` guest
+/// CPUs.
+pub fn describe(accel: Accel, cpus: u32) -> Value {
     json!({
         "commit": commit(),
         "date": first_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
         "host_cpu": host_cpu(),
         "qemu": first_line("qemu-system-x86_64", &["--version"]),
         "accel": accel.name(),
-        "guest_cpus": GUEST_CPUS,
+        "guest_cpus": cpus,
     })
 }
 
@@ -62,12 +63,12 @@ mod tests {
 
     #[test]
     fn the_description_names_every_fact_and_knows_the_accelerator() {
-        let run = describe(Accel::Icount);
+        let run = describe(Accel::Icount, 4);
         for key in ["commit", "date", "host_cpu", "qemu", "accel", "guest_cpus"] {
             assert!(run.get(key).is_some(), "{key} missing from {run}");
         }
         assert_eq!(run["accel"], "icount");
-        assert_eq!(run["guest_cpus"], GUEST_CPUS);
+        assert_eq!(run["guest_cpus"], 4);
         // This checkout is a git repository: its commit is a 40-digit hash.
         let commit = run["commit"].as_str().unwrap_or_default();
         assert!(commit.len() >= 40 && commit[..40].chars().all(|c| c.is_ascii_hexdigit()), "{run}");

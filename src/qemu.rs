@@ -57,10 +57,10 @@ impl Accel {
         }
     }
 
-    /// QEMU's options for it.
+    /// QEMU's options for it. TCG runs each guest CPU on a host thread of its own.
     pub fn qemu_args(self) -> &'static [&'static str] {
         match self {
-            Self::Tcg => &["-accel", "tcg"],
+            Self::Tcg => &["-accel", "tcg,thread=multi"],
             Self::Kvm => &["-accel", "kvm"],
             Self::Icount => &["-accel", "tcg", "-icount", "shift=0,sleep=off"],
         }
@@ -83,9 +83,30 @@ pub struct QemuOptions {
     /// A Unix socket path for QEMU's machine protocol (QMP), which [`Machine::screendump`]
     /// needs; none by default.
     pub qmp: Option<PathBuf>,
+    /// Guest CPUs; `None`: as `SMP` says (see [`cpus_from_env`]), else 1.
+    pub cpus: Option<u32>,
+}
+
+/// Most guest CPUs a machine may be given (the kernel's own limit is 64).
+pub const MAX_CPUS: u32 = 64;
+
+/// Reads `SMP`, the number of guest CPUs (1 to [`MAX_CPUS`]); `default` when it is unset.
+pub fn cpus_from_env(default: u32) -> Result<u32, QemuError> {
+    match std::env::var("SMP").as_deref() {
+        Err(_) | Ok("") => Ok(default),
+        Ok(text) => match text.parse() {
+            Ok(n @ 1..=MAX_CPUS) => Ok(n),
+            _ => Err(QemuError::BadCpus(text.to_owned())),
+        },
+    }
 }
 
 impl QemuOptions {
+    /// The guest CPUs: [`cpus`](Self::cpus), or `SMP`, or 1.
+    pub fn resolved_cpus(&self) -> Result<u32, QemuError> {
+        self.cpus.map_or_else(|| cpus_from_env(1), Ok)
+    }
+
     /// Headless TCG defaults for `iso`.
     pub fn new(iso: impl Into<PathBuf>) -> Self {
         Self {
@@ -95,6 +116,7 @@ impl QemuOptions {
             gdb: GdbServer::Off,
             window: false,
             qmp: None,
+            cpus: None,
         }
     }
 }
@@ -106,6 +128,8 @@ pub enum QemuError {
     Tools(host::MissingTools),
     /// `ACCEL` names an accelerator we do not offer.
     BadAccel(String),
+    /// `SMP` is not a CPU count we can give.
+    BadCpus(String),
     /// Starting QEMU or preparing its files failed.
     Io { what: String, source: io::Error },
     /// The expected text did not appear on the serial console in time.
@@ -121,6 +145,7 @@ impl fmt::Display for QemuError {
             Self::BadAccel(a) => {
                 write!(f, "ACCEL={a} is not an accelerator we offer: use tcg (default), kvm or icount")
             }
+            Self::BadCpus(n) => write!(f, "SMP={n} is not a number of CPUs from 1 to {MAX_CPUS}"),
             Self::Io { what, source } => write!(f, "{what}: {source}"),
             Self::Timeout { waiting_for, after } => {
                 write!(f, "`{waiting_for}` did not appear on the serial console within {after:?}")
@@ -140,9 +165,6 @@ impl From<host::MissingTools> for QemuError {
     }
 }
 
-/// CPUs every machine gets (the kernel runs on one).
-pub const GUEST_CPUS: u32 = 1;
-
 /// QEMU's gdb server (`make debug`, `make profile`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GdbServer {
@@ -160,8 +182,9 @@ pub enum GdbServer {
 pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError> {
     host::ensure(&[host::QEMU])?;
     let firmware = host::ovmf()?;
+    let cpus = options.resolved_cpus()?;
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-machine", "q35", "-cpu", "max", "-smp", &GUEST_CPUS.to_string(), "-no-reboot"])
+    cmd.args(["-machine", "q35", "-cpu", "max", "-smp", &cpus.to_string(), "-no-reboot"])
         .args(options.accel.qemu_args())
         .args(["-m", &format!("{}M", options.memory_mib)])
         .arg("-drive")

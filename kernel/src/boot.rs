@@ -12,7 +12,8 @@ use limine::BaseRevision;
 use limine::memory_map::EntryType;
 use limine::request::{
     BootloaderInfoRequest, ExecutableAddressRequest, ExecutableFileRequest, FramebufferRequest, HhdmRequest,
-    MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest, StackSizeRequest,
+    MemoryMapRequest, ModuleRequest, MpRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+    StackSizeRequest,
 };
 use spin::Once;
 
@@ -65,6 +66,11 @@ static EXECUTABLE_ADDRESS: ExecutableAddressRequest = ExecutableAddressRequest::
 #[used]
 #[unsafe(link_section = ".limine_requests")]
 static EXECUTABLE_FILE: ExecutableFileRequest = ExecutableFileRequest::new();
+
+/// The other CPUs, parked by the loader until the kernel gives each somewhere to go.
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static MP: MpRequest = MpRequest::new();
 
 #[used]
 #[unsafe(link_section = ".limine_requests_end")]
@@ -296,6 +302,13 @@ pub fn kernel_address() -> Result<(u64, u64), BootError> {
         .get_response()
         .map(|r| (r.physical_base(), r.virtual_base()))
         .ok_or(BootError::MissingResponse("executable address"))
+}
+
+/// The loader's list of CPUs (the boot CPU among them), if it answered the MP request.
+///
+/// Reads loader memory: valid only until it is reclaimed.
+pub fn cpus() -> Option<&'static limine::response::MpResponse> {
+    MP.get_response()
 }
 
 /// The kernel command line from the loader's configuration (empty when none was given).

@@ -27,7 +27,8 @@
 //! Policy: `system` (the boot manifest, init, the supervisor, the services and the requests
 //! actors make of the executor loop, the kernel's self-checks).
 //!
-//! Around them: `startup` (the boot sequence, in order), `boot` (Limine requests and what
+//! Around them: `startup` (the boot sequence, in order, and each CPU's executor loop), `smp`
+//! (starting the other CPUs), `boot` (Limine requests and what
 //! their responses say), `cmdline` (boot options), `klog` (the log on the serial console),
 //! `ramdisk` (the `ramdisk.tar` module), `symbols` (the kernel's own function names, for fault
 //! reports), `fatal` (what happens when the kernel cannot go on), `error` (what capability,
@@ -48,6 +49,7 @@ pub mod klog;
 pub mod mem;
 pub mod proc;
 pub mod ramdisk;
+pub mod smp;
 pub mod startup;
 pub mod symbols;
 pub mod system;

@@ -12,7 +12,7 @@ use crate::ramdisk::{self, Ramdisk};
 use crate::system::supervisor::{self, Supervisor};
 use crate::system::{init, ktest, launch, manifest, native_ipc, requests};
 use crate::task::{Executor, fiber, preempt};
-use crate::{fatal, klog, println, proc, time};
+use crate::{fatal, klog, println, proc, smp, time};
 
 /// Bytes in a MiB, for the log.
 const MIB: u64 = 1024 * 1024;
@@ -56,8 +56,10 @@ pub fn start() -> ! {
 /// The rest of the boot, on the kernel's own stack and page tables.
 extern "C" fn on_kernel_stack() -> ! {
     let Some(info) = boot::info() else { die("cannot boot", "no boot snapshot") };
+    let tsc_hz = time::clock::calibrate();
+    let cpus = smp::start_others(run_other_cpu);
     // SAFETY: responses were copied by `boot::snapshot` and nothing reads them from here on;
-    // the CPU runs on the kernel's own tables and stack.
+    // every CPU runs on the kernel's own tables and stacks (`smp::start_others` waited).
     let reclaimed = unsafe { mem::reclaim_bootloader_memory(info.reclaimable.iter().cloned()) };
     let stats = mem::stats();
     log::debug!(
@@ -75,7 +77,6 @@ extern "C" fn on_kernel_stack() -> ! {
     }
 
     let options = cmdline::get();
-    let tsc_hz = time::clock::calibrate();
     match crate::arch::rtc::unix_seconds() {
         Some(seconds) => time::wall::set(seconds),
         None => log::warn!("time: the RTC reads as nonsense; the wall clock starts at 1970"),
@@ -83,6 +84,7 @@ extern "C" fn on_kernel_stack() -> ! {
     serial::enable_input();
     start_interrupts(info);
     preempt::set_slice_cycles(time::clock::duration_to_cycles(Duration::from_micros(options.slice_us)));
+    smp::release();
     log::debug!(
         "time: TSC {}.{:03} MHz (invariant: {}), tick {} Hz, slice {} us",
         tsc_hz / 1_000_000,
@@ -136,7 +138,7 @@ extern "C" fn on_kernel_stack() -> ! {
         Supervisor::default()
     };
     drop(processes);
-    log::info!("boot complete; {} tasks", executor.len());
+    log::info!("boot complete; {} tasks on {cpus} CPU{}", executor.len(), if cpus == 1 { "" } else { "s" });
     run(executor, disk, supervisor)
 }
 
@@ -156,7 +158,8 @@ fn start_interrupts(info: &BootInfo) {
     );
 }
 
-/// The executor loop: fire due timers, poll what is runnable, sleep until the next interrupt.
+/// The boot CPU's executor loop: fire due timers, serve the requests actors made of the
+/// kernel and the supervisor's restarts, poll what is runnable, sleep until the next interrupt.
 fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>, mut supervisor: Supervisor) -> ! {
     // The loader entered the kernel with interrupts off; tasks run with them on.
     interrupts::enable();
@@ -165,15 +168,44 @@ fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>, mut supervisor: S
         requests::serve(&mut executor, disk.as_ref());
         supervisor.tick(&mut executor, disk.as_ref(), time::now());
         executor.run_ready(|tsc| requests::pending() || kernel_work_due(time::clock::instant_at(tsc)));
-        // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
-        // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
-        interrupts::disable();
-        if executor.has_ready() || requests::pending() || kernel_work_due(time::now()) {
-            interrupts::enable();
-        } else {
-            interrupts::enable_and_hlt();
-        }
+        // The boot CPU keeps its tick while halted: it wakes sleepers and the supervisor.
+        halt_until_work(&executor, false, || requests::pending() || kernel_work_due(time::now()));
     }
+}
+
+/// Every other CPU's executor loop: as the boot CPU's, without the kernel's own work, and with
+/// no tick while halted (a wake from another CPU interrupts it).
+fn run_other_cpu() -> ! {
+    let mut executor = Executor::new();
+    interrupts::enable();
+    loop {
+        time::timer::fire_expired(time::now());
+        executor.run_ready(|tsc| time::timer::due(time::clock::instant_at(tsc)));
+        halt_until_work(&executor, true, || time::timer::due(time::now()));
+    }
+}
+
+/// Halts this CPU until an interrupt, unless `busy` or the executor says there is work; with
+/// `tickless`, the CPU's timer is stopped meanwhile.
+fn halt_until_work(executor: &Executor, tickless: bool, busy: impl Fn() -> bool) {
+    // Interrupts off between the check and `hlt`, so a wake-up that lands in between is not
+    // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
+    interrupts::disable();
+    if !executor.may_halt() || busy() {
+        executor.woke(0);
+        interrupts::enable();
+        return;
+    }
+    if tickless {
+        irq::stop_tick();
+    }
+    let halted = cpu::rdtsc();
+    interrupts::enable_and_hlt();
+    let idle = cpu::rdtsc().wrapping_sub(halted);
+    if tickless {
+        irq::start_tick();
+    }
+    executor.woke(idle);
 }
 
 /// Whether a sleeper's deadline or a supervised restart has come at `now`.

@@ -34,7 +34,7 @@ use crate::artifacts;
 use crate::interp::{self, Comparison};
 use crate::iso::{self, IsoOptions};
 use crate::provenance;
-use crate::qemu::{Accel, GdbServer, Machine, QemuOptions};
+use crate::qemu::{self, Accel, GdbServer, Machine, QemuOptions};
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
@@ -92,6 +92,8 @@ pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<Strin
 #[derive(Debug, Default)]
 struct Results {
     accel: Accel,
+    /// Guest CPUs.
+    cpus: u32,
     /// The Wasm engine the kernel was built with (`ENGINE`).
     engine: &'static str,
     ipc: Option<IpcFigures>,
@@ -121,7 +123,7 @@ impl Results {
     }
 
     fn json(&self) -> Value {
-        let mut json = json!({ "run": provenance::describe(self.accel), "engine": self.engine });
+        let mut json = json!({ "run": provenance::describe(self.accel, self.cpus), "engine": self.engine, "smp": self.cpus });
         let mut put = |key: &str, value: Value| json[key] = value;
         if let Some(ipc) = &self.ipc {
             put("tsc_mhz", json!(ipc.tsc_mhz));
@@ -274,11 +276,12 @@ impl Results {
     }
 }
 
-/// Boots an image built with `cmdline` under `accel`, with `gdb`'s server.
+/// Boots an image built with `cmdline` under `accel` with `cpus` CPUs, with `gdb`'s server.
 pub(crate) fn boot(
     name: &str,
     cmdline: Option<&str>,
     accel: Accel,
+    cpus: u32,
     gdb: GdbServer,
 ) -> Result<Machine, String> {
     let dir = artifacts::repo_root().join("build/bench");
@@ -288,7 +291,7 @@ pub(crate) fn boot(
         ..IsoOptions::default()
     };
     let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
-    Machine::boot(&QemuOptions { accel, gdb, ..QemuOptions::new(iso) })
+    Machine::boot(&QemuOptions { accel, gdb, cpus: Some(cpus), ..QemuOptions::new(iso) })
         .map_err(|e| format!("cannot start QEMU: {e}"))
 }
 
@@ -299,13 +302,14 @@ const BENCH_CMDLINE: &str = "manifest=bench.manifest";
 /// the directory. `history` names earlier `results.json` files to plot beside this run's.
 pub fn run(history: &[PathBuf]) -> Result<PathBuf, String> {
     let accel = Accel::from_env().map_err(|e| e.to_string())?;
+    let cpus = qemu::cpus_from_env(1).map_err(|e| e.to_string())?;
     let dir = artifacts::repo_root().join("build/bench");
-    let mut results = Results { accel, engine: env!("MINIMALOS_ENGINE"), ..Results::default() };
+    let mut results = Results { accel, cpus, engine: env!("MINIMALOS_ENGINE"), ..Results::default() };
     // Read before the long run, so that a wrong path is said at once.
     let earlier = files::read_history(history)?;
 
     eprintln!("bench: booting the benchmark image ({BENCH_CMDLINE}) under {}", accel.name());
-    let mut machine = boot("bench", Some(BENCH_CMDLINE), accel, GdbServer::Off)?;
+    let mut machine = boot("bench", Some(BENCH_CMDLINE), accel, cpus, GdbServer::Off)?;
     let measured = shell_benchmarks(&mut machine, &mut results)
         .and_then(|()| {
             results.wasi = Some(wasi::measure(&mut machine)?);

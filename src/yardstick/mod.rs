@@ -24,10 +24,12 @@ use crate::bench::{self, ANSWER_TIMEOUT, PROMPT};
 use crate::host;
 use crate::interp::{self, KernelRun};
 use crate::provenance;
-use crate::qemu::{Accel, GUEST_CPUS, GdbServer};
+use crate::qemu::{Accel, GdbServer};
 
 /// Alternations of the two boots when `YARDSTICK_ROUNDS` does not say.
 const DEFAULT_ROUNDS: usize = 3;
+/// CPUs each guest gets: the workloads are single-threaded, and the Linux side runs on one.
+const GUEST_CPUS: u32 = 1;
 /// Generous for either boot and the workloads under TCG on a loaded host.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long MinimalOS is left to settle after its prompt: the services' start-up lines are
@@ -108,7 +110,7 @@ fn workload<'w>(
 
 /// One boot of the default image: the shell's `bench wasm`.
 fn minimalos(accel: Accel) -> Result<Vec<KernelRun>, String> {
-    let mut machine = bench::boot("yardstick", None, accel, GdbServer::Off)?;
+    let mut machine = bench::boot("yardstick", None, accel, GUEST_CPUS, GdbServer::Off)?;
     let answer = machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string()).and_then(|()| {
         std::thread::sleep(SETTLE);
         bench::ask(&mut machine, "bench wasm", ANSWER_TIMEOUT)
@@ -246,7 +248,7 @@ fn report_json(accel: Accel, engine: &str, rounds: usize, workloads: &[Workload]
         rows.insert(w.name.clone(), row);
     }
     serde_json::json!({
-        "run": provenance::describe(accel),
+        "run": provenance::describe(accel, GUEST_CPUS),
         "engine": engine,
         "rounds": rounds,
         "workloads": rows,

@@ -13,17 +13,21 @@
 use core::ops::Range;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// The executor's stack, set once at boot.
-static MAIN_STACK: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+use super::cpu_local::PerCpu;
+use crate::per_cpu;
+
+/// Each CPU's executor stack, set once as it starts.
+static MAIN_STACK: PerCpu<[AtomicU64; 2]> = per_cpu!([AtomicU64::new(0), AtomicU64::new(0)]);
 
 /// Most stack bytes scanned, from the faulting `rsp` up: deeper callers are not worth a report
 /// that scrolls off the console.
 const SCAN_BYTES: u64 = 16 * 1024;
 
-/// Records the executor's stack (the kernel's boot stack).
+/// Records this CPU's executor stack.
 pub fn set_main_stack(stack: Range<u64>) {
-    MAIN_STACK[0].store(stack.start, Ordering::Relaxed);
-    MAIN_STACK[1].store(stack.end, Ordering::Relaxed);
+    let main = MAIN_STACK.get();
+    main[0].store(stack.start, Ordering::Relaxed);
+    main[1].store(stack.end, Ordering::Relaxed);
 }
 
 /// Where the running fiber's stack is, if one runs: set once at boot ([`set_fiber_stack`]),
@@ -37,7 +41,8 @@ pub fn set_fiber_stack(current: fn() -> Option<Range<u64>>) {
 
 /// The known stack that `rsp` points into.
 fn stack_of(rsp: u64) -> Option<Range<u64>> {
-    let main = MAIN_STACK[0].load(Ordering::Relaxed)..MAIN_STACK[1].load(Ordering::Relaxed);
+    let main = MAIN_STACK.get();
+    let main = main[0].load(Ordering::Relaxed)..main[1].load(Ordering::Relaxed);
     let fiber = FIBER_STACK.get().and_then(|current| current());
     [fiber, Some(main)].into_iter().flatten().find(|s| s.contains(&rsp))
 }

@@ -52,3 +52,36 @@ pub unsafe fn switch_stack(top: u64, next: extern "C" fn() -> !) -> ! {
         )
     }
 }
+
+/// Switches to the page tables at physical address `cr3` and the stack whose top is `top`, and
+/// calls `next(arg)` there: how a CPU started on the loader's tables and stack moves to the
+/// kernel's.
+///
+/// # Safety
+/// `cr3` must be a PML4 that maps this code (the kernel image) and `top`; `top` must be the
+/// 16-byte-aligned top of a mapped, writable stack that nothing else uses and that lives for as
+/// long as `next` runs.
+pub unsafe fn enter_kernel_space(cr3: u64, top: u64, next: extern "C" fn(u64) -> !, arg: u64) -> ! {
+    // SAFETY: by the caller's promise both the tables and the stack are valid; a zero RBP ends
+    // backtraces here, and `call` leaves RSP ≡ 8 (mod 16) at entry as the SysV ABI expects.
+    unsafe {
+        core::arch::asm!(
+            "mov cr3, {cr3}",
+            "mov rsp, {top}",
+            "xor ebp, ebp",
+            "call {next}",
+            "ud2",
+            cr3 = in(reg) cr3,
+            top = in(reg) top,
+            next = in(reg) next,
+            in("rdi") arg,
+            options(noreturn),
+        )
+    }
+}
+
+/// The physical address of the page tables this CPU runs on (CR3, flags included).
+pub fn page_table_root() -> u64 {
+    let (frame, flags) = x86_64::registers::control::Cr3::read_raw();
+    frame.start_address().as_u64() | u64::from(flags)
+}

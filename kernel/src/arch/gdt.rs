@@ -4,8 +4,10 @@
 //! In long mode segmentation is almost gone: bases and limits are ignored (FS and GS bases come
 //! from MSRs), but the CPU still checks that CS is a 64-bit code segment, and the only way to
 //! give it an interrupt stack table is a TSS described in the GDT. The loader's GDT may live in
-//! memory the kernel later reuses, so the kernel brings its own.
+//! memory the kernel later reuses, so the kernel brings its own. Each CPU has its own TSS and
+//! IST stacks, and so its own GDT (the TSS descriptor marks one TSS busy).
 
+use alloc::boxed::Box;
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, FS, GS, SS, Segment};
 use x86_64::instructions::tables::load_tss;
@@ -57,14 +59,18 @@ fn stack_top(stack: *const IstStack) -> VirtAddr {
     VirtAddr::from_ptr(stack) + IST_STACK_SIZE as u64
 }
 
-fn build_tss() -> TaskStateSegment {
+/// A TSS whose IST slots point at `double_fault`, `nmi` and `machine_check`.
+fn build_tss(
+    double_fault: *const IstStack,
+    nmi: *const IstStack,
+    machine_check: *const IstStack,
+) -> TaskStateSegment {
     let mut tss = TaskStateSegment::new();
     // The privilege stack table (RSP0) stays empty: the kernel and everything it runs live in
     // ring 0, and the CPU reads RSP0 only when an interrupt raises the privilege level.
-    tss.interrupt_stack_table[usize::from(DOUBLE_FAULT_IST_INDEX)] = stack_top(&raw const DOUBLE_FAULT_STACK);
-    tss.interrupt_stack_table[usize::from(NMI_IST_INDEX)] = stack_top(&raw const NMI_STACK);
-    tss.interrupt_stack_table[usize::from(MACHINE_CHECK_IST_INDEX)] =
-        stack_top(&raw const MACHINE_CHECK_STACK);
+    tss.interrupt_stack_table[usize::from(DOUBLE_FAULT_IST_INDEX)] = stack_top(double_fault);
+    tss.interrupt_stack_table[usize::from(NMI_IST_INDEX)] = stack_top(nmi);
+    tss.interrupt_stack_table[usize::from(MACHINE_CHECK_IST_INDEX)] = stack_top(machine_check);
     tss
 }
 
@@ -78,14 +84,32 @@ fn build_gdt(tss: &'static TaskStateSegment) -> (GlobalDescriptorTable, Selector
     (gdt, Selectors { code, data, tss })
 }
 
-/// Loads the kernel's GDT and TSS and points every segment register at them.
+/// Loads the boot CPU's GDT and TSS and points every segment register at them.
 ///
 /// Call once, early, with interrupts off (as the kernel is entered): until CS is reloaded the
 /// CPU runs on a selector that indexes a table it no longer has.
 pub fn init() {
-    let tss = TSS.call_once(build_tss);
+    let tss = TSS.call_once(|| {
+        build_tss(&raw const DOUBLE_FAULT_STACK, &raw const NMI_STACK, &raw const MACHINE_CHECK_STACK)
+    });
     let (gdt, selectors) = GDT.call_once(|| build_gdt(tss));
+    load(gdt, selectors);
+}
 
+/// As [`init`], for any other CPU: a TSS (and so IST stacks) and a GDT of its own, because a
+/// TSS in use is marked busy in its descriptor and its IST stacks are this CPU's alone. They
+/// live as long as the kernel.
+pub fn init_other_cpu() {
+    // Zeroed in place: three 20 KiB stacks would not fit through the current stack.
+    // SAFETY: an all-zero `IstStack` is a valid value (it is plain bytes).
+    let stacks: &'static [IstStack; 3] = Box::leak(unsafe { Box::new_zeroed().assume_init() });
+    let [double_fault, nmi, machine_check] = stacks.each_ref().map(|s| &raw const *s);
+    let tss = Box::leak(Box::new(build_tss(double_fault, nmi, machine_check)));
+    let (gdt, selectors) = Box::leak(Box::new(build_gdt(tss)));
+    load(gdt, selectors);
+}
+
+fn load(gdt: &'static GlobalDescriptorTable, selectors: &Selectors) {
     // `lgdt` only tells the CPU where the table is; each segment register keeps the descriptor
     // it cached from the loader's GDT until it is loaded again.
     gdt.load();
@@ -93,7 +117,7 @@ pub fn init() {
     // SAFETY: the selectors come from the GDT just loaded, which is `'static` and never changes:
     // `code` is a 64-bit ring-0 code segment, `data` a writable ring-0 data segment, null is
     // valid for DS, ES, FS and GS in long mode, and `tss` describes a `'static` TSS whose IST
-    // entries point at stacks reserved for it alone.
+    // entries point at stacks reserved for this CPU alone.
     unsafe {
         // CS cannot be the target of `mov`; the crate reloads it with a far return.
         CS::set_reg(selectors.code);
@@ -101,12 +125,13 @@ pub fn init() {
         SS::set_reg(selectors.data);
         // The CPU ignores DS and ES in long mode and takes the FS/GS bases from MSRs; null drops
         // the last selectors that index the loader's table.
+        // Loading GS may zero its base on some CPUs: `cpu_local::install` comes after.
         DS::set_reg(SegmentSelector::NULL);
         ES::set_reg(SegmentSelector::NULL);
         FS::set_reg(SegmentSelector::NULL);
         GS::set_reg(SegmentSelector::NULL);
         // `ltr` makes the TSS (and so the IST) live, and marks its descriptor busy: a second
-        // `ltr` with the same selector raises #GP, hence "call once".
+        // `ltr` with the same selector raises #GP, hence one TSS per CPU.
         load_tss(selectors.tss);
     }
 }

@@ -105,14 +105,15 @@ const EXCEPTION_STUBS: [(u8, Stub); 32] = entry_stubs![
 
 /// One stub per device vector: the remapped 8259s (spurious only, they are masked), the local
 /// APIC timer, COM1 and the APIC's spurious vector (see `irq`).
-const DEVICE_STUBS: [(u8, Stub); 19] =
-    entry_stubs![32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 255];
+const DEVICE_STUBS: [(u8, Stub); 20] =
+    entry_stubs![32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 255];
 
 // `entry_stubs!` takes literals; keep them in step with the names the handlers use.
 const _: () = assert!(
     pic::PIC_VECTOR_BASE == 32
         && irq::TIMER_VECTOR == 48
         && irq::SERIAL_VECTOR == 49
+        && irq::WAKE_VECTOR == 50
         && apic::SPURIOUS_VECTOR == 255
 );
 

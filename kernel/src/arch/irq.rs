@@ -3,7 +3,7 @@
 //! take a lock that task code holds with interrupts enabled.
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Once;
 
 use super::acpi::{self, InterruptModel};
@@ -16,13 +16,17 @@ use crate::mem::MemError;
 pub const TIMER_VECTOR: u8 = 48;
 /// COM1's receive interrupt.
 pub const SERIAL_VECTOR: u8 = 49;
+/// Sent by one CPU to another that may be halted, when it queued work for it: its handler only
+/// acknowledges, since ending the halt is the point.
+pub const WAKE_VECTOR: u8 = 50;
 
 /// COM1's ISA interrupt line.
 const COM1_IRQ: u8 = 4;
 /// Timer interrupts per second: the granularity of sleeps and of time-slice expiry.
 pub const TICK_HZ: u64 = 1000;
 
-static TICKS: AtomicU64 = AtomicU64::new(0);
+/// The APIC timer's count between ticks, measured once by the boot CPU for every CPU.
+static TIMER_COUNT: AtomicU32 = AtomicU32::new(0);
 static IO_APICS: Once<Vec<IoApic>> = Once::new();
 
 /// Why interrupts could not be set up.
@@ -80,8 +84,45 @@ pub fn init(model: &InterruptModel) -> Result<InterruptSetup, IrqError> {
     io_apic.route(serial_gsi, mode, SERIAL_VECTOR, lapic.id() as u8);
 
     let timer_hz = lapic.calibrate_timer();
-    lapic.start_periodic_timer(TIMER_VECTOR, u32::try_from(timer_hz / TICK_HZ).unwrap_or(u32::MAX));
+    TIMER_COUNT.store(u32::try_from(timer_hz / TICK_HZ).unwrap_or(u32::MAX), Ordering::Relaxed);
+    start_tick();
     Ok(InterruptSetup { apic_mode: lapic.mode(), timer_hz, serial_gsi })
+}
+
+/// Enables this CPU's local APIC and starts its timer, once [`init`] ran on the boot CPU (the
+/// timer's rate is the same on every CPU). Interrupts stay disabled.
+pub fn init_other_cpu() {
+    if apic::init_other_cpu().is_some() {
+        start_tick();
+    }
+}
+
+/// (Re)starts this CPU's periodic timer.
+pub fn start_tick() {
+    if let Some(lapic) = apic::get() {
+        lapic.start_periodic_timer(TIMER_VECTOR, TIMER_COUNT.load(Ordering::Relaxed));
+    }
+}
+
+/// Stops this CPU's timer until [`start_tick`]: a CPU about to halt with nothing to run needs
+/// no time slices, and a tick would only wake it (and its host thread) for nothing.
+pub fn stop_tick() {
+    if let Some(lapic) = apic::get() {
+        lapic.stop_timer();
+    }
+}
+
+/// Interrupts CPU `index` (a `cpu_local` index) with [`WAKE_VECTOR`].
+pub fn wake_cpu(index: usize) {
+    if let Some(lapic) = apic::get() {
+        let apic_id = super::cpu_local::apic_id(index);
+        cpu::without_interrupts(|| lapic.send_ipi(apic_id, WAKE_VECTOR));
+    }
+}
+
+/// This CPU's local APIC id.
+pub fn apic_id() -> Option<u32> {
+    apic::get().map(apic::LocalApic::id)
 }
 
 /// What the timer interrupt tells the scheduler, with the TSC at the tick; set once at boot
@@ -93,21 +134,16 @@ pub fn on_tick(handler: fn(u64)) {
     TICK.call_once(|| handler);
 }
 
-/// Timer interrupts since [`init`].
-pub fn ticks() -> u64 {
-    TICKS.load(Ordering::Relaxed)
-}
-
 /// Handles device vector `vector` (called from the interrupt entry path).
 pub fn handle(vector: u8) {
     match vector {
         TIMER_VECTOR => {
-            TICKS.fetch_add(1, Ordering::Relaxed);
             if let Some(tick) = TICK.get() {
                 tick(cpu::rdtsc());
             }
         }
         SERIAL_VECTOR => serial::on_receive_interrupt(),
+        WAKE_VECTOR => {}
         // Spurious interrupts are not in service, so they take no EOI.
         SPURIOUS_VECTOR => return,
         v if pic::PIC_VECTORS.contains(&v) => return,

@@ -10,6 +10,7 @@ pub mod apic;
 pub mod backtrace;
 pub mod context;
 pub mod cpu;
+pub mod cpu_local;
 pub mod exceptions;
 // Only the kernel is soft-float; a host build's floats are the host's own.
 #[cfg(target_os = "none")]
@@ -24,11 +25,23 @@ pub mod qemu;
 pub mod rtc;
 pub mod serial;
 
-/// Installs the kernel's descriptor tables, so that every CPU exception gets a report, and
-/// enables the SSE unit the float arithmetic runs on. Call once, early, with interrupts off.
+/// Installs the boot CPU's descriptor tables, so that every CPU exception gets a report, gives
+/// it CPU index 0, and enables the SSE unit the float arithmetic runs on. Call once, early,
+/// with interrupts off.
 pub fn init() {
     // The IDT's gates take the code selector that `gdt::init` loads.
     gdt::init();
+    cpu_local::install(0);
+    idt::init();
+    #[cfg(target_os = "none")]
+    float::init();
+}
+
+/// As [`init`], on another CPU, which becomes CPU `index`: its own GDT, TSS and IST stacks
+/// (from the heap), the shared IDT, SSE. Interrupts stay off.
+pub fn init_other_cpu(index: usize) {
+    gdt::init_other_cpu();
+    cpu_local::install(index);
     idt::init();
     #[cfg(target_os = "none")]
     float::init();

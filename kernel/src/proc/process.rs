@@ -19,7 +19,7 @@ use crate::cap::{CapTable, Capability, Handle, Rights};
 use crate::error::{Error, Rejected};
 use crate::ipc::{Message, Payload};
 use crate::mem::kmem::{self, Account, Tier};
-use crate::task::{Executor, TaskId, wake};
+use crate::task::{Executor, Placement, TaskId, wake};
 
 /// One process.
 pub struct Process {
@@ -348,6 +348,16 @@ impl Process {
         executor: &mut Executor,
         body: impl Future<Output = Exit> + 'static,
     ) -> Result<TaskId, Error> {
+        self.start_on(executor, body, Placement::LeastLoaded)
+    }
+
+    /// As [`start`](Self::start), on the CPU `placement` names.
+    pub fn start_on(
+        self: &Arc<Self>,
+        executor: &mut Executor,
+        body: impl Future<Output = Exit> + 'static,
+        placement: Placement,
+    ) -> Result<TaskId, Error> {
         let process = Arc::clone(self);
         let body = async move {
             let mut body = pin!(body);
@@ -356,9 +366,15 @@ impl Process {
             }
         };
         let task = executor
-            .spawn_counted(self.name.clone(), body, Arc::clone(&self.cpu_cycles))
+            .spawn_counted(self.name.clone(), body, Arc::clone(&self.cpu_cycles), placement)
             .map_err(|_| Error::TooManyTasks)?;
-        self.inner.lock().task = Some(task);
+        let mut inner = self.inner.lock();
+        inner.task = Some(task);
+        // The task may already run on another CPU: if something ended the process before the
+        // id was known, `end` could not wake it.
+        if inner.exit.is_some() {
+            wake::waker(task).wake();
+        }
         Ok(task)
     }
 
@@ -369,12 +385,14 @@ impl Process {
         body: Pin<&mut F>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Exit>> {
-        // One CPU: during a poll only the polled body runs, so nothing else can end the process
-        // between this check and the store (the body ending it itself is handled below).
-        if self.is_dead() {
+        // Another CPU may end the process at any time: it becomes Running only if it is not
+        // Dead (the body ending it itself is handled below).
+        let running = self.phase.fetch_update(Ordering::AcqRel, Ordering::Acquire, |phase| {
+            (phase != Phase::Dead as u8).then_some(Phase::Running as u8)
+        });
+        if running.is_err() {
             return Poll::Ready(None);
         }
-        self.phase.store(Phase::Running as u8, Ordering::Release);
         let poll = body.poll(cx);
         if poll.is_pending() {
             // Unless the body ended its own process meanwhile.

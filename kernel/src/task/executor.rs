@@ -1,26 +1,35 @@
-//! The executor: owns the kernel's tasks and polls the runnable ones in wake order.
+//! The executor: spawns tasks onto CPUs, and on each CPU polls the runnable ones of its queues.
 //!
-//! One executor runs on the boot CPU. It polls tasks woken by events first, in the order they
-//! were woken, so the receiver of a message runs next instead of behind a CPU-bound task's
-//! slice; tasks that used up their slice (`wake::defer`) run when no woken task is left, or
-//! once they have waited a slice's length, so a busy exchange of messages cannot starve them
-//! (and takes at most about half the CPU from them). Each poll gets a fresh time slice (see
-//! `preempt`), and the executor records per-task statistics. Within one poll, a waiting actor
-//! may run the next woken actor directly (`wasm::handoff`); the poll's time slice then covers
+//! Every CPU runs the same loop over its own run queues (`run_queue`): tasks woken by events
+//! first, in the order they were woken, so the receiver of a message runs next instead of
+//! behind a CPU-bound task's slice; tasks that used up their slice (`wake::defer`) run when no
+//! woken task is left, or once they have waited a slice's length, so a busy exchange of
+//! messages cannot starve them. Each poll gets a fresh time slice (see `preempt`), and the
+//! executor records per-task statistics. Within one poll, a waiting actor may run the next
+//! woken actor of the same CPU directly (`wasm::handoff`); the poll's time slice then covers
 //! both, and the CPU time is split between them (`switch_running`).
+//!
+//! Placement: a new task goes to the CPU with the fewest live tasks. Balance: a CPU with
+//! nothing to run takes a task from another CPU's queues — any deferred (CPU-bound) task, and
+//! the ready tasks of a CPU whose current poll has lasted half a slice (`RunQueue::stalled`) —
+//! and the task's home moves with it (`wake::Claim`). Halted CPUs are told when there is
+//! something to take (`WakeTable::kick_idle`).
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
-use core::pin::Pin;
-use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use core::task::Context;
 
 use super::preempt;
-use super::wake::{self, MAX_TASKS, TaskId};
+use super::registry::{self, Task};
+use super::wake::{self, Claim, MAX_TASKS, TaskId, WakeTable};
 use crate::arch::cpu;
+use crate::arch::cpu_local::{self, PerCpu};
+use crate::per_cpu;
 
 /// Why a task could not be spawned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,24 +59,28 @@ pub struct TaskInfo {
     pub wakeups: u64,
     /// TSC cycles spent polling it.
     pub cpu_cycles: u64,
+    /// The CPU it last ran on (or will run on first).
+    pub cpu: usize,
 }
 
-struct Task {
-    id: TaskId,
-    name: String,
-    future: Pin<Box<dyn Future<Output = ()>>>,
-    polls: u64,
-    /// TSC cycles spent polling it, shared with whoever started it (a process counts its CPU
-    /// time here, without reading the TSC again around its own poll).
-    cpu_cycles: Arc<AtomicU64>,
+/// What `cpus` shows about a CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuInfo {
+    /// Live tasks whose home it is.
+    pub tasks: usize,
+    /// Polls it made.
+    pub polls: u64,
+    /// TSC cycles it spent halted.
+    pub idle_cycles: u64,
+    /// Tasks it took from other CPUs' queues.
+    pub steals: u64,
 }
 
-/// The kernel's tasks.
+/// The kernel's tasks, as one CPU's loop sees them: spawning works from any CPU and places
+/// the task anywhere; [`run_ready`](Self::run_ready) polls this CPU's queues. Not `Send`: each
+/// CPU makes its own.
 pub struct Executor {
-    tasks: Vec<Option<Task>>,
-    free: Vec<usize>,
-    /// TSC when the last deferred task's poll ended: the deferred queue's age.
-    deferred_served: u64,
+    _this_cpu: PhantomData<*const ()>,
 }
 
 impl Default for Executor {
@@ -76,51 +89,69 @@ impl Default for Executor {
     }
 }
 
+/// Where a new task goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The CPU with the fewest live tasks.
+    LeastLoaded,
+    /// This CPU (if it exists; else the least-loaded).
+    Cpu(usize),
+}
+
 impl Executor {
-    /// An executor with no tasks.
+    /// This CPU's view of the executor (the first one made creates the run queues, for every
+    /// CPU online by then).
     pub fn new() -> Self {
         wake::table();
-        Self { tasks: Vec::new(), free: Vec::new(), deferred_served: cpu::rdtsc() }
+        Self { _this_cpu: PhantomData }
     }
 
-    /// Adds a task running `future`; it runs on the next [`run_ready`](Self::run_ready).
+    /// Adds a task running `future` on the least-loaded CPU.
     pub fn spawn(
         &mut self,
         name: impl Into<String>,
         future: impl Future<Output = ()> + 'static,
     ) -> Result<TaskId, SpawnError> {
-        self.spawn_counted(name, future, Arc::default())
+        self.spawn_counted(name, future, Arc::default(), Placement::LeastLoaded)
     }
 
-    /// As [`spawn`](Self::spawn), adding the TSC cycles spent polling the task to `cpu_cycles`.
+    /// As [`spawn`](Self::spawn), adding the TSC cycles spent polling the task to
+    /// `cpu_cycles`, placed as `placement` says.
     pub fn spawn_counted(
         &mut self,
         name: impl Into<String>,
         future: impl Future<Output = ()> + 'static,
         cpu_cycles: Arc<AtomicU64>,
+        placement: Placement,
     ) -> Result<TaskId, SpawnError> {
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None if self.tasks.len() < MAX_TASKS => {
-                self.tasks.push(None);
-                self.tasks.len() - 1
-            }
-            None => return Err(SpawnError::TooManyTasks),
+        let task = Task {
+            name: name.into(),
+            future: core::cell::UnsafeCell::new(Box::pin(future)),
+            polls: AtomicU64::new(0),
+            cpu_cycles,
         };
+        let index = registry::insert(Box::new(task)).map_err(|_| SpawnError::TooManyTasks)?;
         let table = wake::table();
+        let cpu = match placement {
+            Placement::Cpu(cpu) if cpu < table.cpus() => cpu,
+            _ => least_loaded(table),
+        };
+        table.place(index, cpu);
         let id = table.id_for(index);
-        self.tasks[index] =
-            Some(Task { id, name: name.into(), future: Box::pin(future), polls: 0, cpu_cycles });
         table.wake(id);
         Ok(id)
     }
 
-    /// Polls runnable tasks until none is left, a deferred task has had its turn, or `stop`
-    /// (asked before each poll with the TSC) says the kernel has other work: a due timer, a
-    /// spawn request. Returns how many polls it made. Tasks woken during a poll run in the
-    /// same call, so a message exchange goes from sender to receiver without leaving it.
+    /// Polls this CPU's runnable tasks until none is left, a deferred task has had its turn,
+    /// or `stop` (asked before each poll with the TSC) says the kernel has other work: a due
+    /// timer, a spawn request. With nothing of its own, the CPU takes a task from another's
+    /// queues. Returns how many polls it made. Tasks woken during a poll run in the same call,
+    /// so a message exchange goes from sender to receiver without leaving it.
     pub fn run_ready(&mut self, stop: impl Fn(u64) -> bool) -> usize {
         let table = wake::table();
+        let me = cpu_local::index();
+        let queue = table.queue(me);
+        let served = DEFERRED_SERVED.get();
         let mut polls = 0;
         // One TSC read per poll: the end of one poll is the start of the next decision.
         let mut now = cpu::rdtsc();
@@ -128,56 +159,52 @@ impl Executor {
             if stop(now) {
                 break;
             }
-            let aged = now.wrapping_sub(self.deferred_served) >= preempt::slice_cycles();
-            let deferred = table.has_deferred() && (aged || !table.has_ready());
-            let popped = if deferred { table.pop_deferred() } else { table.pop_ready() };
-            let Some(index) = popped else { break };
-            let Some(end) = self.poll(index, now) else { continue };
+            let aged = now.wrapping_sub(served.load(Ordering::Relaxed)) >= preempt::slice_cycles();
+            let deferred = queue.has_deferred() && (aged || !queue.has_ready());
+            let popped = if deferred { queue.pop_deferred() } else { queue.pop_ready() };
+            let Some(index) = popped.or_else(|| steal(table, me)) else { break };
+            match table.claim(index as usize, me) {
+                Claim::Taken { .. } => {}
+                Claim::Elsewhere { home } => {
+                    table.queue(home).push_ready(index);
+                    continue;
+                }
+                Claim::Stale => continue,
+            }
+            now = poll(table, index as usize, now);
             polls += 1;
-            now = end;
             if deferred {
-                self.deferred_served = now;
+                served.store(now, Ordering::Relaxed);
                 break;
             }
         }
+        queue.polls.fetch_add(polls as u64, Ordering::Relaxed);
         polls
     }
 
-    /// Polls the task in slot `index` once, from TSC `start`; returns the TSC when the poll
-    /// ended, or `None` for a stale queue entry whose task has ended.
-    fn poll(&mut self, index: usize, start: u64) -> Option<u64> {
-        let task = self.tasks.get_mut(index).and_then(Option::as_mut)?;
-        let waker = wake::waker(task.id);
-        let mut cx = Context::from_waker(&waker);
-        preempt::begin_slice(start);
-        note_running(index, &task.name, start);
-        let done = task.future.as_mut().poll(&mut cx).is_ready();
-        CURRENT_NAME_LEN.store(0, Ordering::Relaxed);
-        preempt::end_slice();
-        let end = cpu::rdtsc();
-        task.polls += 1;
-        // The poll's last stretch belongs to whichever task ran it: another one if the polled
-        // task's fiber switched to it directly (`switch_running`).
-        let (last, since) = (RUNNING.load(Ordering::Relaxed), RUNNING_SINCE.load(Ordering::Relaxed));
-        if let Some(ran) = self.tasks.get(last).and_then(Option::as_ref) {
-            ran.cpu_cycles.fetch_add(end.wrapping_sub(since), Ordering::Relaxed);
-        }
-        if done {
-            self.tasks[index] = None;
-            wake::table().retire(index);
-            self.free.push(index);
-        }
-        Some(end)
+    /// Whether a task is runnable on this CPU now.
+    pub fn has_ready(&self) -> bool {
+        !wake::table().queue(cpu_local::index()).is_empty()
     }
 
-    /// Whether a task is runnable now.
-    pub fn has_ready(&self) -> bool {
-        !wake::table().is_empty()
+    /// For this CPU, about to halt with interrupts off: records that it may be halted, and
+    /// says whether it may, or work arrived meanwhile. Call [`woke`](Self::woke) afterwards
+    /// either way.
+    pub fn may_halt(&self) -> bool {
+        wake::table().may_halt(cpu_local::index())
+    }
+
+    /// For this CPU: it is not halted any more, after `idle_cycles` TSC cycles halted.
+    pub fn woke(&self, idle_cycles: u64) {
+        let table = wake::table();
+        let me = cpu_local::index();
+        table.woke(me);
+        table.queue(me).idle_cycles.fetch_add(idle_cycles, Ordering::Relaxed);
     }
 
     /// Number of live tasks.
     pub fn len(&self) -> usize {
-        self.tasks.len() - self.free.len()
+        registry::len()
     }
 
     /// Whether no task is alive.
@@ -188,33 +215,164 @@ impl Executor {
     /// Statistics of every live task, in slot order.
     pub fn tasks(&self) -> Vec<TaskInfo> {
         let table = wake::table();
-        self.tasks
-            .iter()
-            .flatten()
-            .map(|t| TaskInfo {
-                id: t.id,
-                name: t.name.clone(),
-                polls: t.polls,
-                wakeups: table.wakeups(t.id.index()),
-                cpu_cycles: t.cpu_cycles.load(Ordering::Relaxed),
+        let mut tasks = Vec::new();
+        registry::each(|index, task| {
+            tasks.push(TaskInfo {
+                id: table.id_for(index),
+                name: task.name.clone(),
+                polls: task.polls.load(Ordering::Relaxed),
+                wakeups: table.wakeups(index),
+                cpu_cycles: task.cpu_cycles.load(Ordering::Relaxed),
+                cpu: table.home(index),
             })
-            .collect()
+        });
+        tasks
     }
 }
 
-/// Name of the task running (length 0: none), for the panic report.
-static CURRENT_NAME: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
-static CURRENT_NAME_LEN: AtomicUsize = AtomicUsize::new(0);
-/// Slot of the task running, and the TSC since when its CPU time is not counted yet.
-static RUNNING: AtomicUsize = AtomicUsize::new(usize::MAX);
-static RUNNING_SINCE: AtomicU64 = AtomicU64::new(0);
+/// Statistics of every CPU, by index.
+pub fn cpus() -> Vec<CpuInfo> {
+    let table = wake::table();
+    (0..table.cpus())
+        .map(|cpu| {
+            let queue = table.queue(cpu);
+            CpuInfo {
+                tasks: queue.load.load(Ordering::Relaxed),
+                polls: queue.polls.load(Ordering::Relaxed),
+                idle_cycles: queue.idle_cycles.load(Ordering::Relaxed),
+                steals: queue.steals.load(Ordering::Relaxed),
+            }
+        })
+        .collect()
+}
 
-/// Records that the task in slot `index`, called `name`, runs from TSC `now`.
+/// The CPU with the fewest live tasks (the lowest index among equals).
+fn least_loaded(table: &WakeTable) -> usize {
+    (0..table.cpus()).min_by_key(|&cpu| table.queue(cpu).load.load(Ordering::Relaxed)).unwrap_or(0)
+}
+
+/// For CPU `me`, which has nothing to run: a task from another CPU's queues — a deferred one,
+/// or a ready one behind a poll that has lasted half a slice.
+fn steal(table: &WakeTable, me: usize) -> Option<u32> {
+    let cpus = table.cpus();
+    let taken = (1..cpus).map(|k| table.queue((me + k) % cpus)).find_map(|victim| {
+        victim
+            .pop_deferred()
+            .or_else(|| victim.stalled.load(Ordering::Relaxed).then(|| victim.pop_ready()).flatten())
+    })?;
+    table.queue(me).steals.fetch_add(1, Ordering::Relaxed);
+    Some(taken)
+}
+
+/// Polls the task in slot `index`, claimed by this CPU, once, from TSC `start`; releases it (and
+/// every task it switched to directly) and returns the TSC when the poll ended.
+fn poll(table: &WakeTable, index: usize, start: u64) -> u64 {
+    // SAFETY: this CPU claimed the slot; the reference is dropped before the release below.
+    let Some(task) = (unsafe { registry::claimed(index) }) else {
+        // A queue entry left by an ended task, which no new task has taken over yet.
+        table.release(index);
+        return start;
+    };
+    let waker = wake::waker(table.id_for(index));
+    let mut cx = Context::from_waker(&waker);
+    preempt::begin_slice(start);
+    note_running(index, &task.name, start);
+    // SAFETY: this CPU claimed the task, so no other CPU touches its future until the release
+    // below, and this CPU polls one task at a time (a direct switch runs another task's fiber,
+    // never this future).
+    let done = unsafe { &mut *task.future.get() }.as_mut().poll(&mut cx).is_ready();
+    let running = RUNNING.get();
+    running.name_len.store(0, Ordering::Relaxed);
+    preempt::end_slice();
+    let end = cpu::rdtsc();
+    task.polls.fetch_add(1, Ordering::Relaxed);
+    // The poll's last stretch belongs to whichever task ran it: another one if the polled
+    // task's fiber switched to it directly (`switch_running`).
+    let (last, since) = (running.slot.load(Ordering::Relaxed), running.since.load(Ordering::Relaxed));
+    // SAFETY: `last` is the polled task or one claimed by `take_lone_ready` during the poll, and
+    // both stay claimed by this CPU until released below.
+    if let Some(ran) = unsafe { registry::claimed(last) } {
+        ran.cpu_cycles.fetch_add(end.wrapping_sub(since), Ordering::Relaxed);
+    }
+    for slot in &running.borrowed[..running.borrowed_len.swap(0, Ordering::Relaxed)] {
+        table.release(slot.load(Ordering::Relaxed) as usize);
+    }
+    if done {
+        // SAFETY: still claimed by this CPU.
+        let finished = unsafe { registry::remove(index) };
+        table.retire(index);
+        drop(finished);
+    } else {
+        table.release(index);
+    }
+    end
+}
+
+/// Most tasks one poll may run by direct switches besides the polled one.
+const MAX_BORROWED: usize = 8;
+
+/// What runs on a CPU: the polled task, and the tasks its fiber switched to directly.
+struct Running {
+    /// Name of the task running (length 0: none), for the panic report.
+    name: AtomicPtr<u8>,
+    name_len: AtomicUsize,
+    /// Slot of the task running, and the TSC since when its CPU time is not counted yet.
+    slot: AtomicUsize,
+    since: AtomicU64,
+    /// Tasks this poll claimed by `take_lone_ready`, released when it returns.
+    borrowed: [AtomicU32; MAX_BORROWED],
+    borrowed_len: AtomicUsize,
+}
+
+static RUNNING: PerCpu<Running> = per_cpu!(Running {
+    name: AtomicPtr::new(core::ptr::null_mut()),
+    name_len: AtomicUsize::new(0),
+    slot: AtomicUsize::new(usize::MAX),
+    since: AtomicU64::new(0),
+    borrowed: [const { AtomicU32::new(0) }; MAX_BORROWED],
+    borrowed_len: AtomicUsize::new(0),
+});
+
+/// TSC when the last deferred task's poll ended on each CPU: its deferred queue's age.
+static DEFERRED_SERVED: PerCpu<AtomicU64> = per_cpu!(AtomicU64::new(0));
+
+/// Records that the task in slot `index`, called `name`, runs from TSC `now` on this CPU.
 fn note_running(index: usize, name: &str, now: u64) {
-    CURRENT_NAME.store(name.as_ptr().cast_mut(), Ordering::Relaxed);
-    CURRENT_NAME_LEN.store(name.len(), Ordering::Relaxed);
-    RUNNING.store(index, Ordering::Relaxed);
-    RUNNING_SINCE.store(now, Ordering::Relaxed);
+    let running = RUNNING.get();
+    running.name.store(name.as_ptr().cast_mut(), Ordering::Relaxed);
+    running.name_len.store(name.len(), Ordering::Relaxed);
+    running.slot.store(index, Ordering::Relaxed);
+    running.since.store(now, Ordering::Relaxed);
+}
+
+/// The task woken by an event that this CPU would poll next, taken off its ready queue and
+/// claimed until the running poll returns, if it is the only one waiting there; a caller that
+/// does not run it [`put_back`]s it.
+pub fn take_lone_ready() -> Option<TaskId> {
+    let running = RUNNING.get();
+    let borrowed = running.borrowed_len.load(Ordering::Relaxed);
+    if borrowed == MAX_BORROWED {
+        return None;
+    }
+    let (table, me) = (wake::table(), cpu_local::index());
+    let index = table.queue(me).pop_lone_ready()?;
+    match table.claim(index as usize, me) {
+        Claim::Taken { .. } => {
+            running.borrowed[borrowed].store(index, Ordering::Relaxed);
+            running.borrowed_len.store(borrowed + 1, Ordering::Relaxed);
+            Some(table.id_for(index as usize))
+        }
+        Claim::Elsewhere { home } => {
+            table.queue(home).push_ready(index);
+            None
+        }
+        Claim::Stale => None,
+    }
+}
+
+/// Queues `id`, taken by [`take_lone_ready`], where it was: this CPU polls it next.
+pub fn put_back(id: TaskId) {
+    wake::table().requeue(id.index(), cpu_local::index());
 }
 
 /// For a direct switch, inside one poll, from the running task's fiber to the task `next`'s
@@ -223,35 +381,41 @@ fn note_running(index: usize, name: &str, now: u64) {
 /// caller charges to it (the executor charges the poll's last stretch to `next`, or to
 /// whichever task runs when the poll returns).
 pub fn switch_running(next: TaskId, name: &str, now: u64) -> u64 {
-    let since = RUNNING_SINCE.load(Ordering::Relaxed);
+    let since = RUNNING.get().since.load(Ordering::Relaxed);
     note_running(next.index(), name, now);
     now.wrapping_sub(since)
 }
 
-/// Calls `f` with the name of the task being polled, if any: the panic handler names the
-/// culprit with it.
+/// Calls `f` with the name of the task being polled on this CPU, if any: the panic handler
+/// names the culprit with it.
 pub fn with_current_task_name(f: impl FnOnce(Option<&str>)) {
-    let len = CURRENT_NAME_LEN.load(Ordering::Relaxed);
+    let running = RUNNING.get();
+    let len = running.name_len.load(Ordering::Relaxed);
     if len == 0 {
         return f(None);
     }
-    // SAFETY: while the length is non-zero the pointer is the name of the task running: the
-    // polled task's `String`, not touched until its poll returns, or the name given to
-    // `switch_running`, which its caller keeps alive until then (the length is cleared as the
-    // poll returns).
-    let bytes = unsafe { core::slice::from_raw_parts(CURRENT_NAME.load(Ordering::Relaxed), len) };
+    // SAFETY: while the length is non-zero the pointer is the name of the task running on
+    // this CPU: the polled task's `String`, not touched until its poll returns, or the name
+    // given to `switch_running`, which its caller keeps alive until then (the length is
+    // cleared as the poll returns).
+    let bytes = unsafe { core::slice::from_raw_parts(running.name.load(Ordering::Relaxed), len) };
     f(core::str::from_utf8(bytes).ok())
 }
 
+/// Tests make one executor each: the next must find neither this one's tasks nor its queue
+/// entries.
+#[cfg(test)]
 impl Drop for Executor {
     fn drop(&mut self) {
-        let table = wake::table();
-        for task in self.tasks.iter().flatten() {
-            table.retire(task.id.index());
+        let mut slots = Vec::new();
+        registry::each(|index, _| slots.push(index));
+        for index in slots {
+            // SAFETY: tests take turns (`tests::serial`) on one thread: nothing else polls.
+            let task = unsafe { registry::remove(index) };
+            wake::table().retire(index);
+            drop(task);
         }
-        // Queued entries name this executor's slots; the next executor reuses the slots, and
-        // must not find its first tasks polled for wakes that were not theirs.
-        while table.pop_ready().or_else(|| table.pop_deferred()).is_some() {}
+        tests::reset();
     }
 }
 
@@ -270,6 +434,12 @@ pub(crate) mod tests {
 
     pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
         SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Empties the queues, clears every slot's flags and this CPU's running record.
+    pub(crate) fn reset() {
+        wake::table().clear();
+        RUNNING.get().borrowed_len.store(0, Ordering::Relaxed);
     }
 
     /// Pending until opened; keeps the last waker so the test can wake the task by hand.

@@ -31,7 +31,9 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use crate::arch::context;
+use crate::arch::cpu_local::PerCpu;
 use crate::mem::MemError;
+use crate::per_cpu;
 
 /// Why a fiber gave the CPU back to its task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +72,10 @@ struct Control {
     stack: core::ops::Range<u64>,
 }
 
-/// The fiber running now (null while the executor's own stack runs).
-static CURRENT: AtomicPtr<Control> = AtomicPtr::new(ptr::null_mut());
+/// The fiber running on each CPU (null while the executor's own stack runs). A fiber suspended
+/// on one CPU may be resumed on another (its actor moved): code on a fiber asks again after
+/// every switch.
+static CURRENT: PerCpu<AtomicPtr<Control>> = per_cpu!(AtomicPtr::new(ptr::null_mut()));
 
 #[cfg(not(any(test, feature = "host")))]
 type Stack = crate::mem::stack::KernelStack;
@@ -138,7 +142,7 @@ impl Fiber {
             return self.control.state;
         }
         let control = &raw mut *self.control;
-        let previous = CURRENT.swap(control, Ordering::Relaxed);
+        let previous = CURRENT.get().swap(control, Ordering::Relaxed);
         assert!(previous.is_null(), "a fiber resumed another fiber");
         // SAFETY: `control` is boxed and outlives the switch; the fiber's stack is alive and
         // suspended (or fresh), and it (or a fiber it switched to) switches back to
@@ -147,7 +151,7 @@ impl Fiber {
             (*control).waker.clone_from(waker);
             context::switch(&raw mut (*control).caller_rsp, (*control).fiber_rsp);
         }
-        let back = CURRENT.swap(ptr::null_mut(), Ordering::Relaxed);
+        let back = CURRENT.get().swap(ptr::null_mut(), Ordering::Relaxed);
         if back != control {
             // SAFETY: `back` is the control of a fiber entered by `switch_to`, whose owner
             // cannot drop it before this poll returns (its task is not being polled).
@@ -211,7 +215,7 @@ extern "sysv64" fn fiber_entry(arg: u64) -> ! {
 
 /// The running fiber's stack, if a fiber runs: where a fault report may walk its frames.
 pub fn current_stack() -> Option<core::ops::Range<u64>> {
-    let control = CURRENT.load(Ordering::Relaxed);
+    let control = CURRENT.get().load(Ordering::Relaxed);
     // SAFETY: a non-null CURRENT is the running fiber's boxed control, alive while it runs.
     (!control.is_null()).then(|| unsafe { (*control).stack.clone() })
 }
@@ -222,7 +226,7 @@ pub fn current_stack() -> Option<core::ops::Range<u64>> {
 /// handler resumes there with `context::resume_saved`, and the task sees
 /// [`Resumed::Overflowed`].
 pub fn abandon_on_overflow(fault: u64, rsp: u64) -> Option<u64> {
-    let control = CURRENT.load(Ordering::Relaxed);
+    let control = CURRENT.get().load(Ordering::Relaxed);
     if control.is_null() {
         return None;
     }
@@ -241,7 +245,7 @@ pub fn abandon_on_overflow(fault: u64, rsp: u64) -> Option<u64> {
 
 /// Switches from the current fiber back to its task with `state`.
 fn suspend(state: Resumed) -> Result<(), Cancelled> {
-    let control = CURRENT.load(Ordering::Relaxed);
+    let control = CURRENT.get().load(Ordering::Relaxed);
     assert!(!control.is_null(), "fiber wait outside a fiber");
     // SAFETY: `control` is the running fiber's boxed control; switching to `caller_rsp` returns
     // to `Fiber::resume`, which switches back here on the next resume.
@@ -264,7 +268,7 @@ pub fn yield_slice() -> Result<(), Cancelled> {
 // Inlined: every host call asks on its way out, and the answer is almost always no.
 #[inline]
 pub fn yield_if_expired() -> Result<(), Cancelled> {
-    if super::preempt::should_yield() && !CURRENT.load(Ordering::Relaxed).is_null() {
+    if super::preempt::should_yield() && !CURRENT.get().load(Ordering::Relaxed).is_null() {
         trace_preemption();
         yield_slice()
     } else {
@@ -298,7 +302,7 @@ pub fn block_on_then<F: Future>(
 ) -> Result<F::Output, Cancelled> {
     let mut future = pin!(future);
     loop {
-        let control = CURRENT.load(Ordering::Relaxed);
+        let control = CURRENT.get().load(Ordering::Relaxed);
         assert!(!control.is_null(), "fiber wait outside a fiber");
         // SAFETY: `control` is the running fiber's; its `waker` and `cancelled` are only
         // written while it is suspended (by the owner or a switch to it).
@@ -340,7 +344,7 @@ impl Successor {
         // SAFETY: alive by (1); not running (only the current fiber runs, and it is not
         // suspended in a wait), so nothing writes these meanwhile.
         let waits = unsafe {
-            target != CURRENT.load(Ordering::Relaxed)
+            target != CURRENT.get().load(Ordering::Relaxed)
                 && (*target).state == Resumed::Blocked
                 && (*target).body.is_none()
                 && !(*target).cancelled
@@ -362,7 +366,7 @@ fn switch_to(control: *mut Control, next: Successor) -> Result<(), Cancelled> {
         (*control).state = Resumed::Blocked;
         (*target).caller_rsp = (*control).caller_rsp;
         drop(core::mem::replace(&mut (*target).waker, next.waker));
-        CURRENT.store(target, Ordering::Relaxed);
+        CURRENT.get().store(target, Ordering::Relaxed);
         context::switch(&raw mut (*control).fiber_rsp, (*target).fiber_rsp);
         if (*control).cancelled { Err(Cancelled) } else { Ok(()) }
     }

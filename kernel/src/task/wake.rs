@@ -1,23 +1,30 @@
-//! Task wake-ups that interrupt handlers can use: no allocation, no lock, no reference count.
+//! Task wake-ups that interrupt handlers can use, on any CPU: no allocation, no lock, no
+//! reference count.
 //!
 //! Each task owns a slot in a fixed table. A [`Waker`] carries only the task's [`TaskId`]
 //! (slot index and the slot's generation), so cloning or dropping one costs nothing and is safe
 //! anywhere, and a waker that outlives its task finds a newer generation and does nothing.
-//! Waking sets the slot's `queued` flag and, only if it was clear, pushes the slot index onto
-//! a run queue: a task is in a queue at most once, so queues as large as the table can never
-//! overflow and no wake-up is ever lost, and a task woken twice runs once.
 //!
-//! There are two run queues. Tasks woken by an event (a message, a timer, an interrupt) go to
-//! the *ready* queue; tasks that gave way because their time slice ran out ([`defer`]) go to
-//! the *deferred* one. The executor serves the ready queue first, so a receiver woken by a
-//! send runs next rather than behind every CPU-bound task's slice, and it ages the deferred
-//! queue so those tasks still get their turn (see `executor`).
+//! A slot's state is one atomic word: the generation, the task's *home* CPU, and two flags.
+//! `QUEUED`: the slot's index is in a run queue (at most once, so queues as large as the table
+//! never overflow, no wake-up is lost, and a task woken twice runs once). `RUNNING`: the home
+//! CPU is polling it (or running its fiber by a direct switch, `wasm::handoff`), and no other
+//! CPU may. Waking sets `QUEUED` and pushes the index onto the home CPU's queue
+//! (`run_queue`): the ready queue for an event, the deferred one for a task whose slice ran
+//! out ([`defer`]); if that CPU is not this one and may be halted, it gets an interrupt. A CPU
+//! that takes a queued index *claims* the task: clears `QUEUED`, sets `RUNNING` and makes
+//! itself the home, in one compare-and-swap, so an idle CPU can steal a task from a busy one's
+//! queue and every later wake follows it; an index whose task runs on another CPU goes back
+//! to that CPU's queue.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicU64, Ordering, fence};
 use core::task::{RawWaker, RawWakerVTable, Waker};
-use crossbeam_queue::ArrayQueue;
 
-/// Most tasks alive at once (and so the run queue's capacity).
+use super::run_queue::{self, RunQueue};
+use crate::arch::cpu_local::{self, MAX_CPUS};
+
+/// Most tasks alive at once (and so each run queue's capacity).
 pub const MAX_TASKS: usize = 16 * 1024;
 
 /// Identifies a task: its slot, and which of the slot's successive tasks it is.
@@ -48,32 +55,55 @@ impl core::fmt::Display for TaskId {
     }
 }
 
+/// State bit: the slot's index is in a run queue.
+const QUEUED: u64 = 1 << 0;
+/// State bit: its home CPU runs it now.
+const RUNNING: u64 = 1 << 1;
+/// State bits 8-15: the home CPU.
+const HOME_SHIFT: u32 = 8;
+const HOME_MASK: u64 = 0xff << HOME_SHIFT;
+/// State bits 32-63: the generation.
+const GENERATION_SHIFT: u32 = 32;
+
+const _: () = assert!(MAX_CPUS <= 256);
+
+fn home(state: u64) -> usize {
+    ((state & HOME_MASK) >> HOME_SHIFT) as usize
+}
+
+fn generation(state: u64) -> u32 {
+    (state >> GENERATION_SHIFT) as u32
+}
+
 struct Slot {
-    /// Bumped when a task ends, so its leftover wakers stop matching.
-    generation: AtomicU32,
-    /// Set while the slot's index is in the run queue.
-    queued: AtomicBool,
+    /// Generation, home CPU, `QUEUED` and `RUNNING` (see the module documentation).
+    state: AtomicU64,
     /// Times the task was woken (repeated wakes before it ran count once).
     wakeups: AtomicU64,
 }
 
-/// The slots and the run queues; one per kernel, created by the first executor.
-pub(super) struct WakeTable {
-    slots: alloc::boxed::Box<[Slot]>,
-    /// The head of the ready queue when a wake found it empty ([`NO_SLOT`] otherwise): the
-    /// common case, one task woken at a time, takes a swap instead of a trip through `ready`.
-    first: AtomicU32,
-    /// The rest of the ready queue, behind `first`.
-    ready: ArrayQueue<u32>,
-    deferred: ArrayQueue<u32>,
+/// What a CPU learns when it tries to take a queued task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Claim {
+    /// It is this CPU's to run (and was on `from` until now).
+    Taken { from: usize },
+    /// CPU `home` runs it; the queue entry belongs there.
+    Elsewhere { home: usize },
+    /// The slot is not queued (cannot happen while each queued slot has one entry).
+    Stale,
 }
 
-/// `first` when it holds no slot.
-const NO_SLOT: u32 = u32::MAX;
+/// The slots, and each CPU's run queues; one per kernel, created by the first executor.
+pub(super) struct WakeTable {
+    slots: Box<[Slot]>,
+    queues: Box<[RunQueue]>,
+    /// Bit `i`: CPU `i` may be halted (set before it halts, cleared when it wakes).
+    halted: AtomicU64,
+}
 
 static TABLE: conquer_once::spin::OnceCell<WakeTable> = conquer_once::spin::OnceCell::uninit();
 
-/// The kernel's wake table, created on first use.
+/// The kernel's wake table, created on first use with queues for every CPU online then.
 // Inlined: every wake and every pop comes here, and once the table exists the look is a load
 // and a compare.
 #[inline]
@@ -86,132 +116,199 @@ pub(super) fn table() -> &'static WakeTable {
 
 #[cold]
 fn create_table() -> &'static WakeTable {
-    TABLE.get_or_init(|| WakeTable {
-        slots: (0..MAX_TASKS)
-            .map(|_| Slot {
-                generation: AtomicU32::new(0),
-                queued: AtomicBool::new(false),
-                wakeups: AtomicU64::new(0),
-            })
-            .collect(),
-        first: AtomicU32::new(NO_SLOT),
-        ready: ArrayQueue::new(MAX_TASKS),
-        deferred: ArrayQueue::new(MAX_TASKS),
-    })
+    TABLE.get_or_init(|| WakeTable::new(cpu_local::online()))
 }
 
 impl WakeTable {
+    /// Free slots, and empty queues for `cpus` CPUs.
+    fn new(cpus: usize) -> Self {
+        Self {
+            slots: (0..MAX_TASKS)
+                .map(|_| Slot { state: AtomicU64::new(0), wakeups: AtomicU64::new(0) })
+                .collect(),
+            queues: run_queue::for_cpus(cpus),
+            halted: AtomicU64::new(0),
+        }
+    }
+
     /// The id the task in slot `index` gets now.
     pub(super) fn id_for(&self, index: usize) -> TaskId {
-        TaskId { index: index as u32, generation: self.slots[index].generation.load(Ordering::Acquire) }
+        TaskId {
+            index: index as u32,
+            generation: generation(self.slots[index].state.load(Ordering::Acquire)),
+        }
+    }
+
+    /// How many CPUs have queues.
+    pub(super) fn cpus(&self) -> usize {
+        self.queues.len()
+    }
+
+    /// CPU `cpu`'s queues (below [`cpus`](Self::cpus)).
+    pub(super) fn queue(&self, cpu: usize) -> &RunQueue {
+        &self.queues[cpu]
+    }
+
+    /// Makes `cpu` the home of the new task in slot `index` (not running: it was just freed or
+    /// never used) and counts it there.
+    pub(super) fn place(&self, index: usize, cpu: usize) {
+        let cpu = cpu.min(self.queues.len() - 1);
+        let slot = &self.slots[index];
+        let mut state = slot.state.load(Ordering::Acquire);
+        loop {
+            let placed = (state & !HOME_MASK) | (cpu as u64) << HOME_SHIFT;
+            match slot.state.compare_exchange_weak(state, placed, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        self.queues[cpu].load.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Marks `id` runnable (ready queue), unless it is queued already or has ended.
     pub(super) fn wake(&self, id: TaskId) {
-        if self.mark_queued(id) {
-            self.push_ready(id.index);
-        }
-    }
-
-    /// Appends `index` to the ready queue: into `first` only while the queue behind it is
-    /// empty, so it is always the oldest. An interrupt's wake between the look and the
-    /// exchange only changes which of two simultaneous wakes runs first.
-    fn push_ready(&self, index: u32) {
-        let first = self.ready.is_empty()
-            && self.first.compare_exchange(NO_SLOT, index, Ordering::AcqRel, Ordering::Relaxed).is_ok();
-        if !first {
-            // Cannot fail: each slot is in at most one queue, once, and a queue holds every slot.
-            let _ = self.ready.push(index);
+        if let Some(cpu) = self.mark_queued(id) {
+            self.queues[cpu].push_ready(id.index);
+            self.kick(cpu);
         }
     }
 
     /// Marks `id` runnable behind the tasks woken by events (deferred queue), unless it is
-    /// queued already or has ended.
+    /// queued already or has ended. A CPU-bound task waits there: if a CPU is idle, it is told
+    /// to come and take it.
     pub(super) fn defer(&self, id: TaskId) {
-        if self.mark_queued(id) {
-            // Cannot fail, as above.
-            let _ = self.deferred.push(id.index);
+        if let Some(cpu) = self.mark_queued(id) {
+            self.queues[cpu].push_deferred(id.index);
+            self.kick(cpu);
+            self.kick_idle();
         }
     }
 
-    /// Sets `id`'s `queued` flag; whether it was clear (then the caller queues it).
-    fn mark_queued(&self, id: TaskId) -> bool {
-        let Some(slot) = self.slots.get(id.index()) else { return false };
-        if slot.generation.load(Ordering::Acquire) != id.generation
-            || slot.queued.swap(true, Ordering::AcqRel)
-        {
-            return false;
+    /// Sets `id`'s `QUEUED` flag; the home CPU whose queue the caller pushes to, if it was
+    /// clear and the task lives.
+    fn mark_queued(&self, id: TaskId) -> Option<usize> {
+        let slot = self.slots.get(id.index())?;
+        let mut state = slot.state.load(Ordering::Acquire);
+        loop {
+            if generation(state) != id.generation || state & QUEUED != 0 {
+                return None;
+            }
+            match slot.state.compare_exchange_weak(state, state | QUEUED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
         }
         slot.wakeups.fetch_add(1, Ordering::Relaxed);
-        true
+        Some(home(state))
     }
 
-    /// The next slot woken by an event, with its `queued` flag cleared so a wake during the
-    /// poll queues it again.
-    pub(super) fn pop_ready(&self) -> Option<usize> {
-        match self.first.swap(NO_SLOT, Ordering::AcqRel) {
-            NO_SLOT => self.take(self.ready.pop()?),
-            index => self.take(index),
+    /// Interrupts `cpu` if it is another CPU that may be halted, now that its queue has work.
+    #[inline]
+    fn kick(&self, cpu: usize) {
+        if self.queues.len() > 1 && cpu != cpu_local::index() {
+            self.kick_other(cpu);
         }
     }
 
-    /// As [`pop_ready`](Self::pop_ready), but only if that task is the only one woken by an
-    /// event.
-    fn pop_lone_ready(&self) -> Option<usize> {
-        if !self.ready.is_empty() {
-            return None;
-        }
-        match self.first.swap(NO_SLOT, Ordering::AcqRel) {
-            NO_SLOT => None,
-            index => self.take(index),
+    #[inline(never)]
+    fn kick_other(&self, cpu: usize) {
+        // Pairs with the fence in `may_halt`: either that CPU sees the push, or this sees its bit.
+        fence(Ordering::SeqCst);
+        if self.halted.load(Ordering::Relaxed) & (1 << cpu) != 0 {
+            crate::arch::irq::wake_cpu(cpu);
         }
     }
 
-    /// Queues `index` again at the head, where `pop_lone_ready` took it from, without counting
-    /// a wake (unless a wake queued it meanwhile).
-    fn put_back(&self, index: usize) {
-        if !self.slots[index].queued.swap(true, Ordering::AcqRel) {
-            // Behind any task an interrupt woke meanwhile.
-            self.push_ready(index as u32);
+    /// Interrupts one halted CPU other than this one, if there is one: there is work it may
+    /// steal.
+    pub(super) fn kick_idle(&self) {
+        let others = self.halted.load(Ordering::Relaxed) & !(1 << cpu_local::index());
+        if others != 0 {
+            crate::arch::irq::wake_cpu(others.trailing_zeros() as usize);
         }
     }
 
-    /// The next deferred slot, likewise.
-    pub(super) fn pop_deferred(&self) -> Option<usize> {
-        self.take(self.deferred.pop()?)
+    /// For CPU `me`, about to halt: records that it may be halted, and says whether it must
+    /// not, because work arrived meanwhile. Call with interrupts off; [`woke`](Self::woke)
+    /// afterwards either way.
+    pub(super) fn may_halt(&self, me: usize) -> bool {
+        self.halted.fetch_or(1 << me, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.queues[me].is_empty()
     }
 
-    fn take(&self, index: u32) -> Option<usize> {
-        let index = index as usize;
-        self.slots[index].queued.store(false, Ordering::Release);
-        Some(index)
+    /// For CPU `me`: it is not halted (any more).
+    pub(super) fn woke(&self, me: usize) {
+        self.halted.fetch_and(!(1 << me), Ordering::Relaxed);
     }
 
-    /// Whether any task is runnable.
-    pub(super) fn is_empty(&self) -> bool {
-        !self.has_ready() && self.deferred.is_empty()
+    /// For CPU `me`, which took `index` off a queue: takes the task to run it here (see
+    /// [`Claim`]).
+    pub(super) fn claim(&self, index: usize, me: usize) -> Claim {
+        let slot = &self.slots[index];
+        let mut state = slot.state.load(Ordering::Acquire);
+        loop {
+            if state & QUEUED == 0 {
+                return Claim::Stale;
+            }
+            let from = home(state);
+            if state & RUNNING != 0 && from != me {
+                return Claim::Elsewhere { home: from };
+            }
+            let mine = (state & !(QUEUED | HOME_MASK)) | RUNNING | (me as u64) << HOME_SHIFT;
+            match slot.state.compare_exchange_weak(state, mine, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => {
+                    if from != me {
+                        self.queues[from].load.fetch_sub(1, Ordering::Relaxed);
+                        self.queues[me].load.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Claim::Taken { from };
+                }
+                Err(now) => state = now,
+            }
+        }
     }
 
-    /// Whether a task woken by an event waits to run.
-    pub(super) fn has_ready(&self) -> bool {
-        self.first.load(Ordering::Acquire) != NO_SLOT || !self.ready.is_empty()
+    /// Ends a claim: other CPUs may take the task again.
+    pub(super) fn release(&self, index: usize) {
+        self.slots[index].state.fetch_and(!RUNNING, Ordering::AcqRel);
     }
 
-    /// Whether a deferred task waits to run.
-    pub(super) fn has_deferred(&self) -> bool {
-        !self.deferred.is_empty()
+    /// Queues `index`, claimed by this CPU, again at the head of its ready queue, without
+    /// counting a wake (unless a wake queued it meanwhile).
+    pub(super) fn requeue(&self, index: usize, me: usize) {
+        let previous = self.slots[index].state.fetch_or(QUEUED, Ordering::AcqRel);
+        if previous & QUEUED == 0 {
+            self.queues[me].push_ready(index as u32);
+        }
     }
 
-    /// Ends the task in `index`: its wakers go stale.
+    /// Ends the task in `index`, which this CPU has claimed: its wakers go stale. `QUEUED`
+    /// stays as it is, so a queue entry left for it serves the slot's next task.
     pub(super) fn retire(&self, index: usize) {
         let slot = &self.slots[index];
-        slot.generation.fetch_add(1, Ordering::AcqRel);
+        let mut state = slot.state.load(Ordering::Acquire);
+        loop {
+            let next = (state & (QUEUED | HOME_MASK))
+                | u64::from(generation(state).wrapping_add(1)) << GENERATION_SHIFT;
+            match slot.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
         slot.wakeups.store(0, Ordering::Relaxed);
+        self.queues[home(state)].load.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// How often the task in `index` was woken.
     pub(super) fn wakeups(&self, index: usize) -> u64 {
         self.slots[index].wakeups.load(Ordering::Relaxed)
+    }
+
+    /// The home CPU of the task in `index`.
+    pub(super) fn home(&self, index: usize) -> usize {
+        home(self.slots[index].state.load(Ordering::Relaxed))
     }
 }
 
@@ -229,19 +326,35 @@ pub fn defer(waker: &Waker) {
 pub fn task_of(waker: &Waker) -> Option<TaskId> {
     let id = id_of(waker)?;
     let slot = table().slots.get(id.index())?;
-    (slot.generation.load(Ordering::Acquire) == id.generation).then_some(id)
+    (generation(slot.state.load(Ordering::Acquire)) == id.generation).then_some(id)
 }
 
-/// The task woken by an event that the executor would poll next, taken off the ready queue,
-/// if it is the only one waiting there; a caller that does not run it [`put_back`]s it.
-pub fn take_lone_ready() -> Option<TaskId> {
-    let table = table();
-    Some(table.id_for(table.pop_lone_ready()?))
+/// For this CPU's timer tick: its poll has lasted half a slice, so the tasks woken meanwhile
+/// may be taken by an idle CPU, which is told if there is one.
+pub(super) fn stall() {
+    // Not `table()`: an interrupt must not be the one that allocates the table.
+    let Ok(table) = TABLE.try_get() else { return };
+    let Some(queue) = table.queues.get(cpu_local::index()) else { return };
+    queue.stalled.store(true, Ordering::Relaxed);
+    if queue.has_ready() {
+        table.kick_idle();
+    }
 }
 
-/// Queues `id`, taken by [`take_lone_ready`], where it was: the executor polls it next.
-pub fn put_back(id: TaskId) {
-    table().put_back(id.index());
+/// For this CPU, as a poll begins: it is not stalled.
+#[inline]
+pub(super) fn unstall() {
+    if let Ok(table) = TABLE.try_get()
+        && let Some(queue) = table.queues.get(cpu_local::index())
+        && queue.stalled.load(Ordering::Relaxed)
+    {
+        queue.stalled.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The home CPU of the task `id` (where it last ran, or will run next).
+pub fn cpu_of(id: TaskId) -> usize {
+    table().home(id.index())
 }
 
 /// A waker for `id`.
@@ -269,18 +382,39 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(
 );
 
 #[cfg(test)]
+impl WakeTable {
+    /// Empties every queue and clears every slot's flags: tests start from nothing.
+    pub(super) fn clear(&self) {
+        for queue in self.queues.iter() {
+            while queue.pop_ready().or_else(|| queue.pop_deferred()).is_some() {}
+            queue.load.store(0, Ordering::Relaxed);
+        }
+        for slot in self.slots.iter() {
+            slot.state.fetch_and(!(QUEUED | RUNNING | HOME_MASK), Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::task::executor::tests::serial;
+    use crate::task::executor::{put_back, take_lone_ready};
 
     #[test]
     fn woken_tasks_run_in_wake_order_whether_or_not_the_queue_was_empty() {
         let _turn = serial();
         let table = table();
-        while table.pop_ready().or_else(|| table.pop_deferred()).is_some() {}
+        crate::task::executor::tests::reset();
         let ids: alloc::vec::Vec<TaskId> = (MAX_TASKS - 4..MAX_TASKS).map(|i| table.id_for(i)).collect();
         let [a, b, c, d] = ids[..] else { unreachable!() };
-        let next = || table.pop_ready().map(|i| table.id_for(i));
+        let queue = table.queue(0);
+        let next = || {
+            let index = queue.pop_ready()? as usize;
+            assert_eq!(table.claim(index, 0), Claim::Taken { from: 0 });
+            table.release(index);
+            Some(table.id_for(index))
+        };
 
         table.wake(a);
         assert_eq!(take_lone_ready(), Some(a), "a lone wake is taken at once");
@@ -294,5 +428,54 @@ mod tests {
         table.wake(d);
         assert_eq!([next(), next(), next(), next()], [Some(b), Some(c), Some(d), None]);
         assert_eq!(table.wakeups(b.index()), 1, "a second wake of a queued task counts once");
+        crate::task::executor::tests::reset();
+    }
+
+    #[test]
+    fn a_task_running_on_one_cpu_is_not_taken_by_another_and_a_steal_moves_its_home() {
+        let table = WakeTable::new(2);
+        let index = MAX_TASKS - 5;
+        let id = table.id_for(index);
+        table.place(index, 0);
+        table.wake(id);
+        let queued = table.queue(0).pop_ready().map(|i| i as usize);
+        assert_eq!(queued, Some(index));
+        assert_eq!(table.claim(index, 0), Claim::Taken { from: 0 });
+        // Woken while CPU 0 runs it: the entry goes to CPU 0, and CPU 1 may not take it.
+        table.wake(id);
+        assert_eq!(table.claim(index, 1), Claim::Elsewhere { home: 0 });
+        assert_eq!(table.queue(0).pop_ready().map(|i| i as usize), Some(index));
+        table.release(index);
+        // Released, it may be stolen: CPU 1 becomes its home, and the next wake goes there.
+        assert_eq!(table.claim(index, 1), Claim::Taken { from: 0 });
+        assert_eq!(table.home(index), 1);
+        table.release(index);
+        assert_eq!(table.claim(index, 0), Claim::Stale, "not queued: nothing to take");
+        assert_eq!(
+            (table.queue(0).load.load(Ordering::Relaxed), table.queue(1).load.load(Ordering::Relaxed)),
+            (0, 1),
+            "the load moved with it"
+        );
+    }
+
+    #[test]
+    fn an_ended_task_leaves_its_queue_entry_to_the_next_task_of_the_slot() {
+        let table = WakeTable::new(1);
+        let index = MAX_TASKS - 6;
+        let old = table.id_for(index);
+        table.place(index, 0);
+        table.wake(old);
+        let _ = table.queue(0).pop_ready();
+        assert!(matches!(table.claim(index, 0), Claim::Taken { .. }));
+        // Woken during its last poll, then ended: one entry stays queued.
+        table.wake(old);
+        table.retire(index);
+        table.wake(old);
+        assert_eq!(table.wakeups(index), 0, "a stale waker does nothing");
+        let new = table.id_for(index);
+        assert_ne!(new, old);
+        table.wake(new);
+        assert_eq!(table.queue(0).pop_ready().map(|i| i as usize), Some(index), "the one entry serves it");
+        assert_eq!(table.queue(0).pop_ready(), None, "and no second one was pushed");
     }
 }

@@ -99,7 +99,7 @@ fn successor(caller: &ActorContext) -> Option<Successor> {
     if preempt::should_yield() || requests::pending() {
         return None;
     }
-    let task = wake::take_lone_ready()?;
+    let task = executor::take_lone_ready()?;
     let target = TARGETS[task.index()].load(Ordering::Relaxed);
     // SAFETY: a non-null entry is the boxed target of the live actor task holding the slot
     // (its `Registration` takes it off before the box goes); that task cannot be dropped
@@ -111,7 +111,7 @@ fn successor(caller: &ActorContext) -> Option<Successor> {
     let next =
         target.and_then(|t| unsafe { Successor::new(t.fiber, wake::waker(task)) }.ok().map(|n| (t, n)));
     let Some((target, next)) = next else {
-        wake::put_back(task);
+        executor::put_back(task);
         return None;
     };
     let used = executor::switch_running(task, target.context.process.name(), cpu::rdtsc());

@@ -1,0 +1,121 @@
+//! Which CPU this is: each CPU's GS base points at its own [`CpuLocal`], so code finds its
+//! CPU's index with one `gs`-relative load, without a lock or an APIC read.
+//!
+//! The index (0 for the boot CPU, then 1, 2, ... in start order) is what the rest of the kernel
+//! uses to reach per-CPU state, kept in arrays of [`MAX_CPUS`] entries by the module that owns
+//! the state. Code that may move to another CPU between two reads (a fiber resumed elsewhere)
+//! asks again instead of keeping the answer.
+
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+/// Most CPUs the kernel runs on; the others stay parked in the loader.
+pub const MAX_CPUS: usize = 64;
+
+/// What a CPU's GS base points at.
+#[repr(C)]
+pub struct CpuLocal {
+    /// The CPU's index, read by [`index`] at offset 0.
+    index: u64,
+}
+
+/// One per possible CPU: static, so the boot CPU can install its own before the heap exists.
+static LOCALS: [CpuLocal; MAX_CPUS] = {
+    let mut locals = [const { CpuLocal { index: 0 } }; MAX_CPUS];
+    let mut i = 0;
+    while i < MAX_CPUS {
+        locals[i].index = i as u64;
+        i += 1;
+    }
+    locals
+};
+
+#[cfg(target_os = "none")]
+const IA32_GS_BASE: u32 = 0xc000_0101;
+
+/// Points this CPU's GS base at the record for `index` (below [`MAX_CPUS`]). Each CPU calls it
+/// once, first thing, before anything asks [`index`].
+pub fn install(index: usize) {
+    let local = &LOCALS[index.min(MAX_CPUS - 1)];
+    #[cfg(target_os = "none")]
+    // SAFETY: IA32_GS_BASE exists on every x86_64 CPU; the kernel never uses GS for anything
+    // else, and the record is static, so the base stays valid for the kernel's life.
+    unsafe {
+        x86_64::registers::model_specific::Msr::new(IA32_GS_BASE).write(&raw const *local as u64)
+    };
+    #[cfg(not(target_os = "none"))]
+    let _ = local;
+    ONLINE.fetch_add(1, Ordering::AcqRel);
+}
+
+/// The index of the CPU running this code.
+#[inline]
+pub fn index() -> usize {
+    #[cfg(target_os = "none")]
+    {
+        let index: u64;
+        // SAFETY: every CPU installs its GS base (`install`) before running kernel code that
+        // asks; the load reads the static record's first field. Not `pure`: a fiber may resume
+        // on another CPU, so two calls must not be merged.
+        unsafe {
+            core::arch::asm!("mov {}, gs:[0]", out(reg) index, options(nostack, readonly, preserves_flags))
+        };
+        index as usize
+    }
+    // Host builds (tests, fuzzing) run as one CPU.
+    #[cfg(not(target_os = "none"))]
+    0
+}
+
+/// CPUs that have installed their index.
+static ONLINE: AtomicUsize = AtomicUsize::new(0);
+
+/// Each CPU's local APIC id, by index: where an interrupt for that CPU is sent.
+static APIC_IDS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
+
+/// How many CPUs run the kernel (1 in host builds, and until the others start).
+pub fn online() -> usize {
+    ONLINE.load(Ordering::Acquire).max(1)
+}
+
+/// Records that CPU `index` has the local APIC id `apic_id`.
+pub fn set_apic_id(index: usize, apic_id: u32) {
+    if let Some(slot) = APIC_IDS.get(index) {
+        slot.store(apic_id, Ordering::Relaxed);
+    }
+}
+
+/// CPU `index`'s local APIC id.
+pub fn apic_id(index: usize) -> u32 {
+    APIC_IDS.get(index).map_or(0, |id| id.load(Ordering::Relaxed))
+}
+
+/// A value per CPU, each on a cache line of its own so one CPU's writes do not slow another's
+/// reads; [`get`](Self::get) gives the running CPU's. Build one with [`per_cpu!`].
+pub struct PerCpu<T>(pub [CacheLine<T>; MAX_CPUS]);
+
+/// A value alone on its cache line.
+#[repr(align(64))]
+pub struct CacheLine<T>(pub T);
+
+impl<T> PerCpu<T> {
+    /// The running CPU's value.
+    #[inline]
+    pub fn get(&self) -> &T {
+        &self.0[index()].0
+    }
+
+    /// CPU `index`'s value.
+    pub fn of(&self, index: usize) -> &T {
+        &self.0[index.min(MAX_CPUS - 1)].0
+    }
+}
+
+/// A [`PerCpu`] whose every CPU starts with `$init` (a constant expression).
+#[macro_export]
+macro_rules! per_cpu {
+    ($init:expr) => {
+        $crate::arch::cpu_local::PerCpu(
+            [const { $crate::arch::cpu_local::CacheLine($init) }; $crate::arch::cpu_local::MAX_CPUS],
+        )
+    };
+}

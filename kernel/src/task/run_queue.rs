@@ -1,0 +1,116 @@
+//! Each CPU's run queues, and what other CPUs may learn of it: whether it may be halted, how
+//! long its current poll has lasted, how many tasks live on it.
+//!
+//! A queue holds task slot indices. Tasks woken by an event go to the *ready* queue; tasks that
+//! used up their time slice to the *deferred* one. Both are lock-free (any CPU, and interrupt
+//! handlers, may push; the owner pops, and an idle CPU may steal), sized for every task at
+//! once: a task is queued at most once (`wake`), so no push can fail.
+
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crossbeam_queue::ArrayQueue;
+
+use super::wake::MAX_TASKS;
+
+/// `first` when it holds no slot.
+const NO_SLOT: u32 = u32::MAX;
+
+/// One CPU's queues and scheduling counters; a cache line of its own for the fields others
+/// read, so a CPU's polls do not slow down the ones that look.
+#[repr(align(64))]
+pub(super) struct RunQueue {
+    /// The head of the ready queue when a wake found it empty ([`NO_SLOT`] otherwise): the
+    /// common case, one task woken at a time, takes a swap instead of a trip through `ready`.
+    first: AtomicU32,
+    /// The rest of the ready queue, behind `first`.
+    ready: ArrayQueue<u32>,
+    deferred: ArrayQueue<u32>,
+    /// Set by the timer tick once the CPU's current poll has lasted half a slice, cleared when
+    /// the next poll begins: its ready tasks may then be stolen by an idle CPU.
+    pub stalled: AtomicBool,
+    /// Live tasks whose home is this CPU: where new tasks go is the CPU with the fewest.
+    pub load: AtomicUsize,
+    /// TSC cycles spent halted, and polls made: what `cpus` shows.
+    pub idle_cycles: AtomicU64,
+    pub polls: AtomicU64,
+    /// Tasks this CPU took from another's queues.
+    pub steals: AtomicU64,
+}
+
+impl RunQueue {
+    /// Empty queues for one CPU.
+    pub fn new() -> Self {
+        Self {
+            first: AtomicU32::new(NO_SLOT),
+            ready: ArrayQueue::new(MAX_TASKS),
+            deferred: ArrayQueue::new(MAX_TASKS),
+            stalled: AtomicBool::new(false),
+            load: AtomicUsize::new(0),
+            idle_cycles: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            steals: AtomicU64::new(0),
+        }
+    }
+
+    /// Appends `index` to the ready queue: into `first` only while the queue behind it is
+    /// empty, so it is always the oldest. An interrupt's wake between the look and the
+    /// exchange only changes which of two simultaneous wakes runs first.
+    pub fn push_ready(&self, index: u32) {
+        let first = self.ready.is_empty()
+            && self.first.compare_exchange(NO_SLOT, index, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        if !first {
+            // Cannot fail: each slot is in at most one queue, once, and a queue holds every slot.
+            let _ = self.ready.push(index);
+        }
+    }
+
+    /// Appends `index` to the deferred queue.
+    pub fn push_deferred(&self, index: u32) {
+        // Cannot fail, as above.
+        let _ = self.deferred.push(index);
+    }
+
+    /// The oldest ready slot.
+    pub fn pop_ready(&self) -> Option<u32> {
+        match self.first.swap(NO_SLOT, Ordering::AcqRel) {
+            NO_SLOT => self.ready.pop(),
+            index => Some(index),
+        }
+    }
+
+    /// The ready slot, if it is the only one.
+    pub fn pop_lone_ready(&self) -> Option<u32> {
+        if !self.ready.is_empty() {
+            return None;
+        }
+        match self.first.swap(NO_SLOT, Ordering::AcqRel) {
+            NO_SLOT => None,
+            index => Some(index),
+        }
+    }
+
+    /// The oldest deferred slot.
+    pub fn pop_deferred(&self) -> Option<u32> {
+        self.deferred.pop()
+    }
+
+    /// Whether a task woken by an event waits here.
+    pub fn has_ready(&self) -> bool {
+        self.first.load(Ordering::Acquire) != NO_SLOT || !self.ready.is_empty()
+    }
+
+    /// Whether a deferred task waits here.
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// Whether nothing waits here.
+    pub fn is_empty(&self) -> bool {
+        !self.has_ready() && !self.has_deferred()
+    }
+}
+
+/// Queues for `cpus` CPUs.
+pub(super) fn for_cpus(cpus: usize) -> Box<[RunQueue]> {
+    (0..cpus.max(1)).map(|_| RunQueue::new()).collect()
+}
