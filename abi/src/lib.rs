@@ -221,6 +221,8 @@ pub const PROC_EXITED: u32 = 3;
 pub const PROC_KILLED: u32 = 4;
 /// Process state: ended by a trap.
 pub const PROC_TRAPPED: u32 = 5;
+/// CPU in a `sys_proc_list` record of a process that has no task: not started, or ended.
+pub const PROC_NO_CPU: u32 = u32::MAX;
 /// Longest module name `sys_proc_spawn` takes, in bytes.
 pub const MAX_SPAWN_NAME: usize = 255;
 /// Bytes of kernel log text the kernel keeps for `sys_kernel_log`.

@@ -56,6 +56,8 @@ pub struct ProcRecord {
     pub restarts: u32,
     /// The most kernel memory that may be charged to it, in bytes (`0` for a kernel task).
     pub kernel_memory_limit: u64,
+    /// The CPU its task runs on or last ran on, or [`PROC_NO_CPU`](crate::PROC_NO_CPU).
+    pub cpu: u32,
 }
 
 impl ProcRecord {
@@ -78,7 +80,7 @@ impl ProcRecord {
         put(80, &self.children.to_le_bytes());
         put(84, &self.child_limit.to_le_bytes());
         put(88, &self.restarts.to_le_bytes());
-        // 92..96 is reserved and stays zero.
+        put(92, &self.cpu.to_le_bytes());
         put(NAME_AT, &self.name);
         out
     }
@@ -104,6 +106,7 @@ impl ProcRecord {
             children: f.u32(80),
             child_limit: f.u32(84),
             restarts: f.u32(88),
+            cpu: f.u32(92),
             name,
         }
     }
@@ -260,13 +263,14 @@ mod tests {
             child_limit: 10,
             restarts: 11,
             kernel_memory_limit: 12,
+            cpu: 13,
         };
         let bytes = record.to_bytes();
         assert_eq!(&bytes[..8], &7u64.to_le_bytes());
         assert_eq!(&bytes[12..16], &(-1i32).to_le_bytes());
         assert_eq!(&bytes[52..56], &8u32.to_le_bytes());
         assert_eq!(&bytes[72..80], &12u64.to_le_bytes());
-        assert_eq!(&bytes[92..96], &[0; 4], "reserved");
+        assert_eq!(&bytes[92..96], &13u32.to_le_bytes());
         assert_eq!(&bytes[96..115], b"a-long-process-name");
         assert_eq!(&bytes[115..], &[0; 45], "padding");
         let long = "x".repeat(PROC_NAME_LEN + 5);

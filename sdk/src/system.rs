@@ -58,6 +58,9 @@ pub struct ProcessInfo {
     pub name: String,
     /// Whether it runs, waits or has ended, and how.
     pub state: ProcState,
+    /// The CPU (index from 0) its task runs on or last ran on; `None` before it starts and once
+    /// it ended.
+    pub cpu: Option<u32>,
     /// Messages it sent.
     pub messages_sent: u64,
     /// Messages it received.
@@ -260,6 +263,7 @@ impl ProcessInfo {
             pid: record.pid,
             name: String::from_utf8_lossy(record.name_bytes()).into_owned(),
             state: ProcState::from_raw(record.state, record.status),
+            cpu: (record.cpu != sys::PROC_NO_CPU).then_some(record.cpu),
             messages_sent: record.messages_sent,
             messages_received: record.messages_received,
             cpu_ns: record.cpu_ns,
@@ -307,6 +311,7 @@ mod tests {
         assert_eq!(table.len(), 1, "{table:?}");
         let me = &table[0];
         assert_eq!((me.pid, me.name.as_str(), me.state), (kernel.pid(), sdk_host::NAME, ProcState::Running));
+        assert_eq!(me.cpu, Some(0), "the host kernel's one CPU");
         assert_eq!((me.messages_sent, me.messages_received, me.restarts), (0, 0, 0));
         assert_eq!((me.handles, me.handle_limit, me.children, me.child_limit), (1, 1024, 0, 128));
         assert_eq!(me.linear_memory, 64 * 65536, "the hosted module's memory");
@@ -359,9 +364,9 @@ mod tests {
         kernel.add_module("spinner.wasm", SPINNER);
         let pid = system.spawn("spinner.wasm").unwrap();
         system.kill(pid).unwrap();
-        let state = system.processes().unwrap().into_iter().find(|p| p.pid == pid).unwrap().state;
-        assert_eq!(state, ProcState::Killed);
-        assert!(!state.is_live());
+        let ended = system.processes().unwrap().into_iter().find(|p| p.pid == pid).unwrap();
+        assert_eq!((ended.state, ended.cpu), (ProcState::Killed, None), "an ended process runs nowhere");
+        assert!(!ended.state.is_live());
         assert_eq!(system.kill(pid), Err(Error::NotFound), "already dead");
         assert_eq!(system.kill(999_999), Err(Error::NotFound));
         assert_eq!(system.kill(u64::MAX), Err(Error::NotFound), "not a pid the kernel can name");

@@ -20,7 +20,10 @@ use crate::endpoints::DEFAULT_CAPACITY;
 pub const HELP: &[(&str, &str)] = &[
     ("help", "this list"),
     ("echo TEXT", "print TEXT"),
-    ("ps [-l|-w]", "processes: state, CPU, memory, capabilities; -l: limits and more; -w: every second"),
+    (
+        "ps [-l|-w]",
+        "processes: state, CPU and CPU time, memory, capabilities; -l: limits and more; -w: every second",
+    ),
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
     ("kill PID", "end a process"),

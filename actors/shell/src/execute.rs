@@ -283,7 +283,7 @@ mod tests {
         table.lines().find_map(|row| {
             let rest = row.trim_start().strip_prefix(&format!("{pid}  "))?.trim_start();
             let rest = rest.strip_prefix(name)?.strip_prefix("  ")?.trim_start();
-            // The state's words, up to the gap before the CPU time.
+            // The state's words, up to the gap before the CPU it is on.
             rest.split("  ").next().map(String::from)
         })
     }

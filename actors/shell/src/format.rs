@@ -12,8 +12,9 @@ const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;
 
-/// The process table, one row per process, under a header: counters, then usage against
-/// limits (kernel memory charged, Wasm memory, capabilities, live children) and restarts.
+/// The process table, one row per process, under a header: state and the CPU it is on,
+/// counters, then usage against limits (kernel memory charged, Wasm memory, capabilities, live
+/// children) and restarts.
 pub fn process_table(processes: &[ProcessInfo], long: bool) -> String {
     // Names are never cut: the column is as wide as the longest.
     let name_width = processes.iter().map(|p| p.name.len()).max().unwrap_or(0).max("NAME".len());
@@ -24,8 +25,8 @@ pub fn process_table(processes: &[ProcessInfo], long: bool) -> String {
     };
     let (memory_width, count_width) = if long { (19, 9) } else { (9, 4) };
     let mut table = format!(
-        "{:>5}  {:<name_width$}  {:<10}  {:>10}  {:>memory_width$}  {:>memory_width$}  {:>count_width$}",
-        "PID", "NAME", "STATE", "CPU", "KERNEL", "WASM", "CAPS"
+        "{:>5}  {:<name_width$}  {:<10}  {:>3}  {:>10}  {:>memory_width$}  {:>memory_width$}  {:>count_width$}",
+        "PID", "NAME", "STATE", "ON", "CPU", "KERNEL", "WASM", "CAPS"
     );
     if long {
         let _ = write!(table, "  {:>8}  {:>8}  {:>7}  {:>3}", "SENT", "RECEIVED", "KIDS", "RST");
@@ -37,10 +38,11 @@ pub fn process_table(processes: &[ProcessInfo], long: bool) -> String {
             limit => used_of(p.linear_memory, limit),
         };
         let caps = if long { format!("{}/{}", p.handles, p.handle_limit) } else { p.handles.to_string() };
+        let on = p.cpu.map_or_else(|| String::from("-"), |cpu| cpu.to_string());
         // Writing to a String cannot fail.
         let _ = write!(
             table,
-            "{:>5}  {:<name_width$}  {:<10}  {:>10}  {:>memory_width$}  {:>memory_width$}  {:>count_width$}",
+            "{:>5}  {:<name_width$}  {:<10}  {on:>3}  {:>10}  {:>memory_width$}  {:>memory_width$}  {:>count_width$}",
             p.pid,
             p.name,
             p.state,
@@ -164,6 +166,7 @@ mod tests {
             pid,
             name: name.into(),
             state,
+            cpu: state.is_live().then_some(if pid == 1 { 0 } else { 1 }),
             messages_sent: 3,
             messages_received: 12345,
             cpu_ns: 1_234_567,
@@ -185,16 +188,18 @@ mod tests {
             process(1, "console", ProcState::Blocked),
             process(12, "test/spinner", ProcState::Killed),
             process(3, "hello", ProcState::Exited(0)),
+            process(4, "shell", ProcState::Running),
         ];
         let table = process_table(&processes, false);
         let lines: alloc::vec::Vec<&str> = table.lines().collect();
         assert_eq!(
             lines,
             [
-                "  PID  NAME          STATE              CPU     KERNEL       WASM  CAPS",
-                "    1  console       blocked       1.234 ms      5 KiB          -     4",
-                "   12  test/spinner  killed        1.234 ms      5 KiB    128 KiB     4",
-                "    3  hello         exited 0      1.234 ms      5 KiB    128 KiB     4",
+                "  PID  NAME          STATE        ON         CPU     KERNEL       WASM  CAPS",
+                "    1  console       blocked       0    1.234 ms      5 KiB          -     4",
+                "   12  test/spinner  killed        -    1.234 ms      5 KiB    128 KiB     4",
+                "    3  hello         exited 0      -    1.234 ms      5 KiB    128 KiB     4",
+                "    4  shell         running       1    1.234 ms      5 KiB    128 KiB     4",
             ]
         );
         assert!(table.ends_with('\n'));
@@ -204,10 +209,11 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "  PID  NAME          STATE              CPU               KERNEL                 WASM       CAPS      SENT  RECEIVED     KIDS  RST",
-                "    1  console       blocked       1.234 ms                5 KiB                    -     4/1024         3     12345    0/128    0",
-                "   12  test/spinner  killed        1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    0",
-                "    3  hello         exited 0      1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    2",
+                "  PID  NAME          STATE        ON         CPU               KERNEL                 WASM       CAPS      SENT  RECEIVED     KIDS  RST",
+                "    1  console       blocked       0    1.234 ms                5 KiB                    -     4/1024         3     12345    0/128    0",
+                "   12  test/spinner  killed        -    1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    0",
+                "    3  hello         exited 0      -    1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    2",
+                "    4  shell         running       1    1.234 ms       5 KiB/56.0 MiB     128 KiB/16.0 MiB     4/1024         3     12345    0/128    0",
             ]
         );
     }

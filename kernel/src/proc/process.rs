@@ -199,6 +199,8 @@ impl Process {
             pid: self.pid,
             name: self.name.clone(),
             state: self.state_with(&inner),
+            // Once it ended its task's slot may be another task's: no CPU then.
+            cpu: inner.task.filter(|_| inner.exit.is_none()).map(wake::cpu_of),
             handles: inner.caps.count(),
             stats: Stats {
                 messages_sent: self.messages_sent.load(Ordering::Relaxed),

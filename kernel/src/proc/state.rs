@@ -101,6 +101,8 @@ pub struct ProcessInfo {
     pub name: String,
     /// Its state.
     pub state: State,
+    /// The CPU its task runs on or last ran on; `None` before it starts and once it ended.
+    pub cpu: Option<usize>,
     /// Capabilities it holds.
     pub handles: usize,
     /// Its counters.

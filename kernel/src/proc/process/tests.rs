@@ -38,20 +38,23 @@ fn state_and_statistics_follow_the_body() {
     let kernel_side = Capability::endpoint(DEFAULT_CAPACITY, None).unwrap();
     let inbox = p.insert(kernel_side.derive(Rights::READ).unwrap()).unwrap();
     let me = Arc::clone(&p);
-    p.start(&mut executor, async move {
-        let m = me.recv(inbox, any).await.unwrap();
-        Exit::Exited(m.opcode as i32)
-    })
-    .unwrap();
+    assert_eq!(p.info().cpu, None, "not started");
+    let task = p
+        .start(&mut executor, async move {
+            let m = me.recv(inbox, any).await.unwrap();
+            Exit::Exited(m.opcode as i32)
+        })
+        .unwrap();
     assert_eq!(p.state(), State::Ready);
     run_until_idle(&mut executor);
     assert_eq!(p.state(), State::Blocked(Wait::Receive(inbox)));
+    assert_eq!(p.info().cpu, Some(wake::cpu_of(task)), "where its task ran");
     assert_eq!(p.info().stats.memory_bytes, 0, "nothing it holds is charged yet");
 
     endpoint_of(&kernel_side).send(message(Pid::next(), 7, b"")).unwrap();
     run_until_idle(&mut executor);
     let info = p.info();
-    assert_eq!(info.state, State::Dead(Exit::Exited(7)));
+    assert_eq!((info.state, info.cpu), (State::Dead(Exit::Exited(7)), None));
     assert_eq!((info.stats.messages_received, info.stats.messages_sent, info.handles), (1, 0, 0));
     assert!(info.stats.cpu_cycles > 0);
     assert!(executor.is_empty());

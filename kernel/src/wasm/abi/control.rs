@@ -9,8 +9,8 @@ use alloc::vec::Vec;
 use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
     MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MAX_START_MODULE, MAX_START_SPEC,
-    MEM_INFO_LEN as MEM_INFO, MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_READY,
-    PROC_RECORD, PROC_RUNNING, PROC_TRAPPED, ProcRecord, StartEntry,
+    MEM_INFO_LEN as MEM_INFO, MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_NO_CPU,
+    PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED, ProcRecord, StartEntry,
 };
 
 use super::{HostError, HostResult, arg_i32, arg_i64, i32_result, i64_result};
@@ -81,6 +81,7 @@ pub fn sys_proc_list(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value])
             child_limit: info.limits.children,
             restarts: info.restarts,
             kernel_memory_limit: if info.kernel { 0 } else { info.limits.kmem },
+            cpu: info.cpu.map_or(PROC_NO_CPU, |cpu| cpu as u32),
         };
         guest.write(slot, &record.to_bytes())?;
     }
