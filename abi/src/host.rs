@@ -104,6 +104,8 @@ macro_rules! with_host_functions {
             writes fn sys_fb_format(buf_ptr: i32, buf_len: i32) -> i32; needs "";
             /// Writes a record per process that fits into the buffer; returns how many there are.
             writes fn sys_proc_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32; needs "READ on `system`";
+            /// Writes a record per CPU that fits into the buffer; returns how many CPUs there are.
+            writes fn sys_cpu_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32; needs "READ on `system`";
             /// Ends the live process `pid`.
             safe fn sys_proc_kill(handle: i64, pid: i64) -> i32; needs "WRITE on `system`";
             /// Starts the named ramdisk module as a new actor; returns its pid, or writes why not to `err`.

@@ -12,7 +12,7 @@ mod wasi;
 
 pub use console_line::PartialLine;
 pub use host::{HOST_FUNCTIONS, HostFunction, ValType, WASI_FUNCTIONS, host_function, import};
-pub use records::{IpcFigures, MemInfo, ProcRecord, WaitEntry};
+pub use records::{CpuRecord, IpcFigures, MemInfo, ProcRecord, WaitEntry};
 pub use start::{MAX_START_DIRS, MAX_START_MODULE, MAX_START_SPEC, STDIO_DATA, SpecError, StartEntry};
 pub use wasi::WASI_MODULE;
 
@@ -223,6 +223,8 @@ pub const PROC_KILLED: u32 = 4;
 pub const PROC_TRAPPED: u32 = 5;
 /// CPU in a `sys_proc_list` record of a process that has no task: not started, or ended.
 pub const PROC_NO_CPU: u32 = u32::MAX;
+/// Bytes of one `sys_cpu_list` record.
+pub const CPU_RECORD: usize = 40;
 /// Longest module name `sys_proc_spawn` takes, in bytes.
 pub const MAX_SPAWN_NAME: usize = 255;
 /// Bytes of kernel log text the kernel keeps for `sys_kernel_log`.

@@ -2,7 +2,7 @@
 //! and the call route: each a type with its little-endian layout at fixed offsets, encoded and
 //! decoded here only, so the kernel and the SDK cannot disagree on a byte.
 
-use crate::{MEM_INFO_LEN, NATIVE_IPC_LEN, PROC_NAME_LEN, PROC_RECORD, WAIT_ENTRY};
+use crate::{CPU_RECORD, MEM_INFO_LEN, NATIVE_IPC_LEN, PROC_NAME_LEN, PROC_RECORD, WAIT_ENTRY};
 
 /// Where a process record's name field starts.
 const NAME_AT: usize = 96;
@@ -123,6 +123,52 @@ impl ProcRecord {
     pub fn name_bytes(&self) -> &[u8] {
         let end = self.name.iter().position(|&b| b == 0).unwrap_or(PROC_NAME_LEN);
         &self.name[..end]
+    }
+}
+
+/// One CPU as `sys_cpu_list` reports it ([`CPU_RECORD`] bytes; the table in `docs/ABI.md`
+/// gives the offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuRecord {
+    /// Time it was not halted since the kernel's clock started, in ns.
+    pub busy_ns: u64,
+    /// Time it spent halted with nothing to run, in ns.
+    pub idle_ns: u64,
+    /// Task polls it made.
+    pub polls: u64,
+    /// Tasks it took from other CPUs' queues.
+    pub steals: u64,
+    /// Live tasks whose home it is.
+    pub tasks: u32,
+    /// Its local APIC id.
+    pub apic_id: u32,
+}
+
+impl CpuRecord {
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; CPU_RECORD] {
+        let mut out = [0u8; CPU_RECORD];
+        let mut put = |at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, &self.busy_ns.to_le_bytes());
+        put(8, &self.idle_ns.to_le_bytes());
+        put(16, &self.polls.to_le_bytes());
+        put(24, &self.steals.to_le_bytes());
+        put(32, &self.tasks.to_le_bytes());
+        put(36, &self.apic_id.to_le_bytes());
+        out
+    }
+
+    /// The record these bytes hold.
+    pub fn from_bytes(bytes: &[u8; CPU_RECORD]) -> Self {
+        let f = Fields(bytes);
+        Self {
+            busy_ns: f.u64(0),
+            idle_ns: f.u64(8),
+            polls: f.u64(16),
+            steals: f.u64(24),
+            tasks: f.u32(32),
+            apic_id: f.u32(36),
+        }
     }
 }
 
@@ -277,6 +323,17 @@ mod tests {
         assert_eq!(ProcRecord::name_field(&long), [b'x'; PROC_NAME_LEN], "cut to fit");
         assert_eq!(ProcRecord::from_bytes(&bytes), record);
         assert_eq!(ProcRecord { name: ProcRecord::name_field("ps"), ..record }.name_bytes(), b"ps");
+    }
+
+    #[test]
+    fn a_cpu_record_reads_back_as_written_at_the_documented_offsets() {
+        let record = CpuRecord { busy_ns: 1, idle_ns: 2, polls: 3, steals: 4, tasks: 5, apic_id: 6 };
+        let bytes = record.to_bytes();
+        assert_eq!(&bytes[8..16], &2u64.to_le_bytes(), "idle");
+        assert_eq!(&bytes[24..32], &4u64.to_le_bytes(), "steals");
+        assert_eq!(&bytes[32..36], &5u32.to_le_bytes(), "tasks");
+        assert_eq!(&bytes[36..], &6u32.to_le_bytes(), "the APIC id ends it");
+        assert_eq!(CpuRecord::from_bytes(&bytes), record);
     }
 
     #[test]

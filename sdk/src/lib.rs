@@ -69,7 +69,7 @@ pub use program::Program;
 /// [`rt::block_on`] and exits with its [`rt::Termination`] status (0 for `()`).
 pub use sdk_macros::main;
 pub use shm::SharedMem;
-pub use system::{MemoryInfo, Pid, ProcState, ProcessInfo, SpawnError, System};
+pub use system::{CpuInfo, MemoryInfo, Pid, ProcState, ProcessInfo, SpawnError, System};
 
 /// Exit status of an actor that panicked (the same number Rust programs use elsewhere).
 pub const PANIC_EXIT_CODE: i32 = 101;

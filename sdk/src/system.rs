@@ -1,6 +1,6 @@
 //! [`System`]: the `system` kernel object (`docs/ABI.md`, "Processes and kernel state"): the
-//! process table, starting and killing actors, the kernel log and the memory figures. READ on
-//! the capability lists and reads; WRITE starts and kills.
+//! process table, the CPUs, starting and killing actors, the kernel log and the memory figures.
+//! READ on the capability lists and reads; WRITE starts and kills.
 //!
 //! ```ignore
 //! let system = sdk::System::from_grant(0); // granted `system:rw`
@@ -23,7 +23,7 @@ pub type Pid = u64;
 /// Room for the reason a spawn failed; a longer one is cut.
 const SPAWN_REASON_MAX: usize = 512;
 
-/// Records the first process listing makes room for; more cost one retry.
+/// Records the first listing (of processes or CPUs) makes room for; more cost one retry.
 const FIRST_LISTING: usize = 16;
 
 /// A capability on the `system` object; closed when dropped.
@@ -90,6 +90,9 @@ pub struct ProcessInfo {
 /// The kernel's memory figures, in bytes, as the ABI crate lays them out.
 pub use crate::sys::MemInfo as MemoryInfo;
 
+/// One CPU's figures, from [`System::cpus`], as the ABI crate lays them out.
+pub use crate::sys::CpuRecord as CpuInfo;
+
 /// Why [`System::spawn`] started nothing.
 #[derive(Debug)]
 pub struct SpawnError {
@@ -110,26 +113,25 @@ impl System {
 
     /// Every process, by pid, ended ones included with how they ended (needs READ).
     pub fn processes(&self) -> Result<Vec<ProcessInfo>, Error> {
-        let mut room = FIRST_LISTING;
-        loop {
-            let mut buf = vec![0u8; room * sys::PROC_RECORD];
-            let len = buf.len() as i32;
-            // SAFETY: the kernel writes at most `len` bytes, all inside `buf`, which nothing
-            // else borrows during the call.
-            let count = unsafe { sys::sys_proc_list(self.0.raw(), sys::ptr_mut(&mut buf), len) };
-            let count = Error::check(count.into())? as usize;
-            if count <= room {
-                return Ok(buf
-                    .as_chunks::<{ sys::PROC_RECORD }>()
-                    .0
-                    .iter()
-                    .take(count)
-                    .map(ProcessInfo::decode)
-                    .collect());
-            }
-            // Processes may start before the retry; leave them some room.
-            room = count + FIRST_LISTING;
-        }
+        listing(
+            |buf| {
+                // SAFETY: the kernel writes at most `buf.len()` bytes, all inside `buf`, which
+                // nothing else borrows during the call.
+                unsafe { sys::sys_proc_list(self.0.raw(), sys::ptr_mut(buf), buf.len() as i32) }
+            },
+            ProcessInfo::decode,
+        )
+    }
+
+    /// Every CPU the kernel runs on, by index (needs READ).
+    pub fn cpus(&self) -> Result<Vec<CpuInfo>, Error> {
+        listing(
+            |buf| {
+                // SAFETY: as in `processes`.
+                unsafe { sys::sys_cpu_list(self.0.raw(), sys::ptr_mut(buf), buf.len() as i32) }
+            },
+            CpuInfo::from_bytes,
+        )
     }
 
     /// Ends the live process `pid` (needs WRITE); `Error::NotFound` if there is none.
@@ -209,6 +211,24 @@ impl System {
         let result = unsafe { sys::sys_bench_ipc_native(self.0.raw(), trips, sys::ptr_mut(&mut raw), len) };
         Error::check(result.into())?;
         Ok(sys::IpcFigures::from_bytes(&raw))
+    }
+}
+
+/// What a listing call writes, `N` bytes a record, read whole: `call` fills the buffer it is
+/// given and returns how many records there are, or an error code.
+fn listing<const N: usize, T>(
+    call: impl Fn(&mut [u8]) -> i32,
+    decode: impl Fn(&[u8; N]) -> T,
+) -> Result<Vec<T>, Error> {
+    let mut room = FIRST_LISTING;
+    loop {
+        let mut buf = vec![0u8; room * N];
+        let count = Error::check(call(&mut buf).into())? as usize;
+        if count <= room {
+            return Ok(buf.as_chunks::<N>().0.iter().take(count).map(decode).collect());
+        }
+        // Processes may start before the retry; leave them some room.
+        room = count + FIRST_LISTING;
     }
 }
 
@@ -320,6 +340,20 @@ mod tests {
     }
 
     #[test]
+    fn the_cpus_are_listed_with_their_figures() {
+        let (_kernel, system) = system();
+        let before = crate::rt::Instant::now().as_nanos() as u64;
+        let cpus = system.cpus().unwrap();
+        let after = crate::rt::Instant::now().as_nanos() as u64;
+        assert_eq!(cpus.len(), 1, "the host kernel's one CPU: {cpus:?}");
+        let cpu = cpus[0];
+        let total = cpu.busy_ns + cpu.idle_ns;
+        assert!(before <= total && total <= after, "busy and idle add up to the clock: {cpu:?}");
+        assert!(cpu.tasks >= 1 && cpu.polls >= 1, "this actor's task, polled: {cpu:?}");
+        assert_eq!((cpu.steals, cpu.apic_id), (0, 0), "nothing to steal from: {cpu:?}");
+    }
+
+    #[test]
     fn a_listing_longer_than_the_first_buffer_is_read_whole() {
         let (kernel, system) = system();
         let long = format!("{}.wasm", "a-module-with-a-long-name-".repeat(3));
@@ -415,7 +449,7 @@ mod tests {
         let kernel = Kernel::start();
         let reader = System(Capability::from_raw(kernel.grant_system(sys::RIGHT_READ)));
         kernel.add_module("hello.wasm", HELLO);
-        assert!(reader.processes().is_ok());
+        assert!(reader.processes().is_ok() && reader.cpus().is_ok());
         assert_eq!(reader.kill(kernel.pid()), Err(Error::NoRights));
         assert_eq!(reader.spawn("hello.wasm").unwrap_err().code, Error::NoRights);
         assert_eq!(reader.bench_ipc_native(10), Err(Error::NoRights));
@@ -424,6 +458,7 @@ mod tests {
         let not_system = System::from(endpoint);
         assert_eq!(not_system.processes(), Err(Error::WrongKind));
         assert_eq!(not_system.memory(), Err(Error::WrongKind));
+        assert_eq!(not_system.cpus(), Err(Error::WrongKind));
         assert_eq!(System::from_grant(77).kernel_log(), Err(Error::InvalidHandle));
     }
 

@@ -1,6 +1,6 @@
 //! Host functions of the `system` capability: listing, starting and killing processes, and
-//! reading the kernel log and memory figures (what a shell's `ps`, `run`, `kill`, `dmesg` and
-//! `mem` need). The process table is in `proc`; starting modules in `system::launch` and `system::requests`.
+//! reading the CPUs' figures, the kernel log and memory figures (what a shell's `ps`, `cpus`,
+//! `run`, `kill`, `dmesg` and `mem` need). The process table is in `proc`; starting modules in `system::launch` and `system::requests`.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -8,15 +8,17 @@ use alloc::vec::Vec;
 
 use super::errors::{E_INVALID_ARGUMENT, E_NO_RIGHTS, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::{
-    MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MAX_START_MODULE, MAX_START_SPEC,
-    MEM_INFO_LEN as MEM_INFO, MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED, PROC_KILLED, PROC_NO_CPU,
-    PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED, ProcRecord, StartEntry,
+    CPU_RECORD, CpuRecord, MAX_NATIVE_TRIPS, MAX_SPAWN_GRANTS, MAX_SPAWN_NAME as MAX_NAME, MAX_START_MODULE,
+    MAX_START_SPEC, MEM_INFO_LEN as MEM_INFO, MemInfo, NATIVE_IPC_LEN, PROC_BLOCKED, PROC_EXITED,
+    PROC_KILLED, PROC_NO_CPU, PROC_READY, PROC_RECORD, PROC_RUNNING, PROC_TRAPPED, ProcRecord, StartEntry,
 };
 
 use super::{HostError, HostResult, arg_i32, arg_i64, i32_result, i64_result};
+use crate::arch::cpu_local;
 use crate::cap::{Handle, Object, Rights};
 use crate::mem::kmem::Charge;
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
+use crate::task::executor;
 use crate::time::clock;
 use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
@@ -86,6 +88,32 @@ pub fn sys_proc_list(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value])
         guest.write(slot, &record.to_bytes())?;
     }
     i32_result(list.len() as i32)
+}
+
+/// `sys_cpu_list(handle: i64, buf_ptr: i32, buf_len: i32) -> i32`
+pub fn sys_cpu_list(ctx: &ActorContext, mut call: HostCall<'_>, args: &[Value]) -> HostResult {
+    let (handle, ptr, len) = (arg_i64(args, 0)?, arg_i32(args, 1)?, arg_i32(args, 2)?);
+    if let Err(code) = require(ctx, handle, Rights::READ) {
+        return i32_result(code);
+    }
+    let mut guest = call.guest();
+    let Ok(buffer) = guest.range(ptr, len) else { return i32_result(E_OUT_OF_BOUNDS) };
+    let (since_start, hz) = (clock::now().as_nanos(), clock::tsc_hz());
+    let cpus = executor::cpus();
+    for (index, cpu) in cpus.iter().enumerate() {
+        let Some(slot) = buffer.sub(index * CPU_RECORD, CPU_RECORD) else { break };
+        let idle_ns = clock::cycles_to_nanos(cpu.idle_cycles, hz);
+        let record = CpuRecord {
+            busy_ns: since_start.saturating_sub(idle_ns),
+            idle_ns,
+            polls: cpu.polls,
+            steals: cpu.steals,
+            tasks: cpu.tasks as u32,
+            apic_id: cpu_local::apic_id(index),
+        };
+        guest.write(slot, &record.to_bytes())?;
+    }
+    i32_result(cpus.len() as i32)
 }
 
 /// `sys_proc_kill(handle: i64, pid: i64) -> i32`

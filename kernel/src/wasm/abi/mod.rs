@@ -109,6 +109,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("sys_fb_info", memory::sys_fb_info),
     ("sys_fb_format", memory::sys_fb_format),
     ("sys_proc_list", control::sys_proc_list),
+    ("sys_cpu_list", control::sys_cpu_list),
     ("sys_proc_kill", control::sys_proc_kill),
     ("sys_proc_spawn", control::sys_proc_spawn),
     ("sys_proc_start", control::sys_proc_start),
