@@ -1,0 +1,131 @@
+//! `stress.wasm`: checks, end to end, that messages between actors — on different CPUs when
+//! there are several — are neither lost, duplicated nor reordered per sender while other actors
+//! start and end. Grants: `system:rw`. `tests/smp.rs` runs it.
+//!
+//! It starts [`SENDERS`] copies of `stress_sender.wasm`, each with the write side of one shared
+//! inbox and the read side of a control endpoint of its own, whose first message is the
+//! sender's number. Each sender sends its number and a count 0, 1, 2, … as fast as the inbox
+//! takes them. Meanwhile this actor starts and kills copies of `bench_idle.wasm`. After
+//! [`RUN`], it tells every sender to stop; each answers with how many it sent, and the check
+//! passes if exactly the counts 0 to that number arrived from each, in order. The last line it
+//! prints says `stress: ok` or `stress: FAILED`, and why.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use sdk::rt::{Instant, join, sleep, with_deadline};
+use sdk::{Endpoint, Error, Rights, System};
+
+/// Senders started.
+const SENDERS: usize = 8;
+/// How long they send.
+const RUN: Duration = Duration::from_secs(3);
+/// How long an idle actor lives before it is killed.
+const CHURN_LIFE: Duration = Duration::from_millis(20);
+/// Messages the inbox holds: small, so senders often wait on a full queue.
+const INBOX: u32 = 32;
+
+/// Opcodes (`stress_sender.wasm` uses the same).
+const DATA: u32 = 1;
+const DONE: u32 = 2;
+const ID: u32 = 3;
+const STOP: u32 = 4;
+
+#[sdk::main]
+async fn main() -> Result<(), Error> {
+    let system = System::from_grant(0);
+    let inbox = Endpoint::create(INBOX)?;
+    let mut controls = Vec::with_capacity(SENDERS);
+    for id in 0..SENDERS as u32 {
+        let control = Endpoint::create(2)?;
+        control.try_send(ID, &id.to_le_bytes(), None).map_err(|e| e.error)?;
+        let grants = vec![
+            inbox.capability(Rights::WRITE | Rights::GRANT)?,
+            control.capability(Rights::READ | Rights::GRANT)?,
+        ];
+        system.spawn_with("stress_sender.wasm", grants).map_err(|e| e.code)?;
+        controls.push(control);
+    }
+    let deadline = Instant::now() + RUN;
+    let (verdict, churned) = join(receive(&inbox, &controls, deadline), churn(&system, deadline)).await;
+    match (verdict, churned) {
+        (Ok(total), Ok(churned)) => {
+            sdk::println!(
+                "stress: ok: {SENDERS} senders, {total} messages, none lost, repeated or out of order; {churned} actors started and killed meanwhile"
+            );
+            Ok(())
+        }
+        (Err(why), _) => {
+            sdk::println!("stress: FAILED: {why}");
+            sdk::exit(1)
+        }
+        (_, Err(error)) => {
+            sdk::println!("stress: FAILED: starting and killing actors: {error}");
+            sdk::exit(1)
+        }
+    }
+}
+
+/// Takes the senders' messages, checking each count, until `deadline`; then stops them and
+/// checks each one's total. The number of messages, or what went wrong.
+async fn receive(inbox: &Endpoint, controls: &[Endpoint], deadline: Instant) -> Result<u64, String> {
+    let mut next = vec![0u64; controls.len()];
+    let mut done = vec![false; controls.len()];
+    let mut total = 0u64;
+    let mut stopping = false;
+    while done.iter().any(|d| !d) {
+        let message = if stopping {
+            inbox.recv().await
+        } else {
+            match with_deadline(deadline, inbox.recv()).await {
+                Ok(message) => message,
+                Err(_) => {
+                    for control in controls {
+                        control.send(STOP, &[], None).await.map_err(|e| format!("stop: {}", e.error))?;
+                    }
+                    stopping = true;
+                    continue;
+                }
+            }
+        };
+        let message = message.map_err(|e| format!("receive: {e}"))?;
+        let (id, count) = decode(&message.payload).ok_or("a message of the wrong size")?;
+        let expected = next.get_mut(id).ok_or(format!("a message from sender {id}, which does not exist"))?;
+        match message.opcode {
+            DATA if count == *expected && !done[id] => {
+                *expected += 1;
+                total += 1;
+            }
+            DATA => return Err(format!("sender {id}: got count {count}, expected {expected}")),
+            DONE if count == *expected => done[id] = true,
+            DONE => return Err(format!("sender {id} sent {count} messages, {expected} arrived")),
+            other => return Err(format!("unknown opcode {other}")),
+        }
+    }
+    Ok(total)
+}
+
+/// Starts and kills idle actors until `deadline`; how many.
+async fn churn(system: &System, deadline: Instant) -> Result<u32, Error> {
+    let mut churned = 0;
+    while Instant::now() < deadline {
+        let pid = system.spawn("bench_idle.wasm").map_err(|e| e.code)?;
+        sleep(CHURN_LIFE).await;
+        system.kill(pid)?;
+        churned += 1;
+    }
+    Ok(churned)
+}
+
+/// A payload's sender number and count.
+fn decode(payload: &[u8]) -> Option<(usize, u64)> {
+    let id = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?);
+    let count = u64::from_le_bytes(payload.get(4..12)?.try_into().ok()?);
+    (payload.len() == 12).then_some((id as usize, count))
+}
