@@ -35,6 +35,10 @@ const LVT_MASKED: u32 = 1 << 16;
 const LVT_TIMER_PERIODIC: u32 = 1 << 17;
 /// ICR: the last interrupt sent is still being delivered (xAPIC only).
 const ICR_SEND_PENDING: u32 = 1 << 12;
+/// ICR: deliver as a non-maskable interrupt.
+const ICR_NMI: u32 = 0b100 << 8;
+/// ICR destination shorthand: every CPU but the sender.
+const ICR_ALL_BUT_SELF: u32 = 0b11 << 18;
 /// Divide configuration for "divide by 16": slow enough that a 32-bit count spans seconds.
 const TIMER_DIVIDE_BY_16: u32 = 0b0011;
 /// PIT ticks the timer calibration lasts: 10 ms.
@@ -172,6 +176,18 @@ impl LocalApic {
                 self.write(REG_ICR_HIGH, apic_id << 24);
                 self.write(REG_ICR_LOW, u32::from(vector));
             }
+        }
+    }
+
+    /// Sends a non-maskable interrupt to every other CPU: even one stuck with interrupts off
+    /// takes it.
+    pub fn send_nmi_to_others(&self) {
+        match self.mode {
+            // SAFETY: the x2APIC ICR MSR, writable in x2APIC mode; one write sends.
+            Mode::X2Apic => unsafe {
+                Msr::new(X2APIC_MSR_BASE + REG_ICR_LOW / 16).write(u64::from(ICR_ALL_BUT_SELF | ICR_NMI))
+            },
+            Mode::XApic(_) => self.write(REG_ICR_LOW, ICR_ALL_BUT_SELF | ICR_NMI),
         }
     }
 

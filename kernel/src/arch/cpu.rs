@@ -24,6 +24,27 @@ pub fn has_invariant_tsc() -> bool {
         && core::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
 }
 
+/// Set once one CPU stops the machine: the others' NMI handlers halt.
+static STOPPING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Stops every other CPU (by NMI, which reaches a CPU with interrupts off): after a fatal
+/// error, nothing else may run or print. Returns whether this CPU is the first to stop the
+/// machine (a second fatal error on another CPU only halts that one).
+pub fn stop_other_cpus() -> bool {
+    if STOPPING.swap(true, core::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    if let Some(lapic) = super::apic::get() {
+        lapic.send_nmi_to_others();
+    }
+    true
+}
+
+/// Whether a CPU is stopping the machine (see [`stop_other_cpus`]).
+pub fn stopping() -> bool {
+    STOPPING.load(core::sync::atomic::Ordering::SeqCst)
+}
+
 /// Stops this CPU for good: interrupts off, then `hlt` forever (an NMI only re-enters the loop).
 pub fn halt_forever() -> ! {
     x86_64::instructions::interrupts::disable();

@@ -160,6 +160,7 @@ impl Display for Report<'_> {
                 write!(f, " ({})", SelectorCause(frame.error_code))?;
             }
         }
+        write!(f, "\n  on CPU {}", super::cpu_local::index())?;
         if let Some(cr2) = cr2 {
             write!(f, "\n  cr2 {cr2:#018x}")?;
         }
@@ -215,6 +216,10 @@ pub fn on_stack_overflow(abandon: fn(u64, u64) -> Option<u64>) {
 /// reports anything else and stops the machine.
 pub fn handle(frame: &mut InterruptFrame) {
     let vector = frame.vector as u8;
+    if vector == NMI && cpu::stopping() {
+        // Another CPU stopped the machine and asked this one to stop too.
+        cpu::halt_forever();
+    }
     // Read first: a nested page fault would overwrite CR2. A double fault's CR2 is that of the
     // page fault the CPU could not deliver, if that was the cause.
     let cr2 = matches!(vector, PAGE_FAULT | DOUBLE_FAULT).then(Cr2::read_raw);
