@@ -52,6 +52,8 @@ struct Exchange {
 #[derive(Default)]
 struct Transcript {
     exchanges: Vec<Exchange>,
+    /// The CPUs the kernel said it booted on (`boot complete; N tasks on M CPU(s)`).
+    booted_cpus: usize,
     hello_pid: Option<u64>,
     spinner_pid: Option<u64>,
     /// The example counter service and its client's two runs (`examples/`, docs/SDK.md).
@@ -119,6 +121,10 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
     // The vfs indexes the ramdisk as it starts, and may say it serves after the prompt: on the
     // same console, its line would land in an answer.
     machine.wait_for_line("]: serving ", BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    let output = machine.output();
+    let cpus = output.split("boot complete; ").nth(1).and_then(|line| line.split(" tasks on ").nth(1));
+    transcript.booted_cpus =
+        cpus.and_then(number).ok_or("no `boot complete` line with a CPU count")? as usize;
     for (label, typed) in [
         ("help", "help"),
         ("echo", "echo hi there"),
@@ -137,6 +143,7 @@ fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), Strin
         ("clear screen", "ec\x0cho after clear"),
         ("uptime", "uptime"),
         ("mem", "mem"),
+        ("cpus", "cpus"),
         ("run hello", "run hello"),
         ("run hello &", "run hello &"),
         ("endpoint", "endpoint box capacity=8"),
@@ -318,7 +325,8 @@ fn ps_row(label: &str, pid: u64) -> Vec<&'static str> {
 #[test]
 fn help_lists_every_command() {
     let help = answer("help");
-    let commands = "help|echo|ps|mem|uptime|kill PID|run [OPTIONS] PROG|  --dir|wait PID|dmesg|ls|cat|write";
+    let commands =
+        "help|echo|ps|cpus|mem|uptime|kill PID|run [OPTIONS] PROG|  --dir|wait PID|dmesg|ls|cat|write";
     for command in commands.split('|') {
         assert!(help.contains(&format!("  {command}")), "`{command}` missing from:\n{help}");
     }
@@ -373,12 +381,16 @@ fn the_cursor_keys_edit_inside_the_line() {
 #[test]
 fn ps_lists_the_shell_hello_and_the_services() {
     let table = answer("ps");
-    assert!(table.starts_with("  PID  NAME"), "{table}");
+    let header: Vec<&str> = table.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header[..5], ["PID", "NAME", "STATE", "ON", "CPU"], "{table}");
     let shell = table.lines().find(|row| row.split_whitespace().nth(1) == Some("shell"));
-    let shell = shell.unwrap_or_else(|| panic!("no shell in:\n{table}"));
-    assert_eq!(shell.split_whitespace().nth(2), Some("running"), "the shell runs `ps`: {shell}");
+    let shell: Vec<&str> =
+        shell.unwrap_or_else(|| panic!("no shell in:\n{table}")).split_whitespace().collect();
+    assert_eq!(shell[2], "running", "the shell runs `ps`: {shell:?}");
+    let on: Option<usize> = shell[3].parse().ok();
+    assert!(on.is_some_and(|cpu| cpu < transcript().booted_cpus), "on a CPU the kernel booted: {shell:?}");
     let hello = ps_row("ps", transcript().hello_pid.unwrap());
-    assert_eq!(hello[1..4], ["hello", "exited", "0"], "{hello:?}");
+    assert_eq!(hello[1..5], ["hello", "exited", "0", "-"], "ended, so on no CPU: {hello:?}");
     for name in ["console", "vfs", "ui_server"] {
         assert!(
             table.lines().any(|row| row.split_whitespace().nth(1) == Some(name)),
@@ -468,6 +480,23 @@ fn uptime_reports_the_time_since_boot() {
     assert!(uptime.starts_with("up "), "{uptime}");
     let ns = number(uptime.split('(').nth(1).unwrap_or_default()).unwrap_or(0);
     assert!(ns > 0 && uptime.ends_with(" ns since boot)\r\n"), "{uptime}");
+}
+
+#[test]
+fn cpus_lists_every_cpu_the_kernel_booted_on() {
+    let cpus = answer("cpus");
+    let mut rows = cpus.lines().map(|row| row.split_whitespace().collect::<Vec<_>>());
+    let header = rows.next().unwrap_or_default();
+    assert_eq!(header, ["CPU", "APIC", "TASKS", "BUSY", "IDLE", "BUSY%", "POLLS", "STEALS"], "{cpus}");
+    let rows: Vec<_> = rows.collect();
+    assert_eq!(rows.len(), transcript().booted_cpus, "a row per CPU the boot log counts:\n{cpus}");
+    for (index, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], index.to_string(), "by index:\n{cpus}");
+        // The durations are two words each: figure and unit.
+        assert_eq!(row.len(), 10, "every column filled:\n{cpus}");
+    }
+    let tasks: u32 = rows.iter().filter_map(|row| row[2].parse::<u32>().ok()).sum();
+    assert!(tasks > 0, "the shell's task is one of them:\n{cpus}");
 }
 
 #[test]

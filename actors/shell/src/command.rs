@@ -24,6 +24,7 @@ pub const HELP: &[(&str, &str)] = &[
         "ps [-l|-w]",
         "processes: state, CPU and CPU time, memory, capabilities; -l: limits and more; -w: every second",
     ),
+    ("cpus", "each CPU: its tasks, busy and idle time, polls and steals"),
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
     ("kill PID", "end a process"),
@@ -133,6 +134,8 @@ pub enum Command<'a> {
     Echo(&'a str),
     /// `ps [-l|-w]`.
     Ps(PsView),
+    /// `cpus`.
+    Cpus,
     /// `mem`.
     Mem,
     /// `uptime`.
@@ -197,6 +200,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             "-w" => Ok(Command::Ps(PsView::Watch)),
             _ => Err(ParseError::Usage("ps [-l|-w]")),
         },
+        "cpus" => no_args(Command::Cpus, ParseError::Usage("cpus")),
         "mem" => no_args(Command::Mem, ParseError::Usage("mem")),
         "uptime" => no_args(Command::Uptime, ParseError::Usage("uptime")),
         "kill" => match (words().next(), words().nth(1)) {
@@ -350,6 +354,7 @@ mod tests {
         assert_eq!(parse("  ps  "), Ok(Command::Ps(PsView::Table)));
         assert_eq!(parse("ps -l"), Ok(Command::Ps(PsView::Long)));
         assert_eq!(parse("ps -w"), Ok(Command::Ps(PsView::Watch)));
+        assert_eq!(parse("cpus"), Ok(Command::Cpus));
         assert_eq!(parse("mem"), Ok(Command::Mem));
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
@@ -413,6 +418,7 @@ mod tests {
         for (line, usage) in [
             ("help me", "help"),
             ("ps aux", "ps [-l|-w]"),
+            ("cpus 0", "cpus"),
             ("mem x", "mem"),
             ("uptime now", "uptime"),
             ("kill", "kill PID"),

@@ -62,6 +62,7 @@ impl Shell {
                 let long = view == PsView::Long;
                 self.system.processes().map_or_else(failed("ps"), |list| format::process_table(&list, long))
             }
+            Command::Cpus => self.system.cpus().map_or_else(failed("cpus"), |cpus| format::cpu_table(&cpus)),
             Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),
             Command::Uptime => format::uptime(Instant::now().as_nanos().max(0) as u64),
             Command::Kill(pid) => self.kill(pid),
@@ -319,6 +320,11 @@ mod tests {
         assert!(before as u64 <= ns && ns <= after as u64, "{before} <= {ns} <= {after}");
         assert_eq!(uptime, format::uptime(ns), "the clock's reading, formatted");
 
+        let cpus = run(&shell, "cpus");
+        let rows: alloc::vec::Vec<&str> = cpus.lines().collect();
+        assert_eq!(rows.len(), 2, "the header and the host kernel's one CPU: {cpus}");
+        assert!(rows[0].starts_with("CPU  APIC  TASKS") && rows[1].starts_with("  0     0  "), "{cpus}");
+
         let mem = run(&shell, "mem");
         let lines: alloc::vec::Vec<&str> = mem.lines().collect();
         assert_eq!(lines.len(), 3, "{mem}");
@@ -439,7 +445,7 @@ mod tests {
         assert_eq!(run(&shell, "run hello"), "run: missing rights\n");
         assert_eq!(run(&shell, &format!("kill {}", kernel.pid())), "kill: missing rights\n");
         let nothing = Shell::new(System::from_grant(reader + 1), None, None);
-        for (line, what) in [("ps", "ps"), ("mem", "mem"), ("dmesg", "dmesg")] {
+        for (line, what) in [("ps", "ps"), ("cpus", "cpus"), ("mem", "mem"), ("dmesg", "dmesg")] {
             assert_eq!(run(&nothing, line), format!("{what}: invalid handle\n"));
         }
     }

@@ -1,4 +1,4 @@
-//! How the shell shows things: the `ps` table, the `mem` figures, durations and sizes, the
+//! How the shell shows things: the `ps` and `cpus` tables, the `mem` figures, durations and sizes, the
 //! `help` list and the tail of the kernel log. Plain functions from values to text; every line
 //! they produce ends with `\n`.
 
@@ -6,7 +6,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt::Write;
 
-use sdk::{MemoryInfo, ProcessInfo};
+use sdk::{CpuInfo, MemoryInfo, ProcessInfo};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -60,6 +60,30 @@ pub fn process_table(processes: &[ProcessInfo], long: bool) -> String {
             );
         }
         table.push('\n');
+    }
+    table
+}
+
+/// The CPU table, one row per CPU by index under a header: its APIC id, the tasks whose home
+/// it is, the time it was busy and idle (and busy as a share of both), polls and steals.
+pub fn cpu_table(cpus: &[CpuInfo]) -> String {
+    let mut table = format!(
+        "{:>3}  {:>4}  {:>5}  {:>11}  {:>11}  {:>5}  {:>10}  {:>8}\n",
+        "CPU", "APIC", "TASKS", "BUSY", "IDLE", "BUSY%", "POLLS", "STEALS"
+    );
+    for (index, cpu) in cpus.iter().enumerate() {
+        let busy = percent(cpu.busy_ns, cpu.busy_ns.saturating_add(cpu.idle_ns));
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            table,
+            "{index:>3}  {:>4}  {:>5}  {:>11}  {:>11}  {busy:>5}  {:>10}  {:>8}",
+            cpu.apic_id,
+            cpu.tasks,
+            duration(cpu.busy_ns),
+            duration(cpu.idle_ns),
+            cpu.polls,
+            cpu.steals,
+        );
     }
     table
 }
@@ -238,6 +262,35 @@ mod tests {
         assert_eq!(duration(12_345_678), "12.345 ms");
         assert_eq!(duration(61_234_000_000), "61.234 s");
         assert_eq!(duration(u64::MAX), "18446744073.709 s");
+    }
+
+    #[test]
+    fn the_cpu_table_has_a_header_and_aligned_rows() {
+        let cpus = [
+            CpuInfo { busy_ns: 1_500_000, idle_ns: 4_500_000, polls: 1234, steals: 0, tasks: 9, apic_id: 0 },
+            CpuInfo {
+                busy_ns: 61_234_000_000,
+                idle_ns: 0,
+                polls: 9_876_543_210,
+                steals: 17,
+                tasks: 0,
+                apic_id: 12,
+            },
+            CpuInfo::default(),
+        ];
+        let table = cpu_table(&cpus);
+        let lines: alloc::vec::Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "CPU  APIC  TASKS         BUSY         IDLE  BUSY%       POLLS    STEALS",
+                "  0     0      9     1.500 ms     4.500 ms     25        1234         0",
+                "  1    12      0     61.234 s         0 us    100  9876543210        17",
+                "  2     0      0         0 us         0 us      0           0         0",
+            ]
+        );
+        assert!(table.ends_with('\n') && lines.iter().all(|line| line.len() <= 80), "{table}");
+        assert_eq!(cpu_table(&[]), format!("{}\n", lines[0]), "the header alone");
     }
 
     #[test]
