@@ -27,6 +27,8 @@ struct Session {
     log: String,
     cpus: u32,
     echo: String,
+    ps: String,
+    cpus_table: String,
 }
 
 /// The one boot every check reads.
@@ -52,7 +54,9 @@ fn drive(machine: &mut Machine, cpus: u32) -> Result<Session, String> {
     // The verdict's line is complete once the next line begins.
     std::thread::sleep(Duration::from_secs(1));
     let echo = ask(machine, "echo alive", WAIT)?;
-    Ok(Session { log: machine.output(), cpus, echo })
+    let ps = ask(machine, "ps", WAIT)?;
+    let cpus_table = ask(machine, "cpus", WAIT)?;
+    Ok(Session { log: machine.output(), cpus, echo, ps, cpus_table })
 }
 
 #[test]
@@ -76,4 +80,35 @@ fn endless_loops_on_every_cpu_do_not_stop_the_shell_from_answering() {
     let session = session();
     assert!(session.echo.contains("\r\nalive"), "{:?}", session.echo);
     assert!(!session.log.contains("KERNEL PANIC"), "see build/test/{LOG}");
+}
+
+#[test]
+fn new_actors_are_spread_over_every_cpu_and_every_cpu_works() {
+    let session = session();
+    // `ps`: PID NAME STATE ON ...; the loops' states are one word (ready or running).
+    let mut on: Vec<u64> = session
+        .ps
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|row| row.get(1).is_some_and(|name| name.starts_with("spin")))
+        .map(|row| row[3].parse().unwrap_or_else(|_| panic!("no CPU in {row:?}")))
+        .collect();
+    assert_eq!(on.len(), 8, "{}", session.ps);
+    on.sort_unstable();
+    on.dedup();
+    assert_eq!(on.len() as u32, session.cpus.min(8), "each CPU runs a loop: {}", session.ps);
+    // `cpus`: a header, then CPU APIC TASKS BUSY IDLE BUSY% ...: every CPU runs a loop, so
+    // none is idle most of the time.
+    let rows: Vec<Vec<&str>> = session
+        .cpus_table
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .filter(|r: &Vec<&str>| !r.is_empty() && r[0] != "msh>")
+        .collect();
+    assert_eq!(rows.len() as u32, session.cpus, "{}", session.cpus_table);
+    for row in rows {
+        let busy: u64 = row[row.len() - 3].parse().unwrap_or_else(|_| panic!("no BUSY% in {row:?}"));
+        assert!(busy >= 50, "CPU {} was busy {busy}% with a loop of its own: {}", row[0], session.cpus_table);
+    }
 }

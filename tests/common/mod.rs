@@ -33,6 +33,8 @@ fn build_image(name: &str, cmdline: &str, test_modules: bool) -> Result<PathBuf,
     let options = IsoOptions {
         out: test_dir().join(format!("{name}.iso")),
         cmdline: Some(cmdline.into()),
+        // `LIMINE_DIR=... make boot-test` runs the suite under real Limine.
+        limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
         test_modules,
         ..IsoOptions::default()
     };

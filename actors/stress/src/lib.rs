@@ -5,10 +5,11 @@
 //! It starts [`SENDERS`] copies of `stress_sender.wasm`, each with the write side of one shared
 //! inbox and the read side of a control endpoint of its own, whose first message is the
 //! sender's number. Each sender sends its number and a count 0, 1, 2, … as fast as the inbox
-//! takes them. Meanwhile this actor starts and kills copies of `bench_idle.wasm`. After
-//! [`RUN`], it tells every sender to stop; each answers with how many it sent, and the check
-//! passes if exactly the counts 0 to that number arrived from each, in order. The last line it
-//! prints says `stress: ok` or `stress: FAILED`, and why.
+//! takes them. Meanwhile, between messages, this actor starts a copy of `bench_idle.wasm` and
+//! kills it [`CHURN_LIFE`] later, again and again. After [`RUN`], it tells every sender to
+//! stop; each answers with how many it sent, and the check passes if exactly the counts 0 to
+//! that number arrived from each, in order. The last line it prints says `stress: ok` or
+//! `stress: FAILED`, and why.
 #![no_std]
 
 extern crate alloc;
@@ -19,8 +20,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use sdk::rt::{Instant, join, sleep, with_deadline};
-use sdk::{Endpoint, Error, Rights, System};
+use sdk::rt::Instant;
+use sdk::{Endpoint, Error, Pid, Rights, System};
 
 /// Senders started.
 const SENDERS: usize = 8;
@@ -52,49 +53,43 @@ async fn main() -> Result<(), Error> {
         system.spawn_with("stress_sender.wasm", grants).map_err(|e| e.code)?;
         controls.push(control);
     }
-    let deadline = Instant::now() + RUN;
-    let (verdict, churned) = join(receive(&inbox, &controls, deadline), churn(&system, deadline)).await;
-    match (verdict, churned) {
-        (Ok(total), Ok(churned)) => {
+    match receive(&system, &inbox, &controls).await {
+        Ok((total, churned)) => {
             sdk::println!(
                 "stress: ok: {SENDERS} senders, {total} messages, none lost, repeated or out of order; {churned} actors started and killed meanwhile"
             );
             Ok(())
         }
-        (Err(why), _) => {
+        Err(why) => {
             sdk::println!("stress: FAILED: {why}");
-            sdk::exit(1)
-        }
-        (_, Err(error)) => {
-            sdk::println!("stress: FAILED: starting and killing actors: {error}");
             sdk::exit(1)
         }
     }
 }
 
-/// Takes the senders' messages, checking each count, until `deadline`; then stops them and
-/// checks each one's total. The number of messages, or what went wrong.
-async fn receive(inbox: &Endpoint, controls: &[Endpoint], deadline: Instant) -> Result<u64, String> {
+/// Takes the senders' messages, checking each count, for [`RUN`], starting and killing idle
+/// actors between them; then stops the senders and checks each one's total. The number of
+/// messages and of idle actors, or what went wrong.
+async fn receive(system: &System, inbox: &Endpoint, controls: &[Endpoint]) -> Result<(u64, u32), String> {
+    let deadline = Instant::now() + RUN;
+    let mut churn = Churn { idle: None, next: Instant::now(), done: 0 };
     let mut next = vec![0u64; controls.len()];
     let mut done = vec![false; controls.len()];
     let mut total = 0u64;
     let mut stopping = false;
     while done.iter().any(|d| !d) {
-        let message = if stopping {
-            inbox.recv().await
-        } else {
-            match with_deadline(deadline, inbox.recv()).await {
-                Ok(message) => message,
-                Err(_) => {
-                    for control in controls {
-                        control.send(STOP, &[], None).await.map_err(|e| format!("stop: {}", e.error))?;
-                    }
-                    stopping = true;
-                    continue;
-                }
+        // Asked at every message: the inbox may never run empty, so no wait would time out.
+        let now = Instant::now();
+        if !stopping && now >= deadline {
+            for control in controls {
+                control.send(STOP, &[], None).await.map_err(|e| format!("stop: {}", e.error))?;
             }
-        };
-        let message = message.map_err(|e| format!("receive: {e}"))?;
+            stopping = true;
+        }
+        if !stopping && now >= churn.next {
+            churn.step(system, now).map_err(|e| format!("starting and killing actors: {e}"))?;
+        }
+        let message = inbox.recv().await.map_err(|e| format!("receive: {e}"))?;
         let (id, count) = decode(&message.payload).ok_or("a message of the wrong size")?;
         let expected = next.get_mut(id).ok_or(format!("a message from sender {id}, which does not exist"))?;
         match message.opcode {
@@ -108,19 +103,35 @@ async fn receive(inbox: &Endpoint, controls: &[Endpoint], deadline: Instant) -> 
             other => return Err(format!("unknown opcode {other}")),
         }
     }
-    Ok(total)
+    if let Some(pid) = churn.idle {
+        system.kill(pid).map_err(|e| format!("killing the last idle actor: {e}"))?;
+    }
+    Ok((total, churn.done))
 }
 
-/// Starts and kills idle actors until `deadline`; how many.
-async fn churn(system: &System, deadline: Instant) -> Result<u32, Error> {
-    let mut churned = 0;
-    while Instant::now() < deadline {
-        let pid = system.spawn("bench_idle.wasm").map_err(|e| e.code)?;
-        sleep(CHURN_LIFE).await;
-        system.kill(pid)?;
-        churned += 1;
+/// Idle actors started and killed in turn.
+struct Churn {
+    /// The one alive now.
+    idle: Option<Pid>,
+    /// When the next step is due.
+    next: Instant,
+    /// How many were started and killed.
+    done: u32,
+}
+
+impl Churn {
+    /// Kills the idle actor alive, or starts one.
+    fn step(&mut self, system: &System, now: Instant) -> Result<(), Error> {
+        match self.idle.take() {
+            Some(pid) => {
+                system.kill(pid)?;
+                self.done += 1;
+            }
+            None => self.idle = Some(system.spawn("bench_idle.wasm").map_err(|e| e.code)?),
+        }
+        self.next = now + CHURN_LIFE;
+        Ok(())
     }
-    Ok(churned)
 }
 
 /// A payload's sender number and count.
