@@ -90,12 +90,13 @@ impl Default for Executor {
 }
 
 /// Where a new task goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Placement {
-    /// The CPU with the fewest live tasks.
+    /// The CPU with the fewest live tasks; an idle CPU may take it later.
+    #[default]
     LeastLoaded,
-    /// This CPU (if it exists; else the least-loaded).
-    Cpu(usize),
+    /// This CPU, for good (if it exists; else the least-loaded).
+    Pinned(usize),
 }
 
 impl Executor {
@@ -132,11 +133,10 @@ impl Executor {
         };
         let index = registry::insert(Box::new(task)).map_err(|_| SpawnError::TooManyTasks)?;
         let table = wake::table();
-        let cpu = match placement {
-            Placement::Cpu(cpu) if cpu < table.cpus() => cpu,
-            _ => least_loaded(table),
-        };
-        table.place(index, cpu);
+        match placement {
+            Placement::Pinned(cpu) if cpu < table.cpus() => table.place(index, cpu, true),
+            _ => table.place(index, least_loaded(table), false),
+        }
         let id = table.id_for(index);
         table.wake(id);
         Ok(id)
@@ -162,15 +162,20 @@ impl Executor {
             let aged = now.wrapping_sub(served.load(Ordering::Relaxed)) >= preempt::slice_cycles();
             let deferred = queue.has_deferred() && (aged || !queue.has_ready());
             let popped = if deferred { queue.pop_deferred() } else { queue.pop_ready() };
-            let Some(index) = popped.or_else(|| steal(table, me)) else { break };
-            match table.claim(index as usize, me) {
-                Claim::Taken { .. } => {}
-                Claim::Elsewhere { home } => {
-                    table.queue(home).push_ready(index);
-                    continue;
-                }
-                Claim::Stale => continue,
-            }
+            let index = match popped {
+                Some(index) => match table.claim(index as usize, me) {
+                    Claim::Taken { .. } => index,
+                    Claim::Elsewhere { home } => {
+                        table.give_back(index, home, deferred);
+                        continue;
+                    }
+                    Claim::Stale => continue,
+                },
+                None => match steal(table, me) {
+                    Some(index) => index,
+                    None => break,
+                },
+            };
             now = poll(table, index as usize, now);
             polls += 1;
             if deferred {
@@ -230,6 +235,11 @@ impl Executor {
     }
 }
 
+/// How many CPUs run tasks.
+pub fn cpu_count() -> usize {
+    wake::table().cpus()
+}
+
 /// Statistics of every CPU, by index.
 pub fn cpus() -> Vec<CpuInfo> {
     let table = wake::table();
@@ -251,17 +261,27 @@ fn least_loaded(table: &WakeTable) -> usize {
     (0..table.cpus()).min_by_key(|&cpu| table.queue(cpu).load.load(Ordering::Relaxed)).unwrap_or(0)
 }
 
-/// For CPU `me`, which has nothing to run: a task from another CPU's queues — a deferred one,
-/// or a ready one behind a poll that has lasted half a slice.
+/// For CPU `me`, which has nothing to run: a task claimed from another CPU's queues — a
+/// deferred one, or a ready one behind a poll that has lasted half a slice. A task that CPU
+/// runs, or that is pinned to it, goes back where it was.
 fn steal(table: &WakeTable, me: usize) -> Option<u32> {
     let cpus = table.cpus();
-    let taken = (1..cpus).map(|k| table.queue((me + k) % cpus)).find_map(|victim| {
-        victim
-            .pop_deferred()
-            .or_else(|| victim.stalled.load(Ordering::Relaxed).then(|| victim.pop_ready()).flatten())
-    })?;
-    table.queue(me).steals.fetch_add(1, Ordering::Relaxed);
-    Some(taken)
+    for victim in (1..cpus).map(|k| table.queue((me + k) % cpus)) {
+        let deferred = victim.pop_deferred().map(|index| (index, true));
+        let stalled = || victim.stalled.load(Ordering::Relaxed).then(|| victim.pop_ready()).flatten();
+        let Some((index, deferred)) = deferred.or_else(|| stalled().map(|index| (index, false))) else {
+            continue;
+        };
+        match table.claim(index as usize, me) {
+            Claim::Taken { .. } => {
+                table.queue(me).steals.fetch_add(1, Ordering::Relaxed);
+                return Some(index);
+            }
+            Claim::Elsewhere { home } => table.give_back(index, home, deferred),
+            Claim::Stale => {}
+        }
+    }
+    None
 }
 
 /// Polls the task in slot `index`, claimed by this CPU, once, from TSC `start`; releases it (and
@@ -363,7 +383,7 @@ pub fn take_lone_ready() -> Option<TaskId> {
             Some(table.id_for(index as usize))
         }
         Claim::Elsewhere { home } => {
-            table.queue(home).push_ready(index);
+            table.give_back(index, home, false);
             None
         }
         Claim::Stale => None,

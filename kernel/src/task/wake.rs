@@ -14,8 +14,8 @@
 //! out ([`defer`]); if that CPU is not this one and may be halted, it gets an interrupt. A CPU
 //! that takes a queued index *claims* the task: clears `QUEUED`, sets `RUNNING` and makes
 //! itself the home, in one compare-and-swap, so an idle CPU can steal a task from a busy one's
-//! queue and every later wake follows it; an index whose task runs on another CPU goes back
-//! to that CPU's queue.
+//! queue and every later wake follows it; an index whose task runs on another CPU, or is
+//! `PINNED` to it, goes back to that CPU's queue.
 
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicU64, Ordering, fence};
@@ -59,6 +59,8 @@ impl core::fmt::Display for TaskId {
 const QUEUED: u64 = 1 << 0;
 /// State bit: its home CPU runs it now.
 const RUNNING: u64 = 1 << 1;
+/// State bit: it stays on its home CPU (placed there on purpose); no other CPU takes it.
+const PINNED: u64 = 1 << 2;
 /// State bits 8-15: the home CPU.
 const HOME_SHIFT: u32 = 8;
 const HOME_MASK: u64 = 0xff << HOME_SHIFT;
@@ -87,7 +89,7 @@ struct Slot {
 pub(super) enum Claim {
     /// It is this CPU's to run (and was on `from` until now).
     Taken { from: usize },
-    /// CPU `home` runs it; the queue entry belongs there.
+    /// CPU `home` runs it, or it is pinned there; the queue entry belongs there.
     Elsewhere { home: usize },
     /// The slot is not queued (cannot happen while each queued slot has one entry).
     Stale,
@@ -150,13 +152,14 @@ impl WakeTable {
     }
 
     /// Makes `cpu` the home of the new task in slot `index` (not running: it was just freed or
-    /// never used) and counts it there.
-    pub(super) fn place(&self, index: usize, cpu: usize) {
+    /// never used), for good if `pinned`, and counts it there.
+    pub(super) fn place(&self, index: usize, cpu: usize, pinned: bool) {
         let cpu = cpu.min(self.queues.len() - 1);
         let slot = &self.slots[index];
+        let pin = if pinned { PINNED } else { 0 };
         let mut state = slot.state.load(Ordering::Acquire);
         loop {
-            let placed = (state & !HOME_MASK) | (cpu as u64) << HOME_SHIFT;
+            let placed = (state & !(HOME_MASK | PINNED)) | pin | (cpu as u64) << HOME_SHIFT;
             match slot.state.compare_exchange_weak(state, placed, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => break,
                 Err(now) => state = now,
@@ -182,6 +185,19 @@ impl WakeTable {
             self.kick(cpu);
             self.kick_idle();
         }
+    }
+
+    /// Returns the queue entry `index`, taken off a queue by a CPU that may not run it (see
+    /// [`Claim::Elsewhere`]), to CPU `home`'s ready or deferred queue, and tells that CPU if it
+    /// may be halted: the entry is the only one its task has, so it must not sit unseen.
+    pub(super) fn give_back(&self, index: u32, home: usize, deferred: bool) {
+        let queue = &self.queues[home];
+        if deferred {
+            queue.push_deferred(index);
+        } else {
+            queue.push_ready(index);
+        }
+        self.kick(home);
     }
 
     /// Sets `id`'s `QUEUED` flag; the home CPU whose queue the caller pushes to, if it was
@@ -253,7 +269,7 @@ impl WakeTable {
                 return Claim::Stale;
             }
             let from = home(state);
-            if state & RUNNING != 0 && from != me {
+            if state & (RUNNING | PINNED) != 0 && from != me {
                 return Claim::Elsewhere { home: from };
             }
             let mine = (state & !(QUEUED | HOME_MASK)) | RUNNING | (me as u64) << HOME_SHIFT;
@@ -390,7 +406,7 @@ impl WakeTable {
             queue.load.store(0, Ordering::Relaxed);
         }
         for slot in self.slots.iter() {
-            slot.state.fetch_and(!(QUEUED | RUNNING | HOME_MASK), Ordering::AcqRel);
+            slot.state.fetch_and(!(QUEUED | RUNNING | PINNED | HOME_MASK), Ordering::AcqRel);
         }
     }
 }
@@ -436,7 +452,7 @@ mod tests {
         let table = WakeTable::new(2);
         let index = MAX_TASKS - 5;
         let id = table.id_for(index);
-        table.place(index, 0);
+        table.place(index, 0, false);
         table.wake(id);
         let queued = table.queue(0).pop_ready().map(|i| i as usize);
         assert_eq!(queued, Some(index));
@@ -459,11 +475,30 @@ mod tests {
     }
 
     #[test]
+    fn a_pinned_task_is_taken_only_by_its_own_cpu() {
+        let table = WakeTable::new(2);
+        let index = MAX_TASKS - 7;
+        table.place(index, 1, true);
+        let id = table.id_for(index);
+        table.wake(id);
+        assert_eq!(table.queue(1).pop_ready().map(|i| i as usize), Some(index));
+        assert_eq!(table.claim(index, 0), Claim::Elsewhere { home: 1 }, "not stolen");
+        assert_eq!(table.claim(index, 1), Claim::Taken { from: 1 });
+        table.release(index);
+        table.retire(index);
+        let next = table.id_for(index);
+        table.place(index, 0, false);
+        table.wake(next);
+        assert_eq!(table.queue(0).pop_ready().map(|i| i as usize), Some(index));
+        assert_eq!(table.claim(index, 1), Claim::Taken { from: 0 }, "the slot's next task is not pinned");
+    }
+
+    #[test]
     fn an_ended_task_leaves_its_queue_entry_to_the_next_task_of_the_slot() {
         let table = WakeTable::new(1);
         let index = MAX_TASKS - 6;
         let old = table.id_for(index);
-        table.place(index, 0);
+        table.place(index, 0, false);
         table.wake(old);
         let _ = table.queue(0).pop_ready();
         assert!(matches!(table.claim(index, 0), Claim::Taken { .. }));
