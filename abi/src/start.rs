@@ -38,6 +38,9 @@ pub enum StartEntry<'a> {
     Stdout(i64),
     /// The endpoint WASI's standard error is written to (needs WRITE).
     Stderr(i64),
+    /// The CPU (an index below the number of CPUs) the program runs on, for good: no other CPU
+    /// takes it, even when idle. Without it, the least-loaded CPU, which may change.
+    Cpu(u32),
 }
 
 /// Opcode of the messages on standard input, output and error endpoints: the payload is the
@@ -53,6 +56,7 @@ const DIR: u8 = 6;
 const STDIN: u8 = 7;
 const STDOUT: u8 = 8;
 const STDERR: u8 = 9;
+const CPU: u8 = 10;
 const WRITABLE: u8 = 1;
 
 /// Why a start spec does not decode.
@@ -96,6 +100,7 @@ impl StartEntry<'_> {
             Self::Stdin(h) => entry(STDIN, &[&h.to_le_bytes()]),
             Self::Stdout(h) => entry(STDOUT, &[&h.to_le_bytes()]),
             Self::Stderr(h) => entry(STDERR, &[&h.to_le_bytes()]),
+            Self::Cpu(cpu) => entry(CPU, &[&cpu.to_le_bytes()]),
             Self::Dir { writable, host, guest } => {
                 let flags = if writable { WRITABLE } else { 0 };
                 let host_len = (host.len().min(u16::MAX as usize) as u16).to_le_bytes();
@@ -143,6 +148,7 @@ fn parse(tag: u8, body: &[u8]) -> Result<StartEntry<'_>, SpecError> {
         STDIN => StartEntry::Stdin(handle()?),
         STDOUT => StartEntry::Stdout(handle()?),
         STDERR => StartEntry::Stderr(handle()?),
+        CPU => StartEntry::Cpu(body.try_into().map(u32::from_le_bytes).map_err(|_| SpecError::Malformed)?),
         DIR => {
             let (&flags, rest) = body.split_first().ok_or(SpecError::Malformed)?;
             let (host_len, rest) = rest.split_first_chunk::<2>().ok_or(SpecError::Malformed)?;
@@ -185,6 +191,7 @@ mod tests {
             StartEntry::Stdin(1),
             StartEntry::Stdout(2),
             StartEntry::Stderr(3),
+            StartEntry::Cpu(2),
         ];
         let bytes = encoded(&entries);
         let back: Result<Vec<_>, _> = StartEntry::decode(&bytes).collect();

@@ -1,5 +1,5 @@
 //! [`Program`]: what [`System::start`](crate::System::start) starts: a module and its
-//! arguments, environment, directories, standard streams and capabilities, encoded as the
+//! arguments, environment, directories, standard streams, capabilities and CPU, encoded as the
 //! ABI's start spec (`minimalos_abi::StartEntry`).
 //!
 //! ```ignore
@@ -71,6 +71,12 @@ impl Program {
     /// Standard error: the endpoint (WRITE and GRANT) its bytes go to.
     pub fn stderr(self, cap: Capability) -> Program {
         self.moving(cap, StartEntry::Stderr)
+    }
+
+    /// Runs the program on CPU `cpu` and keeps it there (the kernel refuses a CPU it does not
+    /// have); without it, the program goes to the least-loaded CPU and may move.
+    pub fn cpu(self, cpu: u32) -> Program {
+        self.with(StartEntry::Cpu(cpu))
     }
 
     fn with(mut self, entry: StartEntry<'_>) -> Program {

@@ -465,7 +465,7 @@ mod tests {
             ("run --dir", "run: --dir needs a directory".into()),
             (
                 "run --foo hello",
-                "run: unknown option --foo (the options are --dir, --env and --grant)".into(),
+                "run: unknown option --foo (the options are --dir, --env, --grant and --cpu)".into(),
             ),
             ("run --env X hello", "run: not a variable: X (--env NAME=VALUE)".into()),
             (

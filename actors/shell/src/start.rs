@@ -56,6 +56,9 @@ pub fn program(
     for grant in grants {
         program = program.grant(grant);
     }
+    if let Some(cpu) = run.cpu {
+        program = program.cpu(cpu);
+    }
     if let Some(Stdio { stdin, stdout, stderr }) = stdio {
         program = program.stdin(stdin).stdout(stdout).stderr(stderr);
     }

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::mem::MemError;
 use crate::mem::kmem::Charge;
 use crate::proc::{Exit, Process, ProcessTable};
-use crate::task::Executor;
+use crate::task::{Executor, Placement};
 
 /// The function every actor exports and the kernel calls once.
 pub const ENTRY_EXPORT: &str = "_start";
@@ -162,12 +162,14 @@ pub struct Given {
     pub grants: Vec<Capability>,
     /// Its WASI start (arguments, environment, directories, streams), used if it imports WASI.
     pub start: Start,
+    /// Which CPU runs it.
+    pub placement: Placement,
 }
 
 impl Given {
     /// Capabilities alone.
     pub fn grants(grants: Vec<Capability>) -> Self {
-        Self { grants, start: Start::default() }
+        Self { grants, ..Self::default() }
     }
 }
 
@@ -193,6 +195,7 @@ pub struct Loaded {
     instance: engine::Instance,
     charge: Charge,
     fiber_stack: u64,
+    placement: Placement,
 }
 
 impl Loaded {
@@ -208,12 +211,12 @@ impl Loaded {
         executor: &mut Executor,
         program: impl FnOnce(Rc<ActorContext>, engine::Instance) -> Exit + 'static,
     ) -> Result<Arc<Process>, SpawnError> {
-        let Self { context, instance, charge, fiber_stack } = self;
+        let Self { context, instance, charge, fiber_stack, placement } = self;
         let process = context.process.clone();
         let fail = failing(process.clone());
         let task = ActorTask::new(context.clone(), fiber_stack, move || program(context, instance), charge)
             .map_err(|e| fail(SpawnError::NoMemory(e)))?;
-        process.start(executor, task).map_err(|e| fail(SpawnError::Process(e)))?;
+        process.start_on(executor, task, placement).map_err(|e| fail(SpawnError::Process(e)))?;
         Ok(process)
     }
 }
@@ -248,7 +251,7 @@ pub fn load(
     };
     check_imports(&module)?;
     check_exports(&module, &limits)?;
-    let Given { grants, start } = given;
+    let Given { grants, start, placement } = given;
     let wasi = module.imports().any(|import| import.module == abi::WASI_MODULE);
 
     let process = processes.create_with(name, limits.process, parent);
@@ -272,5 +275,5 @@ pub fn load(
         .saturating_sub(heap_before)
         .saturating_sub(instance.memory_len() as u64);
     charge.grow(code).map_err(|error| fail(SpawnError::KernelMemory { needed: code, error }))?;
-    Ok(Loaded { context, instance, charge, fiber_stack: limits.fiber_stack })
+    Ok(Loaded { context, instance, charge, fiber_stack: limits.fiber_stack, placement })
 }

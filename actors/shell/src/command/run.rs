@@ -1,5 +1,6 @@
 //! The `run` line: `run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--grant EP:RIGHTS]...
-//! PROG [ARGS]... [&]`, as `wasmtime run` takes it. Options come before the program, in any
+//! [--cpu N] PROG [ARGS]... [&]`, as `wasmtime run` takes it (`--cpu` keeps the program on CPU
+//! N). Options come before the program, in any
 //! order, as `--option VALUE` or `--option=VALUE`; `--` ends them. Every word after the program
 //! is its argument, except a lone `&` at the end, which starts it in the background. Words are
 //! separated by spaces; there is no quoting.
@@ -11,7 +12,7 @@ use sdk::{Rights, sys};
 
 /// What `help` and a `run` line without a program show.
 pub const USAGE: &str =
-    "run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--grant EP:RIGHTS]... PROG [ARGS]... [&]";
+    "run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--grant EP:RIGHTS]... [--cpu N] PROG [ARGS]... [&]";
 
 /// A directory given with `--dir`: the vfs path, and the name the program sees it under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub struct Run<'a> {
     pub dirs: Vec<Dir<'a>>,
     /// `--grant`: the endpoint's name (made by `endpoint`) and the rights.
     pub grants: Vec<(&'a str, Rights)>,
+    /// `--cpu`: the CPU it stays on.
+    pub cpu: Option<u32>,
     /// A trailing `&`: started without waiting for it, its output on the console.
     pub background: bool,
 }
@@ -54,6 +57,8 @@ pub enum RunError<'a> {
     NotAnEnv(&'a str),
     /// A `--grant` value that is not `ENDPOINT:RIGHTS`, RIGHTS made of `r` and `w`.
     NotAGrant(&'a str),
+    /// A `--cpu` value that is not a CPU number, or a second `--cpu`.
+    NotACpu(&'a str),
     /// More of something than a program may be given: what, and the limit.
     TooMany(&'static str, usize),
 }
@@ -71,6 +76,7 @@ pub fn parse(rest: &str) -> Result<Run<'_>, RunError<'_>> {
         env: Vec::new(),
         dirs: Vec::new(),
         grants: Vec::new(),
+        cpu: None,
         background,
     };
     let mut words = words.into_iter();
@@ -98,6 +104,13 @@ pub fn parse(rest: &str) -> Result<Run<'_>, RunError<'_>> {
             "--dir" => run.dirs.push(dir(value("--dir", "a directory")?)?),
             "--env" => run.env.push(env(value("--env", "NAME=VALUE")?)?),
             "--grant" => run.grants.push(grant(value("--grant", "ENDPOINT:RIGHTS")?)?),
+            "--cpu" => {
+                let number = value("--cpu", "a CPU number")?;
+                match (run.cpu, number.parse()) {
+                    (None, Ok(cpu)) => run.cpu = Some(cpu),
+                    _ => return Err(RunError::NotACpu(number)),
+                }
+            }
             _ => return Err(RunError::UnknownOption(word)),
         }
     }
@@ -152,13 +165,14 @@ impl fmt::Display for RunError<'_> {
             RunError::NoProgram => write!(f, "usage: {USAGE}"),
             RunError::Needs(option, what) => write!(f, "run: {option} needs {what}"),
             RunError::UnknownOption(word) => {
-                write!(f, "run: unknown option {word} (the options are --dir, --env and --grant)")
+                write!(f, "run: unknown option {word} (the options are --dir, --env, --grant and --cpu)")
             }
             RunError::NotADir(value) => write!(f, "run: not a directory: {value} (--dir HOST[::GUEST])"),
             RunError::NotAnEnv(value) => write!(f, "run: not a variable: {value} (--env NAME=VALUE)"),
             RunError::NotAGrant(value) => {
                 write!(f, "run: not a grant: {value} (--grant ENDPOINT:RIGHTS, RIGHTS made of r and w)")
             }
+            RunError::NotACpu(value) => write!(f, "run: not a CPU: {value} (one --cpu N, N counting from 0)"),
             RunError::TooMany(what, most) => write!(f, "run: at most {most} {what}"),
         }
     }
@@ -173,7 +187,7 @@ mod tests {
 
     /// The line `run PROG` with nothing else.
     fn plain(program: &str) -> Run<'_> {
-        Run { program, args: vec![], env: vec![], dirs: vec![], grants: vec![], background: false }
+        Run { program, args: vec![], env: vec![], dirs: vec![], grants: vec![], cpu: None, background: false }
     }
 
     #[test]
@@ -211,6 +225,10 @@ mod tests {
         assert_eq!(parse("--grant c:rwg p").unwrap().grants, [("c", Rights::READ | Rights::WRITE)]);
         assert_eq!(parse("--env A=b=c p").unwrap().env, [("A", "b=c")], "the value keeps its `=`");
         assert_eq!(parse("-- -odd").unwrap().program, "-odd", "`--` ends the options");
+        assert_eq!(parse("--cpu 1 p").unwrap().cpu, Some(1));
+        assert_eq!(parse("--cpu=0 p").unwrap().cpu, Some(0));
+        assert_eq!(parse("--cpu x p").unwrap_err(), RunError::NotACpu("x"));
+        assert_eq!(parse("--cpu 1 --cpu 2 p").unwrap_err(), RunError::NotACpu("2"), "one CPU");
     }
 
     #[test]
@@ -222,8 +240,8 @@ mod tests {
             ("--dir --env A=1 prog", "run: --dir needs a directory"),
             ("--env", "run: --env needs NAME=VALUE"),
             ("--grant", "run: --grant needs ENDPOINT:RIGHTS"),
-            ("--foo prog", "run: unknown option --foo (the options are --dir, --env and --grant)"),
-            ("-v prog", "run: unknown option -v (the options are --dir, --env and --grant)"),
+            ("--foo prog", "run: unknown option --foo (the options are --dir, --env, --grant and --cpu)"),
+            ("-v prog", "run: unknown option -v (the options are --dir, --env, --grant and --cpu)"),
             ("--dir ::/x prog", "run: not a directory: ::/x (--dir HOST[::GUEST])"),
             ("--dir /x:: prog", "run: not a directory: /x:: (--dir HOST[::GUEST])"),
             ("--env NOVALUE prog", "run: not a variable: NOVALUE (--env NAME=VALUE)"),

@@ -18,7 +18,7 @@ use crate::arch::cpu_local;
 use crate::cap::{Handle, Object, Rights};
 use crate::mem::kmem::Charge;
 use crate::proc::{Exit, PROCESSES, Process, State, Wait};
-use crate::task::executor;
+use crate::task::{Placement, executor};
 use crate::time::clock;
 use crate::wasm::SpawnError;
 use crate::wasm::actor::ActorContext;
@@ -235,6 +235,12 @@ fn start(ctx: &ActorContext, guest: &mut Guest<'_>, spec: &[u8], err: GuestRange
             StartEntry::Stdin(h) => moved.push((Handle::from_raw(h), Moved::Stdin)),
             StartEntry::Stdout(h) => moved.push((Handle::from_raw(h), Moved::Stdout)),
             StartEntry::Stderr(h) => moved.push((Handle::from_raw(h), Moved::Stderr)),
+            StartEntry::Cpu(cpu)
+                if given.placement == Placement::LeastLoaded && (cpu as usize) < executor::cpu_count() =>
+            {
+                given.placement = Placement::Pinned(cpu as usize)
+            }
+            StartEntry::Cpu(_) => return i64_result(E_INVALID_ARGUMENT.into()),
         }
     }
     let Some(file) = program else { return i64_result(E_INVALID_ARGUMENT.into()) };
