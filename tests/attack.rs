@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use minimalos::bench::{PROMPT, ask};
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, image, number_after, test_dir};
+use common::{image, number_after, test_dir};
 
 /// Longest wait for a report or an answer.
 const WAIT: Duration = Duration::from_secs(60);
@@ -138,7 +138,7 @@ fn session() -> &'static Session {
 }
 
 fn drive(machine: &mut Machine, shell: &mut Answers) -> Result<(), String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    common::wait_for_boot(machine)?;
     manifest_reports(machine);
     // The shell's own memory grows on its first large answers and is never given back, so the
     // heap is measured once it has given one of each.

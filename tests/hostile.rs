@@ -14,10 +14,10 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use minimalos::bench::{PROMPT, ask};
+use minimalos::bench::ask;
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, image, number_after, test_dir};
+use common::{image, number_after, test_dir};
 
 /// Longest wait for a report or an answer; the endless loop takes half the CPU meanwhile.
 const WAIT: Duration = Duration::from_secs(60);
@@ -51,7 +51,7 @@ fn session() -> &'static Session {
 }
 
 fn drive(machine: &mut Machine) -> Result<Session, String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    common::wait_for_boot(machine)?;
     // The last reports: the crash loop's end takes 100 + 200 + 400 + 800 ms of back-off.
     for report in ["not restarting it again", "flood done: ", "]: spawned ", "exited with status 101"] {
         machine.wait_for(report, WAIT).map_err(|e| e.to_string())?;

@@ -254,7 +254,7 @@ fn run_grants_an_endpoint_made_at_the_shell_and_eps_lists_it() {
 #[test]
 fn run_of_a_missing_module_gives_the_kernels_reason_and_an_unknown_option_is_named() {
     assert_eq!(answer("run missing"), "run: no file `nosuchactor.wasm` in the ramdisk\r\n");
-    let unknown = "run: unknown option --foo (the options are --dir, --env and --grant)\r\n";
+    let unknown = "run: unknown option --foo (the options are --dir, --env, --grant and --cpu)\r\n";
     assert_eq!(answer("run bad option"), unknown);
 }
 

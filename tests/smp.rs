@@ -11,10 +11,10 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use minimalos::bench::{PROMPT, ask};
+use minimalos::bench::ask;
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{BOOT_TIMEOUT, image, line_with, number_after, test_dir};
+use common::{image, line_with, number_after, test_dir};
 
 /// Longest wait for the check's verdict or an answer: eight loops share the CPUs meanwhile.
 const WAIT: Duration = Duration::from_secs(120);
@@ -49,7 +49,7 @@ fn session() -> &'static Session {
 }
 
 fn drive(machine: &mut Machine, cpus: u32) -> Result<Session, String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    common::wait_for_boot(machine)?;
     machine.wait_for("stress: ", WAIT).map_err(|e| e.to_string())?;
     // The verdict's line is complete once the next line begins.
     std::thread::sleep(Duration::from_secs(1));

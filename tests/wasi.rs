@@ -66,7 +66,7 @@ fn session() -> &'static Session {
 }
 
 fn drive(machine: &mut Machine, session: &mut Session) -> Result<(), String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    common::wait_for_boot(machine)?;
     machine.wait_for_line("]: serving ", BOOT_TIMEOUT).map_err(|e| e.to_string())?;
     for (label, line) in [
         ("hello", "run wasi_hello a b"),

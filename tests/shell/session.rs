@@ -14,9 +14,6 @@ use crate::common::{BOOT_TIMEOUT, image, test_dir};
 /// Longest wait for the answer to one line.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What the shell shows when it waits for a line.
-const PROMPT: &str = "msh> ";
-
 /// What ends every answer: the end of its last line, then the prompt.
 const ANSWER_END: &str = "\r\nmsh> ";
 
@@ -105,7 +102,7 @@ fn settled_screen(machine: &Machine) -> Result<Vec<u8>, String> {
 
 /// Types the session's lines, one after the other, each once the previous one was answered.
 fn drive(machine: &mut Machine, transcript: &mut Transcript) -> Result<(), String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    crate::common::wait_for_boot(machine)?;
     // The vfs indexes the ramdisk as it starts, and may say it serves after the prompt: on the
     // same console, its line would land in an answer.
     machine.wait_for_line("]: serving ", BOOT_TIMEOUT).map_err(|e| e.to_string())?;
