@@ -1,14 +1,12 @@
 //! The ACPI tables the hand-off needs: the RSDP from the UEFI configuration table, and the
-//! I/O APICs listed in the MADT, whose interrupt lines the protocol says arrive masked.
+//! MADT, which lists the I/O APICs (whose interrupt lines the protocol says arrive masked) and
+//! the processors (which the MP request starts); `minimalos_loader::madt` reads its entries.
 
-use alloc::vec::Vec;
 use uefi::system;
 use uefi::table::cfg::{ACPI_GUID, ACPI2_GUID};
 
 /// Bytes of the header every system description table starts with.
 const SDT_HEADER: u64 = 36;
-/// MADT entry type of an I/O APIC.
-const MADT_IO_APIC: u8 = 1;
 
 /// The RSDP the firmware published. Only [`rsdp`] makes one, so every address this module
 /// reads is derived from the firmware's own tables.
@@ -32,12 +30,12 @@ pub fn rsdp() -> Option<Rsdp> {
     })
 }
 
-/// Physical addresses of the I/O APICs in the MADT; empty when the tables do not say.
-pub fn io_apics(rsdp: Rsdp) -> Vec<u64> {
+/// The MADT, found through the RSDT or XSDT `rsdp` points to; `None` when the tables do not
+/// have one.
+pub fn madt(rsdp: Rsdp) -> Option<&'static [u8]> {
     let rsdp = rsdp.address();
-    let mut found = Vec::new();
     if read::<[u8; 8]>(rsdp) != *b"RSD PTR " {
-        return found;
+        return None;
     }
     // ACPI 2.0+ RSDPs point at the XSDT (64-bit entries), ACPI 1.0 ones at the RSDT (32-bit).
     let (root, entry_size) = if read::<u8>(rsdp + 15) >= 2 {
@@ -45,23 +43,11 @@ pub fn io_apics(rsdp: Rsdp) -> Vec<u64> {
     } else {
         (u64::from(read::<u32>(rsdp + 16)), 4)
     };
-    let Some(madt) = tables(root, entry_size).find(|&t| read::<[u8; 4]>(t) == *b"APIC") else {
-        return found;
-    };
-    let end = madt + u64::from(read::<u32>(madt + 4));
-    // Entries follow the header, the local APIC address and the flags.
-    let mut entry = madt + SDT_HEADER + 8;
-    while entry + 2 <= end {
-        let (kind, length) = (read::<u8>(entry), u64::from(read::<u8>(entry + 1)));
-        if length < 2 {
-            break;
-        }
-        if kind == MADT_IO_APIC && length >= 12 {
-            found.push(u64::from(read::<u32>(entry + 4)));
-        }
-        entry += length;
-    }
-    found
+    let madt = tables(root, entry_size).find(|&t| read::<[u8; 4]>(t) == *b"APIC")?;
+    let length = read::<u32>(madt + 4) as usize;
+    // SAFETY: as for `read`: the firmware reserved the table's `length` bytes for it, keeps
+    // them identity-mapped, and nothing writes them while the loader runs.
+    Some(unsafe { core::slice::from_raw_parts(madt as *const u8, length) })
 }
 
 /// The tables an RSDT or XSDT at `root` lists.

@@ -25,6 +25,7 @@ use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::sync::atomic::{AtomicBool, Ordering};
 use limine_config::Timeout;
+use minimalos_loader::madt;
 use minimalos_loader::memory_map::{self, Entry, EntryType};
 use minimalos_loader::protocol::HHDM_OFFSET;
 use minimalos_loader::requests;
@@ -97,7 +98,8 @@ fn boot() -> Result<Infallible, Error> {
 
     let framebuffer = framebuffer::query();
     let rsdp = acpi::rsdp();
-    let io_apics = rsdp.map(acpi::io_apics).unwrap_or_default();
+    let madt_table = rsdp.and_then(acpi::madt).unwrap_or_default();
+    let io_apics = madt::io_apics(madt_table);
     let features = cpu::probe()?;
 
     let stack_size = responses::stack_size(&scan, kernel.image);
