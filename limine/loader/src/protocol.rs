@@ -54,6 +54,8 @@ pub mod id {
     pub const RSDP: [u64; 2] = [0xc5e7_7b6b_397e_7b43, 0x2763_7845_accd_cf3c];
     /// Physical and virtual base of the executable, called "kernel address" before Limine 9.
     pub const EXECUTABLE_ADDRESS: [u64; 2] = [0x71ba_7686_3cc5_5f63, 0xb264_4a48_c516_a487];
+    /// Multiprocessor: start the application processors and park them (called SMP before Limine 8).
+    pub const MP: [u64; 2] = [0x95a6_7b81_9a1b_857e, 0xa0b6_1b72_3b6a_73e0];
 }
 
 /// `struct limine_bootloader_info_response`.
@@ -189,6 +191,36 @@ pub struct ExecutableAddressResponse {
     pub virtual_base: u64,
 }
 
+/// `LIMINE_MP_X2APIC` in the MP response's `flags`: the local APICs are in x2APIC mode. (The
+/// same bit in the request's `flags`, its first field, asks for that mode; this loader leaves
+/// the APICs in the mode the firmware chose, and this bit says which it is.)
+pub const MP_X2APIC: u32 = 1 << 0;
+
+/// `struct limine_mp_response` (x86_64).
+#[repr(C)]
+pub struct MpResponse {
+    pub revision: u64,
+    pub flags: u32,
+    pub bsp_lapic_id: u32,
+    pub cpu_count: u64,
+    /// HHDM address of `cpu_count` HHDM pointers to [`MpInfo`].
+    pub cpus: u64,
+}
+
+/// `struct limine_mp_info` (x86_64): one per CPU, the BSP's included.
+#[repr(C)]
+pub struct MpInfo {
+    /// ACPI processor UID, from the MADT.
+    pub processor_id: u32,
+    pub lapic_id: u32,
+    /// For the bootloader: this loader keeps the HHDM address of the AP's stack top here.
+    pub reserved: u64,
+    /// Written by the kernel; a parked AP jumps there with RDI pointing at this structure.
+    pub goto_address: u64,
+    /// Free for the kernel.
+    pub extra_argument: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +238,15 @@ mod tests {
         assert_eq!(offset_of!(File, media_type), 40);
         assert_eq!(offset_of!(File, gpt_disk_uuid), 64);
         assert_eq!(size_of::<File>(), 112);
+        assert_eq!(offset_of!(MpResponse, flags), 8);
+        assert_eq!(offset_of!(MpResponse, bsp_lapic_id), 12);
+        assert_eq!(offset_of!(MpResponse, cpu_count), 16);
+        assert_eq!(offset_of!(MpResponse, cpus), 24);
+        assert_eq!(size_of::<MpResponse>(), 32);
+        assert_eq!(offset_of!(MpInfo, lapic_id), 4);
+        assert_eq!(offset_of!(MpInfo, reserved), 8);
+        assert_eq!(offset_of!(MpInfo, goto_address), 16);
+        assert_eq!(offset_of!(MpInfo, extra_argument), 24);
+        assert_eq!(size_of::<MpInfo>(), 32);
     }
 }
