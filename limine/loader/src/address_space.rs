@@ -20,12 +20,15 @@ const CODE: Flags = Flags { writable: false, executable: true, write_combining: 
 /// The identity map of base revision 0 starts at the second page.
 const IDENTITY_START: u64 = 0x1000;
 
+/// The tables stay below this: the APs' trampoline loads CR3 in real mode, 32 bits wide.
+const TABLES_BELOW: u64 = 1 << 32;
+
 /// Page tables in pages from the firmware.
 struct FirmwarePages;
 
 impl TableMemory for FirmwarePages {
     fn allocate_table(&mut self) -> Option<u64> {
-        memory::allocate(PAGE_4K, PAGE_4K, "page tables").ok()
+        memory::allocate_page_below(TABLES_BELOW, "page tables").ok()
     }
 
     fn table(&mut self, phys: u64) -> &mut [u64; 512] {

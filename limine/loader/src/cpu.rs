@@ -41,3 +41,25 @@ pub fn probe() -> Result<Features, Error> {
         physical_address_bits,
     })
 }
+
+/// Writes a model-specific register.
+///
+/// # Safety
+/// `msr` must exist; the value must be valid for it.
+pub unsafe fn write_msr(msr: u32, value: u64) {
+    // SAFETY: the caller vouches for the MSR and the value.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack))
+    };
+}
+
+/// Reads a model-specific register.
+///
+/// # Safety
+/// `msr` must exist.
+pub unsafe fn read_msr(msr: u32) -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: the caller vouches for the MSR; reading has no side effects.
+    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") low, out("edx") high, options(nomem, nostack)) };
+    u64::from(high) << 32 | u64::from(low)
+}

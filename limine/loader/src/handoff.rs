@@ -7,13 +7,13 @@ use core::ops::Range;
 use minimalos_loader::paging::PAGE_4K;
 use minimalos_loader::protocol::HHDM_OFFSET;
 
-use crate::cpu::Features;
+use crate::cpu::{Features, read_msr, write_msr};
 use crate::error::Error;
 use crate::memory::{Arena, hhdm};
 
 /// The protocol's GDT: null, then 16-, 32- and 64-bit code and data descriptors with base 0.
 /// Accessed bits are preset so the CPU never writes to the table.
-const GDT: [u64; 7] = [
+pub const GDT: [u64; 7] = [
     0,
     0x0000_9b00_0000_ffff, // 16-bit code, limit 0xffff, readable
     0x0000_9300_0000_ffff, // 16-bit data, limit 0xffff, writable
@@ -22,16 +22,21 @@ const GDT: [u64; 7] = [
     0x00af_9b00_0000_ffff, // 64-bit code, readable
     0x00cf_9300_0000_ffff, // 64-bit data, writable
 ];
-/// Selectors of the 64-bit descriptors.
-const CODE_64: u64 = 5 * 8;
-const DATA_64: u64 = 6 * 8;
+/// Selector of the 64-bit code descriptor.
+pub const CODE_64: u64 = 5 * 8;
+/// Selector of the 64-bit data descriptor.
+pub const DATA_64: u64 = 6 * 8;
 
 /// The protocol's PAT: WB, WT, UC-, UC, WP, WC; the last two (unspecified) UC-, UC.
-const PAT_LAYOUT: u64 = 0x0007_0105_0007_0406;
-const IA32_PAT: u32 = 0x277;
-const IA32_EFER: u32 = 0xc000_0080;
-const EFER_NXE: u64 = 1 << 11;
-const CR0_WP: u64 = 1 << 16;
+pub const PAT_LAYOUT: u64 = 0x0007_0105_0007_0406;
+/// The PAT's MSR.
+pub const IA32_PAT: u32 = 0x277;
+/// The extended feature enable register's MSR.
+pub const IA32_EFER: u32 = 0xc000_0080;
+/// EFER.NXE: page tables may forbid instruction fetches.
+pub const EFER_NXE: u64 = 1 << 11;
+/// CR0.WP: read-only pages are read-only in ring 0 too.
+pub const CR0_WP: u64 = 1 << 16;
 
 /// The operand of `lgdt`.
 #[repr(C, packed)]
@@ -169,22 +174,4 @@ unsafe extern "sysv64" fn jump(
         code = const CODE_64,
         data = const DATA_64,
     )
-}
-
-/// # Safety
-/// `msr` must exist; the value must be valid for it.
-unsafe fn write_msr(msr: u32, value: u64) {
-    // SAFETY: the caller vouches for the MSR and the value.
-    unsafe {
-        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack))
-    };
-}
-
-/// # Safety
-/// `msr` must exist.
-unsafe fn read_msr(msr: u32) -> u64 {
-    let (low, high): (u32, u32);
-    // SAFETY: the caller vouches for the MSR; reading has no side effects.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") low, out("edx") high, options(nomem, nostack)) };
-    u64::from(high) << 32 | u64::from(low)
 }

@@ -41,6 +41,18 @@ pub fn allocate(bytes: u64, align: u64, what: &'static str) -> Result<u64, Error
     Ok(aligned)
 }
 
+/// One zeroed page that ends below `limit`; returns the physical address. For what a CPU must
+/// reach with 32-bit or real-mode addresses.
+pub fn allocate_page_below(limit: u64, what: &'static str) -> Result<u64, Error> {
+    let out_of_memory = Error::OutOfMemory { what, bytes: PAGE_SIZE };
+    let page = boot::allocate_pages(AllocateType::MaxAddress(limit - 1), MemoryType::LOADER_DATA, 1)
+        .map_err(|_| out_of_memory)?
+        .as_ptr() as u64;
+    // SAFETY: the page was just allocated for the loader alone and is identity-mapped.
+    unsafe { core::ptr::write_bytes(page as *mut u8, 0, PAGE_SIZE as usize) };
+    Ok(page)
+}
+
 /// The HHDM address of something in loader memory.
 pub fn hhdm<T: ?Sized>(ptr: *const T) -> u64 {
     ptr.cast::<u8>() as u64 + HHDM_OFFSET
