@@ -1,6 +1,7 @@
 //! The kernel's address space at entry, built in page tables the firmware allocates: the HHDM
 //! (and for base revision 0 the identity map), the framebuffer, the kernel's segments, and the
-//! hand-off code identity-mapped for the page-table switch (it unmaps that itself).
+//! hand-off code and the APs' trampoline identity-mapped for the page-table switch (the
+//! hand-off unmaps them itself).
 
 use core::ops::Range;
 use minimalos_loader::layout;
@@ -48,11 +49,13 @@ pub struct Contents<'a> {
     /// The framebuffer's physical range.
     pub framebuffer: Option<Range<u64>>,
     pub features: Features,
+    /// The page the APs start in, if any: they turn paging on there.
+    pub ap_trampoline: Option<u64>,
 }
 
 /// Builds the tables; returns the PML4's physical address.
 pub fn build(contents: &Contents) -> Result<u64, Error> {
-    let Contents { revision, memory_map, kernel, ref framebuffer, features } = *contents;
+    let Contents { revision, memory_map, kernel, ref framebuffer, features, ap_trampoline } = *contents;
     let mut tables = PageTables::new(FirmwarePages, features.huge_pages, features.no_execute)?;
 
     let direct = layout::direct_map(memory_map, revision);
@@ -80,6 +83,12 @@ pub fn build(contents: &Contents) -> Result<u64, Error> {
     if revision != 0 {
         let trampoline = crate::handoff::trampoline();
         tables.map(trampoline.start, trampoline.start, trampoline.end - trampoline.start, CODE)?;
+    }
+    // Mapped as revision 0's identity map would, whatever the revision: `handoff::jump` empties
+    // the lower half once the APs have moved on to the page's HHDM alias. (Revision 0's map
+    // starts at the second page, so it may not cover this one.)
+    if let Some(page) = ap_trampoline {
+        tables.map(page, page, PAGE_4K, Flags::RWX)?;
     }
     Ok(tables.root())
 }

@@ -39,6 +39,8 @@ pub enum Error {
     FiveLevelPaging,
     /// Memory lies above what the CPU's page tables can address.
     MemoryBeyondPhysicalAddressBits { top: u64, bits: u32 },
+    /// The kernel's PML4 is out of reach of the APs' trampoline, which loads CR3 in real mode.
+    PageTablesAbove4GiB { root: u64 },
 }
 
 /// Why a file could not be read.
@@ -112,6 +114,12 @@ impl fmt::Display for Error {
             }
             Self::MemoryBeyondPhysicalAddressBits { top, bits } => {
                 write!(f, "memory reaches {top:#x}, beyond the CPU's {bits}-bit physical addresses")
+            }
+            Self::PageTablesAbove4GiB { root } => {
+                write!(
+                    f,
+                    "the kernel's page tables are at {root:#x}, above 4 GiB, where the APs cannot load them"
+                )
             }
         }
     }

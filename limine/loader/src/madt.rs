@@ -1,5 +1,6 @@
 //! The ACPI MADT ("APIC" table) read from a byte buffer: the I/O APICs the hand-off masks and
-//! the processors the MP request starts. Finding the table in memory is `acpi.rs`'s job.
+//! the processors the MP request starts. Finding the table in memory is `acpi.rs`'s job,
+//! starting the processors `mp.rs`'s.
 
 use alloc::vec::Vec;
 
@@ -74,6 +75,18 @@ pub fn processors(madt: &[u8]) -> Vec<Processor> {
     found
 }
 
+/// The CPUs an MP response can list, in table order: the BSP, named by its APIC ID (with UID
+/// 0, first, when the table misses it), and every other processor whose APIC ID `reachable`
+/// says an IPI can address.
+pub fn mp_cpus(processors: &[Processor], bsp: u32, reachable: impl Fn(u32) -> bool) -> Vec<Processor> {
+    let mut cpus: Vec<Processor> =
+        processors.iter().copied().filter(|p| p.apic_id == bsp || reachable(p.apic_id)).collect();
+    if !cpus.iter().any(|p| p.apic_id == bsp) {
+        cpus.insert(0, Processor { uid: 0, apic_id: bsp });
+    }
+    cpus
+}
+
 /// The little-endian `u32` at `offset`, if the buffer holds it.
 fn le_u32(bytes: &[u8], offset: usize) -> Option<u32> {
     let field = bytes.get(offset..offset.checked_add(4)?)?;
@@ -133,6 +146,20 @@ mod tests {
         ]);
         assert_eq!(processors(&table), vec![cpu(0, 0), cpu(1, 2), cpu(3, 6), cpu(300, 0x100)]);
         assert_eq!(io_apics(&table), vec![0xfec0_0000]);
+    }
+
+    #[test]
+    fn mp_lists_the_bsp_and_the_reachable_processors() {
+        let table = [cpu(0, 0), cpu(1, 1), cpu(2, 0x1ff), cpu(3, 3)];
+        let xapic = |id: u32| id < 0xff;
+        assert_eq!(mp_cpus(&table, 1, xapic), vec![cpu(0, 0), cpu(1, 1), cpu(3, 3)]);
+        assert_eq!(mp_cpus(&table, 1, |_| false), vec![cpu(1, 1)], "no APIC to start them with");
+        assert_eq!(
+            mp_cpus(&table[1..], 0, xapic),
+            vec![cpu(0, 0), cpu(1, 1), cpu(3, 3)],
+            "a BSP the table misses comes first"
+        );
+        assert_eq!(mp_cpus(&[], 5, xapic), vec![cpu(0, 5)], "no MADT");
     }
 
     #[test]

@@ -9,14 +9,18 @@ extern crate alloc;
 
 mod acpi;
 mod address_space;
+mod ap_trampoline;
 mod cpu;
 mod error;
 mod executable;
 mod framebuffer;
 mod handoff;
 mod interrupts;
+mod lapic;
 mod memory;
+mod mp;
 mod responses;
+mod tsc;
 mod volume;
 
 use alloc::format;
@@ -27,7 +31,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use limine_config::Timeout;
 use minimalos_loader::madt;
 use minimalos_loader::memory_map::{self, Entry, EntryType};
-use minimalos_loader::protocol::HHDM_OFFSET;
+use minimalos_loader::protocol::{HHDM_OFFSET, id};
 use minimalos_loader::requests;
 use uefi::boot::{self, MemoryType};
 use uefi::mem::memory_map::MemoryMap;
@@ -106,6 +110,11 @@ fn boot() -> Result<Infallible, Error> {
     let stack = memory::allocate(stack_size, memory_map::PAGE_SIZE, "the kernel stack")?;
     let mut arena = Arena::new();
     let gdt = handoff::gdt(&mut arena)?;
+    // The APs are only started when the kernel asks; they get stacks of the BSP's size.
+    let mut mp = match scan.find(id::MP) {
+        Some(_) => Some(mp::prepare(&madt::processors(madt_table), stack_size, &mut arena)?),
+        None => None,
+    };
 
     let firmware_map: Vec<Entry> = limine_entries(&firmware_memory_map()?).collect();
     let facts = BootFacts {
@@ -116,6 +125,7 @@ fn boot() -> Result<Infallible, Error> {
         virtual_base: kernel.virtual_base,
         framebuffer: framebuffer.as_ref(),
         rsdp: rsdp.map(acpi::Rsdp::address),
+        mp: mp.as_ref().map(mp::Mp::response),
         memory_map_capacity: 2 * firmware_map.len() + 2 * (modules.len() + 3) + MEMORY_MAP_SLACK,
     };
     let answers = responses::answer(&scan, kernel.image, &facts, &mut arena)?;
@@ -126,7 +136,11 @@ fn boot() -> Result<Infallible, Error> {
         kernel: &kernel,
         framebuffer: framebuffer_range.clone(),
         features,
+        ap_trampoline: mp.as_ref().and_then(mp::Mp::trampoline_page),
     })?;
+    if let Some(mp) = &mut mp {
+        mp.configure(page_tables, features, gdt)?;
+    }
 
     // What the firmware only knows as loader data, the memory map must call what it is.
     let placed = |base: u64, length: u64| Entry { base, length, kind: EntryType::EXECUTABLE_AND_MODULES };
@@ -177,6 +191,11 @@ fn boot() -> Result<Infallible, Error> {
     // SAFETY: boot services have exited; the addresses are the MADT's I/O APICs, which the
     // firmware's page tables, still in use, identity-map.
     unsafe { interrupts::mask_all(&io_apics) };
+    if let Some(mp) = &mut mp {
+        // SAFETY: boot services have exited and interrupts are off; `configure` ran with the
+        // kernel's page tables, which `address_space::build` gave the trampoline page.
+        unsafe { mp.start() };
+    }
     if let Some(mut pending) = answers.memory_map {
         match memory_map::build(limine_entries(&final_map), &overlays, pending.entries()) {
             Ok(count) => pending.finish(count),

@@ -1,6 +1,6 @@
 //! Answers to the kernel's requests: each response built in the arena with HHDM pointers, and
 //! its address written into the request in the kernel image. The memory map is answered last,
-//! after ExitBootServices, into room reserved here.
+//! after ExitBootServices, into room reserved here; the MP response too, by `mp.rs`.
 
 use minimalos_loader::memory_map::{Entry, EntryType};
 use minimalos_loader::paging::PAGE_4K;
@@ -36,6 +36,8 @@ pub struct BootFacts<'a> {
     pub virtual_base: u64,
     pub framebuffer: Option<&'a Framebuffer>,
     pub rsdp: Option<u64>,
+    /// HHDM address of the MP response `mp::prepare` built, if the kernel asked for one.
+    pub mp: Option<u64>,
     /// Room to reserve for memory-map entries.
     pub memory_map_capacity: usize,
 }
@@ -137,6 +139,8 @@ pub fn answer(
                     arena.put(RsdpResponse { revision: 0, address: rsdp + HHDM_OFFSET }).map(|r| hhdm(r))
                 })
                 .transpose()?,
+            // Built by `mp::prepare`, completed once the APs are started.
+            id::MP => facts.mp,
             id::EXECUTABLE_ADDRESS => Some(hhdm(arena.put(ExecutableAddressResponse {
                 revision: 0,
                 physical_base: facts.physical_base,
