@@ -6,10 +6,11 @@
 //! through [`Guest`](crate::wasm::guest::Guest), which checks every range against the published
 //! length. Every access, the interpreter's and the kernel's, goes through raw pointers derived
 //! from the buffer with `Vec::as_mut_ptr`, never through a slice reference that would claim the
-//! bytes for itself, so the two kinds of access may interleave. They never overlap in time: one
-//! CPU runs the kernel, no interrupt handler touches actor memory, the kernel copies only while
-//! the actor is stopped in a host call (`Guest` is the only caller, outside tests), and only the
-//! actor's own instructions grow its memory. A bulk instruction (`memory.fill`, `memory.copy`,
+//! bytes for itself, so the two kinds of access may interleave. They never overlap in time: an
+//! actor runs on one CPU at a time (`task::wake`'s claim), no interrupt handler touches actor
+//! memory, the kernel copies only while the actor is stopped in a host call, on the actor's own
+//! fiber (`Guest` is the only caller, outside tests), and only the actor's own instructions grow
+//! its memory. A bulk instruction (`memory.fill`, `memory.copy`,
 //! `memory.init`, `memory.grow`) may give the CPU away between steps when the time slice is
 //! used up; its actor is then stopped inside that instruction, where nothing else touches its
 //! memory.
