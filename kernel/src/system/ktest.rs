@@ -2,14 +2,15 @@
 //! lines starting with `ktest`, which the boot tests read; none runs in a normal boot.
 
 use alloc::string::String;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::task::Poll;
 use core::time::Duration;
 use futures_util::StreamExt;
 
-use core::task::Poll;
-
 use crate::arch::serial;
 use crate::task::fiber::{Fiber, Resumed};
-use crate::task::{self, Executor};
+use crate::task::{self, Executor, Placement};
 use crate::time::{self, sleep};
 
 /// How long each CPU-bound task of the `sched` check spins.
@@ -35,8 +36,8 @@ pub fn fault() {
 
 /// Spawns the stack-overflow check: a task runs a fiber that recurses until it hits the guard
 /// page below its stack; the fault handler must abandon the fiber and resume the task, which
-/// logs `ktest overflow: fiber abandoned`, and a second task must still run afterwards and log
-/// `ktest overflow: the kernel went on`.
+/// logs `ktest overflow: fiber abandoned`, and a second task (on another CPU, if there is one)
+/// must still run afterwards and log `ktest overflow: the kernel went on`.
 pub fn spawn_overflow(executor: &mut Executor) -> Result<(), task::SpawnError> {
     executor.spawn("ktest-overflow", async {
         let fiber = Fiber::new(OVERFLOW_STACK, || {
@@ -56,13 +57,26 @@ pub fn spawn_overflow(executor: &mut Executor) -> Result<(), task::SpawnError> {
             Resumed::Overflowed => log::info!("ktest overflow: fiber abandoned"),
             other => log::error!("ktest overflow: FAILED: the fiber ended as {other:?}"),
         }
+        OVERFLOW_CHECKED.store(true, Ordering::Release);
     })?;
     executor.spawn("ktest-after-overflow", async {
-        sleep(Duration::from_millis(20)).await;
-        log::info!("ktest overflow: the kernel went on");
+        // Another CPU may run this task while the boot CPU has not started the first one yet.
+        for _ in 0..OVERFLOW_WAITS {
+            sleep(Duration::from_millis(20)).await;
+            if OVERFLOW_CHECKED.load(Ordering::Acquire) {
+                log::info!("ktest overflow: the kernel went on");
+                return;
+            }
+        }
+        log::error!("ktest overflow: FAILED: the overflowing fiber's task never ended");
     })?;
     Ok(())
 }
+
+/// Set once the overflow check's first task has its outcome.
+static OVERFLOW_CHECKED: AtomicBool = AtomicBool::new(false);
+/// How many 20 ms naps the second task waits for it: ten seconds.
+const OVERFLOW_WAITS: u32 = 500;
 
 /// Stack of the overflowing fiber: small, so it overflows soon.
 const OVERFLOW_STACK: u64 = 16 * 1024;
@@ -76,8 +90,9 @@ fn descend(depth: u64) -> u64 {
     descend(depth + 1).wrapping_add(frame[31])
 }
 
-/// Spawns the scheduling checks: a timed sleep, two CPU-bound tasks that must share the CPU
-/// through time slices, and an echo of each line typed on the serial console.
+/// Spawns the scheduling checks: a timed sleep, two CPU-bound tasks that must share the boot
+/// CPU (both kept on it) through time slices, and an echo of each line typed on the serial
+/// console.
 pub fn spawn_sched(executor: &mut Executor) -> Result<(), task::SpawnError> {
     executor.spawn("ktest-sleep", async {
         let start = time::now();
@@ -86,7 +101,7 @@ pub fn spawn_sched(executor: &mut Executor) -> Result<(), task::SpawnError> {
         log::info!("ktest sleep: asked {} us, slept {} us", SLEEP_FOR.as_micros(), took.as_micros());
     })?;
     for name in ["ktest-spin-a", "ktest-spin-b"] {
-        executor.spawn(name, async move {
+        let spin = async move {
             let end = time::now().saturating_add(SPIN_FOR);
             let (mut iterations, mut slices) = (0u64, 1u64);
             while time::now() < end {
@@ -97,7 +112,8 @@ pub fn spawn_sched(executor: &mut Executor) -> Result<(), task::SpawnError> {
                 }
             }
             log::info!("ktest spin: {name} ran {iterations} iterations in {slices} slices");
-        })?;
+        };
+        executor.spawn_counted(name, spin, Arc::default(), Placement::Pinned(0))?;
     }
     executor.spawn("ktest-input", async {
         let mut input = serial::input();

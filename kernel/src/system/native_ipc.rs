@@ -15,7 +15,7 @@ use crate::cap::{Capability, Handle, Rights};
 use crate::error::Error;
 use crate::ipc::DEFAULT_CAPACITY;
 use crate::proc::{Exit, Pid, Process, ProcessTable};
-use crate::task::Executor;
+use crate::task::{Executor, Placement};
 use crate::time::clock;
 
 /// Opcode of a ping (the payload is its sequence number).
@@ -73,9 +73,10 @@ impl RoundTrips {
     }
 }
 
-/// Spawns processes `ipc-ping` and `ipc-pong` into `processes`; ping sends `round_trips`
-/// 8-byte sequence numbers, pong checks and echoes each, and ping hands `report` the figures,
-/// or what went wrong (a lost, duplicated or reordered message).
+/// Spawns processes `ipc-ping` and `ipc-pong` into `processes`, both kept on the boot CPU (the
+/// figure is the same-CPU round trip whatever the CPU count); ping sends `round_trips` 8-byte
+/// sequence numbers, pong checks and echoes each, and ping hands `report` the figures, or what
+/// went wrong (a lost, duplicated or reordered message).
 pub fn ping_pong(
     executor: &mut Executor,
     processes: &mut ProcessTable,
@@ -93,15 +94,17 @@ pub fn ping_pong(
     let peer = pong.pid();
     let me = Arc::clone(&ping);
     let mut report = Report(Some(report));
-    ping.start(executor, async move {
+    let ping_body = async move {
         let result = run_ping(&me, ping_out, ping_in, peer, round_trips).await;
         let exit = if result.is_ok() { Exit::Exited(0) } else { Exit::Exited(1) };
         report.send(result);
         exit
-    })?;
+    };
+    ping.start_on(executor, ping_body, Placement::Pinned(0))?;
     let me = Arc::clone(&pong);
     // Without pong, ping's wait must end: ending pong closes its side.
-    pong.start(executor, async move { run_pong(&me, pong_in, pong_out).await }).inspect_err(|_| {
+    let pong_body = async move { run_pong(&me, pong_in, pong_out).await };
+    pong.start_on(executor, pong_body, Placement::Pinned(0)).inspect_err(|_| {
         pong.end(Exit::Killed { by: None });
     })?;
     Ok(())
