@@ -142,8 +142,10 @@ fn ctrl_c_cancels_a_running_bench_and_ends_the_actors_it_started() {
     for name in ["bench_ping", "bench_pong"] {
         let rows: Vec<_> = table.lines().filter(|row| row.split_whitespace().nth(1) == Some(name)).collect();
         assert!(!rows.is_empty(), "no {name} in:\n{table}");
+        // Killed, or, on another CPU, ended on its own first because its peer was killed.
         for row in rows {
-            assert_eq!(row.split_whitespace().nth(2), Some("killed"), "{table}");
+            let state = row.split_whitespace().nth(2);
+            assert!(matches!(state, Some("killed" | "exited")), "{table}");
         }
     }
 }
