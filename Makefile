@@ -71,10 +71,13 @@ fuzz: toolchain
 		cargo fuzz run $(FUZZ_FLAGS) $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
 
-# Everything, for both engines: the other one's host tests and boots after this one's.
+# Everything, for both engines and for one CPU and four: the boots on one CPU, then on four,
+# then the other engine's host tests and boots on four (both engines on every CPU).
 test: lint host-test boot-test
-	@echo "test: the host tests and the boot tests again, on $(OTHER_ENGINE)"
-	$(MAKE) --no-print-directory ENGINE=$(OTHER_ENGINE) host-test boot-test
+	@echo "test: the boot tests again, on 4 CPUs"
+	SMP=4 $(MAKE) --no-print-directory boot-test
+	@echo "test: the host tests and the boot tests again, on $(OTHER_ENGINE) and 4 CPUs"
+	SMP=4 $(MAKE) --no-print-directory ENGINE=$(OTHER_ENGINE) host-test boot-test
 
 # Pure logic, on the host.
 host-test: toolchain
@@ -87,7 +90,7 @@ host-test: toolchain
 # The real ISO in QEMU (TCG unless ACCEL=kvm), one boot per test file and a few in boot.rs;
 # serial logs land in build/test/.
 boot-test: toolchain
-	@echo "boot tests ($(ENGINE)): building the image and booting it in QEMU; a UEFI boot under TCG takes a while"
+	@echo "boot tests ($(ENGINE), $${SMP:-1} CPU(s)): building the image and booting it in QEMU; a UEFI boot under TCG takes a while"
 	cargo test -p minimalos --test '*' -- --test-threads=2
 
 lint: toolchain
