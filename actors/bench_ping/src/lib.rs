@@ -2,8 +2,8 @@
 //! `bench_pong`), `back:r` (its answers), `results:w` (the summary, to the shell).
 //!
 //! The first message on `back` is the parameters (opcode [`PARAMS`], `u32` round trips, `u32`
-//! payload size and `u32` flags, little-endian), queued by the shell before either actor
-//! starts. Flag [`REPORT_SAMPLES`] logs every sample, in order, after the run
+//! payload size and `u32` flags, little-endian), sent by the shell once both actors are
+//! started: waiting for it lines up the start of pairs started one after the other. Flag [`REPORT_SAMPLES`] logs every sample, in order, after the run
 //! (`sdk::bench::report`, series `ipc`), for `make bench`'s raw data. Each
 //! round trip is timed alone with `sys_clock_ns` around one `sys_cap_call` (the request, then
 //! the wait for the echo, in one host call, as a client does); the clock call's own cost is
@@ -12,8 +12,9 @@
 //!
 //! The summary (opcode [`RESULTS`]) is `u64`s, little-endian, in this order: round trips,
 //! payload bytes, min, p50, p90, p99, max (ns), the whole run's ns, the clock call's ns, then
-//! [`BUCKETS`] histogram counts over `[min, p99]` in equal widths and one count above p99. The
-//! shell's `bench` command reads it in the same order.
+//! [`BUCKETS`] histogram counts over `[min, p99]` in equal widths and one count above p99, and
+//! last the clock (`sys_clock_ns`) when the round trips began, which puts pairs running at once
+//! on one time line (`bench pairs`). The shell's `bench` command reads it in the same order.
 //!
 //! Raw `sdk::sys` calls only, no async runtime, so the path measured is the kernel's.
 #![no_std]
@@ -84,7 +85,7 @@ pub extern "C" fn _start() {
     if flags & REPORT_SAMPLES != 0 {
         sdk::bench::report("ipc", &samples);
     }
-    let summary = summarise(&mut samples, size as u64, elapsed, clock_ns.max(0) as u64);
+    let summary = summarise(&mut samples, size as u64, elapsed, clock_ns.max(0) as u64, start.max(0) as u64);
     let bytes: Vec<u8> = summary.iter().flat_map(|v| v.to_le_bytes()).collect();
     if sys::sys_cap_send(RESULTS_EP, RESULTS as i32, sys::ptr(&bytes), bytes.len() as i32, -1) < 0 {
         sdk::exit(5);
@@ -116,8 +117,9 @@ fn params(buf: &mut [u8]) -> Option<(usize, usize, u32)> {
     ((1..=MAX_TRIPS).contains(&trips) && size <= 4096).then_some((trips as usize, size as usize, flags))
 }
 
-/// The summary's `u64`s (see the crate documentation) for `samples`, which it sorts.
-fn summarise(samples: &mut [u64], size: u64, elapsed: u64, clock_ns: u64) -> Vec<u64> {
+/// The summary's `u64`s (see the crate documentation) for `samples`, which it sorts, of a run
+/// that began at `started` on the kernel clock.
+fn summarise(samples: &mut [u64], size: u64, elapsed: u64, clock_ns: u64, started: u64) -> Vec<u64> {
     samples.sort_unstable();
     let at = |q: usize| samples[(samples.len() - 1) * q / 100];
     let (min, p99) = (samples[0], at(99));
@@ -131,5 +133,6 @@ fn summarise(samples: &mut [u64], size: u64, elapsed: u64, clock_ns: u64) -> Vec
         buckets[bucket.min(BUCKETS)] += 1;
     }
     summary.extend(buckets);
+    summary.push(started);
     summary
 }

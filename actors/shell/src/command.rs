@@ -2,6 +2,7 @@
 //! knows ([`ParseError`]). Words are separated by spaces; `echo` and `write` keep the rest of
 //! the line as it was typed. The `run` line, with its options, is [`run`]'s.
 
+mod bench;
 mod run;
 
 use alloc::vec::Vec;
@@ -9,11 +10,9 @@ use core::fmt;
 
 use sdk::Pid;
 
+pub use bench::{Bench, Cores, Hog, Ipc};
 pub use run::{Dir, Run, RunError, USAGE as RUN_USAGE};
 
-use crate::bench::{
-    DEFAULT_CONSOLE_LINES, DEFAULT_NATIVE_TRIPS, DEFAULT_SIZE, DEFAULT_SPAWNS, DEFAULT_TRIPS,
-};
 use crate::endpoints::DEFAULT_CAPACITY;
 
 /// Every command, with a one-line description, as `help` lists them.
@@ -46,10 +45,14 @@ pub const HELP: &[(&str, &str)] = &[
     ("mv FROM TO", "move or rename under /tmp (into TO if it is a directory)"),
     ("cp [-r] FROM TO", "copy a file (-r: a directory tree) into /tmp, from the ramdisk or /tmp"),
     (
-        "bench ipc [N] [SIZE] [samples]",
-        "time N Wasm IPC round trips of SIZE bytes (10000, 8); samples logs each",
+        "bench ipc [N] [SIZE] [xcore] [samples]",
+        "time N Wasm IPC round trips of SIZE bytes (10000, 8) on CPU 0; xcore: the echo on CPU 1; samples logs each",
     ),
     ("bench ipc-native [N]", "N round trips between two kernel tasks, no Wasm (100000)"),
+    (
+        "bench pairs P [N]",
+        "P pairs (at most 16) of N round trips each (20000) at once, pair i on CPU i % CPUs",
+    ),
     ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
     (
         "bench preempt [N] [spin|bulk|log] [samples]",
@@ -69,58 +72,6 @@ pub enum PsView {
     Long,
     /// `-w`: the table, drawn again every second until Ctrl-C (see `session`).
     Watch,
-}
-
-/// What `bench` measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bench {
-    /// `bench ipc [N] [SIZE] [samples]`: round trips, payload bytes, whether every sample is
-    /// logged.
-    Ipc(u32, u32, bool),
-    /// `bench ipc-native [N]`: round trips.
-    IpcNative(u32),
-    /// `bench spawn [N]`: how many actors.
-    Spawn(u32),
-    /// `bench preempt [N] [spin|bulk|log] [samples]`: round trips, the hog beside them, whether
-    /// every sample is logged.
-    Preempt(u32, Hog, bool),
-    /// `bench wasm`.
-    Wasm,
-    /// `bench path`.
-    Path,
-    /// `bench console [N]`: how many lines.
-    Console(u32),
-}
-
-/// The CPU hog `bench preempt` runs beside the round trips: each holds the CPU a different way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Hog {
-    /// A loop of plain instructions (`test/spinner.wasm`).
-    Spin,
-    /// A loop of 16 MiB `memory.fill` and `memory.copy` (`test/attack_bulk.wasm`).
-    Bulk,
-    /// A loop of 1 KiB `sys_log` calls (`test/attack_log.wasm`).
-    Log,
-}
-
-impl Hog {
-    /// Its word on the command line.
-    pub fn word(self) -> &'static str {
-        match self {
-            Hog::Spin => "spin",
-            Hog::Bulk => "bulk",
-            Hog::Log => "log",
-        }
-    }
-
-    /// The module it runs.
-    pub fn file(self) -> &'static str {
-        match self {
-            Hog::Spin => "test/spinner.wasm",
-            Hog::Bulk => "test/attack_bulk.wasm",
-            Hog::Log => "test/attack_log.wasm",
-        }
-    }
 }
 
 /// What a line asks the shell to do.
@@ -271,50 +222,8 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             (file, text) if !file.is_empty() && !text.is_empty() => Ok(Command::Write(file, text)),
             _ => Err(ParseError::Usage("write FILE TEXT")),
         },
-        "bench" => bench(words()),
+        "bench" => bench::parse(words()),
         other => Err(ParseError::Unknown(other)),
-    }
-}
-
-/// The benchmark the words after `bench` ask for.
-fn bench<'a>(words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, ParseError<'a>> {
-    const USAGE: ParseError<'static> = ParseError::Usage(
-        "bench ipc [N] [SIZE] [samples] | ipc-native [N] | spawn [N] | preempt [N] [spin|bulk|log] [samples] \
-         | wasm | path | console [N]",
-    );
-    let mut words = words.peekable();
-    let number = |word: Option<&'a str>, what, default| match word {
-        None => Ok(default),
-        Some(text) => text.parse().map_err(|_| ParseError::NotANumber(what, text)),
-    };
-    let command = match words.next() {
-        Some("ipc") => {
-            let trips = number(words.next_if(|w| *w != "samples"), "round trip count", DEFAULT_TRIPS)?;
-            let size = number(words.next_if(|w| *w != "samples"), "payload size", DEFAULT_SIZE)?;
-            Bench::Ipc(trips, size, words.next_if_eq(&"samples").is_some())
-        }
-        Some("ipc-native") => {
-            Bench::IpcNative(number(words.next(), "round trip count", DEFAULT_NATIVE_TRIPS)?)
-        }
-        Some("spawn") => Bench::Spawn(number(words.next(), "actor count", DEFAULT_SPAWNS)?),
-        Some("preempt") => {
-            let trips = number(words.next_if(|w| *w != "samples"), "round trip count", DEFAULT_TRIPS)?;
-            let hog = match words.next_if(|w| *w != "samples") {
-                None | Some("spin") => Hog::Spin,
-                Some("bulk") => Hog::Bulk,
-                Some("log") => Hog::Log,
-                Some(_) => return Err(USAGE),
-            };
-            Bench::Preempt(trips, hog, words.next_if_eq(&"samples").is_some())
-        }
-        Some("wasm") => Bench::Wasm,
-        Some("path") => Bench::Path,
-        Some("console") => Bench::Console(number(words.next(), "line count", DEFAULT_CONSOLE_LINES)?),
-        _ => return Err(USAGE),
-    };
-    match words.next() {
-        None => Ok(Command::Bench(command)),
-        Some(_) => Err(USAGE),
     }
 }
 
@@ -373,36 +282,6 @@ mod tests {
         assert_eq!(parse("mv a b"), Ok(Command::Mv("a", "b")));
         assert_eq!(parse("cp a b"), Ok(Command::Cp("a", "b", false)));
         assert_eq!(parse("cp -r test /tmp/t"), Ok(Command::Cp("test", "/tmp/t", true)));
-        assert_eq!(parse("bench ipc"), Ok(Command::Bench(Bench::Ipc(10_000, 8, false))));
-        assert_eq!(parse("bench ipc 200"), Ok(Command::Bench(Bench::Ipc(200, 8, false))));
-        assert_eq!(parse("bench ipc 200 64"), Ok(Command::Bench(Bench::Ipc(200, 64, false))));
-        assert_eq!(parse("bench ipc 200 samples"), Ok(Command::Bench(Bench::Ipc(200, 8, true))));
-        assert_eq!(parse("bench ipc samples"), Ok(Command::Bench(Bench::Ipc(10_000, 8, true))));
-        assert_eq!(parse("bench ipc 200 64 samples"), Ok(Command::Bench(Bench::Ipc(200, 64, true))));
-        assert!(matches!(parse("bench ipc 200 samples 64"), Err(ParseError::Usage(_))));
-        assert_eq!(parse("bench ipc-native"), Ok(Command::Bench(Bench::IpcNative(100_000))));
-        assert_eq!(parse("bench ipc-native 500"), Ok(Command::Bench(Bench::IpcNative(500))));
-        assert_eq!(parse("bench wasm"), Ok(Command::Bench(Bench::Wasm)));
-        assert_eq!(parse("bench path"), Ok(Command::Bench(Bench::Path)));
-        assert_eq!(parse("bench console"), Ok(Command::Bench(Bench::Console(1000))));
-        assert_eq!(parse("bench console 20"), Ok(Command::Bench(Bench::Console(20))));
-        assert_eq!(parse("bench console x"), Err(ParseError::NotANumber("line count", "x")));
-        assert_eq!(parse("bench spawn"), Ok(Command::Bench(Bench::Spawn(10))));
-        assert_eq!(parse("bench spawn 3"), Ok(Command::Bench(Bench::Spawn(3))));
-        assert_eq!(parse("bench preempt 50"), Ok(Command::Bench(Bench::Preempt(50, Hog::Spin, false))));
-        assert_eq!(parse("bench preempt 50 bulk"), Ok(Command::Bench(Bench::Preempt(50, Hog::Bulk, false))));
-        assert_eq!(parse("bench preempt 50 log"), Ok(Command::Bench(Bench::Preempt(50, Hog::Log, false))));
-        assert_eq!(
-            parse("bench preempt 50 log samples"),
-            Ok(Command::Bench(Bench::Preempt(50, Hog::Log, true)))
-        );
-        assert_eq!(
-            parse("bench preempt samples"),
-            Ok(Command::Bench(Bench::Preempt(10_000, Hog::Spin, true)))
-        );
-        assert!(parse("bench preempt 50 nap").is_err());
-        assert_eq!(parse("bench ipc x"), Err(ParseError::NotANumber("round trip count", "x")));
-        assert!(parse("bench").is_err() && parse("bench ipc 1 2 3").is_err() && parse("bench fly").is_err());
     }
 
     #[test]
@@ -509,10 +388,12 @@ mod tests {
     fn every_command_in_help_parses() {
         let example = |usage: &str| {
             usage
+                .replace("pairs P", "pairs 2")
                 .replace("[LINES]", "3")
                 .replace("[N]", "5")
                 .replace("[SIZE]", "8")
                 .replace("[spin|bulk|log]", "bulk")
+                .replace("[xcore]", "xcore")
                 .replace("[samples]", "samples")
                 .replace("[PATH]", "/")
                 .replace("PATH", "/tmp/x")

@@ -96,10 +96,9 @@ impl Shell {
             Command::Cp(from, to, recursive) => {
                 self.with_files(|files| files.copy(from, to, recursive)).await
             }
-            Command::Bench(Bench::Ipc(trips, size, samples)) => {
-                bench::ipc(&self.system, trips, size, samples).await
-            }
+            Command::Bench(Bench::Ipc(ipc)) => bench::ipc(&self.system, ipc).await,
             Command::Bench(Bench::IpcNative(trips)) => bench::native(&self.system, trips),
+            Command::Bench(Bench::Pairs(pairs, trips)) => bench::pairs(&self.system, pairs, trips).await,
             Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
             Command::Bench(Bench::Preempt(trips, hog, samples)) => {
                 bench::preempt(&self.system, trips, hog, samples).await

@@ -16,7 +16,8 @@
 //! - [`start`]: what `run` gives a program; [`foreground`]: a program run until it ends, its
 //!   streams shown ([`utf8`]) and fed; [`outcome`]: how a process ended, as `run` and `wait`
 //!   say it.
-//! - [`bench`]: the `bench` command: benchmark actors started and their figures shown.
+//! - [`bench`]: the `bench` command: benchmark actors started (on the CPUs it chooses) and their
+//!   figures shown.
 //! - [`files`]: the file commands as requests to the vfs; [`tree`]: those that change it.
 //! - [`format`]: tables, sizes and durations as text.
 //! - [`session`]: typed bytes in, terminal output out: the above put together.
