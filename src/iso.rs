@@ -47,6 +47,12 @@ pub struct IsoOptions {
     pub test_modules: bool,
 }
 
+/// The Limine binary release `LIMINE_DIR` names, if it is set and not empty: every image built
+/// to boot (`make run`, the boot tests, `make bench`) goes through it then.
+pub fn limine_dir_from_env() -> Option<PathBuf> {
+    std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from)
+}
+
 /// Why an image could not be built.
 #[derive(Debug)]
 pub enum IsoError {

@@ -61,7 +61,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut iso_options = IsoOptions {
         out: artifacts::repo_root().join("build/minimalos.iso"),
         cmdline: std::env::var("CMDLINE").ok().filter(|c| !c.is_empty()),
-        limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+        limine_dir: iso::limine_dir_from_env(),
         extras: Extras::from_env(
             &std::env::var("ACTORS").unwrap_or_default(),
             &std::env::var("FILES").unwrap_or_default(),

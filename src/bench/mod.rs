@@ -288,6 +288,7 @@ pub(crate) fn boot(
     let options = IsoOptions {
         out: dir.join(format!("{name}.iso")),
         cmdline: cmdline.map(Into::into),
+        limine_dir: iso::limine_dir_from_env(),
         ..IsoOptions::default()
     };
     let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;

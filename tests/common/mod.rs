@@ -56,7 +56,7 @@ fn build_image(name: &str, cmdline: &str, test_modules: bool) -> Result<PathBuf,
         out: test_dir().join(format!("{name}.iso")),
         cmdline: Some(cmdline.into()),
         // `LIMINE_DIR=... make boot-test` runs the suite under real Limine.
-        limine_dir: std::env::var_os("LIMINE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+        limine_dir: iso::limine_dir_from_env(),
         test_modules,
         ..IsoOptions::default()
     };
