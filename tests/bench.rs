@@ -1,16 +1,20 @@
 //! Boots the default image, the one `make run` boots: its console is quiet (at most 15 lines
 //! before the prompt, firmware's and loader's included), and the shell's `bench ipc` with few
 //! round trips must carry all five percentiles, in order, for the default, the largest and the
-//! empty payload. `bench spawn` with a few actors, `bench wasm`, `bench path`, `bench
+//! empty payload, both actors on CPU 0. `bench spawn` with a few actors, `bench wasm`, `bench path`, `bench
 //! ipc-native`, `bench console` and `bench preempt` beside each hog answer too: the modules they run are in the
-//! default image. No timing is asserted (QEMU under TCG on a shared host is too noisy for that;
+//! default image. Across CPUs, as the boot line counts them (`SMP=N`): `bench ipc xcore` and `bench
+//! pairs 2` answer with figures on two CPUs or more and with "needs two CPUs" on one, and `bench pairs
+//! 1` with figures on any. No timing is asserted (QEMU under TCG on a shared host is too noisy for that;
 //! `make bench` reports the figures). The serial log is saved as `build/test/bench.serial.log`.
 
 mod common;
 
 use std::time::Duration;
 
-use minimalos::bench::{PROMPT, ask, parse_ipc, parse_native, parse_path, parse_spawn};
+use minimalos::bench::{
+    PROMPT, ask, parse_ipc, parse_native, parse_pairs, parse_path, parse_spawn, wait_for_boot,
+};
 use minimalos::interp::parse_kernel;
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
@@ -27,7 +31,9 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     let iso = default_image("bench", "on_fatal=exit").unwrap_or_else(|e| panic!("{e}"));
     let accel = Accel::from_env().expect("ACCEL");
     let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) }).expect("starting QEMU");
-    let answer = machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string()).and_then(|()| {
+    let mut cpus = 0;
+    let answer = wait_for_boot(&mut machine, BOOT_TIMEOUT).and_then(|booted| {
+        cpus = booted;
         let lines = [
             "bench ipc 200",
             "bench ipc 50 4096",
@@ -40,6 +46,9 @@ fn bench_ipc_answers_with_ordered_percentiles() {
             "bench preempt 20 spin",
             "bench preempt 20 bulk",
             "bench preempt 20 log",
+            "bench ipc 50 xcore",
+            "bench pairs 1 50",
+            "bench pairs 2 50",
         ];
         lines.iter().map(|line| ask(&mut machine, line, ANSWER_TIMEOUT)).collect::<Result<Vec<_>, _>>()
     });
@@ -47,8 +56,22 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     let _ = machine.save_log(&log);
     machine.kill();
     let answers = answer.unwrap_or_else(|e| panic!("{e}; see {}", log.display()));
-    let [answer, largest, empty, spawn, native, wasm, path, console, preempts @ ..] = &answers[..] else {
-        unreachable!("eleven lines, eleven answers")
+    let [
+        answer,
+        largest,
+        empty,
+        spawn,
+        native,
+        wasm,
+        path,
+        console,
+        preempts @ ..,
+        xcore,
+        one_pair,
+        two_pairs,
+    ] = &answers[..]
+    else {
+        unreachable!("fourteen lines, fourteen answers")
     };
     assert!(console.contains("console: 20 lines") && console.contains("ui_server CPU: "), "{console}");
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -61,11 +84,14 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     for preempt in preempts {
         let ipc = parse_ipc(preempt).unwrap_or_else(|| panic!("no figures in {preempt:?}"));
         assert!(ipc.trips == 20 && ipc.rt_ns.ordered(), "{preempt}");
+        assert!(preempt.contains("ran throughout on CPU 0"), "the hog shares the pair's CPU: {preempt}");
     }
+    across_cpus(cpus, xcore, one_pair, two_pairs);
     let ipc = parse_ipc(answer).unwrap_or_else(|| panic!("no figures in {answer:?}"));
     assert_eq!(ipc.trips, 200, "{answer}");
     assert!(ipc.rt_ns.ordered(), "{answer}");
     assert!(answer.contains("cycles:") && answer.contains(" >"), "{answer}");
+    assert!(answer.contains("bench_ping on CPU 0 <-> bench_pong on CPU 0"), "{answer}");
     // The largest and the empty payload: bench_ping reports no figures unless every byte of
     // the last echo came back as sent.
     for (answer, size) in [(largest, 4096), (empty, 0)] {
@@ -84,4 +110,24 @@ fn bench_ipc_answers_with_ordered_percentiles() {
     assert!(workloads.iter().all(|w| w.units > 0 && w.ns > 0), "{wasm}");
     let path = parse_path(path).unwrap_or_else(|| panic!("no figures in {path:?}"));
     assert!(path.host_call_ns > 0 && path.send_try_recv_ns > 0 && path.yield_ns > 0, "{path:?}");
+}
+
+/// The answers of `bench ipc 50 xcore`, `bench pairs 1 50` and `bench pairs 2 50` on a guest of
+/// `cpus` CPUs: figures where there are CPUs enough, else the reason.
+fn across_cpus(cpus: u32, xcore: &str, one_pair: &str, two_pairs: &str) {
+    let pairs = parse_pairs(one_pair).unwrap_or_else(|| panic!("no figures in {one_pair:?}"));
+    assert!(pairs.pairs == 1 && pairs.trips_each == 50 && pairs.rt_per_s > 0, "{one_pair}");
+    assert!(one_pair.contains("pair 0 on CPU 0: "), "{one_pair}");
+    if cpus >= 2 {
+        let ipc = parse_ipc(xcore).unwrap_or_else(|| panic!("no figures in {xcore:?}"));
+        assert!(ipc.trips == 50 && ipc.rt_ns.ordered(), "{xcore}");
+        assert!(xcore.contains("bench_ping on CPU 0 <-> bench_pong on CPU 1"), "{xcore}");
+        let pairs = parse_pairs(two_pairs).unwrap_or_else(|| panic!("no figures in {two_pairs:?}"));
+        assert!(pairs.pairs == 2 && pairs.rt_per_s > 0, "{two_pairs}");
+        assert!(two_pairs.contains("pair 1 on CPU 1: "), "{two_pairs}");
+    } else {
+        assert_eq!(cpus, 1, "the boot line counts the CPUs");
+        assert!(xcore.contains("bench ipc: xcore needs two CPUs"), "{xcore}");
+        assert!(two_pairs.contains("bench pairs: 2 pairs need two CPUs; this machine has 1"), "{two_pairs}");
+    }
 }

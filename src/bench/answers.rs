@@ -96,6 +96,30 @@ pub fn parse_ipc(answer: &str) -> Option<IpcFigures> {
     })
 }
 
+/// What the shell's `bench pairs` printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairsFigures {
+    /// Pairs that ran at once.
+    pub pairs: u64,
+    /// Round trips each pair made.
+    pub trips_each: u64,
+    /// Every pair's round trips over the time from the first pair's start to the last one's end.
+    pub rt_per_s: u64,
+}
+
+/// The figures of a `bench pairs` answer, if it has them all.
+pub fn parse_pairs(answer: &str) -> Option<PairsFigures> {
+    // Kernel log lines may land anywhere in the answer; a refusal (`bench pairs: 2 pairs need
+    // ...`) names no actors.
+    let header = answer.lines().find(|l| l.contains("pairs: ") && l.contains(" x bench_ping"))?;
+    let aggregate = answer.lines().find(|l| l.contains("aggregate: "))?;
+    Some(PairsFigures {
+        pairs: number_after(header, "pairs: ")?,
+        trips_each: number_after(header, "at once, ")?,
+        rt_per_s: number_after(aggregate, "aggregate: ")?,
+    })
+}
+
 /// What the shell's `bench spawn` printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpawnFigures {
@@ -161,6 +185,20 @@ mod tests {
         let path = parse_path(answer).unwrap();
         assert_eq!((path.host_call_ns, path.send_try_recv_ns, path.yield_ns), (265, 2661, 563));
         assert_eq!(parse_path("bench path: test/bench_path.wasm ended without figures\r\n"), None);
+    }
+
+    #[test]
+    fn the_pairs_answer_gives_the_aggregate() {
+        let answer = "bench pairs 2 1000\r\npairs: 2 x bench_ping <-> bench_pong at once, 1000 round trips of 8 \
+                      bytes each, pair i on CPU i % 2\r\n  pair 0 on CPU 0: p50 1000 ns, 500000 round trips/s over its own \
+                      2000000 ns, begun 0 ns after the first\r\n  pair 1 on CPU 1: p50 1000 ns, 512820 round trips/s \
+                      over its own 1950000 ns, begun 100000 ns after the first\r\n  aggregate: 975609 round trips/s: \
+                      2000 round trips in 2050000 ns, from the first pair's first round trip to the last pair's last\r\n";
+        let pairs = parse_pairs(answer).expect("figures");
+        assert_eq!(pairs, PairsFigures { pairs: 2, trips_each: 1000, rt_per_s: 975_609 });
+        let refused = "bench pairs 2\r\nbench pairs: 2 pairs need two CPUs; this machine has 1 (bench pairs 1 runs on \
+                       one)\r\n";
+        assert_eq!(parse_pairs(refused), None);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! they print. It writes to `build/bench/`: `results.json` and `results.md`, the raw samples
 //! (`samples.csv`), their histograms (`histograms.csv`) and plots (`plots/`, see [`files`]);
 //! the console goes to `bench.serial.log`, and a short table to the terminal. Only figures
-//! read off the console are written.
+//! read off the console are written. With several CPUs (`SMP=N`) it also measures across them
+//! ([`smp`]).
 //!
 //! The parsers are public so that the QEMU test reads the shell's answer the same way.
 
@@ -20,13 +21,14 @@ mod files;
 mod plots;
 mod samples;
 mod scripted;
+mod smp;
 mod wasi;
 
 pub use wasi::{parse_throughput, parse_time, start_to_exit_us};
 
 pub use answers::{
-    ConsoleFigures, IpcFigures, PathFigures, Percentiles, SpawnFigures, parse_console, parse_ipc,
-    parse_native, parse_path, parse_spawn,
+    ConsoleFigures, IpcFigures, PairsFigures, PathFigures, Percentiles, SpawnFigures, parse_console,
+    parse_ipc, parse_native, parse_pairs, parse_path, parse_spawn,
 };
 
 use self::samples::Series;
@@ -38,6 +40,9 @@ use crate::qemu::{self, Accel, GdbServer, Machine, QemuOptions};
 
 /// What the shell shows when it waits for a line.
 pub const PROMPT: &str = "msh> ";
+/// The start of the kernel's last boot line, `boot complete; N tasks on M CPU(s)`, written once
+/// init has started every actor of the manifest.
+pub const BOOT_COMPLETE: &str = "boot complete; ";
 /// What ends every answer: its last line break, then the prompt. (A prompt drawn again after a
 /// kernel log line follows the log line's own `\n` alone.)
 const ANSWER_END: &str = "\r\nmsh> ";
@@ -67,6 +72,21 @@ const CONSOLE_LINES: u32 = 1000;
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest wait for one benchmark's answer.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Waits until the shell's prompt is up and the kernel's last boot line is written in full (with
+/// several CPUs the shell may answer while init still logs the actors it starts); returns the
+/// CPUs that line counts.
+pub fn wait_for_boot(machine: &mut Machine, timeout: Duration) -> Result<u32, String> {
+    machine.wait_for(PROMPT, timeout).map_err(|e| e.to_string())?;
+    let line = machine.wait_for_line(BOOT_COMPLETE, timeout).map_err(|e| e.to_string())?;
+    booted_cpus(&line).ok_or_else(|| format!("no CPU count in the boot line `{line}`"))
+}
+
+/// The CPUs the kernel's line `boot complete; N tasks on M CPU(s)` counts.
+pub fn booted_cpus(line: &str) -> Option<u32> {
+    let rest = line.split(BOOT_COMPLETE).nth(1)?.split(" tasks on ").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
 
 /// Types `line` into the shell and returns what it printed before its next prompt.
 pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<String, String> {
@@ -113,6 +133,8 @@ struct Results {
     series: Vec<Series>,
     /// WASI programs: start to exit, throughput, SQLite.
     wasi: Option<wasi::WasiFigures>,
+    /// Across CPUs, with several.
+    smp: Option<smp::SmpFigures>,
 }
 
 impl Results {
@@ -140,6 +162,9 @@ impl Results {
         }
         if let Some(ratio) = self.wasm_native_ratio() {
             put("ipc_wasm_native_p50_ratio", provenance::rounded(ratio, 2));
+        }
+        for (key, value) in self.smp.iter().flat_map(smp::SmpFigures::json) {
+            put(&key, value);
         }
         if let Some(spawn) = &self.spawn {
             let [min, p50, mean, max] = spawn.start_us;
@@ -193,6 +218,12 @@ impl Results {
         };
         if let Some(ipc) = &self.ipc {
             md += &row(&format!("Wasm IPC ({} trips, median run)", ipc.trips), &ipc.rt_ns);
+        }
+        if let Some(xcore) = self.smp.as_ref().and_then(|smp| smp.xcore.as_ref()) {
+            md += &row(
+                &format!("Wasm IPC across CPUs 0 and 1 ({} trips, median run)", xcore.trips),
+                &xcore.rt_ns,
+            );
         }
         if let Some(native) = &self.native {
             md += &row("native IPC (kernel tasks, bench ipc-native)", native);
@@ -268,6 +299,9 @@ impl Results {
                 "\nConsole (bench console): {} lines drawn by ui_server in {} ms, {} ms of its CPU.\n",
                 console.lines, console.wall_ms, console.ui_server_cpu_ms
             );
+        }
+        if let Some(smp) = &self.smp {
+            md += &smp.markdown(self.ipc.as_ref());
         }
         if let Some(wasi) = &self.wasi {
             md += &wasi.markdown();
@@ -380,7 +414,15 @@ fn once(machine: &mut Machine, line: &str) -> Result<String, String> {
 
 /// The benchmarks typed into the shell of `machine`.
 fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
+    let booted = wait_for_boot(machine, BOOT_TIMEOUT)?;
+    if booted != results.cpus {
+        // Figures taken on fewer CPUs than `smp` says would be recorded as the wrong machine's.
+        return Err(format!(
+            "SMP={} but the guest booted on {booted} CPU(s): the loader did not start the others (LIMINE_DIR=... \
+             boots through Limine)",
+            results.cpus
+        ));
+    }
     once(machine, &format!("bench ipc {WARM_UP}"))?;
     let line = format!("bench ipc {TRIPS} samples");
     let runs = repeat(machine, &line, parse_ipc, Some(("ipc", "ipc")), &mut results.series)?
@@ -417,6 +459,7 @@ fn shell_benchmarks(machine: &mut Machine, results: &mut Results) -> Result<(), 
 
     results.path = parse_path(&once(machine, "bench path")?);
     results.console = parse_console(&once(machine, &format!("bench console {CONSOLE_LINES}"))?);
+    results.smp = smp::measure(machine, results.cpus, &mut results.series)?;
     Ok(())
 }
 
@@ -478,6 +521,36 @@ mod tests {
         };
         assert_eq!(results.json()["ipc_native_p50_runs_ns"], json!([1, 2]));
         assert!(results.markdown().contains("Wasm [7, 3], native [1, 2]"));
+    }
+
+    #[test]
+    fn the_boot_line_gives_the_cpus() {
+        let line = "[    1.234567 INFO ] boot complete; 14 tasks on 2 CPUs";
+        assert_eq!(booted_cpus(line), Some(2));
+        assert_eq!(booted_cpus("boot complete; 9 tasks on 1 CPU"), Some(1));
+        assert_eq!(booted_cpus("boot complete; 9 tasks"), None);
+    }
+
+    #[test]
+    fn figures_across_cpus_are_written_only_when_measured() {
+        let one_cpu = Results { ipc: parse_ipc(ANSWER), cpus: 1, ..Results::default() };
+        let json = one_cpu.json().to_string();
+        assert!(!json.contains("xcore") && !json.contains("pairs"), "{json}");
+        assert!(!one_cpu.markdown().contains("Several CPUs"));
+        let xcore = parse_ipc(ANSWER)
+            .map(|ipc| IpcFigures { rt_ns: Percentiles { p50: 22_000, ..ipc.rt_ns }, ..ipc });
+        let pairs = vec![smp::PairsRuns { pairs: 1, rt_per_s: 90_000, runs: vec![90_000] }];
+        let smp = smp::SmpFigures { xcore, xcore_p50s: vec![22_000], pairs };
+        let two_cpus = Results { smp: Some(smp), cpus: 2, ..one_cpu };
+        let json = two_cpus.json();
+        assert_eq!((&json["smp"], &json["ipc_wasm_xcore_rt_ns"]["p50"]), (&json!(2), &json!(22_000)));
+        assert_eq!(json["ipc_pairs_rt_per_s"], json!({"1": 90_000}));
+        let md = two_cpus.markdown();
+        assert!(
+            md.contains("| Wasm IPC across CPUs 0 and 1 (200 trips, median run) | 9000 | 22000 |"),
+            "{md}"
+        );
+        assert!(md.contains("against 11000 ns with both on CPU 0 (2.00×)"), "{md}");
     }
 
     #[test]

@@ -71,7 +71,11 @@ struct Line {
 /// The p50s `results` (a `results.json`) holds: the IPC round trips and every raw series.
 fn p50s(results: &Value) -> Vec<(String, u64)> {
     let mut found = Vec::new();
-    for (key, label) in [("ipc_wasm_rt_ns", "Wasm IPC"), ("ipc_native_rt_ns", "native IPC")] {
+    for (key, label) in [
+        ("ipc_wasm_rt_ns", "Wasm IPC"),
+        ("ipc_wasm_xcore_rt_ns", "Wasm IPC across CPUs"),
+        ("ipc_native_rt_ns", "native IPC"),
+    ] {
         if let Some(p50) = results[key]["p50"].as_u64() {
             found.push((label.to_owned(), p50));
         }

@@ -8,31 +8,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use minimalos::artifacts;
-use minimalos::bench::PROMPT;
 use minimalos::iso::{self, IsoOptions};
 use minimalos::qemu::Machine;
 
 /// Generous for a UEFI boot under TCG on a loaded two-core host.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The kernel's last boot line, written once init has started every actor of the manifest.
-pub const BOOT_COMPLETE: &str = "boot complete; ";
-
 /// Waits until the shell's prompt is up and the kernel's last boot line is written in full:
 /// with several CPUs the shell may answer while init still logs the actors it starts.
 pub fn wait_for_boot(machine: &mut Machine) -> Result<(), String> {
-    machine.wait_for(PROMPT, BOOT_TIMEOUT).map_err(|e| e.to_string())?;
-    let deadline = std::time::Instant::now() + BOOT_TIMEOUT;
-    loop {
-        let output = machine.output();
-        if output.find(BOOT_COMPLETE).is_some_and(|at| output[at..].contains('\n')) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("no complete `{BOOT_COMPLETE}` line within {} s", BOOT_TIMEOUT.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    minimalos::bench::wait_for_boot(machine, BOOT_TIMEOUT).map(drop)
 }
 
 /// Where tests put their images, serial logs and screenshots.
