@@ -11,7 +11,7 @@
 //!
 //! Placement: a new task goes to the CPU with the fewest live tasks. Balance: a CPU with
 //! nothing to run takes a task from another CPU's queues — any deferred (CPU-bound) task, and
-//! the ready tasks of a CPU whose current poll has lasted half a slice (`RunQueue::stalled`) —
+//! the ready tasks of a CPU whose current poll has lasted half a slice (`preempt::is_stalled`) —
 //! and the task's home moves with it (`wake::Claim`). Halted CPUs are told when there is
 //! something to take (`WakeTable::kick_idle`).
 
@@ -266,9 +266,10 @@ fn least_loaded(table: &WakeTable) -> usize {
 /// runs, or that is pinned to it, goes back where it was.
 fn steal(table: &WakeTable, me: usize) -> Option<u32> {
     let cpus = table.cpus();
-    for victim in (1..cpus).map(|k| table.queue((me + k) % cpus)) {
+    for victim_cpu in (1..cpus).map(|k| (me + k) % cpus) {
+        let victim = table.queue(victim_cpu);
         let deferred = victim.pop_deferred().map(|index| (index, true));
-        let stalled = || victim.stalled.load(Ordering::Relaxed).then(|| victim.pop_ready()).flatten();
+        let stalled = || preempt::is_stalled(victim_cpu).then(|| victim.pop_ready()).flatten();
         let Some((index, deferred)) = deferred.or_else(|| stalled().map(|index| (index, false))) else {
             continue;
         };
@@ -328,7 +329,7 @@ fn poll(table: &WakeTable, index: usize, start: u64) -> u64 {
     end
 }
 
-/// Most tasks one poll may run by direct switches besides the polled one.
+/// Most tasks one poll may run by direct switches besides the polled one (each counted once).
 const MAX_BORROWED: usize = 8;
 
 /// What runs on a CPU: the polled task, and the tasks its fiber switched to directly.
@@ -378,8 +379,13 @@ pub fn take_lone_ready() -> Option<TaskId> {
     let index = table.queue(me).pop_lone_ready()?;
     match table.claim(index as usize, me) {
         Claim::Taken { .. } => {
-            running.borrowed[borrowed].store(index, Ordering::Relaxed);
-            running.borrowed_len.store(borrowed + 1, Ordering::Relaxed);
+            // Two actors calling each other switch back and forth within one poll: each is
+            // listed once.
+            let listed = running.borrowed[..borrowed].iter().any(|b| b.load(Ordering::Relaxed) == index);
+            if !listed {
+                running.borrowed[borrowed].store(index, Ordering::Relaxed);
+                running.borrowed_len.store(borrowed + 1, Ordering::Relaxed);
+            }
             Some(table.id_for(index as usize))
         }
         Claim::Elsewhere { home } => {

@@ -19,9 +19,15 @@ struct Slice {
     /// TSC value when the current poll began (0: no task is running).
     start: AtomicU64,
     expired: AtomicBool,
+    /// The poll has lasted half a slice: an idle CPU may take the tasks waiting behind it.
+    stalled: AtomicBool,
 }
 
-static SLICES: PerCpu<Slice> = per_cpu!(Slice { start: AtomicU64::new(0), expired: AtomicBool::new(false) });
+static SLICES: PerCpu<Slice> = per_cpu!(Slice {
+    start: AtomicU64::new(0),
+    expired: AtomicBool::new(false),
+    stalled: AtomicBool::new(false),
+});
 /// Slice length in TSC cycles (0 until the clock is calibrated: slices never expire).
 static SLICE_CYCLES: AtomicU64 = AtomicU64::new(0);
 
@@ -39,8 +45,8 @@ pub fn slice_cycles() -> u64 {
 pub(super) fn begin_slice(now: u64) {
     let slice = SLICES.get();
     slice.expired.store(false, Ordering::Relaxed);
+    slice.stalled.store(false, Ordering::Relaxed);
     slice.start.store(now.max(1), Ordering::Relaxed);
-    super::wake::unstall();
 }
 
 /// Called by the executor as a poll returns.
@@ -59,11 +65,17 @@ pub fn on_tick(now: u64) {
     }
     let age = now.wrapping_sub(start);
     if age >= length / 2 {
-        super::wake::stall();
+        slice.stalled.store(true, Ordering::Relaxed);
+        super::wake::offer_waiting();
     }
     if age >= length {
         slice.expired.store(true, Ordering::Relaxed);
     }
+}
+
+/// Whether CPU `cpu`'s current poll has lasted half a slice.
+pub(super) fn is_stalled(cpu: usize) -> bool {
+    SLICES.of(cpu).stalled.load(Ordering::Relaxed)
 }
 
 /// Whether the running task has used up its slice and should give way.

@@ -1,5 +1,5 @@
-//! Each CPU's run queues, and what other CPUs may learn of it: whether it may be halted, how
-//! long its current poll has lasted, how many tasks live on it.
+//! Each CPU's run queues, and what other CPUs may learn of it: how many tasks live on it, how
+//! much it worked.
 //!
 //! A queue holds task slot indices. Tasks woken by an event go to the *ready* queue; tasks that
 //! used up their time slice to the *deferred* one. Both are lock-free (any CPU, and interrupt
@@ -7,7 +7,7 @@
 //! once: a task is queued at most once (`wake`), so no push can fail.
 
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crossbeam_queue::ArrayQueue;
 
 use super::wake::MAX_TASKS;
@@ -25,9 +25,6 @@ pub(super) struct RunQueue {
     /// The rest of the ready queue, behind `first`.
     ready: ArrayQueue<u32>,
     deferred: ArrayQueue<u32>,
-    /// Set by the timer tick once the CPU's current poll has lasted half a slice, cleared when
-    /// the next poll begins: its ready tasks may then be stolen by an idle CPU.
-    pub stalled: AtomicBool,
     /// Live tasks whose home is this CPU: where new tasks go is the CPU with the fewest.
     pub load: AtomicUsize,
     /// TSC cycles spent halted, and polls made: what `cpus` shows.
@@ -44,7 +41,6 @@ impl RunQueue {
             first: AtomicU32::new(NO_SLOT),
             ready: ArrayQueue::new(MAX_TASKS),
             deferred: ArrayQueue::new(MAX_TASKS),
-            stalled: AtomicBool::new(false),
             load: AtomicUsize::new(0),
             idle_cycles: AtomicU64::new(0),
             polls: AtomicU64::new(0),

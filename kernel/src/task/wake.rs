@@ -345,26 +345,13 @@ pub fn task_of(waker: &Waker) -> Option<TaskId> {
     (generation(slot.state.load(Ordering::Acquire)) == id.generation).then_some(id)
 }
 
-/// For this CPU's timer tick: its poll has lasted half a slice, so the tasks woken meanwhile
-/// may be taken by an idle CPU, which is told if there is one.
-pub(super) fn stall() {
+/// For this CPU's timer tick, once its poll has lasted half a slice: if tasks wait in its
+/// ready queue, tells an idle CPU, which may take them.
+pub(super) fn offer_waiting() {
     // Not `table()`: an interrupt must not be the one that allocates the table.
     let Ok(table) = TABLE.try_get() else { return };
-    let Some(queue) = table.queues.get(cpu_local::index()) else { return };
-    queue.stalled.store(true, Ordering::Relaxed);
-    if queue.has_ready() {
+    if table.queues.get(cpu_local::index()).is_some_and(RunQueue::has_ready) {
         table.kick_idle();
-    }
-}
-
-/// For this CPU, as a poll begins: it is not stalled.
-#[inline]
-pub(super) fn unstall() {
-    if let Ok(table) = TABLE.try_get()
-        && let Some(queue) = table.queues.get(cpu_local::index())
-        && queue.stalled.load(Ordering::Relaxed)
-    {
-        queue.stalled.store(false, Ordering::Relaxed);
     }
 }
 
