@@ -48,13 +48,14 @@ pub fn start() -> ! {
     irq::on_tick(preempt::on_tick);
     // The boot stack lives for the rest of the kernel's life.
     core::mem::forget(stack);
-    // SAFETY: `top` is the top of a freshly mapped stack that nothing else uses and that is
-    // never freed.
-    unsafe { cpu::switch_stack(top, on_kernel_stack) }
+    // SAFETY: the tables are the ones this CPU runs on (`mem::init` made them, and they map
+    // the kernel); `top` is the top of a freshly mapped stack that nothing else uses and that
+    // is never freed.
+    unsafe { cpu::enter_kernel_space(cpu::page_table_root(), top, on_kernel_stack, 0) }
 }
 
 /// The rest of the boot, on the kernel's own stack and page tables.
-extern "C" fn on_kernel_stack() -> ! {
+extern "C" fn on_kernel_stack(_: u64) -> ! {
     let Some(info) = boot::info() else { die("cannot boot", "no boot snapshot") };
     let tsc_hz = time::clock::calibrate();
     let cpus = smp::start_others(run_other_cpu);

@@ -53,30 +53,9 @@ pub fn halt_forever() -> ! {
     }
 }
 
-/// Moves onto the stack whose top is `top` and calls `next` there; the old stack is abandoned.
-///
-/// # Safety
-/// `top` must be the 16-byte-aligned top of a mapped, writable stack that nothing else uses
-/// and that lives for as long as `next` runs.
-pub unsafe fn switch_stack(top: u64, next: extern "C" fn() -> !) -> ! {
-    // SAFETY: by the caller's promise the new stack is valid; a zero RBP ends backtraces here,
-    // and `call` leaves RSP ≡ 8 (mod 16) at entry as the SysV ABI expects.
-    unsafe {
-        core::arch::asm!(
-            "mov rsp, {top}",
-            "xor ebp, ebp",
-            "call {next}",
-            "ud2",
-            top = in(reg) top,
-            next = in(reg) next,
-            options(noreturn),
-        )
-    }
-}
-
 /// Switches to the page tables at physical address `cr3` and the stack whose top is `top`, and
-/// calls `next(arg)` there: how a CPU started on the loader's tables and stack moves to the
-/// kernel's.
+/// calls `next(arg)` there; the old stack is abandoned. How a CPU started on the loader's
+/// tables and stack moves to the kernel's (the boot CPU passes the tables it already runs on).
 ///
 /// # Safety
 /// `cr3` must be a PML4 that maps this code (the kernel image) and `top`; `top` must be the

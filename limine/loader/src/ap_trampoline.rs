@@ -18,7 +18,7 @@ use minimalos_loader::paging::PAGE_4K;
 use minimalos_loader::protocol::{HHDM_OFFSET, MpInfo};
 
 use crate::error::Error;
-use crate::handoff::{self, CODE_64, DATA_64, EFER_NXE, IA32_EFER, IA32_PAT, PAT_LAYOUT};
+use crate::handoff::{self, CODE_64, DATA_64, EFER_NXE, IA32_EFER, IA32_PAT, PAT_LAYOUT, load_segments};
 use crate::memory::{self, hhdm};
 
 /// Offset of [`Parameters`] in the page; the code comes before it.
@@ -212,17 +212,7 @@ global_asm!(
     "jmp rax",
     "3:",
     // In the HHDM: the segments, as `handoff::jump` loads them.
-    "push {code}",
-    "lea rax, [rip + 4f]",
-    "push rax",
-    "retfq",
-    "4:",
-    "mov eax, {data}",
-    "mov ds, eax",
-    "mov es, eax",
-    "mov ss, eax",
-    "mov fs, eax",
-    "mov gs, eax",
+    load_segments!(),
     // Every field the AP needed is read: the BSP may start the next AP.
     "lea rbx, [rip + minimalos_ap_trampoline]",
     "mov qword ptr [rbx + {p} + {arrived}], rdi",

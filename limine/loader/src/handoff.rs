@@ -103,6 +103,17 @@ pub unsafe fn enter(handoff: &Handoff) -> ! {
     }
 }
 
+/// The protocol's segments, in code already running in the higher half with the protocol's
+/// GDT loaded: CS through a far return (it cannot be moved into), then every data segment
+/// register. Needs the asm operands `code` and `data` (the selectors) and uses `rax` and the
+/// local label `4`. Shared by the boot CPU's [`jump`] and the APs' trampoline.
+macro_rules! load_segments {
+    () => {
+        "push {code}\n lea rax, [rip + 4f]\n push rax\n retfq\n 4:\n mov eax, {data}\n mov ds, eax\n mov es, eax\n mov ss, eax\n mov fs, eax\n mov gs, eax"
+    };
+}
+pub(crate) use load_segments;
+
 /// Loads the GDT, switches to the kernel's page tables and stack, moves to the HHDM alias of
 /// this code and (if `unmap_lower_half`) empties the lower half, reloads every segment
 /// register, pushes a zero return address, clears the other registers and jumps to `entry`.
@@ -141,17 +152,7 @@ unsafe extern "sysv64" fn jump(
         "rep stosq",
         "mov cr3, r10",
         "3:",
-        "push {code}",
-        "lea rax, [rip + 4f]",
-        "push rax",
-        "retfq",
-        "4:",
-        "mov eax, {data}",
-        "mov ds, eax",
-        "mov es, eax",
-        "mov ss, eax",
-        "mov fs, eax",
-        "mov gs, eax",
+        load_segments!(),
         "push 0",
         "push rdx",
         "xor eax, eax",
