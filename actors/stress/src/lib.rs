@@ -20,6 +20,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use protocol::stress::{DATA, DONE, ID, Record, STOP};
 use sdk::rt::Instant;
 use sdk::{Endpoint, Error, Pid, Rights, System};
 
@@ -31,12 +32,6 @@ const RUN: Duration = Duration::from_secs(3);
 const CHURN_LIFE: Duration = Duration::from_millis(20);
 /// Messages the inbox holds: small, so senders often wait on a full queue.
 const INBOX: u32 = 32;
-
-/// Opcodes (`stress_sender.wasm` uses the same).
-const DATA: u32 = 1;
-const DONE: u32 = 2;
-const ID: u32 = 3;
-const STOP: u32 = 4;
 
 #[sdk::main]
 async fn main() -> Result<(), Error> {
@@ -90,7 +85,9 @@ async fn receive(system: &System, inbox: &Endpoint, controls: &[Endpoint]) -> Re
             churn.step(system, now).map_err(|e| format!("starting and killing actors: {e}"))?;
         }
         let message = inbox.recv().await.map_err(|e| format!("receive: {e}"))?;
-        let (id, count) = decode(&message.payload).ok_or("a message of the wrong size")?;
+        let Record { sender, count } =
+            Record::from_bytes(&message.payload).ok_or("a message of the wrong size")?;
+        let id = sender as usize;
         let expected = next.get_mut(id).ok_or(format!("a message from sender {id}, which does not exist"))?;
         match message.opcode {
             DATA if count == *expected && !done[id] => {
@@ -132,11 +129,4 @@ impl Churn {
         self.next = now + CHURN_LIFE;
         Ok(())
     }
-}
-
-/// A payload's sender number and count.
-fn decode(payload: &[u8]) -> Option<(usize, u64)> {
-    let id = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?);
-    let count = u64::from_le_bytes(payload.get(4..12)?.try_into().ok()?);
-    (payload.len() == 12).then_some((id as usize, count))
 }

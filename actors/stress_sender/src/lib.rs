@@ -3,16 +3,11 @@
 //!
 //! It sends its number and a count 0, 1, 2, … (opcode `DATA`), waiting whenever the inbox is
 //! full, until the order to stop arrives; then it says how many it sent (opcode `DONE`) and
-//! ends. The layouts are `stress.wasm`'s.
+//! ends. The messages are `protocol::stress`'s.
 #![no_std]
 
+use protocol::stress::{DATA, DONE, ID, Record, STOP};
 use sdk::{Endpoint, Error};
-
-/// Opcodes, as `stress.wasm` numbers them.
-const DATA: u32 = 1;
-const DONE: u32 = 2;
-const ID: u32 = 3;
-const STOP: u32 = 4;
 
 #[sdk::main]
 async fn main() -> Result<(), Error> {
@@ -30,16 +25,8 @@ async fn main() -> Result<(), Error> {
             Err(Error::Empty) => {}
             Err(error) => return Err(error),
         }
-        out.send(DATA, &record(id, sent), None).await.map_err(|e| e.error)?;
+        out.send(DATA, &Record { sender: id, count: sent }.to_bytes(), None).await.map_err(|e| e.error)?;
         sent += 1;
     }
-    out.send(DONE, &record(id, sent), None).await.map_err(|e| e.error)
-}
-
-/// A message's payload: the sender's number, then a count, little-endian.
-fn record(id: u32, count: u64) -> [u8; 12] {
-    let mut bytes = [0; 12];
-    bytes[..4].copy_from_slice(&id.to_le_bytes());
-    bytes[4..].copy_from_slice(&count.to_le_bytes());
-    bytes
+    out.send(DONE, &Record { sender: id, count: sent }.to_bytes(), None).await.map_err(|e| e.error)
 }
