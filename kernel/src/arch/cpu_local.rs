@@ -32,9 +32,15 @@ static LOCALS: [CpuLocal; MAX_CPUS] = {
 #[cfg(target_os = "none")]
 const IA32_GS_BASE: u32 = 0xc000_0101;
 
-/// Points this CPU's GS base at the record for `index` (below [`MAX_CPUS`]). Each CPU calls it
-/// once, first thing, before anything asks [`index`].
+/// Makes CPU `index` (below [`MAX_CPUS`]) this one, for good, and counts it online. Each CPU
+/// calls it once, after its GDT is loaded.
 pub fn install(index: usize) {
+    set_base(index);
+    ONLINE.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Points this CPU's GS base at the record for `index`: from here on [`index`] answers.
+pub fn set_base(index: usize) {
     let local = &LOCALS[index.min(MAX_CPUS - 1)];
     #[cfg(target_os = "none")]
     // SAFETY: IA32_GS_BASE exists on every x86_64 CPU; the kernel never uses GS for anything
@@ -44,7 +50,6 @@ pub fn install(index: usize) {
     };
     #[cfg(not(target_os = "none"))]
     let _ = local;
-    ONLINE.fetch_add(1, Ordering::AcqRel);
 }
 
 /// The index of the CPU running this code.

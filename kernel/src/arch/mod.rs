@@ -40,6 +40,9 @@ pub fn init() {
 /// As [`init`], on another CPU, which becomes CPU `index`: its own GDT, TSS and IST stacks
 /// (from the heap), the shared IDT, SSE. Interrupts stay off.
 pub fn init_other_cpu(index: usize) {
+    // The heap's per-CPU lists ask for the index, and the GDT's tables come from the heap; the
+    // segment reload may zero the GS base, hence once more after it.
+    cpu_local::set_base(index);
     gdt::init_other_cpu();
     cpu_local::install(index);
     idt::init();

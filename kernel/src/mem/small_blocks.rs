@@ -2,12 +2,19 @@
 //!
 //! Every Wasm host call allocates and frees a few small vectors (tinywasm's argument and result
 //! lists, 32 bytes per value), and the general allocator's bookkeeping (bins, boundary tags)
-//! costs hundreds of instructions a time, more than such a call's own work. Freed blocks of up to [`LARGEST`] bytes go on one LIFO list
-//! per size class and are handed out again as they are; each list is bounded, so at most
-//! [`MAX_CACHED_BYTES`] stay out of the backing allocator.
+//! costs hundreds of instructions a time, more than such a call's own work. Freed blocks of up
+//! to [`LARGEST`] bytes go on one LIFO list per size class *of the CPU that frees them* and are
+//! handed out again as they are: each CPU has its own lists, behind a lock of its own that
+//! another CPU never takes, so host calls on different CPUs do not contend for one lock or one
+//! cache line (a block freed on another CPU than it was taken on simply joins that CPU's
+//! list). Each list is bounded, so at most [`MAX_CACHED_BYTES`] per CPU stay out of the backing
+//! allocator.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr;
+
+use crate::arch::cpu_local::PerCpu;
+use crate::per_cpu;
 
 /// Block sizes of the classes, smallest first.
 const CLASS_SIZES: [usize; 5] = [16, 32, 64, 128, 256];
@@ -17,7 +24,7 @@ pub const LARGEST: usize = CLASS_SIZES[CLASS_SIZES.len() - 1];
 const CLASS_ALIGN: usize = 16;
 /// Blocks a class keeps at most.
 const MAX_PER_CLASS: usize = 64;
-/// Bytes the lists may hold at most.
+/// Bytes one CPU's lists may hold at most.
 pub const MAX_CACHED_BYTES: usize = {
     let (mut sum, mut class) = (0, 0);
     while class < CLASS_SIZES.len() {
@@ -39,20 +46,23 @@ struct FreeList {
 }
 
 // SAFETY: the list owns the blocks it links (nothing else refers to a freed block), and it is
-// only reached through the cache's mutex.
+// only reached through its CPU's mutex.
 unsafe impl Send for FreeList {}
+
+/// One CPU's lists, one per class.
+type Lists = spin::Mutex<[FreeList; CLASS_SIZES.len()]>;
 
 /// A [`GlobalAlloc`] that recycles small blocks and passes everything else to `A`.
 pub struct SmallBlocks<A> {
     backing: A,
-    lists: spin::Mutex<[FreeList; CLASS_SIZES.len()]>,
+    lists: PerCpu<Lists>,
 }
 
 impl<A> SmallBlocks<A> {
     /// Small-block recycling over `backing`.
     pub const fn new(backing: A) -> Self {
         const EMPTY: FreeList = FreeList { head: ptr::null_mut(), len: 0 };
-        Self { backing, lists: spin::Mutex::new([EMPTY; CLASS_SIZES.len()]) }
+        Self { backing, lists: per_cpu!(spin::Mutex::new([EMPTY; CLASS_SIZES.len()])) }
     }
 
     /// The backing allocator.
@@ -60,9 +70,15 @@ impl<A> SmallBlocks<A> {
         &self.backing
     }
 
-    /// Bytes in freed blocks kept for reuse (allocated as far as the backing allocator knows).
+    /// Bytes in freed blocks kept for reuse, on every CPU (allocated as far as the backing
+    /// allocator knows).
     pub fn cached_bytes(&self) -> usize {
-        self.lists.lock().iter().zip(CLASS_SIZES).map(|(list, size)| list.len * size).sum()
+        let per_cpu = self
+            .lists
+            .0
+            .iter()
+            .map(|cpu| cpu.0.lock().iter().zip(CLASS_SIZES).map(|(l, size)| l.len * size).sum::<usize>());
+        per_cpu.sum()
     }
 }
 
@@ -91,7 +107,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
             return unsafe { self.backing.alloc(layout) };
         };
         {
-            let mut lists = self.lists.lock();
+            let mut lists = self.lists.get().lock();
             let list = &mut lists[class];
             if !list.head.is_null() {
                 let block = list.head;
@@ -111,7 +127,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
             return unsafe { self.backing.dealloc(block, layout) };
         };
         {
-            let mut lists = self.lists.lock();
+            let mut lists = self.lists.get().lock();
             let list = &mut lists[class];
             if list.len < MAX_PER_CLASS {
                 let freed = block.cast::<FreeBlock>();
