@@ -168,9 +168,13 @@ fn run(mut executor: Executor, disk: Option<Ramdisk<'static>>, mut supervisor: S
         time::timer::fire_expired(time::now());
         requests::serve(&mut executor, disk.as_ref());
         supervisor.tick(&mut executor, disk.as_ref(), time::now());
-        executor.run_ready(|tsc| requests::pending() || kernel_work_due(time::clock::instant_at(tsc)));
+        let polls =
+            executor.run_ready(|tsc| requests::pending() || kernel_work_due(time::clock::instant_at(tsc)));
         // The boot CPU keeps its tick while halted: it wakes sleepers and the supervisor.
-        halt_until_work(&executor, false, || requests::pending() || kernel_work_due(time::now()));
+        let busy = || requests::pending() || kernel_work_due(time::now());
+        if polls == 0 || !work_arrives_soon(&executor, busy) {
+            halt_until_work(&executor, false, busy);
+        }
     }
 }
 
@@ -181,9 +185,30 @@ fn run_other_cpu() -> ! {
     interrupts::enable();
     loop {
         time::timer::fire_expired(time::now());
-        executor.run_ready(|tsc| time::timer::due(time::clock::instant_at(tsc)));
-        halt_until_work(&executor, true, || time::timer::due(time::now()));
+        let polls = executor.run_ready(|tsc| time::timer::due(time::clock::instant_at(tsc)));
+        let busy = || time::timer::due(time::now());
+        if polls == 0 || !work_arrives_soon(&executor, busy) {
+            halt_until_work(&executor, true, busy);
+        }
     }
+}
+
+/// How long a CPU that has just run tasks looks for more before it halts: the next message of
+/// an exchange with another CPU then costs neither an interrupt nor a halt's exit (guest halt
+/// polling, as Linux's haltpoll does). Only after work: a CPU woken by a bare tick halts at
+/// once, so an idle machine stays idle.
+const IDLE_POLL: Duration = Duration::from_micros(50);
+
+/// Whether work arrives for this CPU (or `busy` says the kernel has some) within [`IDLE_POLL`].
+fn work_arrives_soon(executor: &Executor, busy: impl Fn() -> bool) -> bool {
+    let end = cpu::rdtsc() + time::clock::duration_to_cycles(IDLE_POLL);
+    while cpu::rdtsc() < end {
+        if executor.has_ready() || busy() {
+            return true;
+        }
+        core::hint::spin_loop();
+    }
+    false
 }
 
 /// Halts this CPU until an interrupt, unless `busy` or the executor says there is work; with
