@@ -112,6 +112,17 @@ pub fn start_others(run: fn() -> !) -> usize {
     1 + READY.load(Ordering::Acquire)
 }
 
+/// Memory every CPU may read to size an emulated TLB (`cpu::size_emulated_tlb`): 16 MiB of
+/// physical memory from 1 MiB up, through the HHDM, or less on a smaller machine.
+fn tlb_working_set() -> core::ops::Range<u64> {
+    const FROM: u64 = 1 << 20;
+    const SPAN: u64 = 16 << 20;
+    let (total_frames, _) = crate::mem::frames::counts();
+    let span = SPAN.min((total_frames * crate::mem::PAGE_SIZE).saturating_sub(FROM) / 2);
+    let base = crate::mem::frames::hhdm_offset() + FROM;
+    base..base + span
+}
+
 /// Lets the other CPUs start their timers and executor loops: call once interrupts are set up.
 pub fn release() {
     RELEASED.store(true, Ordering::Release);
@@ -143,6 +154,7 @@ extern "C" fn on_kernel_stack(start: u64) -> ! {
     cpu_local::set_apic_id(index, start.apic_id.load(Ordering::Relaxed));
     let top = start.stack_top.load(Ordering::Relaxed);
     arch::backtrace::set_main_stack(top - STACK_SIZE..top);
+    cpu::size_emulated_tlb(tlb_working_set());
     READY.fetch_add(1, Ordering::AcqRel);
     while !RELEASED.load(Ordering::Acquire) {
         core::hint::spin_loop();

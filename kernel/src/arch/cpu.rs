@@ -85,3 +85,41 @@ pub fn page_table_root() -> u64 {
     let (frame, flags) = x86_64::registers::control::Cr3::read_raw();
     frame.start_address().as_u64() | u64::from(flags)
 }
+
+/// Whether this CPU is QEMU's TCG emulator (CPUID's hypervisor leaf says `TCGTCGTCGTCG`).
+pub fn is_qemu_tcg() -> bool {
+    use core::arch::x86_64::__cpuid;
+    const HYPERVISOR_PRESENT: u32 = 1 << 31;
+    if __cpuid(1).ecx & HYPERVISOR_PRESENT == 0 {
+        return false;
+    }
+    let leaf = __cpuid(0x4000_0000);
+    let vendor = [leaf.ebx, leaf.ecx, leaf.edx].map(u32::to_le_bytes);
+    vendor.as_flattened() == b"TCGTCGTCGTCG"
+}
+
+/// Under QEMU's TCG only (nothing on hardware or other hypervisors): has the emulator size this
+/// CPU's software TLB for a kernel's working set, by reading one byte from each page of
+/// `pages` (mapped, readable memory) and flushing, a few times. TCG resizes a CPU's TLB only at
+/// full flushes, from the use it saw since the last one; a CPU started on a small working set
+/// keeps a 64-entry TLB for good, and then runs the same instructions about twice as slowly as
+/// the boot CPU, whose boot touched and flushed plenty (measured: a Wasm round trip 2.3x as
+/// long on any other CPU, with the same instruction count under icount).
+pub fn size_emulated_tlb(pages: core::ops::Range<u64>) {
+    /// Doublings from TCG's default 256 entries to 4096 and beyond.
+    const ROUNDS: usize = 6;
+    if !is_qemu_tcg() {
+        return;
+    }
+    for _ in 0..ROUNDS {
+        for page in pages.clone().step_by(4096) {
+            // SAFETY: the caller vouches that every page of the range is mapped and readable;
+            // a volatile read has no other effect.
+            unsafe { core::ptr::read_volatile(page as *const u8) };
+        }
+        // SAFETY: reloading CR3 with its own value only flushes this CPU's TLB.
+        unsafe {
+            core::arch::asm!("mov cr3, {}", in(reg) page_table_root(), options(nostack, preserves_flags))
+        };
+    }
+}
