@@ -115,6 +115,8 @@ fn main() {
     // (and a build script that failed runs again anyway).
     for watched in [
         "kernel",
+        "abi",
+        "manifest",
         "limine",
         "actors",
         "examples",

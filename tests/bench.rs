@@ -1,7 +1,7 @@
 //! Boots the default image, the one `make run` boots: its console is quiet (at most 15 lines
 //! before the prompt, firmware's and loader's included), and the shell's `bench ipc` with few
 //! round trips must carry all five percentiles, in order, for the default, the largest and the
-//! empty payload, both actors on CPU 0. `bench spawn` with a few actors, `bench wasm`, `bench path`, `bench
+//! empty payload, both actors on CPU 0. `bench spawn` with a dozen actors, `bench wasm`, `bench path`, `bench
 //! ipc-native`, `bench console` and `bench preempt` beside each hog answer too: the modules they run are in the
 //! default image. Across CPUs, as the boot line counts them (`SMP=N`): `bench ipc xcore` and `bench
 //! pairs 2` answer with figures on two CPUs or more and with "needs two CPUs" on one, and `bench pairs
@@ -38,7 +38,7 @@ fn bench_ipc_answers_with_ordered_percentiles() {
             "bench ipc 200",
             "bench ipc 50 4096",
             "bench ipc 50 0",
-            "bench spawn 3",
+            "bench spawn 12",
             "bench ipc-native 2000",
             "bench wasm",
             "bench path",
@@ -100,7 +100,11 @@ fn bench_ipc_answers_with_ordered_percentiles() {
         assert!(ipc.rt_ns.ordered() && answer.contains(&format!("x {size} bytes")), "{answer}");
     }
     let spawned = parse_spawn(spawn).unwrap_or_else(|| panic!("no figures in {spawn:?}"));
-    assert_eq!(spawned.actors, 3, "{spawn}");
+    assert_eq!(spawned.actors, 12, "{spawn}");
+    // Past ten, the round trip is timed with ten alive and with all twelve.
+    let rt = spawned.rt_alive.unwrap_or_else(|| panic!("no round trips in {spawn:?}"));
+    assert!(rt.few == 10 && rt.few_ns > 0 && rt.all_ns > 0, "{spawn}");
+    assert!(spawned.physical_bytes > 0 && spawned.charged_kib > 0, "{spawn}");
     assert!(!spawn.contains("could not be killed"), "{spawn}");
     let native = parse_native(native).unwrap_or_else(|| panic!("no figures in {native:?}"));
     assert!(native.ordered() && native.min > 0, "{native:?}");

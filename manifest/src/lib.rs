@@ -231,7 +231,7 @@ pub const MAX_MEMORY_PAGES: usize = 65536;
 /// Largest `handles=`.
 pub const MAX_HANDLES: usize = minimalos_abi::MAX_HANDLES;
 /// Largest `children=`.
-pub const MAX_CHILDREN: usize = 4096;
+pub const MAX_CHILDREN: usize = 65_536;
 /// Largest `kmem=` an actor line may set, in KiB (64 GiB, the kernel heap's virtual range).
 pub const MAX_KMEM_KIB: usize = 64 * 1024 * 1024;
 

@@ -124,27 +124,50 @@ pub fn parse_pairs(answer: &str) -> Option<PairsFigures> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpawnFigures {
     pub actors: u64,
-    /// Start time of one actor, µs: min, p50, mean, max.
-    pub start_us: [u64; 4],
-    /// Per actor, KiB: kernel heap, physical memory.
+    /// Start time of one actor, µs: min, p50, p99, mean, max.
+    pub start_us: [u64; 5],
+    /// Per idle actor: kernel heap (KiB), physical memory all in (bytes), kernel memory
+    /// charged (KiB).
     pub heap_kib: u64,
-    pub physical_kib: u64,
+    pub physical_bytes: u64,
+    pub charged_kib: u64,
+    /// The Wasm round trip p50 (ns) with few idle actors alive (how many, the figure), and with
+    /// all of them; absent when the run started too few.
+    pub rt_alive: Option<RoundTripAlive>,
+}
+
+/// Round trip p50s of a `bench spawn` run at two actor counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundTripAlive {
+    pub few: u64,
+    pub few_ns: u64,
+    pub all_ns: u64,
 }
 
 /// The figures of a `bench spawn` answer, if it has them all.
 pub fn parse_spawn(answer: &str) -> Option<SpawnFigures> {
     let start = answer.lines().find(|l| l.contains("start us:"))?;
-    let memory = answer.lines().find(|l| l.contains("per actor:"))?;
+    let memory = answer.lines().find(|l| l.contains("per actor "))?;
+    let rt = answer.lines().find(|l| l.contains("ipc round trip p50: "));
     Some(SpawnFigures {
         actors: number_after(answer, "spawn: ")?,
         start_us: [
             number_after(start, "min ")?,
             number_after(start, "p50 ")?,
+            number_after(start, "p99 ")?,
             number_after(start, "mean ")?,
             number_after(start, "max ")?,
         ],
         heap_kib: number_after(memory, "kernel heap ")?,
-        physical_kib: number_after(memory, "physical memory ")?,
+        physical_bytes: number_after(memory, " = ")?,
+        charged_kib: number_after(memory, "charged ")?,
+        rt_alive: rt.and_then(|rt| {
+            Some(RoundTripAlive {
+                few_ns: number_after(rt, "p50: ")?,
+                few: number_after(rt, "ns with ")?,
+                all_ns: number_after(rt, "alive, ")?,
+            })
+        }),
     })
 }
 

@@ -27,8 +27,8 @@ mod wasi;
 pub use wasi::{parse_throughput, parse_time, start_to_exit_us};
 
 pub use answers::{
-    ConsoleFigures, IpcFigures, PairsFigures, PathFigures, Percentiles, SpawnFigures, parse_console,
-    parse_ipc, parse_native, parse_pairs, parse_path, parse_spawn,
+    ConsoleFigures, IpcFigures, PairsFigures, PathFigures, Percentiles, RoundTripAlive, SpawnFigures,
+    parse_console, parse_ipc, parse_native, parse_pairs, parse_path, parse_spawn,
 };
 
 use self::samples::Series;
@@ -64,8 +64,10 @@ const HOGS: [(&str, &str, &str); 3] = [
 ];
 /// Round trips of the kernel-native ping-pong.
 const NATIVE_TRIPS: u32 = 100_000;
-/// Actors `bench spawn` starts.
-const SPAWNS: u32 = 50;
+/// Actors `bench spawn` starts, all alive at once.
+const SPAWNS: u32 = 10_000;
+/// Guest memory of the benchmark machine, MiB: room for [`SPAWNS`] idle actors.
+const MEMORY_MIB: u32 = 2048;
 /// Lines `bench console` draws.
 const CONSOLE_LINES: u32 = 1000;
 /// Generous for a UEFI boot under TCG on a loaded host.
@@ -167,10 +169,17 @@ impl Results {
             put(&key, value);
         }
         if let Some(spawn) = &self.spawn {
-            let [min, p50, mean, max] = spawn.start_us;
+            let [min, p50, p99, mean, max] = spawn.start_us;
             put("spawn_actors", json!(spawn.actors));
-            put("spawn_us", json!({"min": min, "p50": p50, "mean": mean, "max": max}));
-            put("spawn_kib", json!({"kernel_heap": spawn.heap_kib, "physical": spawn.physical_kib}));
+            put("spawn_us", json!({"min": min, "p50": p50, "p99": p99, "mean": mean, "max": max}));
+            put("idle_actor_bytes", json!(spawn.physical_bytes));
+            put("idle_actor_kib", json!({"kernel_heap": spawn.heap_kib, "charged": spawn.charged_kib}));
+            if let Some(rt) = spawn.rt_alive {
+                put(
+                    "ipc_wasm_rt_ns_10k_alive",
+                    json!({"alive": {rt.few.to_string(): rt.few_ns, spawn.actors.to_string(): rt.all_ns}}),
+                );
+            }
         }
         for ((_, key, _), preempt) in HOGS.iter().zip(&self.preempt) {
             if let Some(preempt) = preempt {
@@ -274,13 +283,21 @@ impl Results {
             let _ = writeln!(md, "\nWasm / native round trip at p50: {ratio:.2}.");
         }
         if let Some(spawn) = &self.spawn {
-            let [min, p50, mean, max] = spawn.start_us;
+            let [min, p50, p99, mean, max] = spawn.start_us;
             let _ = write!(
                 md,
-                "\nSpawn ({} idle actors): start min {min} µs, p50 {p50} µs, mean {mean} µs, max {max} µs; \
-                 per actor {} KiB of kernel heap, {} KiB of physical memory.\n",
-                spawn.actors, spawn.heap_kib, spawn.physical_kib
+                "\nSpawn ({} idle actors, all alive at once): start min {min} µs, p50 {p50} µs, p99 {p99} µs, \
+                 mean {mean} µs, max {max} µs; per idle actor {} bytes of physical memory all in ({} KiB of \
+                 kernel heap), {} KiB of kernel memory charged.\n",
+                spawn.actors, spawn.physical_bytes, spawn.heap_kib, spawn.charged_kib
             );
+            if let Some(rt) = spawn.rt_alive {
+                let _ = writeln!(
+                    md,
+                    "Wasm round trip p50 with {} idle actors alive: {} ns; with {}: {} ns.",
+                    rt.few, rt.few_ns, spawn.actors, rt.all_ns
+                );
+            }
         }
         if let Some(interp) = &self.interp {
             md += &interp.markdown();
@@ -326,8 +343,14 @@ pub(crate) fn boot(
         ..IsoOptions::default()
     };
     let iso = iso::build(&options).map_err(|e| format!("building the image failed: {e}"))?;
-    Machine::boot(&QemuOptions { accel, gdb, cpus: Some(cpus), ..QemuOptions::new(iso) })
-        .map_err(|e| format!("cannot start QEMU: {e}"))
+    Machine::boot(&QemuOptions {
+        accel,
+        gdb,
+        cpus: Some(cpus),
+        memory_mib: MEMORY_MIB,
+        ..QemuOptions::new(iso)
+    })
+    .map_err(|e| format!("cannot start QEMU: {e}"))
 }
 
 /// The kernel command line of the benchmark image: the system actors alone.
@@ -499,12 +522,27 @@ mod tests {
 
     #[test]
     fn the_spawn_answer_gives_time_and_memory() {
-        let answer = "spawn: 4 x bench_idle.wasm\r\n  start us: min 1  p50 3  mean 2  max 4\r\n  per actor: \
-            kernel heap 8 KiB, physical memory 96 KiB\r\n";
+        let answer = "spawn: 40 x bench_idle.wasm\r\n  start us: min 1  p50 3  p99 5  mean 2  max 6\r\n  per actor \
+            (of the last 30): kernel heap 8 KiB, physical memory 96 KiB = 98400 bytes, charged 130 KiB\r\n  ipc round \
+            trip p50: 3000 ns with 10 idle actors alive, 3100 ns with 40 alive\r\n";
         let spawn = parse_spawn(answer).expect("figures");
-        assert_eq!(spawn, SpawnFigures { actors: 4, start_us: [1, 3, 2, 4], heap_kib: 8, physical_kib: 96 });
+        let rt_alive = Some(RoundTripAlive { few: 10, few_ns: 3000, all_ns: 3100 });
+        assert_eq!(
+            spawn,
+            SpawnFigures {
+                actors: 40,
+                start_us: [1, 3, 5, 2, 6],
+                heap_kib: 8,
+                physical_bytes: 98400,
+                charged_kib: 130,
+                rt_alive
+            }
+        );
         let results = Results { spawn: Some(spawn), ..Results::default() };
-        assert_eq!(results.json()["spawn_kib"], json!({"kernel_heap": 8, "physical": 96}));
+        assert_eq!(results.json()["idle_actor_bytes"], json!(98400));
+        assert_eq!(results.json()["ipc_wasm_rt_ns_10k_alive"], json!({"alive": {"10": 3000, "40": 3100}}));
+        let without_rt = parse_spawn(&answer[..answer.find("  ipc").unwrap()]).expect("figures");
+        assert_eq!(without_rt.rt_alive, None);
     }
 
     #[test]

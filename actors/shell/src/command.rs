@@ -53,7 +53,7 @@ pub const HELP: &[(&str, &str)] = &[
         "bench pairs P [N]",
         "P pairs (at most 16) of N round trips each (20000) at once, pair i on CPU i % CPUs",
     ),
-    ("bench spawn [N]", "start N idle actors (10): time and kernel memory per actor"),
+    ("bench spawn [N]", "start N idle actors (10): start time, memory per actor, round trip with them alive"),
     (
         "bench preempt [N] [spin|bulk|log] [samples]",
         "bench ipc N beside a CPU hog: a loop, bulk memory, a log flood",

@@ -99,7 +99,7 @@ impl Shell {
             Command::Bench(Bench::Ipc(ipc)) => bench::ipc(&self.system, ipc).await,
             Command::Bench(Bench::IpcNative(trips)) => bench::native(&self.system, trips),
             Command::Bench(Bench::Pairs(pairs, trips)) => bench::pairs(&self.system, pairs, trips).await,
-            Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count),
+            Command::Bench(Bench::Spawn(count)) => bench::spawn(&self.system, count).await,
             Command::Bench(Bench::Preempt(trips, hog, samples)) => {
                 bench::preempt(&self.system, trips, hog, samples).await
             }

@@ -17,14 +17,16 @@ use super::{Capability, Object, Rights};
 use crate::boot::FramebufferInfo;
 use crate::error::{Error, Rejected};
 use crate::ipc::{Endpoint, SharedMemory};
+use crate::mem::kmem::{Account, Charge};
 
 pub use minimalos_abi::MAX_HANDLES;
 
-/// Kernel memory a table of `limit` capabilities may hold at its largest: its slots and its
-/// free list, grown by doubling.
-pub fn kernel_bytes(limit: usize) -> u64 {
-    (limit.next_power_of_two() * (size_of::<Slot>() + size_of::<u32>())) as u64
-}
+/// Kernel memory one slot takes: itself and its place in the free list.
+const SLOT_BYTES: usize = size_of::<Slot>() + size_of::<u32>();
+/// Slots a table makes room for first.
+const FIRST_SLOTS: usize = 8;
+/// What a table's first room costs its process.
+pub const FIRST_ROOM_BYTES: u64 = (FIRST_SLOTS * SLOT_BYTES) as u64;
 
 /// Highest slot generation: keeps the handle's top bit clear.
 const MAX_GENERATION: u32 = i32::MAX as u32;
@@ -72,12 +74,21 @@ pub struct CapTable {
     free: Vec<u32>,
     limit: usize,
     count: usize,
+    /// What its slots cost their process, charged before each growth; `None` for a table whose
+    /// memory is the kernel's.
+    charge: Option<Charge>,
 }
 
 impl CapTable {
-    /// An empty table that holds at most `limit` capabilities.
+    /// An empty table that holds at most `limit` capabilities, its memory the kernel's.
     pub const fn new(limit: usize) -> Self {
-        Self { slots: Vec::new(), free: Vec::new(), limit, count: 0 }
+        Self { slots: Vec::new(), free: Vec::new(), limit, count: 0, charge: None }
+    }
+
+    /// An empty table that holds at most `limit` capabilities, its slots charged to `account`
+    /// as they are made.
+    pub fn charged_to(limit: usize, account: &Arc<Account>) -> Self {
+        Self { charge: Some(account.empty_charge()), ..Self::new(limit) }
     }
 
     /// How many capabilities it holds.
@@ -115,10 +126,29 @@ impl CapTable {
         if index > u32::MAX as usize {
             return Err(Error::TooManyHandles);
         }
-        self.slots.try_reserve(1).map_err(|_| Error::NoMemory)?;
-        self.free.try_reserve(index + 1).map_err(|_| Error::NoMemory)?;
+        if index == self.slots.capacity() {
+            self.make_room(index)?;
+        }
         self.slots.push(Slot { generation: 0, cap: None });
         Ok(index)
+    }
+
+    /// Doubles the room for slots (to at most the limit's next power of two), charging it first.
+    fn make_room(&mut self, len: usize) -> Result<(), Error> {
+        let room = (2 * len).max(FIRST_SLOTS).min(self.limit.next_power_of_two()).max(len + 1);
+        let bytes = ((room - len) * SLOT_BYTES) as u64;
+        if let Some(charge) = &mut self.charge {
+            charge.grow(bytes)?;
+        }
+        let reserved = self.slots.try_reserve_exact(room - len).is_ok()
+            && self.free.try_reserve_exact(room - self.free.len()).is_ok();
+        if !reserved {
+            if let Some(charge) = &mut self.charge {
+                charge.shrink(bytes);
+            }
+            return Err(Error::NoMemory);
+        }
+        Ok(())
     }
 
     /// Takes the capability `handle` names out of the table; `handle` is dead from now on.

@@ -1,5 +1,6 @@
 //! The kernel heap: talc over a virtual range at [`HEAP_BASE`] that grows from free frames,
-//! with freed small blocks recycled in front of it (`small_blocks`).
+//! with freed small blocks recycled in front of it (`small_blocks`) and what each CPU takes
+//! counted (`meter`).
 //!
 //! When talc runs out, its out-of-memory handler maps more pages at the end of the range and
 //! extends the heap. If no frame is left the allocation fails: fallible APIs (`try_reserve`)
@@ -9,6 +10,7 @@ use core::alloc::Layout;
 use core::sync::atomic::{AtomicU64, Ordering};
 use talc::{OomHandler, Span, Talc, Talck};
 
+use super::meter::Metered;
 use super::small_blocks::SmallBlocks;
 use super::{HEAP_BASE, HEAP_MAX, MemError, PAGE_SIZE, paging};
 
@@ -48,8 +50,8 @@ impl OomHandler for GrowFromFrames {
 // Host builds (tests, fuzzing) run on std's allocator; this one only serves the kernel.
 #[cfg_attr(not(any(test, feature = "host")), global_allocator)]
 #[cfg_attr(any(test, feature = "host"), allow(dead_code))]
-static ALLOCATOR: SmallBlocks<Talck<spin::Mutex<()>, GrowFromFrames>> =
-    SmallBlocks::new(Talc::new(GrowFromFrames { heap: Span::empty() }).lock());
+static ALLOCATOR: Metered<SmallBlocks<Talck<spin::Mutex<()>, GrowFromFrames>>> =
+    Metered::new(SmallBlocks::new(Talc::new(GrowFromFrames { heap: Span::empty() }).lock()));
 
 /// Maps the first piece of the heap, so that a page-table failure shows at boot, not later.
 pub fn init() -> Result<(), MemError> {
@@ -65,6 +67,12 @@ pub fn size() -> u64 {
 /// Bytes allocated from the heap now (live allocations, as requested; freed small blocks
 /// kept for reuse do not count).
 pub fn allocated() -> u64 {
-    let talc = ALLOCATOR.backing().lock().get_counters().allocated_bytes;
-    talc.saturating_sub(ALLOCATOR.cached_bytes()) as u64
+    let talc = ALLOCATOR.inner().backing().lock().get_counters().allocated_bytes;
+    talc.saturating_sub(ALLOCATOR.inner().cached_bytes()) as u64
+}
+
+/// Bytes taken net by the allocations and frees made on this CPU since it started (`meter`).
+#[inline]
+pub fn taken_here() -> i64 {
+    ALLOCATOR.taken_here()
 }

@@ -143,6 +143,11 @@ impl Account {
         Ok(Charge { account: Arc::clone(self), bytes })
     }
 
+    /// A charge of nothing yet, to grow later.
+    pub fn empty_charge(self: &Arc<Self>) -> Charge {
+        Charge { account: Arc::clone(self), bytes: 0 }
+    }
+
     fn take(&self, bytes: u64) -> Result<(), Error> {
         let limit = if self.tier == Tier::Kernel { u64::MAX } else { self.limit };
         self.used
@@ -179,6 +184,13 @@ impl Charge {
         self.account.take(more)?;
         self.bytes += more;
         Ok(())
+    }
+
+    /// Gives back `less` bytes of it (at most what it holds).
+    pub fn shrink(&mut self, less: u64) {
+        let less = less.min(self.bytes);
+        self.account.give_back(less);
+        self.bytes -= less;
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod frames;
 pub mod heap;
 pub mod kmem;
+pub mod meter;
 pub mod paging;
 pub mod small_blocks;
 pub mod stack;

@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use core::task::{Context, Poll};
 use spin::Mutex;
 
+use super::table::EndOrder;
 use super::{Exit, Inbox, Limits, Pid, ProcessInfo, Received, State, Stats, Wait};
 use crate::cap::{CapTable, Capability, Handle, Rights};
 use crate::error::{Error, Rejected};
@@ -47,6 +48,8 @@ pub struct Process {
     kernel: bool,
     /// The kernel memory charged to it.
     account: Arc<Account>,
+    /// Where its table learns that it ended.
+    ended: &'static EndOrder,
 }
 
 /// A process's phase as [`Process::phase`] stores it.
@@ -73,7 +76,13 @@ struct Inner {
 impl Process {
     /// A ready process with a fresh pid, no capabilities and `limits`, started by `parent`
     /// (counted among its live children until it ends); `kernel` for a kernel service.
-    pub(super) fn new(name: String, limits: Limits, parent: Option<&Arc<Process>>, kernel: bool) -> Self {
+    pub(super) fn new(
+        name: String,
+        limits: Limits,
+        parent: Option<&Arc<Process>>,
+        kernel: bool,
+        ended: &'static EndOrder,
+    ) -> Self {
         if let Some(parent) = parent {
             parent.children.fetch_add(1, Ordering::Relaxed);
         }
@@ -82,10 +91,15 @@ impl Process {
             (false, None) => Tier::System,
             (false, Some(_)) => Tier::Spawned,
         };
+        let account = Account::new(&kmem::POOL, tier, limits.kmem);
         Self {
             pid: Pid::next(),
             name,
-            inner: Mutex::new(Inner { exit: None, caps: CapTable::new(limits.handles), task: None }),
+            inner: Mutex::new(Inner {
+                exit: None,
+                caps: CapTable::charged_to(limits.handles, &account),
+                task: None,
+            }),
             messages_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
             cpu_cycles: Arc::default(),
@@ -98,7 +112,8 @@ impl Process {
             phase: AtomicU8::new(Phase::Idle as u8),
             waiting_on: AtomicI64::new(NOT_WAITING),
             kernel,
-            account: Account::new(&kmem::POOL, tier, limits.kmem),
+            account,
+            ended,
         }
     }
 
@@ -333,6 +348,7 @@ impl Process {
         };
         log::log!(exit.level(), "{}[{}] {exit}", self.name, self.pid);
         super::note_end();
+        self.ended.push(self.pid);
         if let Some(parent) = self.parent.as_ref().and_then(Weak::upgrade) {
             parent.children.fetch_sub(1, Ordering::Relaxed);
         }

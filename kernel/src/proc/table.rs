@@ -1,7 +1,7 @@
 //! The process table: every process by pid, alive or ended but not yet reaped. The kernel owns
 //! one and passes it where it is needed. A process's own data is in `process`.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -12,23 +12,51 @@ use crate::error::Error;
 /// Ended processes kept listed (with how they ended) before the oldest are forgotten.
 pub const KEPT_DEAD: usize = 64;
 
+/// Pids of a table's ended processes in the order they ended (each process adds its own as it
+/// ends), so the table forgets the oldest without looking at every process.
+pub struct EndOrder(spin::Mutex<VecDeque<Pid>>);
+
+impl EndOrder {
+    /// No ends yet.
+    const fn new() -> Self {
+        Self(spin::Mutex::new(VecDeque::new()))
+    }
+
+    /// Notes that `pid` ended. Without heap for the note, the process stays listed for good.
+    pub(super) fn push(&self, pid: Pid) {
+        let mut ended = self.0.lock();
+        if ended.try_reserve(1).is_ok() {
+            ended.push_back(pid);
+        }
+    }
+}
+
+/// The kernel table's end order.
+static END_ORDER: EndOrder = EndOrder::new();
+
 /// Processes by pid.
-#[derive(Default)]
 pub struct ProcessTable {
     processes: BTreeMap<Pid, Arc<Process>>,
+    ended: &'static EndOrder,
+}
+
+impl Default for ProcessTable {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ProcessTable {
     /// An empty table.
     pub const fn new() -> Self {
-        Self { processes: BTreeMap::new() }
+        Self { processes: BTreeMap::new(), ended: &END_ORDER }
     }
 
     /// A new ready kernel process called `name` (a service no actor may end), with a pid never
     /// used before, no capabilities and the default limits; grant it some with
     /// [`Process::insert`], then run it with [`Process::start`].
     pub fn create(&mut self, name: impl Into<String>) -> Arc<Process> {
-        self.insert(Process::new(name.into(), Limits::default(), None, true))
+        self.insert(Process::new(name.into(), Limits::default(), None, true, self.ended))
     }
 
     /// A new actor's process, as [`create`](Self::create) but with `limits`, started by
@@ -39,7 +67,7 @@ impl ProcessTable {
         limits: Limits,
         parent: Option<&Arc<Process>>,
     ) -> Arc<Process> {
-        self.insert(Process::new(name.into(), limits, parent, false))
+        self.insert(Process::new(name.into(), limits, parent, false, self.ended))
     }
 
     /// Lists `process`. The oldest ended processes beyond [`KEPT_DEAD`] are forgotten, so a
@@ -52,10 +80,12 @@ impl ProcessTable {
     }
 
     fn forget_oldest_dead(&mut self) {
-        let dead: Vec<Pid> =
-            self.processes.iter().filter(|(_, p)| p.is_dead()).map(|(&pid, _)| pid).collect();
-        for pid in dead.iter().take(dead.len().saturating_sub(KEPT_DEAD)) {
-            self.processes.remove(pid);
+        // Lock order: the table (held by the caller), then the end order.
+        let mut ended = self.ended.0.lock();
+        while ended.len() > KEPT_DEAD {
+            if let Some(pid) = ended.pop_front() {
+                self.processes.remove(&pid);
+            }
         }
     }
 
@@ -85,6 +115,7 @@ impl ProcessTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::boxed::Box;
 
     #[test]
     fn pids_only_go_up_and_only_the_dead_are_reaped() {
@@ -118,7 +149,9 @@ mod tests {
 
     #[test]
     fn only_the_newest_ended_processes_stay_listed() {
-        let mut processes = ProcessTable::new();
+        // An end order of its own: other tests end processes meanwhile.
+        let mut processes =
+            ProcessTable { ended: Box::leak(Box::new(EndOrder::new())), ..ProcessTable::new() };
         let alive = processes.create("alive");
         for i in 0..KEPT_DEAD + 10 {
             processes.create(alloc::format!("short{i}")).end(Exit::Exited(0));

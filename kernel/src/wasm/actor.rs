@@ -13,6 +13,7 @@ use super::abi::HostError;
 use super::handoff::Registration;
 
 use crate::mem::kmem::Charge;
+use crate::mem::meter::{self, MeteredCharge};
 use crate::proc::{Exit, Process, Trap};
 use crate::task::fiber::{self, Fiber, Resumed};
 use crate::task::preempt;
@@ -25,6 +26,9 @@ pub struct ActorContext {
     pub stop: Cell<Option<Stop>>,
     /// What the kernel keeps for its WASI imports, if its module has any.
     pub wasi: Option<super::wasi::Wasi>,
+    /// What its interpreter took of the heap while running (its stacks growing), charged at
+    /// each host call and slice boundary (`mem::meter`).
+    pub grown: Arc<MeteredCharge>,
 }
 
 /// Why a host call stops its actor's interpreter (it returns an error to do so, whose words
@@ -36,6 +40,8 @@ pub enum Stop {
     /// The actor was ended while in the call (its fiber cancelled, or it killed itself); the
     /// process has recorded why.
     Ended,
+    /// What its interpreter took could not be charged (`grown`).
+    OutOfMemory,
 }
 
 impl ActorContext {
@@ -56,16 +62,21 @@ impl ActorContext {
         match self.stop.take() {
             Some(Stop::Exit(code)) => Exit::Exited(code),
             Some(Stop::Ended) => Exit::Killed { by: None },
+            Some(Stop::OutOfMemory) => Exit::Trapped(Trap::OutOfMemory),
             None => Exit::Trapped(trap),
         }
     }
 }
 
-/// Between two fuel slices: gives the CPU away if the time slice is used up. `Err` if the actor
-/// was ended meanwhile.
+/// Between two fuel slices of the actor `ctx`: charges what its interpreter took, then gives the
+/// CPU away if the time slice is used up; how it ended if it must stop (the charge refused, or
+/// the actor ended meanwhile).
 #[inline]
-pub fn between_slices() -> Result<(), fiber::Cancelled> {
-    if preempt::should_yield() { fiber::yield_slice() } else { Ok(()) }
+pub fn between_slices(ctx: &ActorContext) -> Result<(), Exit> {
+    ctx.grown.settle().map_err(|_| Exit::Trapped(Trap::OutOfMemory))?;
+    let given_way = if preempt::should_yield() { fiber::yield_slice() } else { Ok(()) };
+    meter::begin();
+    given_way.map_err(|_| Exit::Killed { by: None })
 }
 
 /// The body of an actor's process: polls its fiber.
@@ -89,7 +100,13 @@ impl ActorTask {
     ) -> Result<Self, crate::mem::MemError> {
         let exit = Rc::new(RefCell::new(None));
         let result = exit.clone();
-        let fiber = Fiber::new(stack_size, move || *result.borrow_mut() = Some(program()))?;
+        let fiber = Fiber::new(stack_size, move || {
+            // Its first stretch: what the interpreter allocates from here is the actor's.
+            meter::begin();
+            let exit = program();
+            meter::end();
+            *result.borrow_mut() = Some(exit);
+        })?;
         Ok(Self { registration: Registration::new(context, fiber.handle()), fiber, exit, _charge: charge })
     }
 }

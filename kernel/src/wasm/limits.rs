@@ -42,14 +42,11 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Kernel memory an actor with these limits may hold beside its module, memory and tables,
-    /// charged whole when it starts: its interpreter's stacks at their largest (they grow
-    /// inside the interpreter, where the kernel cannot charge each step), its fiber stack, and
-    /// its capability table at its largest.
+    /// Kernel memory an actor with these limits holds whatever it does, charged whole when it
+    /// starts: its fiber stack. (Its module, memory, tables, capability table and interpreter
+    /// stacks are charged as they are made and grow.)
     pub fn fixed_kernel_bytes(&self) -> u64 {
-        super::engine::stack_bytes(self)
-            + self.fiber_stack
-            + crate::cap::table::kernel_bytes(self.process.handles)
+        self.fiber_stack
     }
 
     /// The limits of an actor that `parent` starts: the defaults, each capped at the parent's

@@ -21,6 +21,7 @@ use crate::cap::Capability;
 use crate::error::Error;
 use crate::mem::MemError;
 use crate::mem::kmem::Charge;
+use crate::mem::meter::MeteredCharge;
 use crate::proc::{Exit, Process, ProcessTable};
 use crate::task::{Executor, Placement};
 
@@ -267,7 +268,8 @@ pub fn load(
         process.insert(grant).map_err(|e| fail(SpawnError::Process(e)))?;
     }
     let wasi = wasi.then(|| Wasi::new(name, format!("{name}[{}]", process.pid()), start));
-    let context = Rc::new(ActorContext { process: process.clone(), stop: Cell::new(None), wasi });
+    let grown = MeteredCharge::new(process.account());
+    let context = Rc::new(ActorContext { process: process.clone(), stop: Cell::new(None), wasi, grown });
     let instance = engine::instantiate(&module, &context, &limits).map_err(&fail)?;
     // The code and instance, as measured (its memory is charged by the engine; the table that
     // holds its grants is counted twice, a few bytes).

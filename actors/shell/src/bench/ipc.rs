@@ -192,7 +192,7 @@ pub async fn preempt(system: &System, trips: u32, hog: Hog, samples: bool) -> St
 }
 
 /// [`run_pairs`] for one pair: its summary.
-async fn one_pair(
+pub(super) async fn one_pair(
     system: &System,
     placement: Placement,
     trips: u32,

@@ -1,6 +1,7 @@
 //! Tests of `process`: state, statistics, ending, sending and receiving, kernel memory.
 
 use super::*;
+use crate::cap::table::FIRST_ROOM_BYTES;
 use crate::cap::{MAX_HANDLES, Object};
 use crate::ipc::endpoint::tests::{endpoint_of, message, run_until_idle};
 use crate::ipc::{DEFAULT_CAPACITY, Endpoint};
@@ -49,7 +50,7 @@ fn state_and_statistics_follow_the_body() {
     run_until_idle(&mut executor);
     assert_eq!(p.state(), State::Blocked(Wait::Receive(inbox)));
     assert_eq!(p.info().cpu, Some(wake::cpu_of(task)), "where its task ran");
-    assert_eq!(p.info().stats.memory_bytes, 0, "nothing it holds is charged yet");
+    assert_eq!(p.info().stats.memory_bytes, FIRST_ROOM_BYTES, "its capability table alone is charged yet");
 
     endpoint_of(&kernel_side).send(message(Pid::next(), 7, b"")).unwrap();
     run_until_idle(&mut executor);
@@ -229,7 +230,11 @@ fn kernel_memory_is_charged_to_the_actor_until_the_object_goes() {
     drop(endpoint);
 
     sender.send(out, 1, &[7; 8], None).unwrap();
-    assert_eq!(account.used(), endpoint_bytes, "an inline payload sits in room already paid for");
+    assert_eq!(
+        account.used(),
+        endpoint_bytes + FIRST_ROOM_BYTES,
+        "an inline payload sits in room already paid for (the endpoint's, and the capability table's)"
+    );
     let mut sent = 0;
     let refused = loop {
         match sender.send(out, 2, &[7; 4096], None) {
@@ -250,7 +255,7 @@ fn kernel_memory_is_charged_to_the_actor_until_the_object_goes() {
     // Every charge goes with its object: the queue dies with its last reader, the endpoint
     // with its last capability.
     receiver.end(Exit::Killed { by: None });
-    assert_eq!(account.used(), endpoint_bytes, "the queued payloads went with the queue");
+    assert_eq!(account.used(), endpoint_bytes + FIRST_ROOM_BYTES, "the queued payloads went with the queue");
     sender.end(Exit::Exited(0));
     assert_eq!(account.used(), 0);
 }

@@ -16,8 +16,9 @@ mod process;
 use core::fmt;
 use minimalos_abi::HostFunction;
 
-use super::actor::ActorContext;
+use super::actor::{ActorContext, Stop};
 use super::engine::{HostCall, Value};
+use crate::mem::meter;
 use crate::task::fiber;
 
 pub use minimalos_abi::{MODULE, WASI_MODULE};
@@ -136,6 +137,8 @@ pub fn dispatch(
     call: HostCall<'_>,
     args: &[Value],
 ) -> HostResult {
+    // What the interpreter took since it last stopped is charged before the call does anything.
+    ctx.grown.settle().map_err(|_| ctx.stop(Stop::OutOfMemory))?;
     let ret = handler(ctx, call, args)?;
     // Failures are logged at debug and trace only: below that, one comparison per call.
     if log::max_level() >= log::LevelFilter::Debug {
@@ -146,6 +149,7 @@ pub fn dispatch(
     // a loop of instructions does. (Looked at before the call instead, the round trip
     // measured 3 instructions more.)
     fiber::yield_if_expired().map_err(|_| ctx.ended())?;
+    meter::begin();
     Ok(ret)
 }
 

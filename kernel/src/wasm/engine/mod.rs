@@ -14,11 +14,10 @@
 //!   call (`read_memory`, `write_memory`).
 //! - `HostCall`: what a handler gets besides its arguments: the calling actor's memory, as a
 //!   [`Guest`](super::guest::Guest) over a `GuestMemory`, for as long as the call runs.
-//! - `stack_bytes`: the kernel memory the interpreter's stacks may take under an actor's limits,
-//!   charged whole when it starts.
 //!
 //! Each engine caps the actor's memory at its limit (a refused `memory.grow` returns -1),
-//! charges it to the actor's kernel memory, publishes its size for `ps`, and names every trap
+//! charges it to the actor's kernel memory (and leaves it out of what `mem::meter` counts for
+//! its stacks, which grow inside the engine and are charged as they do), publishes its size for `ps`, and names every trap
 //! in the process table's terms (`proc::Trap`).
 
 use alloc::vec::Vec;
@@ -27,12 +26,12 @@ use core::fmt;
 #[cfg(not(feature = "wasmi"))]
 mod tinywasm;
 #[cfg(not(feature = "wasmi"))]
-pub use self::tinywasm::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes};
+pub use self::tinywasm::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse};
 
 #[cfg(feature = "wasmi")]
 mod wasmi;
 #[cfg(feature = "wasmi")]
-pub use self::wasmi::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse, stack_bytes};
+pub use self::wasmi::{GuestMemory, HostCall, Instance, Module, Value, instantiate, parse};
 
 /// The engine this kernel was built with, as the boot log and `bench` name it.
 pub const NAME: &str = if cfg!(feature = "wasmi") { "wasmi" } else { "tinywasm" };

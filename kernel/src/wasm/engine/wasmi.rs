@@ -30,6 +30,7 @@ pub use wasmi::Val as Value;
 
 use super::{Export, Import, Signature, ValueType};
 use crate::mem::kmem::Charge;
+use crate::mem::meter;
 use crate::proc::{Exit, Trap};
 use crate::wasm::abi::{self, Bug, HostError, Ret};
 use crate::wasm::actor::{self, ActorContext};
@@ -39,15 +40,8 @@ use crate::wasm::spawn::{ENTRY_EXPORT, MAX_TABLE_ELEMENTS, SpawnError};
 
 /// Bytes of one value-stack cell.
 const CELL_BYTES: u64 = 8;
-/// Bytes of one call frame, rounded up.
-const CALL_FRAME_BYTES: u64 = 48;
 /// Kernel memory one table element takes (a reference), charged as a table grows.
 const TABLE_ELEMENT_BYTES: u64 = 8;
-
-/// The interpreter's stacks at their largest under `limits`, charged whole at spawn.
-pub fn stack_bytes(limits: &Limits) -> u64 {
-    limits.value_slots as u64 * CELL_BYTES + limits.call_depth as u64 * CALL_FRAME_BYTES
-}
 
 /// A module compiled for its own engine, configured with the actor's limits.
 /// Cheap to clone: the parsed code is shared.
@@ -178,11 +172,17 @@ struct Limiter {
 
 impl Limiter {
     /// Charges `bytes` more to `charge` (made on first use); whether the account had room.
+    /// What is charged here is left out of what the interpreter took (`mem::meter`): wasmi
+    /// allocates it right after.
     fn charge(&self, charge: &mut Option<Charge>, bytes: u64) -> bool {
-        match charge {
+        let charged = match charge {
             Some(charge) => charge.grow(bytes).is_ok(),
             None => self.context.process.account().charge(bytes).map(|c| *charge = Some(c)).is_ok(),
+        };
+        if charged {
+            meter::discount(bytes as i64);
         }
+        charged
     }
 }
 
@@ -427,8 +427,8 @@ impl Instance {
             match call {
                 Ok(ResumableCall::Finished) => return Exit::Exited(0),
                 Ok(ResumableCall::OutOfFuel(rest)) => {
-                    if actor::between_slices().is_err() {
-                        return Exit::Killed { by: None };
+                    if let Err(exit) = actor::between_slices(ctx) {
+                        return exit;
                     }
                     // A bulk instruction may need more than a slice, all at once.
                     let fuel = u64::from(fuel_slice).max(rest.required_fuel());

@@ -25,6 +25,7 @@ use tinywasm::types::MemoryType;
 use tinywasm::{Error, LinearMemory, Trap};
 
 use crate::mem::kmem::Charge;
+use crate::mem::meter::{self, MeteredCharge};
 use crate::proc::Process;
 use crate::task::fiber;
 use crate::wasm::guest::copy_bytes;
@@ -90,8 +91,13 @@ impl MemoryView {
 
 /// The interpreter's memory backend for an actor run as `process`: memories that never grow past
 /// `max_bytes`, published through `view` and recorded for `ps`.
-pub fn backend(view: &Arc<MemoryView>, max_bytes: usize, process: &Arc<Process>) -> MemoryBackend {
-    let (view, process) = (Arc::clone(view), Arc::clone(process));
+pub fn backend(
+    view: &Arc<MemoryView>,
+    max_bytes: usize,
+    process: &Arc<Process>,
+    grown: &Arc<MeteredCharge>,
+) -> MemoryBackend {
+    let (view, process, grown) = (Arc::clone(view), Arc::clone(process), Arc::clone(grown));
     MemoryBackend::custom(move |ty: MemoryType| {
         let initial = usize::try_from(ty.initial_size()).unwrap_or(usize::MAX);
         if initial > max_bytes {
@@ -111,8 +117,14 @@ pub fn backend(view: &Arc<MemoryView>, max_bytes: usize, process: &Arc<Process>)
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(initial).map_err(|_| Error::Trap(Trap::OutOfMemory))?;
         bytes.resize(initial, 0);
-        let mut memory =
-            CappedMemory { bytes, max_bytes, view: Arc::clone(&view), process: Arc::clone(&process), charge };
+        let mut memory = CappedMemory {
+            bytes,
+            max_bytes,
+            view: Arc::clone(&view),
+            process: Arc::clone(&process),
+            charge,
+            grown: Arc::clone(&grown),
+        };
         memory.publish();
         Ok(memory)
     })
@@ -127,6 +139,8 @@ struct CappedMemory {
     process: Arc<Process>,
     /// Its bytes, charged to its actor's kernel memory.
     charge: Charge,
+    /// What the interpreter took besides, settled before a bulk instruction gives way.
+    grown: Arc<MeteredCharge>,
 }
 
 impl CappedMemory {
@@ -169,14 +183,18 @@ const STEP: usize = 64 * 1024;
 /// between pieces once the time slice is used up: the interpreter charges one unit of fuel for
 /// a `memory.fill` of 16 MiB, so the work itself must look at the clock. `false` if the actor
 /// was ended meanwhile (the rest is not done; the instruction traps, and nobody sees it).
-fn in_steps(len: usize, mut step: impl FnMut(core::ops::Range<usize>)) -> bool {
+fn in_steps(grown: &MeteredCharge, len: usize, mut step: impl FnMut(core::ops::Range<usize>)) -> bool {
     let mut done = 0;
     while done < len {
         let end = len.min(done + STEP);
         step(done..end);
         done = end;
-        if done < len && fiber::yield_if_expired().is_err() {
-            return false;
+        if done < len {
+            // What the interpreter took is charged before the CPU may go to another actor.
+            if grown.settle().is_err() || fiber::yield_if_expired().is_err() {
+                return false;
+            }
+            meter::begin();
         }
     }
     true
@@ -198,9 +216,11 @@ impl LinearMemory for CappedMemory {
         }
         // Charged first: past the actor's kernel memory limit, `memory.grow` returns -1.
         self.charge.grow((new_len - old_len) as u64).map_err(|_| Trap::OutOfMemory)?;
-        self.bytes.try_reserve_exact(new_len - old_len).map_err(|_| Trap::OutOfMemory)?;
+        // Charged above, so left out of what the interpreter took.
+        meter::excluded(|| self.bytes.try_reserve_exact(new_len - old_len)).map_err(|_| Trap::OutOfMemory)?;
         // Zeroing up to 16 MiB is long work: in steps, the memory published only once whole.
-        let zeroed = in_steps(new_len - old_len, |step| self.bytes.resize(old_len + step.end, 0));
+        let zeroed =
+            in_steps(&self.grown, new_len - old_len, |step| self.bytes.resize(old_len + step.end, 0));
         if !zeroed {
             self.bytes.truncate(old_len);
             return Err(Trap::OutOfMemory);
@@ -237,7 +257,7 @@ impl LinearMemory for CappedMemory {
         }
         let base = self.bytes.as_mut_ptr();
         // In steps: `memory.init` copies a data segment of any size in one instruction.
-        in_steps(src.len(), |step| {
+        in_steps(&self.grown, src.len(), |step| {
             // SAFETY: as in `read_exact`; `step` lies inside `src`.
             unsafe {
                 ptr::copy_nonoverlapping(
@@ -261,7 +281,7 @@ impl LinearMemory for CappedMemory {
             return None;
         }
         let base = self.bytes.as_mut_ptr();
-        in_steps(len, |step| {
+        in_steps(&self.grown, len, |step| {
             // SAFETY: the range lies inside the buffer, and `step` inside the range.
             unsafe { ptr::write_bytes(base.add(addr + step.start), val, step.len()) }
         })
@@ -277,7 +297,7 @@ impl LinearMemory for CappedMemory {
         // when moving down, back first when moving up, so no step reads bytes a step before it
         // overwrote.
         let backwards = dst > src;
-        in_steps(len, |step| {
+        in_steps(&self.grown, len, |step| {
             let at = if backwards { len - step.end } else { step.start };
             // SAFETY: both ranges lie inside the buffer, `at..at + step.len()` inside them;
             // `ptr::copy` allows overlap.
@@ -347,7 +367,8 @@ mod tests {
         let process = ProcessTable::new().create("memory-test");
         let view = MemoryView::new();
         let limits = Limits { memory_pages: pages, ..Limits::default() };
-        let mut store = Store::new(Engine::new(super::super::config(&limits, &process, &view)));
+        let grown = MeteredCharge::new(process.account());
+        let mut store = Store::new(Engine::new(super::super::config(&limits, &process, &view, &grown)));
         let instance = ModuleInstance::instantiate_no_start(&mut store, &module, None)?;
         Ok((store, instance, view))
     }
@@ -424,12 +445,14 @@ mod tests {
         let pattern: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
         let process = ProcessTable::new().create("bulk-test");
         let charge = process.account().charge(len as u64).unwrap();
+        let grown = MeteredCharge::new(process.account());
         let mut memory = CappedMemory {
             bytes: pattern.clone(),
             max_bytes: 2 * len,
             view: MemoryView::new(),
             process,
             charge,
+            grown,
         };
         for (dst, src, n) in [(0, STEP / 2, 2 * STEP + 5), (STEP / 2 + 1, 0, 2 * STEP + 7), (9, 9, len - 9)] {
             let mut expected = memory.bytes.clone();

@@ -20,6 +20,7 @@ use minimalos_abi::{HostFunction as HostFunctionDecl, ValType};
 
 use self::linear_memory::MemoryView;
 use super::{Export, Import, Signature, ValueType};
+use crate::mem::meter::MeteredCharge;
 use crate::proc::{Exit, Process, Trap};
 use crate::wasm::abi::{self, Ret};
 use crate::wasm::actor::{self, ActorContext};
@@ -27,26 +28,11 @@ use crate::wasm::guest::{Guest, MEMORY_EXPORT};
 use crate::wasm::limits::{Limits, WASM_PAGE};
 use crate::wasm::spawn::{ENTRY_EXPORT, MAX_TABLE_ELEMENTS, SpawnError};
 
-/// Bytes of one value slot in tinywasm's 32- and 64-bit value stacks together.
-const VALUE_SLOT_BYTES: u64 = 4 + 8;
 /// Most slots of the 128-bit value stack, which holds only SIMD values (tinywasm's own
-/// default): at 16 bytes a slot, 64 Ki of them would be a megabyte charged to every actor.
+/// default).
 const V128_SLOTS: usize = 4 * 1024;
-/// Bytes of one slot of the 128-bit value stack.
-const V128_SLOT_BYTES: u64 = 16;
-/// Bytes of one tinywasm call frame (`CallFrame`: an instruction pointer, a function and two
-/// sets of stack offsets), rounded up.
-const CALL_FRAME_BYTES: u64 = 48;
 /// Kernel memory one table element takes (tinywasm's `TableElement`: a tag and an address).
 const TABLE_ELEMENT_BYTES: u64 = 8;
-
-/// The interpreter's stacks at their largest under `limits`: they grow inside the interpreter,
-/// where the kernel cannot charge each step, so they are charged whole at spawn.
-pub fn stack_bytes(limits: &Limits) -> u64 {
-    limits.value_slots as u64 * VALUE_SLOT_BYTES
-        + v128_slots(limits) as u64 * V128_SLOT_BYTES
-        + limits.call_depth as u64 * CALL_FRAME_BYTES
-}
 
 /// Most slots of the 128-bit (SIMD) value stack.
 fn v128_slots(limits: &Limits) -> usize {
@@ -212,7 +198,7 @@ pub struct Instance {
 /// handlers (checked against the ABI before).
 pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> Result<Instance, SpawnError> {
     let memory = MemoryView::new();
-    let mut store = Store::new(Engine::new(config(limits, &ctx.process, &memory)));
+    let mut store = Store::new(Engine::new(config(limits, &ctx.process, &memory, &ctx.grown)));
     let imports = link(&mut store, ctx, &memory, module.inner.imports().map(|i| (i.module, i.name)));
     // The module's own start function runs later, on the fiber, in fuel slices like the rest:
     // run here it could loop forever inside the spawner.
@@ -231,9 +217,15 @@ pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> 
 }
 
 /// The interpreter configuration for `limits`, for the actor run as `process` whose memory
-/// `view` will show. Stacks start small and grow on demand, so an idle actor costs little;
-/// `trap_on_oom` stays off so a refused `memory.grow` returns -1.
-fn config(limits: &Limits, process: &Arc<Process>, view: &Arc<MemoryView>) -> Config {
+/// `view` will show and whose interpreter's growth `grown` charges. Stacks start small and grow
+/// on demand, so an idle actor costs little; `trap_on_oom` stays off so a refused `memory.grow`
+/// returns -1.
+fn config(
+    limits: &Limits,
+    process: &Arc<Process>,
+    view: &Arc<MemoryView>,
+    grown: &Arc<MeteredCharge>,
+) -> Config {
     let max_bytes = limits.memory_pages as usize * WASM_PAGE;
     // Shown from the start; the size follows once the interpreter makes the memory.
     process.set_linear_memory(0, max_bytes as u64);
@@ -243,7 +235,7 @@ fn config(limits: &Limits, process: &Arc<Process>, view: &Arc<MemoryView>) -> Co
         .with_value_stack_64(stack(limits.value_slots))
         .with_value_stack_128(stack(v128_slots(limits)))
         .with_call_stack(StackConfig::dynamic(16.min(limits.call_depth), limits.call_depth))
-        .with_memory_backend(linear_memory::backend(view, max_bytes, process))
+        .with_memory_backend(linear_memory::backend(view, max_bytes, process, grown))
 }
 
 /// Host functions for the imports `names` (already checked against the ABI), bound to the
@@ -290,8 +282,8 @@ impl Instance {
                 match execution.resume_with_fuel(fuel_slice) {
                     Ok(ExecProgress::Completed(_)) => break,
                     Ok(ExecProgress::Suspended) => {
-                        if actor::between_slices().is_err() {
-                            return Exit::Killed { by: None };
+                        if let Err(exit) = actor::between_slices(ctx) {
+                            return exit;
                         }
                     }
                     // A host call that stops the interpreter records why before its error.
