@@ -1,5 +1,6 @@
 //! Memory: physical frames, the kernel's page tables (edited through the HHDM), kernel stacks,
-//! the kernel heap, and the kernel memory charged to actors (`kmem`).
+//! the kernel heap, the kernel memory charged to actors (`kmem`), and what each CPU allocates
+//! (`meter`).
 //!
 //! Virtual layout (4-level paging):
 //! - the HHDM, at the offset the loader chose (`0xffff_8000_0000_0000` for 4-level paging):
