@@ -298,7 +298,7 @@ fn write_creates_a_file_that_cat_and_ls_show() {
 #[test]
 fn cat_reads_a_ramdisk_file() {
     let manifest = answer("cat manifest");
-    assert!(manifest.contains("\r\nactor shell restart grant=console.in:r "), "{manifest}");
+    assert!(manifest.contains("\r\nactor shell restart children=16384 grant=console.in:r "), "{manifest}");
 }
 
 #[test]
