@@ -268,7 +268,7 @@ fn steal(table: &WakeTable, me: usize) -> Option<u32> {
     let cpus = table.cpus();
     for victim_cpu in (1..cpus).map(|k| (me + k) % cpus) {
         let victim = table.queue(victim_cpu);
-        let deferred = victim.pop_deferred().map(|index| (index, true));
+        let deferred = victim.steal_deferred().map(|index| (index, true));
         let stalled = || preempt::is_stalled(victim_cpu).then(|| victim.pop_ready()).flatten();
         let Some((index, deferred)) = deferred.or_else(|| stalled().map(|index| (index, false))) else {
             continue;

@@ -2,12 +2,15 @@
 //! much it worked.
 //!
 //! A queue holds task slot indices. Tasks woken by an event go to the *ready* queue; tasks that
-//! used up their time slice to the *deferred* one. Both are lock-free (any CPU, and interrupt
-//! handlers, may push; the owner pops, and an idle CPU may steal), sized for every task at
-//! once: a task is queued at most once (`wake`), so no push can fail.
+//! used up their time slice to the *deferred* one, or, when they are pinned to this CPU, to the
+//! *pinned* one, which no other CPU looks at: a thief that took a pinned task off the deferred
+//! queue could only give it back at the end, behind the task that yielded after it (two pinned
+//! CPU-bound tasks then shared their CPU 74 slices to 3). All are lock-free (any CPU, and
+//! interrupt handlers, may push; the owner pops, and an idle CPU may steal from the first two),
+//! sized for every task at once: a task is queued at most once (`wake`), so no push can fail.
 
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crossbeam_queue::ArrayQueue;
 
 use super::wake::MAX_TASKS;
@@ -25,6 +28,9 @@ pub(super) struct RunQueue {
     /// The rest of the ready queue, behind `first`.
     ready: ArrayQueue<u32>,
     deferred: ArrayQueue<u32>,
+    pinned: ArrayQueue<u32>,
+    /// Whether the owner's next deferred turn goes to the pinned queue (when both wait).
+    pinned_turn: AtomicBool,
     /// Live tasks whose home is this CPU: where new tasks go is the CPU with the fewest.
     pub load: AtomicUsize,
     /// TSC cycles spent halted, and polls made: what `cpus` shows.
@@ -41,6 +47,8 @@ impl RunQueue {
             first: AtomicU32::new(NO_SLOT),
             ready: ArrayQueue::new(MAX_TASKS),
             deferred: ArrayQueue::new(MAX_TASKS),
+            pinned: ArrayQueue::new(MAX_TASKS),
+            pinned_turn: AtomicBool::new(false),
             load: AtomicUsize::new(0),
             idle_cycles: AtomicU64::new(0),
             polls: AtomicU64::new(0),
@@ -60,10 +68,10 @@ impl RunQueue {
         }
     }
 
-    /// Appends `index` to the deferred queue.
-    pub fn push_deferred(&self, index: u32) {
+    /// Appends `index` to the deferred queue, or to the pinned one if its task is `pinned` here.
+    pub fn push_deferred(&self, index: u32, pinned: bool) {
         // Cannot fail, as above.
-        let _ = self.deferred.push(index);
+        let _ = if pinned { self.pinned.push(index) } else { self.deferred.push(index) };
     }
 
     /// The oldest ready slot.
@@ -85,8 +93,21 @@ impl RunQueue {
         }
     }
 
-    /// The oldest deferred slot.
+    /// For the owner: the oldest deferred slot, of the pinned and the other deferred tasks in
+    /// turn when both wait.
     pub fn pop_deferred(&self) -> Option<u32> {
+        // Only the owner pops here: a plain load and store suffice.
+        let pinned_first = self.pinned_turn.load(Ordering::Relaxed);
+        self.pinned_turn.store(!pinned_first, Ordering::Relaxed);
+        if pinned_first {
+            self.pinned.pop().or_else(|| self.deferred.pop())
+        } else {
+            self.deferred.pop().or_else(|| self.pinned.pop())
+        }
+    }
+
+    /// For another CPU: the oldest deferred slot that is not pinned here.
+    pub fn steal_deferred(&self) -> Option<u32> {
         self.deferred.pop()
     }
 
@@ -97,7 +118,7 @@ impl RunQueue {
 
     /// Whether a deferred task waits here.
     pub fn has_deferred(&self) -> bool {
-        !self.deferred.is_empty()
+        !self.deferred.is_empty() || !self.pinned.is_empty()
     }
 
     /// Whether nothing waits here.
@@ -109,4 +130,28 @@ impl RunQueue {
 /// Queues for `cpus` CPUs.
 pub(super) fn for_cpus(cpus: usize) -> Box<[RunQueue]> {
     (0..cpus.max(1)).map(|_| RunQueue::new()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pinned_deferred_task_is_served_by_its_cpu_in_turn_and_never_stolen() {
+        let queue = RunQueue::new();
+        queue.push_deferred(1, true);
+        queue.push_deferred(2, false);
+        queue.push_deferred(3, false);
+        assert_eq!(queue.steal_deferred(), Some(2), "a thief sees the other deferred tasks only");
+        queue.push_deferred(2, false);
+        assert_eq!(queue.steal_deferred(), Some(3));
+        assert_eq!(queue.steal_deferred(), Some(2));
+        assert_eq!(queue.steal_deferred(), None, "the pinned task stays");
+        assert!(queue.has_deferred());
+        queue.push_deferred(4, false);
+        queue.push_deferred(5, true);
+        let served: Vec<_> = core::iter::from_fn(|| queue.pop_deferred()).collect();
+        assert_eq!(served, [4, 1, 5], "the owner takes the two kinds in turn");
+        assert!(queue.is_empty());
+    }
 }

@@ -183,10 +183,18 @@ impl WakeTable {
     /// to come and take it.
     pub(super) fn defer(&self, id: TaskId) {
         if let Some(cpu) = self.mark_queued(id) {
-            self.queues[cpu].push_deferred(id.index);
+            let pinned = self.is_pinned(id.index as usize);
+            self.queues[cpu].push_deferred(id.index, pinned);
             self.kick(cpu);
-            self.kick_idle();
+            if !pinned {
+                self.kick_idle();
+            }
         }
+    }
+
+    /// Whether the task in slot `index` may run on its home CPU only.
+    fn is_pinned(&self, index: usize) -> bool {
+        self.slots[index].state.load(Ordering::Acquire) & PINNED != 0
     }
 
     /// Returns the queue entry `index`, taken off a queue by a CPU that may not run it (see
@@ -195,7 +203,7 @@ impl WakeTable {
     pub(super) fn give_back(&self, index: u32, home: usize, deferred: bool) {
         let queue = &self.queues[home];
         if deferred {
-            queue.push_deferred(index);
+            queue.push_deferred(index, self.is_pinned(index as usize));
         } else {
             queue.push_ready(index);
         }
