@@ -56,6 +56,12 @@ pub fn line_with<'a>(log: &'a str, needle: &str, saved_as: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line with `{needle}` on the console; see build/test/{saved_as}"))
 }
 
+/// The shell's own lines of `answer`, without the kernel's log lines that other CPUs may print
+/// between them: the shell ends its lines with `\r\n`, the kernel its with `\n` alone.
+pub fn shell_lines(answer: &str) -> String {
+    answer.split_inclusive('\n').filter(|line| line.ends_with("\r\n")).collect()
+}
+
 /// The number right after `label` in `line`.
 pub fn number_after(line: &str, label: &str) -> u64 {
     let rest = &line[line.find(label).unwrap_or_else(|| panic!("no `{label}` in {line}")) + label.len()..];
