@@ -164,8 +164,11 @@ pub struct Actor {
 struct Limiter {
     context: Rc<ActorContext>,
     max_bytes: usize,
-    /// Its memory's bytes, charged; created with the memory.
+    /// Its memory's buffer, charged; created with the memory.
     memory: Option<Charge>,
+    /// Bytes the memory's buffer holds room for: wasmi grows it as a `Vec` does, to at least
+    /// twice its room, and all of that room is the actor's.
+    memory_room: usize,
     /// Its tables' elements, charged as they are made and grow.
     tables: Option<Charge>,
 }
@@ -196,9 +199,19 @@ impl ResourceLimiter for Limiter {
         if desired > self.max_bytes {
             return Ok(false);
         }
+        // The buffer is made with room for exactly its first size (`current` 0), then grows
+        // amortized, like `Vec::try_reserve`.
+        let room = match current {
+            0 => desired,
+            _ if desired <= self.memory_room => self.memory_room,
+            _ => desired.max(self.memory_room.saturating_mul(2)),
+        };
         let mut charge = self.memory.take();
-        let charged = self.charge(&mut charge, desired.saturating_sub(current) as u64);
+        let charged = self.charge(&mut charge, room.saturating_sub(self.memory_room) as u64);
         self.memory = charge;
+        if charged {
+            self.memory_room = room;
+        }
         if charged {
             self.context.process.set_linear_memory(desired as u64, self.max_bytes as u64);
         }
@@ -294,7 +307,7 @@ pub struct Instance {
 pub fn instantiate(module: &Module, ctx: &Rc<ActorContext>, limits: &Limits) -> Result<Instance, SpawnError> {
     let max_bytes = limits.memory_pages as usize * WASM_PAGE;
     ctx.process.set_linear_memory(0, max_bytes as u64);
-    let limiter = Limiter { context: ctx.clone(), max_bytes, memory: None, tables: None };
+    let limiter = Limiter { context: ctx.clone(), max_bytes, memory: None, memory_room: 0, tables: None };
     let actor = Actor { context: ctx.clone(), memory: None, limiter };
     let mut store = Store::new(&module.engine, actor);
     store.limiter(|actor| &mut actor.limiter);
