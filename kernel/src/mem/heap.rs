@@ -70,9 +70,3 @@ pub fn allocated() -> u64 {
     let talc = ALLOCATOR.inner().backing().lock().get_counters().allocated_bytes;
     talc.saturating_sub(ALLOCATOR.inner().cached_bytes()) as u64
 }
-
-/// Bytes taken net by the allocations and frees made on this CPU since it started (`meter`).
-#[inline]
-pub fn taken_here() -> i64 {
-    ALLOCATOR.taken_here()
-}
