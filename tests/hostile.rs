@@ -1,5 +1,6 @@
 //! Boots the hostile-actor manifest (`tests/wasm/hostile.manifest`): beside the usual system
-//! (vfs, display, shell), actors that loop for ever, recurse without end, grow their memory
+//! (vfs, display, shell), actors that loop for ever, recurse without end (one with frames of
+//! 8 KB, against its kernel memory limit: its stacks are charged as they grow), grow their memory
 //! until refused, trap in every way the interpreter names, flood the file server's queue with
 //! garbage, spawn in a loop against their limit, crash at once under supervision, and (an SDK
 //! actor) allocate until their memory limit refuses. Then it
@@ -93,6 +94,8 @@ fn every_trap_kills_only_its_actor_and_is_named_with_its_pid() {
     let log = &session().log;
     for (actor, reason) in [
         ("recursion", "stack overflow"),
+        // Its stacks' growth is charged at slice boundaries: the limit stops it first.
+        ("deep", "out of memory"),
         ("unreachable", "executed unreachable"),
         ("load", "memory access out of bounds"),
         ("store", "memory access out of bounds"),
