@@ -147,7 +147,7 @@ pub struct RoundTripAlive {
 /// The figures of a `bench spawn` answer, if it has them all.
 pub fn parse_spawn(answer: &str) -> Option<SpawnFigures> {
     let start = answer.lines().find(|l| l.contains("start us:"))?;
-    let memory = answer.lines().find(|l| l.contains("per actor "))?;
+    let memory = answer.lines().find(|l| l.contains("per actor: "))?;
     let rt = answer.lines().find(|l| l.contains("ipc round trip p50: "));
     Some(SpawnFigures {
         actors: number_after(answer, "spawn: ")?,

@@ -522,8 +522,8 @@ mod tests {
 
     #[test]
     fn the_spawn_answer_gives_time_and_memory() {
-        let answer = "spawn: 40 x bench_idle.wasm\r\n  start us: min 1  p50 3  p99 5  mean 2  max 6\r\n  per actor \
-            (of the last 30): kernel heap 8 KiB, physical memory 96 KiB = 98400 bytes, charged 130 KiB\r\n  ipc round \
+        let answer = "spawn: 40 x bench_idle.wasm\r\n  start us: min 1  p50 3  p99 5  mean 2  max 6\r\n  per actor: \
+            kernel heap 8 KiB, physical memory 96 KiB = 98400 bytes, charged 130 KiB\r\n  ipc round \
             trip p50: 3000 ns with 10 idle actors alive, 3100 ns with 40 alive\r\n";
         let spawn = parse_spawn(answer).expect("figures");
         assert_eq!((spawn.actors, spawn.start_us, spawn.heap_kib), (40, [1, 3, 5, 2, 6], 8));

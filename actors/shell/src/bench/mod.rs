@@ -64,13 +64,16 @@ pub fn native(system: &System, trips: u32) -> String {
     }
 }
 
-/// Runs `bench spawn`: starts `count` idle actors, timing each start; past [`FEW_ALIVE`] of
-/// them, times a Wasm round trip with that few alive and again with all `count`, and reads the
-/// kernel's memory figures around the rest; then kills them all.
+/// Runs `bench spawn`: starts `count` idle actors, timing each start and reading the kernel's
+/// memory figures before the first and after the last; past [`FEW_ALIVE`] of them, times a Wasm
+/// round trip with that few alive and again with all `count`; then kills them all.
 pub async fn spawn(system: &System, count: u32) -> String {
     if !(1..=MAX_SPAWNS).contains(&count) {
         return format!("bench spawn: N must be 1 to {MAX_SPAWNS}\n");
     }
+    // Read before any start: the pair timed with few alive ends on its own CPUs, so figures
+    // read just after it could still hold some of it.
+    let Ok(before) = system.memory() else { return "bench spawn: no memory figures\n".into() };
     let mut run = SpawnRun { system, pids: Vec::new(), times: Vec::new(), failure: None };
     let few = if count > FEW_ALIVE { FEW_ALIVE } else { 0 };
     run.start(few);
@@ -81,9 +84,7 @@ pub async fn spawn(system: &System, count: u32) -> String {
     } else {
         None
     };
-    let Ok(before) = system.memory() else { return "bench spawn: no memory figures\n".into() };
     run.start(count - few);
-    let measured = run.pids.len() as u64 - u64::from(few);
     let after = system.memory();
     let rt_all = match rt_few {
         Some(_) if run.failure.is_none() => Some(round_trip(system).await),
@@ -92,7 +93,7 @@ pub async fn spawn(system: &System, count: u32) -> String {
     let unkilled = run.pids.iter().filter(|&&pid| system.kill(pid).is_err()).count();
     let mut text = run.failure.take().unwrap_or_default();
     if let (Ok(after), false) = (after, run.pids.is_empty()) {
-        text += &spawn_summary(&mut run.times, measured, &before, &after);
+        text += &spawn_summary(&mut run.times, &before, &after);
     }
     if let (Some(few_ns), Some(all_ns)) = (rt_few, rt_all) {
         let show =
@@ -152,18 +153,18 @@ async fn round_trip(system: &System) -> Result<u64, String> {
     Ok(summary.percentiles[1])
 }
 
-/// The `bench spawn` figures: start times in µs; memory per actor over the last `measured`
-/// started, between `before` and `after`.
-fn spawn_summary(times: &mut [u64], measured: u64, before: &MemoryInfo, after: &MemoryInfo) -> String {
+/// The `bench spawn` figures: start times in µs; memory per actor, between `before` and
+/// `after`.
+fn spawn_summary(times: &mut [u64], before: &MemoryInfo, after: &MemoryInfo) -> String {
     times.sort_unstable();
     let n = times.len();
     let us = |ns: u64| ns / 1000;
-    let per_actor = |bytes: u64| bytes / measured.max(1);
+    let per_actor = |bytes: u64| bytes / n as u64;
     let mean = times.iter().sum::<u64>() / n as u64;
     let physical = per_actor(before.physical_free.saturating_sub(after.physical_free));
     format!(
-        "spawn: {n} x bench_idle.wasm\n  start us: min {}  p50 {}  p99 {}  mean {}  max {}\n  per actor (of the last \
-         {measured}): kernel heap {} KiB, physical memory {} KiB = {physical} bytes, charged {} KiB\n",
+        "spawn: {n} x bench_idle.wasm\n  start us: min {}  p50 {}  p99 {}  mean {}  max {}\n  per actor: kernel \
+         heap {} KiB, physical memory {} KiB = {physical} bytes, charged {} KiB\n",
         us(times[0]),
         us(times[n / 2]),
         us(times[(n * 99 / 100).min(n - 1)]),
@@ -325,11 +326,11 @@ mod tests {
             heap_used: before.heap_used + 4 * 8192,
             ..before
         };
-        let text = spawn_summary(&mut [4000, 1000, 3000, 2000], 4, &before, &after);
+        let text = spawn_summary(&mut [4000, 1000, 3000, 2000], &before, &after);
         assert_eq!(
             text,
-            "spawn: 4 x bench_idle.wasm\n  start us: min 1  p50 3  p99 4  mean 2  max 4\n  per actor (of the last 4): \
-             kernel heap 8 KiB, physical memory 96 KiB = 98304 bytes, charged 0 KiB\n"
+            "spawn: 4 x bench_idle.wasm\n  start us: min 1  p50 3  p99 4  mean 2  max 4\n  per actor: kernel heap 8 \
+             KiB, physical memory 96 KiB = 98304 bytes, charged 0 KiB\n"
         );
     }
 }
