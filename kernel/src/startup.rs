@@ -44,7 +44,7 @@ pub fn start() -> ! {
     arch::backtrace::set_main_stack(stack.bottom()..top);
     // What the hardware glue tells the scheduler, and asks it: `arch` knows nothing of `task`.
     arch::backtrace::set_fiber_stack(fiber::current_stack);
-    arch::exceptions::on_stack_overflow(fiber::abandon_on_overflow);
+    arch::exceptions::on_stack_fault(fiber::on_stack_fault);
     irq::on_tick(preempt::on_tick);
     // The boot stack lives for the rest of the kernel's life.
     core::mem::forget(stack);

@@ -32,6 +32,19 @@ pub unsafe extern "sysv64" fn switch(save_rsp: *mut u64, load_rsp: u64) {
     );
 }
 
+/// Reads the stack 128 bytes below RSP, more than a [`switch`] from here pushes, so that a page
+/// missing there faults now rather than inside the switch (see `task::fiber::switch_to`).
+#[inline(always)]
+pub fn touch_stack_below() {
+    // SAFETY: a read of the current stack, below RSP but within its pages (the caller runs on a
+    // fiber's stack, and not within 128 bytes of its guard page, or this read overflows onto it
+    // now instead of in the switch); the value is discarded.
+    unsafe {
+        core::arch::asm!("mov {tmp}, qword ptr [rsp - 128]", tmp = out(reg) _,
+            options(nostack, readonly, preserves_flags));
+    }
+}
+
 /// The second half of [`switch`] alone: with RSP at a context `switch` saved, restores it and
 /// returns into it. The fault handler resumes an abandoned fiber's task here.
 ///

@@ -1,9 +1,10 @@
 //! CPU exceptions (vectors 0–31): their names, their error codes in words, and the report the
 //! kernel prints before it stops, with a backtrace named from the kernel's own symbols.
 //!
-//! One fault is survived: a fiber running off the bottom of its stack (a page fault on its
-//! guard page, or the double fault that follows when the CPU cannot push the page fault's
-//! frame there). The fiber is abandoned and its task resumed, which ends that actor alone.
+//! Page faults on a fiber's stack are handed to its owner ([`on_stack_fault`]): a missing page
+//! of a growing stack is mapped and the faulting instruction runs again; a fiber running off the
+//! bottom of its stack (onto its guard page) is abandoned and its task resumed, which ends that
+//! actor alone.
 //!
 //! Every exception is fatal, #BP included: QEMU's gdbstub catches a debugger's breakpoints
 //! before the guest sees them, and 0xCC is the padding between functions, so a #BP that
@@ -200,20 +201,32 @@ impl Display for Report<'_> {
 /// Exceptions taken so far; more than one means that the report, or the stop, faulted.
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 
-/// Who may survive a fault on a stack's guard page, set once at boot ([`on_stack_overflow`]):
-/// given the faulting address and stack pointer, the stack pointer to resume at instead.
-static OVERFLOW: spin::Once<fn(u64, u64) -> Option<u64>> = spin::Once::new();
-
-/// Has a page or double fault ask `abandon` first whether it is a stack overflow it can
-/// survive (a fiber's, which the scheduler abandons), so this module needs nothing of the
-/// scheduler.
-pub fn on_stack_overflow(abandon: fn(u64, u64) -> Option<u64>) {
-    OVERFLOW.call_once(|| abandon);
+/// What the owner of the faulting stack did about a fault on it ([`on_stack_fault`]).
+pub enum StackFault {
+    /// It mapped the missing page: the faulting instruction runs again.
+    Committed,
+    /// It abandoned the code on that stack, for the reason given: the CPU goes on at
+    /// `resume_rsp` with `context::resume_saved`.
+    Abandoned { resume_rsp: u64, why: &'static str },
 }
 
-/// Handles exceptions (vectors 0–31), for the IDT's dispatcher: survives a fiber's stack
-/// overflow by resuming its task (it returns, and the entry path returns into that task), and
-/// reports anything else and stops the machine.
+/// The owner of fiber stacks, set once at boot ([`on_stack_fault`]): given the faulting
+/// address, the stack pointer, and whether the fault is a page fault on a missing page, what it
+/// did about it, or `None` when the fault is none of its stacks' business.
+type StackFaultHandler = fn(u64, u64, bool) -> Option<StackFault>;
+
+static STACK_FAULT: spin::Once<StackFaultHandler> = spin::Once::new();
+
+/// Has a page or double fault ask `owner` first whether the fault is one on a fiber's stack it
+/// can handle: a page to map as the stack grows, or an overflow onto its guard page (the fiber
+/// is abandoned), so this module needs nothing of the scheduler or of memory management.
+pub fn on_stack_fault(owner: StackFaultHandler) {
+    STACK_FAULT.call_once(|| owner);
+}
+
+/// Handles exceptions (vectors 0–31), for the IDT's dispatcher: maps a page for a growing fiber
+/// stack, survives a fiber's stack overflow by resuming its task (it returns, and the entry path
+/// returns into that task), and reports anything else and stops the machine.
 pub fn handle(frame: &mut InterruptFrame) {
     let vector = frame.vector as u8;
     if vector == NMI && cpu::stopping() {
@@ -223,20 +236,28 @@ pub fn handle(frame: &mut InterruptFrame) {
     // Read first: a nested page fault would overwrite CR2. A double fault's CR2 is that of the
     // page fault the CPU could not deliver, if that was the cause.
     let cr2 = matches!(vector, PAGE_FAULT | DOUBLE_FAULT).then(Cr2::read_raw);
+    let missing = vector == PAGE_FAULT
+        && !PageFaultErrorCode::from_bits_truncate(frame.error_code)
+            .contains(PageFaultErrorCode::PROTECTION_VIOLATION);
     if let Some(fault) = cr2
-        && let Some(abandon) = OVERFLOW.get()
-        && let Some(resume_rsp) = abandon(fault, frame.rsp)
+        && let Some(owner) = STACK_FAULT.get()
     {
-        // Lock-free output: the abandoned fiber may hold the log's lock.
-        serial::write_fmt_emergency(format_args!(
-            "\nfiber stack overflow ({}) at rip {:#x}, address {fault:#x}: its task is resumed without it\n",
-            VectorName(vector),
-            frame.rip
-        ));
-        frame.rip = context::resume_saved as *const () as u64;
-        frame.rsp = resume_rsp;
-        frame.rflags &= !RFLAGS_DF;
-        return;
+        match owner(fault, frame.rsp, missing) {
+            Some(StackFault::Committed) => return,
+            Some(StackFault::Abandoned { resume_rsp, why }) => {
+                // Lock-free output: the abandoned fiber may hold the log's lock.
+                serial::write_fmt_emergency(format_args!(
+                    "\nfiber {why} ({}) at rip {:#x}, address {fault:#x}: its task is resumed without it\n",
+                    VectorName(vector),
+                    frame.rip
+                ));
+                frame.rip = context::resume_saved as *const () as u64;
+                frame.rsp = resume_rsp;
+                frame.rflags &= !RFLAGS_DF;
+                return;
+            }
+            None => {}
+        }
     }
     report_and_stop(frame, cr2)
 }

@@ -20,6 +20,13 @@ pub const DOUBLE_FAULT_IST_INDEX: u16 = 0;
 pub const NMI_IST_INDEX: u16 = 1;
 /// IST slot for the machine-check handler.
 pub const MACHINE_CHECK_IST_INDEX: u16 = 2;
+/// IST slot for the page-fault handler.
+pub const PAGE_FAULT_IST_INDEX: u16 = 3;
+/// IST slot shared by every device interrupt.
+pub const DEVICE_IST_INDEX: u16 = 4;
+
+/// IST stacks each CPU has: one per slot above.
+const IST_STACKS: usize = 5;
 
 /// Bytes in each IST stack: room for a full exception report with formatting.
 const IST_STACK_SIZE: usize = 20 * 1024;
@@ -28,21 +35,29 @@ const IST_STACK_SIZE: usize = 20 * 1024;
 #[repr(C, align(16))]
 struct IstStack([u8; IST_STACK_SIZE]);
 
-// Each of these three may arrive while another of them is being handled (an NMI or a machine
-// check during a double-fault report, a machine check during an NMI). An IST switch always
-// resets RSP to the top of its stack, so two vectors sharing one stack would overwrite the
-// frame of the handler they interrupted. Hence one stack each.
+/// One CPU's IST stacks, by slot.
+type IstStacks = [IstStack; IST_STACKS];
+
+// An IST switch always resets RSP to the top of its stack, so two vectors sharing one stack
+// would overwrite the frame of the handler they interrupted if one could arrive while the
+// other is handled. Hence one stack each for the double fault, the NMI and the machine check,
+// which may strike during one another's handling (an NMI or a machine check during a double-
+// fault report, a machine check during an NMI) and during a page fault or a device interrupt.
+//
+// - A double fault is often the CPU failing to push a frame on an overflowed or corrupt stack;
+//   without a stack of its own that becomes a triple fault and a silent reset.
+// - An NMI cannot be masked, so it may arrive while the current stack is nearly full or corrupt.
+// - A machine check reports failing hardware, which may include the memory of the current stack.
+// - A page fault is how a fiber's stack grows (`mem::stack`): the CPU could not push its frame on
+//   the page that is missing.
+// - Device interrupts share one stack: their gates clear IF and their handlers never set it,
+//   so they never nest. They must not land on a fiber's stack either, where the page below the
+//   stack pointer may be missing: a fault while the CPU delivers an interrupt would leave that
+//   interrupt acknowledged but never handled.
 //
 // `static mut` because the CPU writes them; Rust only ever takes their address (`&raw`), which
 // needs no `unsafe`.
-
-/// A double fault is often the CPU failing to push a frame on an overflowed or corrupt stack;
-/// without a stack of its own that becomes a triple fault and a silent reset.
-static mut DOUBLE_FAULT_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
-/// An NMI cannot be masked, so it may arrive while the current stack is nearly full or corrupt.
-static mut NMI_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
-/// A machine check reports failing hardware, which may include the memory of the current stack.
-static mut MACHINE_CHECK_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
+static mut BOOT_CPU_STACKS: IstStacks = [const { IstStack([0; IST_STACK_SIZE]) }; IST_STACKS];
 
 /// Selectors of the segments in [`GDT`].
 struct Selectors {
@@ -54,23 +69,16 @@ struct Selectors {
 static TSS: spin::Once<TaskStateSegment> = spin::Once::new();
 static GDT: spin::Once<(GlobalDescriptorTable, Selectors)> = spin::Once::new();
 
-/// The address just past the end of `stack`: x86 stacks grow down.
-fn stack_top(stack: *const IstStack) -> VirtAddr {
-    VirtAddr::from_ptr(stack) + IST_STACK_SIZE as u64
-}
-
-/// A TSS whose IST slots point at `double_fault`, `nmi` and `machine_check`.
-fn build_tss(
-    double_fault: *const IstStack,
-    nmi: *const IstStack,
-    machine_check: *const IstStack,
-) -> TaskStateSegment {
+/// A TSS whose IST slots point at the tops of `stacks`.
+fn build_tss(stacks: *const IstStacks) -> TaskStateSegment {
     let mut tss = TaskStateSegment::new();
     // The privilege stack table (RSP0) stays empty: the kernel and everything it runs live in
     // ring 0, and the CPU reads RSP0 only when an interrupt raises the privilege level.
-    tss.interrupt_stack_table[usize::from(DOUBLE_FAULT_IST_INDEX)] = stack_top(double_fault);
-    tss.interrupt_stack_table[usize::from(NMI_IST_INDEX)] = stack_top(nmi);
-    tss.interrupt_stack_table[usize::from(MACHINE_CHECK_IST_INDEX)] = stack_top(machine_check);
+    for slot in 0..IST_STACKS {
+        // x86 stacks grow down: each slot gets the address just past its stack's end.
+        tss.interrupt_stack_table[slot] =
+            VirtAddr::from_ptr(stacks) + ((slot + 1) * size_of::<IstStack>()) as u64;
+    }
     tss
 }
 
@@ -89,9 +97,7 @@ fn build_gdt(tss: &'static TaskStateSegment) -> (GlobalDescriptorTable, Selector
 /// Call once, early, with interrupts off (as the kernel is entered): until CS is reloaded the
 /// CPU runs on a selector that indexes a table it no longer has.
 pub fn init() {
-    let tss = TSS.call_once(|| {
-        build_tss(&raw const DOUBLE_FAULT_STACK, &raw const NMI_STACK, &raw const MACHINE_CHECK_STACK)
-    });
+    let tss = TSS.call_once(|| build_tss(&raw const BOOT_CPU_STACKS));
     let (gdt, selectors) = GDT.call_once(|| build_gdt(tss));
     load(gdt, selectors);
 }
@@ -100,11 +106,10 @@ pub fn init() {
 /// TSS in use is marked busy in its descriptor and its IST stacks are this CPU's alone. They
 /// live as long as the kernel.
 pub fn init_other_cpu() {
-    // Zeroed in place: three 20 KiB stacks would not fit through the current stack.
-    // SAFETY: an all-zero `IstStack` is a valid value (it is plain bytes).
-    let stacks: &'static [IstStack; 3] = Box::leak(unsafe { Box::new_zeroed().assume_init() });
-    let [double_fault, nmi, machine_check] = stacks.each_ref().map(|s| &raw const *s);
-    let tss = Box::leak(Box::new(build_tss(double_fault, nmi, machine_check)));
+    // Zeroed in place: five 20 KiB stacks would not fit through the current stack.
+    // SAFETY: an all-zero `IstStacks` is a valid value (it is plain bytes).
+    let stacks: &'static IstStacks = Box::leak(unsafe { Box::new_zeroed().assume_init() });
+    let tss = Box::leak(Box::new(build_tss(stacks)));
     let (gdt, selectors) = Box::leak(Box::new(build_gdt(tss)));
     load(gdt, selectors);
 }

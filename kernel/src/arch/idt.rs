@@ -190,6 +190,8 @@ fn ist_index(vector: u8) -> Option<u16> {
         exceptions::NMI => Some(gdt::NMI_IST_INDEX),
         exceptions::DOUBLE_FAULT => Some(gdt::DOUBLE_FAULT_IST_INDEX),
         exceptions::MACHINE_CHECK => Some(gdt::MACHINE_CHECK_IST_INDEX),
+        exceptions::PAGE_FAULT => Some(gdt::PAGE_FAULT_IST_INDEX),
+        32.. => Some(gdt::DEVICE_IST_INDEX),
         _ => None,
     }
 }

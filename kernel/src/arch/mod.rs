@@ -3,7 +3,7 @@
 //!
 //! May use: `mem` (device registers and stacks are mapped through it). It knows nothing of
 //! the scheduler or the clock: `startup` hooks them in (`irq::on_tick`,
-//! `backtrace::set_fiber_stack`, `exceptions::on_stack_overflow`).
+//! `backtrace::set_fiber_stack`, `exceptions::on_stack_fault`).
 
 pub mod acpi;
 pub mod apic;

@@ -5,6 +5,7 @@
 //! regions. Initialisation touches no memory, and both allocation and release are O(1).
 
 use core::ops::Range;
+use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
 
 use super::{MemError, PAGE_SIZE};
@@ -79,21 +80,19 @@ struct FrameAllocator {
     free_list: u64,
     free_listed: u64,
     total: u64,
-    hhdm_offset: u64,
 }
 
-static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
-    regions: Regions::new(),
-    free_list: 0,
-    free_listed: 0,
-    total: 0,
-    hhdm_offset: 0,
-});
+static FRAMES: Mutex<FrameAllocator> =
+    Mutex::new(FrameAllocator { regions: Regions::new(), free_list: 0, free_listed: 0, total: 0 });
+
+/// The HHDM offset frames are written through; set once by [`init`], before any frame is handed
+/// out, and read without a lock (the page-fault handler needs it).
+static HHDM_OFFSET: AtomicU64 = AtomicU64::new(0);
 
 /// Hands the usable physical ranges to the allocator.
 pub fn init(hhdm_offset: u64, usable: impl Iterator<Item = Range<u64>>) {
+    HHDM_OFFSET.store(hhdm_offset, Ordering::Relaxed);
     let mut frames = FRAMES.lock();
-    frames.hhdm_offset = hhdm_offset;
     for range in usable {
         frames.total += frames.regions.add(range);
     }
@@ -110,16 +109,27 @@ pub fn add_region(range: Range<u64>) {
 
 /// Allocates one frame; its contents are undefined.
 pub fn allocate() -> Result<u64, MemError> {
-    let mut frames = FRAMES.lock();
-    if frames.free_list != 0 {
-        let frame = frames.free_list;
-        // SAFETY: frames on the free list are owned by the allocator and mapped by the HHDM;
-        // their first word holds the next entry (see `free`).
-        frames.free_list = unsafe { ((frame + frames.hhdm_offset) as *const u64).read() };
-        frames.free_listed -= 1;
-        return Ok(frame);
+    FRAMES.lock().take()
+}
+
+/// As [`allocate`], but gives up at once (`None`) instead of waiting when the allocator is busy:
+/// for the page-fault handler, which may have interrupted the allocator's holder on its own CPU.
+pub fn try_allocate() -> Option<u64> {
+    FRAMES.try_lock()?.take().ok()
+}
+
+impl FrameAllocator {
+    fn take(&mut self) -> Result<u64, MemError> {
+        if self.free_list != 0 {
+            let frame = self.free_list;
+            // SAFETY: frames on the free list are owned by the allocator and mapped by the HHDM;
+            // their first word holds the next entry (see `free`).
+            self.free_list = unsafe { ((frame + hhdm_offset()) as *const u64).read() };
+            self.free_listed -= 1;
+            return Ok(frame);
+        }
+        self.regions.take().ok_or(MemError::OutOfFrames)
     }
-    frames.regions.take().ok_or(MemError::OutOfFrames)
 }
 
 /// Allocates one frame filled with zeros.
@@ -139,14 +149,14 @@ pub unsafe fn free(frame: u64) {
     let mut frames = FRAMES.lock();
     let next = frames.free_list;
     // SAFETY: by (1) and (2) the frame is ours to overwrite; the HHDM maps it.
-    unsafe { ((frame + frames.hhdm_offset) as *mut u64).write(next) };
+    unsafe { ((frame + hhdm_offset()) as *mut u64).write(next) };
     frames.free_list = frame;
     frames.free_listed += 1;
 }
 
 /// The HHDM offset the allocator writes through.
 pub fn hhdm_offset() -> u64 {
-    FRAMES.lock().hhdm_offset
+    HHDM_OFFSET.load(Ordering::Relaxed)
 }
 
 /// Total and free frames.

@@ -6,7 +6,8 @@
 //! - the HHDM, at the offset the loader chose (`0xffff_8000_0000_0000` for 4-level paging):
 //!   every physical range of the memory map, 2 MiB pages;
 //! - [`HEAP_BASE`]: the kernel heap, grown page by page from free frames;
-//! - [`STACKS_BASE`]: kernel stacks, each with an unmapped guard page below it;
+//! - [`STACKS_BASE`]: kernel stacks, each with an unmapped guard page below it (fibers' stacks
+//!   are mapped as they grow);
 //! - [`MMIO_BASE`]: device registers, uncached;
 //! - `0xffff_ffff_8000_0000`: the kernel image, mapped per section (text R-X, rodata R--,
 //!   data RW-).
@@ -14,7 +15,8 @@
 //! [`init`] replaces the loader's page tables with the kernel's own; after
 //! [`reclaim_bootloader_memory`] the loader's tables, stack and responses are gone.
 //!
-//! May use: nothing of the kernel but `error`.
+//! May use: nothing of the kernel but `error` and `arch::cpu_local` (per-CPU counters and
+//! reserves).
 
 pub mod frames;
 pub mod heap;

@@ -165,6 +165,37 @@ pub fn map_new(range: Range<u64>, flags: Flags) -> Result<(), MemError> {
     Ok(())
 }
 
+/// Bits of a page-table entry that hold the next table's (or the frame's) physical address.
+const ENTRY_ADDRESS: u64 = 0x000f_ffff_ffff_f000;
+
+/// Maps the page holding `va` to `frame` with `flags` without taking the page-table lock: for
+/// the page-fault handler, which may have interrupted that lock's holder on its own CPU. Every
+/// table above the page must exist already (see `stack::KernelStack::on_demand`), and the page
+/// must be unmapped; otherwise nothing changes and the error says so.
+pub fn map_in_fault(va: u64, frame: u64, flags: Flags) -> Result<(), MemError> {
+    let hhdm = frames::hhdm_offset();
+    // SAFETY: `index` < 512 and `table` is the physical address of a page table, which the HHDM
+    // maps; page tables are never freed. Entries are read and written as atomic words, whole:
+    // the CPU itself writes accessed and dirty bits into live entries this way, so the other
+    // CPUs' edits of the same table (each of its own entries, under the lock) are used to it.
+    let entry =
+        |table: u64, index: u64| unsafe { &*((hhdm + table) as *const AtomicU64).add(index as usize) };
+    let mut table = Cr3::read().0.start_address().as_u64();
+    // The PML4, page-directory-pointer and page-directory levels, by the address bits each uses.
+    for shift in [39, 30, 21] {
+        let next = entry(table, (va >> shift) & 0x1ff).load(Ordering::Acquire);
+        if next & Flags::PRESENT.bits() == 0 || next & Flags::HUGE_PAGE.bits() != 0 {
+            return Err(MemError::NotMapped(va));
+        }
+        table = next & ENTRY_ADDRESS;
+    }
+    // No `invlpg`, as in `map_new`: the page was not present, so no CPU caches it.
+    entry(table, (va >> 12) & 0x1ff)
+        .compare_exchange(0, (frame & ENTRY_ADDRESS) | flags.bits(), Ordering::Release, Ordering::Relaxed)
+        .map(drop)
+        .map_err(|_| MemError::MapFailed(va))
+}
+
 /// Unmaps `range` (page-aligned, mapped by [`map_new`]) and frees its frames.
 pub fn unmap_and_free(range: Range<u64>) {
     if let Some(space) = KERNEL_SPACE.lock().as_mut() {

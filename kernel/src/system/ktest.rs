@@ -49,7 +49,7 @@ pub fn spawn_overflow(executor: &mut Executor) -> Result<(), task::SpawnError> {
         };
         log::info!("ktest overflow: running a fiber that recurses without end");
         let outcome = core::future::poll_fn(|cx| match fiber.resume(cx.waker()) {
-            ended @ (Resumed::Overflowed | Resumed::Finished) => Poll::Ready(ended),
+            ended @ (Resumed::Overflowed | Resumed::OutOfMemory | Resumed::Finished) => Poll::Ready(ended),
             Resumed::Yielded | Resumed::Blocked => Poll::Pending,
         })
         .await;

@@ -15,9 +15,11 @@
 //! and resumes it until it finishes, so `block_on` and `yield_slice` return `Err(Cancelled)` and
 //! the body unwinds through ordinary returns, dropping everything it owns.
 //!
-//! One exception: a fiber that runs off the bottom of its stack faults on the guard page below
-//! it. The fault handler then abandons it ([`abandon_on_overflow`]): its task gets
-//! [`Resumed::Overflowed`] as if the fiber had switched back, and the fiber never runs again.
+//! A fiber's stack is mapped as it grows: the page-fault handler asks [`on_stack_fault`],
+//! which maps the missing page. One exception to the rule above: a fiber that runs off the
+//! bottom of its stack faults on the guard page below it, or its stack cannot grow for want of
+//! memory. The fault handler then abandons it: its task gets [`Resumed::Overflowed`] or
+//! [`Resumed::OutOfMemory`] as if the fiber had switched back, and the fiber never runs again.
 //! What its body owned is leaked (there is no unwinding through a broken stack), and a kernel
 //! lock it held stays held; the rest of the kernel goes on.
 //!
@@ -32,6 +34,7 @@ use core::task::{Context, Poll, Waker};
 
 use crate::arch::context;
 use crate::arch::cpu_local::PerCpu;
+use crate::arch::exceptions::StackFault;
 use crate::mem::MemError;
 use crate::per_cpu;
 
@@ -46,6 +49,16 @@ pub enum Resumed {
     Finished,
     /// It overflowed its stack and was abandoned; resuming it again does nothing.
     Overflowed,
+    /// Its stack could not grow (no free frame) and it was abandoned; resuming it again does
+    /// nothing.
+    OutOfMemory,
+}
+
+impl Resumed {
+    /// Whether the fiber will never run again: finished or abandoned.
+    fn is_final(self) -> bool {
+        matches!(self, Self::Finished | Self::Overflowed | Self::OutOfMemory)
+    }
 }
 
 /// The fiber was cancelled while it waited: unwind and return.
@@ -91,7 +104,7 @@ impl Stack {
     /// still charges the size it asked for.
     const HOST_MIN: u64 = 1 << 20;
 
-    fn new(size: u64) -> Result<Self, MemError> {
+    fn on_demand(size: u64) -> Result<Self, MemError> {
         Ok(Self(alloc::vec![0; size.max(Self::HOST_MIN) as usize / 16]))
     }
 
@@ -113,7 +126,7 @@ pub struct Fiber {
 impl Fiber {
     /// A fiber that will run `body` on a fresh stack of `stack_size` bytes when first resumed.
     pub fn new(stack_size: u64, body: impl FnOnce() + 'static) -> Result<Self, MemError> {
-        let stack = Stack::new(stack_size)?;
+        let stack = Stack::on_demand(stack_size)?;
         let mut control = Box::new(Control {
             caller_rsp: 0,
             fiber_rsp: 0,
@@ -138,9 +151,11 @@ impl Fiber {
     /// if it finished or was abandoned (its next poll then reports that); this fiber itself
     /// stays blocked where it switched away.
     pub fn resume(&mut self, waker: &Waker) -> Resumed {
-        if matches!(self.control.state, Resumed::Finished | Resumed::Overflowed) {
+        if self.control.state.is_final() {
             return self.control.state;
         }
+        // Its stack, or that of a fiber it switches to, may need a page mapped on this CPU.
+        crate::mem::stack::keep_reserve();
         let control = &raw mut *self.control;
         let previous = CURRENT.get().swap(control, Ordering::Relaxed);
         assert!(previous.is_null(), "a fiber resumed another fiber");
@@ -159,7 +174,7 @@ impl Fiber {
             match state {
                 Resumed::Blocked => {}
                 Resumed::Yielded => super::wake::defer(waker),
-                Resumed::Finished | Resumed::Overflowed => waker.wake_by_ref(),
+                Resumed::Finished | Resumed::Overflowed | Resumed::OutOfMemory => waker.wake_by_ref(),
             }
         }
         self.control.state
@@ -183,7 +198,7 @@ impl Fiber {
 
     /// Whether the body has returned, or the fiber was abandoned.
     pub fn is_finished(&self) -> bool {
-        matches!(self.control.state, Resumed::Finished | Resumed::Overflowed)
+        self.control.state.is_final()
     }
 }
 
@@ -220,12 +235,14 @@ pub fn current_stack() -> Option<core::ops::Range<u64>> {
     (!control.is_null()).then(|| unsafe { (*control).stack.clone() })
 }
 
-/// For the fault handler: if `fault` (the faulting address) or `rsp` (the stack pointer of the
-/// faulting code) lies in the guard page below the running fiber's stack, abandons the fiber
-/// and returns the stack pointer of the task that resumed it, saved by `context::switch`; the
-/// handler resumes there with `context::resume_saved`, and the task sees
-/// [`Resumed::Overflowed`].
-pub fn abandon_on_overflow(fault: u64, rsp: u64) -> Option<u64> {
+/// For the fault handler, about a fault at address `fault` with the faulting code's stack
+/// pointer at `rsp` (`missing`: a page fault on a page not mapped): if `fault` is a missing
+/// page of the running fiber's stack, maps it; if `fault` or `rsp` lies in the guard page below
+/// that stack, or the page cannot be had, abandons the fiber and gives the handler the stack
+/// pointer of the task that resumed it, saved by `context::switch` (the handler resumes there
+/// with `context::resume_saved`, and the task sees [`Resumed::Overflowed`] or
+/// [`Resumed::OutOfMemory`]). Any other fault is not the fiber's (`None`).
+pub fn on_stack_fault(fault: u64, rsp: u64, missing: bool) -> Option<StackFault> {
     let control = CURRENT.get().load(Ordering::Relaxed);
     if control.is_null() {
         return None;
@@ -233,13 +250,20 @@ pub fn abandon_on_overflow(fault: u64, rsp: u64) -> Option<u64> {
     // SAFETY: a non-null CURRENT is the running fiber's boxed control; the fiber is stopped
     // in the fault, so nothing else touches it.
     unsafe {
-        let bottom = (*control).stack.start;
-        let guard = bottom.saturating_sub(crate::mem::PAGE_SIZE)..bottom;
-        if !guard.contains(&fault) && !guard.contains(&rsp) {
+        let stack = (*control).stack.clone();
+        let guard = stack.start.saturating_sub(crate::mem::PAGE_SIZE)..stack.start;
+        let (state, why) = if missing && stack.contains(&fault) {
+            match crate::mem::stack::commit(fault) {
+                Ok(()) => return Some(StackFault::Committed),
+                Err(_) => (Resumed::OutOfMemory, "stack cannot grow: out of physical memory"),
+            }
+        } else if guard.contains(&fault) || guard.contains(&rsp) {
+            (Resumed::Overflowed, "stack overflow")
+        } else {
             return None;
-        }
-        (*control).state = Resumed::Overflowed;
-        Some((*control).caller_rsp)
+        };
+        (*control).state = state;
+        Some(StackFault::Abandoned { resume_rsp: (*control).caller_rsp, why })
     }
 }
 
@@ -363,6 +387,9 @@ fn switch_to(control: *mut Control, next: Successor) -> Result<(), Cancelled> {
     // inherits the executor context this fiber was to return to, so when it suspends,
     // `Fiber::resume` returns as if this fiber had.
     unsafe {
+        // Once CURRENT names the target, a fault on this fiber's stack would not be told to be
+        // its: the switch's pushes must find their page mapped.
+        context::touch_stack_below();
         (*control).state = Resumed::Blocked;
         (*target).caller_rsp = (*control).caller_rsp;
         drop(core::mem::replace(&mut (*target).waker, next.waker));

@@ -123,6 +123,7 @@ impl Future for ActorTask {
             }
             Resumed::Blocked => Poll::Pending,
             Resumed::Overflowed => Poll::Ready(Exit::Trapped(Trap::KernelStackOverflow)),
+            Resumed::OutOfMemory => Poll::Ready(Exit::Trapped(Trap::OutOfMemory)),
             Resumed::Finished => Poll::Ready(
                 self.exit
                     .borrow_mut()
