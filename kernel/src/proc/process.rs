@@ -19,6 +19,7 @@ use super::{Exit, Inbox, Limits, Pid, ProcessInfo, Received, State, Stats, Wait}
 use crate::cap::{CapTable, Capability, Handle, Rights};
 use crate::error::{Error, Rejected};
 use crate::ipc::{Message, Payload};
+use crate::klog::budget::{BURST, LineBudget};
 use crate::mem::kmem::{self, Account, Tier};
 use crate::task::{Executor, Placement, TaskId, wake};
 
@@ -50,6 +51,8 @@ pub struct Process {
     account: Arc<Account>,
     /// Where its table learns that it ended.
     ended: &'static EndOrder,
+    /// The log lines the kernel writes about its children (started, refused, ended).
+    child_lines: LineBudget,
 }
 
 /// A process's phase as [`Process::phase`] stores it.
@@ -114,6 +117,7 @@ impl Process {
             kernel,
             account,
             ended,
+            child_lines: LineBudget::new(),
         }
     }
 
@@ -333,6 +337,25 @@ impl Process {
         Ok(Inbox { process: self, endpoint, handle })
     }
 
+    /// Logs `line`, about one of its children, if its budget of such lines allows
+    /// (`klog::budget`: a start or an end is written for it, synchronously, on the console);
+    /// the first line after some were left out says how many.
+    pub fn log_about_child(&self, level: log::Level, line: core::fmt::Arguments<'_>) {
+        if !log::log_enabled!(level) {
+            return;
+        }
+        let Some(left_out) = self.child_lines.take(crate::time::clock::now().as_nanos()) else { return };
+        if left_out > 0 {
+            log::log!(
+                level,
+                "{}[{}]: {left_out} lines about its children left out of the log (more than {BURST} at once, then 10 a second)",
+                self.name,
+                self.pid
+            );
+        }
+        log::log!(level, "{line}");
+    }
+
     /// Ends the process, unless it has ended already (then `false`): records `exit`, releases
     /// every capability (peers waiting on its endpoints get `Closed`), and wakes its task so the
     /// body is dropped at its next poll.
@@ -346,7 +369,12 @@ impl Process {
             self.phase.store(Phase::Dead as u8, Ordering::Release);
             (core::mem::replace(&mut inner.caps, CapTable::new(0)), inner.task)
         };
-        log::log!(exit.level(), "{}[{}] {exit}", self.name, self.pid);
+        match self.parent.as_ref().and_then(Weak::upgrade) {
+            Some(parent) => {
+                parent.log_about_child(exit.level(), format_args!("{}[{}] {exit}", self.name, self.pid))
+            }
+            None => log::log!(exit.level(), "{}[{}] {exit}", self.name, self.pid),
+        }
         super::note_end();
         self.ended.push(self.pid);
         if let Some(parent) = self.parent.as_ref().and_then(Weak::upgrade) {

@@ -73,9 +73,15 @@ fn serve_spawn(
     match &result {
         Ok(pid) => {
             let micros = clock::cycles_to_nanos(crate::arch::cpu::rdtsc() - tsc, clock::tsc_hz()) / 1000;
-            log::info!("init: started {file} as pid {pid} on request in {micros} us")
+            parent.log_about_child(
+                log::Level::Info,
+                format_args!("init: started {file} as pid {pid} on request in {micros} us"),
+            )
         }
-        Err(why) => log::warn!("init: {}[{}] asked for {file}: {why}", parent.name(), parent.pid()),
+        Err(why) => parent.log_about_child(
+            log::Level::Warn,
+            format_args!("init: {}[{}] asked for {file}: {why}", parent.name(), parent.pid()),
+        ),
     }
     result
 }

@@ -2,7 +2,10 @@
 //! [level] message`, the time since boot first (as Linux's `dmesg` shows it), and into a ring of the most recent lines that `dmesg` reads ([`tail`]). Text that comes from
 //! an actor goes through [`escape`] first, so it can never end a line or steer the terminal.
 //! Actor output to the console goes through [`actor_output`], so that a log line never lands
-//! inside an unfinished line of it (`minimalos_abi::PartialLine`).
+//! inside an unfinished line of it (`minimalos_abi::PartialLine`). Lines the kernel writes on
+//! an actor's behalf are rationed ([`budget`]).
+
+pub mod budget;
 
 use alloc::string::String;
 use core::fmt::Write;
