@@ -178,8 +178,13 @@ pub fn start_to_exit_us(console: &str, file: &str) -> Option<u64> {
 
 /// `wasi_bench NAME: BYTES bytes in NS ns` in `answer`.
 pub fn parse_throughput(answer: &str, name: &str) -> Option<(u64, u64)> {
-    let line = answer.lines().find(|l| l.starts_with(&format!("wasi_bench {name}: ")))?;
-    Some((number_after(line, ": ")?, number_after(line, " bytes in ")?))
+    // A log line from another CPU may cut the program's line short, which is then drawn again
+    // whole (`klog`): the first whole one counts.
+    let prefix = format!("wasi_bench {name}: ");
+    answer
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .find_map(|line| Some((number_after(line, ": ")?, number_after(line, " bytes in ")?)))
 }
 
 /// The shell's `time: ...` line in `answer`, in ns (µs, ms or s as `format::duration` writes).
@@ -295,6 +300,9 @@ mod tests {
         let answer = "wasi_bench console: 65536 bytes in 123456 ns\r\nwasi_bench exited with status 0\r\n";
         assert_eq!(parse_throughput(answer, "console"), Some((65536, 123_456)));
         assert_eq!(parse_throughput(answer, "read"), None);
+        let cut = "wasi_bench read: 8172\x1b[K[   18.994801] [INFO ] wasi_bench[16] exited with status 0\n\
+                   wasi_bench read: 8172 bytes in 3852694 ns\r\n";
+        assert_eq!(parse_throughput(cut, "read"), Some((8172, 3_852_694)), "the line drawn again");
         assert_eq!(parse_time("x\r\ntime: 11.703 s\r\n"), Some(11_703_000_000));
         assert_eq!(parse_time("time: 8.5 ms"), Some(8_500_000));
         assert_eq!(parse_time("time: 429 us"), Some(429_000));

@@ -4,14 +4,14 @@
 //! lists, 32 bytes per value), and the general allocator's bookkeeping (bins, boundary tags)
 //! costs hundreds of instructions a time, more than such a call's own work. Freed blocks of up
 //! to [`LARGEST`] bytes go on one LIFO list per size class *of the CPU that frees them* and are
-//! handed out again as they are: each CPU has its own lists, behind a lock of its own that
-//! another CPU never takes, so host calls on different CPUs do not contend for one lock or one
-//! cache line (a block freed on another CPU than it was taken on simply joins that CPU's
-//! list). Each list is bounded, so at most [`MAX_CACHED_BYTES`] per CPU stay out of the backing
-//! allocator.
+//! handed out again as they are: each CPU has its own lists, which only that CPU touches, so
+//! host calls on different CPUs share no cache line and take no lock (a block freed on another
+//! CPU than it was taken on simply joins that CPU's list). Each list is bounded, so at most
+//! [`MAX_CACHED_BYTES`] per CPU stay out of the backing allocator.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::arch::cpu_local::PerCpu;
 use crate::per_cpu;
@@ -46,11 +46,96 @@ struct FreeList {
 }
 
 // SAFETY: the list owns the blocks it links (nothing else refers to a freed block), and it is
-// only reached through its CPU's mutex.
+// only reached through its CPU's `Lists`.
 unsafe impl Send for FreeList {}
 
-/// One CPU's lists, one per class.
-type Lists = spin::Mutex<[FreeList; CLASS_SIZES.len()]>;
+/// One CPU's lists, one per class, and the bytes they hold (which any CPU may read).
+struct Lists {
+    classes: Owned<[FreeList; CLASS_SIZES.len()]>,
+    cached: AtomicUsize,
+}
+
+impl Lists {
+    /// Takes the head block of class `class` off the running CPU's list, if it has one.
+    #[inline]
+    fn take_mine(per_cpu: &PerCpu<Lists>, class: usize) -> Option<*mut FreeBlock> {
+        let mine = per_cpu.get();
+        mine.classes.with(|lists| {
+            let list = &mut lists[class];
+            let block = list.head;
+            if block.is_null() {
+                return None;
+            }
+            // SAFETY: `block` heads the list, so it is a freed class block holding a link.
+            list.head = unsafe { (*block).next };
+            list.len -= 1;
+            // A load and a store, not an atomic subtraction: only this CPU writes it.
+            mine.cached.store(mine.cached.load(Ordering::Relaxed) - CLASS_SIZES[class], Ordering::Relaxed);
+            Some(block)
+        })
+    }
+
+    /// Puts `block`, freed, on the running CPU's list of class `class`, unless that list is full
+    /// (`false`).
+    ///
+    /// # Safety
+    /// `block` is a block of class `class` that its owner gave up.
+    #[inline]
+    unsafe fn keep_mine(per_cpu: &PerCpu<Lists>, class: usize, block: *mut FreeBlock) -> bool {
+        let mine = per_cpu.get();
+        mine.classes.with(|lists| {
+            let list = &mut lists[class];
+            if list.len == MAX_PER_CLASS {
+                return false;
+            }
+            // SAFETY: the block is at least 16 bytes, 16-aligned, and no longer its owner's.
+            unsafe { block.write(FreeBlock { next: list.head }) };
+            list.head = block;
+            list.len += 1;
+            mine.cached.store(mine.cached.load(Ordering::Relaxed) + CLASS_SIZES[class], Ordering::Relaxed);
+            true
+        })
+    }
+}
+
+/// A CPU's lists as the kernel keeps them: only their own CPU reaches them (`with_mine`), from
+/// task code, never from an interrupt or exception handler (handlers never allocate), and an
+/// allocation never waits or switches, so no two of their uses overlap and no lock is needed.
+#[cfg(not(any(test, feature = "host")))]
+struct Owned<T>(core::cell::UnsafeCell<T>);
+
+// SAFETY: see the type's documentation: each CPU's value is used by that CPU alone, one use at
+// a time.
+#[cfg(not(any(test, feature = "host")))]
+unsafe impl<T: Send> Sync for Owned<T> {}
+
+#[cfg(not(any(test, feature = "host")))]
+impl<T> Owned<T> {
+    const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: see the type's documentation: no other use of this CPU's value overlaps.
+        f(unsafe { &mut *self.0.get() })
+    }
+}
+
+/// Host builds (tests, fuzzing) run every thread as CPU 0: there the lists take a lock.
+#[cfg(any(test, feature = "host"))]
+struct Owned<T>(spin::Mutex<T>);
+
+#[cfg(any(test, feature = "host"))]
+impl<T> Owned<T> {
+    const fn new(value: T) -> Self {
+        Self(spin::Mutex::new(value))
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.0.lock())
+    }
+}
 
 /// A [`GlobalAlloc`] that recycles small blocks and passes everything else to `A`.
 pub struct SmallBlocks<A> {
@@ -62,7 +147,13 @@ impl<A> SmallBlocks<A> {
     /// Small-block recycling over `backing`.
     pub const fn new(backing: A) -> Self {
         const EMPTY: FreeList = FreeList { head: ptr::null_mut(), len: 0 };
-        Self { backing, lists: per_cpu!(spin::Mutex::new([EMPTY; CLASS_SIZES.len()])) }
+        Self {
+            backing,
+            lists: per_cpu!(Lists {
+                classes: Owned::new([EMPTY; CLASS_SIZES.len()]),
+                cached: AtomicUsize::new(0)
+            }),
+        }
     }
 
     /// The backing allocator.
@@ -73,12 +164,7 @@ impl<A> SmallBlocks<A> {
     /// Bytes in freed blocks kept for reuse, on every CPU (allocated as far as the backing
     /// allocator knows).
     pub fn cached_bytes(&self) -> usize {
-        let per_cpu = self
-            .lists
-            .0
-            .iter()
-            .map(|cpu| cpu.0.lock().iter().zip(CLASS_SIZES).map(|(l, size)| l.len * size).sum::<usize>());
-        per_cpu.sum()
+        self.lists.0.iter().map(|cpu| cpu.0.cached.load(Ordering::Relaxed)).sum()
     }
 }
 
@@ -106,16 +192,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
             // SAFETY: the caller's layout, passed on unchanged.
             return unsafe { self.backing.alloc(layout) };
         };
-        {
-            let mut lists = self.lists.get().lock();
-            let list = &mut lists[class];
-            if !list.head.is_null() {
-                let block = list.head;
-                // SAFETY: `block` heads the list, so it is a freed class block holding a link.
-                list.head = unsafe { (*block).next };
-                list.len -= 1;
-                return block.cast();
-            }
+        if let Some(block) = Lists::take_mine(&self.lists, class) {
+            return block.cast();
         }
         // SAFETY: a non-zero-sized layout.
         unsafe { self.backing.alloc(class_layout(class)) }
@@ -126,17 +204,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SmallBlocks<A> {
             // SAFETY: the caller's block and layout, passed on unchanged.
             return unsafe { self.backing.dealloc(block, layout) };
         };
-        {
-            let mut lists = self.lists.get().lock();
-            let list = &mut lists[class];
-            if list.len < MAX_PER_CLASS {
-                let freed = block.cast::<FreeBlock>();
-                // SAFETY: the block is at least 16 bytes, 16-aligned, and no longer the caller's.
-                unsafe { freed.write(FreeBlock { next: list.head }) };
-                list.head = freed;
-                list.len += 1;
-                return;
-            }
+        // SAFETY: the caller gave the block up, and `class` serves its layout.
+        if unsafe { Lists::keep_mine(&self.lists, class, block.cast()) } {
+            return;
         }
         // SAFETY: class blocks were allocated with the class layout.
         unsafe { self.backing.dealloc(block, class_layout(class)) }
