@@ -32,13 +32,34 @@ pub fn write_fmt(args: fmt::Arguments<'_>) {
     });
 }
 
+/// How long [`write_fmt_emergency`] waits for the port's lock: far longer than another CPU
+/// takes to finish a line, far shorter than anyone would notice.
+const EMERGENCY_WAIT_SPINS: u32 = 1_000_000;
+
 /// Writes to COM1 even if the lock is held: for panics and exception reports, which may
-/// interrupt a half-finished line and must never wait for the code they interrupted.
+/// interrupt a half-finished line and must never wait for the code they interrupted. The lock
+/// is waited for a moment, so that a line another CPU is writing ends first; if it is still
+/// held (by the interrupted code itself, perhaps), the report goes out anyway.
 pub fn write_fmt_emergency(args: fmt::Arguments<'_>) {
-    // SAFETY: a second handle to the same initialised UART; at worst its bytes interleave with
-    // the interrupted writer's, which is better than a report that never appears.
-    let mut port = unsafe { SerialPort::new(COM1) };
-    let _ = port.write_fmt(args);
+    let mut locked = None;
+    for _ in 0..EMERGENCY_WAIT_SPINS {
+        locked = PORT.try_lock();
+        if locked.is_some() {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    match locked {
+        Some(mut port) => {
+            let _ = port.write_fmt(args);
+        }
+        None => {
+            // SAFETY: a second handle to the same initialised UART; at worst its bytes
+            // interleave with the holder's, which is better than a report that never appears.
+            let mut port = unsafe { SerialPort::new(COM1) };
+            let _ = port.write_fmt(args);
+        }
+    }
 }
 
 /// Bytes received but not yet read; sized for a long paste.
