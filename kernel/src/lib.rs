@@ -15,6 +15,7 @@
 //! point one way: `arch` ← `task`, `time` ← `ipc` ← `proc` ← `wasm`; `cap` and `ipc` name each
 //! other, as a capability names an endpoint and a message carries a capability):
 //! - `arch`: x86_64 glue (serial port, GDT/TSS, IDT and exception reports, APICs, QEMU exit).
+//! - `dev`: devices found on the machine's buses (PCI), to be handed to driver actors.
 //! - `mem`: physical frames, page tables through the HHDM, the kernel heap, kernel memory
 //!   charged to actors.
 //! - `task`, `time`: the executor, fibers, time slices; the clock and sleeping.
@@ -42,6 +43,7 @@ pub mod arch;
 pub mod boot;
 pub mod cap;
 pub mod cmdline;
+pub mod dev;
 pub mod error;
 pub mod fatal;
 pub mod ipc;

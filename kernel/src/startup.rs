@@ -7,6 +7,7 @@ use x86_64::instructions::interrupts;
 use crate::arch::{self, acpi, cpu, irq, serial};
 use crate::boot::{self, BootInfo};
 use crate::cmdline::{self, KernelTest};
+use crate::dev;
 use crate::mem::{self, stack::KernelStack};
 use crate::ramdisk::{self, Ramdisk};
 use crate::system::supervisor::{self, Supervisor};
@@ -99,6 +100,7 @@ extern "C" fn on_kernel_stack(_: u64) -> ! {
     if let Some(disk) = &disk {
         list_ramdisk(disk);
     }
+    list_pci();
     // Actors draw their kernel memory from what is free now; the rest stays the kernel's.
     mem::kmem::POOL.set(mem::heap_headroom());
     log::debug!(
@@ -141,6 +143,22 @@ extern "C" fn on_kernel_stack(_: u64) -> ! {
     drop(processes);
     log::info!("boot complete; {} tasks on {cpus} CPU{}", executor.len(), if cpus == 1 { "" } else { "s" });
     run(executor, disk, supervisor)
+}
+
+/// Walks the PCI buses: one line of what is there, and at `log=debug` each function's
+/// registers and capabilities.
+fn list_pci() {
+    let functions = dev::pci::functions();
+    log::info!("pci: {}", dev::pci::Summary(functions));
+    for function in functions {
+        log::debug!(
+            "pci: {function}, revision {}, BARs {:x?}, interrupt pin {}, capabilities {:x?}",
+            function.revision,
+            function.bars,
+            function.interrupt_pin,
+            function.capabilities.iter().map(|c| c.id).collect::<alloc::vec::Vec<_>>()
+        );
+    }
 }
 
 /// Routes device interrupts and starts the timer; the kernel cannot schedule without them.
