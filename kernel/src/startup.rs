@@ -244,6 +244,7 @@ fn halt_until_work(executor: &Executor, tickless: bool, busy: impl Fn() -> bool)
         irq::stop_tick();
     }
     let halted = cpu::rdtsc();
+    executor.halting(halted);
     interrupts::enable_and_hlt();
     let idle = cpu::rdtsc().wrapping_sub(halted);
     if tickless {

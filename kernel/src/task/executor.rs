@@ -199,12 +199,19 @@ impl Executor {
         wake::table().may_halt(cpu_local::index())
     }
 
+    /// For this CPU: it halts now, at TSC `tsc` (for `cpus`, until [`woke`](Self::woke)).
+    pub fn halting(&self, tsc: u64) {
+        wake::table().queue(cpu_local::index()).halted_since.store(tsc, Ordering::Relaxed);
+    }
+
     /// For this CPU: it is not halted any more, after `idle_cycles` TSC cycles halted.
     pub fn woke(&self, idle_cycles: u64) {
         let table = wake::table();
         let me = cpu_local::index();
         table.woke(me);
-        table.queue(me).idle_cycles.fetch_add(idle_cycles, Ordering::Relaxed);
+        let queue = table.queue(me);
+        queue.halted_since.store(0, Ordering::Relaxed);
+        queue.idle_cycles.fetch_add(idle_cycles, Ordering::Relaxed);
     }
 
     /// Number of live tasks.
@@ -243,13 +250,19 @@ pub fn cpu_count() -> usize {
 /// Statistics of every CPU, by index.
 pub fn cpus() -> Vec<CpuInfo> {
     let table = wake::table();
+    let now = cpu::rdtsc();
     (0..table.cpus())
         .map(|cpu| {
             let queue = table.queue(cpu);
+            // A CPU halted now has been idle since it halted, though it has not said so yet.
+            let halted = match queue.halted_since.load(Ordering::Relaxed) {
+                0 => 0,
+                since => now.saturating_sub(since),
+            };
             CpuInfo {
                 tasks: queue.load.load(Ordering::Relaxed),
                 polls: queue.polls.load(Ordering::Relaxed),
-                idle_cycles: queue.idle_cycles.load(Ordering::Relaxed),
+                idle_cycles: queue.idle_cycles.load(Ordering::Relaxed) + halted,
                 steals: queue.steals.load(Ordering::Relaxed),
             }
         })

@@ -35,6 +35,9 @@ pub(super) struct RunQueue {
     pub load: AtomicUsize,
     /// TSC cycles spent halted, and polls made: what `cpus` shows.
     pub idle_cycles: AtomicU64,
+    /// The TSC when the CPU halted, while it is halted (0 while it runs): a CPU halted for
+    /// long, with its timer stopped, has idle time not yet in `idle_cycles`.
+    pub halted_since: AtomicU64,
     pub polls: AtomicU64,
     /// Tasks this CPU took from another's queues.
     pub steals: AtomicU64,
@@ -51,6 +54,7 @@ impl RunQueue {
             pinned_turn: AtomicBool::new(false),
             load: AtomicUsize::new(0),
             idle_cycles: AtomicU64::new(0),
+            halted_since: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             steals: AtomicU64::new(0),
         }

@@ -248,3 +248,19 @@ fn woken_tasks_run_before_a_cpu_bound_one_which_still_gets_its_turn() {
     assert_eq!(*spins.borrow(), 2, "an aged deferred task is not starved");
     assert!(hops.borrow().len() - before <= 1, "the call ended after the deferred task's poll");
 }
+
+#[test]
+fn a_cpu_halted_now_is_idle_since_it_halted_before_it_wakes() {
+    let _turn = serial();
+    let ex = Executor::new();
+    let idle = || cpus()[0].idle_cycles;
+    let before = idle();
+    let cycles = 1_000_000_000;
+    ex.halting(cpu::rdtsc() - cycles);
+    let halted = idle();
+    assert!(halted >= before + cycles, "the halt so far counts: {before} -> {halted}");
+    ex.woke(cycles);
+    let woken = idle();
+    assert!(woken >= before + cycles, "the whole halt counts once woken: {woken}");
+    assert!(woken < halted + cycles / 2, "and only once: {halted} -> {woken}");
+}
