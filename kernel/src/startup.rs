@@ -152,11 +152,12 @@ fn list_pci() {
     log::info!("pci: {}", dev::pci::Summary(functions));
     for function in functions {
         log::debug!(
-            "pci: {function}, revision {}, BARs {:x?}, interrupt pin {}, capabilities {:x?}",
+            "pci: {function}, revision {}, BARs {:x?}, interrupt pin {}, capabilities {:x?}, MSI-X {:x?}",
             function.revision,
             function.bars,
             function.interrupt_pin,
-            function.capabilities.iter().map(|c| c.id).collect::<alloc::vec::Vec<_>>()
+            function.capabilities.iter().map(|c| c.id).collect::<alloc::vec::Vec<_>>(),
+            function.msix
         );
     }
 }

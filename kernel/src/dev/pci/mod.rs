@@ -5,12 +5,14 @@
 //! against a made-up machine; `config::PortIo` is the real one.
 
 pub mod config;
+pub mod msix;
 mod names;
 
 use alloc::vec::Vec;
 use core::fmt;
 
 pub use config::ConfigSpace;
+pub use msix::Msix;
 pub use names::class_name;
 
 /// A function's address: bus, device (slot) and function.
@@ -69,6 +71,8 @@ pub struct Function {
     /// The legacy interrupt pin (1 = INTA .. 4 = INTD), 0 for none.
     pub interrupt_pin: u8,
     pub capabilities: Vec<Capability>,
+    /// Where its MSI-X table is, if it has MSI-X.
+    pub msix: Option<Msix>,
 }
 
 impl Function {
@@ -181,6 +185,9 @@ fn read_function(config: &mut impl ConfigSpace, address: Address) -> Function {
         BRIDGE => 2,
         _ => 0,
     };
+    let capabilities = read_capabilities(config, address);
+    let msix =
+        capabilities.iter().find(|c| c.id == CAP_MSIX).and_then(|c| Msix::read(config, address, c.offset));
     Function {
         address,
         vendor: ids as u16,
@@ -189,7 +196,8 @@ fn read_function(config: &mut impl ConfigSpace, address: Address) -> Function {
         revision: class_revision[3],
         bars: read_bars(config, address, bar_count),
         interrupt_pin: (config.read(address, INTERRUPT) >> 8) as u8,
-        capabilities: read_capabilities(config, address),
+        capabilities,
+        msix,
     }
 }
 

@@ -166,3 +166,19 @@ fn capabilities_are_listed_and_a_looping_list_ends() {
     assert_eq!(found[0].capability(CAP_MSIX), Some(Capability { id: CAP_MSIX, offset: 0x98 }));
     assert_eq!(found[0].capability(CAP_MSI), None);
 }
+
+#[test]
+fn an_msix_table_is_located() {
+    let mut m = Machine::default();
+    let f = m.add(at(0, 3, 0), (0x1af4, 0x1041), [0x02, 0x00, 0x00], 0, &[]);
+    f.regs[1] |= STATUS_CAPABILITIES;
+    f.regs[usize::from(CAPABILITIES_POINTER / 4)] = 0x98;
+    f.regs[0x98 / 4] = 2 << 16 | CAP_MSIX as u32; // 3 entries, end of list
+    f.regs[0x9c / 4] = 0x0000_0001; // table: BAR 1, offset 0
+    f.regs[0xa0 / 4] = 0x0000_0801; // pending bits: BAR 1, offset 0x800
+    let msix = enumerate(&mut m)[0].msix.expect("MSI-X");
+    assert_eq!(msix, Msix { entries: 3, table: (1, 0), pending: (1, 0x800) });
+    // A table in a BAR that cannot exist is not MSI-X the kernel can use.
+    m.functions.get_mut(&at(0, 3, 0)).unwrap().regs[0x9c / 4] = 0x0000_0007;
+    assert_eq!(enumerate(&mut m)[0].msix, None);
+}
