@@ -237,21 +237,19 @@ fn halt_until_work(executor: &Executor, tickless: bool, busy: impl Fn() -> bool)
     // missed: `sti; hlt` only lets it in once the CPU is halted, which ends the halt.
     interrupts::disable();
     if !executor.may_halt() || busy() {
-        executor.woke(0);
+        executor.woke();
         interrupts::enable();
         return;
     }
     if tickless {
         irq::stop_tick();
     }
-    let halted = cpu::rdtsc();
-    executor.halting(halted);
+    executor.halting();
     interrupts::enable_and_hlt();
-    let idle = cpu::rdtsc().wrapping_sub(halted);
     if tickless {
         irq::start_tick();
     }
-    executor.woke(idle);
+    executor.woke();
 }
 
 /// Whether a sleeper's deadline or a supervised restart has come at `now`.

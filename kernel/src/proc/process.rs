@@ -19,7 +19,7 @@ use super::{Exit, Inbox, Limits, Pid, ProcessInfo, Received, State, Stats, Wait}
 use crate::cap::{CapTable, Capability, Handle, Rights};
 use crate::error::{Error, Rejected};
 use crate::ipc::{Message, Payload};
-use crate::klog::budget::{BURST, LineBudget};
+use crate::klog::budget::{BURST, LineBudget, REFILL_NS};
 use crate::mem::kmem::{self, Account, Tier};
 use crate::task::{Executor, Placement, TaskId, wake};
 
@@ -348,9 +348,10 @@ impl Process {
         if left_out > 0 {
             log::log!(
                 level,
-                "{}[{}]: {left_out} lines about its children left out of the log (more than {BURST} at once, then 10 a second)",
+                "{}[{}]: {left_out} lines about its children left out of the log (more than {BURST} at once, then {} a second)",
                 self.name,
-                self.pid
+                self.pid,
+                1_000_000_000 / REFILL_NS
             );
         }
         log::log!(level, "{line}");
@@ -369,7 +370,8 @@ impl Process {
             self.phase.store(Phase::Dead as u8, Ordering::Release);
             (core::mem::replace(&mut inner.caps, CapTable::new(0)), inner.task)
         };
-        match self.parent.as_ref().and_then(Weak::upgrade) {
+        let parent = self.parent.as_ref().and_then(Weak::upgrade);
+        match &parent {
             Some(parent) => {
                 parent.log_about_child(exit.level(), format_args!("{}[{}] {exit}", self.name, self.pid))
             }
@@ -377,7 +379,7 @@ impl Process {
         }
         super::note_end();
         self.ended.push(self.pid);
-        if let Some(parent) = self.parent.as_ref().and_then(Weak::upgrade) {
+        if let Some(parent) = parent {
             parent.children.fetch_sub(1, Ordering::Relaxed);
         }
         drop(caps);

@@ -199,19 +199,22 @@ impl Executor {
         wake::table().may_halt(cpu_local::index())
     }
 
-    /// For this CPU: it halts now, at TSC `tsc` (for `cpus`, until [`woke`](Self::woke)).
-    pub fn halting(&self, tsc: u64) {
-        wake::table().queue(cpu_local::index()).halted_since.store(tsc, Ordering::Relaxed);
+    /// For this CPU: it halts now (idle, for `cpus`, until [`woke`](Self::woke)).
+    pub fn halting(&self) {
+        wake::table().queue(cpu_local::index()).halted_since.store(cpu::rdtsc(), Ordering::Relaxed);
     }
 
-    /// For this CPU: it is not halted any more, after `idle_cycles` TSC cycles halted.
-    pub fn woke(&self, idle_cycles: u64) {
+    /// For this CPU: it is not halted any more (or did not halt after all); the time since
+    /// [`halting`](Self::halting), if it halted, counts as idle.
+    pub fn woke(&self) {
         let table = wake::table();
         let me = cpu_local::index();
         table.woke(me);
         let queue = table.queue(me);
-        queue.halted_since.store(0, Ordering::Relaxed);
-        queue.idle_cycles.fetch_add(idle_cycles, Ordering::Relaxed);
+        let since = queue.halted_since.swap(0, Ordering::Relaxed);
+        if since != 0 {
+            queue.idle_cycles.fetch_add(cpu::rdtsc().saturating_sub(since), Ordering::Relaxed);
+        }
     }
 
     /// Number of live tasks.

@@ -255,12 +255,13 @@ fn a_cpu_halted_now_is_idle_since_it_halted_before_it_wakes() {
     let ex = Executor::new();
     let idle = || cpus()[0].idle_cycles;
     let before = idle();
-    let cycles = 1_000_000_000;
-    ex.halting(cpu::rdtsc() - cycles);
+    ex.halting();
+    std::thread::sleep(std::time::Duration::from_millis(20));
     let halted = idle();
-    assert!(halted >= before + cycles, "the halt so far counts: {before} -> {halted}");
-    ex.woke(cycles);
+    assert!(halted > before, "the halt so far counts: {before} -> {halted}");
+    ex.woke();
     let woken = idle();
-    assert!(woken >= before + cycles, "the whole halt counts once woken: {woken}");
-    assert!(woken < halted + cycles / 2, "and only once: {halted} -> {woken}");
+    assert!(woken >= halted, "the whole halt counts once woken: {halted} -> {woken}");
+    ex.woke();
+    assert_eq!(idle(), woken, "a wake without a halt adds nothing");
 }
