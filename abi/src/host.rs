@@ -130,6 +130,24 @@ macro_rules! with_host_functions {
             /// Runs the kernel-native IPC benchmark; writes min, p50, p90, p99, max round trip in ns.
             writes fn sys_bench_ipc_native(handle: i64, round_trips: i32, buf_ptr: i32, buf_len: i32) -> i32;
                 needs "WRITE on `system`";
+            /// Reads `width` (1, 2 or 4) bytes at `offset` of the device's PCI configuration space.
+            safe fn sys_dev_config_read(dev: i64, offset: i32, width: i32) -> i64; needs "READ on the device";
+            /// Reads `width` (1, 2 or 4) bytes at `offset` of the device's BAR `bar` (memory or I/O).
+            safe fn sys_dev_read(dev: i64, bar: i32, offset: i32, width: i32) -> i64; needs "READ on the device";
+            /// Writes the low `width` bytes of `value` at `offset` of BAR `bar`, if the kernel's DMA guard allows it.
+            safe fn sys_dev_write(dev: i64, bar: i32, offset: i32, width: i32, value: i64) -> i32;
+                needs "WRITE on the device";
+            /// Writes the device address of byte `buf_offset` of DMA buffer `buf` into the address register at `offset` of BAR `bar`.
+            safe fn sys_dev_dma_addr(dev: i64, bar: i32, offset: i32, buf: i64, buf_offset: i32) -> i32;
+                needs "WRITE on the device and on the buffer";
+            /// Delivers the interrupts of MSI-X entry `entry` as messages with `opcode` on `endpoint`.
+            safe fn sys_dev_irq_bind(dev: i64, entry: i32, endpoint: i64, opcode: i32) -> i32;
+                needs "WRITE on the device and on the endpoint";
+            /// Creates a zeroed DMA buffer of `size` bytes and `kind` for the device's driver; returns its handle.
+            safe fn sys_dma_create(dev: i64, size: i32, kind: i32) -> i64; needs "WRITE on the device";
+            /// Sets descriptor `index` of `table` to `len` bytes at `offset` of DMA buffer `buf`, with flags and next.
+            safe fn sys_dma_desc_set(table: i64, index: i32, buf: i64, offset: i32, len: i32, flags_next: i32) -> i32;
+                needs "WRITE on the table and on the buffer";
         }
     };
 }

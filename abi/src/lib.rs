@@ -5,12 +5,14 @@
 #![no_std]
 
 mod console_line;
+mod device;
 mod host;
 mod records;
 mod start;
 mod wasi;
 
 pub use console_line::PartialLine;
+pub use device::*;
 pub use host::{HOST_FUNCTIONS, HostFunction, ValType, WASI_FUNCTIONS, host_function, import};
 pub use records::{CpuRecord, IpcFigures, MemInfo, ProcRecord, WaitEntry};
 pub use start::{MAX_START_DIRS, MAX_START_MODULE, MAX_START_SPEC, STDIO_DATA, SpecError, StartEntry};
@@ -50,6 +52,9 @@ pub const E_LIMIT: i32 = -14;
 /// The capability may not travel in a message: it can receive from an endpoint, and a queue
 /// holding it could keep that endpoint alive for ever.
 pub const E_NOT_MOVABLE: i32 = -15;
+/// The device is another actor's, or the kernel's DMA guard refuses the access: it could aim
+/// the device's DMA outside the driver's buffers, or it touches registers the kernel keeps.
+pub const E_DENIED: i32 = -16;
 
 /// Every error code with its name, as `docs/ABI.md`'s table lists them.
 pub const ERROR_CODES: &[(&str, i32)] = &[
@@ -68,6 +73,7 @@ pub const ERROR_CODES: &[(&str, i32)] = &[
     ("E_NOT_FOUND", E_NOT_FOUND),
     ("E_LIMIT", E_LIMIT),
     ("E_NOT_MOVABLE", E_NOT_MOVABLE),
+    ("E_DENIED", E_DENIED),
 ];
 
 /// Most capabilities a process may hold at once.

@@ -36,6 +36,10 @@ pub enum Error {
     NotMovable,
     /// The kernel memory charged to the process would pass its limit.
     KernelMemoryLimit,
+    /// The device is another driver's, or its DMA guard refuses the access.
+    Denied,
+    /// The thing named does not exist (a device, or a part of one).
+    NotFound,
 }
 
 impl fmt::Display for Error {
@@ -56,6 +60,8 @@ impl fmt::Display for Error {
             Self::TooManyTasks => "the executor has no room for another task",
             Self::NotMovable => "a receiving capability cannot travel in a message",
             Self::KernelMemoryLimit => "its kernel memory limit would be passed",
+            Self::Denied => "the device is another driver's, or its DMA guard refuses the access",
+            Self::NotFound => "no such thing",
         })
     }
 }

@@ -21,12 +21,18 @@
 //! OBJECT is an endpoint or shared-memory object the manifest declares, or one the kernel
 //! provides: `framebuffer`, `console.in` (serial input, as messages), `console.out` (raw
 //! serial output), `ramdisk` (the boot ramdisk's bytes, read-only) and `system` (process
-//! management and kernel state). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
+//! management and kernel state), or a PCI device: `pci.VVVV.DDDD` by vendor and device id,
+//! `pci.class.CC[.SS]` by class and subclass, all hex (the first function that matches; see
+//! `docs/DRIVERS.md`). RIGHTS are letters from `r` (read), `w` (write), `g` (grant). An actor finds
 //! its grants at handles 0, 1, 2… in the order its line lists them. A bad line is reported with
 //! its number and skipped; the valid lines still take effect.
 #![no_std]
 
 extern crate alloc;
+
+mod device;
+
+pub use device::DeviceMatch;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -55,6 +61,8 @@ pub enum ObjectRef {
     Ramdisk,
     /// Process management and kernel state (`r` to look, `w` to start and kill).
     System,
+    /// The first PCI function that matches (`r` to read its registers, `w` to drive it).
+    Device(DeviceMatch),
 }
 
 /// Rights a grant gives.
@@ -399,6 +407,8 @@ fn parse_grant(grant: &str, manifest: &Manifest) -> Result<Grant, Problem> {
         ObjectRef::Endpoint(object.to_string())
     } else if manifest.shared_memory.iter().any(|s| s.name == object) {
         ObjectRef::SharedMemory(object.to_string())
+    } else if let Some(device) = DeviceMatch::parse(object) {
+        ObjectRef::Device(device)
     } else {
         return Err(Problem::Undeclared(object.into()));
     };

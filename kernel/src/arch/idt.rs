@@ -104,9 +104,12 @@ const EXCEPTION_STUBS: [(u8, Stub); 32] = entry_stubs![
 ];
 
 /// One stub per device vector: the remapped 8259s (spurious only, they are masked), the local
-/// APIC timer, COM1 and the APIC's spurious vector (see `irq`).
-const DEVICE_STUBS: [(u8, Stub); 20] =
-    entry_stubs![32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 255];
+/// APIC timer, COM1, the wake-up IPI, the vectors MSI-X entries are bound to, and the APIC's
+/// spurious vector (see `irq`).
+const DEVICE_STUBS: [(u8, Stub); 36] = entry_stubs![
+    32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 64, 65, 66, 67, 68, 69, 70,
+    71, 72, 73, 74, 75, 76, 77, 78, 79, 255
+];
 
 // `entry_stubs!` takes literals; keep them in step with the names the handlers use.
 const _: () = assert!(
@@ -114,6 +117,8 @@ const _: () = assert!(
         && irq::TIMER_VECTOR == 48
         && irq::SERIAL_VECTOR == 49
         && irq::WAKE_VECTOR == 50
+        && irq::MESSAGE_VECTORS.start == 64
+        && irq::MESSAGE_VECTORS.end == 80
         && apic::SPURIOUS_VECTOR == 255
 );
 

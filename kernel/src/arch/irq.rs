@@ -20,6 +20,9 @@ pub const SERIAL_VECTOR: u8 = 49;
 /// acknowledges, since ending the halt is the point.
 pub const WAKE_VECTOR: u8 = 50;
 
+/// The vectors device messages (MSI-X) are bound to, one per binding (`dev::irq`).
+pub const MESSAGE_VECTORS: core::ops::Range<u8> = 64..80;
+
 /// COM1's ISA interrupt line.
 const COM1_IRQ: u8 = 4;
 /// Timer interrupts per second: the granularity of sleeps and of time-slice expiry.
@@ -134,6 +137,21 @@ pub fn on_tick(handler: fn(u64)) {
     TICK.call_once(|| handler);
 }
 
+/// What a device message interrupt does, given its index in [`MESSAGE_VECTORS`]; set once at
+/// boot ([`on_message`]).
+static MESSAGE: spin::Once<fn(u8)> = spin::Once::new();
+
+/// Has each interrupt of [`MESSAGE_VECTORS`] call `handler` with its index there.
+pub fn on_message(handler: fn(u8)) {
+    MESSAGE.call_once(|| handler);
+}
+
+/// The address a device writes a message interrupt to, for the boot CPU (physical
+/// destination, fixed delivery): the local APIC's message window.
+pub fn message_address() -> u64 {
+    0xfee0_0000 | u64::from(super::cpu_local::apic_id(0) & 0xff) << 12
+}
+
 /// Handles device vector `vector` (called from the interrupt entry path).
 pub fn handle(vector: u8) {
     match vector {
@@ -144,6 +162,11 @@ pub fn handle(vector: u8) {
         }
         SERIAL_VECTOR => serial::on_receive_interrupt(),
         WAKE_VECTOR => {}
+        v if MESSAGE_VECTORS.contains(&v) => {
+            if let Some(message) = MESSAGE.get() {
+                message(v - MESSAGE_VECTORS.start);
+            }
+        }
         // Spurious interrupts are not in service, so they take no EOI.
         SPURIOUS_VECTOR => return,
         v if pic::PIC_VECTORS.contains(&v) => return,

@@ -9,6 +9,7 @@ use core::num::NonZeroUsize;
 
 use super::Rights;
 use crate::boot::FramebufferInfo;
+use crate::dev::{DmaBuffer, Session};
 use crate::error::Error;
 use crate::ipc::{Endpoint, SharedMemory};
 use crate::mem::kmem::Account;
@@ -27,6 +28,12 @@ pub enum Object {
     /// The right to manage processes and read kernel state: READ lists processes, reads the
     /// log and memory figures; WRITE starts and kills processes.
     System,
+    /// A driver's hold on a device: READ reads its registers, WRITE writes them, makes DMA
+    /// buffers and binds interrupts.
+    Device(Arc<Session>),
+    /// Pages a device may reach: READ and WRITE copy in and out (a descriptor table is
+    /// written only through `sys_dma_desc_set`).
+    Dma(Arc<DmaBuffer>),
 }
 
 /// An object and the rights to it. Dropping it gives the rights up: the last receiving or
@@ -65,6 +72,16 @@ impl Capability {
     /// never add WRITE.
     pub fn ramdisk(bytes: &'static [u8]) -> Self {
         Self::new(Object::Ramdisk(bytes), Rights::READ | Rights::GRANT)
+    }
+
+    /// A device session, with every right.
+    pub fn device(session: Arc<Session>) -> Self {
+        Self::new(Object::Device(session), Rights::all())
+    }
+
+    /// A DMA buffer, with every right.
+    pub fn dma(buffer: Arc<DmaBuffer>) -> Self {
+        Self::new(Object::Dma(buffer), Rights::all())
     }
 
     /// Process management and kernel state, with every right.
@@ -115,6 +132,8 @@ impl fmt::Debug for Capability {
             Object::Framebuffer(_) => "Framebuffer",
             Object::Ramdisk(_) => "Ramdisk",
             Object::System => "System",
+            Object::Device(_) => "Device",
+            Object::Dma(_) => "Dma",
         };
         f.debug_struct("Capability").field("object", &kind).field("rights", &self.rights).finish()
     }

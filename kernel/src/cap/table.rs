@@ -15,6 +15,7 @@ use core::fmt;
 
 use super::{Capability, Object, Rights};
 use crate::boot::FramebufferInfo;
+use crate::dev::{DmaBuffer, Session};
 use crate::error::{Error, Rejected};
 use crate::ipc::{Endpoint, SharedMemory};
 use crate::mem::kmem::{Account, Charge};
@@ -181,6 +182,22 @@ impl CapTable {
     pub fn shared_memory(&self, handle: Handle, rights: Rights) -> Result<&Arc<SharedMemory>, Error> {
         self.lookup(handle, rights, |cap| match cap.object() {
             Object::SharedMemory(memory) => Some(memory),
+            _ => None,
+        })
+    }
+
+    /// The device session `handle` names, if the capability has at least `rights`.
+    pub fn device(&self, handle: Handle, rights: Rights) -> Result<&Arc<Session>, Error> {
+        self.lookup(handle, rights, |cap| match cap.object() {
+            Object::Device(session) => Some(session),
+            _ => None,
+        })
+    }
+
+    /// The DMA buffer `handle` names, if the capability has at least `rights`.
+    pub fn dma(&self, handle: Handle, rights: Rights) -> Result<&Arc<DmaBuffer>, Error> {
+        self.lookup(handle, rights, |cap| match cap.object() {
+            Object::Dma(buffer) => Some(buffer),
             _ => None,
         })
     }

@@ -9,10 +9,12 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::console;
-use super::manifest::{ActorDecl, GrantRights, ObjectRef};
+use super::interrupts;
+use super::manifest::{ActorDecl, DeviceMatch, GrantRights, ObjectRef};
 use crate::arch::cpu;
 use crate::boot::FramebufferInfo;
 use crate::cap::{Capability, Rights};
+use crate::dev;
 use crate::error::Error;
 use crate::mem;
 use crate::proc::{Process, ProcessTable};
@@ -30,6 +32,10 @@ pub enum LaunchError {
     NotCreated(String),
     /// A grant of the framebuffer on a machine without one.
     NoFramebuffer,
+    /// A grant of a device the machine does not have.
+    NoDevice(DeviceMatch),
+    /// The interrupt service, which a device grant needs, could not start.
+    Interrupts(Error),
     /// The console service, which a grant needs, could not start.
     Console(Error),
     /// A grant's capability could not be made.
@@ -44,6 +50,8 @@ impl core::fmt::Display for LaunchError {
             Self::NoFile(file) => write!(f, "no file `{file}` in the ramdisk"),
             Self::NotCreated(name) => write!(f, "`{name}` could not be created"),
             Self::NoFramebuffer => write!(f, "the machine has no framebuffer to grant"),
+            Self::NoDevice(device) => write!(f, "the machine has no PCI device {device}"),
+            Self::Interrupts(e) => write!(f, "the interrupt service cannot start: {e}"),
             Self::Console(e) => write!(f, "the console service cannot start: {e}"),
             Self::Grant { object, error } => write!(f, "grant {object:?}: {error}"),
             Self::Spawn { file, error } => write!(f, "`{file}` {error}"),
@@ -125,6 +133,16 @@ fn start_actor(
             }
             ObjectRef::Ramdisk => Capability::ramdisk(system.disk.bytes()).derive(rights),
             ObjectRef::System => Capability::system().derive(rights),
+            ObjectRef::Device(wanted) => {
+                let functions = dev::pci::functions();
+                let class = |f: &dev::pci::Function| [f.class[0], f.class[1]];
+                let index = functions
+                    .iter()
+                    .position(|f| wanted.matches(f.vendor, f.device, class(f)))
+                    .ok_or(LaunchError::NoDevice(*wanted))?;
+                interrupts::start(system.executor, system.processes).map_err(LaunchError::Interrupts)?;
+                dev::Session::claim(index).map(Capability::device).and_then(|cap| cap.derive(rights))
+            }
             ObjectRef::ConsoleIn | ObjectRef::ConsoleOut => {
                 let console = match system.console.take() {
                     Some(console) => console,

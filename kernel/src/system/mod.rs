@@ -8,6 +8,7 @@
 //! - `requests`: serving the work host calls ask of the executor loop (spawns, the native IPC
 //!   benchmark).
 //! - `console`: the serial console as a service actors reach through endpoints.
+//! - `interrupts`: device interrupts delivered to drivers' endpoints as messages.
 //! - `log_mirror`: the kernel log copied to an endpoint the manifest names.
 //! - `native_ipc`: two kernel tasks ping-ponging, timed: the floor of the Wasm figure.
 //! - `ktest`: the checks boot options ask for (faults, scheduling, stack overflow).
@@ -17,6 +18,7 @@
 
 pub mod console;
 pub mod init;
+pub mod interrupts;
 pub mod ktest;
 pub mod launch;
 pub mod log_mirror;

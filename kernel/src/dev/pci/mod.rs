@@ -118,6 +118,17 @@ pub fn functions() -> &'static [Function] {
     FUNCTIONS.call_once(|| enumerate(&mut *PORTS.lock()))
 }
 
+/// Reads the 32-bit configuration register at `offset` of the function at `address`.
+pub fn config_read(address: Address, offset: u8) -> u32 {
+    PORTS.lock().read(address, offset & 0xfc)
+}
+
+/// Writes the 32-bit configuration register at `offset` of the function at `address`: only
+/// device sessions do, to the command register and MSI-X control (`dev::session`).
+pub fn config_write(address: Address, offset: u8, value: u32) {
+    PORTS.lock().write(address, offset & 0xfc, value)
+}
+
 /// Functions in one line: `00:00.0 host bridge, 00:02.0 Ethernet, ...`.
 pub struct Summary<'a>(pub &'a [Function]);
 

@@ -4,7 +4,7 @@
 use crate::error::Error;
 
 pub use minimalos_abi::{
-    E_BUFFER_TOO_SMALL, E_CLOSED, E_EMPTY, E_FULL, E_INVALID_ARGUMENT, E_INVALID_HANDLE, E_LIMIT,
+    E_BUFFER_TOO_SMALL, E_CLOSED, E_DENIED, E_EMPTY, E_FULL, E_INVALID_ARGUMENT, E_INVALID_HANDLE, E_LIMIT,
     E_NO_MEMORY, E_NO_RIGHTS, E_NOT_FOUND, E_NOT_MOVABLE, E_OUT_OF_BOUNDS, E_TOO_LARGE, E_TOO_MANY_HANDLES,
     E_WRONG_KIND,
 };
@@ -23,8 +23,9 @@ pub fn code(error: Error) -> i32 {
         Error::NoMemory | Error::TooManyTasks => E_NO_MEMORY,
         Error::TooManyHandles => E_TOO_MANY_HANDLES,
         Error::BufferTooSmall => E_BUFFER_TOO_SMALL,
-        Error::NoSuchProcess => E_NOT_FOUND,
+        Error::NoSuchProcess | Error::NotFound => E_NOT_FOUND,
         Error::NotMovable => E_NOT_MOVABLE,
         Error::KernelMemoryLimit => E_LIMIT,
+        Error::Denied => E_DENIED,
     }
 }

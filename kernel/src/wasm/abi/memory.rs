@@ -1,5 +1,5 @@
-//! Host functions for memory objects: shared memory, the framebuffer and the (read-only) boot
-//! ramdisk, read and written by copying between them and the actor's own memory.
+//! Host functions for memory objects: shared memory, the framebuffer, the (read-only) boot
+//! ramdisk and DMA buffers, read and written by copying between them and the actor's own memory.
 
 use super::errors::{E_BUFFER_TOO_SMALL, E_NOT_FOUND, E_OUT_OF_BOUNDS, E_WRONG_KIND, code};
 use minimalos_abi::FB_FORMAT_LEN as FB_FORMAT;
@@ -20,8 +20,10 @@ fn memory_object(ctx: &ActorContext, handle: i64, rights: Rights) -> Result<Obje
     let object =
         ctx.process.with_caps(|caps| caps.get(Handle::from_raw(handle), rights).map(|c| c.object().clone()));
     match object {
-        Ok(object @ (Object::SharedMemory(_) | Object::Framebuffer(_) | Object::Ramdisk(_))) => Ok(object),
-        Ok(Object::Endpoint(_) | Object::System) => Err(E_WRONG_KIND),
+        Ok(
+            object @ (Object::SharedMemory(_) | Object::Framebuffer(_) | Object::Ramdisk(_) | Object::Dma(_)),
+        ) => Ok(object),
+        Ok(Object::Endpoint(_) | Object::System | Object::Device(_)) => Err(E_WRONG_KIND),
         Err(e) => Err(code(e)),
     }
 }
@@ -30,7 +32,8 @@ fn read_object(object: &Object, offset: usize, buf: &mut [u8]) -> Result<(), Err
     match object {
         Object::SharedMemory(memory) => memory.read(offset, buf),
         Object::Framebuffer(fb) => fb.read(offset, buf),
-        Object::System => Err(Error::WrongKind),
+        Object::Dma(buffer) => buffer.read(offset, buf),
+        Object::System | Object::Device(_) => Err(Error::WrongKind),
         Object::Ramdisk(bytes) => {
             let src = offset.checked_add(buf.len()).and_then(|end| bytes.get(offset..end));
             buf.copy_from_slice(src.ok_or(Error::OutOfBounds)?);
@@ -46,7 +49,8 @@ fn write_object(object: &Object, offset: usize, data: &[u8]) -> Result<(), Error
         Object::Framebuffer(fb) => fb.write(offset, data),
         // Its capabilities never carry WRITE, so no write gets here.
         Object::Ramdisk(_) => Err(Error::NoRights),
-        Object::Endpoint(_) | Object::System => Err(Error::WrongKind),
+        Object::Dma(buffer) => buffer.write(offset, data),
+        Object::Endpoint(_) | Object::System | Object::Device(_) => Err(Error::WrongKind),
     }
 }
 
@@ -55,7 +59,8 @@ fn object_size(object: &Object) -> usize {
         Object::SharedMemory(memory) => memory.size(),
         Object::Framebuffer(fb) => fb.size(),
         Object::Ramdisk(bytes) => bytes.len(),
-        Object::Endpoint(_) | Object::System => 0,
+        Object::Dma(buffer) => buffer.size(),
+        Object::Endpoint(_) | Object::System | Object::Device(_) => 0,
     }
 }
 

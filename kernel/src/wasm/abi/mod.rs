@@ -8,6 +8,7 @@
 //! boundary (`wasm::engine`): each engine links them into its instances through [`dispatch`].
 
 mod control;
+mod device;
 pub mod errors;
 mod ipc;
 mod memory;
@@ -117,6 +118,13 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("sys_kernel_log", control::sys_kernel_log),
     ("sys_mem_info", control::sys_mem_info),
     ("sys_bench_ipc_native", control::sys_bench_ipc_native),
+    ("sys_dev_config_read", device::sys_dev_config_read),
+    ("sys_dev_read", device::sys_dev_read),
+    ("sys_dev_write", device::sys_dev_write),
+    ("sys_dev_dma_addr", device::sys_dev_dma_addr),
+    ("sys_dev_irq_bind", device::sys_dev_irq_bind),
+    ("sys_dma_create", device::sys_dma_create),
+    ("sys_dma_desc_set", device::sys_dma_desc_set),
 ];
 
 /// The import `name` of `module` (`"env"` or WASI's), with its handler: `None` if the ABI has no
