@@ -26,6 +26,9 @@ use minimalos::ramdisk::Extras;
 const USAGE: &str =
     "usage: minimalos <iso|run|debug|bench|profile|yardstick> [--out PATH] [--iso PATH] [--cmdline TEXT]";
 
+/// The port of the host's 127.0.0.1 that `make run` forwards to the guest's web server.
+const HTTP_PORT: u16 = 8080;
+
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
         Ok(code) => code,
@@ -100,6 +103,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
         memory_mib,
         gdb,
         window: std::env::var("GUI").is_ok_and(|v| v == "1"),
+        forward: Some(HTTP_PORT),
         ..QemuOptions::new(iso)
     };
     if gdb == GdbServer::Paused {

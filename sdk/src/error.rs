@@ -38,6 +38,8 @@ pub enum Error {
     Limit,
     /// The capability may not travel in a message (it can receive from an endpoint).
     NotMovable,
+    /// The device is another driver's, or the kernel's DMA guard refuses the access.
+    Denied,
     /// A negative code this SDK does not know yet (codes only ever get added).
     Unknown(i32),
     /// A payload is not an encoding of the expected type (or a value cannot be encoded).
@@ -68,6 +70,7 @@ impl Error {
             sys::E_NOT_FOUND => Error::NotFound,
             sys::E_LIMIT => Error::Limit,
             sys::E_NOT_MOVABLE => Error::NotMovable,
+            sys::E_DENIED => Error::Denied,
             _ if result < i32::MIN as i64 => Error::Unknown(i32::MIN),
             code => Error::Unknown(code),
         })
@@ -100,6 +103,7 @@ impl fmt::Display for Error {
             Error::NotFound => "not found",
             Error::Limit => "limit reached",
             Error::NotMovable => "a receiving capability cannot travel in a message",
+            Error::Denied => "denied by the device's DMA guard",
             Error::Unknown(code) => return write!(f, "error code {code}"),
             Error::Malformed => "malformed payload",
             Error::TimedOut => "timed out",
@@ -132,13 +136,14 @@ mod tests {
             Error::NotFound,
             Error::Limit,
             Error::NotMovable,
+            Error::Denied,
         ];
         for (i, error) in named.into_iter().enumerate() {
             assert_eq!(Error::from_code(-(i as i64) - 1), Some(error));
         }
         assert_eq!(Error::from_code(0), None);
         assert_eq!(Error::from_code(7), None);
-        assert_eq!(Error::from_code(-16), Some(Error::Unknown(-16)));
+        assert_eq!(Error::from_code(-17), Some(Error::Unknown(-17)));
         assert_eq!(Error::from_code(i64::MIN), Some(Error::Unknown(i32::MIN)));
     }
 }

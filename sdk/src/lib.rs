@@ -14,6 +14,7 @@
 //!   [`Mailbox`].
 //! - [`println!`] (the actor's output), [`error!`] to [`trace!`] (its log lines): the kernel
 //!   console. [`exit`]: ends the actor.
+//! - [`dev`]: drivers: a device's registers, DMA buffers and interrupts.
 //! - [`bench`]: raw samples for `make bench`'s tables and plots.
 //! - [`System`]: processes, the kernel log and memory figures (the `system` object).
 //!
@@ -46,6 +47,7 @@ extern crate std;
 #[cfg(all(feature = "allocator", target_arch = "wasm32"))]
 mod allocator;
 pub mod bench;
+pub mod dev;
 mod endpoint;
 mod error;
 mod fb;

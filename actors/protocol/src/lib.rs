@@ -5,6 +5,7 @@
 
 extern crate alloc;
 
+pub mod net;
 pub mod stress;
 pub mod ui;
 pub mod vfs;
