@@ -38,14 +38,16 @@ impl Device {
 
     /// Writes `width` (1, 2 or 4) bytes of `value` at `offset` of BAR `bar`.
     pub fn write(&self, bar: u8, offset: u32, width: u8, value: u32) -> Result<(), Error> {
-        let result = sys::sys_dev_write(self.0.raw(), i32::from(bar), offset as i32, i32::from(width), value.into());
+        let result =
+            sys::sys_dev_write(self.0.raw(), i32::from(bar), offset as i32, i32::from(width), value.into());
         Error::check(result.into()).map(drop)
     }
 
     /// Has the kernel write the device address of byte `at` of `buffer` into the 64-bit
     /// address register at `offset` of BAR `bar` (a virtqueue's ring address).
     pub fn set_dma_address(&self, bar: u8, offset: u32, buffer: &DmaBuffer, at: u32) -> Result<(), Error> {
-        let result = sys::sys_dev_dma_addr(self.0.raw(), i32::from(bar), offset as i32, buffer.0.raw(), at as i32);
+        let result =
+            sys::sys_dev_dma_addr(self.0.raw(), i32::from(bar), offset as i32, buffer.0.raw(), at as i32);
         Error::check(result.into()).map(drop)
     }
 
@@ -61,7 +63,8 @@ impl Device {
             DmaKind::Data => sys::DMA_DATA,
             DmaKind::Descriptors => sys::DMA_DESCRIPTORS,
         };
-        Error::check(sys::sys_dma_create(self.0.raw(), size as i32, kind)).map(|h| DmaBuffer(Capability::from_raw(h)))
+        Error::check(sys::sys_dma_create(self.0.raw(), size as i32, kind))
+            .map(|h| DmaBuffer(Capability::from_raw(h)))
     }
 }
 

@@ -100,7 +100,9 @@ impl Stack {
         if self.addressing == Addressing::Waiting && now() - self.started > DHCP_PATIENCE.into() {
             self.configure(FALLBACK, Some(FALLBACK_GATEWAY));
             self.addressing = Addressing::Fallback;
-            sdk::warn!("netstack: no DHCP answer in {DHCP_PATIENCE:?}; using {FALLBACK}, gateway {FALLBACK_GATEWAY}");
+            sdk::warn!(
+                "netstack: no DHCP answer in {DHCP_PATIENCE:?}; using {FALLBACK}, gateway {FALLBACK_GATEWAY}"
+            );
         }
     }
 
@@ -126,7 +128,10 @@ impl Stack {
             Addressing::Waiting => DHCP_PATIENCE,
             _ => IDLE,
         };
-        let delay = self.iface.poll_delay(now(), &self.sockets).map_or(IDLE, |d| Duration::from_micros(d.total_micros()));
+        let delay = self
+            .iface
+            .poll_delay(now(), &self.sockets)
+            .map_or(IDLE, |d| Duration::from_micros(d.total_micros()));
         delay.min(patience).min(IDLE)
     }
 }

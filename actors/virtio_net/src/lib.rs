@@ -73,9 +73,14 @@ impl Card {
         let tx = Queue::new(&transport, TX, QUEUE, NO_VECTOR)?;
         tx.quiet()?;
         let device = transport.device();
-        device.bind_interrupt(RX_VECTOR, inbox, INTERRUPT + u32::from(RX_VECTOR)).context("binding the interrupt")?;
-        let rx_slots = device.dma_buffer(u32::from(rx.size()) * SLOT, DmaKind::Data).context("making receive buffers")?;
-        let tx_slots = device.dma_buffer(u32::from(tx.size()) * SLOT, DmaKind::Data).context("making send buffers")?;
+        device
+            .bind_interrupt(RX_VECTOR, inbox, INTERRUPT + u32::from(RX_VECTOR))
+            .context("binding the interrupt")?;
+        let rx_slots = device
+            .dma_buffer(u32::from(rx.size()) * SLOT, DmaKind::Data)
+            .context("making receive buffers")?;
+        let tx_slots =
+            device.dma_buffer(u32::from(tx.size()) * SLOT, DmaKind::Data).context("making send buffers")?;
         let heads: Vec<u16> = (0..rx.size()).collect();
         for &slot in &heads {
             rx.describe(slot, &rx_slots, u32::from(slot) * SLOT, SLOT, true)?;

@@ -29,9 +29,16 @@ impl Queue {
     /// Sets queue `index` up with at most `size` entries, interrupting on MSI-X entry `vector`.
     pub fn new(transport: &Transport, index: u16, size: u16, vector: u16) -> Result<Self, TransportError> {
         let device = transport.device();
-        let table = device.dma_buffer(u32::from(size) * 16, DmaKind::Descriptors).context("making a descriptor table")?;
+        let table = device
+            .dma_buffer(u32::from(size) * 16, DmaKind::Descriptors)
+            .context("making a descriptor table")?;
         let rings = device.dma_buffer(8192, DmaKind::Data).context("making the rings")?;
-        let notifier = transport.setup_queue(index, size, vector, [(&table, 0), (&rings, DRIVER_RING), (&rings, DEVICE_RING)])?;
+        let notifier = transport.setup_queue(
+            index,
+            size,
+            vector,
+            [(&table, 0), (&rings, DRIVER_RING), (&rings, DEVICE_RING)],
+        )?;
         let size = transport.queue_size(index)?;
         Ok(Self { table, rings, notifier, size, published: 0, seen: 0 })
     }
@@ -43,7 +50,14 @@ impl Queue {
 
     /// Points descriptor `index` at `len` bytes at `offset` of `buffer`, which the device
     /// writes (`device_writes`) or reads.
-    pub fn describe(&self, index: u16, buffer: &DmaBuffer, offset: u32, len: u32, device_writes: bool) -> Result<(), TransportError> {
+    pub fn describe(
+        &self,
+        index: u16,
+        buffer: &DmaBuffer,
+        offset: u32,
+        len: u32,
+        device_writes: bool,
+    ) -> Result<(), TransportError> {
         let flags = if device_writes { sdk::sys::VIRTQ_DESC_F_WRITE } else { 0 };
         self.table.set_descriptor(index, buffer, offset, len, flags, 0).context("writing a descriptor")
     }
@@ -53,7 +67,9 @@ impl Queue {
     pub fn publish(&mut self, heads: &[u16]) -> Result<(), TransportError> {
         for &head in heads {
             let slot = u32::from(self.published % self.size);
-            self.rings.write(DRIVER_RING + 4 + 2 * slot, &head.to_le_bytes()).context("writing the driver ring")?;
+            self.rings
+                .write(DRIVER_RING + 4 + 2 * slot, &head.to_le_bytes())
+                .context("writing the driver ring")?;
             self.published = self.published.wrapping_add(1);
         }
         self.rings.write(DRIVER_RING + 2, &self.published.to_le_bytes()).context("writing the driver ring")

@@ -4,7 +4,7 @@
 //! (`Device::set_dma_address`); everything else is plain register access.
 
 use sdk::Error;
-use sdk::dev::{DmaBuffer, Device};
+use sdk::dev::{Device, DmaBuffer};
 
 /// Vendor-specific PCI capability, which virtio's structures are.
 const CAP_VENDOR: u32 = 0x09;
@@ -132,7 +132,9 @@ impl Transport {
     }
 
     fn read(&self, field: u32, width: u8) -> Result<u32, TransportError> {
-        self.device.read(self.common.bar, self.common.offset + field, width).context("reading the common configuration")
+        self.device
+            .read(self.common.bar, self.common.offset + field, width)
+            .context("reading the common configuration")
     }
 
     fn write(&self, field: u32, width: u8, value: u32) -> Result<(), TransportError> {
@@ -197,7 +199,11 @@ impl Transport {
         }
         let offset = self.read(QUEUE_NOTIFY_OFF, 2)?;
         self.write(QUEUE_ENABLE, 2, 1)?;
-        Ok(Notifier { bar: self.notify.bar, offset: self.notify.offset + offset * self.notify_multiplier, queue })
+        Ok(Notifier {
+            bar: self.notify.bar,
+            offset: self.notify.offset + offset * self.notify_multiplier,
+            queue,
+        })
     }
 
     /// The queue size the device took for `queue` (after [`setup_queue`](Self::setup_queue)).
@@ -208,12 +214,16 @@ impl Transport {
 
     /// Reads `width` bytes at `offset` of the device's own configuration.
     pub fn config(&self, offset: u32, width: u8) -> Result<u32, TransportError> {
-        self.device.read(self.config.bar, self.config.offset + offset, width).context("reading the device configuration")
+        self.device
+            .read(self.config.bar, self.config.offset + offset, width)
+            .context("reading the device configuration")
     }
 
     /// Tells the device that queue `notifier` names has new buffers.
     pub fn notify(&self, notifier: &Notifier) -> Result<(), TransportError> {
-        self.device.write(notifier.bar, notifier.offset, 2, u32::from(notifier.queue)).context("notifying the device")
+        self.device
+            .write(notifier.bar, notifier.offset, 2, u32::from(notifier.queue))
+            .context("notifying the device")
     }
 }
 
