@@ -85,10 +85,11 @@ pub struct QemuOptions {
     pub qmp: Option<PathBuf>,
     /// Guest CPUs; `None`: as `SMP` says (see [`cpus_from_env`]), else 1.
     pub cpus: Option<u32>,
-    /// The port of the host's 127.0.0.1 forwarded to the guest's port 80, if any. The machine
-    /// always has a virtio network card on QEMU's user-mode network, with `restrict=on`: the
-    /// guest reaches nothing outside QEMU, and only a forwarded port reaches the guest.
-    pub forward: Option<u16>,
+    /// TCP ports of the host's 127.0.0.1 forwarded to the guest's, as (host, guest). The
+    /// machine always has a virtio network card on QEMU's user-mode network, with
+    /// `restrict=on`: the guest reaches nothing outside QEMU, and only a forwarded port
+    /// reaches the guest.
+    pub forwards: Vec<(u16, u16)>,
 }
 
 /// Most guest CPUs a machine may be given (the kernel's own limit is 64).
@@ -121,7 +122,7 @@ impl QemuOptions {
             window: false,
             qmp: None,
             cpus: None,
-            forward: None,
+            forwards: Vec::new(),
         }
     }
 }
@@ -201,8 +202,8 @@ pub fn command(options: &QemuOptions, vars: &Path) -> Result<Command, QemuError>
     }
     cmd.arg("-drive").arg(format!("file={},media=cdrom,format=raw,readonly=on", options.iso.display()));
     let mut netdev = String::from("user,id=net0,restrict=on");
-    if let Some(port) = options.forward {
-        netdev += &format!(",hostfwd=tcp:127.0.0.1:{port}-:80");
+    for (host, guest) in &options.forwards {
+        netdev += &format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}");
     }
     cmd.args(["-netdev", &netdev, "-device", "virtio-net-pci,netdev=net0"]);
     // Lets the kernel end a run with a status (see kernel/src/arch/qemu.rs).

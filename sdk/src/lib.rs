@@ -14,6 +14,7 @@
 //!   [`Mailbox`].
 //! - [`println!`] (the actor's output), [`error!`] to [`trace!`] (its log lines): the kernel
 //!   console. [`exit`]: ends the actor.
+//! - [`net`]: TCP through the network stack: `TcpListener`, `TcpStream`.
 //! - [`dev`]: drivers: a device's registers, DMA buffers and interrupts.
 //! - [`bench`]: raw samples for `make bench`'s tables and plots.
 //! - [`System`]: processes, the kernel log and memory figures (the `system` object).
@@ -54,6 +55,7 @@ mod fb;
 mod handle;
 mod log;
 pub mod msg;
+pub mod net;
 mod program;
 pub mod rt;
 mod shm;

@@ -158,7 +158,7 @@ async fn main() -> Result<(), sdk::Error> {
         }
     };
     let mac = card.mac;
-    sdk::info!(
+    sdk::debug!(
         "virtio-net: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {} receive and {} send slots",
         mac[0],
         mac[1],
