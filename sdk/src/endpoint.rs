@@ -56,6 +56,14 @@ impl Endpoint {
             .map(|h| Endpoint::from(Capability::from_raw(h)))
     }
 
+    /// A new endpoint of `capacity` messages as a pair: this actor's receiving end (READ only),
+    /// and a sending capability (WRITE and GRANT) to give away. Once that capability and every
+    /// copy of it are gone, a receive answers `Error::Closed` instead of waiting for ever.
+    pub fn pair(capacity: u32) -> Result<(Endpoint, Capability), Error> {
+        let made = Endpoint::create(capacity)?;
+        Ok((made.derive(Rights::READ)?, made.capability(Rights::WRITE | Rights::GRANT)?))
+    }
+
     /// Another handle to this endpoint with `rights`, a subset of this one's.
     pub fn derive(&self, rights: Rights) -> Result<Endpoint, Error> {
         self.capability(rights).map(Endpoint::from)

@@ -17,7 +17,7 @@ use core::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{Endpoint, Error, Message, Rights};
+use crate::{Endpoint, Error, Message};
 
 /// The opcodes of request/reply (from `0xffff_0000` up), which the kernel's WASI file calls
 /// speak to the vfs too: a request sent by [`Endpoint::call`], its reply, and the answer to a
@@ -72,10 +72,7 @@ impl Endpoint {
         let payload = encode(request)?;
         // Only the server's copy may write: if it is dropped unanswered, the endpoint has no
         // writer left and the receive below fails with Closed instead of waiting forever.
-        let (reply, for_server) = {
-            let made = Endpoint::create(1)?;
-            (made.derive(Rights::READ)?, made.capability(Rights::WRITE | Rights::GRANT)?)
-        };
+        let (reply, for_server) = Endpoint::pair(1)?;
         self.send(REQUEST, &payload, Some(for_server)).await?;
         let answer = reply.recv().await?;
         match answer.opcode {

@@ -12,10 +12,10 @@ use core::cell::Cell;
 use core::future::poll_fn;
 use core::task::Poll;
 use core::time::Duration;
+use sdk::Endpoint;
 use sdk::net::wire::{ACCEPTED, CONNECTED, FAILED, HELLO, LISTENING};
 use sdk::net::{Failure, Peer};
 use sdk::rt::{Either, select, spawn, with_timeout};
-use sdk::{Endpoint, Rights};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State};
 use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address};
@@ -50,10 +50,7 @@ pub async fn listen(net: Rc<Net>, port: u16, backlog: u16, events: Endpoint) {
     if net.ports.borrow().contains(&port) {
         return fail(&events, Failure::AddressInUse);
     }
-    let Ok(control) = Endpoint::create(1) else { return fail(&events, Failure::Limit) };
-    let Ok(for_actor) = control.capability(Rights::WRITE | Rights::GRANT) else {
-        return fail(&events, Failure::Limit);
-    };
+    let Ok((control, for_actor)) = Endpoint::pair(1) else { return fail(&events, Failure::Limit) };
     if events.try_send(LISTENING, &[], Some(for_actor)).is_err() {
         return;
     }
@@ -136,10 +133,8 @@ async fn next_arrival(net: &Net, listening: &[SocketHandle]) -> SocketHandle {
 /// Finishes the handshake of a connection a listener got, offers it to the actor on `events`,
 /// and carries it once the actor says hello.
 async fn accepted(net: &Rc<Net>, handle: SocketHandle, events: &Endpoint) {
-    let inbox = Endpoint::create(QUEUE).ok();
-    let for_actor = inbox.as_ref().and_then(|inbox| inbox.capability(Rights::WRITE | Rights::GRANT).ok());
     let peer = net.tcp(handle, |socket| socket.remote_endpoint()).map(peer);
-    let (Some(inbox), Some(for_actor), Some(peer)) = (inbox, for_actor, peer) else {
+    let (Ok((inbox, for_actor)), Some(peer)) = (Endpoint::pair(QUEUE), peer) else {
         return drop_connection(net, handle);
     };
     if !established(net, handle).await
@@ -194,17 +189,15 @@ pub async fn connect(net: Rc<Net>, peer: Peer, timeout: Duration, outbox: Endpoi
         Ok(false) => Err(Failure::Refused),
         Err(_) => Err(Failure::TimedOut),
     };
-    let inbox = Endpoint::create(QUEUE).ok();
-    let for_actor = inbox.as_ref().and_then(|inbox| inbox.capability(Rights::WRITE | Rights::GRANT).ok());
-    match (opened, inbox, for_actor) {
-        (Ok(()), Some(inbox), Some(for_actor)) => {
+    match (opened, Endpoint::pair(QUEUE)) {
+        (Ok(()), Ok((inbox, for_actor))) => {
             if outbox.try_send(CONNECTED, &peer.to_bytes(), Some(for_actor)).is_ok() {
                 connection::serve(Rc::clone(&net), handle, inbox, outbox).await;
             } else {
                 drop_connection(&net, handle);
             }
         }
-        (Err(failure), _, _) => {
+        (Err(failure), _) => {
             fail(&outbox, failure);
             drop_connection(&net, handle);
         }

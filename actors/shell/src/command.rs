@@ -26,6 +26,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("cpus", "each CPU: its tasks, busy and idle time, polls and steals"),
     ("mem", "physical memory and the kernel heap"),
     ("uptime", "time since boot"),
+    ("net", "the network interface: address, frames and connections (needs the network stack)"),
     ("kill PID", "end a process"),
     ("run [OPTIONS] PROG [ARGS]...", "run PROG.wasm until it ends"),
     ("run [OPTIONS] PROG [ARGS]... &", "start it in the background"),
@@ -91,6 +92,8 @@ pub enum Command<'a> {
     Mem,
     /// `uptime`.
     Uptime,
+    /// `net`.
+    Net,
     /// `kill PID`.
     Kill(Pid),
     /// `run [OPTIONS] PROG [ARGS]... [&]`.
@@ -154,6 +157,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "cpus" => no_args(Command::Cpus, ParseError::Usage("cpus")),
         "mem" => no_args(Command::Mem, ParseError::Usage("mem")),
         "uptime" => no_args(Command::Uptime, ParseError::Usage("uptime")),
+        "net" => no_args(Command::Net, ParseError::Usage("net")),
         "kill" => match (words().next(), words().nth(1)) {
             (Some(pid), None) => {
                 pid.parse().map(Command::Kill).map_err(|_| ParseError::NotANumber("pid", pid))
@@ -266,6 +270,7 @@ mod tests {
         assert_eq!(parse("cpus"), Ok(Command::Cpus));
         assert_eq!(parse("mem"), Ok(Command::Mem));
         assert_eq!(parse("uptime"), Ok(Command::Uptime));
+        assert_eq!(parse("net"), Ok(Command::Net));
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
         assert_eq!(parse("wait 12"), Ok(Command::Wait(12)));
         assert_eq!(parse("time run wasi_hello a"), Ok(Command::Time("run wasi_hello a")));

@@ -8,6 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use sdk::net::Network;
 use sdk::rt::Instant;
 use sdk::{Endpoint, Error, Pid, System};
 
@@ -30,12 +31,19 @@ pub struct Shell {
     console: Option<Pid>,
     /// The endpoints `endpoint` made, which `run` grants.
     endpoints: RefCell<Endpoints>,
+    /// The network stack, when the manifest grants it.
+    network: Option<Network>,
 }
 
 impl Shell {
     /// A shell acting through `system` and `files`, which knows itself as pid `me`.
     pub const fn new(system: System, files: Option<Files>, me: Option<Pid>) -> Shell {
-        Shell { system, files, me, console: None, endpoints: RefCell::new(Endpoints::new()) }
+        Shell { system, files, me, console: None, endpoints: RefCell::new(Endpoints::new()), network: None }
+    }
+
+    /// Gives the shell the network stack, for `net`.
+    pub fn set_network(&mut self, network: Network) {
+        self.network = Some(network);
     }
 
     /// Notes the pid input comes from, so that `kill` spares it.
@@ -65,6 +73,12 @@ impl Shell {
             Command::Cpus => self.system.cpus().map_or_else(failed("cpus"), |cpus| format::cpu_table(&cpus)),
             Command::Mem => self.system.memory().map_or_else(failed("mem"), |info| format::memory(&info)),
             Command::Uptime => format::uptime(Instant::now().as_nanos().max(0) as u64),
+            Command::Net => match &self.network {
+                Some(network) => {
+                    network.status().await.map_or_else(|e| format!("net: {e}\n"), |s| format::network(&s))
+                }
+                None => "net: no network stack (the manifest grants this shell no net.sock)\n".into(),
+            },
             Command::Kill(pid) => self.kill(pid),
             Command::Run(run) if run.background => self.background(&run),
             Command::Run(run) => {

@@ -106,6 +106,28 @@ pub fn memory(info: &MemoryInfo) -> String {
 }
 
 /// The `uptime` line for `ns` nanoseconds since boot.
+/// `net`'s answer: the interface, its address and how it got it, and the figures.
+pub fn network(status: &sdk::net::Status) -> String {
+    let [a, b, c, d] = status.address;
+    let mac = status.mac.map(|byte| format!("{byte:02x}")).join(":");
+    let address = match status.addressing {
+        0 => "no address yet".into(),
+        how => format!("{a}.{b}.{c}.{d}/{} ({})", status.prefix, if how == 1 { "DHCP" } else { "fallback" }),
+    };
+    format!(
+        "eth0  {mac}  {address}\n  frames: {} in, {} out, {} dropped\n  tcp: {} open, {} accepted, {} refused; {} bytes in, {} out\n",
+        status.frames_in,
+        status.frames_out,
+        status.frames_dropped,
+        status.connections,
+        status.accepted,
+        status.refused,
+        status.bytes_in,
+        status.bytes_out
+    )
+}
+
+/// `uptime`'s answer.
 pub fn uptime(ns: u64) -> String {
     let (ms, s) = ((ns / 1_000_000) % 1000, ns / 1_000_000_000);
     let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);

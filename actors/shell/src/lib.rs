@@ -44,6 +44,7 @@ pub mod terminal;
 pub mod tree;
 pub mod utf8;
 
+use sdk::net::Network;
 use sdk::{Endpoint, Error, Rights, System};
 
 use crate::execute::{Shell, own_pid};
@@ -60,16 +61,20 @@ const CONSOLE_OUT: u32 = 1;
 const SYSTEM: u32 = 2;
 const VFS: u32 = 3;
 const UI: u32 = 4;
+const NET: u32 = 5;
 
 /// Serves the console until it goes away (then `console.in` is closed and the shell ends).
 #[sdk::main]
 async fn main() -> Result<(), Error> {
     // The optional grants are looked for before this actor makes any handle of its own: the
     // kernel hands out handles in order, so a missing grant's number would be the next new one.
-    let (vfs, ui) = (optional_grant(VFS), optional_grant(UI));
+    let (vfs, ui, net) = (optional_grant(VFS), optional_grant(UI), optional_grant(NET));
     let input = Endpoint::from_grant(CONSOLE_IN);
     let mut terminal = Terminal::new(Endpoint::from_grant(CONSOLE_OUT), ui);
-    let shell = Shell::new(System::from_grant(SYSTEM), vfs.map(Files::new), own_pid());
+    let mut shell = Shell::new(System::from_grant(SYSTEM), vfs.map(Files::new), own_pid());
+    if let Some(net) = net {
+        shell.set_network(Network::from(net));
+    }
     let mut session = Session::with_input(shell, input.clone());
     terminal.show(&Session::greeting()).await?;
     loop {

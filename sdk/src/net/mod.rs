@@ -28,7 +28,7 @@ use core::time::Duration;
 pub use tcp::{TcpListener, TcpStream};
 pub use wire::{Failure, Peer, Status};
 
-use crate::{Endpoint, Error, Rights};
+use crate::{Endpoint, Error};
 
 /// Messages a listener's or connection's own endpoint holds: up to 16 chunks in flight.
 const QUEUE: u32 = 16;
@@ -87,11 +87,11 @@ impl Network {
     /// Listens on `port` for TCP connections, up to `backlog` of them waiting or open at
     /// once (more are refused, and counted).
     pub async fn listen(&self, port: u16, backlog: u16) -> Result<TcpListener, NetError> {
-        let own = Endpoint::create(QUEUE)?;
+        let (own, for_stack) = Endpoint::pair(QUEUE)?;
         let mut request = [0u8; 4];
         request[..2].copy_from_slice(&port.to_le_bytes());
         request[2..].copy_from_slice(&backlog.to_le_bytes());
-        self.0.send(wire::LISTEN, &request, Some(own.capability(Rights::WRITE | Rights::GRANT)?)).await?;
+        self.0.send(wire::LISTEN, &request, Some(for_stack)).await?;
         let reply = own.recv().await?;
         match (reply.opcode, reply.cap) {
             (wire::LISTENING, Some(stack)) => Ok(TcpListener::new(own, Endpoint::from(stack), port)),
@@ -102,12 +102,12 @@ impl Network {
 
     /// Opens a TCP connection to `peer`, giving up after `timeout`.
     pub async fn connect(&self, peer: Peer, timeout: Duration) -> Result<TcpStream, NetError> {
-        let own = Endpoint::create(QUEUE)?;
+        let (own, for_stack) = Endpoint::pair(QUEUE)?;
         let mut request = [0u8; Peer::LEN + 4];
         request[..Peer::LEN].copy_from_slice(&peer.to_bytes());
         let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
         request[Peer::LEN..].copy_from_slice(&millis.to_le_bytes());
-        self.0.send(wire::CONNECT, &request, Some(own.capability(Rights::WRITE | Rights::GRANT)?)).await?;
+        self.0.send(wire::CONNECT, &request, Some(for_stack)).await?;
         let reply = own.recv().await?;
         match (reply.opcode, reply.cap) {
             (wire::CONNECTED, Some(stack)) => Ok(TcpStream::new(Endpoint::from(stack), own, peer)),
@@ -118,13 +118,20 @@ impl Network {
 
     /// The stack's address and figures.
     pub async fn status(&self) -> Result<Status, NetError> {
-        let own = Endpoint::create(1)?;
-        self.0.send(wire::STATUS, &[], Some(own.capability(Rights::WRITE | Rights::GRANT)?)).await?;
+        let (own, for_stack) = Endpoint::pair(1)?;
+        self.0.send(wire::STATUS, &[], Some(for_stack)).await?;
         let reply = own.recv().await?;
         match reply.opcode {
             wire::STATUS_REPLY => Status::from_bytes(&reply.payload).ok_or(NetError::Protocol),
             _ => Err(NetError::Protocol),
         }
+    }
+}
+
+impl From<Endpoint> for Network {
+    /// Treats an endpoint (a grant looked up by the caller) as the stack's door.
+    fn from(endpoint: Endpoint) -> Network {
+        Network(endpoint)
     }
 }
 

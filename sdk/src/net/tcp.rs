@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::wire::{self, Peer};
 use super::{NetError, QUEUE, failure};
-use crate::{Endpoint, Rights};
+use crate::Endpoint;
 
 /// A port the stack listens on for this actor; the stack stops listening when it is dropped
 /// (its endpoint for the listener, whose only sender this holds, closes).
@@ -39,8 +39,8 @@ impl TcpListener {
             return Err(NetError::Protocol);
         }
         let stack = Endpoint::from(stack);
-        let own = Endpoint::create(QUEUE)?;
-        stack.send(wire::HELLO, &[], Some(own.capability(Rights::WRITE | Rights::GRANT)?)).await?;
+        let (own, for_stack) = Endpoint::pair(QUEUE)?;
+        stack.send(wire::HELLO, &[], Some(for_stack)).await?;
         Ok((TcpStream::new(stack, own, peer), peer))
     }
 }
