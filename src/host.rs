@@ -42,6 +42,8 @@ pub const GDB: Requirement = Requirement { what: "gdb", package: "gdb", probe: P
 /// valgrind, whose callgrind counts the host's instructions for `make bench`.
 pub const VALGRIND: Requirement =
     Requirement { what: "valgrind", package: "valgrind", probe: Probe::Program("valgrind") };
+/// wrk, which loads the guest's web server for `make bench`.
+pub const WRK: Requirement = Requirement { what: "wrk", package: "wrk", probe: Probe::Program("wrk") };
 /// OVMF, UEFI firmware for QEMU.
 pub const OVMF: Requirement =
     Requirement { what: "OVMF UEFI firmware", package: "ovmf", probe: Probe::AnyFile(OVMF_CODE_PATHS) };

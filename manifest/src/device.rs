@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 /// Which PCI function a device grant names: `pci.VVVV.DDDD` (vendor and device id, hex),
 /// `pci.class.CC` or `pci.class.CC.SS` (class and subclass, hex).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum DeviceMatch {
     /// Vendor and device id.
     Id { vendor: u16, device: u16 },
@@ -37,6 +37,13 @@ impl DeviceMatch {
             Self::Id { vendor: v, device: d } => v == vendor && d == device,
             Self::Class { class: c, subclass } => c == class[0] && subclass.is_none_or(|s| s == class[1]),
         }
+    }
+}
+
+impl core::fmt::Debug for DeviceMatch {
+    /// As the manifest writes it (ids in hex), for logs that show a grant.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(self, f)
     }
 }
 

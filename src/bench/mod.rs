@@ -11,19 +11,21 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 mod answers;
 mod files;
+mod net;
 mod plots;
+mod prompt;
 mod samples;
 mod scripted;
 mod smp;
 mod wasi;
 
+pub use prompt::{ask, booted_cpus, wait_for_boot};
 pub use wasi::{parse_throughput, parse_time, start_to_exit_us};
 
 pub use answers::{
@@ -75,41 +77,6 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest wait for one benchmark's answer.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Waits until the shell's prompt is up and the kernel's last boot line is written in full (with
-/// several CPUs the shell may answer while init still logs the actors it starts); returns the
-/// CPUs that line counts.
-pub fn wait_for_boot(machine: &mut Machine, timeout: Duration) -> Result<u32, String> {
-    machine.wait_for(PROMPT, timeout).map_err(|e| e.to_string())?;
-    let line = machine.wait_for_line(BOOT_COMPLETE, timeout).map_err(|e| e.to_string())?;
-    booted_cpus(&line).ok_or_else(|| format!("no CPU count in the boot line `{line}`"))
-}
-
-/// The CPUs the kernel's line `boot complete; N tasks on M CPU(s)` counts.
-pub fn booted_cpus(line: &str) -> Option<u32> {
-    let rest = line.split(BOOT_COMPLETE).nth(1)?.split(" tasks on ").nth(1)?;
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-}
-
-/// Types `line` into the shell and returns what it printed before its next prompt.
-pub fn ask(machine: &mut Machine, line: &str, timeout: Duration) -> Result<String, String> {
-    let before = machine.output();
-    let prompts = before.matches(ANSWER_END).count();
-    machine.send(&format!("{line}\r")).map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        let now = machine.output();
-        if now.matches(ANSWER_END).count() > prompts {
-            let answer = &now[before.len()..];
-            let end = answer.rfind(ANSWER_END).map_or(answer.len(), |at| at + 2);
-            return Ok(answer[..end].to_owned());
-        }
-        if Instant::now() >= deadline {
-            return Err(format!("no answer to `{line}` within {} s", timeout.as_secs()));
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Everything `make bench` measured.
 #[derive(Debug, Default)]
 struct Results {
@@ -137,6 +104,8 @@ struct Results {
     wasi: Option<wasi::WasiFigures>,
     /// Across CPUs, with several.
     smp: Option<smp::SmpFigures>,
+    /// The network, from the host's side.
+    net: Option<net::NetFigures>,
 }
 
 impl Results {
@@ -206,6 +175,9 @@ impl Results {
         }
         if let Some(wasi) = &self.wasi {
             put("wasi", wasi.json());
+        }
+        for (key, value) in self.net.iter().flat_map(net::NetFigures::json) {
+            put(key, value);
         }
         if let Some(console) = &self.console {
             put(
@@ -323,7 +295,7 @@ impl Results {
         if let Some(wasi) = &self.wasi {
             md += &wasi.markdown();
         }
-        md
+        md + &self.net.as_ref().map_or_else(String::new, net::NetFigures::markdown)
     }
 }
 
@@ -334,6 +306,18 @@ pub(crate) fn boot(
     accel: Accel,
     cpus: u32,
     gdb: GdbServer,
+) -> Result<Machine, String> {
+    boot_forwarding(name, cmdline, accel, cpus, gdb, Vec::new())
+}
+
+/// As [`boot`], with `forwards` from the host's 127.0.0.1 to the guest's TCP ports.
+fn boot_forwarding(
+    name: &str,
+    cmdline: Option<&str>,
+    accel: Accel,
+    cpus: u32,
+    gdb: GdbServer,
+    forwards: Vec<(u16, u16)>,
 ) -> Result<Machine, String> {
     let dir = artifacts::repo_root().join("build/bench");
     let options = IsoOptions {
@@ -348,6 +332,7 @@ pub(crate) fn boot(
         gdb,
         cpus: Some(cpus),
         memory_mib: MEMORY_MIB,
+        forwards,
         ..QemuOptions::new(iso)
     })
     .map_err(|e| format!("cannot start QEMU: {e}"))
@@ -385,6 +370,7 @@ pub fn run(history: &[PathBuf]) -> Result<PathBuf, String> {
     if let Some(wasi) = &mut results.wasi {
         wasi.wasmtime = wasi::sqlite_under_wasmtime();
     }
+    results.net = Some(net::measure(accel, cpus)?);
 
     let json = results.json();
     files::write(&dir, &results, &json, &earlier)?;

@@ -9,10 +9,7 @@ use sdk::Endpoint;
 use sdk::net::TcpStream;
 
 use crate::request::Head;
-use crate::{Response, read_body};
-
-/// Largest file served, in bytes (a response is built whole in memory).
-const MAX_DOWNLOAD: u64 = 8 * 1024 * 1024;
+use crate::{Body, Response, read_body};
 
 /// Asks the vfs; an IPC failure reads as an I/O error.
 async fn call(vfs: &Endpoint, request: Request) -> VfsResponse {
@@ -31,36 +28,26 @@ fn failed(error: Error) -> Response {
     Response::text(status, &format!("{error}"))
 }
 
-/// The file or directory listing at `path`.
+/// The file or directory listing at `path` (a file's bytes are read as they are sent).
 pub async fn download(path: &str, vfs: &Endpoint) -> Response {
-    let metadata = match call(vfs, Request::Stat { path: path.into() }).await {
-        Ok(Reply::Stat(metadata)) => metadata,
-        Ok(_) => return failed(Error::Io),
-        Err(e) => return failed(e),
-    };
-    if metadata.kind == Kind::Dir {
-        return listing(path, vfs).await;
+    match call(vfs, Request::Stat { path: path.into() }).await {
+        Ok(Reply::Stat(metadata)) if metadata.kind == Kind::Dir => listing(path, vfs).await,
+        Ok(Reply::Stat(metadata)) => Response {
+            status: (200, "OK"),
+            content_type: content_type(path),
+            body: Body::File { path: path.into(), size: metadata.size },
+        },
+        Ok(_) => failed(Error::Io),
+        Err(e) => failed(e),
     }
-    if metadata.size > MAX_DOWNLOAD {
-        return Response::text(
-            (413, "Content Too Large"),
-            &format!("files over {MAX_DOWNLOAD} bytes are not served"),
-        );
+}
+
+/// The next piece of the file at `path`, from `offset`; `None` at its end or on an error.
+pub async fn piece(vfs: &Endpoint, path: &str, offset: u64) -> Option<Vec<u8>> {
+    match call(vfs, Request::Read { path: path.into(), offset, len: MAX_IO }).await {
+        Ok(Reply::Data(bytes)) if !bytes.is_empty() => Some(bytes),
+        _ => None,
     }
-    let mut body = Vec::new();
-    loop {
-        let request = Request::Read { path: path.into(), offset: body.len() as u64, len: MAX_IO };
-        match call(vfs, request).await {
-            Ok(Reply::Data(bytes)) if bytes.is_empty() => break,
-            Ok(Reply::Data(bytes)) => body.extend_from_slice(&bytes),
-            Ok(_) => return failed(Error::Io),
-            Err(e) => return failed(e),
-        }
-        if body.len() as u64 > MAX_DOWNLOAD {
-            return Response::text((413, "Content Too Large"), "the file grew past the limit while read");
-        }
-    }
-    Response { status: (200, "OK"), content_type: content_type(path), body }
 }
 
 /// A directory's entries, a line each (directories end with `/`).
@@ -83,7 +70,11 @@ async fn listing(path: &str, vfs: &Endpoint) -> Response {
             Err(e) => return failed(e),
         }
     }
-    Response { status: (200, "OK"), content_type: "text/plain; charset=utf-8", body: text.into_bytes() }
+    Response {
+        status: (200, "OK"),
+        content_type: "text/plain; charset=utf-8",
+        body: Body::Bytes(text.into_bytes()),
+    }
 }
 
 /// Stores the body of `head` (its bytes in `buf`, then from `stream`) at its path, which must

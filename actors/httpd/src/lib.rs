@@ -20,6 +20,7 @@ pub mod request;
 
 use alloc::format;
 use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 use sdk::net::{NetError, Network, TcpStream};
@@ -51,13 +52,26 @@ struct Services {
 pub struct Response {
     status: (u16, &'static str),
     content_type: &'static str,
-    body: Vec<u8>,
+    body: Body,
+}
+
+/// A response's body.
+pub enum Body {
+    /// Made in memory.
+    Bytes(Vec<u8>),
+    /// A file of the vfs of `size` bytes, sent a piece at a time as it is read (so a big file
+    /// costs no more memory than a small one).
+    File { path: String, size: u64 },
 }
 
 impl Response {
     /// A plain-text response.
     fn text(status: (u16, &'static str), text: &str) -> Self {
-        Self { status, content_type: "text/plain; charset=utf-8", body: format!("{text}\n").into_bytes() }
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: Body::Bytes(format!("{text}\n").into_bytes()),
+        }
     }
 }
 
@@ -89,7 +103,9 @@ async fn serve(mut stream: TcpStream, services: &Services) {
                     Refusal::TooLarge => "the request head is over 8 KiB",
                     _ => reason,
                 };
-                let _ = respond(&mut stream, &Response::text((code, reason), text), false, false).await;
+                let _ =
+                    respond(&mut stream, &Response::text((code, reason), text), false, false, &services.vfs)
+                        .await;
                 return;
             }
             // The client closed, the connection broke, or the client stalled.
@@ -101,7 +117,9 @@ async fn serve(mut stream: TcpStream, services: &Services) {
             Err(()) => return,
         };
         let close = !keep_alive || response.status.0 >= 400 && head.content_length > 0;
-        if respond(&mut stream, &response, head.method == Method::Head, !close).await.is_err() || close {
+        if respond(&mut stream, &response, head.method == Method::Head, !close, &services.vfs).await.is_err()
+            || close
+        {
             return;
         }
     }
@@ -145,31 +163,50 @@ async fn answer(
     }
 }
 
-/// Sends `response` (its body unless `head_only`).
+/// Sends `response` (its body unless `head_only`); a file's pieces are read from `vfs` as
+/// they go. `Err` when the connection broke, or the file shrank while it was sent (the
+/// connection must close: the length was promised).
 async fn respond(
     stream: &mut TcpStream,
     response: &Response,
     head_only: bool,
     keep_alive: bool,
-) -> Result<(), NetError> {
+    vfs: &Endpoint,
+) -> Result<(), ()> {
     let (code, reason) = response.status;
     let connection = if keep_alive { "keep-alive" } else { "close" };
+    let length = match &response.body {
+        Body::Bytes(bytes) => bytes.len() as u64,
+        Body::File { size, .. } => *size,
+    };
     let head = format!(
-        "HTTP/1.1 {code} {reason}\r\nServer: MinimalOS httpd\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+        "HTTP/1.1 {code} {reason}\r\nServer: MinimalOS httpd\r\nContent-Type: {}\r\nContent-Length: {length}\r\nConnection: {connection}\r\n\r\n",
         response.content_type,
-        response.body.len()
     );
-    if head_only || response.body.len() + head.len() > sdk::net::wire::MAX_CHUNK {
-        stream.write_all(head.as_bytes()).await?;
-        if !head_only {
-            stream.write_all(&response.body).await?;
+    let mut out = head.into_bytes();
+    match &response.body {
+        _ if head_only => {}
+        // A small answer goes in one message (and one segment).
+        Body::Bytes(bytes) if out.len() + bytes.len() <= sdk::net::wire::MAX_CHUNK => {
+            out.extend_from_slice(bytes)
         }
-        return Ok(());
+        Body::Bytes(bytes) => {
+            stream.write_all(&out).await.map_err(drop)?;
+            return stream.write_all(bytes).await.map_err(drop);
+        }
+        Body::File { path, size } => {
+            stream.write_all(&out).await.map_err(drop)?;
+            let mut sent = 0;
+            while sent < *size {
+                let piece = files::piece(vfs, path, sent).await.ok_or(())?;
+                let take = piece.len().min((*size - sent) as usize);
+                stream.write_all(&piece[..take]).await.map_err(drop)?;
+                sent += take as u64;
+            }
+            return Ok(());
+        }
     }
-    // A small answer in one message (and one segment).
-    let mut all = head.into_bytes();
-    all.extend_from_slice(&response.body);
-    stream.write_all(&all).await
+    stream.write_all(&out).await.map_err(drop)
 }
 
 /// Reads `len` body bytes into `out` (those already in `buf` first), waiting at most

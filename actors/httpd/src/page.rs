@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use sdk::{ProcState, ProcessInfo};
 
-use crate::{Response, Services};
+use crate::{Body, Response, Services};
 
 /// The page, built afresh for each request.
 pub async fn status(services: &Services) -> Response {
@@ -68,7 +68,11 @@ pub async fn status(services: &Services) -> Response {
         html += "</table>\n";
     }
     html += "</body></html>\n";
-    Response { status: (200, "OK"), content_type: "text/html; charset=utf-8", body: html.into_bytes() }
+    Response {
+        status: (200, "OK"),
+        content_type: "text/html; charset=utf-8",
+        body: Body::Bytes(html.into_bytes()),
+    }
 }
 
 fn is_alive(process: &ProcessInfo) -> bool {

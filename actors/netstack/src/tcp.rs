@@ -26,6 +26,8 @@ use crate::net::{MAX_CONNECTIONS, Net};
 /// Sockets a listener keeps listening: connections arriving in one poll beyond these are
 /// reset by smoltcp before the listener can listen again.
 const SPARE: usize = 4;
+/// Listeners at once: each keeps [`SPARE`] sockets, with their buffers, in the stack's memory.
+const MAX_LISTENERS: usize = 32;
 /// Most connections one listener may have open.
 const MAX_BACKLOG: u16 = 1024;
 /// How long an accepted connection waits for its actor's `HELLO`.
@@ -49,6 +51,9 @@ pub async fn listen(net: Rc<Net>, port: u16, backlog: u16, events: Endpoint) {
     }
     if net.ports.borrow().contains(&port) {
         return fail(&events, Failure::AddressInUse);
+    }
+    if net.ports.borrow().len() >= MAX_LISTENERS {
+        return fail(&events, Failure::Limit);
     }
     let Ok((control, for_actor)) = Endpoint::pair(1) else { return fail(&events, Failure::Limit) };
     if events.try_send(LISTENING, &[], Some(for_actor)).is_err() {
