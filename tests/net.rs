@@ -4,7 +4,9 @@
 //! backlog, a client that stalls, and the card's driver killed and restarted. Only 127.0.0.1
 //! is reached, with every wait bounded.
 //!
-//! One boot serves every check. The serial log is saved as `build/test/net.serial.log`.
+//! One boot serves those checks; its serial log is saved as `build/test/net.serial.log`. A
+//! second boot (`tests/wasm/dev.manifest`, log `dev.serial.log`) gives the card to
+//! `actors/dev_check`, a driver that tries everything the kernel must refuse.
 
 mod common;
 
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 use minimalos::bench::ask;
 use minimalos::qemu::{Accel, Machine, QemuOptions};
 
-use common::{default_image, line_with, number_after, test_dir};
+use common::{default_image, image, line_with, number_after, test_dir};
 
 /// Longest wait for the network to come up, an answer, or a connection.
 const WAIT: Duration = Duration::from_secs(60);
@@ -256,4 +258,27 @@ fn the_driver_restarts_and_the_network_comes_back_with_no_other_actor_restarted(
         assert!(!row.contains("exited") && !row.contains("killed"), "{row}");
     }
     assert!(!session.log.contains("restart 2"), "something restarted twice");
+}
+
+/// The verdict line of `dev_check`, from its own boot.
+fn device_check() -> &'static str {
+    static VERDICT: OnceLock<Result<String, String>> = OnceLock::new();
+    let result = VERDICT.get_or_init(|| {
+        let iso = image("dev", "on_fatal=exit manifest=test/dev.manifest")?;
+        let accel = Accel::from_env().map_err(|e| e.to_string())?;
+        let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) })
+            .map_err(|e| format!("cannot start QEMU: {e}"))?;
+        let verdict = machine.wait_for_line("dev_check: ", WAIT).map_err(|e| e.to_string());
+        let _ = machine.save_log(&test_dir().join("dev.serial.log"));
+        machine.kill();
+        verdict.map_err(|e| format!("{e}; see build/test/dev.serial.log"))
+    });
+    result.as_ref().unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_driver_cannot_aim_its_device_outside_its_buffers_and_its_buffers_come_back() {
+    let verdict = device_check();
+    assert!(verdict.contains("dev_check: ok: "), "{verdict}");
+    assert!(number_after(verdict, "ok: ") >= 53, "{verdict}");
 }

@@ -24,6 +24,11 @@ impl Device {
         Device(Capability::from_grant(n))
     }
 
+    /// The raw handle, still owned by `self`.
+    pub fn raw(&self) -> i64 {
+        self.0.raw()
+    }
+
     /// `width` bytes at `offset` of PCI configuration space.
     pub fn config(&self, offset: u8, width: u8) -> Result<u32, Error> {
         let value = sys::sys_dev_config_read(self.0.raw(), i32::from(offset), i32::from(width));

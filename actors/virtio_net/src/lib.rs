@@ -12,16 +12,13 @@
 
 extern crate alloc;
 
-mod queue;
-mod transport;
-
 use alloc::vec::Vec;
 use protocol::net::{INTERRUPT, LINK_UP, MAX_FRAME, QUERY, RECEIVED, TRANSMIT};
 use sdk::dev::{Device, DmaBuffer, DmaKind};
 use sdk::{Endpoint, Message};
 
-use queue::Queue;
-use transport::{Context, DRIVER_OK, NO_VECTOR, Transport, TransportError};
+use virtio::transport::{DRIVER_OK, NO_VECTOR};
+use virtio::{Context, Queue, Transport, TransportError};
 
 /// Feature bits: the card has a MAC address (5); virtio 1.x (32).
 const F_MAC: u64 = 1 << 5;

@@ -13,21 +13,30 @@ const COMMON_CFG: u32 = 1;
 const NOTIFY_CFG: u32 = 2;
 const DEVICE_CFG: u32 = 4;
 
-// Common configuration fields.
+// Common configuration fields (virtio 1.x §4.1.4.3), by offset.
 const DEVICE_FEATURE_SELECT: u32 = 0x00;
 const DEVICE_FEATURE: u32 = 0x04;
-const DRIVER_FEATURE_SELECT: u32 = 0x08;
-const DRIVER_FEATURE: u32 = 0x0c;
+/// The common configuration's `driver_feature_select` field.
+pub const DRIVER_FEATURE_SELECT: u32 = 0x08;
+/// The common configuration's `driver_feature` field.
+pub const DRIVER_FEATURE: u32 = 0x0c;
 const CONFIG_MSIX_VECTOR: u32 = 0x10;
-const DEVICE_STATUS: u32 = 0x14;
-const QUEUE_SELECT: u32 = 0x16;
-const QUEUE_SIZE: u32 = 0x18;
+/// The common configuration's `device_status` field.
+pub const DEVICE_STATUS: u32 = 0x14;
+/// The common configuration's `queue_select` field.
+pub const QUEUE_SELECT: u32 = 0x16;
+/// The common configuration's `queue_size` field.
+pub const QUEUE_SIZE: u32 = 0x18;
 const QUEUE_MSIX_VECTOR: u32 = 0x1a;
-const QUEUE_ENABLE: u32 = 0x1c;
+/// The common configuration's `queue_enable` field.
+pub const QUEUE_ENABLE: u32 = 0x1c;
 const QUEUE_NOTIFY_OFF: u32 = 0x1e;
-const QUEUE_DESC: u32 = 0x20;
-const QUEUE_DRIVER: u32 = 0x28;
-const QUEUE_DEVICE: u32 = 0x30;
+/// The common configuration's `queue_desc` field.
+pub const QUEUE_DESC: u32 = 0x20;
+/// The common configuration's `queue_driver` field.
+pub const QUEUE_DRIVER: u32 = 0x28;
+/// The common configuration's `queue_device` field.
+pub const QUEUE_DEVICE: u32 = 0x30;
 
 /// Device status bits.
 pub const ACKNOWLEDGE: u32 = 1;
@@ -124,6 +133,12 @@ impl Transport {
             notify_multiplier: multiplier,
             config: config.ok_or(TransportError::Missing("device configuration"))?,
         })
+    }
+
+    /// The BAR and offset of the common configuration's field at `field` (for checks that
+    /// write a register the kernel must refuse).
+    pub fn common_register(&self, field: u32) -> (u8, u32) {
+        (self.common.bar, self.common.offset + field)
     }
 
     /// The device, for its DMA buffers and interrupts.
