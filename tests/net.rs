@@ -25,7 +25,7 @@ use common::{default_image, image, line_with, number_after, test_dir};
 const WAIT: Duration = Duration::from_secs(60);
 /// Where the serial log goes, under `build/test/`.
 const LOG: &str = "net.serial.log";
-/// The echo server's backlog (`actors/tcp_echo`), and how many connections the flood opens.
+/// The echo server's backlog (`actors/echo`), and how many connections the flood opens.
 const ECHO_BACKLOG: usize = 32;
 const FLOOD: usize = ECHO_BACKLOG + 8;
 
@@ -252,7 +252,7 @@ fn a_client_that_stalls_mid_request_is_closed() {
 fn the_driver_restarts_and_the_network_comes_back_with_no_other_actor_restarted() {
     let session = session();
     assert_eq!(session.echo_after_restart, b"again\n");
-    for actor in ["netstack", "httpd", "tcp_echo"] {
+    for actor in ["netstack", "httpd", "echo"] {
         let row =
             session.ps_after.lines().find(|l| l.contains(actor)).unwrap_or_else(|| panic!("{actor} gone"));
         assert!(!row.contains("exited") && !row.contains("killed"), "{row}");

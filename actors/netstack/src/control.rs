@@ -4,12 +4,12 @@
 use alloc::rc::Rc;
 use core::time::Duration;
 use sdk::net::Peer;
-use sdk::net::wire::{CONNECT, LISTEN, STATUS, STATUS_REPLY};
+use sdk::net::wire::{BIND, CONNECT, LISTEN, STATUS, STATUS_REPLY};
 use sdk::rt::spawn;
 use sdk::{Endpoint, Message};
 
 use crate::net::Net;
-use crate::tcp;
+use crate::{tcp, udp};
 
 /// Serves the requests on `requests` for ever (the stack's own grant: it never closes).
 pub async fn serve(net: Rc<Net>, requests: Endpoint) {
@@ -29,6 +29,10 @@ pub async fn serve(net: Rc<Net>, requests: Endpoint) {
                 };
                 let millis = u32::from_le_bytes([millis[0], millis[1], millis[2], millis[3]]);
                 spawn(tcp::connect(Rc::clone(&net), peer, Duration::from_millis(millis.into()), reply));
+            }
+            BIND => {
+                let Some(&[a, b]) = payload.get(..2) else { continue };
+                spawn(udp::bind(Rc::clone(&net), u16::from_le_bytes([a, b]), reply));
             }
             STATUS => {
                 let _ = reply.try_send(STATUS_REPLY, &net.status().to_bytes(), None);

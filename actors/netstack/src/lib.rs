@@ -7,7 +7,7 @@
 //! - `interface`: the interface and its address (DHCP, or a fallback).
 //! - `net`: what the stack's tasks share.
 //! - `control`: requests on `net.sock`; `tcp`: listeners and outgoing connections;
-//!   `connection`: the bytes of one connection, both ways.
+//!   `connection`: the bytes of one connection, both ways; `udp`: datagram sockets.
 //!
 //! The poll loop below drives smoltcp: it polls the interface, hands what it made to the
 //! driver, then waits for a frame, a task's poke, or the moment smoltcp next needs the clock.
@@ -22,6 +22,7 @@ mod interface;
 mod link;
 mod net;
 mod tcp;
+mod udp;
 
 use alloc::rc::Rc;
 use protocol::net::{LINK_UP, QUERY, RECEIVED};

@@ -25,8 +25,10 @@ pub struct Net {
     pub link: RefCell<Link>,
     /// Its MAC address.
     pub mac: [u8; 6],
-    /// Ports listened on.
+    /// TCP ports listened on.
     pub ports: RefCell<Vec<u16>>,
+    /// UDP ports bound.
+    pub udp_ports: RefCell<Vec<u16>>,
     /// Connection figures.
     pub figures: Cell<Figures>,
     /// Sockets whose connection is over, removed once they are closed.
@@ -58,6 +60,7 @@ impl Net {
             link: RefCell::new(link),
             mac,
             ports: RefCell::new(Vec::new()),
+            udp_ports: RefCell::new(Vec::new()),
             figures: Cell::new(Figures::default()),
             finished: RefCell::new(Vec::new()),
             poked: Cell::new(false),

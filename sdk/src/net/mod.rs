@@ -1,6 +1,7 @@
 //! The network, through the network stack actor (`actors/netstack`), which an actor reaches
 //! with a `net.sock` grant: [`Network::listen`] gives a [`TcpListener`], whose `accept().await`
-//! gives [`TcpStream`]s; [`Network::connect`] opens one. Reads and writes are `async` and
+//! gives [`TcpStream`]s; [`Network::connect`] opens one; [`Network::bind_udp`] gives a
+//! [`UdpSocket`]. Reads and writes are `async` and
 //! bounded: a writer waits while the stack's queue for the connection is full, and the stack
 //! stops taking bytes from the peer while the reader's is. Time limits are
 //! [`rt::with_timeout`](crate::rt::with_timeout) around any call.
@@ -20,12 +21,14 @@
 //! ```
 
 mod tcp;
+mod udp;
 pub mod wire;
 
 use core::fmt;
 use core::time::Duration;
 
 pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
 pub use wire::{Failure, Peer, Status};
 
 use crate::{Endpoint, Error};
@@ -111,6 +114,18 @@ impl Network {
         let reply = own.recv().await?;
         match (reply.opcode, reply.cap) {
             (wire::CONNECTED, Some(stack)) => Ok(TcpStream::new(Endpoint::from(stack), own, peer)),
+            (wire::FAILED, _) => Err(failure(&reply.payload)),
+            _ => Err(NetError::Protocol),
+        }
+    }
+
+    /// A UDP socket on `port`.
+    pub async fn bind_udp(&self, port: u16) -> Result<UdpSocket, NetError> {
+        let (own, for_stack) = Endpoint::pair(QUEUE)?;
+        self.0.send(wire::BIND, &port.to_le_bytes(), Some(for_stack)).await?;
+        let reply = own.recv().await?;
+        match (reply.opcode, reply.cap) {
+            (wire::BOUND, Some(stack)) => Ok(UdpSocket::new(Endpoint::from(stack), own, port)),
             (wire::FAILED, _) => Err(failure(&reply.payload)),
             _ => Err(NetError::Protocol),
         }

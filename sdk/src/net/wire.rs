@@ -12,6 +12,9 @@
 //!   actor's side.
 //! - To connect, an actor sends [`CONNECT`] to `net.sock` with WRITE on its connection
 //!   endpoint; the stack answers [`CONNECTED`] (with WRITE on its own) or [`FAILED`].
+//! - For UDP, an actor sends [`BIND`] with WRITE on its socket's endpoint; the stack answers
+//!   [`BOUND`] (with WRITE on its own) or [`FAILED`]; then [`DATAGRAM`]s go each way, each
+//!   naming the peer. Dropping its capability closes the socket.
 //!
 //! Each queue is bounded, so a side that stops reading makes the other wait: the stack stops
 //! taking bytes from the peer (TCP's window closes) while the actor's queue is full, and an
@@ -25,6 +28,9 @@ pub const LISTEN: u32 = 0x6e00;
 pub const CONNECT: u32 = 0x6e01;
 /// To `net.sock`: the stack's figures. Cap: WRITE on the endpoint the [`Status`] goes to.
 pub const STATUS: u32 = 0x6e02;
+/// To `net.sock`: a UDP socket on a port. Payload: port `u16`; cap: WRITE on the socket's
+/// endpoint.
+pub const BIND: u32 = 0x6e03;
 /// To a listener: it listens.
 pub const LISTENING: u32 = 0x6e10;
 /// To a listener: a connection came. Payload: the peer ([`Peer`]); cap: WRITE on the stack's
@@ -44,6 +50,14 @@ pub const HELLO: u32 = 0x6e16;
 pub const SHUTDOWN: u32 = 0x6e17;
 /// The answer to [`STATUS`]: a [`Status`].
 pub const STATUS_REPLY: u32 = 0x6e18;
+/// Either way on a UDP socket: a [`Peer`] (to or from), then the datagram's bytes (up to
+/// [`MAX_DATAGRAM`]).
+pub const DATAGRAM: u32 = 0x6e19;
+/// To a UDP socket: it is bound. Cap: WRITE on the stack's endpoint for it.
+pub const BOUND: u32 = 0x6e1a;
+
+/// Largest UDP datagram: what one unfragmented frame carries.
+pub const MAX_DATAGRAM: usize = 1500 - 20 - 8;
 
 /// Most bytes a [`DATA`] message carries.
 pub const MAX_CHUNK: usize = crate::sys::MAX_PAYLOAD;
