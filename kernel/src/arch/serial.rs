@@ -1,7 +1,6 @@
 //! COM1, the kernel's console: the log and exception reports go out through it, and typed
 //! bytes come in through its receive interrupt as an asynchronous stream ([`input`]).
 
-use conquer_once::spin::OnceCell;
 use core::fmt::{self, Write};
 use core::pin::Pin;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -65,14 +64,14 @@ pub fn write_fmt_emergency(args: fmt::Arguments<'_>) {
 /// Bytes received but not yet read; sized for a long paste.
 const INPUT_CAPACITY: usize = 4096;
 
-static INPUT: OnceCell<ArrayQueue<u8>> = OnceCell::uninit();
+static INPUT: spin::Once<ArrayQueue<u8>> = spin::Once::new();
 static INPUT_WAKER: AtomicWaker = AtomicWaker::new();
 /// Bytes lost because nobody read the input fast enough.
 static INPUT_DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// Creates the input buffer (needs the heap); received bytes are kept from then on.
 pub fn enable_input() {
-    INPUT.init_once(|| ArrayQueue::new(INPUT_CAPACITY));
+    INPUT.call_once(|| ArrayQueue::new(INPUT_CAPACITY));
 }
 
 /// The COM1 receive interrupt: moves every waiting byte into the input buffer and wakes the

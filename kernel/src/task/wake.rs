@@ -103,22 +103,25 @@ pub(super) struct WakeTable {
     halted: AtomicU64,
 }
 
-static TABLE: conquer_once::spin::OnceCell<WakeTable> = conquer_once::spin::OnceCell::uninit();
+// `spin::Once`, not `conquer_once`'s cell: when two CPUs make the table at once, the loser of
+// `conquer_once`'s `get_or_init` hits an `unreachable!` (seen as a kernel panic with SMP=4);
+// `call_once` waits for the winner instead.
+static TABLE: spin::Once<WakeTable> = spin::Once::new();
 
 /// The kernel's wake table, created on first use with queues for every CPU online then.
 // Inlined: every wake and every pop comes here, and once the table exists the look is a load
 // and a compare.
 #[inline]
 pub(super) fn table() -> &'static WakeTable {
-    match TABLE.try_get() {
-        Ok(table) => table,
-        Err(_) => create_table(),
+    match TABLE.get() {
+        Some(table) => table,
+        None => create_table(),
     }
 }
 
 #[cold]
 fn create_table() -> &'static WakeTable {
-    TABLE.get_or_init(|| WakeTable::new(cpu_local::online()))
+    TABLE.call_once(|| WakeTable::new(cpu_local::online()))
 }
 
 impl WakeTable {
@@ -361,7 +364,7 @@ pub fn task_of(waker: &Waker) -> Option<TaskId> {
 /// ready queue, tells an idle CPU, which may take them.
 pub(super) fn offer_waiting() {
     // Not `table()`: an interrupt must not be the one that allocates the table.
-    let Ok(table) = TABLE.try_get() else { return };
+    let Some(table) = TABLE.get() else { return };
     if table.queues.get(cpu_local::index()).is_some_and(RunQueue::has_ready) {
         table.kick_idle();
     }
