@@ -44,6 +44,7 @@ struct Session {
     net_after_flood: String,
     stall_closed_after: Option<Duration>,
     echo_after_restart: Vec<u8>,
+    echo_after_stack_restart: Vec<u8>,
     ps_after: String,
 }
 
@@ -116,6 +117,18 @@ fn get(port: u16, path: &str) -> Result<Vec<u8>, String> {
     Ok(answer)
 }
 
+/// Waits until the console says `started` a second time (the first being the boot's).
+fn started_again(machine: &Machine, started: &str) -> Result<(), String> {
+    let deadline = Instant::now() + WAIT;
+    while machine.output().matches(started).count() < 2 {
+        if Instant::now() >= deadline {
+            return Err(format!("`{started}` only once in {} s", WAIT.as_secs()));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
 /// The body of an HTTP answer.
 fn body(answer: &[u8]) -> &[u8] {
     answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(&[], |at| &answer[at + 4..])
@@ -180,10 +193,18 @@ fn drive(machine: &mut Machine, echo_port: u16, web: u16) -> Result<Session, Str
     let driver = ps.lines().find(|l| l.contains("virtio_net")).ok_or("no virtio_net in ps")?;
     let pid = driver.split_whitespace().next().ok_or("no pid")?;
     ask(machine, &format!("kill {pid}"), WAIT)?;
-    machine.wait_for("started virtio_net (virtio_net.wasm) as pid", WAIT).map_err(|e| e.to_string())?;
-    machine.wait_for("restart 1", WAIT).map_err(|e| e.to_string())?;
+    started_again(machine, "started virtio_net (virtio_net.wasm) as pid")?;
     session.echo_after_restart = echo(echo_port, b"again\n")?;
     session.ps_after = ask(machine, "ps", WAIT)?;
+
+    // The stack itself: the servers' sockets fail instead of hanging, the servers end and are
+    // restarted, and listen on the new stack.
+    let stack = session.ps_after.lines().find(|l| l.contains("netstack")).ok_or("no netstack in ps")?;
+    let pid = stack.split_whitespace().next().ok_or("no pid")?;
+    ask(machine, &format!("kill {pid}"), WAIT)?;
+    started_again(machine, "started netstack (netstack.wasm) as pid")?;
+    started_again(machine, "started echo (echo.wasm) as pid")?;
+    session.echo_after_stack_restart = echo(echo_port, b"once more\n")?;
     session.log = machine.output();
     Ok(session)
 }
@@ -258,6 +279,17 @@ fn the_driver_restarts_and_the_network_comes_back_with_no_other_actor_restarted(
         assert!(!row.contains("exited") && !row.contains("killed"), "{row}");
     }
     assert!(!session.log.contains("restart 2"), "something restarted twice");
+}
+
+#[test]
+fn when_the_stack_ends_the_servers_sockets_fail_and_they_come_back_with_it() {
+    let session = session();
+    assert_eq!(session.echo_after_stack_restart, b"once more\n");
+    let ended = line_with(&session.log, "echo[", LOG);
+    assert!(
+        session.log.contains("the network stack is gone"),
+        "the echo server's socket did not fail: {ended}"
+    );
 }
 
 /// The verdict line of `dev_check`, from its own boot.

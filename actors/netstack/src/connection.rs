@@ -21,10 +21,14 @@ pub const SOCKET_BUFFER: usize = 16 * 1024;
 
 /// A new TCP socket, in the socket set.
 pub fn new_socket(net: &Net) -> SocketHandle {
-    let socket = tcp::Socket::new(
+    let mut socket = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0u8; SOCKET_BUFFER]),
         tcp::SocketBuffer::new(vec![0u8; SOCKET_BUFFER]),
     );
+    // Actors write whole chunks (a message each), so holding small segments back for an ACK
+    // would only add a round trip: an answer's head and body written apart waited for the
+    // peer's delayed ACK.
+    socket.set_nagle_enabled(false);
     net.stack.borrow_mut().sockets.add(socket)
 }
 
