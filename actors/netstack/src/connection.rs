@@ -6,7 +6,7 @@
 use alloc::rc::Rc;
 use alloc::vec;
 use core::future::poll_fn;
-use core::task::Poll;
+use core::task::{Poll, Waker};
 use sdk::Endpoint;
 use sdk::net::Failure;
 use sdk::net::wire::{DATA, EOF, FAILED, MAX_CHUNK, SHUTDOWN};
@@ -95,31 +95,29 @@ async fn downstream(net: &Net, handle: SocketHandle, outbox: &Endpoint) {
 
 /// Waits until the socket can take bytes; `false` once it never will.
 async fn sendable(net: &Net, handle: SocketHandle) -> bool {
-    poll_fn(|cx| {
-        net.tcp(handle, |socket| {
-            if socket.can_send() {
-                Poll::Ready(true)
-            } else if !socket.may_send() {
-                Poll::Ready(false)
-            } else {
-                socket.register_send_waker(cx.waker());
-                Poll::Pending
-            }
-        })
-    })
-    .await
+    let state = |socket: &tcp::Socket| (socket.can_send() || !socket.may_send()).then(|| socket.can_send());
+    until(net, handle, state, tcp::Socket::register_send_waker).await
 }
 
 /// Waits until the socket has bytes; `false` once it never will.
 async fn receivable(net: &Net, handle: SocketHandle) -> bool {
+    let state = |socket: &tcp::Socket| (socket.can_recv() || !socket.may_recv()).then(|| socket.can_recv());
+    until(net, handle, state, tcp::Socket::register_recv_waker).await
+}
+
+/// Waits until `state` of the socket has an answer, with `register` putting the task on the
+/// socket's wakers meanwhile.
+async fn until(
+    net: &Net,
+    handle: SocketHandle,
+    state: impl Fn(&tcp::Socket) -> Option<bool>,
+    register: fn(&mut tcp::Socket<'static>, &Waker),
+) -> bool {
     poll_fn(|cx| {
-        net.tcp(handle, |socket| {
-            if socket.can_recv() {
-                Poll::Ready(true)
-            } else if !socket.may_recv() {
-                Poll::Ready(false)
-            } else {
-                socket.register_recv_waker(cx.waker());
+        net.tcp(handle, |socket| match state(socket) {
+            Some(answer) => Poll::Ready(answer),
+            None => {
+                register(socket, cx.waker());
                 Poll::Pending
             }
         })
