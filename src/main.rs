@@ -103,6 +103,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
         memory_mib,
         gdb,
         window: std::env::var("GUI").is_ok_and(|v| v == "1"),
+        network: true,
         forwards: vec![(HTTP_PORT, 80)],
         ..QemuOptions::new(iso)
     };

@@ -4,7 +4,8 @@
 //! backlog, a client that stalls, and the card's driver killed and restarted. Only 127.0.0.1
 //! is reached, with every wait bounded.
 //!
-//! One boot serves those checks; its serial log is saved as `build/test/net.serial.log`. A
+//! The machines have one CPU whatever `SMP` says (see `QemuOptions::network`). One boot serves
+//! those checks; its serial log is saved as `build/test/net.serial.log`. A
 //! second boot (`tests/wasm/dev.manifest`, log `dev.serial.log`) gives the card to
 //! `actors/dev_check`, a driver that tries everything the kernel must refuse.
 
@@ -59,7 +60,13 @@ fn session() -> &'static Session {
         let iso = default_image("net", "on_fatal=exit")?;
         let accel = Accel::from_env().map_err(|e| e.to_string())?;
         let (echo, web) = (free_port(), free_port());
-        let options = QemuOptions { accel, forwards: vec![(echo, 7), (web, 80)], ..QemuOptions::new(iso) };
+        let options = QemuOptions {
+            accel,
+            cpus: Some(1),
+            network: true,
+            forwards: vec![(echo, 7), (web, 80)],
+            ..QemuOptions::new(iso)
+        };
         let mut machine = Machine::boot(&options).map_err(|e| format!("cannot start QEMU: {e}"))?;
         let session = drive(&mut machine, echo, web);
         let _ = machine.save_log(&test_dir().join(LOG));
@@ -298,8 +305,8 @@ fn device_check() -> &'static str {
     let result = VERDICT.get_or_init(|| {
         let iso = image("dev", "on_fatal=exit manifest=test/dev.manifest")?;
         let accel = Accel::from_env().map_err(|e| e.to_string())?;
-        let mut machine = Machine::boot(&QemuOptions { accel, ..QemuOptions::new(iso) })
-            .map_err(|e| format!("cannot start QEMU: {e}"))?;
+        let options = QemuOptions { accel, cpus: Some(1), network: true, ..QemuOptions::new(iso) };
+        let mut machine = Machine::boot(&options).map_err(|e| format!("cannot start QEMU: {e}"))?;
         let verdict = machine.wait_for_line("dev_check: ", WAIT).map_err(|e| e.to_string());
         let _ = machine.save_log(&test_dir().join("dev.serial.log"));
         machine.kill();

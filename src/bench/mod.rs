@@ -310,7 +310,8 @@ pub(crate) fn boot(
     boot_forwarding(name, cmdline, accel, cpus, gdb, Vec::new())
 }
 
-/// As [`boot`], with `forwards` from the host's 127.0.0.1 to the guest's TCP ports.
+/// As [`boot`], with a network card when `forwards` (from the host's 127.0.0.1 to the guest's
+/// TCP ports) names any.
 fn boot_forwarding(
     name: &str,
     cmdline: Option<&str>,
@@ -332,6 +333,7 @@ fn boot_forwarding(
         gdb,
         cpus: Some(cpus),
         memory_mib: MEMORY_MIB,
+        network: !forwards.is_empty(),
         forwards,
         ..QemuOptions::new(iso)
     })
