@@ -10,6 +10,7 @@
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -259,9 +260,37 @@ pub struct Machine {
     qmp: Option<PathBuf>,
 }
 
+/// The kernel's line at the end of its boot.
+const BOOT_COMPLETE: &str = "boot complete; ";
+/// Longest wait for it in [`Machine::boot`]: a UEFI boot under TCG on a loaded host.
+const BOOT_WAIT: Duration = Duration::from_secs(180);
+
 impl Machine {
-    /// Boots `options` headless, capturing the serial console.
+    /// Boots `options` headless, capturing the serial console, and waits until the kernel says
+    /// its boot is complete (or QEMU ends, or [`BOOT_WAIT`] passes: the caller sees which).
+    ///
+    /// QEMU 7.2 under multi-threaded TCG with several vCPUs now and then dies by a signal
+    /// (SIGSEGV) right after the kernel's banner: an emulator crash, which no guest can cause
+    /// on purpose (a guest ends QEMU only through its exit device, with a status). Such a boot
+    /// is tried once more, and stderr says so.
     pub fn boot(options: &QemuOptions) -> Result<Self, QemuError> {
+        let mut machine = Self::start(options)?;
+        let booted =
+            machine.wait_until(BOOT_COMPLETE, BOOT_WAIT, |text| text.contains(BOOT_COMPLETE).then_some(()));
+        match booted {
+            Err(QemuError::Exited { status, .. }) if status.signal().is_some() => {
+                eprintln!(
+                    "qemu: QEMU died ({status}) before the kernel's boot was complete; booting again, once"
+                );
+                machine.kill();
+                Self::start(options)
+            }
+            _ => Ok(machine),
+        }
+    }
+
+    /// Starts QEMU for `options`, capturing the serial console.
+    fn start(options: &QemuOptions) -> Result<Self, QemuError> {
         let vars = vars_path()?;
         let mut cmd = command(options, &vars)?;
         cmd.args(["-serial", "stdio"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
