@@ -88,9 +88,9 @@ pub struct QemuOptions {
     pub cpus: Option<u32>,
     /// A virtio network card on QEMU's user-mode network, with `restrict=on`: the guest
     /// reaches nothing outside QEMU, and only a forwarded port reaches the guest. Off unless
-    /// asked for: QEMU 7.2's user network under multi-threaded TCG with 4 vCPUs crashed
-    /// (SIGSEGV) in one boot and stopped delivering input in another of a test run, so only
-    /// machines that use the network get one.
+    /// asked for: a machine that does not use the network needs none, and one test boot with
+    /// the card and 4 vCPUs under multi-threaded TCG stopped delivering serial input (and the
+    /// network) for good, which no boot without it has done.
     pub network: bool,
     /// TCP ports of the host's 127.0.0.1 forwarded to the guest's, as (host, guest), with
     /// [`network`](Self::network).
