@@ -260,6 +260,12 @@ pub struct Machine {
     qmp: Option<PathBuf>,
 }
 
+/// A port of the host's 127.0.0.1 free now, for a forward (QEMU takes it right after).
+pub fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
 /// The kernel's line at the end of its boot.
 const BOOT_COMPLETE: &str = "boot complete; ";
 /// Longest wait for it in [`Machine::boot`]: a UEFI boot under TCG on a loaded host.

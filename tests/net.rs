@@ -12,13 +12,13 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use minimalos::bench::ask;
-use minimalos::qemu::{Accel, Machine, QemuOptions};
+use minimalos::qemu::{self, Accel, Machine, QemuOptions};
 
 use common::{default_image, image, line_with, number_after, test_dir};
 
@@ -49,17 +49,12 @@ struct Session {
     ps_after: String,
 }
 
-/// A free port of 127.0.0.1 (free when asked; QEMU takes it right after).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
 fn session() -> &'static Session {
     static SESSION: OnceLock<Result<Session, String>> = OnceLock::new();
     let result = SESSION.get_or_init(|| {
         let iso = default_image("net", "on_fatal=exit")?;
         let accel = Accel::from_env().map_err(|e| e.to_string())?;
-        let (echo, web) = (free_port(), free_port());
+        let (echo, web) = (qemu::free_port()?, qemu::free_port()?);
         let options = QemuOptions {
             accel,
             cpus: Some(1),

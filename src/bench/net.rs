@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{BOOT_TIMEOUT, boot_forwarding, wait_for_boot};
 use crate::host;
-use crate::qemu::{Accel, GdbServer};
+use crate::qemu::{self, Accel, GdbServer};
 
 /// Round trips timed, after [`WARM_UP`] untimed.
 const ROUND_TRIPS: usize = 2000;
@@ -83,16 +83,10 @@ impl NetFigures {
     }
 }
 
-/// A free port of 127.0.0.1.
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
 /// Boots the default image with the echo and web ports forwarded and measures.
 pub fn measure(accel: Accel, cpus: u32) -> Result<NetFigures, String> {
     host::ensure(&[host::WRK]).map_err(|e| e.to_string())?;
-    let (echo, web) = (free_port()?, free_port()?);
+    let (echo, web) = (qemu::free_port()?, qemu::free_port()?);
     eprintln!("bench: booting the default image for the network, echo on 127.0.0.1:{echo}, web on :{web}");
     let mut machine = boot_forwarding("net", None, accel, cpus, GdbServer::Off, vec![(echo, 7), (web, 80)])?;
     let figures = wait_for_boot(&mut machine, BOOT_TIMEOUT)

@@ -70,7 +70,7 @@ impl Window {
                 }
             }
             Self::Io { base, .. } => {
-                let port = base + offset as u16;
+                let port = base.wrapping_add(offset as u16);
                 // SAFETY: the port lies in this device's I/O BAR (checked by the caller); its
                 // effects are the device's, and the device cannot reach memory through it
                 // without bus mastering, which only guarded devices get.
@@ -101,7 +101,7 @@ impl Window {
                 }
             }
             Self::Io { base, .. } => {
-                let port = base + offset as u16;
+                let port = base.wrapping_add(offset as u16);
                 // SAFETY: as in `read`.
                 unsafe {
                     match width {
